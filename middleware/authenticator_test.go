@@ -1,0 +1,195 @@
+package middleware
+
+import (
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/clerk/clerk-sdk-go/v2"
+)
+
+func TestAuthenticatorHandler(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	keys := testKeys()
+	srv := newJWKSServer(t, map[string]*rsa.PublicKey{testKid: &keys[0].PublicKey})
+	v := newTestVerifier(t, clk, srv, nil)
+	a, err := NewAuthenticator(AuthenticatorConfig{Clerk: v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := clk.Now()
+	alice := mint(t, keys[0], hdr(testKid), with(v1Claims(now), "sub", "user_alice"))
+	bob := mint(t, keys[0], hdr(testKid), with(v1Claims(now), "sub", "user_bob"))
+	expired := mint(t, keys[0], hdr(testKid), with(v1Claims(now), "exp", now.Unix()-60))
+	pending := mint(t, keys[0], hdr(testKid), with(v2Claims(now), "sts", "pending"))
+	srv.down.Store(true) // only already-known keys work from here on
+	if _, err := v.Verify(t.Context(), alice); err == nil {
+		t.Fatal("key set should not be known yet")
+	}
+	srv.down.Store(false)
+	clk.Advance(DefaultRefreshInterval)
+	forged := mint(t, keys[1], hdr("ins_unknown"), v1Claims(clk.Now()))
+
+	var seen *Principal
+	var sdkSub string
+	h := a.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen, _ = PrincipalFrom(r.Context())
+		if c, ok := clerk.SessionClaimsFromContext(r.Context()); ok {
+			sdkSub = c.Subject
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+
+	type req struct {
+		auth    []string
+		cookies []string
+	}
+	tests := []struct {
+		name       string
+		req        req
+		status     int
+		code       string
+		challenge  string
+		user       string
+		jwksOutage bool
+	}{
+		{name: "bearer header", req: req{auth: []string{"Bearer " + alice}}, status: 204, user: "user_alice"},
+		{name: "lower-case scheme", req: req{auth: []string{"bearer " + alice}}, status: 204, user: "user_alice"},
+		{name: "session cookie", req: req{cookies: []string{alice}}, status: 204, user: "user_alice"},
+		{name: "header wins over cookie", req: req{auth: []string{"Bearer " + alice}, cookies: []string{bob}}, status: 204, user: "user_alice"},
+		{name: "valid header, garbage cookie", req: req{auth: []string{"Bearer " + alice}, cookies: []string{"garbage"}}, status: 204, user: "user_alice"},
+		{name: "other scheme falls to cookie", req: req{auth: []string{"Basic dXNlcjpwYXNz"}, cookies: []string{bob}}, status: 204, user: "user_bob"},
+		{name: "nothing", req: req{}, status: 401, code: CodeNoCredentials, challenge: `Bearer realm="ssokit"`},
+		{name: "other scheme only", req: req{auth: []string{"Basic dXNlcjpwYXNz"}}, status: 401, code: CodeNoCredentials, challenge: `Bearer realm="ssokit"`},
+		{name: "empty bearer", req: req{auth: []string{"Bearer "}}, status: 401, code: CodeInvalidToken, challenge: `Bearer realm="ssokit", error="invalid_token"`},
+		{name: "bare scheme", req: req{auth: []string{"Bearer"}}, status: 401, code: CodeInvalidToken},
+		{name: "garbage in the cookie", req: req{cookies: []string{"garbage"}}, status: 401, code: CodeInvalidToken, challenge: `Bearer realm="ssokit", error="invalid_token"`},
+		{name: "empty cookie", req: req{cookies: []string{""}}, status: 401, code: CodeInvalidToken},
+		{name: "garbage header does not fall back to cookie", req: req{auth: []string{"Bearer garbage"}, cookies: []string{alice}}, status: 401, code: CodeInvalidToken},
+		{name: "two authorization headers", req: req{auth: []string{"Bearer " + alice, "Bearer " + bob}}, status: 401, code: CodeInvalidToken},
+		{name: "expired", req: req{auth: []string{"Bearer " + expired}}, status: 401, code: CodeTokenExpired, challenge: `Bearer realm="ssokit", error="invalid_token", error_description="the token expired"`},
+		{name: "pending session", req: req{auth: []string{"Bearer " + pending}}, status: 401, code: CodeSessionPending},
+		{name: "unknown kid", req: req{auth: []string{"Bearer " + forged}}, status: 401, code: CodeInvalidToken},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			seen, sdkSub = nil, ""
+			r := httptest.NewRequest("GET", "/api/things", nil)
+			for _, v := range tc.req.auth {
+				r.Header.Add("Authorization", v)
+			}
+			for _, c := range tc.req.cookies {
+				r.AddCookie(&http.Cookie{Name: "__session", Value: c})
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tc.status {
+				t.Fatalf("status %d, want %d; body %s", w.Code, tc.status, w.Body)
+			}
+			if tc.status == 204 {
+				if seen == nil || seen.UserID != tc.user || sdkSub != tc.user {
+					t.Fatalf("principal %+v, sdk sub %q; want %s", seen, sdkSub, tc.user)
+				}
+				return
+			}
+			if seen != nil {
+				t.Fatal("next ran for a refused request")
+			}
+			var body struct{ Error, Message string }
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body.Error != tc.code {
+				t.Fatalf("body %s (%v), want error %q", w.Body, err, tc.code)
+			}
+			if tc.challenge != "" && w.Header().Get("WWW-Authenticate") != tc.challenge {
+				t.Fatalf("WWW-Authenticate %q, want %q", w.Header().Get("WWW-Authenticate"), tc.challenge)
+			}
+			if w.Header().Get("WWW-Authenticate") == "" {
+				t.Fatal("401 without a WWW-Authenticate challenge")
+			}
+			for _, leak := range []string{"kid", "ins_", "user_", "verify", "iss", "azp", "not-a", "garbage"} {
+				if strings.Contains(w.Body.String(), leak) {
+					t.Fatalf("body %s leaks detail %q", w.Body, leak)
+				}
+			}
+		})
+	}
+}
+
+func TestAuthenticatorUpstreamAndCustomDeny(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	keys := testKeys()
+	srv := newJWKSServer(t, map[string]*rsa.PublicKey{testKid: &keys[0].PublicKey})
+	srv.down.Store(true)
+	v := newTestVerifier(t, clk, srv, nil)
+	tok := mint(t, keys[0], hdr(testKid), v1Claims(clk.Now()))
+
+	t.Run("default 503", func(t *testing.T) {
+		a, _ := NewAuthenticator(AuthenticatorConfig{Clerk: v})
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		a.Handler(http.NotFoundHandler()).ServeHTTP(w, r)
+		if w.Code != 503 || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), CodeUpstream) {
+			t.Fatalf("got %d %v %s", w.Code, w.Header(), w.Body)
+		}
+	})
+	t.Run("custom deny handler receives the error", func(t *testing.T) {
+		var got error
+		a, _ := NewAuthenticator(AuthenticatorConfig{Clerk: v, ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			got = err
+			w.WriteHeader(http.StatusTeapot)
+		}})
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(&http.Cookie{Name: "__session", Value: tok})
+		w := httptest.NewRecorder()
+		a.Handler(http.NotFoundHandler()).ServeHTTP(w, r)
+		if w.Code != http.StatusTeapot || !errors.Is(got, ErrUpstream) || ReasonOf(got) != ReasonKeysUnavailable {
+			t.Fatalf("status %d err %v", w.Code, got)
+		}
+	})
+	t.Run("custom cookie name", func(t *testing.T) {
+		a, _ := NewAuthenticator(AuthenticatorConfig{Clerk: v, SessionCookie: "__session_app"})
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(&http.Cookie{Name: "__session", Value: tok})
+		_, err := a.Authenticate(r)
+		if !errors.Is(err, ErrNoCredentials) {
+			t.Fatalf("err %v, want ErrNoCredentials", err)
+		}
+	})
+	if _, err := NewAuthenticator(AuthenticatorConfig{}); err == nil {
+		t.Fatal("an authenticator without a verifier was built")
+	}
+}
+
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err    error
+		status int
+		code   string
+	}{
+		{ErrNoCredentials, 401, CodeNoCredentials},
+		{invalid(ReasonSignature, "x"), 401, CodeInvalidToken},
+		{&TokenError{Reason: ReasonExpired, Err: ErrExpired}, 401, CodeTokenExpired},
+		{invalid(ReasonSessionPending, "x"), 401, CodeSessionPending},
+		{ErrForbidden, 403, CodeForbidden},
+		{&TokenError{Reason: ReasonKeysUnavailable, Err: ErrUpstream}, 503, CodeUpstream},
+		{errors.New("bug"), 500, CodeInternal},
+	}
+	for _, tc := range tests {
+		if got := Classify(tc.err); got.Status != tc.status || got.Code != tc.code {
+			t.Errorf("Classify(%v) = %+v, want %d %s", tc.err, got, tc.status, tc.code)
+		}
+	}
+	if !errors.Is(ErrExpired, ErrInvalidToken) {
+		t.Error("ErrExpired must match ErrInvalidToken")
+	}
+	if Classify(ErrForbidden).Challenge != `Bearer realm="ssokit", error="insufficient_scope"` {
+		t.Errorf("403 challenge %q", Classify(ErrForbidden).Challenge)
+	}
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this script).
+# It installs or starts what the tests need, checks formatting and vet, runs
+# each fuzz target briefly, then the full race-enabled suite, whose summary
+# closes the output.
+#   scripts/test.sh                 # FUZZTIME=5s per fuzz target
+#   FUZZTIME=5m scripts/test.sh     # longer fuzzing
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fuzztime=${FUZZTIME:-5s}
+
+command -v go >/dev/null || { echo "test.sh: Go 1.26 is required (https://go.dev/dl)" >&2; exit 1; }
+
+# Outside services the later suites use; exported so tests find them.
+export SSOKIT_TEST_POSTGRES=${SSOKIT_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
+export SSOKIT_TEST_REDIS=${SSOKIT_TEST_REDIS:-127.0.0.1:6379}
+
+echo "== go mod download"
+go mod download
+
+echo "== gofmt"
+gofiles=$(find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*')
+unformatted=$(gofmt -l $gofiles)
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== fuzz (${fuzztime} each)"
+# Every FuzzXxx in the module, run on its own package.
+for pkg in $(go list ./...); do
+	dir=$(go list -f '{{.Dir}}' "$pkg")
+	for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+		echo "-- $pkg $target"
+		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null || {
+			echo "fuzz target $target in $pkg failed; the failing input is under testdata/fuzz" >&2
+			go test -run "^${target}\$" "$pkg" >&2 || true
+			exit 1
+		}
+	done
+done
+
+echo "== go test -race ./..."
+go test -race -count=1 ./...
