@@ -14,10 +14,8 @@ import (
 
 func TestAuthenticatorHandler(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
-	keys := testKeys()
-	srv := newJWKSServer(t, map[string]*rsa.PublicKey{testKid: &keys[0].PublicKey})
-	v := newTestVerifier(t, clk, srv, nil)
+	f := newFixture(t, testKid, nil)
+	clk, keys, srv, v := f.clk, f.keys, f.srv, f.v
 	a, err := NewAuthenticator(AuthenticatorConfig{Clerk: v})
 	if err != nil {
 		t.Fatal(err)

@@ -17,10 +17,8 @@ import (
 
 func TestVerifyValidTokens(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
-	k := testKeys()[0]
-	srv := newJWKSServer(t, map[string]*rsa.PublicKey{testKid: &k.PublicKey})
-	v := newTestVerifier(t, clk, srv, nil)
+	f := newFixture(t, testKid, nil)
+	clk, k, v := f.clk, f.keys[0], f.v
 	now := clk.Now()
 
 	t.Run("v1", func(t *testing.T) {

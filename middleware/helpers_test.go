@@ -265,3 +265,20 @@ func signInput(t testing.TB, key *rsa.PrivateKey, in string) string {
 	}
 	return in + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
+
+// fixture is a verifier for testIssuer over a JWKS server that publishes
+// testKeys()[0] under one kid, with a settable clock.
+type fixture struct {
+	clk  *fakeClock
+	keys []*rsa.PrivateKey
+	srv  *jwksServer
+	v    *ClerkVerifier
+}
+
+func newFixture(t testing.TB, kid string, mod func(*ClerkConfig)) fixture {
+	t.Helper()
+	keys := testKeys()
+	clk := newClock()
+	srv := newJWKSServer(t, map[string]*rsa.PublicKey{kid: &keys[0].PublicKey})
+	return fixture{clk: clk, keys: keys, srv: srv, v: newTestVerifier(t, clk, srv, mod)}
+}

@@ -18,10 +18,8 @@ func noCache(c *ClerkConfig) { c.DisableTokenCache = true }
 
 func TestKeyRotation(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
-	keys := testKeys()
-	srv := newJWKSServer(t, map[string]*rsa.PublicKey{"kid_a": &keys[0].PublicKey})
-	v := newTestVerifier(t, clk, srv, noCache)
+	f := newFixture(t, "kid_a", noCache)
+	clk, keys, srv, v := f.clk, f.keys, f.srv, f.v
 	ctx := context.Background()
 	if _, err := v.Verify(ctx, mint(t, keys[0], hdr("kid_a"), v1Claims(clk.Now()))); err != nil {
 		t.Fatal(err)
@@ -42,10 +40,8 @@ func TestKeyRotation(t *testing.T) {
 
 func TestKeyTTLNotExtendedByHits(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
-	keys := testKeys()
-	srv := newJWKSServer(t, map[string]*rsa.PublicKey{"kid_a": &keys[0].PublicKey})
-	v := newTestVerifier(t, clk, srv, noCache)
+	f := newFixture(t, "kid_a", noCache)
+	clk, keys, srv, v := f.clk, f.keys, f.srv, f.v
 	ctx := context.Background()
 	verify := func() error {
 		return errOnly(v.Verify(ctx, mint(t, keys[0], hdr("kid_a"), v1Claims(clk.Now()))))
@@ -72,10 +68,8 @@ func TestKeyTTLNotExtendedByHits(t *testing.T) {
 
 func TestJWKSOutage(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
-	keys := testKeys()
-	srv := newJWKSServer(t, map[string]*rsa.PublicKey{"kid_a": &keys[0].PublicKey})
-	v := newTestVerifier(t, clk, srv, noCache)
+	f := newFixture(t, "kid_a", noCache)
+	clk, keys, srv, v := f.clk, f.keys, f.srv, f.v
 	ctx := context.Background()
 	known := func() string { return mint(t, keys[0], hdr("kid_a"), v1Claims(clk.Now())) }
 	if _, err := v.Verify(ctx, known()); err != nil {
@@ -157,10 +151,8 @@ func TestColdHerdMakesOneFetch(t *testing.T) {
 
 func TestForgedKidsAreRateLimited(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
-	keys := testKeys()
-	srv := newJWKSServer(t, map[string]*rsa.PublicKey{"kid_a": &keys[0].PublicKey})
-	v := newTestVerifier(t, clk, srv, noCache)
+	f := newFixture(t, "kid_a", noCache)
+	clk, keys, srv, v := f.clk, f.keys, f.srv, f.v
 	ctx := context.Background()
 	if _, err := v.Verify(ctx, mint(t, keys[0], hdr("kid_a"), v1Claims(clk.Now()))); err != nil {
 		t.Fatal(err)

@@ -2,17 +2,14 @@ package middleware
 
 import (
 	"context"
-	"crypto/rsa"
 	"fmt"
 	"testing"
 	"time"
 )
 
 func TestTokenCacheHitIsTheSamePrincipal(t *testing.T) { // not parallel: AllocsPerRun
-	clk := newClock()
-	keys := testKeys()
-	srv := newJWKSServer(t, map[string]*rsa.PublicKey{testKid: &keys[0].PublicKey})
-	v := newTestVerifier(t, clk, srv, nil)
+	f := newFixture(t, testKid, nil)
+	clk, keys, v := f.clk, f.keys, f.v
 	tok := mint(t, keys[0], hdr(testKid), v1Claims(clk.Now()))
 	p1, err := v.Verify(context.Background(), tok)
 	if err != nil {
@@ -39,10 +36,8 @@ func TestTokenCacheHitIsTheSamePrincipal(t *testing.T) { // not parallel: Allocs
 
 func TestTokenCacheOff(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
-	keys := testKeys()
-	srv := newJWKSServer(t, map[string]*rsa.PublicKey{testKid: &keys[0].PublicKey})
-	v := newTestVerifier(t, clk, srv, noCache)
+	f := newFixture(t, testKid, noCache)
+	clk, keys, v := f.clk, f.keys, f.v
 	tok := mint(t, keys[0], hdr(testKid), v1Claims(clk.Now()))
 	p1, _ := v.Verify(context.Background(), tok)
 	p2, _ := v.Verify(context.Background(), tok)
