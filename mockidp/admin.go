@@ -1,0 +1,182 @@
+package mockidp
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// adminRoutes registers the JSON admin API under /admin/v1/.
+func (s *Server) adminRoutes(mux *http.ServeMux) {
+	h := func(pattern string, fn http.HandlerFunc) { mux.Handle(pattern, s.adminAuth(fn)) }
+	h("GET /admin/v1/faults", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, Faults()) })
+	h("POST /admin/v1/reset", func(w http.ResponseWriter, r *http.Request) {
+		s.Reset()
+		writeJSON(w, http.StatusOK, map[string]bool{"reset": true})
+	})
+	h("PUT /admin/v1/personas/{name}/users/{email}", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
+		var u UserConfig
+		if !decodeAdmin(w, r, &u) {
+			return
+		}
+		if u.Email == "" {
+			u.Email = r.PathValue("email")
+		}
+		if !strings.EqualFold(u.Email, r.PathValue("email")) {
+			adminError(w, http.StatusBadRequest, "email_mismatch", "the body's email differs from the path's")
+			return
+		}
+		if err := p.PutUser(u); err != nil {
+			adminError(w, http.StatusBadRequest, "invalid_user", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, u)
+	}))
+	h("DELETE /admin/v1/personas/{name}/users/{email}", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
+		if !p.DeleteUser(r.PathValue("email")) {
+			adminError(w, http.StatusNotFound, "no_such_user", "no user "+r.PathValue("email"))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	h("PUT /admin/v1/personas/{name}/clients/{client_id}", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
+		var c ClientConfig
+		if !decodeAdmin(w, r, &c) {
+			return
+		}
+		if c.ClientID == "" {
+			c.ClientID = r.PathValue("client_id")
+		}
+		if c.ClientID != r.PathValue("client_id") {
+			adminError(w, http.StatusBadRequest, "client_id_mismatch", "the body's client_id differs from the path's")
+			return
+		}
+		if err := p.PutClient(c); err != nil {
+			adminError(w, http.StatusBadRequest, "invalid_client", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, c)
+	}))
+	h("DELETE /admin/v1/personas/{name}/clients/{client_id}", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
+		if !p.DeleteClient(r.PathValue("client_id")) {
+			adminError(w, http.StatusNotFound, "no_such_client", "no client "+r.PathValue("client_id"))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	h("POST /admin/v1/personas/{name}/keys/rotate", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
+		k, err := p.keys.rotate()
+		if err != nil {
+			adminError(w, http.StatusInternalServerError, "key_generation", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"kid": k.kid})
+	}))
+	h("PUT /admin/v1/personas/{name}/clock", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			OffsetSeconds int64 `json:"offset_seconds"`
+		}
+		if !decodeAdmin(w, r, &body) {
+			return
+		}
+		if body.OffsetSeconds > 10*365*86400 || body.OffsetSeconds < -10*365*86400 {
+			adminError(w, http.StatusBadRequest, "invalid_offset", "offset_seconds must be within ten years")
+			return
+		}
+		p.SetClockOffset(time.Duration(body.OffsetSeconds) * time.Second)
+		writeJSON(w, http.StatusOK, body)
+	}))
+	h("POST /admin/v1/personas/{name}/faults", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Fault Fault `json:"fault"`
+			Times int   `json:"times"`
+		}
+		if !decodeAdmin(w, r, &body) {
+			return
+		}
+		if err := p.InjectFault(body.Fault, body.Times); err != nil {
+			adminError(w, http.StatusBadRequest, "invalid_fault", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, body)
+	}))
+	h("DELETE /admin/v1/personas/{name}/faults", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
+		p.ClearFaults()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	h("POST /admin/v1/personas/{name}/queue", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Email string `json:"email"`
+		}
+		if !decodeAdmin(w, r, &body) {
+			return
+		}
+		if err := p.QueueUser(body.Email); err != nil {
+			adminError(w, http.StatusBadRequest, "invalid_user", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, body)
+	}))
+}
+
+func (s *Server) withPersona(fn func(*Persona, http.ResponseWriter, *http.Request)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p := s.Persona(r.PathValue("name"))
+		if p == nil {
+			adminError(w, http.StatusNotFound, "no_such_persona", "no persona "+r.PathValue("name"))
+			return
+		}
+		fn(p, w, r)
+	}
+}
+
+// adminAuth requires the admin token when one is configured, and otherwise
+// a loopback caller.
+func (s *Server) adminAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tok := s.cfg.AdminToken; tok != "" {
+			scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+			if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(got), []byte(tok)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="mockidp-admin"`)
+				adminError(w, http.StatusUnauthorized, "unauthorized", "the admin API needs the admin token as a Bearer token")
+				return
+			}
+		} else if !loopbackPeer(r.RemoteAddr) {
+			adminError(w, http.StatusForbidden, "forbidden", "without --admin-token the admin API answers loopback callers only")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func loopbackPeer(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func decodeAdmin(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			adminError(w, http.StatusRequestEntityTooLarge, "too_large", "the body is too large")
+			return false
+		}
+		adminError(w, http.StatusBadRequest, "invalid_json", err.Error())
+		return false
+	}
+	return true
+}
+
+func adminError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]string{"error": code, "message": msg})
+}

@@ -1,0 +1,210 @@
+package mockidp
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Vendor names an identity provider product whose observable behaviour a
+// persona reproduces.
+type Vendor string
+
+// The vendors a persona can impersonate.
+const (
+	Okta            Vendor = "okta"
+	AzureAD         Vendor = "azure_ad"
+	GoogleWorkspace Vendor = "google_workspace"
+	OneLogin        Vendor = "onelogin"
+	JumpCloud       Vendor = "jumpcloud"
+)
+
+// Config is the whole mock identity platform: its personas and how the
+// server runs. The zero value serves no persona; DefaultConfig has one of
+// each vendor.
+type Config struct {
+	// Personas are the mock identity providers, each under /{name}/.
+	Personas []PersonaConfig `json:"personas"`
+
+	// BaseURL is the public URL of the server when its Handler is mounted
+	// elsewhere (issuers and endpoints are built from it). NewServer and
+	// Start set it from their listener; leave it empty there.
+	BaseURL string `json:"-"`
+
+	// AdminToken, when set, is required as a Bearer token on /admin/v1/.
+	// Empty leaves the admin API open, which is meant for loopback use.
+	AdminToken string `json:"-"`
+
+	// Now is the clock; each persona may add its own offset. Nil means
+	// time.Now.
+	Now func() time.Time `json:"-"`
+
+	// Logger receives request errors. Nil means silent.
+	Logger *slog.Logger `json:"-"`
+}
+
+// PersonaConfig configures one mock identity provider.
+type PersonaConfig struct {
+	// Name is the path prefix and the handle (Server.Persona(name)).
+	Name string `json:"name"`
+	// Vendor is the product the persona behaves like.
+	Vendor Vendor `json:"vendor"`
+	// Tenant is the Azure AD tenant ID (a GUID). Zero derives one from Name.
+	Tenant string `json:"tenant,omitempty"`
+	// GroupsClaim names the group claim. Okta: sent only when the client
+	// asks for the "groups" scope, and never when empty. JumpCloud: the
+	// admin-named claim, "memberOf" when empty. Other vendors ignore it.
+	GroupsClaim string `json:"groups_claim,omitempty"`
+	// GroupsFormat is OneLogin's group claim shape: "string" (;-joined, the
+	// default) or "array" (OneLogin's multi-value output).
+	GroupsFormat string `json:"groups_format,omitempty"`
+	// GroupIDs maps Azure AD group names to object IDs; unlisted groups get
+	// an ID derived from the tenant and the name.
+	GroupIDs map[string]string `json:"group_ids,omitempty"`
+	// Users can sign in; Clients may ask them to.
+	Users   []UserConfig   `json:"users"`
+	Clients []ClientConfig `json:"clients"`
+}
+
+// UserConfig is a person known to a persona.
+type UserConfig struct {
+	// Email is the sign-in name and the user's handle (case-insensitive).
+	Email string `json:"email"`
+	// ID is the vendor's user ID (Okta 00u..., Azure object ID, ...).
+	// Zero derives a vendor-shaped ID from the email.
+	ID         string   `json:"id,omitempty"`
+	GivenName  string   `json:"given_name,omitempty"`
+	FamilyName string   `json:"family_name,omitempty"`
+	Groups     []string `json:"groups,omitempty"`
+	// Roles are Azure AD app roles (the roles claim).
+	Roles []string `json:"roles,omitempty"`
+	// Claims are added as they are to ID tokens and userinfo.
+	Claims map[string]any `json:"claims,omitempty"`
+}
+
+// ClientConfig is a registered relying party.
+type ClientConfig struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret,omitempty"`
+	// RedirectURIs are matched exactly, except that a loopback http URI
+	// registered without a port matches any port (RFC 8252 section 7.3).
+	RedirectURIs []string `json:"redirect_uris"`
+	// TokenEndpointAuthMethod is client_secret_basic, client_secret_post
+	// or none (public client, PKCE required). Zero means the vendor's
+	// default.
+	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
+	// PostLogoutRedirectURIs are where end-session may send the browser.
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+}
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultConfigYAML returns the embedded default configuration, which also
+// documents the schema.
+func DefaultConfigYAML() []byte { return append([]byte(nil), defaultYAML...) }
+
+// DefaultConfig returns the embedded default: personas okta, azure, google,
+// onelogin and jumpcloud, each with a few users and one client.
+func DefaultConfig() Config {
+	cfg, err := ParseConfig(defaultYAML)
+	if err != nil {
+		panic("mockidp: embedded default configuration: " + err.Error())
+	}
+	return cfg
+}
+
+// ParseConfig reads a configuration in YAML or JSON, refusing unknown
+// fields, and validates it.
+func ParseConfig(data []byte) (Config, error) {
+	var cfg Config
+	if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
+		return Config{}, fmt.Errorf("mockidp: config: %w", err)
+	}
+	return cfg, cfg.Validate()
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$`)
+
+var guidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// Validate reports the first problem with the configuration, in words an
+// operator can act on.
+func (c *Config) Validate() error {
+	seen := map[string]bool{}
+	for i := range c.Personas {
+		p := &c.Personas[i]
+		if !nameRE.MatchString(p.Name) || reservedNames[p.Name] {
+			return fmt.Errorf("mockidp: persona %d: name %q must be letters, digits, - or _ and not one of admin, clerk, static", i, p.Name)
+		}
+		if seen[p.Name] {
+			return fmt.Errorf("mockidp: persona name %q is used twice", p.Name)
+		}
+		seen[p.Name] = true
+		if _, ok := profiles[p.Vendor]; !ok {
+			return fmt.Errorf("mockidp: persona %s: vendor %q is not one of okta, azure_ad, google_workspace, onelogin, jumpcloud", p.Name, p.Vendor)
+		}
+		if p.Tenant != "" && !guidRE.MatchString(p.Tenant) {
+			return fmt.Errorf("mockidp: persona %s: tenant %q is not a lower-case GUID", p.Name, p.Tenant)
+		}
+		if p.GroupsFormat != "" && p.GroupsFormat != "string" && p.GroupsFormat != "array" {
+			return fmt.Errorf("mockidp: persona %s: groups_format %q is not string or array", p.Name, p.GroupsFormat)
+		}
+		for _, u := range p.Users {
+			if err := u.validate(); err != nil {
+				return fmt.Errorf("mockidp: persona %s: %w", p.Name, err)
+			}
+		}
+		for _, cl := range p.Clients {
+			if err := cl.validate(); err != nil {
+				return fmt.Errorf("mockidp: persona %s: %w", p.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+var reservedNames = map[string]bool{"admin": true, "clerk": true, "static": true}
+
+func (u *UserConfig) validate() error {
+	a, err := mail.ParseAddress(u.Email)
+	if err != nil || a.Address != u.Email || a.Name != "" {
+		return fmt.Errorf("user email %q is not a bare address", u.Email)
+	}
+	return nil
+}
+
+func (c *ClientConfig) validate() error {
+	if c.ClientID == "" || strings.ContainsAny(c.ClientID, " \t\r\n") {
+		return fmt.Errorf("client_id %q is empty or has white space", c.ClientID)
+	}
+	switch c.TokenEndpointAuthMethod {
+	case "", "client_secret_basic", "client_secret_post":
+		if c.ClientSecret == "" {
+			return fmt.Errorf("client %s: a confidential client needs client_secret", c.ClientID)
+		}
+	case "none":
+	default:
+		return fmt.Errorf("client %s: token_endpoint_auth_method %q is not client_secret_basic, client_secret_post or none", c.ClientID, c.TokenEndpointAuthMethod)
+	}
+	if len(c.RedirectURIs) == 0 {
+		return fmt.Errorf("client %s: needs at least one redirect_uri", c.ClientID)
+	}
+	for _, r := range append(append([]string(nil), c.RedirectURIs...), c.PostLogoutRedirectURIs...) {
+		u, err := url.Parse(r)
+		if err != nil || u.Scheme == "" || u.Host == "" || u.Fragment != "" {
+			return fmt.Errorf("client %s: redirect URI %q is not an absolute URL without a fragment", c.ClientID, r)
+		}
+	}
+	return nil
+}
+
+var errNotFound = errors.New("not found")

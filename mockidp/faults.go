@@ -1,0 +1,112 @@
+package mockidp
+
+import (
+	"sort"
+	"time"
+)
+
+// Fault is a misbehaviour a persona can be switched into, for its next N
+// matching events or until cleared. Each fault acts at one site: the
+// authorization endpoint, the token endpoint, the ID token it mints, or the
+// JWKS endpoint.
+type Fault string
+
+// The OIDC faults.
+const (
+	FaultIDTokenExpired   Fault = "id_token_expired"    // exp an hour ago
+	FaultIDTokenNotYet    Fault = "id_token_nbf_future" // nbf and iat an hour ahead
+	FaultWrongAudience    Fault = "wrong_aud"           // aud is another client
+	FaultWrongIssuer      Fault = "wrong_iss"           // iss is another issuer
+	FaultBadSignature     Fault = "bad_signature"       // signature bytes altered
+	FaultUnpublishedKey   Fault = "unpublished_key"     // signed by a key not in the JWKS
+	FaultAlgNone          Fault = "alg_none"            // unsigned, alg none
+	FaultMissingNonce     Fault = "missing_nonce"       // nonce left out
+	FaultWrongNonce       Fault = "wrong_nonce"         // nonce replaced
+	FaultKeyRotated       Fault = "key_rotated"         // keys rotate without notice before signing
+	FaultTokenError500    Fault = "token_500"           // token endpoint answers 500
+	FaultTokenSlow        Fault = "token_slow"          // token endpoint answers after 3 s
+	FaultTokenInvalidJSON Fault = "token_invalid_json"  // token endpoint answers malformed JSON
+	FaultJWKSUnavailable  Fault = "jwks_unavailable"    // JWKS answers 503
+	FaultJWKSSlow         Fault = "jwks_slow"           // JWKS answers after 3 s
+	FaultAccessDenied     Fault = "access_denied"       // authorization endpoint redirects with error=access_denied
+)
+
+// FaultInfo describes a fault for GET /admin/v1/faults and the README.
+type FaultInfo struct {
+	ID          Fault  `json:"id"`
+	Site        string `json:"site"`
+	Description string `json:"description"`
+}
+
+type faultSite string
+
+const (
+	siteAuthorize faultSite = "authorize"
+	siteToken     faultSite = "token"
+	siteIDToken   faultSite = "id_token"
+	siteJWKS      faultSite = "jwks"
+)
+
+var faultCatalog = map[Fault]FaultInfo{
+	FaultIDTokenExpired:   {Site: string(siteIDToken), Description: "ID token expired an hour ago"},
+	FaultIDTokenNotYet:    {Site: string(siteIDToken), Description: "ID token nbf and iat an hour in the future"},
+	FaultWrongAudience:    {Site: string(siteIDToken), Description: "ID token aud is another client"},
+	FaultWrongIssuer:      {Site: string(siteIDToken), Description: "ID token iss is another issuer"},
+	FaultBadSignature:     {Site: string(siteIDToken), Description: "ID token signature altered"},
+	FaultUnpublishedKey:   {Site: string(siteIDToken), Description: "ID token signed by a key the JWKS does not publish"},
+	FaultAlgNone:          {Site: string(siteIDToken), Description: "ID token unsigned with alg none"},
+	FaultMissingNonce:     {Site: string(siteIDToken), Description: "ID token without the nonce"},
+	FaultWrongNonce:       {Site: string(siteIDToken), Description: "ID token with another nonce"},
+	FaultKeyRotated:       {Site: string(siteIDToken), Description: "signing key rotated without notice before the ID token is signed (a correct relying party refetches the JWKS and accepts)"},
+	FaultTokenError500:    {Site: string(siteToken), Description: "token endpoint answers 500 with an HTML body"},
+	FaultTokenSlow:        {Site: string(siteToken), Description: "token endpoint answers after 3 seconds"},
+	FaultTokenInvalidJSON: {Site: string(siteToken), Description: "token endpoint answers 200 with malformed JSON"},
+	FaultJWKSUnavailable:  {Site: string(siteJWKS), Description: "JWKS endpoint answers 503"},
+	FaultJWKSSlow:         {Site: string(siteJWKS), Description: "JWKS endpoint answers after 3 seconds"},
+	FaultAccessDenied:     {Site: string(siteAuthorize), Description: "authorization endpoint redirects back with error=access_denied"},
+}
+
+// slowFaultDelay is how long the *_slow faults hold a response.
+const slowFaultDelay = 3 * time.Second
+
+// Faults lists every fault a persona can be switched into.
+func Faults() []FaultInfo {
+	out := make([]FaultInfo, 0, len(faultCatalog))
+	for id, f := range faultCatalog {
+		f.ID = id
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// faultSet tracks armed faults: remaining uses, or -1 for until cleared.
+type faultSet map[Fault]int
+
+// take consumes one use of each armed fault at site and returns them.
+func (fs faultSet) take(site faultSite) []Fault {
+	var out []Fault
+	for id, n := range fs {
+		if faultCatalog[id].Site != string(site) {
+			continue
+		}
+		out = append(out, id)
+		switch {
+		case n == 1:
+			delete(fs, id)
+		case n > 1:
+			fs[id] = n - 1
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+func hasFault(fs []Fault, f Fault) bool {
+	for _, x := range fs {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,115 @@
+package mockidp
+
+import (
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Listing is what GET / answers: every persona with its issuers, clients
+// and users (and, from the Clerk side, the Clerk instances).
+type Listing struct {
+	Personas []PersonaListing `json:"personas"`
+	Clerk    []any            `json:"clerk"`
+}
+
+// PersonaListing describes one persona in the Listing.
+type PersonaListing struct {
+	Name    string          `json:"name"`
+	Vendor  Vendor          `json:"vendor"`
+	Tenant  string          `json:"tenant,omitempty"`
+	OIDC    OIDCListing     `json:"oidc"`
+	Clients []ClientListing `json:"clients"`
+	Users   []UserListing   `json:"users"`
+}
+
+// OIDCListing names a persona's OIDC issuers.
+type OIDCListing struct {
+	Issuer       string   `json:"issuer"`
+	DiscoveryURL string   `json:"discovery_url"`
+	OtherIssuers []string `json:"other_issuers"`
+	// OtherDiscoveryURLs are the discovery documents of OtherIssuers.
+	OtherDiscoveryURLs []string `json:"other_discovery_urls"`
+}
+
+// ClientListing is a registered client as listed.
+type ClientListing struct {
+	ClientID                string   `json:"client_id"`
+	ClientSecret            string   `json:"client_secret"`
+	RedirectURIs            []string `json:"redirect_uris"`
+	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
+}
+
+// UserListing is a user as listed, with the vendor-shaped ID and, for
+// Azure AD, the group object IDs the persona sends.
+type UserListing struct {
+	Email      string   `json:"email"`
+	ID         string   `json:"id"`
+	GivenName  string   `json:"given_name,omitempty"`
+	FamilyName string   `json:"family_name,omitempty"`
+	Groups     []string `json:"groups"`
+	GroupIDs   []string `json:"group_ids,omitempty"`
+}
+
+// Listing describes the server as GET / does.
+func (s *Server) Listing() Listing {
+	l := Listing{Personas: []PersonaListing{}, Clerk: []any{}}
+	for _, p := range s.personas {
+		pl := PersonaListing{Name: p.cfg.Name, Vendor: p.cfg.Vendor,
+			OIDC: OIDCListing{Issuer: p.Issuer(), DiscoveryURL: p.DiscoveryURL(),
+				OtherIssuers: nonNil(p.OtherIssuers()), OtherDiscoveryURLs: nonNil(p.OtherDiscoveryURLs())}}
+		if p.cfg.Vendor == AzureAD {
+			pl.Tenant = p.tenant
+		}
+		for _, c := range p.Clients() {
+			pl.Clients = append(pl.Clients, ClientListing{ClientID: c.ClientID, ClientSecret: c.ClientSecret,
+				RedirectURIs: c.RedirectURIs, TokenEndpointAuthMethod: p.authMethod(c)})
+		}
+		for _, u := range p.Users() {
+			ul := UserListing{Email: u.Email, ID: p.userID(&u), GivenName: u.GivenName, FamilyName: u.FamilyName, Groups: nonNil(u.Groups)}
+			if p.cfg.Vendor == AzureAD {
+				ul.GroupIDs = p.groupIDs(u.Groups)
+			}
+			pl.Users = append(pl.Users, ul)
+		}
+		l.Personas = append(l.Personas, pl)
+	}
+	return l
+}
+
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	l := s.Listing()
+	if prefersHTML(r.Header.Get("Accept")) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+		_ = pages.ExecuteTemplate(w, "index", map[string]any{"Title": "ssokit mockidp", "Personas": l.Personas})
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+// prefersHTML reports whether an Accept header ranks text/html above JSON.
+func prefersHTML(accept string) bool {
+	best := func(want string) float64 {
+		q := -1.0
+		for _, part := range strings.Split(accept, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil || mt != want {
+				continue
+			}
+			v := 1.0
+			if s, ok := params["q"]; ok {
+				if f, err := strconv.ParseFloat(s, 64); err == nil {
+					v = f
+				}
+			}
+			if v > q {
+				q = v
+			}
+		}
+		return q
+	}
+	html, js := best("text/html"), best("application/json")
+	return html > 0 && html > js
+}

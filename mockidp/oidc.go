@@ -1,0 +1,555 @@
+package mockidp
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// routes registers the persona's OIDC endpoints under /{name}.
+func (p *Persona) routes(mux *http.ServeMux) {
+	prefix := "/" + p.cfg.Name
+	seen := map[string]bool{}
+	handle := func(pattern string, h http.HandlerFunc) {
+		if !seen[pattern] {
+			seen[pattern] = true
+			mux.HandleFunc(pattern, h)
+		}
+	}
+	for i := range p.sets {
+		es := &p.sets[i]
+		handle("GET "+prefix+es.discovery, p.discovery(es))
+		handle("GET "+prefix+es.authorize, p.authorize(es))
+		handle("POST "+prefix+es.authorize, p.authorize(es))
+		handle("POST "+prefix+es.token, p.token(es))
+		handle("GET "+prefix+es.userinfo, p.userinfo)
+		handle("POST "+prefix+es.userinfo, p.userinfo)
+		handle("GET "+prefix+es.jwks, p.jwks)
+		handle("GET "+prefix+es.endSession, p.endSession)
+	}
+	if p.cfg.Vendor == AzureAD {
+		handle("POST "+prefix+"/graph/v1.0/users/{oid}/getMemberObjects", p.memberObjects)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// oauthError answers per RFC 6749 section 5.2.
+func oauthError(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+}
+
+func (p *Persona) discovery(es *endpointSet) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		b := p.base()
+		iss := es.issuer
+		if es.discoveryIssuer != "" {
+			iss = es.discoveryIssuer
+		}
+		subjects := []string{"public"}
+		if p.cfg.Vendor == AzureAD {
+			subjects = []string{"pairwise"}
+		}
+		scopes := []string{"openid", "profile", "email", "offline_access"}
+		claims := []string{"sub", "iss", "aud", "exp", "iat", "nonce", "email", "name", "given_name", "family_name"}
+		switch p.cfg.Vendor {
+		case Okta:
+			scopes = append(scopes, "groups")
+			claims = append(claims, "ver", "jti", "amr", "idp", "auth_time", "at_hash", "preferred_username", "email_verified", "groups")
+		case AzureAD:
+			claims = append(claims, "oid", "tid", "ver", "preferred_username", "groups", "roles", "nbf")
+		case GoogleWorkspace:
+			scopes = []string{"openid", "email", "profile"}
+			claims = append(claims, "azp", "hd", "email_verified", "picture", "at_hash")
+		case OneLogin:
+			scopes = []string{"openid", "profile", "email", "groups", "params", "name"}
+			claims = append(claims, "preferred_username", "groups", "params", "at_hash", "updated_at")
+		case JumpCloud:
+			claims = append(claims, "email_verified", "auth_time", "at_hash")
+		}
+		doc := map[string]any{
+			"issuer":                                b + iss,
+			"authorization_endpoint":                b + es.authorize,
+			"token_endpoint":                        b + es.token,
+			"userinfo_endpoint":                     b + es.userinfo,
+			"jwks_uri":                              b + es.jwks,
+			"end_session_endpoint":                  b + es.endSession,
+			"response_types_supported":              []string{"code"},
+			"response_modes_supported":              []string{"query"},
+			"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
+			"subject_types_supported":               subjects,
+			"id_token_signing_alg_values_supported": []string{"RS256"},
+			"scopes_supported":                      scopes,
+			"claims_supported":                      claims,
+			"token_endpoint_auth_methods_supported": p.prof.authMethods,
+			"code_challenge_methods_supported":      p.prof.challengeMethods,
+		}
+		if p.cfg.Vendor == AzureAD {
+			doc["tenant_region_scope"] = "NA"
+			doc["cloud_instance_name"] = "microsoftonline.com"
+		}
+		writeJSON(w, http.StatusOK, doc)
+	}
+}
+
+func (p *Persona) jwks(w http.ResponseWriter, r *http.Request) {
+	for _, f := range p.takeFaults(siteJWKS) {
+		switch f {
+		case FaultJWKSUnavailable:
+			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+			return
+		case FaultJWKSSlow:
+			if !sleepCtx(r, slowFaultDelay) {
+				return
+			}
+		}
+	}
+	set, err := p.keys.jwks()
+	if err != nil {
+		http.Error(w, "key generation failed", http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, http.StatusOK, set)
+}
+
+func sleepCtx(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// authorize is the authorization endpoint: GET from the relying party, POST
+// from the persona's own login page.
+func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			p.errorPage(w, http.StatusBadRequest, "invalid_request", "The request could not be parsed.")
+			return
+		}
+		q := r.Form
+		cl, ok := p.client(q.Get("client_id"))
+		if !ok {
+			p.errorPage(w, http.StatusBadRequest, "unauthorized_client", "The client_id is not registered with this identity provider.")
+			return
+		}
+		redirectURI := q.Get("redirect_uri")
+		if !redirectAllowed(cl.RedirectURIs, redirectURI) {
+			p.errorPage(w, http.StatusBadRequest, "invalid_request", "The redirect_uri does not match the client's registration.")
+			return
+		}
+		state := q.Get("state")
+		fail := func(code, desc string) {
+			v := url.Values{"error": {code}, "error_description": {desc}}
+			if state != "" {
+				v.Set("state", state)
+			}
+			http.Redirect(w, r, addQuery(redirectURI, v), http.StatusFound)
+		}
+		if q.Get("response_type") != "code" {
+			fail("unsupported_response_type", "Only the authorization code flow (response_type=code) is supported.")
+			return
+		}
+		scopes := strings.Fields(q.Get("scope"))
+		if !slices.Contains(scopes, "openid") {
+			fail("invalid_scope", "The scope must include openid.")
+			return
+		}
+		challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
+		switch {
+		case challenge != "":
+			if method == "" {
+				method = "plain"
+			}
+			if !slices.Contains(p.prof.challengeMethods, method) {
+				fail("invalid_request", "code_challenge_method "+method+" is not supported; use "+strings.Join(p.prof.challengeMethods, " or ")+".")
+				return
+			}
+			if !validVerifier(challenge) {
+				fail("invalid_request", "The code_challenge is malformed.")
+				return
+			}
+		case p.prof.pkceRequired || p.authMethod(cl) == "none":
+			fail("invalid_request", "PKCE (code_challenge with S256) is required.")
+			return
+		}
+		if faults := p.takeFaults(siteAuthorize); hasFault(faults, FaultAccessDenied) {
+			fail("access_denied", "The resource owner or authorization server denied the request.")
+			return
+		}
+
+		var email string
+		fromPage := r.Method == http.MethodPost && q.Get("mockidp_login") == "1"
+		switch {
+		case fromPage:
+			email = strings.TrimSpace(q.Get("email"))
+		default:
+			if e, ok := p.popQueue(); ok {
+				email = e
+			} else if hint := q.Get("login_hint"); hint != "" {
+				email = hint
+			} else {
+				p.loginPage(w, r, q, "")
+				return
+			}
+		}
+		u, ok := p.User(email)
+		if !ok {
+			if fromPage {
+				p.loginPage(w, r, q, p.prof.unknownUser)
+				return
+			}
+			fail("access_denied", p.prof.unknownUser)
+			return
+		}
+		now := p.now()
+		g := &grant{
+			client: cl.ClientID, redirectURI: redirectURI, email: u.Email, scopes: scopes,
+			nonce: q.Get("nonce"), challenge: challenge, method: method, set: es,
+			authTime: now, expires: now.Add(codeTTL),
+		}
+		switch p.cfg.Vendor {
+		case GoogleWorkspace: // refresh tokens through access_type=offline
+			g.offline = q.Get("access_type") == "offline"
+		case OneLogin: // offline_access only with the password grant
+		default:
+			g.offline = slices.Contains(scopes, "offline_access")
+		}
+		code := p.store(p.codes, g, now)
+		v := url.Values{"code": {code}}
+		if state != "" {
+			v.Set("state", state)
+		}
+		if p.cfg.Vendor == AzureAD {
+			v.Set("session_state", guid(p.hash("session", code)))
+		}
+		http.Redirect(w, r, addQuery(redirectURI, v), http.StatusFound)
+	}
+}
+
+func addQuery(u string, v url.Values) string {
+	if strings.Contains(u, "?") {
+		return u + "&" + v.Encode()
+	}
+	return u + "?" + v.Encode()
+}
+
+// validVerifier checks RFC 7636's 43-128 unreserved characters.
+func validVerifier(s string) bool {
+	if len(s) < 43 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			return false
+		}
+	}
+	return true
+}
+
+// authenticateClient checks the token request's client credentials as the
+// client is registered. It runs before any code is redeemed.
+func (p *Persona) authenticateClient(r *http.Request) (ClientConfig, int, string, string) {
+	basicID, basicSecret, hasBasic := r.BasicAuth()
+	postID, postSecret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	var id, secret, used string
+	switch {
+	case hasBasic && postSecret != "":
+		return ClientConfig{}, http.StatusBadRequest, "invalid_request", "The client authenticated with more than one method."
+	case hasBasic:
+		// RFC 6749 section 2.3.1: form-urlencoded before base64.
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(basicID)
+		secret, err2 = url.QueryUnescape(basicSecret)
+		if err1 != nil || err2 != nil {
+			return ClientConfig{}, http.StatusUnauthorized, "invalid_client", "The client credentials are not form-encoded."
+		}
+		if postID != "" && postID != id {
+			return ClientConfig{}, http.StatusBadRequest, "invalid_request", "client_id differs between header and body."
+		}
+		used = "client_secret_basic"
+	case postSecret != "":
+		id, secret, used = postID, postSecret, "client_secret_post"
+	default:
+		id, used = postID, "none"
+	}
+	cl, ok := p.client(id)
+	if !ok || id == "" {
+		return ClientConfig{}, http.StatusUnauthorized, "invalid_client", "Client authentication failed: unknown client."
+	}
+	if method := p.authMethod(cl); method != used {
+		return ClientConfig{}, http.StatusUnauthorized, "invalid_client", "Client authentication failed: the client is registered for " + method + "."
+	}
+	if used != "none" && subtle.ConstantTimeCompare([]byte(secret), []byte(cl.ClientSecret)) != 1 {
+		return ClientConfig{}, http.StatusUnauthorized, "invalid_client", "Client authentication failed: wrong client secret."
+	}
+	return cl, 0, "", ""
+}
+
+func (p *Persona) token(es *endpointSet) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for _, f := range p.takeFaults(siteToken) {
+			switch f {
+			case FaultTokenError500:
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(http.StatusInternalServerError)
+				w.Write([]byte("<html><body>Internal Server Error</body></html>"))
+				return
+			case FaultTokenInvalidJSON:
+				w.Header().Set("Content-Type", "application/json")
+				w.Write([]byte(`{"access_token": "tok", "token_type": "Bearer", "id_token": `))
+				return
+			case FaultTokenSlow:
+				if !sleepCtx(r, slowFaultDelay) {
+					return
+				}
+			}
+		}
+		if err := r.ParseForm(); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				oauthError(w, http.StatusRequestEntityTooLarge, "invalid_request", "The request body is too large.")
+				return
+			}
+			oauthError(w, http.StatusBadRequest, "invalid_request", "The request body is not a form.")
+			return
+		}
+		cl, status, code, desc := p.authenticateClient(r)
+		if status != 0 {
+			if status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
+				w.Header().Set("WWW-Authenticate", `Basic realm="`+p.cfg.Name+`"`)
+			}
+			oauthError(w, status, code, desc)
+			return
+		}
+		now := p.now()
+		var g *grant
+		switch r.PostForm.Get("grant_type") {
+		case "authorization_code":
+			c, ok := p.take(p.codes, r.PostForm.Get("code"))
+			switch {
+			case !ok:
+				oauthError(w, http.StatusBadRequest, "invalid_grant", "The authorization code is invalid or was already used.")
+				return
+			case c.client != cl.ClientID:
+				oauthError(w, http.StatusBadRequest, "invalid_grant", "The authorization code was issued to another client.")
+				return
+			case now.After(c.expires):
+				oauthError(w, http.StatusBadRequest, "invalid_grant", "The authorization code has expired.")
+				return
+			case r.PostForm.Get("redirect_uri") != c.redirectURI:
+				oauthError(w, http.StatusBadRequest, "invalid_grant", "The redirect_uri does not match the authorization request.")
+				return
+			}
+			if msg := checkPKCE(c, r.PostForm.Get("code_verifier")); msg != "" {
+				oauthError(w, http.StatusBadRequest, "invalid_grant", msg)
+				return
+			}
+			g = c
+		case "refresh_token":
+			c, ok := p.take(p.refresh, r.PostForm.Get("refresh_token"))
+			if !ok || c.client != cl.ClientID || now.After(c.expires) {
+				oauthError(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or was issued to another client.")
+				return
+			}
+			g = c
+		case "":
+			oauthError(w, http.StatusBadRequest, "invalid_request", "grant_type is missing.")
+			return
+		default:
+			oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Only authorization_code and refresh_token are supported.")
+			return
+		}
+		u, ok := p.User(g.email)
+		if !ok {
+			oauthError(w, http.StatusBadRequest, "invalid_grant", "The user no longer exists.")
+			return
+		}
+		access := *g
+		access.expires = now.Add(accessTTL)
+		at := p.store(p.access, &access, now)
+		idt, err := p.mintIDToken(&u, g, at, now)
+		if err != nil {
+			oauthError(w, http.StatusInternalServerError, "server_error", "Could not sign the ID token.")
+			return
+		}
+		resp := map[string]any{
+			"access_token": at, "token_type": "Bearer", "expires_in": int(accessTTL / time.Second),
+			"scope": strings.Join(g.scopes, " "), "id_token": idt,
+		}
+		if g.offline {
+			rg := *g
+			rg.expires = now.Add(refreshTTL)
+			resp["refresh_token"] = p.store(p.refresh, &rg, now)
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Pragma", "no-cache")
+		writeJSON(w, http.StatusOK, resp)
+	}
+}
+
+func checkPKCE(g *grant, verifier string) string {
+	if g.challenge == "" {
+		if verifier != "" {
+			return "A code_verifier was sent but the authorization request had no code_challenge."
+		}
+		return ""
+	}
+	if !validVerifier(verifier) {
+		return "The code_verifier is missing or malformed."
+	}
+	want := verifier
+	if g.method == "S256" {
+		s := sha256.Sum256([]byte(verifier))
+		want = base64.RawURLEncoding.EncodeToString(s[:])
+	}
+	if subtle.ConstantTimeCompare([]byte(want), []byte(g.challenge)) != 1 {
+		return "The code_verifier does not match the code_challenge."
+	}
+	return ""
+}
+
+// mintIDToken signs the ID token for g, applying armed ID-token faults.
+func (p *Persona) mintIDToken(u *UserConfig, g *grant, accessToken string, now time.Time) (string, error) {
+	faults := p.takeFaults(siteIDToken)
+	c := p.idTokenClaims(u, g, accessToken, now)
+	key, err := p.keys.active()
+	if err != nil {
+		return "", err
+	}
+	for _, f := range faults {
+		switch f {
+		case FaultIDTokenExpired:
+			c["iat"], c["exp"] = now.Add(-2*time.Hour).Unix(), now.Add(-time.Hour).Unix()
+			if _, ok := c["nbf"]; ok {
+				c["nbf"] = c["iat"]
+			}
+		case FaultIDTokenNotYet:
+			c["iat"], c["nbf"], c["exp"] = now.Add(time.Hour).Unix(), now.Add(time.Hour).Unix(), now.Add(2*time.Hour).Unix()
+		case FaultWrongAudience:
+			c["aud"] = "mockidp-another-client"
+		case FaultWrongIssuer:
+			c["iss"] = p.base() + "/not-the-issuer"
+		case FaultMissingNonce:
+			delete(c, "nonce")
+		case FaultWrongNonce:
+			c["nonce"] = "mockidp-wrong-nonce"
+		case FaultKeyRotated:
+			if key, err = p.keys.rotate(); err != nil {
+				return "", err
+			}
+		case FaultUnpublishedKey:
+			if key, err = p.keys.spare(); err != nil {
+				return "", err
+			}
+		}
+	}
+	header := map[string]any{"alg": "RS256", "kid": key.kid}
+	if p.cfg.Vendor != Okta {
+		header["typ"] = "JWT"
+	}
+	if hasFault(faults, FaultAlgNone) {
+		header["alg"] = "none"
+	}
+	tok, err := signJWT(key, header, c)
+	if err != nil {
+		return "", err
+	}
+	if hasFault(faults, FaultBadSignature) {
+		i := strings.LastIndexByte(tok, '.') + 1
+		b := []byte(tok)
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+		tok = string(b)
+	}
+	return tok, nil
+}
+
+func (p *Persona) bearer(w http.ResponseWriter, r *http.Request) (*grant, bool) {
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+p.cfg.Name+`"`)
+		oauthError(w, http.StatusUnauthorized, "invalid_request", "A Bearer access token is required.")
+		return nil, false
+	}
+	g, ok := p.lookup(p.access, tok)
+	if !ok || p.now().After(g.expires) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+p.cfg.Name+`", error="invalid_token"`)
+		oauthError(w, http.StatusUnauthorized, "invalid_token", "The access token is invalid or expired.")
+		return nil, false
+	}
+	return g, true
+}
+
+func (p *Persona) userinfo(w http.ResponseWriter, r *http.Request) {
+	g, ok := p.bearer(w, r)
+	if !ok {
+		return
+	}
+	u, ok := p.User(g.email)
+	if !ok {
+		oauthError(w, http.StatusUnauthorized, "invalid_token", "The user no longer exists.")
+		return
+	}
+	c := p.identityClaims(&u, g)
+	for k, v := range u.Claims {
+		if !protectedClaims[k] {
+			c[k] = v
+		}
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// memberObjects answers Azure AD's group overage lookup, as Microsoft Graph
+// getMemberObjects does, for the token's own user.
+func (p *Persona) memberObjects(w http.ResponseWriter, r *http.Request) {
+	g, ok := p.bearer(w, r)
+	if !ok {
+		return
+	}
+	u, ok := p.User(g.email)
+	if !ok || p.userID(&u) != r.PathValue("oid") {
+		writeJSON(w, http.StatusForbidden, map[string]any{"error": map[string]string{
+			"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": p.groupIDs(u.Groups)})
+}
+
+func (p *Persona) endSession(w http.ResponseWriter, r *http.Request) {
+	target := r.URL.Query().Get("post_logout_redirect_uri")
+	if target == "" {
+		p.errorPage(w, http.StatusOK, "", "You have been signed out.")
+		return
+	}
+	for _, c := range p.Clients() {
+		if redirectAllowed(c.PostLogoutRedirectURIs, target) || redirectAllowed(c.RedirectURIs, target) {
+			if st := r.URL.Query().Get("state"); st != "" {
+				target = addQuery(target, url.Values{"state": {st}})
+			}
+			http.Redirect(w, r, target, http.StatusFound)
+			return
+		}
+	}
+	p.errorPage(w, http.StatusBadRequest, "invalid_request", "The post_logout_redirect_uri is not registered.")
+}

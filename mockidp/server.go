@@ -1,0 +1,230 @@
+package mockidp
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Server is a running mock identity platform, used like an
+// httptest.Server: start it, read URL, give Client() to the code under
+// test, Close it. Every server owns its keys, clock, users and state.
+type Server struct {
+	// URL is the base URL, e.g. http://127.0.0.1:40123, once listening
+	// (or Config.BaseURL for a mounted Handler).
+	URL string
+
+	cfg      Config
+	now      func() time.Time
+	log      *slog.Logger
+	personas []*Persona
+	byName   map[string]*Persona
+	handler  http.Handler
+	base     atomic.Pointer[string]
+
+	listener net.Listener
+	http     *http.Server
+	caPEM    []byte
+	client   *http.Client
+	closed   sync.Once
+}
+
+// New validates cfg and builds an unstarted server. Its Handler can be
+// mounted elsewhere (set Config.BaseURL to the public URL), or Listen /
+// ListenTLS start it.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, now: cfg.Now, log: cfg.Logger, byName: map[string]*Persona{}}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	base := strings.TrimSuffix(cfg.BaseURL, "/")
+	s.base.Store(&base)
+	s.URL = base
+	for _, pc := range cfg.Personas {
+		p := newPersona(s, pc)
+		s.personas = append(s.personas, p)
+		s.byName[pc.Name] = p
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// NewServer starts a server on a free 127.0.0.1 port over http.
+func NewServer(cfg Config) (*Server, error) {
+	s, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return s, s.Listen("127.0.0.1:0")
+}
+
+// NewTLSServer starts a server on a free 127.0.0.1 port over https, with a
+// certificate from a CA generated for this server (CACertPEM).
+func NewTLSServer(cfg Config) (*Server, error) {
+	s, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return s, s.ListenTLS("127.0.0.1:0")
+}
+
+// Start is NewServer for tests: it fails t on error and closes the server
+// when the test ends.
+func Start(t testing.TB, cfg Config) *Server {
+	t.Helper()
+	s, err := NewServer(cfg)
+	if err != nil {
+		t.Fatalf("mockidp: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// StartTLS is NewTLSServer for tests.
+func StartTLS(t testing.TB, cfg Config) *Server {
+	t.Helper()
+	s, err := NewTLSServer(cfg)
+	if err != nil {
+		t.Fatalf("mockidp: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Listen serves http on addr (host:port; port 0 picks a free one).
+func (s *Server) Listen(addr string) error { return s.listen(addr, false) }
+
+// ListenTLS serves https on addr with a generated CA.
+func (s *Server) ListenTLS(addr string) error { return s.listen(addr, true) }
+
+func (s *Server) listen(addr string, useTLS bool) error {
+	if s.listener != nil {
+		return errors.New("mockidp: server already listening")
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("mockidp: %w", err)
+	}
+	scheme := "http"
+	s.client = &http.Client{Timeout: 30 * time.Second}
+	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	if useTLS {
+		ca, err := newTestCA()
+		if err != nil {
+			l.Close()
+			return err
+		}
+		s.caPEM = ca.certPEM
+		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{ca.leaf}, MinVersion: tls.VersionTLS12}
+		l = tls.NewListener(l, s.http.TLSConfig)
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(ca.certPEM)
+		s.client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+		scheme = "https"
+	}
+	s.listener = l
+	if s.cfg.BaseURL == "" {
+		base := scheme + "://" + l.Addr().String()
+		s.base.Store(&base)
+		s.URL = base
+	}
+	go func() { _ = s.http.Serve(l) }()
+	return nil
+}
+
+// Close shuts the server down, waiting briefly for requests in flight.
+func (s *Server) Close() {
+	s.closed.Do(func() {
+		if s.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if s.http.Shutdown(ctx) != nil {
+				s.http.Close()
+			}
+		}
+	})
+}
+
+// Handler is the whole mock as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Client returns an HTTP client for the server: for a TLS server it trusts
+// the generated CA. It follows redirects like http.DefaultClient.
+func (s *Server) Client() *http.Client {
+	if s.client == nil {
+		return &http.Client{Timeout: 30 * time.Second}
+	}
+	c := *s.client
+	return &c
+}
+
+// CACertPEM is the PEM certificate of the CA that signed a TLS server's
+// certificate (nil for an http server).
+func (s *Server) CACertPEM() []byte { return s.caPEM }
+
+// Persona returns the persona named name, or nil.
+func (s *Server) Persona(name string) *Persona { return s.byName[name] }
+
+// Personas lists the personas in configuration order.
+func (s *Server) Personas() []*Persona { return append([]*Persona(nil), s.personas...) }
+
+// Reset puts every persona back to the configuration: users, clients,
+// keys, clocks, faults, queued users and outstanding grants.
+func (s *Server) Reset() {
+	for _, p := range s.personas {
+		p.reset()
+	}
+}
+
+func (s *Server) baseURL() string { return *s.base.Load() }
+
+// maxBody bounds every request body the mock reads.
+const maxBody = 64 << 10
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.index)
+	s.adminRoutes(mux)
+	for _, p := range s.personas {
+		p.routes(mux)
+	}
+	return s.guard(mux)
+}
+
+// guard bounds bodies, answers a panic with 500 rather than a dropped
+// connection (and logs it: it is a bug), and sets headers every page wants.
+func (s *Server) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("mockidp: handler panic", "path", r.URL.Path, "panic", v)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}

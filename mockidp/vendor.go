@@ -1,0 +1,334 @@
+package mockidp
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// endpointSet is one issuer of a persona with its vendor's URL layout. All
+// paths are relative to the persona's base URL ({server}/{name}).
+type endpointSet struct {
+	name string // "default", "org", "tenant", "common", "organizations"
+	// issuer is appended to the base for the issuer; discoveryIssuer, when
+	// set, is what discovery claims instead (Azure's literal {tenantid}).
+	issuer, discoveryIssuer                                 string
+	discovery, authorize, token, userinfo, jwks, endSession string
+}
+
+// profile is what differs between vendors as a relying party sees it.
+type profile struct {
+	sets             func(p *Persona) []endpointSet
+	challengeMethods []string // code_challenge_method values accepted
+	pkceRequired     bool
+	defaultAuth      string // client auth method when the client names none
+	authMethods      []string
+	atHash           bool   // at_hash on ID tokens from the token endpoint
+	unknownUser      string // error_description for a user the IdP does not know
+	userID           func(p *Persona, email string) string
+}
+
+var profiles = map[Vendor]*profile{
+	Okta: {
+		sets: func(p *Persona) []endpointSet {
+			custom := "/oauth2/default"
+			return []endpointSet{
+				{name: "default", issuer: custom, discovery: custom + "/.well-known/openid-configuration",
+					authorize: custom + "/v1/authorize", token: custom + "/v1/token", userinfo: custom + "/v1/userinfo",
+					jwks: custom + "/v1/keys", endSession: custom + "/v1/logout"},
+				{name: "org", issuer: "", discovery: "/.well-known/openid-configuration",
+					authorize: "/oauth2/v1/authorize", token: "/oauth2/v1/token", userinfo: "/oauth2/v1/userinfo",
+					jwks: "/oauth2/v1/keys", endSession: "/oauth2/v1/logout"},
+			}
+		},
+		challengeMethods: []string{"S256"},
+		defaultAuth:      "client_secret_basic",
+		authMethods:      []string{"client_secret_basic", "client_secret_post", "none"},
+		atHash:           true,
+		unknownUser:      "User is not assigned to the client application.",
+		userID:           func(p *Persona, email string) string { return "00u" + base62(p.hash("user", email), 17) },
+	},
+	AzureAD: {
+		sets: func(p *Persona) []endpointSet {
+			var out []endpointSet
+			for _, t := range []string{p.tenant, "common", "organizations"} {
+				es := endpointSet{name: "tenant", issuer: "/" + p.tenant + "/v2.0",
+					discovery: "/" + t + "/v2.0/.well-known/openid-configuration",
+					authorize: "/" + t + "/oauth2/v2.0/authorize", token: "/" + t + "/oauth2/v2.0/token",
+					userinfo: "/oidc/userinfo", jwks: "/" + t + "/discovery/v2.0/keys", endSession: "/" + t + "/oauth2/v2.0/logout"}
+				if t != p.tenant {
+					es.name, es.discoveryIssuer = t, "/{tenantid}/v2.0"
+				}
+				out = append(out, es)
+			}
+			return out
+		},
+		challengeMethods: []string{"S256", "plain"},
+		defaultAuth:      "client_secret_post",
+		authMethods:      []string{"client_secret_post", "client_secret_basic", "none"},
+		unknownUser:      "AADSTS50034: The user account does not exist in this directory.",
+		userID:           func(p *Persona, email string) string { return guid(p.hash("oid", email)) },
+	},
+	GoogleWorkspace: {
+		sets: func(p *Persona) []endpointSet {
+			return []endpointSet{{name: "default", issuer: "", discovery: "/.well-known/openid-configuration",
+				authorize: "/o/oauth2/v2/auth", token: "/token", userinfo: "/v1/userinfo",
+				jwks: "/oauth2/v3/certs", endSession: "/logout"}}
+		},
+		challengeMethods: []string{"S256", "plain"},
+		defaultAuth:      "client_secret_post",
+		authMethods:      []string{"client_secret_post", "client_secret_basic"},
+		atHash:           true,
+		unknownUser:      "Couldn't find your Google Account.",
+		userID:           func(p *Persona, email string) string { return digits(p.hash("sub", email), 21) },
+	},
+	OneLogin: {
+		sets: func(p *Persona) []endpointSet {
+			o := "/oidc/2"
+			return []endpointSet{{name: "default", issuer: o, discovery: o + "/.well-known/openid-configuration",
+				authorize: o + "/auth", token: o + "/token", userinfo: o + "/me", jwks: o + "/certs", endSession: o + "/logout"}}
+		},
+		challengeMethods: []string{"S256"},
+		defaultAuth:      "client_secret_basic",
+		authMethods:      []string{"client_secret_basic", "client_secret_post", "none"},
+		atHash:           true,
+		unknownUser:      "The user is not authorized to access this app.",
+		userID:           func(p *Persona, email string) string { return digits(p.hash("sub", email), 9) },
+	},
+	JumpCloud: {
+		sets: func(p *Persona) []endpointSet {
+			return []endpointSet{{name: "default", issuer: "/", discovery: "/.well-known/openid-configuration",
+				authorize: "/oauth2/auth", token: "/oauth2/token", userinfo: "/userinfo",
+				jwks: "/.well-known/jwks.json", endSession: "/oauth2/sessions/logout"}}
+		},
+		challengeMethods: []string{"S256"},
+		pkceRequired:     true,
+		defaultAuth:      "client_secret_basic",
+		authMethods:      []string{"client_secret_basic", "client_secret_post", "none"},
+		atHash:           true,
+		unknownUser:      "The user is not bound to this application.",
+		userID:           func(p *Persona, email string) string { return hex.EncodeToString(p.hash("sub", email)[:12]) },
+	},
+}
+
+// azureOverage is the number of groups past which Azure AD sends the
+// overage claims instead of the groups claim in a JWT.
+const azureOverage = 200
+
+// identityClaims are the claims about the user that a vendor puts in its ID
+// token and userinfo for the granted scopes.
+func (p *Persona) identityClaims(u *UserConfig, g *grant) map[string]any {
+	c := map[string]any{}
+	name := strings.TrimSpace(u.GivenName + " " + u.FamilyName)
+	has := g.hasScope
+	id := p.userID(u)
+	switch p.cfg.Vendor {
+	case Okta:
+		c["sub"] = id
+		if has("profile") {
+			c["name"], c["preferred_username"] = name, u.Email
+			c["given_name"], c["family_name"] = u.GivenName, u.FamilyName
+		}
+		if has("email") {
+			c["email"], c["email_verified"] = u.Email, true
+		}
+		if p.cfg.GroupsClaim != "" && has("groups") {
+			c[p.cfg.GroupsClaim] = nonNil(u.Groups)
+		}
+	case AzureAD:
+		c["sub"] = pairwise(id, g.client)
+		c["oid"], c["tid"] = id, p.tenant
+		c["preferred_username"] = u.Email
+		if has("profile") {
+			c["name"] = name
+		}
+		if has("email") {
+			c["email"] = u.Email
+		}
+	case GoogleWorkspace:
+		c["sub"] = id
+		if has("email") {
+			c["email"], c["email_verified"] = u.Email, true
+		}
+		if hd := hostedDomain(u.Email); hd != "" {
+			c["hd"] = hd
+		}
+		if has("profile") {
+			c["name"], c["given_name"], c["family_name"] = name, u.GivenName, u.FamilyName
+			c["picture"] = "https://lh3.googleusercontent.com/a/mock"
+		}
+	case OneLogin:
+		c["sub"] = id
+		c["email"], c["preferred_username"], c["name"] = u.Email, u.Email, name
+		if has("profile") {
+			c["given_name"], c["family_name"] = u.GivenName, u.FamilyName
+			c["updated_at"] = p.now().UTC().Format(time.RFC3339)
+		}
+		if has("groups") {
+			if p.cfg.GroupsFormat == "array" {
+				c["groups"] = nonNil(u.Groups)
+			} else {
+				c["groups"] = strings.Join(u.Groups, ";")
+			}
+		}
+		if has("params") {
+			params, _ := u.Claims["params"].(map[string]any)
+			if params == nil {
+				params = map[string]any{}
+			}
+			c["params"] = params
+		}
+	case JumpCloud:
+		c["sub"] = id
+		if has("email") {
+			c["email"], c["email_verified"] = u.Email, true
+		}
+		if has("profile") {
+			c["given_name"], c["family_name"] = u.GivenName, u.FamilyName
+		}
+		if len(u.Groups) > 0 {
+			claim := p.cfg.GroupsClaim
+			if claim == "" {
+				claim = "memberOf"
+			}
+			c[claim] = u.Groups
+		}
+	}
+	return c
+}
+
+// protectedClaims are never overridden by a user's custom claims.
+var protectedClaims = map[string]bool{"iss": true, "aud": true, "exp": true, "iat": true, "nbf": true,
+	"nonce": true, "sub": true, "at_hash": true, "azp": true, "auth_time": true}
+
+// idTokenClaims assembles the ID token for g.
+func (p *Persona) idTokenClaims(u *UserConfig, g *grant, accessToken string, now time.Time) map[string]any {
+	c := p.identityClaims(u, g)
+	for k, v := range u.Claims {
+		if !protectedClaims[k] && !(p.cfg.Vendor == OneLogin && k == "params") {
+			c[k] = v
+		}
+	}
+	c["iss"] = p.base() + g.set.issuer
+	c["aud"] = g.client
+	c["iat"] = now.Unix()
+	c["exp"] = now.Add(time.Hour).Unix()
+	if g.nonce != "" {
+		c["nonce"] = g.nonce
+	}
+	switch p.cfg.Vendor {
+	case Okta:
+		c["ver"] = 1
+		c["jti"] = "ID." + randomToken(24)
+		c["amr"] = []string{"pwd"}
+		c["idp"] = "00o" + base62(p.hash("org", ""), 17)
+		c["auth_time"] = g.authTime.Unix()
+	case AzureAD:
+		c["ver"] = "2.0"
+		c["nbf"] = now.Unix()
+		c["uti"] = randomToken(16)
+		c["rh"] = "0.A" + randomToken(20) + "."
+		c["aio"] = randomToken(32)
+		if len(u.Roles) > 0 {
+			c["roles"] = u.Roles
+		}
+		if len(u.Groups) > azureOverage {
+			c["_claim_names"] = map[string]any{"groups": "src1"}
+			c["_claim_sources"] = map[string]any{"src1": map[string]any{
+				"endpoint": p.base() + "/graph/v1.0/users/" + p.userID(u) + "/getMemberObjects"}}
+		} else if len(u.Groups) > 0 {
+			c["groups"] = p.groupIDs(u.Groups)
+		}
+	case GoogleWorkspace:
+		c["azp"] = g.client
+	case JumpCloud:
+		c["auth_time"] = g.authTime.Unix()
+	}
+	if p.prof.atHash && accessToken != "" {
+		c["at_hash"] = tokenHash(accessToken)
+	}
+	return c
+}
+
+// groupIDs maps Azure group names to object IDs.
+func (p *Persona) groupIDs(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		if id, ok := p.cfg.GroupIDs[n]; ok {
+			out[i] = id
+		} else {
+			out[i] = guid(p.hash("group", n))
+		}
+	}
+	return out
+}
+
+func (p *Persona) userID(u *UserConfig) string {
+	if u.ID != "" {
+		return u.ID
+	}
+	return p.prof.userID(p, strings.ToLower(u.Email))
+}
+
+// hash derives stable identifiers from the persona's name, a purpose and a
+// value, so IDs survive restarts and differ between personas.
+func (p *Persona) hash(purpose, v string) []byte {
+	s := sha256.Sum256([]byte(p.cfg.Name + "\x00" + purpose + "\x00" + v))
+	return s[:]
+}
+
+func guid(b []byte) string {
+	var u [16]byte
+	copy(u[:], b)
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	h := hex.EncodeToString(u[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+const base62Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+func base62(b []byte, n int) string {
+	out := make([]byte, n)
+	for i := range out {
+		out[i] = base62Alphabet[int(b[i%len(b)])%62]
+	}
+	return string(out)
+}
+
+func digits(b []byte, n int) string {
+	v := binary.BigEndian.Uint64(b[:8])
+	s := fmt.Sprintf("1%020d", v)
+	if n < len(s) {
+		return s[:n]
+	}
+	return s
+}
+
+// pairwise is Azure's per-application subject.
+func pairwise(oid, client string) string {
+	s := sha256.Sum256([]byte(oid + "\x00" + client))
+	return base64.RawURLEncoding.EncodeToString(s[:])[:43]
+}
+
+// hostedDomain is Google's hd: the domain of a Workspace account, nothing
+// for a consumer account.
+func hostedDomain(email string) string {
+	_, domain, _ := strings.Cut(strings.ToLower(email), "@")
+	switch domain {
+	case "gmail.com", "googlemail.com", "":
+		return ""
+	}
+	return domain
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
