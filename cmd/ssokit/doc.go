@@ -1,8 +1,10 @@
 // Command ssokit is ssokit's command line: small helpers for operators and
-// test suites in any language. Later it also runs the demo control plane
-// (ssokit demo) and the mock identity platform (ssokit mockidp). Every
+// test suites in any language, and the mock identity platform (ssokit
+// mockidp). Later it also runs the demo control plane (ssokit demo). Every
 // command prints JSON on stdout; diagnostics go to stderr.
 //
+//	ssokit mockidp --addr 127.0.0.1:0          # prints {"ready":true,"url":"http://127.0.0.1:PORT"}
+//	ssokit mockidp --print-config > idp.yaml   # the documented default configuration
 //	ssokit issuer pk_test_aGFwcHktb3R0ZXItMTIuY2xlcmsuYWNjb3VudHMuZGV2JA
 //	ssokit verify --publishable-key pk_live_... --secret-key sk_live_... "$TOKEN"
 //	ssokit verify --issuer https://clerk.example.com --public-key-file jwt.pem - <token.txt

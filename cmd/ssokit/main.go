@@ -8,17 +8,23 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ssokit/ssokit/middleware"
 )
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 const usage = `usage:
+  ssokit mockidp [--config FILE] [--addr 127.0.0.1:4451] [--tls] [--admin-token T] [--print-config]
   ssokit issuer [--insecure-http-loopback] PUBLISHABLE_KEY
   ssokit verify [flags] TOKEN|-     (ssokit verify -h lists the flags)
 `
@@ -33,6 +39,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdIssuer(args[1:], stdout, stderr)
 	case "verify":
 		return cmdVerify(ctx, args[1:], stdin, stdout, stderr)
+	case "mockidp":
+		return cmdMockIDP(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

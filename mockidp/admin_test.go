@@ -1,0 +1,278 @@
+package mockidp
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func adminCall(t *testing.T, srv *Server, method, path, body, token string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	return resp.StatusCode, m
+}
+
+func TestAdminAPI(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, DefaultConfig())
+	r := newRP(t, srv, "okta", "openid", "email", "groups")
+
+	// A user added at run time can sign in at once, with their groups.
+	status, _ := adminCall(t, srv, "PUT", "/admin/v1/personas/okta/users/dave@acme.test",
+		`{"given_name":"Dave","groups":["admins"],"claims":{"department":"ops"}}`, "")
+	if status != 200 {
+		t.Fatalf("put user: %d", status)
+	}
+	_, idt, err := r.login("dave@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := claimsOf(t, idt)
+	wantClaim(t, c, "groups", []any{"admins"})
+	wantClaim(t, c, "department", "ops")
+
+	// Removed: refused with the vendor's error.
+	if status, _ := adminCall(t, srv, "DELETE", "/admin/v1/personas/okta/users/dave@acme.test", "", ""); status != 204 {
+		t.Fatalf("delete user: %d", status)
+	}
+	if _, _, err := r.login("dave@acme.test"); err == nil {
+		t.Fatal("a deleted user signed in")
+	}
+
+	// Rotation publishes a second key; the relying party follows.
+	status, m := adminCall(t, srv, "POST", "/admin/v1/personas/okta/keys/rotate", "", "")
+	if status != 200 || m["kid"] == "" {
+		t.Fatalf("rotate: %d %v", status, m)
+	}
+	tok, _, err := r.login("alice@acme.test")
+	if err != nil || headerKid(t, tok.Extra("id_token").(string)) != m["kid"] {
+		t.Fatalf("after rotation: %v", err)
+	}
+
+	// Clock offset shifts token times.
+	if status, _ := adminCall(t, srv, "PUT", "/admin/v1/personas/okta/clock", `{"offset_seconds":-7200}`, ""); status != 200 {
+		t.Fatalf("clock: %d", status)
+	}
+	if _, _, err := r.login("alice@acme.test"); err == nil || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("token from two hours ago accepted: %v", err)
+	}
+	adminCall(t, srv, "PUT", "/admin/v1/personas/okta/clock", `{"offset_seconds":0}`, "")
+
+	// Faults until cleared, then cleared.
+	if status, _ := adminCall(t, srv, "POST", "/admin/v1/personas/okta/faults", `{"fault":"wrong_aud","times":0}`, ""); status != 200 {
+		t.Fatalf("fault: %d", status)
+	}
+	for range 2 {
+		if _, _, err := r.login("alice@acme.test"); err == nil {
+			t.Fatal("fault until cleared was used up")
+		}
+	}
+	if status, _ := adminCall(t, srv, "DELETE", "/admin/v1/personas/okta/faults", "", ""); status != 204 {
+		t.Fatalf("clear faults: %d", status)
+	}
+	if _, _, err := r.login("alice@acme.test"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Queue through the API.
+	if status, _ := adminCall(t, srv, "POST", "/admin/v1/personas/okta/queue", `{"email":"bob@acme.test"}`, ""); status != 200 {
+		t.Fatal(status)
+	}
+	if _, idt, _ := r.login("alice@acme.test"); claimsOf(t, idt)["email"] != "bob@acme.test" {
+		t.Fatal("queued user not used")
+	}
+
+	// Clients: a removed client is refused.
+	if status, _ := adminCall(t, srv, "PUT", "/admin/v1/personas/okta/clients/extra",
+		`{"client_secret":"x","redirect_uris":["http://127.0.0.1/cb"]}`, ""); status != 200 {
+		t.Fatal(status)
+	}
+	if status, _ := adminCall(t, srv, "DELETE", "/admin/v1/personas/okta/clients/extra", "", ""); status != 204 {
+		t.Fatal(status)
+	}
+	if status, _ := adminCall(t, srv, "DELETE", "/admin/v1/personas/okta/clients/extra", "", ""); status != 404 {
+		t.Fatal(status)
+	}
+
+	// Refusals with stable codes.
+	for _, tc := range []struct{ method, path, body, code string }{
+		{"PUT", "/admin/v1/personas/nope/users/a@b.test", `{}`, "no_such_persona"},
+		{"PUT", "/admin/v1/personas/okta/users/a@b.test", `{"email":"c@d.test"}`, "email_mismatch"},
+		{"PUT", "/admin/v1/personas/okta/users/not-an-email", `{}`, "invalid_user"},
+		{"PUT", "/admin/v1/personas/okta/users/a@b.test", `{"grups":[]}`, "invalid_json"},
+		{"PUT", "/admin/v1/personas/okta/clients/x", `{"redirect_uris":[]}`, "invalid_client"},
+		{"POST", "/admin/v1/personas/okta/faults", `{"fault":"nonsense"}`, "invalid_fault"},
+		{"POST", "/admin/v1/personas/okta/faults", `{"fault":"wrong_aud","times":-1}`, "invalid_fault"},
+		{"PUT", "/admin/v1/personas/okta/clock", `{"offset_seconds":999999999999}`, "invalid_offset"},
+		{"POST", "/admin/v1/personas/okta/queue", `{"email":"ghost@acme.test"}`, "invalid_user"},
+		{"DELETE", "/admin/v1/personas/okta/users/ghost@acme.test", ``, "no_such_user"},
+	} {
+		status, m := adminCall(t, srv, tc.method, tc.path, tc.body, "")
+		if status/100 != 4 || m["error"] != tc.code {
+			t.Errorf("%s %s %s: %d %v, want %s", tc.method, tc.path, tc.body, status, m, tc.code)
+		}
+	}
+
+	// Reset: back to the configuration.
+	srv.Persona("okta").PutUser(UserConfig{Email: "temp@acme.test"})
+	if status, _ := adminCall(t, srv, "POST", "/admin/v1/reset", "", ""); status != 200 {
+		t.Fatal(status)
+	}
+	if _, ok := srv.Persona("okta").User("temp@acme.test"); ok {
+		t.Fatal("reset kept a run-time user")
+	}
+	if set, _ := srv.Persona("okta").keys.jwks(); len(set["keys"].([]any)) != 1 {
+		t.Fatal("reset kept rotated keys")
+	}
+
+	var faults []FaultInfo
+	resp, _ := srv.Client().Get(srv.URL + "/admin/v1/faults")
+	json.NewDecoder(resp.Body).Decode(&faults)
+	resp.Body.Close()
+	if len(faults) != len(faultCatalog) || faults[0].ID == "" || faults[0].Description == "" {
+		t.Fatalf("fault list %v", faults)
+	}
+}
+
+func TestAdminToken(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	cfg.AdminToken = "let-me-in"
+	srv := Start(t, cfg)
+	if status, m := adminCall(t, srv, "POST", "/admin/v1/reset", "", ""); status != 401 || m["error"] != "unauthorized" {
+		t.Fatalf("without token: %d %v", status, m)
+	}
+	if status, _ := adminCall(t, srv, "POST", "/admin/v1/reset", "", "wrong"); status != 401 {
+		t.Fatalf("wrong token: %d", status)
+	}
+	if status, _ := adminCall(t, srv, "POST", "/admin/v1/reset", "", "let-me-in"); status != 200 {
+		t.Fatalf("right token: %d", status)
+	}
+}
+
+func TestListing(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, DefaultConfig())
+	resp, err := srv.Client().Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l Listing
+	json.NewDecoder(resp.Body).Decode(&l)
+	resp.Body.Close()
+	if len(l.Personas) != 5 || l.Clerk == nil {
+		t.Fatalf("listing %+v", l)
+	}
+	names := []string{}
+	for _, p := range l.Personas {
+		names = append(names, p.Name+"="+string(p.Vendor))
+		if p.OIDC.Issuer == "" || p.OIDC.DiscoveryURL == "" || len(p.Clients) == 0 || len(p.Users) == 0 || p.Clients[0].ClientSecret == "" {
+			t.Errorf("persona %s listing incomplete: %+v", p.Name, p)
+		}
+	}
+	if got := strings.Join(names, ","); got != "okta=okta,azure=azure_ad,google=google_workspace,onelogin=onelogin,jumpcloud=jumpcloud" {
+		t.Fatalf("personas %s", got)
+	}
+	az := l.Personas[1]
+	if len(az.OIDC.OtherIssuers) != 2 || !strings.HasSuffix(az.OIDC.OtherIssuers[0], "/azure/{tenantid}/v2.0") || len(az.Users[0].GroupIDs) != 2 {
+		t.Fatalf("azure listing %+v", az)
+	}
+	if l.Personas[0].OIDC.OtherIssuers[0] != srv.URL+"/okta" {
+		t.Fatalf("okta other issuers %v", l.Personas[0].OIDC.OtherIssuers)
+	}
+
+	req, _ := http.NewRequest("GET", srv.URL+"/", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+	resp, err = srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(body), "/okta/oauth2/default") {
+		t.Fatalf("HTML listing: %s", resp.Header.Get("Content-Type"))
+	}
+}
+
+func TestPrefersHTML(t *testing.T) {
+	t.Parallel()
+	for accept, want := range map[string]bool{
+		"":                                  false,
+		"*/*":                               false,
+		"application/json":                  false,
+		"text/html":                         true,
+		"text/html;q=0.5, application/json": false,
+		"application/json;q=0.1, text/html": true,
+		"text/html, application/json":       false,
+		"garbage;;;":                        false,
+	} {
+		if got := prefersHTML(accept); got != want {
+			t.Errorf("prefersHTML(%q) = %v", accept, got)
+		}
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	t.Parallel()
+	if _, err := ParseConfig(DefaultConfigYAML()); err != nil {
+		t.Fatalf("embedded default: %v", err)
+	}
+	js, _ := json.Marshal(DefaultConfig())
+	if cfg, err := ParseConfig(js); err != nil || len(cfg.Personas) != 5 {
+		t.Fatalf("JSON round trip: %v", err)
+	}
+	bad := map[string]string{
+		"unknown field":     "personas: [{name: a, vendor: okta, colour: red}]",
+		"unknown vendor":    "personas: [{name: a, vendor: auth0}]",
+		"reserved name":     "personas: [{name: admin, vendor: okta}]",
+		"name with slash":   "personas: [{name: a/b, vendor: okta}]",
+		"duplicate":         "personas: [{name: a, vendor: okta}, {name: a, vendor: okta}]",
+		"bad tenant":        "personas: [{name: a, vendor: azure_ad, tenant: contoso}]",
+		"bad email":         "personas: [{name: a, vendor: okta, users: [{email: 'Alice <a@b.test>'}]}]",
+		"secretless":        "personas: [{name: a, vendor: okta, clients: [{client_id: c, redirect_uris: [http://x/cb]}]}]",
+		"no redirect":       "personas: [{name: a, vendor: okta, clients: [{client_id: c, client_secret: s}]}]",
+		"relative redirect": "personas: [{name: a, vendor: okta, clients: [{client_id: c, client_secret: s, redirect_uris: [/cb]}]}]",
+		"bad auth method":   "personas: [{name: a, vendor: okta, clients: [{client_id: c, client_secret: s, redirect_uris: [http://x/cb], token_endpoint_auth_method: private_key_jwt}]}]",
+		"groups format":     "personas: [{name: a, vendor: onelogin, groups_format: csv}]",
+		"not yaml":          "personas: [",
+	}
+	for name, src := range bad {
+		if _, err := ParseConfig([]byte(src)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestRedirectAllowed(t *testing.T) {
+	t.Parallel()
+	reg := []string{"http://127.0.0.1/callback", "https://app.example.com/cb", "http://localhost/callback"}
+	for got, want := range map[string]bool{
+		"http://127.0.0.1/callback":        true,
+		"http://127.0.0.1:5555/callback":   true,
+		"http://127.0.0.1:5555/callback?x": false,
+		"http://127.0.0.1:5555/other":      false,
+		"https://app.example.com/cb":       true,
+		"https://app.example.com/cb/":      false,
+		"https://app.example.com:444/cb":   false,
+		"http://localhost:5555/callback":   false, // RFC 8252 loopback rule is for IP literals
+		"http://127.0.0.2:5555/callback":   false,
+		"":                                 false,
+	} {
+		if got2 := redirectAllowed(reg, got); got2 != want {
+			t.Errorf("redirectAllowed(%q) = %v", got, got2)
+		}
+	}
+}
