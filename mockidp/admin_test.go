@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 )
@@ -273,6 +274,20 @@ func TestRedirectAllowed(t *testing.T) {
 	} {
 		if got2 := redirectAllowed(reg, got); got2 != want {
 			t.Errorf("redirectAllowed(%q) = %v", got, got2)
+		}
+	}
+}
+
+// The README lists every fault a user can arm.
+func TestREADMEListsEveryFault(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range Faults() {
+		if !strings.Contains(string(readme), "| `"+string(f.ID)+"` |") {
+			t.Errorf("README does not list fault %s", f.ID)
 		}
 	}
 }

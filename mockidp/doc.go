@@ -1,9 +1,26 @@
-// Package mockidp is ssokit's test harness: vendor-faithful mock Okta,
-// Azure AD, Google Workspace, OneLogin and JumpCloud identity providers
-// (OIDC and SAML, with an attack generator) and a mock Clerk (Backend API,
-// hosted sign-in brokering to the mock IdPs, svix-signed webhooks), usable
-// from Go tests like net/http/httptest and as the `ssokit mockidp` command.
+// Package mockidp is ssokit's test harness: mock identity providers that
+// behave, as a relying party sees them, like Okta, Azure AD (Entra ID),
+// Google Workspace, OneLogin and JumpCloud, so SSO code can be tested end to
+// end with no network and no accounts.
 //
-// Production packages never import it. The mock itself is not written yet;
-// this package holds only its documentation so far.
+// A Server is a value like httptest.Server. One server hosts many personas,
+// each under its own path prefix with its vendor's URL layout, keys, users,
+// clients, clock and faults:
+//
+//	srv := mockidp.Start(t, mockidp.DefaultConfig()) // closed when t ends
+//	okta := srv.Persona("okta")
+//	provider, _ := oidc.NewProvider(oidc.ClientContext(ctx, srv.Client()), okta.Issuer())
+//	// ... AuthCodeURL(state, oidc.Nonce(n), oauth2.S256ChallengeOption(v),
+//	//         oauth2.SetAuthURLParam("login_hint", "alice@acme.test"))
+//	// redirects straight back with a code: no login page in a test.
+//	okta.InjectFault(mockidp.FaultWrongAudience, 1) // the next ID token is wrongly addressed
+//
+// The default configuration (DefaultConfig, printed by `ssokit mockidp
+// --print-config`) has personas okta, azure, google, onelogin and
+// jumpcloud with a few users and a client each. Users, clients, keys,
+// clocks and faults change at run time through Persona's methods or the
+// JSON admin API under /admin/v1/; GET / lists everything.
+//
+// `ssokit mockidp` serves the same for test suites in any language.
+// Production packages never import mockidp.
 package mockidp

@@ -1,40 +1,53 @@
 #!/usr/bin/env bash
-# Runs the Clerk verification benchmarks side by side and prints each as a
-# ratio to the raw RSA floor and to clerk-sdk-go's HTTP middleware, using
-# the median of COUNT runs (machines are shared and noisy: read ratios, not
-# absolute times).
-#   scripts/bench.sh            # COUNT=5, BENCHTIME=1s
-#   COUNT=10 scripts/bench.sh
+# Runs ssokit's peer benchmarks and prints medians of COUNT runs as ratios
+# (machines are shared and noisy: read ratios, not absolute times):
+#   BenchmarkVerify    Clerk token verification: ratio to a bare RSA verify
+#                      (rsa_floor) and to clerk-sdk-go's HTTP middleware
+#   BenchmarkCodeFlow  complete headless OIDC code flows against the mock:
+#                      ratio to oauth2-proxy/mockoidc in the same run
+# Usage: scripts/bench.sh            # COUNT=5, BENCHTIME=1s
+#        COUNT=10 scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${COUNT:-5}
 benchtime=${BENCHTIME:-1s}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-go test -run '^$' -bench '^BenchmarkVerify$' -benchmem -count "$count" -benchtime "$benchtime" ./middleware | tee "$out" >&2
+go test -run '^$' -bench '^BenchmarkVerify$' -benchmem -count "$count" -benchtime "$benchtime" ./middleware | tee -a "$out" >&2
+go test -run '^$' -bench '^BenchmarkCodeFlow$' -benchmem -count "$count" -benchtime "$benchtime" ./mockidp | tee -a "$out" >&2
 awk '
-/^BenchmarkVerify\// {
-	name = $1; sub(/^BenchmarkVerify\//, "", name); sub(/-[0-9]+$/, "", name)
+/^Benchmark[A-Za-z]+\// {
+	name = $1; sub(/-[0-9]+$/, "", name)
 	for (i = 2; i <= NF; i++) {
 		if ($(i) == "ns/op") ns[name, ++n[name]] = $(i-1)
 		if ($(i) == "allocs/op") allocs[name] = $(i-1)
 	}
 	if (!(name in seen)) { seen[name] = 1; order[++m] = name }
 }
-function median(name,   k, a, c, i, j, t) {
+function median(name,   a, c, i, j, t) {
 	c = n[name]
+	if (c == 0) return 0
 	for (i = 1; i <= c; i++) a[i] = ns[name, i] + 0
 	for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 	return (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
 }
 END {
-	floor = median("rsa_floor"); mw = median("clerk_middleware")
-	if (floor == 0 || mw == 0) { print "bench.sh: rsa_floor or clerk_middleware missing" > "/dev/stderr"; exit 1 }
-	printf "\n%-28s %12s %10s %14s %10s\n", "benchmark (median of runs)", "ns/op", "x floor", "x clerk mw", "allocs/op"
+	floor = median("BenchmarkVerify/rsa_floor"); mw = median("BenchmarkVerify/clerk_middleware")
+	peer = median("BenchmarkCodeFlow/mockoidc")
+	if (floor == 0 || mw == 0 || peer == 0) { print "bench.sh: a reference benchmark is missing" > "/dev/stderr"; exit 1 }
+	printf "\n%-44s %12s %10s %12s %10s\n", "Clerk verification (median)", "ns/op", "x floor", "x clerk mw", "allocs/op"
 	for (i = 1; i <= m; i++) {
-		k = order[i]; md = median(k)
-		printf "%-28s %12.1f %10.4f %14.4f %10s\n", k, md, md / floor, md / mw, allocs[k]
+		k = order[i]; if (k !~ /^BenchmarkVerify\//) continue
+		md = median(k); short = k; sub(/^BenchmarkVerify\//, "", short)
+		printf "%-44s %12.1f %10.4f %12.4f %10s\n", short, md, md / floor, md / mw, allocs[k]
 	}
-	printf "\ntargets: ssokit_cold <= 1.3x floor (now %.2fx); ssokit_cache_hit <= 0.03x floor with 0 allocs (now %.4fx, %s allocs)\n",
-		median("ssokit_cold") / floor, median("ssokit_cache_hit") / floor, allocs["ssokit_cache_hit"]
+	printf "\n%-44s %12s %10s %16s\n", "OIDC code flows (median)", "ns/flow", "flows/s", "x mockoidc rate"
+	for (i = 1; i <= m; i++) {
+		k = order[i]; if (k !~ /^BenchmarkCodeFlow\//) continue
+		md = median(k); short = k; sub(/^BenchmarkCodeFlow\//, "", short)
+		printf "%-44s %12.0f %10.0f %16.2f\n", short, md, 1e9 / md, peer / md
+	}
+	printf "\ntargets: ssokit_cold <= 1.3x floor (now %.2fx); ssokit_cache_hit <= 0.03x floor, 0 allocs (now %.4fx, %s allocs); code flows >= 1x mockoidc (okta %.2fx, azure %.2fx)\n",
+		median("BenchmarkVerify/ssokit_cold") / floor, median("BenchmarkVerify/ssokit_cache_hit") / floor, allocs["BenchmarkVerify/ssokit_cache_hit"],
+		peer / median("BenchmarkCodeFlow/ssokit_okta"), peer / median("BenchmarkCodeFlow/ssokit_azure")
 }' "$out"

@@ -19,6 +19,16 @@ export SSOKIT_TEST_REDIS=${SSOKIT_TEST_REDIS:-127.0.0.1:6379}
 echo "== go mod download"
 go mod download
 
+echo "== npm ci (interop/node: openid-client, jose)"
+if command -v npm >/dev/null; then
+	npm ci --prefix interop/node --no-audit --no-fund --loglevel=error
+elif [ -n "${CI:-}" ]; then
+	echo "test.sh: npm is required in CI (install Node.js 20 with npm)" >&2
+	exit 1
+else
+	echo "npm not found: the Node.js interoperability tests will skip (install Node.js 20 with npm)"
+fi
+
 echo "== gofmt"
 gofiles=$(find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*')
 unformatted=$(gofmt -l $gofiles)
