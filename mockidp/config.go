@@ -72,6 +72,52 @@ type PersonaConfig struct {
 	// Users can sign in; Clients may ask them to.
 	Users   []UserConfig   `json:"users"`
 	Clients []ClientConfig `json:"clients"`
+	// SAML configures the persona's SAML identity provider.
+	SAML SAMLConfig `json:"saml,omitempty"`
+}
+
+// SAMLConfig configures a persona's SAML 2.0 identity provider. The zero
+// value gives the vendor's defaults.
+type SAMLConfig struct {
+	// EntityID is the IdP entity ID and Issuer. Zero derives the vendor's
+	// shape: Okta http://www.okta.com/exk..., Azure
+	// https://sts.windows.net/{tenant}/, Google
+	// https://accounts.google.com/o/saml2?idpid=..., OneLogin
+	// https://app.onelogin.com/saml/metadata/{id}, JumpCloud "JumpCloud".
+	EntityID string `json:"entity_id,omitempty"`
+	// Sign is what responses sign: response, assertion or both. Zero means
+	// the vendor's default (Okta both, OneLogin response, others assertion).
+	Sign string `json:"sign,omitempty"`
+	// Attributes renames attributes: the keys email, first_name, last_name,
+	// display_name and groups map to the attribute names sent.
+	Attributes map[string]string `json:"attributes,omitempty"`
+	// TrustAnySP accepts an AuthnRequest from an unregistered service
+	// provider, answering on the request's own ACS URL only.
+	TrustAnySP bool `json:"trust_any_sp,omitempty"`
+	// ServiceProviders are registered at start.
+	ServiceProviders []ServiceProviderConfig `json:"service_providers,omitempty"`
+}
+
+// ServiceProviderConfig registers a SAML service provider with a persona:
+// by metadata (XML or a URL to fetch), or by entity ID and ACS URL.
+type ServiceProviderConfig struct {
+	// ID names the registration; zero means the entity ID.
+	ID          string `json:"id,omitempty"`
+	MetadataXML string `json:"metadata_xml,omitempty"`
+	MetadataURL string `json:"metadata_url,omitempty"`
+	EntityID    string `json:"entity_id,omitempty"`
+	ACSURL      string `json:"acs_url,omitempty"`
+	// Sign overrides the persona's Sign for this service provider.
+	Sign string `json:"sign,omitempty"`
+	// SignatureAlgorithm is rsa-sha256 (zero) or rsa-sha1.
+	SignatureAlgorithm string `json:"signature_algorithm,omitempty"`
+	// EncryptAssertions encrypts assertions to the encryption key in the
+	// service provider's metadata.
+	EncryptAssertions bool `json:"encrypt_assertions,omitempty"`
+	// NameIDFormat overrides the vendor's NameID format.
+	NameIDFormat string `json:"name_id_format,omitempty"`
+	// DefaultUser signs in without a page when no user is queued.
+	DefaultUser string `json:"default_user,omitempty"`
 }
 
 // UserConfig is a person known to a persona.
@@ -168,6 +214,14 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("mockidp: persona %s: %w", p.Name, err)
 			}
 		}
+		if err := validSign(p.SAML.Sign); err != nil {
+			return fmt.Errorf("mockidp: persona %s: saml: %w", p.Name, err)
+		}
+		for _, sp := range p.SAML.ServiceProviders {
+			if err := sp.validate(); err != nil {
+				return fmt.Errorf("mockidp: persona %s: saml: %w", p.Name, err)
+			}
+		}
 	}
 	return nil
 }
@@ -207,4 +261,39 @@ func (c *ClientConfig) validate() error {
 	return nil
 }
 
-var errNotFound = errors.New("not found")
+func validSign(s string) error {
+	switch s {
+	case "", "response", "assertion", "both":
+		return nil
+	}
+	return fmt.Errorf("sign %q is not response, assertion or both", s)
+}
+
+func (sp *ServiceProviderConfig) validate() error {
+	n := 0
+	for _, set := range []bool{sp.MetadataXML != "", sp.MetadataURL != "", sp.EntityID != "" || sp.ACSURL != ""} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return errors.New("a service provider needs exactly one of metadata_xml, metadata_url, or entity_id with acs_url")
+	}
+	if (sp.EntityID != "") != (sp.ACSURL != "") {
+		return errors.New("entity_id and acs_url go together")
+	}
+	if sp.ACSURL != "" {
+		if u, err := url.Parse(sp.ACSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("acs_url %q is not an http(s) URL", sp.ACSURL)
+		}
+	}
+	if err := validSign(sp.Sign); err != nil {
+		return err
+	}
+	switch sp.SignatureAlgorithm {
+	case "", "rsa-sha256", "rsa-sha1":
+	default:
+		return fmt.Errorf("signature_algorithm %q is not rsa-sha256 or rsa-sha1", sp.SignatureAlgorithm)
+	}
+	return nil
+}

@@ -31,6 +31,33 @@ const (
 	FaultAccessDenied     Fault = "access_denied"       // authorization endpoint redirects with error=access_denied
 )
 
+// The SAML attacks: each makes the persona's next SAML response (or every
+// one, until cleared) a known-bad shape a service provider must refuse.
+const (
+	SAMLExpired           Fault = "saml_expired"
+	SAMLNotYetValid       Fault = "saml_not_yet_valid"
+	SAMLWrongAudience     Fault = "saml_wrong_audience"
+	SAMLWrongDestination  Fault = "saml_wrong_destination"
+	SAMLWrongRecipient    Fault = "saml_wrong_recipient"
+	SAMLWrongInResponseTo Fault = "saml_wrong_in_response_to"
+	SAMLUnsigned          Fault = "saml_unsigned"
+	SAMLTampered          Fault = "saml_tampered"
+	SAMLUntrustedCert     Fault = "saml_untrusted_cert"
+	XSW1                  Fault = "xsw1"
+	XSW2                  Fault = "xsw2"
+	XSW3                  Fault = "xsw3"
+	XSW4                  Fault = "xsw4"
+	XSW5                  Fault = "xsw5"
+	XSW6                  Fault = "xsw6"
+	XSW7                  Fault = "xsw7"
+	XSW8                  Fault = "xsw8"
+	SAMLTwoAssertions     Fault = "saml_two_assertions"
+	SAMLCommentInjection  Fault = "saml_comment_injection"
+	SAMLDoctype           Fault = "saml_doctype"
+	SAMLReplay            Fault = "saml_replay"
+	SAMLOversized         Fault = "saml_oversized"
+)
+
 // FaultInfo describes a fault for GET /admin/v1/faults and the README.
 type FaultInfo struct {
 	ID          Fault  `json:"id"`
@@ -45,6 +72,7 @@ const (
 	siteToken     faultSite = "token"
 	siteIDToken   faultSite = "id_token"
 	siteJWKS      faultSite = "jwks"
+	siteSAML      faultSite = "saml_response"
 )
 
 var faultCatalog = map[Fault]FaultInfo{
@@ -64,6 +92,29 @@ var faultCatalog = map[Fault]FaultInfo{
 	FaultJWKSUnavailable:  {Site: string(siteJWKS), Description: "JWKS endpoint answers 503"},
 	FaultJWKSSlow:         {Site: string(siteJWKS), Description: "JWKS endpoint answers after 3 seconds"},
 	FaultAccessDenied:     {Site: string(siteAuthorize), Description: "authorization endpoint redirects back with error=access_denied"},
+
+	SAMLExpired:           {Site: string(siteSAML), Description: "IssueInstant ten minutes ago, Conditions and SubjectConfirmationData expired five minutes ago"},
+	SAMLNotYetValid:       {Site: string(siteSAML), Description: "IssueInstant and NotBefore minutes in the future"},
+	SAMLWrongAudience:     {Site: string(siteSAML), Description: "Audience is another service provider (signed)"},
+	SAMLWrongDestination:  {Site: string(siteSAML), Description: "Response Destination is another ACS (signed)"},
+	SAMLWrongRecipient:    {Site: string(siteSAML), Description: "SubjectConfirmationData Recipient is another ACS (signed)"},
+	SAMLWrongInResponseTo: {Site: string(siteSAML), Description: "InResponseTo names another request (signed)"},
+	SAMLUnsigned:          {Site: string(siteSAML), Description: "neither Response nor Assertion signed"},
+	SAMLTampered:          {Site: string(siteSAML), Description: "NameID changed after signing"},
+	SAMLUntrustedCert:     {Site: string(siteSAML), Description: "signed by a fresh key whose certificate is carried in KeyInfo"},
+	XSW1:                  {Site: string(siteSAML), Description: "XML signature wrapping 1 (SAML Raider): signed Response cloned into its own Signature, outer Response edited"},
+	XSW2:                  {Site: string(siteSAML), Description: "XML signature wrapping 2: signed Response cloned before its Signature, outer Response edited"},
+	XSW3:                  {Site: string(siteSAML), Description: "XML signature wrapping 3: edited unsigned Assertion copy before the signed one"},
+	XSW4:                  {Site: string(siteSAML), Description: "XML signature wrapping 4: signed Assertion moved inside an edited unsigned copy"},
+	XSW5:                  {Site: string(siteSAML), Description: "XML signature wrapping 5: signed Assertion edited in place, unmodified unsigned copy appended"},
+	XSW6:                  {Site: string(siteSAML), Description: "XML signature wrapping 6: signed Assertion edited in place, unmodified copy inside its Signature"},
+	XSW7:                  {Site: string(siteSAML), Description: "XML signature wrapping 7: edited unsigned copy inside Extensions before the Assertion (an SP must return the original NameID)"},
+	XSW8:                  {Site: string(siteSAML), Description: "XML signature wrapping 8: signed Assertion edited in place, unmodified copy inside Signature/Object"},
+	SAMLTwoAssertions:     {Site: string(siteSAML), Description: "a second, edited, unsigned Assertion after the signed one (CVE-2022-41912 shape)"},
+	SAMLCommentInjection:  {Site: string(siteSAML), Description: "NameID alice@acme.test.evil.test signed, a comment injected after alice@acme.test"},
+	SAMLDoctype:           {Site: string(siteSAML), Description: "DOCTYPE with entity declarations, an entity used in the NameID"},
+	SAMLReplay:            {Site: string(siteSAML), Description: "the previous response to the same service provider, verbatim"},
+	SAMLOversized:         {Site: string(siteSAML), Description: "a 1.5 MiB comment inside the Response (signatures stay valid)"},
 }
 
 // slowFaultDelay is how long the *_slow faults hold a response.

@@ -37,6 +37,7 @@ func (p *Persona) routes(mux *http.ServeMux) {
 	if p.cfg.Vendor == AzureAD {
 		handle("POST "+prefix+"/graph/v1.0/users/{oid}/getMemberObjects", p.memberObjects)
 	}
+	p.saml.routes(mux)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

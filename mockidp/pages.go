@@ -21,7 +21,7 @@ code{font-size:.85em;word-break:break-all}.err{color:#a01818}button{font:inherit
 <h1>{{.Vendor}} sign-in ({{.Persona}})</h1>
 <p>Mock identity provider: choose a user, or type an email.</p>
 {{if .Error}}<p class="err" role="alert">{{.Error}}</p>{{end}}
-<form method="post" action="{{.Action}}">
+<form method="{{if .Method}}{{.Method}}{{else}}post{{end}}" action="{{.Action}}">
 {{range $k, $vs := .Params}}{{range $vs}}<input type="hidden" name="{{$k}}" value="{{.}}">{{end}}{{end}}
 <input type="hidden" name="mockidp_login" value="1">
 {{range .Users}}<button class="user" type="submit" name="email" value="{{.Email}}">{{.Email}} — {{.GivenName}} {{.FamilyName}}</button>{{end}}

@@ -21,6 +21,7 @@ type Persona struct {
 	tenant string
 	sets   []endpointSet
 	keys   keyRing
+	saml   *samlIdP
 
 	mu      sync.Mutex
 	users   map[string]UserConfig // by lower-case email
@@ -69,6 +70,7 @@ func newPersona(s *Server, cfg PersonaConfig) *Persona {
 	}
 	p.sets = p.prof.sets(p)
 	p.resetState()
+	p.saml = newSAMLIdP(p)
 	return p
 }
 
@@ -97,6 +99,7 @@ func (p *Persona) reset() {
 	p.resetState()
 	p.mu.Unlock()
 	p.keys.reset()
+	p.saml.reset()
 }
 
 // Name is the persona's name and path prefix.

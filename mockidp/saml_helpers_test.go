@@ -1,0 +1,216 @@
+package mockidp
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"sync"
+	"testing"
+
+	"github.com/crewjam/saml"
+	"github.com/crewjam/saml/samlsp"
+	saml2 "github.com/russellhaering/gosaml2"
+	dsig "github.com/russellhaering/goxmldsig"
+)
+
+// maxSAMLResponse is the size limit both test service providers apply to
+// the posted SAMLResponse, as a deployment does with http.MaxBytesReader.
+const maxSAMLResponse = 1 << 20
+
+var spKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+// crewjamSP is crewjam/saml's samlsp middleware serving an app that shows
+// the session's attributes, registered with a persona by its metadata.
+type crewjamSP struct {
+	mw  *samlsp.Middleware
+	srv *httptest.Server
+}
+
+func newCrewjamSP(t testing.TB, idp *Server, persona string, mod func(*samlsp.Options)) *crewjamSP {
+	t.Helper()
+	p := idp.Persona(persona)
+	c := &crewjamSP{}
+	mux := http.NewServeMux()
+	c.srv = httptest.NewServer(mux)
+	t.Cleanup(c.srv.Close)
+	root, _ := url.Parse(c.srv.URL)
+	mdURL, _ := url.Parse(p.SAMLMetadataURL())
+	md, err := samlsp.FetchMetadata(context.Background(), idp.Client(), *mdURL)
+	if err != nil {
+		t.Fatalf("IdP metadata: %v", err)
+	}
+	cert, err := selfSigned(spKey(), "sp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := samlsp.Options{URL: *root, Key: spKey(), Certificate: cert.Leaf, IDPMetadata: md,
+		KeyAttributesByName: true, ReplayCache: samlsp.NewMemoryReplayCache(1000)}
+	if mod != nil {
+		mod(&opts)
+	}
+	c.mw, err = samlsp.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Vendor() == AzureAD {
+		// Entra honours NameIDPolicy: a transient request gets a new NameID
+		// every login, so ask for the email.
+		c.mw.ServiceProvider.AuthnNameIDFormat = saml.EmailAddressNameIDFormat
+	}
+	mux.Handle("/saml/", c.mw)
+	mux.Handle("/app", c.mw.RequireAccount(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := samlsp.SessionFromContext(r.Context()).(samlsp.JWTSessionClaims)
+		fmt.Fprintf(w, "nameid=%s\n", s.Subject)
+		for k, v := range s.Attributes {
+			fmt.Fprintf(w, "%s=%v\n", k, v)
+		}
+	})))
+	mdXML, err := xml.Marshal(c.mw.ServiceProvider.Metadata())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.RegisterServiceProvider(ServiceProviderConfig{MetadataXML: string(mdXML)}); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (c *crewjamSP) entityID() string { return c.mw.ServiceProvider.EntityID }
+func (c *crewjamSP) acsURL() string   { return c.mw.ServiceProvider.AcsURL.String() }
+
+var formField = regexp.MustCompile(`name="(SAMLResponse|RelayState)" value="([^"]*)"`)
+var formAction = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
+
+// login runs the SP-initiated flow as a browser without JavaScript: the app
+// redirects to the IdP, the IdP answers with its auto-post form, the form
+// is posted to the ACS, and the app page is returned.
+func (c *crewjamSP) login(t testing.TB, idp *Server) (int, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	client := idp.Client()
+	client.Jar = jar
+	resp, err := client.Get(c.srv.URL + "/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	action := formAction.FindStringSubmatch(string(body))
+	if action == nil {
+		return resp.StatusCode, string(body)
+	}
+	form := url.Values{}
+	for _, m := range formField.FindAllStringSubmatch(string(body), -1) {
+		form.Set(m[1], html.UnescapeString(m[2]))
+	}
+	resp, err = client.PostForm(html.UnescapeString(action[1]), form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, string(body)
+}
+
+// parse is crewjam's own check of a response to request requestID,
+// behind the size limit a deployment puts in front of its ACS.
+func (c *crewjamSP) parse(b64, requestID string) (*saml.Assertion, error) {
+	if len(b64) > maxSAMLResponse {
+		return nil, errors.New("SAMLResponse larger than 1 MiB")
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, err
+	}
+	acs, _ := url.Parse(c.acsURL())
+	return c.mw.ServiceProvider.ParseXMLResponse(raw, []string{requestID}, *acs)
+}
+
+// carefulGosaml2 is gosaml2 v0.12.0 wrapped with the checks a careful user
+// writes, because gosaml2 itself keeps no replay cache, does not check a
+// response's InResponseTo, and reports expiry and audience only as
+// warnings: a size limit, request tracking, a replay cache on assertion
+// IDs, and warnings treated as refusals.
+type carefulGosaml2 struct {
+	sp *saml2.SAMLServiceProvider
+
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func newGosaml2(t testing.TB, p *Persona, spEntity, acs string) *carefulGosaml2 {
+	t.Helper()
+	cert, err := p.SAMLCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &carefulGosaml2{seen: map[string]bool{}, sp: &saml2.SAMLServiceProvider{
+		IdentityProviderSSOURL:      p.SAMLSSOURL(),
+		IdentityProviderIssuer:      p.SAMLEntityID(),
+		ServiceProviderIssuer:       spEntity,
+		AssertionConsumerServiceURL: acs,
+		AudienceURI:                 spEntity,
+		IDPCertificateStore:         &dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{cert}},
+		Clock:                       dsig.NewRealClock(),
+	}}
+}
+
+func (c *carefulGosaml2) accept(b64, requestID string) (*saml2.AssertionInfo, error) {
+	if len(b64) > maxSAMLResponse {
+		return nil, errors.New("SAMLResponse larger than 1 MiB")
+	}
+	resp, err := c.sp.ValidateEncodedResponse(b64)
+	if err != nil {
+		return nil, err
+	}
+	if resp.InResponseTo != requestID {
+		return nil, fmt.Errorf("InResponseTo %q is not the request %q", resp.InResponseTo, requestID)
+	}
+	info, err := c.sp.RetrieveAssertionInfo(b64)
+	if err != nil {
+		return nil, err
+	}
+	if info.WarningInfo.InvalidTime {
+		return nil, errors.New("assertion outside its validity window")
+	}
+	if info.WarningInfo.NotInAudience {
+		return nil, errors.New("assertion not addressed to this service provider")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, a := range info.Assertions {
+		if c.seen[a.ID] {
+			return nil, errors.New("assertion replayed")
+		}
+		c.seen[a.ID] = true
+	}
+	return info, nil
+}
+
+func decodeB64(t testing.TB, b64 string) []byte {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+

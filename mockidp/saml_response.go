@@ -1,0 +1,435 @@
+package mockidp
+
+import (
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/beevik/etree"
+	"github.com/crewjam/saml"
+	"github.com/crewjam/saml/xmlenc"
+	dsig "github.com/russellhaering/goxmldsig"
+)
+
+const (
+	nsProtocol  = "urn:oasis:names:tc:SAML:2.0:protocol"
+	nsAssertion = "urn:oasis:names:tc:SAML:2.0:assertion"
+	nsXS        = "http://www.w3.org/2001/XMLSchema"
+	nsXSI       = "http://www.w3.org/2001/XMLSchema-instance"
+
+	fmtUnspecified = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+	fmtEmail       = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+	fmtPersistent  = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+	fmtTransient   = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
+	fmtEntity      = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity"
+
+	acPPT         = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
+	acPassword    = "urn:oasis:names:tc:SAML:2.0:ac:classes:Password"
+	acUnspecified = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified"
+
+	attrUnspecified = "urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified"
+	attrBasic       = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic"
+)
+
+// samlShape is a vendor's SAML wire format as a service provider sees it.
+type samlShape struct {
+	respPrefix, asrtPrefix string // "" on the assertion: unprefixed, default namespace (Entra)
+	issuerFormat           bool   // Format=entity on Issuers (Okta)
+	nameIDFormat           string // "" : no Format attribute (Google)
+	attrNameFormat         string // "" : none
+	xsiType                string // "" : none
+	sigPrefix              string // "" : default namespace (Entra)
+	authnContext           string
+	sessionNotOnOrAfter    time.Duration
+	before, after, scd     time.Duration // Conditions NotBefore/NotOnOrAfter, SubjectConfirmationData NotOnOrAfter
+	sign                   string        // default: response, assertion, both
+	attrs                  map[string]string
+	responseID, assertID   func() string
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func oktaID() string {
+	b := make([]byte, 13)
+	_, _ = rand.Read(b)
+	s := ""
+	for _, c := range b {
+		s += fmt.Sprintf("%02d", int(c)%100)
+	}
+	return "id" + s
+}
+
+func underscoreGUID() string { b := make([]byte, 16); _, _ = rand.Read(b); return "_" + guid(b) }
+
+var samlShapes = map[Vendor]*samlShape{
+	Okta: {respPrefix: "saml2p", asrtPrefix: "saml2", issuerFormat: true, nameIDFormat: fmtUnspecified,
+		attrNameFormat: attrUnspecified, xsiType: "xs:string", sigPrefix: "ds", authnContext: acPPT,
+		before: 5 * time.Minute, after: 5 * time.Minute, scd: 5 * time.Minute, sign: "both",
+		attrs:      map[string]string{"email": "email", "first_name": "firstName", "last_name": "lastName", "groups": "groups"},
+		responseID: oktaID, assertID: oktaID},
+	AzureAD: {respPrefix: "samlp", asrtPrefix: "", nameIDFormat: fmtEmail, sigPrefix: "", authnContext: acPassword,
+		before: 5 * time.Minute, after: 70 * time.Minute, scd: 5 * time.Minute, sign: "assertion",
+		attrs: map[string]string{
+			"email":        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+			"first_name":   "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
+			"last_name":    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
+			"display_name": "http://schemas.microsoft.com/identity/claims/displayname",
+			"groups":       "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+		},
+		responseID: underscoreGUID, assertID: underscoreGUID},
+	GoogleWorkspace: {respPrefix: "saml2p", asrtPrefix: "saml2", nameIDFormat: "", xsiType: "xs:anyType", sigPrefix: "ds",
+		authnContext: acUnspecified, before: 5 * time.Minute, after: 5 * time.Minute, scd: 5 * time.Minute, sign: "assertion",
+		attrs:      map[string]string{"email": "email", "first_name": "firstName", "last_name": "lastName"},
+		responseID: func() string { return "_" + randHex(16) }, assertID: func() string { return "_" + randHex(16) }},
+	OneLogin: {respPrefix: "samlp", asrtPrefix: "saml", nameIDFormat: fmtEmail, attrNameFormat: attrBasic, xsiType: "xs:string",
+		sigPrefix: "ds", authnContext: acPPT, sessionNotOnOrAfter: 24 * time.Hour,
+		before: 3 * time.Minute, after: 3 * time.Minute, scd: 3 * time.Minute, sign: "response",
+		attrs:      map[string]string{"email": "User.email", "first_name": "User.FirstName", "last_name": "User.LastName", "groups": "memberOf"},
+		responseID: func() string { return "pfx" + guid([]byte(randHex(8))) }, assertID: func() string { return "A" + randHex(20) }},
+	JumpCloud: {respPrefix: "saml2p", asrtPrefix: "saml2", nameIDFormat: fmtEmail, attrNameFormat: attrUnspecified, xsiType: "xs:string",
+		sigPrefix: "ds", authnContext: acPPT, before: 5 * time.Minute, after: 5 * time.Minute, scd: 5 * time.Minute, sign: "assertion",
+		attrs:      map[string]string{"email": "email", "first_name": "firstname", "last_name": "lastname", "groups": "memberOf"},
+		responseID: func() string { return "_" + randHex(16) }, assertID: func() string { return "_" + randHex(16) }},
+}
+
+// samlParams is everything one response is made of. Attacks change it
+// before the response is built and signed.
+type samlParams struct {
+	sp                      ServiceProviderConfig
+	spEntity, acs           string
+	inResponseTo            string
+	user                    UserConfig
+	nameID, nameIDFormat    string
+	responseID, assertID    string
+	issueInstant            time.Time
+	notBefore, notOnOrAfter time.Time
+	scdNotOnOrAfter         time.Time
+	audience, destination   string
+	recipient               string
+	sign                    string // response, assertion, both, none
+	sigAlg                  string
+	encryptTo               []byte // DER certificate; nil: no encryption
+}
+
+func samlTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+func (sh *samlShape) tag(prefix, local string) string {
+	if prefix == "" {
+		return local
+	}
+	return prefix + ":" + local
+}
+
+// attrName is the attribute name for key, from the persona's config or the
+// vendor's default.
+func (p *Persona) attrName(key string) string {
+	if n, ok := p.cfg.SAML.Attributes[key]; ok {
+		return n
+	}
+	return samlShapes[p.cfg.Vendor].attrs[key]
+}
+
+// buildAssertion makes the (unsigned) assertion element.
+func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
+	p := s.p
+	sh := samlShapes[p.cfg.Vendor]
+	a := func(local string) string { return sh.tag(sh.asrtPrefix, local) }
+	as := etree.NewElement(a("Assertion"))
+	if sh.asrtPrefix == "" {
+		as.CreateAttr("xmlns", nsAssertion)
+	} else {
+		as.CreateAttr("xmlns:"+sh.asrtPrefix, nsAssertion)
+	}
+	if sh.xsiType != "" {
+		as.CreateAttr("xmlns:xs", nsXS)
+	}
+	as.CreateAttr("ID", pp.assertID)
+	as.CreateAttr("IssueInstant", samlTime(pp.issueInstant))
+	as.CreateAttr("Version", "2.0")
+	iss := as.CreateElement(a("Issuer"))
+	if sh.issuerFormat {
+		iss.CreateAttr("Format", fmtEntity)
+	}
+	iss.SetText(p.samlEntityID())
+
+	subj := as.CreateElement(a("Subject"))
+	nid := subj.CreateElement(a("NameID"))
+	if pp.nameIDFormat != "" {
+		nid.CreateAttr("Format", pp.nameIDFormat)
+	}
+	nid.SetText(pp.nameID)
+	sc := subj.CreateElement(a("SubjectConfirmation"))
+	sc.CreateAttr("Method", "urn:oasis:names:tc:SAML:2.0:cm:bearer")
+	scd := sc.CreateElement(a("SubjectConfirmationData"))
+	if pp.inResponseTo != "" {
+		scd.CreateAttr("InResponseTo", pp.inResponseTo)
+	}
+	scd.CreateAttr("NotOnOrAfter", samlTime(pp.scdNotOnOrAfter))
+	scd.CreateAttr("Recipient", pp.recipient)
+
+	cond := as.CreateElement(a("Conditions"))
+	cond.CreateAttr("NotBefore", samlTime(pp.notBefore))
+	cond.CreateAttr("NotOnOrAfter", samlTime(pp.notOnOrAfter))
+	cond.CreateElement(a("AudienceRestriction")).CreateElement(a("Audience")).SetText(pp.audience)
+
+	// Entra puts the attributes before the AuthnStatement; the others after.
+	var attrStmt *etree.Element
+	if p.cfg.Vendor == AzureAD {
+		attrStmt = as.CreateElement(a("AttributeStatement"))
+	}
+	authn := as.CreateElement(a("AuthnStatement"))
+	authn.CreateAttr("AuthnInstant", samlTime(pp.issueInstant.Add(-2*time.Second)))
+	switch p.cfg.Vendor {
+	case Okta:
+		idx := pp.inResponseTo
+		if idx == "" {
+			idx = pp.assertID
+		}
+		authn.CreateAttr("SessionIndex", idx)
+	case AzureAD:
+		authn.CreateAttr("SessionIndex", pp.assertID)
+	default:
+		authn.CreateAttr("SessionIndex", "_"+randHex(16))
+	}
+	if sh.sessionNotOnOrAfter > 0 {
+		authn.CreateAttr("SessionNotOnOrAfter", samlTime(pp.issueInstant.Add(sh.sessionNotOnOrAfter)))
+	}
+	authn.CreateElement(a("AuthnContext")).CreateElement(a("AuthnContextClassRef")).SetText(sh.authnContext)
+
+	if attrStmt == nil {
+		attrStmt = as.CreateElement(a("AttributeStatement"))
+	}
+	addAttr := func(name string, values ...string) {
+		if name == "" || len(values) == 0 {
+			return
+		}
+		at := attrStmt.CreateElement(a("Attribute"))
+		at.CreateAttr("Name", name)
+		if sh.attrNameFormat != "" {
+			at.CreateAttr("NameFormat", sh.attrNameFormat)
+		}
+		for _, v := range values {
+			av := at.CreateElement(a("AttributeValue"))
+			if sh.xsiType != "" {
+				av.CreateAttr("xmlns:xs", nsXS)
+				av.CreateAttr("xmlns:xsi", nsXSI)
+				av.CreateAttr("xsi:type", sh.xsiType)
+			}
+			av.SetText(v)
+		}
+	}
+	u := pp.user
+	display := strings.TrimSpace(u.GivenName + " " + u.FamilyName)
+	if p.cfg.Vendor == AzureAD {
+		oid := p.userID(&u)
+		addAttr("http://schemas.microsoft.com/identity/claims/tenantid", p.tenant)
+		addAttr("http://schemas.microsoft.com/identity/claims/objectidentifier", oid)
+		addAttr(p.attrName("display_name"), display)
+		if len(u.Groups) > 150 {
+			addAttr("http://schemas.microsoft.com/claims/groups.link", p.base()+"/graph/v1.0/users/"+oid+"/getMemberObjects")
+		} else if len(u.Groups) > 0 {
+			addAttr(p.attrName("groups"), p.groupIDs(u.Groups)...)
+		}
+		if len(u.Roles) > 0 {
+			addAttr("http://schemas.microsoft.com/ws/2008/06/identity/claims/role", u.Roles...)
+		}
+		addAttr("http://schemas.microsoft.com/identity/claims/identityprovider", p.samlEntityID())
+		addAttr("http://schemas.microsoft.com/claims/authnmethodsreferences", "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password")
+		addAttr(p.attrName("first_name"), nonEmpty(u.GivenName)...)
+		addAttr(p.attrName("last_name"), nonEmpty(u.FamilyName)...)
+		addAttr(p.attrName("email"), u.Email)
+		addAttr("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name", u.Email)
+	} else {
+		addAttr(p.attrName("email"), u.Email)
+		addAttr(p.attrName("first_name"), nonEmpty(u.GivenName)...)
+		addAttr(p.attrName("last_name"), nonEmpty(u.FamilyName)...)
+		addAttr(p.attrName("display_name"), nonEmpty(display)...)
+		if len(u.Groups) > 0 {
+			addAttr(p.attrName("groups"), u.Groups...)
+		}
+	}
+	if len(attrStmt.ChildElements()) == 0 {
+		as.RemoveChild(attrStmt)
+	}
+	return as
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// buildResponse wraps an assertion (or EncryptedAssertion) element.
+func (s *samlIdP) buildResponse(pp *samlParams, assertion *etree.Element) *etree.Element {
+	sh := samlShapes[s.p.cfg.Vendor]
+	r := func(local string) string { return sh.tag(sh.respPrefix, local) }
+	resp := etree.NewElement(r("Response"))
+	resp.CreateAttr("xmlns:"+sh.respPrefix, nsProtocol)
+	if sh.xsiType != "" {
+		resp.CreateAttr("xmlns:xs", nsXS)
+	}
+	resp.CreateAttr("Destination", pp.destination)
+	resp.CreateAttr("ID", pp.responseID)
+	if pp.inResponseTo != "" {
+		resp.CreateAttr("InResponseTo", pp.inResponseTo)
+	}
+	resp.CreateAttr("IssueInstant", samlTime(pp.issueInstant))
+	resp.CreateAttr("Version", "2.0")
+	var iss *etree.Element
+	if sh.asrtPrefix == "" {
+		iss = resp.CreateElement("Issuer")
+		iss.CreateAttr("xmlns", nsAssertion)
+	} else {
+		iss = resp.CreateElement(sh.tag(sh.asrtPrefix, "Issuer"))
+		iss.CreateAttr("xmlns:"+sh.asrtPrefix, nsAssertion)
+	}
+	if sh.issuerFormat {
+		iss.CreateAttr("Format", fmtEntity)
+	}
+	iss.SetText(s.p.samlEntityID())
+	st := resp.CreateElement(r("Status"))
+	st.CreateElement(r("StatusCode")).CreateAttr("Value", saml.StatusSuccess)
+	resp.AddChild(assertion)
+	return resp
+}
+
+// signEl signs el with an enveloped signature placed right after its
+// Issuer, as every vendor does.
+func signEl(el *etree.Element, cert tls.Certificate, sigPrefix, alg, prefixList string) (*etree.Element, error) {
+	ctx := dsig.NewDefaultSigningContext(dsig.TLSCertKeyStore(cert))
+	ctx.Prefix = sigPrefix
+	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList(prefixList)
+	method := dsig.RSASHA256SignatureMethod
+	if alg == "rsa-sha1" {
+		method = dsig.RSASHA1SignatureMethod
+	}
+	if err := ctx.SetSignatureMethod(method); err != nil {
+		return nil, err
+	}
+	signed, err := ctx.SignEnveloped(el)
+	if err != nil {
+		return nil, err
+	}
+	kids := signed.ChildElements()
+	sig := kids[len(kids)-1]
+	out := signed.Copy()
+	out.Child = nil
+	placed := false
+	for _, c := range kids[:len(kids)-1] {
+		out.AddChild(c.Copy())
+		if c.Tag == "Issuer" && !placed {
+			out.AddChild(sig.Copy())
+			placed = true
+		}
+	}
+	if !placed {
+		out.InsertChildAt(0, sig.Copy())
+	}
+	return out, nil
+}
+
+// encryptAssertion wraps a (signed) assertion in an EncryptedAssertion for
+// the service provider's certificate: RSA-OAEP-MGF1P key transport and
+// AES-256-CBC, as Okta and Entra send.
+func (s *samlIdP) encryptAssertion(as *etree.Element, certDER []byte) (*etree.Element, error) {
+	doc := etree.NewDocument()
+	doc.SetRoot(as.Copy())
+	plain, err := doc.WriteToBytes()
+	if err != nil {
+		return nil, err
+	}
+	enc := xmlenc.OAEP()
+	enc.BlockCipher = xmlenc.AES256CBC
+	enc.DigestMethod = &xmlenc.SHA1
+	ed, err := enc.Encrypt(certDER, plain, nil)
+	if err != nil {
+		return nil, err
+	}
+	ed.CreateAttr("Type", "http://www.w3.org/2001/04/xmlenc#Element")
+	sh := samlShapes[s.p.cfg.Vendor]
+	prefix := sh.asrtPrefix
+	var ea *etree.Element
+	if prefix == "" {
+		ea = etree.NewElement("EncryptedAssertion")
+		ea.CreateAttr("xmlns", nsAssertion)
+	} else {
+		ea = etree.NewElement(prefix + ":EncryptedAssertion")
+		ea.CreateAttr("xmlns:"+prefix, nsAssertion)
+	}
+	ea.AddChild(ed)
+	return ea, nil
+}
+
+// build makes the signed response document for pp with the persona's key.
+func (s *samlIdP) build(pp *samlParams, cert tls.Certificate) (*etree.Document, error) {
+	sh := samlShapes[s.p.cfg.Vendor]
+	// goxmldsig writes no InclusiveNamespaces, so no prefix list: the xs
+	// prefix that xsi:type values name is declared on each AttributeValue.
+	const prefixList = ""
+	as := s.buildAssertion(pp)
+	var err error
+	if pp.sign == "assertion" || pp.sign == "both" {
+		if as, err = signEl(as, cert, sh.sigPrefix, pp.sigAlg, prefixList); err != nil {
+			return nil, err
+		}
+	}
+	if pp.encryptTo != nil {
+		if as, err = s.encryptAssertion(as, pp.encryptTo); err != nil {
+			return nil, err
+		}
+	}
+	resp := s.buildResponse(pp, as)
+	if pp.sign == "response" || pp.sign == "both" {
+		if resp, err = signEl(resp, cert, sh.sigPrefix, pp.sigAlg, prefixList); err != nil {
+			return nil, err
+		}
+	}
+	doc := etree.NewDocument()
+	doc.SetRoot(resp)
+	return doc, nil
+}
+
+// nameIDFor picks the NameID format and value as the vendor does, honouring
+// the request's NameIDPolicy where the vendor does (Entra).
+func (s *samlIdP) nameIDFor(u UserConfig, spEntity, requested string, sp ServiceProviderConfig) (string, string, error) {
+	p := s.p
+	format := samlShapes[p.cfg.Vendor].nameIDFormat
+	if sp.NameIDFormat != "" {
+		format = sp.NameIDFormat
+	}
+	if p.cfg.Vendor == AzureAD && requested != "" {
+		switch requested {
+		case fmtPersistent, fmtEmail, fmtUnspecified, fmtTransient:
+			format = requested
+		default:
+			return "", "", &saml.StatusError{TopLevel: saml.StatusRequester, SecondLevel: saml.StatusInvalidNameIDPolicy,
+				Message: "AADSTS75011: The NameIDPolicy format requested is not supported."}
+		}
+	}
+	switch format {
+	case fmtTransient:
+		return format, "_" + randHex(20), nil // a new value every login
+	case fmtPersistent:
+		h := p.hash("persistent", strings.ToLower(u.Email)+"\x00"+spEntity)
+		return format, base64.StdEncoding.EncodeToString(h[:32]), nil
+	case fmtUnspecified:
+		if p.cfg.Vendor == AzureAD {
+			h := p.hash("persistent", strings.ToLower(u.Email)+"\x00"+spEntity)
+			return format, base64.StdEncoding.EncodeToString(h[:32]), nil
+		}
+	}
+	return format, u.Email, nil
+}
+
+var errNoACS = errors.New("the service provider has no HTTP-POST assertion consumer service")
