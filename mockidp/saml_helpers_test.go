@@ -1,6 +1,7 @@
 package mockidp
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -93,8 +94,13 @@ func newCrewjamSP(t testing.TB, idp *Server, persona string, mod func(*samlsp.Op
 	return c
 }
 
-func (c *crewjamSP) entityID() string { return c.mw.ServiceProvider.EntityID }
-func (c *crewjamSP) acsURL() string   { return c.mw.ServiceProvider.AcsURL.String() }
+func (c *crewjamSP) entityID() string {
+	if id := c.mw.ServiceProvider.EntityID; id != "" {
+		return id
+	}
+	return c.mw.ServiceProvider.MetadataURL.String()
+}
+func (c *crewjamSP) acsURL() string { return c.mw.ServiceProvider.AcsURL.String() }
 
 var formField = regexp.MustCompile(`name="(SAMLResponse|RelayState)" value="([^"]*)"`)
 var formAction = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
@@ -141,7 +147,13 @@ func (c *crewjamSP) parse(b64, requestID string) (*saml.Assertion, error) {
 		return nil, err
 	}
 	acs, _ := url.Parse(c.acsURL())
-	return c.mw.ServiceProvider.ParseXMLResponse(raw, []string{requestID}, *acs)
+	as, err := c.mw.ServiceProvider.ParseXMLResponse(raw, []string{requestID}, *acs)
+	var ire *saml.InvalidResponseError
+	if errors.As(err, &ire) && ire.PrivateErr != nil {
+		// crewjam keeps the reason out of Error(); tests want it.
+		return nil, fmt.Errorf("%w: %v", err, ire.PrivateErr)
+	}
+	return as, err
 }
 
 // carefulGosaml2 is gosaml2 v0.12.0 wrapped with the checks a careful user
@@ -176,6 +188,9 @@ func newGosaml2(t testing.TB, p *Persona, spEntity, acs string) *carefulGosaml2 
 func (c *carefulGosaml2) accept(b64, requestID string) (*saml2.AssertionInfo, error) {
 	if len(b64) > maxSAMLResponse {
 		return nil, errors.New("SAMLResponse larger than 1 MiB")
+	}
+	if raw, err := base64.StdEncoding.DecodeString(b64); err == nil && bytes.Contains(raw, []byte("<!DOCTYPE")) {
+		return nil, errors.New("DOCTYPE refused")
 	}
 	resp, err := c.sp.ValidateEncodedResponse(b64)
 	if err != nil {
@@ -213,4 +228,3 @@ func decodeB64(t testing.TB, b64 string) []byte {
 	}
 	return b
 }
-
