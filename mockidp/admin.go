@@ -108,6 +108,38 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 		p.ClearFaults()
 		w.WriteHeader(http.StatusNoContent)
 	}))
+	h("PUT /admin/v1/personas/{name}/service-providers/{id}", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
+		var c ServiceProviderConfig
+		if !decodeAdmin(w, r, &c) {
+			return
+		}
+		if c.ID != "" && c.ID != r.PathValue("id") {
+			adminError(w, http.StatusBadRequest, "id_mismatch", "the body's id differs from the path's")
+			return
+		}
+		c.ID = r.PathValue("id")
+		if err := p.saml.register(r.Context(), c); err != nil {
+			adminError(w, http.StatusBadRequest, "invalid_service_provider", err.Error())
+			return
+		}
+		for _, sp := range p.ServiceProviders() {
+			if sp.ID == c.ID {
+				writeJSON(w, http.StatusOK, sp)
+				return
+			}
+		}
+		writeJSON(w, http.StatusOK, c)
+	}))
+	h("DELETE /admin/v1/personas/{name}/service-providers/{id}", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
+		if !p.saml.unregister(r.PathValue("id")) {
+			adminError(w, http.StatusNotFound, "no_such_service_provider", "no service provider "+r.PathValue("id"))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	h("GET /admin/v1/personas/{name}/service-providers", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, nonNilSPs(p.ServiceProviders()))
+	}))
 	h("POST /admin/v1/personas/{name}/queue", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Email string `json:"email"`
@@ -179,4 +211,11 @@ func decodeAdmin(w http.ResponseWriter, r *http.Request, v any) bool {
 
 func adminError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]string{"error": code, "message": msg})
+}
+
+func nonNilSPs(s []ServiceProviderConfig) []ServiceProviderConfig {
+	if s == nil {
+		return []ServiceProviderConfig{}
+	}
+	return s
 }

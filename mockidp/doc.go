@@ -15,6 +15,18 @@
 //	// redirects straight back with a code: no login page in a test.
 //	okta.InjectFault(mockidp.FaultWrongAudience, 1) // the next ID token is wrongly addressed
 //
+// Each persona is also a SAML 2.0 identity provider answering in its
+// vendor's exact wire shape (crewjam/saml's IdentityProvider runs the
+// protocol; responses are built and signed here). Service providers register
+// by metadata or entity ID and ACS; Persona.SAMLResponse hands a test the
+// base64 SAMLResponse without a browser, and Persona.NextResponse arms an
+// attack (XSW1-8, comment injection, replay, ...) that a correct service
+// provider must refuse:
+//
+//	okta.RegisterServiceProvider(mockidp.ServiceProviderConfig{EntityID: spID, ACSURL: acs})
+//	okta.NextResponse(mockidp.XSW3)
+//	b64, _ := okta.SAMLResponse(spID, "alice@acme.test", requestID) // must be refused
+//
 // The default configuration (DefaultConfig, printed by `ssokit mockidp
 // --print-config`) has personas okta, azure, google, onelogin and
 // jumpcloud with a few users and a client each. Users, clients, keys,

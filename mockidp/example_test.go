@@ -84,3 +84,29 @@ func ExamplePersona_InjectFault() {
 	// alg_none at id_token
 	// bad_signature at id_token
 }
+
+// A SAML response straight to a test, and an attack armed for the next
+// one.
+func ExamplePersona_SAMLResponse() {
+	srv, err := mockidp.NewServer(mockidp.DefaultConfig())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	azure := srv.Persona("azure")
+	sp := mockidp.ServiceProviderConfig{EntityID: "https://app.example.test/saml/metadata", ACSURL: "https://app.example.test/saml/acs"}
+	if err := azure.RegisterServiceProvider(sp); err != nil {
+		log.Fatal(err)
+	}
+	honest, err := azure.SAMLResponse(sp.EntityID, "alice@contoso.test", "id-request-1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	azure.NextResponse(mockidp.XSW3)
+	wrapped, _ := azure.SAMLResponse(sp.EntityID, "alice@contoso.test", "id-request-1")
+	fmt.Println(azure.SAMLEntityID())
+	fmt.Println(len(honest) > 0, len(wrapped) > len(honest))
+	// Output:
+	// https://sts.windows.net/7d2f3c1a-5b8e-4f6a-9c0d-1e2f3a4b5c6d/
+	// true true
+}

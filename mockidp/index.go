@@ -20,6 +20,7 @@ type PersonaListing struct {
 	Vendor  Vendor          `json:"vendor"`
 	Tenant  string          `json:"tenant,omitempty"`
 	OIDC    OIDCListing     `json:"oidc"`
+	SAML    SAMLListing     `json:"saml"`
 	Clients []ClientListing `json:"clients"`
 	Users   []UserListing   `json:"users"`
 }
@@ -31,6 +32,16 @@ type OIDCListing struct {
 	OtherIssuers []string `json:"other_issuers"`
 	// OtherDiscoveryURLs are the discovery documents of OtherIssuers.
 	OtherDiscoveryURLs []string `json:"other_discovery_urls"`
+}
+
+// SAMLListing names a persona's SAML endpoints. The IdP-initiated URL
+// takes ?sp={service provider ID or entity ID}&RelayState=....
+type SAMLListing struct {
+	EntityID         string   `json:"entity_id"`
+	MetadataURL      string   `json:"metadata_url"`
+	SSOURL           string   `json:"sso_url"`
+	IDPInitiatedURL  string   `json:"idp_initiated_url"`
+	ServiceProviders []string `json:"service_providers"`
 }
 
 // ClientListing is a registered client as listed.
@@ -61,6 +72,11 @@ func (s *Server) Listing() Listing {
 				OtherIssuers: nonNil(p.OtherIssuers()), OtherDiscoveryURLs: nonNil(p.OtherDiscoveryURLs())}}
 		if p.cfg.Vendor == AzureAD {
 			pl.Tenant = p.tenant
+		}
+		pl.SAML = SAMLListing{EntityID: p.samlEntityID(), MetadataURL: p.SAMLMetadataURL(), SSOURL: p.SAMLSSOURL(),
+			IDPInitiatedURL: p.base() + samlIDPInitiatedPath, ServiceProviders: []string{}}
+		for _, sp := range p.ServiceProviders() {
+			pl.SAML.ServiceProviders = append(pl.SAML.ServiceProviders, sp.ID)
 		}
 		for _, c := range p.Clients() {
 			pl.Clients = append(pl.Clients, ClientListing{ClientID: c.ClientID, ClientSecret: c.ClientSecret,

@@ -37,6 +37,9 @@ code{font-size:.85em;word-break:break-all}.err{color:#a01818}button{font:inherit
 <table><tr><th>issuer</th><td><code>{{.OIDC.Issuer}}</code></td></tr>
 <tr><th>discovery</th><td><a href="{{.OIDC.DiscoveryURL}}"><code>{{.OIDC.DiscoveryURL}}</code></a></td></tr>
 {{range .OIDC.OtherIssuers}}<tr><th>other issuer</th><td><code>{{.}}</code></td></tr>{{end}}
+<tr><th>SAML entity ID</th><td><code>{{.SAML.EntityID}}</code></td></tr>
+<tr><th>SAML metadata</th><td><a href="{{.SAML.MetadataURL}}"><code>{{.SAML.MetadataURL}}</code></a></td></tr>
+<tr><th>SAML SSO</th><td><code>{{.SAML.SSOURL}}</code></td></tr>
 {{range .Clients}}<tr><th>client</th><td><code>{{.ClientID}}</code> / <code>{{.ClientSecret}}</code> ({{.TokenEndpointAuthMethod}})</td></tr>{{end}}
 {{range .Users}}<tr><th>user</th><td>{{.Email}} {{if .Groups}}— groups {{range .Groups}}<code>{{.}}</code> {{end}}{{end}}</td></tr>{{end}}
 </table>{{end}}

@@ -88,6 +88,7 @@ func newSAMLIdP(p *Persona) *samlIdP {
 	if p.cfg.Vendor == AzureAD {
 		idp.NameIDFormats = append(idp.NameIDFormats, saml.PersistentNameIDFormat, saml.TransientNameIDFormat)
 	}
+	idp.Logger = crewjamLogger{s: s}
 	s.idp = idp
 	s.reset()
 	return s
@@ -419,4 +420,32 @@ func (s *samlIdP) serviceProviders() []ServiceProviderConfig {
 	}
 	slices.SortFunc(out, func(a, b ServiceProviderConfig) int { return strings.Compare(a.ID, b.ID) })
 	return out
+}
+
+// crewjamLogger sends crewjam's log lines to the server's *slog.Logger at
+// debug level (crewjam's default would write to stderr).
+type crewjamLogger struct{ s *samlIdP }
+
+func (l crewjamLogger) log(msg string) {
+	l.s.p.srv.log.Debug("mockidp: saml: "+msg, "persona", l.s.p.cfg.Name)
+}
+
+func (l crewjamLogger) Printf(format string, v ...any) { l.log(fmt.Sprintf(format, v...)) }
+func (l crewjamLogger) Print(v ...any)                 { l.log(fmt.Sprint(v...)) }
+func (l crewjamLogger) Println(v ...any)               { l.log(fmt.Sprint(v...)) }
+
+// The Fatal and Panic families exist on crewjam's interface; a mock
+// server neither exits nor panics for a log line, it logs it.
+func (l crewjamLogger) Fatal(v ...any)                 { l.Print(v...) }
+func (l crewjamLogger) Fatalf(format string, v ...any) { l.Printf(format, v...) }
+func (l crewjamLogger) Fatalln(v ...any)               { l.Println(v...) }
+func (l crewjamLogger) Panic(v ...any)                 { l.Print(v...) }
+func (l crewjamLogger) Panicf(format string, v ...any) { l.Printf(format, v...) }
+func (l crewjamLogger) Panicln(v ...any)               { l.Println(v...) }
+
+// InvalidateSession implements saml.SessionInvalidator. The mock keeps no
+// browser session at the IdP (every login is fresh), so there is nothing to
+// end and logout succeeds.
+func (s *samlIdP) InvalidateSession(w http.ResponseWriter, r *http.Request, req *saml.IdpLogoutRequest) error {
+	return nil
 }

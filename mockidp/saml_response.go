@@ -3,6 +3,7 @@ package mockidp
 import (
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -349,10 +350,14 @@ func (s *samlIdP) encryptAssertion(as *etree.Element, certDER []byte) (*etree.El
 	if err != nil {
 		return nil, err
 	}
+	cert, err := x509.ParseCertificate(certDER)
+	if err != nil {
+		return nil, err
+	}
 	enc := xmlenc.OAEP()
 	enc.BlockCipher = xmlenc.AES256CBC
 	enc.DigestMethod = &xmlenc.SHA1
-	ed, err := enc.Encrypt(certDER, plain, nil)
+	ed, err := enc.Encrypt(cert, plain, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@
 #                      (rsa_floor) and to clerk-sdk-go's HTTP middleware
 #   BenchmarkCodeFlow  complete headless OIDC code flows against the mock:
 #                      ratio to oauth2-proxy/mockoidc in the same run
+#   BenchmarkSAMLResponse  signed SAML responses (Okta, Azure shapes): ratio
+#                      to crewjam's IdentityProvider default response
 # Usage: scripts/bench.sh            # COUNT=5, BENCHTIME=1s
 #        COUNT=10 scripts/bench.sh
 set -euo pipefail
@@ -14,7 +16,7 @@ benchtime=${BENCHTIME:-1s}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 go test -run '^$' -bench '^BenchmarkVerify$' -benchmem -count "$count" -benchtime "$benchtime" ./middleware | tee -a "$out" >&2
-go test -run '^$' -bench '^BenchmarkCodeFlow$' -benchmem -count "$count" -benchtime "$benchtime" ./mockidp | tee -a "$out" >&2
+go test -run '^$' -bench '^(BenchmarkCodeFlow|BenchmarkSAMLResponse)$' -benchmem -count "$count" -benchtime "$benchtime" ./mockidp | tee -a "$out" >&2
 awk '
 /^Benchmark[A-Za-z]+\// {
 	name = $1; sub(/-[0-9]+$/, "", name)
@@ -47,7 +49,15 @@ END {
 		md = median(k); short = k; sub(/^BenchmarkCodeFlow\//, "", short)
 		printf "%-44s %12.0f %10.0f %16.2f\n", short, md, 1e9 / md, peer / md
 	}
-	printf "\ntargets: ssokit_cold <= 1.3x floor (now %.2fx); ssokit_cache_hit <= 0.03x floor, 0 allocs (now %.4fx, %s allocs); code flows >= 1x mockoidc (okta %.2fx, azure %.2fx)\n",
+	cj = median("BenchmarkSAMLResponse/crewjam_default")
+	printf "\n%-44s %12s %10s %16s\n", "SAML responses (median)", "ns/resp", "resp/s", "x crewjam rate"
+	for (i = 1; i <= m; i++) {
+		k = order[i]; if (k !~ /^BenchmarkSAMLResponse\//) continue
+		md = median(k); short = k; sub(/^BenchmarkSAMLResponse\//, "", short)
+		printf "%-44s %12.0f %10.0f %16.2f\n", short, md, 1e9 / md, cj / md
+	}
+	printf "\ntargets: ssokit_cold <= 1.3x floor (now %.2fx); ssokit_cache_hit <= 0.03x floor, 0 allocs (now %.4fx, %s allocs); code flows >= 1x mockoidc (okta %.2fx, azure %.2fx); SAML responses >= 0.9x crewjam (okta %.2fx, azure %.2fx)\n",
 		median("BenchmarkVerify/ssokit_cold") / floor, median("BenchmarkVerify/ssokit_cache_hit") / floor, allocs["BenchmarkVerify/ssokit_cache_hit"],
-		peer / median("BenchmarkCodeFlow/ssokit_okta"), peer / median("BenchmarkCodeFlow/ssokit_azure")
+		peer / median("BenchmarkCodeFlow/ssokit_okta"), peer / median("BenchmarkCodeFlow/ssokit_azure"),
+		cj / median("BenchmarkSAMLResponse/ssokit_okta"), cj / median("BenchmarkSAMLResponse/ssokit_azure")
 }' "$out"
