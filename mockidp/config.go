@@ -118,6 +118,9 @@ type ServiceProviderConfig struct {
 	NameIDFormat string `json:"name_id_format,omitempty"`
 	// DefaultUser signs in without a page when no user is queued.
 	DefaultUser string `json:"default_user,omitempty"`
+	// Attributes renames attributes for this service provider, over the
+	// persona's SAMLConfig.Attributes.
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
 // UserConfig is a person known to a persona.

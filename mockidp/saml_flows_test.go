@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"html"
 	"io"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -109,10 +108,7 @@ func TestSAMLIDPInitiated(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	form := url.Values{}
-	for _, m := range formField.FindAllStringSubmatch(string(body), -1) {
-		form.Set(m[1], strings.ReplaceAll(m[2], "&#43;", "+"))
-	}
+	_, form := autoPost(string(body))
 	raw, _ := base64.StdEncoding.DecodeString(form.Get("SAMLResponse"))
 	if form.Get("RelayState") != "/app" || bytes.Contains(raw, []byte("InResponseTo")) {
 		t.Fatalf("IdP-initiated form: relay %q, %s", form.Get("RelayState"), raw)
@@ -308,15 +304,11 @@ func TestSAMLSingleLogout(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	// The LogoutResponse comes back as an HTTP-POST form to the SP's SLO.
-	action := formAction.FindStringSubmatch(string(body))
-	form := url.Values{}
-	for _, m := range formField.FindAllStringSubmatch(string(body), -1) {
-		form.Set(m[1], html.UnescapeString(m[2]))
-	}
-	if resp.StatusCode != 200 || action == nil || form.Get("SAMLResponse") == "" {
+	action, form := autoPost(string(body))
+	if resp.StatusCode != 200 || action == "" || form.Get("SAMLResponse") == "" {
 		t.Fatalf("logout: %d %s", resp.StatusCode, body)
 	}
-	back := httptest.NewRequest("POST", html.UnescapeString(action[1]), strings.NewReader(form.Encode()))
+	back := httptest.NewRequest("POST", action, strings.NewReader(form.Encode()))
 	back.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if err := sp.mw.ServiceProvider.ValidateLogoutResponseRequest(back); err != nil {
 		t.Fatalf("the SP refused the logout response: %v", err)
@@ -347,4 +339,72 @@ func TestSAMLConcurrentResponses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+func TestSAMLServiceProviderOptions(t *testing.T) {
+	t.Parallel()
+	idp := Start(t, DefaultConfig())
+	p := idp.Persona("jumpcloud")
+
+	// HTTP-POST binding for the AuthnRequest, and a service provider that
+	// signs its requests.
+	sp := newCrewjamSP(t, idp, "jumpcloud", func(o *samlsp.Options) {
+		o.Binding = saml.HTTPPostBinding
+		o.SignRequest = true
+	})
+	p.QueueUser("bob@globex.test")
+	if status, body := sp.login(t, idp); status != 200 || !strings.Contains(body, "nameid=bob@globex.test") {
+		t.Fatalf("POST binding: %d %s", status, body)
+	}
+
+	// Its metadata says AuthnRequestsSigned: an unsigned request is refused.
+	unsigned := `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="id-unsigned" Version="2.0" IssueInstant="` +
+		samlTime(p.now()) + `" AssertionConsumerServiceURL="` + sp.acsURL() + `"><saml:Issuer>` + sp.entityID() + `</saml:Issuer></samlp:AuthnRequest>`
+	resp, err := noRedirect(idp).Get(p.SAMLSSOURL() + "?SAMLRequest=" + url.QueryEscape(deflateB64([]byte(unsigned))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || strings.Contains(string(body), "SAMLResponse") {
+		t.Fatalf("unsigned request: %d %s", resp.StatusCode, body)
+	}
+
+	// An ACS URL that is not in the metadata is refused.
+	other := strings.Replace(unsigned, sp.acsURL(), "https://evil.example/acs", 1)
+	sp2 := newCrewjamSP(t, idp, "jumpcloud", nil) // does not sign its requests
+	other = strings.Replace(other, sp.entityID(), sp2.entityID(), 1)
+	resp, err = noRedirect(idp).Get(p.SAMLSSOURL() + "?SAMLRequest=" + url.QueryEscape(deflateB64([]byte(other))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(body), "evil.example") || resp.StatusCode/100 != 4 {
+		t.Fatalf("foreign ACS: %d %s", resp.StatusCode, body)
+	}
+
+	// Per service provider: SHA-1 signatures, response-only signing, and
+	// its own attribute names.
+	if err := p.RegisterServiceProvider(ServiceProviderConfig{EntityID: "https://sha1.test", ACSURL: "https://sha1.test/acs",
+		SignatureAlgorithm: "rsa-sha1", Sign: "response", Attributes: map[string]string{"email": "mail"}}); err != nil {
+		t.Fatal(err)
+	}
+	raw := string(decodeB64(t, mustSAML(t, p, "https://sha1.test")))
+	if !strings.Contains(raw, "xmldsig#rsa-sha1") || strings.Count(raw, "SignatureValue>") != 2 || !strings.Contains(raw, `Name="mail"`) {
+		t.Fatalf("per-SP options not applied: %s", raw)
+	}
+	sig := strings.Index(raw, "Signature")
+	if as := strings.Index(raw, "Assertion"); sig > as {
+		t.Fatalf("response-only signing signed the assertion")
+	}
+}
+
+func mustSAML(t *testing.T, p *Persona, sp string) string {
+	t.Helper()
+	b64, err := p.SAMLResponse(sp, p.Users()[0].Email, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b64
 }

@@ -102,8 +102,22 @@ func (c *crewjamSP) entityID() string {
 }
 func (c *crewjamSP) acsURL() string { return c.mw.ServiceProvider.AcsURL.String() }
 
-var formField = regexp.MustCompile(`name="(SAMLResponse|RelayState)" value="([^"]*)"`)
+var formField = regexp.MustCompile(`name="(SAMLResponse|SAMLRequest|RelayState)" value="([^"]*)"`)
 var formAction = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
+
+// autoPost reads the action and fields of the IdP's auto-submitting form;
+// action is "" when body has none.
+func autoPost(body string) (string, url.Values) {
+	form := url.Values{}
+	for _, m := range formField.FindAllStringSubmatch(body, -1) {
+		form.Set(m[1], html.UnescapeString(m[2]))
+	}
+	a := formAction.FindStringSubmatch(body)
+	if a == nil {
+		return "", form
+	}
+	return html.UnescapeString(a[1]), form
+}
 
 // login runs the SP-initiated flow as a browser without JavaScript: the app
 // redirects to the IdP, the IdP answers with its auto-post form, the form
@@ -119,15 +133,20 @@ func (c *crewjamSP) login(t testing.TB, idp *Server) (int, string) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	action := formAction.FindStringSubmatch(string(body))
-	if action == nil {
+	action, form := autoPost(string(body))
+	if action != "" && form.Get("SAMLRequest") != "" {
+		// HTTP-POST binding: the SP's form carries the AuthnRequest to the IdP.
+		if resp, err = client.PostForm(action, form); err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		action, form = autoPost(string(body))
+	}
+	if action == "" {
 		return resp.StatusCode, string(body)
 	}
-	form := url.Values{}
-	for _, m := range formField.FindAllStringSubmatch(string(body), -1) {
-		form.Set(m[1], html.UnescapeString(m[2]))
-	}
-	resp, err = client.PostForm(html.UnescapeString(action[1]), form)
+	resp, err = client.PostForm(action, form)
 	if err != nil {
 		t.Fatal(err)
 	}

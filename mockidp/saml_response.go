@@ -130,9 +130,12 @@ func (sh *samlShape) tag(prefix, local string) string {
 	return prefix + ":" + local
 }
 
-// attrName is the attribute name for key, from the persona's config or the
-// vendor's default.
-func (p *Persona) attrName(key string) string {
+// attrName is the attribute name for key, from the service provider's
+// config, the persona's, or the vendor's default.
+func (p *Persona) attrName(sp ServiceProviderConfig, key string) string {
+	if n, ok := sp.Attributes[key]; ok {
+		return n
+	}
 	if n, ok := p.cfg.SAML.Attributes[key]; ok {
 		return n
 	}
@@ -234,28 +237,28 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 		oid := p.userID(&u)
 		addAttr("http://schemas.microsoft.com/identity/claims/tenantid", p.tenant)
 		addAttr("http://schemas.microsoft.com/identity/claims/objectidentifier", oid)
-		addAttr(p.attrName("display_name"), display)
+		addAttr(p.attrName(pp.sp, "display_name"), display)
 		if len(u.Groups) > 150 {
 			addAttr("http://schemas.microsoft.com/claims/groups.link", p.base()+"/graph/v1.0/users/"+oid+"/getMemberObjects")
 		} else if len(u.Groups) > 0 {
-			addAttr(p.attrName("groups"), p.groupIDs(u.Groups)...)
+			addAttr(p.attrName(pp.sp, "groups"), p.groupIDs(u.Groups)...)
 		}
 		if len(u.Roles) > 0 {
 			addAttr("http://schemas.microsoft.com/ws/2008/06/identity/claims/role", u.Roles...)
 		}
 		addAttr("http://schemas.microsoft.com/identity/claims/identityprovider", p.samlEntityID())
 		addAttr("http://schemas.microsoft.com/claims/authnmethodsreferences", "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password")
-		addAttr(p.attrName("first_name"), nonEmpty(u.GivenName)...)
-		addAttr(p.attrName("last_name"), nonEmpty(u.FamilyName)...)
-		addAttr(p.attrName("email"), u.Email)
+		addAttr(p.attrName(pp.sp, "first_name"), nonEmpty(u.GivenName)...)
+		addAttr(p.attrName(pp.sp, "last_name"), nonEmpty(u.FamilyName)...)
+		addAttr(p.attrName(pp.sp, "email"), u.Email)
 		addAttr("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name", u.Email)
 	} else {
-		addAttr(p.attrName("email"), u.Email)
-		addAttr(p.attrName("first_name"), nonEmpty(u.GivenName)...)
-		addAttr(p.attrName("last_name"), nonEmpty(u.FamilyName)...)
-		addAttr(p.attrName("display_name"), nonEmpty(display)...)
+		addAttr(p.attrName(pp.sp, "email"), u.Email)
+		addAttr(p.attrName(pp.sp, "first_name"), nonEmpty(u.GivenName)...)
+		addAttr(p.attrName(pp.sp, "last_name"), nonEmpty(u.FamilyName)...)
+		addAttr(p.attrName(pp.sp, "display_name"), nonEmpty(display)...)
 		if len(u.Groups) > 0 {
-			addAttr(p.attrName("groups"), u.Groups...)
+			addAttr(p.attrName(pp.sp, "groups"), u.Groups...)
 		}
 	}
 	if len(attrStmt.ChildElements()) == 0 {
