@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/ssokit/ssokit/internal/jwks"
 )
 
 // DefaultClerkAPIURL is the Clerk Backend API base, including /v1 as the
@@ -245,31 +246,22 @@ func keySourceFor(cfg ClerkConfig, issuer string, now func() time.Time, log *slo
 		return staticKey{pub: pub}, nil
 	}
 	client := boundedClient(cfg.HTTPClient, maxJWKSBytes)
-	rk := &remoteKeys{
-		now:      now,
-		ttl:      cfg.KeyTTL,
-		interval: cfg.RefreshInterval,
-		timeout:  cfg.FetchTimeout,
-		log:      log,
+	rk := &jwks.Cache{Now: now, TTL: cfg.KeyTTL, Interval: cfg.RefreshInterval, Timeout: cfg.FetchTimeout, Logger: log}
+	if rk.TTL <= 0 {
+		rk.TTL = DefaultKeyTTL
 	}
-	if rk.ttl <= 0 {
-		rk.ttl = DefaultKeyTTL
+	if rk.Interval <= 0 {
+		rk.Interval = DefaultRefreshInterval
 	}
-	if rk.interval <= 0 {
-		rk.interval = DefaultRefreshInterval
-	}
-	if rk.ttl < rk.interval {
-		rk.ttl = rk.interval
-	}
-	if rk.timeout <= 0 {
-		rk.timeout = DefaultFetchTimeout
+	if rk.Timeout <= 0 {
+		rk.Timeout = DefaultFetchTimeout
 	}
 	switch {
 	case cfg.JWKSURL != "":
 		if err := checkURL("JWKSURL", cfg.JWKSURL, cfg.InsecureHTTPLoopback); err != nil {
 			return nil, err
 		}
-		rk.fetch = frontendJWKS(client, cfg.JWKSURL)
+		rk.Fetch = frontendJWKS(client, cfg.JWKSURL)
 	case cfg.SecretKey != "":
 		api := cfg.APIURL
 		if api == "" {
@@ -278,11 +270,11 @@ func keySourceFor(cfg ClerkConfig, issuer string, now func() time.Time, log *slo
 		if err := checkURL("APIURL", api, cfg.InsecureHTTPLoopback); err != nil {
 			return nil, err
 		}
-		rk.fetch = backendJWKS(client, strings.TrimSuffix(api, "/"), cfg.SecretKey)
+		rk.Fetch = backendJWKS(client, strings.TrimSuffix(api, "/"), cfg.SecretKey)
 	default:
-		rk.fetch = frontendJWKS(client, issuer+"/.well-known/jwks.json")
+		rk.Fetch = frontendJWKS(client, issuer+"/.well-known/jwks.json")
 	}
-	return rk, nil
+	return remoteKeys{cache: rk}, nil
 }
 
 // Issuer returns the exact issuer the verifier requires.

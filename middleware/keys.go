@@ -2,30 +2,26 @@ package middleware
 
 import (
 	"context"
+	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
-	"github.com/clerk/clerk-sdk-go/v2/jwks"
+	clerkjwks "github.com/clerk/clerk-sdk-go/v2/jwks"
+	"github.com/ssokit/ssokit/internal/jwks"
 )
 
 // RSA modulus sizes accepted for RS256 keys. Smaller keys are weak; larger
 // ones turn every verification into a denial-of-service lever.
 const (
-	minRSABits  = 2048
-	maxRSABits  = 4096
-	maxJWKSKeys = 64
+	minRSABits = 2048
+	maxRSABits = 4096
 )
 
 // keySource finds the verification key for a kid.
@@ -78,128 +74,28 @@ func checkRSAKey(pub *rsa.PublicKey) error {
 	return nil
 }
 
-// keySnapshot is an immutable view of the key set, swapped atomically.
-type keySnapshot struct {
-	keys    map[string]*rsa.PublicKey
-	fetched time.Time
-}
+// remoteKeys is a fetched key set (internal/jwks) seen through the Clerk
+// verifier's refusal reasons.
+type remoteKeys struct{ cache *jwks.Cache }
 
-// flight is one JWKS fetch in progress; waiters block on done.
-type flight struct {
-	done chan struct{}
-	err  error
-}
-
-// remoteKeys caches a JWKS per verifier. Lookups of a known kid within the
-// TTL take no lock. A kid that is unknown, or known but past the TTL, starts
-// a refresh, at most one per refresh interval and one at a time (every
-// concurrent caller waits for the same fetch). When a refresh fails, known
-// keys keep verifying and unknown ones are refused with ErrUpstream.
-type remoteKeys struct {
-	fetch    func(ctx context.Context) (map[string]*rsa.PublicKey, error)
-	now      func() time.Time
-	ttl      time.Duration
-	interval time.Duration
-	timeout  time.Duration
-	log      *slog.Logger
-
-	snap atomic.Pointer[keySnapshot]
-
-	mu          sync.Mutex
-	inflight    *flight
-	lastAttempt time.Time
-	lastErr     error
-}
-
-func (k *remoteKeys) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
-	if s := k.snap.Load(); s != nil {
-		if pub, ok := s.keys[kid]; ok && k.now().Sub(s.fetched) < k.ttl {
-			return pub, nil
-		}
+func (k remoteKeys) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
+	pk, err := k.cache.Key(ctx, kid)
+	switch {
+	case errors.Is(err, jwks.ErrUnknownKey):
+		return nil, invalid(ReasonUnknownKeyID, err.Error())
+	case err != nil:
+		return nil, &TokenError{Reason: ReasonKeysUnavailable, Detail: err.Error(), Err: ErrUpstream}
 	}
-	return k.slow(ctx, kid)
-}
-
-func (k *remoteKeys) slow(ctx context.Context, kid string) (*rsa.PublicKey, error) {
-	k.mu.Lock()
-	now := k.now()
-	s := k.snap.Load()
-	var stale *rsa.PublicKey
-	if s != nil {
-		if pub, ok := s.keys[kid]; ok {
-			if now.Sub(s.fetched) < k.ttl {
-				k.mu.Unlock()
-				return pub, nil
-			}
-			stale = pub
-		}
+	pub, ok := pk.(*rsa.PublicKey)
+	if !ok {
+		return nil, invalidf(ReasonUnsupportedKey, "kid %q is a %T", kid, pk)
 	}
-	f := k.inflight
-	if f == nil {
-		if !k.lastAttempt.IsZero() && now.Sub(k.lastAttempt) < k.interval {
-			lastErr := k.lastErr
-			k.mu.Unlock()
-			if stale != nil {
-				// Known, and refreshed (or tried) within the interval.
-				return stale, nil
-			}
-			return k.answer(kid, nil, lastErr)
-		}
-		f = &flight{done: make(chan struct{})}
-		k.inflight = f
-		k.lastAttempt = now
-		k.mu.Unlock()
-		k.run(ctx, f)
-	} else {
-		k.mu.Unlock()
-	}
-	select {
-	case <-f.done:
-	case <-ctx.Done():
-		return nil, &TokenError{Reason: ReasonKeysUnavailable, Detail: "waiting for JWKS: " + ctx.Err().Error(), Err: ErrUpstream}
-	}
-	if s := k.snap.Load(); s != nil && f.err == nil {
-		if pub, ok := s.keys[kid]; ok {
-			return pub, nil
-		}
-	}
-	return k.answer(kid, stale, f.err)
-}
-
-// answer decides for a kid not found in a fresh key set.
-func (k *remoteKeys) answer(kid string, stale *rsa.PublicKey, fetchErr error) (*rsa.PublicKey, error) {
-	if fetchErr != nil {
-		if stale != nil {
-			return stale, nil // keep serving known keys while JWKS is down
-		}
-		return nil, &TokenError{Reason: ReasonKeysUnavailable, Detail: fmt.Sprintf("kid %q: %v", kid, fetchErr), Err: ErrUpstream}
-	}
-	return nil, invalidf(ReasonUnknownKeyID, "kid %q is not in the key set", kid)
-}
-
-// run performs one fetch on behalf of every waiter. It does not use the
-// caller's cancellation, so one impatient client cannot fail the others.
-func (k *remoteKeys) run(ctx context.Context, f *flight) {
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), k.timeout)
-	keys, err := k.fetch(fctx)
-	cancel()
-	k.mu.Lock()
-	if err == nil {
-		k.snap.Store(&keySnapshot{keys: keys, fetched: k.now()})
-		k.lastErr = nil
-	} else {
-		k.lastErr = err
-		k.log.Warn("ssokit: JWKS refresh failed; known keys stay in use", "err", err)
-	}
-	f.err = err
-	k.inflight = nil
-	k.mu.Unlock()
-	close(f.done)
+	return pub, nil
 }
 
 // usableKeys keeps the RSA signing keys fit for RS256 and indexes them by kid.
-func usableKeys(set []*clerk.JSONWebKey) (map[string]*rsa.PublicKey, error) {
-	out := make(map[string]*rsa.PublicKey, len(set))
+func usableKeys(set []*clerk.JSONWebKey) (map[string]crypto.PublicKey, error) {
+	out := make(map[string]crypto.PublicKey, len(set))
 	for _, k := range set {
 		if k == nil || k.KeyID == "" || (k.Use != "" && k.Use != "sig") || (k.Algorithm != "" && k.Algorithm != "RS256") {
 			continue
@@ -209,7 +105,7 @@ func usableKeys(set []*clerk.JSONWebKey) (map[string]*rsa.PublicKey, error) {
 			continue
 		}
 		out[k.KeyID] = pub
-		if len(out) == maxJWKSKeys {
+		if len(out) == jwks.MaxKeys {
 			break
 		}
 	}
@@ -221,12 +117,12 @@ func usableKeys(set []*clerk.JSONWebKey) (map[string]*rsa.PublicKey, error) {
 
 // backendJWKS fetches the key set through the Clerk Backend API with the
 // secret key, using the SDK's own client.
-func backendJWKS(client *http.Client, apiURL, secretKey string) func(context.Context) (map[string]*rsa.PublicKey, error) {
-	c := jwks.NewClient(&clerk.ClientConfig{BackendConfig: clerk.BackendConfig{
+func backendJWKS(client *http.Client, apiURL, secretKey string) jwks.Fetcher {
+	c := clerkjwks.NewClient(&clerk.ClientConfig{BackendConfig: clerk.BackendConfig{
 		HTTPClient: client, URL: &apiURL, Key: &secretKey,
 	}})
-	return func(ctx context.Context) (map[string]*rsa.PublicKey, error) {
-		set, err := c.Get(ctx, &jwks.GetParams{})
+	return func(ctx context.Context) (map[string]crypto.PublicKey, error) {
+		set, err := c.Get(ctx, &clerkjwks.GetParams{})
 		if err != nil {
 			return nil, fmt.Errorf("GET %s/jwks: %w", apiURL, err)
 		}
@@ -236,8 +132,8 @@ func backendJWKS(client *http.Client, apiURL, secretKey string) func(context.Con
 
 // frontendJWKS fetches the public key set from a JWKS URL (the Frontend API's
 // /.well-known/jwks.json). Keys that do not decode are skipped, not fatal.
-func frontendJWKS(client *http.Client, url string) func(context.Context) (map[string]*rsa.PublicKey, error) {
-	return func(ctx context.Context) (map[string]*rsa.PublicKey, error) {
+func frontendJWKS(client *http.Client, url string) jwks.Fetcher {
+	return func(ctx context.Context) (map[string]crypto.PublicKey, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return nil, err
@@ -255,20 +151,14 @@ func frontendJWKS(client *http.Client, url string) func(context.Context) (map[st
 		if resp.StatusCode != http.StatusOK {
 			return nil, fmt.Errorf("GET %s: status %d", url, resp.StatusCode)
 		}
-		var raw struct {
-			Keys []json.RawMessage `json:"keys"`
-		}
-		if err := json.Unmarshal(body, &raw); err != nil {
+		keys, err := jwks.Parse(body, func(alg string, key crypto.PublicKey) bool {
+			pub, ok := key.(*rsa.PublicKey)
+			return ok && (alg == "" || alg == "RS256") && checkRSAKey(pub) == nil
+		})
+		if err != nil {
 			return nil, fmt.Errorf("GET %s: %w", url, err)
 		}
-		set := make([]*clerk.JSONWebKey, 0, len(raw.Keys))
-		for _, r := range raw.Keys {
-			k := new(clerk.JSONWebKey)
-			if k.UnmarshalJSON(r) == nil {
-				set = append(set, k)
-			}
-		}
-		return usableKeys(set)
+		return keys, nil
 	}
 }
 

@@ -1,0 +1,198 @@
+// Package jwks keeps a JSON Web Key Set per verifier: a TTL that hits never
+// extend, a refresh on an unknown key ID at most once per interval and one
+// at a time (every concurrent caller waits for the same fetch), and known
+// keys kept while the set cannot be fetched. The Clerk verifier and the
+// OIDC relying party share it.
+package jwks
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// ErrUnknownKey means the key ID is not in the key set, even after a
+// refresh (or within the interval after one).
+var ErrUnknownKey = errors.New("jwks: unknown key ID")
+
+// ErrUnavailable means the key set could not be fetched and the key ID is
+// not among those already known.
+var ErrUnavailable = errors.New("jwks: key set unavailable")
+
+// Fetcher fetches the whole key set, by key ID.
+type Fetcher func(ctx context.Context) (map[string]crypto.PublicKey, error)
+
+// Cache is a key set with its refresh policy. Set the fields, then use it;
+// it is safe for concurrent use.
+type Cache struct {
+	Fetch    Fetcher
+	Now      func() time.Time // nil: time.Now
+	TTL      time.Duration    // how long a fetched set is trusted; at least Interval
+	Interval time.Duration    // least time between two fetches
+	Timeout  time.Duration    // one fetch
+	Logger   *slog.Logger     // nil: silent
+
+	snap atomic.Pointer[snapshot]
+
+	mu          sync.Mutex
+	inflight    *flight
+	lastAttempt time.Time
+	lastErr     error
+}
+
+type snapshot struct {
+	keys    map[string]crypto.PublicKey
+	fetched time.Time
+}
+
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
+func (c *Cache) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *Cache) ttl() time.Duration { return max(c.TTL, c.Interval) }
+
+// Key returns the key for kid. A known kid within the TTL takes no lock.
+func (c *Cache) Key(ctx context.Context, kid string) (crypto.PublicKey, error) {
+	if s := c.snap.Load(); s != nil {
+		if k, ok := s.keys[kid]; ok && c.now().Sub(s.fetched) < c.ttl() {
+			return k, nil
+		}
+	}
+	return c.slow(ctx, kid)
+}
+
+func (c *Cache) slow(ctx context.Context, kid string) (crypto.PublicKey, error) {
+	c.mu.Lock()
+	now := c.now()
+	s := c.snap.Load()
+	var stale crypto.PublicKey
+	if s != nil {
+		if k, ok := s.keys[kid]; ok {
+			if now.Sub(s.fetched) < c.ttl() {
+				c.mu.Unlock()
+				return k, nil
+			}
+			stale = k
+		}
+	}
+	f := c.inflight
+	if f == nil {
+		if !c.lastAttempt.IsZero() && now.Sub(c.lastAttempt) < c.Interval {
+			lastErr := c.lastErr
+			c.mu.Unlock()
+			if stale != nil {
+				return stale, nil // known, and refreshed (or tried) within the interval
+			}
+			return nil, answer(kid, lastErr)
+		}
+		f = &flight{done: make(chan struct{})}
+		c.inflight = f
+		c.lastAttempt = now
+		c.mu.Unlock()
+		c.run(ctx, f)
+	} else {
+		c.mu.Unlock()
+	}
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: waiting for the key set: %v", ErrUnavailable, ctx.Err())
+	}
+	if f.err == nil {
+		if k, ok := c.snap.Load().keys[kid]; ok {
+			return k, nil
+		}
+	} else if stale != nil {
+		return stale, nil // keep serving known keys while the set is down
+	}
+	return nil, answer(kid, f.err)
+}
+
+func answer(kid string, fetchErr error) error {
+	if fetchErr != nil {
+		return fmt.Errorf("%w: kid %q: %v", ErrUnavailable, kid, fetchErr)
+	}
+	return fmt.Errorf("%w: %q", ErrUnknownKey, kid)
+}
+
+// run fetches for every waiter, without the caller's cancellation so one
+// impatient client cannot fail the others.
+func (c *Cache) run(ctx context.Context, f *flight) {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	keys, err := c.Fetch(fctx)
+	cancel()
+	c.mu.Lock()
+	if err == nil {
+		c.snap.Store(&snapshot{keys: keys, fetched: c.now()})
+		c.lastErr = nil
+	} else {
+		c.lastErr = err
+		if c.Logger != nil {
+			c.Logger.Warn("ssokit: key set refresh failed; known keys stay in use", "err", err)
+		}
+	}
+	f.err = err
+	c.inflight = nil
+	c.mu.Unlock()
+	close(f.done)
+}
+
+// MaxKeys bounds the keys taken from one set.
+const MaxKeys = 64
+
+// Parse reads a JWKS document, keeping the signing keys that accept allows
+// (by alg, which may be empty, and key) and indexing them by kid. Keys that
+// do not decode are skipped; a set with no usable key is an error.
+func Parse(body []byte, accept func(alg string, key crypto.PublicKey) bool) (map[string]crypto.PublicKey, error) {
+	var raw struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, fmt.Errorf("key set is not JSON: %w", err)
+	}
+	out := map[string]crypto.PublicKey{}
+	for _, r := range raw.Keys {
+		var k jose.JSONWebKey
+		if k.UnmarshalJSON(r) != nil || k.KeyID == "" || (k.Use != "" && k.Use != "sig") || !k.IsPublic() {
+			continue
+		}
+		switch k.Key.(type) {
+		case *rsa.PublicKey, *ecdsa.PublicKey:
+		default:
+			continue
+		}
+		if accept != nil && !accept(k.Algorithm, k.Key) {
+			continue
+		}
+		out[k.KeyID] = k.Key
+		if len(out) == MaxKeys {
+			break
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("key set has no usable signing key")
+	}
+	return out, nil
+}
