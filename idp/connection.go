@@ -1,0 +1,202 @@
+package idp
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+)
+
+// Connection is one customer identity provider, as an administrator
+// configures it.
+type Connection struct {
+	// ID names the connection (and scopes its state cookies and replay
+	// keys).
+	ID string `json:"id"`
+	// Protocol is saml or oidc; Vendor the profile (generic reads the
+	// attribute names from Attributes).
+	Protocol Protocol `json:"protocol"`
+	Vendor   Vendor   `json:"vendor"`
+	// AllowedDomains admits Google Workspace logins only when their hd is
+	// one of these (exact, case-insensitive). Empty admits any hd but
+	// still refuses a consumer account (no hd).
+	AllowedDomains []string `json:"allowed_domains,omitempty"`
+	// Attributes overrides where the identity is read from: keys subject,
+	// email, first_name, last_name, groups; values are SAML attribute names
+	// or OIDC claim names. The generic profile needs at least email.
+	Attributes map[string]string `json:"attributes,omitempty"`
+
+	SAML *SAMLSettings `json:"saml,omitempty"`
+	OIDC *OIDCSettings `json:"oidc,omitempty"`
+}
+
+// SAMLSettings is a SAML connection: the IdP's metadata (XML or a URL), or
+// its entity ID, SSO URL and certificate; and our side.
+type SAMLSettings struct {
+	IDPMetadataXML    string `json:"idp_metadata_xml,omitempty"`
+	IDPMetadataURL    string `json:"idp_metadata_url,omitempty"`
+	IDPEntityID       string `json:"idp_entity_id,omitempty"`
+	IDPSSOURL         string `json:"idp_sso_url,omitempty"`
+	IDPCertificatePEM string `json:"idp_certificate_pem,omitempty"`
+	// EntityID and ACSURL are ours; SLOURL, when set, receives logout
+	// responses.
+	EntityID string `json:"entity_id"`
+	ACSURL   string `json:"acs_url"`
+	SLOURL   string `json:"slo_url,omitempty"`
+	// AllowIDPInitiated accepts unsolicited responses.
+	AllowIDPInitiated bool `json:"allow_idp_initiated,omitempty"`
+	// NameIDFormat asked for in AuthnRequests. Zero means unspecified, and
+	// emailAddress for Azure AD (which would otherwise honour crewjam's
+	// transient default with a new NameID every login).
+	NameIDFormat string `json:"name_id_format,omitempty"`
+	// MaxClockSkew, when set, is a stricter skew checked on top of
+	// crewjam's (180 s, which it keeps as a package variable that ssokit
+	// never changes). It cannot loosen crewjam's.
+	MaxClockSkew time.Duration `json:"max_clock_skew,omitempty"`
+}
+
+// OIDCSettings is an OpenID Connect connection.
+type OIDCSettings struct {
+	// Issuer is the exact issuer; discovery is {Issuer}/.well-known/
+	// openid-configuration. For Azure AD multi-tenant apps use the
+	// .../common/v2.0 or .../organizations/v2.0 URL with AllowedTenants.
+	Issuer       string   `json:"issuer"`
+	ClientID     string   `json:"client_id"`
+	ClientSecret string   `json:"client_secret"`
+	RedirectURL  string   `json:"redirect_url"`
+	Scopes       []string `json:"scopes,omitempty"`
+	// TokenEndpointAuthMethod is client_secret_basic (zero) or
+	// client_secret_post.
+	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
+	// AllowedTenants are the Azure AD tenant IDs admitted through a
+	// common/organizations issuer (the token's tid is checked, and iss
+	// against that tenant's issuer).
+	AllowedTenants []string `json:"allowed_tenants,omitempty"`
+}
+
+// Options are a process's dependencies, shared by its connections. The
+// zero value works.
+type Options struct {
+	// HTTPClient fetches metadata, discovery and keys and calls token
+	// endpoints. Nil means a client with a 10 s timeout.
+	HTTPClient *http.Client
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
+	// Logger receives refusals in detail. Nil means silent.
+	Logger *slog.Logger
+	// ReplayCache records used assertions. Nil means a memory cache per
+	// connection.
+	ReplayCache ReplayCache
+	// StateKey signs the login-state cookies (32 random bytes or more;
+	// share it between replicas). Nil means a random key per connection,
+	// fine for one process.
+	StateKey []byte
+	// GroupResolver fetches Azure AD groups when a token carries the
+	// overage claim instead of them. Nil refuses such logins with
+	// ErrGroupOverage.
+	GroupResolver GroupResolver
+	// SPKey and SPCertificate, when set, sign our AuthnRequests and
+	// decrypt encrypted assertions.
+	SPKey         crypto.Signer
+	SPCertificate *x509.Certificate
+}
+
+func (o Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+func (o Options) client() *http.Client {
+	if o.HTTPClient != nil {
+		return o.HTTPClient
+	}
+	return &http.Client{Timeout: 10 * time.Second}
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Connector runs logins for one connection. Start sends the browser to the
+// identity provider; Finish reads its answer (the SAML ACS POST or the OIDC
+// redirect) and returns the Identity and the local path to go back to.
+type Connector interface {
+	Connection() Connection
+	Start(w http.ResponseWriter, r *http.Request, returnTo, loginHint string) error
+	Finish(w http.ResponseWriter, r *http.Request) (*Identity, string, error)
+}
+
+// New validates the connection and builds its Connector. It fetches what it
+// needs (SAML metadata by URL, OIDC discovery) with ctx; errors wrap
+// ErrConfig and say what to fix.
+func New(ctx context.Context, c Connection, opts Options) (Connector, error) {
+	if c.ID == "" || strings.ContainsAny(c.ID, " \t\r\n/") {
+		return nil, fmt.Errorf("%w: the connection needs an ID without spaces or slashes", ErrConfig)
+	}
+	switch c.Vendor {
+	case Okta, AzureAD, GoogleWorkspace, OneLogin, JumpCloud:
+	case Generic:
+		if c.Attributes["email"] == "" {
+			return nil, fmt.Errorf("%w: the generic profile needs attributes.email", ErrConfig)
+		}
+	default:
+		return nil, fmt.Errorf("%w: vendor %q is not okta, azure_ad, google_workspace, onelogin, jumpcloud or generic", ErrConfig, c.Vendor)
+	}
+	if len(opts.StateKey) == 0 {
+		opts.StateKey = make([]byte, 32)
+		_, _ = rand.Read(opts.StateKey)
+	} else if len(opts.StateKey) < 32 {
+		return nil, fmt.Errorf("%w: StateKey must be at least 32 bytes", ErrConfig)
+	}
+	if opts.ReplayCache == nil {
+		opts.ReplayCache = NewMemoryReplayCache(0, opts.Now)
+	}
+	switch c.Protocol {
+	case SAML:
+		if c.SAML == nil || c.OIDC != nil {
+			return nil, fmt.Errorf("%w: a SAML connection needs saml settings and no oidc settings", ErrConfig)
+		}
+		return newSAML(ctx, c, opts)
+	case OIDC:
+		if c.OIDC == nil || c.SAML != nil {
+			return nil, fmt.Errorf("%w: an OIDC connection needs oidc settings and no saml settings", ErrConfig)
+		}
+		return newOIDC(ctx, c, opts)
+	}
+	return nil, fmt.Errorf("%w: protocol %q is not saml or oidc", ErrConfig, c.Protocol)
+}
+
+func checkHTTPURL(field, raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return nil, fmt.Errorf("%w: %s %q is not an absolute http(s) URL", ErrConfig, field, raw)
+	}
+	return u, nil
+}
+
+// clock adapts Options.Now to the clock interface crewjam and goxmldsig
+// take per instance, so their package clocks are never touched.
+type clock struct {
+	clockwork.Clock
+	now func() time.Time
+}
+
+func (c clock) Now() time.Time                  { return c.now() }
+func (c clock) Since(t time.Time) time.Duration { return c.now().Sub(t) }
+func (c clock) Until(t time.Time) time.Duration { return t.Sub(c.now()) }
+
+var errNotFound = errors.New("not found")

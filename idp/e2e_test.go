@@ -1,0 +1,248 @@
+package idp_test
+
+import (
+	"context"
+	"encoding/json"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/mockidp"
+)
+
+// app is a relying application: /login starts a connection's login,
+// /callback (OIDC) and /saml/acs (SAML) finish it and answer the Identity
+// as JSON, or the refusal's reason with 401.
+type app struct {
+	srv  *httptest.Server
+	conn idp.Connector
+	hint string
+}
+
+func newApp(t testing.TB) *app {
+	t.Helper()
+	a := &app{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		if err := a.conn.Start(w, r, r.URL.Query().Get("return_to"), a.hint); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+	finish := func(w http.ResponseWriter, r *http.Request) {
+		id, returnTo, err := a.conn.Finish(w, r)
+		w.Header().Set("Content-Type", "application/json")
+		if err != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			json.NewEncoder(w).Encode(map[string]string{"reason": idp.ReasonOf(err), "error": err.Error()})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"identity": id, "return_to": returnTo})
+	}
+	mux.HandleFunc("GET /callback", finish)
+	mux.HandleFunc("POST /saml/acs", finish)
+	a.srv = httptest.NewServer(mux)
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+// result is what the app answered.
+type result struct {
+	Identity *idp.Identity `json:"identity"`
+	ReturnTo string        `json:"return_to"`
+	Reason   string        `json:"reason"`
+	Error    string        `json:"error"`
+}
+
+var (
+	formAction = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
+	formField  = regexp.MustCompile(`name="(SAMLResponse|RelayState)" value="([^"]*)"`)
+)
+
+// browse is a person's browser without JavaScript: follow redirects, post
+// the IdP's auto-submit form, return the app's JSON.
+func browse(t testing.TB, client *http.Client, start string) result {
+	t.Helper()
+	resp, err := client.Get(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if m := formAction.FindSubmatch(body); m != nil {
+		form := url.Values{}
+		for _, f := range formField.FindAllSubmatch(body, -1) {
+			form.Set(string(f[1]), html.UnescapeString(string(f[2])))
+		}
+		if resp, err = client.PostForm(html.UnescapeString(string(m[1])), form); err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	var r result
+	if err := json.Unmarshal(body, &r); err != nil {
+		t.Fatalf("the app answered %d %q", resp.StatusCode, body)
+	}
+	return r
+}
+
+func browser(srv *mockidp.Server) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	c := srv.Client()
+	c.Jar = jar
+	return c
+}
+
+// oidcConn is an OIDC connection to a persona's primary issuer and client.
+func oidcConn(p *mockidp.Persona, a *app, vendor idp.Vendor) idp.Connection {
+	cl := p.Clients()[0]
+	method := cl.TokenEndpointAuthMethod
+	return idp.Connection{ID: "c-" + p.Name(), Protocol: idp.OIDC, Vendor: vendor, OIDC: &idp.OIDCSettings{
+		Issuer: p.Issuer(), ClientID: cl.ClientID, ClientSecret: cl.ClientSecret,
+		RedirectURL: a.srv.URL + "/callback", TokenEndpointAuthMethod: method}}
+}
+
+// samlConn is a SAML connection to a persona, registered with it.
+func samlConn(t testing.TB, p *mockidp.Persona, a *app, vendor idp.Vendor, mod func(*idp.SAMLSettings)) idp.Connection {
+	t.Helper()
+	s := &idp.SAMLSettings{IDPMetadataURL: p.SAMLMetadataURL(), EntityID: a.srv.URL + "/saml/metadata", ACSURL: a.srv.URL + "/saml/acs"}
+	if mod != nil {
+		mod(s)
+	}
+	if err := p.RegisterServiceProvider(mockidp.ServiceProviderConfig{EntityID: s.EntityID, ACSURL: s.ACSURL}); err != nil {
+		t.Fatal(err)
+	}
+	return idp.Connection{ID: "s-" + p.Name(), Protocol: idp.SAML, Vendor: vendor, SAML: s}
+}
+
+var vendors = map[string]idp.Vendor{"okta": idp.Okta, "azure": idp.AzureAD, "google": idp.GoogleWorkspace,
+	"onelogin": idp.OneLogin, "jumpcloud": idp.JumpCloud}
+
+func connect(t testing.TB, srv *mockidp.Server, c idp.Connection, opts idp.Options) idp.Connector {
+	t.Helper()
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = srv.Client()
+	}
+	conn, err := idp.New(context.Background(), c, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// TestEveryPersonaBothProtocols logs in through every persona over OIDC
+// and SAML and checks the Identity field by field.
+func TestEveryPersonaBothProtocols(t *testing.T) {
+	t.Parallel()
+	srv := mockidp.Start(t, mockidp.DefaultConfig())
+	for _, p := range srv.Personas() {
+		u := p.Users()[0]
+		vendor := vendors[p.Name()]
+		oid, _ := p.UserID(u.Email)
+		wantGroups := u.Groups
+		if vendor == idp.AzureAD {
+			wantGroups = p.GroupIDs(u.Groups...)
+		}
+		for _, proto := range []idp.Protocol{idp.OIDC, idp.SAML} {
+			t.Run(p.Name()+"/"+string(proto), func(t *testing.T) {
+				a := newApp(t)
+				var c idp.Connection
+				if proto == idp.OIDC {
+					c = oidcConn(p, a, vendor)
+				} else {
+					c = samlConn(t, p, a, vendor, nil)
+				}
+				a.conn = connect(t, srv, c, idp.Options{})
+				a.hint = u.Email
+				r := browse(t, browser(srv), a.srv.URL+"/login?return_to=/dashboard")
+				if r.Identity == nil {
+					t.Fatalf("refused: %s %s", r.Reason, r.Error)
+				}
+				id := r.Identity
+				if r.ReturnTo != "/dashboard" || id.Email != u.Email || id.IdP != vendor || id.ConnectionID != c.ID || id.Protocol != proto || !id.EmailVerified {
+					t.Errorf("identity %+v return_to %q", id, r.ReturnTo)
+				}
+				if id.FirstName != u.GivenName || id.LastName != u.FamilyName {
+					// Azure's v2 ID token carries name, not given/family
+					// names, unless optional claims are set.
+					if !(vendor == idp.AzureAD && proto == idp.OIDC) {
+						t.Errorf("names %q %q, want %q %q", id.FirstName, id.LastName, u.GivenName, u.FamilyName)
+					}
+				}
+				wantSubject := oid
+				if proto == idp.SAML && vendor != idp.AzureAD {
+					wantSubject = u.Email // the NameID
+				}
+				if id.Subject != wantSubject {
+					t.Errorf("subject %q, want %q", id.Subject, wantSubject)
+				}
+				if strings.Join(id.Groups, ",") != strings.Join(wantGroups, ",") {
+					t.Errorf("groups %v, want %v", id.Groups, wantGroups)
+				}
+				switch vendor {
+				case idp.AzureAD:
+					if id.TenantID != p.Tenant() {
+						t.Errorf("tenant %q", id.TenantID)
+					}
+				case idp.GoogleWorkspace:
+					if proto == idp.OIDC && id.HostedDomain != "example-workspace.test" {
+						t.Errorf("hd %q", id.HostedDomain)
+					}
+				}
+				if proto == idp.SAML && (id.NameID == "" || id.SessionIndex == "") {
+					t.Errorf("SAML session details missing: %+v", id)
+				}
+			})
+		}
+	}
+}
+
+// TestConnectionReport runs the test-connection operation against the mock.
+func TestConnectionReport(t *testing.T) {
+	t.Parallel()
+	srv := mockidp.Start(t, mockidp.DefaultConfig())
+	for _, proto := range []idp.Protocol{idp.OIDC, idp.SAML} {
+		a := newApp(t)
+		p := srv.Persona("okta")
+		c := oidcConn(p, a, idp.Okta)
+		if proto == idp.SAML {
+			c = samlConn(t, p, a, idp.Okta, nil)
+		}
+		conn := connect(t, srv, c, idp.Options{})
+		rep := idp.TestConnection(context.Background(), conn, srv.Client(), "bob@acme.test")
+		if !rep.OK || rep.Identity.Email != "bob@acme.test" || len(rep.Steps) != 5 {
+			t.Fatalf("%s report %+v", proto, rep)
+		}
+		// A user the IdP does not know: the report says where it stopped.
+		rep = idp.TestConnection(context.Background(), conn, srv.Client(), "nobody@acme.test")
+		if rep.OK || rep.Steps[len(rep.Steps)-1].OK {
+			t.Fatalf("%s report for an unknown user %+v", proto, rep)
+		}
+		// An IdP that shows a page: the report says a test cannot fill it.
+		rep = idp.TestConnection(context.Background(), conn, srv.Client(), "")
+		if rep.OK || !strings.Contains(rep.Steps[len(rep.Steps)-1].Detail, "login page") {
+			t.Fatalf("%s report without a hint %+v", proto, rep)
+		}
+	}
+}
+
+func wantRefusal(t *testing.T, r result, sentinel error, reason string) {
+	t.Helper()
+	if r.Identity != nil {
+		t.Fatalf("accepted %+v; want %s", r.Identity, reason)
+	}
+	if r.Reason != reason {
+		t.Fatalf("reason %q (%s), want %q", r.Reason, r.Error, reason)
+	}
+	if !strings.Contains(r.Error, sentinel.Error()) {
+		t.Fatalf("error %q does not wrap %v", r.Error, sentinel)
+	}
+}
+

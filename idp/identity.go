@@ -1,0 +1,138 @@
+package idp
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Protocol is how a connection talks to its identity provider.
+type Protocol string
+
+// The protocols.
+const (
+	SAML Protocol = "saml"
+	OIDC Protocol = "oidc"
+)
+
+// Vendor selects the profile that knows where a vendor puts the identity.
+type Vendor string
+
+// The vendor profiles.
+const (
+	Okta            Vendor = "okta"
+	AzureAD         Vendor = "azure_ad"
+	GoogleWorkspace Vendor = "google_workspace"
+	OneLogin        Vendor = "onelogin"
+	JumpCloud       Vendor = "jumpcloud"
+	Generic         Vendor = "generic"
+)
+
+// Identity is every login, whatever the protocol and vendor.
+type Identity struct {
+	// Subject is stable per identity provider: Okta's user ID, Azure's
+	// object ID, Google's numeric sub, the SAML NameID where nothing
+	// steadier is sent.
+	Subject string
+	// Email and whether the identity provider vouches for it (the
+	// email_verified claim where the vendor sends one; true for addresses
+	// from an enterprise directory: SAML assertions, Azure AD, OneLogin).
+	Email         string
+	EmailVerified bool
+	FirstName     string
+	LastName      string
+	// Groups are names or IDs as the vendor gives them (Azure: object IDs).
+	Groups []string
+	// IdP is the vendor (okta, azure_ad, ...); ConnectionID the connection.
+	IdP          Vendor
+	ConnectionID string
+	Protocol     Protocol
+	// TenantID is Azure AD's tid; HostedDomain Google's hd.
+	TenantID     string
+	HostedDomain string
+	// SAML session details, for single logout.
+	NameID, NameIDFormat, SessionIndex string
+	// Raw holds every SAML attribute (name -> values) or OIDC claim.
+	Raw map[string]any
+}
+
+// The sentinels every login refusal wraps; match with errors.Is and read
+// the Reason of the *LoginError for the specific check.
+var (
+	// ErrInvalidResponse: the response or token failed a check.
+	ErrInvalidResponse = errors.New("idp: invalid response")
+	// ErrReplayed: the assertion or token was already used.
+	ErrReplayed = errors.New("idp: replayed")
+	// ErrNoLogin: no login of this browser is waiting for the response
+	// (state or request tracking missing, mismatched or expired;
+	// unsolicited SAML when IdP-initiated login is off).
+	ErrNoLogin = errors.New("idp: no login in progress for this response")
+	// ErrNotAllowed: a valid identity the connection does not admit
+	// (Google hd, Azure tenant).
+	ErrNotAllowed = errors.New("idp: identity not allowed by the connection")
+	// ErrIdPRefused: the identity provider answered with an error.
+	ErrIdPRefused = errors.New("idp: the identity provider refused the login")
+	// ErrGroupOverage: Azure AD sent the group overage claim and no group
+	// resolver is configured, so the groups are unknown.
+	ErrGroupOverage = errors.New("idp: Azure AD group overage and no group resolver configured")
+	// ErrUpstream: the identity provider could not be reached.
+	ErrUpstream = errors.New("idp: identity provider unreachable")
+	// ErrConfig: the connection's settings are wrong; the message says how.
+	ErrConfig = errors.New("idp: connection misconfigured")
+)
+
+// Reasons name the specific check a login failed.
+const (
+	ReasonTooLarge           = "too_large"
+	ReasonDoctype            = "doctype"
+	ReasonMalformed          = "malformed"
+	ReasonSignature          = "signature"
+	ReasonUntrustedCert      = "untrusted_certificate"
+	ReasonMultipleAssertions = "multiple_assertions"
+	ReasonAudience           = "audience"
+	ReasonDestination        = "destination"
+	ReasonRecipient          = "recipient"
+	ReasonInResponseTo       = "in_response_to"
+	ReasonExpired            = "expired"
+	ReasonNotYetValid        = "not_yet_valid"
+	ReasonIssuer             = "issuer"
+	ReasonUnsolicited        = "unsolicited"
+	ReasonReplay             = "replay"
+	ReasonState              = "state"
+	ReasonNonce              = "nonce"
+	ReasonAtHash             = "at_hash"
+	ReasonCode               = "code_rejected"
+	ReasonUnknownKey         = "unknown_kid"
+	ReasonAlgorithm          = "algorithm"
+	ReasonHostedDomain       = "hosted_domain"
+	ReasonTenant             = "tenant"
+	ReasonNoSubject          = "no_subject"
+	ReasonIdPError           = "idp_error"
+	ReasonGroupOverage       = "group_overage"
+	ReasonUpstream           = "upstream"
+)
+
+// LoginError is a refused login: a Reason for logs, tests and metrics, a
+// Detail for operators, and the sentinel it wraps.
+type LoginError struct {
+	Reason string
+	Detail string
+	Err    error
+}
+
+func (e *LoginError) Error() string { return fmt.Sprintf("%v (%s): %s", e.Err, e.Reason, e.Detail) }
+
+// Unwrap returns the sentinel.
+func (e *LoginError) Unwrap() error { return e.Err }
+
+// ReasonOf returns the Reason of a *LoginError in err, or "".
+func ReasonOf(err error) string {
+	var le *LoginError
+	if errors.As(err, &le) {
+		return le.Reason
+	}
+	return ""
+}
+
+func refuse(sentinel error, reason, format string, args ...any) error {
+	return &LoginError{Reason: reason, Detail: fmt.Sprintf(format, args...), Err: sentinel}
+}

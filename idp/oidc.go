@@ -1,0 +1,320 @@
+package idp
+
+import (
+	"context"
+	"crypto"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v4"
+	"github.com/ssokit/ssokit/internal/jwks"
+	"golang.org/x/oauth2"
+)
+
+// Key set policy for OIDC connections.
+const (
+	oidcKeyTTL         = time.Hour
+	oidcRefreshBetween = 30 * time.Second
+	maxJWKS            = 1 << 20
+)
+
+// oidcConnector is an OpenID Connect relying party for one connection, on
+// go-oidc and x/oauth2, with its own rate-limited key set and the checks
+// go-oidc leaves to its caller (nonce, at_hash, tenant, hd).
+type oidcConnector struct {
+	conn        Connection
+	opts        Options
+	oauth       oauth2.Config
+	verifier    *oidc.IDTokenVerifier
+	keys        *jwks.Cache
+	state       stateCodec
+	multiTenant string // the {tenantid} issuer template, for common/organizations
+	ctx         context.Context
+}
+
+// keySet verifies ID token signatures with the connection's key cache:
+// refetches on unknown kids are rate-limited and single-flight, unlike
+// go-oidc's RemoteKeySet.
+type keySet struct{ cache *jwks.Cache }
+
+var oidcAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.ES256, jose.ES384, jose.PS256}
+
+func (k keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
+	jws, err := jose.ParseSigned(raw, oidcAlgs)
+	if err != nil {
+		return nil, refuse(ErrInvalidResponse, ReasonAlgorithm, "ID token: %v", err)
+	}
+	if len(jws.Signatures) != 1 || jws.Signatures[0].Header.KeyID == "" {
+		return nil, refuse(ErrInvalidResponse, ReasonSignature, "ID token needs exactly one signature with a kid")
+	}
+	key, err := k.cache.Key(ctx, jws.Signatures[0].Header.KeyID)
+	switch {
+	case errors.Is(err, jwks.ErrUnknownKey):
+		return nil, refuse(ErrInvalidResponse, ReasonUnknownKey, "%v", err)
+	case err != nil:
+		return nil, refuse(ErrUpstream, ReasonUpstream, "%v", err)
+	}
+	payload, err := jws.Verify(key)
+	if err != nil {
+		return nil, refuse(ErrInvalidResponse, ReasonSignature, "ID token signature: %v", err)
+	}
+	return payload, nil
+}
+
+func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, error) {
+	s := c.OIDC
+	if _, err := checkHTTPURL("issuer", s.Issuer); err != nil {
+		return nil, err
+	}
+	redirect, err := checkHTTPURL("redirect_url", s.RedirectURL)
+	if err != nil {
+		return nil, err
+	}
+	if s.ClientID == "" || s.ClientSecret == "" {
+		return nil, fmt.Errorf("%w: the connection needs client_id and client_secret", ErrConfig)
+	}
+	hctx := oidc.ClientContext(ctx, opts.client())
+	multi := c.Vendor == AzureAD && (strings.Contains(s.Issuer, "/common/") || strings.Contains(s.Issuer, "/organizations/"))
+	if multi {
+		if len(s.AllowedTenants) == 0 {
+			return nil, fmt.Errorf("%w: an Azure AD common/organizations issuer needs allowed_tenants: the tid of every tenant to admit", ErrConfig)
+		}
+		hctx = oidc.InsecureIssuerURLContext(hctx, s.Issuer)
+	}
+	provider, err := oidc.NewProvider(hctx, s.Issuer)
+	if err != nil {
+		var mismatch *oidc.IssuerMismatchError
+		if errors.As(err, &mismatch) {
+			return nil, fmt.Errorf("%w: the discovery document says the issuer is %q, the connection says %q: use the discovery's value exactly (trailing slash included)", ErrConfig, mismatch.Discovered, mismatch.Provided)
+		}
+		return nil, fmt.Errorf("%w: discovery at %s/.well-known/openid-configuration did not answer usably: %v", ErrConfig, strings.TrimSuffix(s.Issuer, "/"), err)
+	}
+	var disc struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := provider.Claims(&disc); err != nil || disc.JWKSURI == "" {
+		return nil, fmt.Errorf("%w: the discovery document has no jwks_uri", ErrConfig)
+	}
+	if _, err := checkHTTPURL("jwks_uri", disc.JWKSURI); err != nil {
+		return nil, err
+	}
+	o := &oidcConnector{conn: c, opts: opts, ctx: context.WithoutCancel(hctx),
+		state: stateCodec{key: opts.StateKey, secure: redirect.Scheme == "https", now: opts.now}}
+	if multi {
+		if !strings.Contains(disc.Issuer, "{tenantid}") {
+			return nil, fmt.Errorf("%w: a multi-tenant Azure AD discovery should name the issuer with {tenantid}; it says %q", ErrConfig, disc.Issuer)
+		}
+		o.multiTenant = disc.Issuer
+	}
+	o.keys = &jwks.Cache{Now: opts.Now, TTL: oidcKeyTTL, Interval: oidcRefreshBetween, Logger: opts.Logger,
+		Fetch: fetchJWKS(opts.client(), disc.JWKSURI)}
+	o.verifier = oidc.NewVerifier(s.Issuer, keySet{o.keys}, &oidc.Config{
+		ClientID: s.ClientID, SupportedSigningAlgs: []string{"RS256", "RS384", "RS512", "ES256", "ES384", "PS256"},
+		Now: opts.now, SkipIssuerCheck: multi,
+	})
+	ep := provider.Endpoint()
+	ep.AuthStyle = oauth2.AuthStyleInHeader
+	if s.TokenEndpointAuthMethod == "client_secret_post" {
+		ep.AuthStyle = oauth2.AuthStyleInParams
+	}
+	scopes := s.Scopes
+	if len(scopes) == 0 {
+		scopes = []string{oidc.ScopeOpenID, "profile", "email"}
+		if c.Vendor == Okta || c.Vendor == OneLogin {
+			scopes = append(scopes, "groups")
+		}
+	}
+	if !slices.Contains(scopes, oidc.ScopeOpenID) {
+		scopes = append([]string{oidc.ScopeOpenID}, scopes...)
+	}
+	o.oauth = oauth2.Config{ClientID: s.ClientID, ClientSecret: s.ClientSecret, Endpoint: ep, RedirectURL: s.RedirectURL, Scopes: scopes}
+	return o, nil
+}
+
+func fetchJWKS(client *http.Client, uri string) jwks.Fetcher {
+	return func(ctx context.Context) (map[string]crypto.PublicKey, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("GET %s: status %d", uri, resp.StatusCode)
+		}
+		b, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKS+1))
+		if err != nil {
+			return nil, err
+		}
+		if len(b) > maxJWKS {
+			return nil, fmt.Errorf("GET %s: larger than 1 MiB", uri)
+		}
+		return jwks.Parse(b, nil)
+	}
+}
+
+// Connection returns the connection's settings.
+func (o *oidcConnector) Connection() Connection { return o.conn }
+
+// Start sends the browser to the authorization endpoint with PKCE S256,
+// a nonce and a state bound to this browser by a signed cookie.
+func (o *oidcConnector) Start(w http.ResponseWriter, r *http.Request, returnTo, loginHint string) error {
+	state, nonce, verifier := randomToken(24), randomToken(24), oauth2.GenerateVerifier()
+	o.state.set(w, state, loginState{Conn: o.conn.ID, Nonce: nonce, Verifier: verifier, ReturnTo: localPath(returnTo)})
+	opts := []oauth2.AuthCodeOption{oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)}
+	if loginHint != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", loginHint))
+	}
+	if o.conn.Vendor == GoogleWorkspace && len(o.conn.AllowedDomains) == 1 {
+		opts = append(opts, oauth2.SetAuthURLParam("hd", o.conn.AllowedDomains[0])) // a hint; hd is checked on return
+	}
+	http.Redirect(w, r, o.oauth.AuthCodeURL(state, opts...), http.StatusFound)
+	return nil
+}
+
+// Finish handles the redirect back: state against this browser's cookie,
+// the code exchanged with the PKCE verifier, the ID token verified, then
+// nonce, at_hash, tenant and hosted domain checked.
+func (o *oidcConnector) Finish(w http.ResponseWriter, r *http.Request) (*Identity, string, error) {
+	id, returnTo, err := o.finish(w, r)
+	if err != nil {
+		o.opts.logger().Info("ssokit: OIDC login refused", "connection", o.conn.ID, "reason", ReasonOf(err), "err", err)
+	}
+	return id, returnTo, err
+}
+
+func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (*Identity, string, error) {
+	q := r.URL.Query()
+	st, ok := o.state.take(w, r, q.Get("state"), o.conn.ID)
+	if e := q.Get("error"); e != "" {
+		return nil, "", refuse(ErrIdPRefused, ReasonIdPError, "%s: %s", e, q.Get("error_description"))
+	}
+	if !ok {
+		return nil, "", refuse(ErrNoLogin, ReasonState, "no login of this browser matches the state")
+	}
+	ctx, cancel := context.WithTimeout(oidc.ClientContext(r.Context(), o.opts.client()), 15*time.Second)
+	defer cancel()
+	tok, err := o.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(st.Verifier))
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
+			return nil, "", refuse(ErrInvalidResponse, ReasonCode, "token endpoint: %s %s", re.ErrorCode, re.ErrorDescription)
+		}
+		return nil, "", refuse(ErrUpstream, ReasonUpstream, "token endpoint: %v", err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return nil, "", refuse(ErrInvalidResponse, ReasonMalformed, "the token response has no id_token")
+	}
+	idt, err := o.verifier.Verify(ctx, raw)
+	if err != nil {
+		return nil, "", classifyOIDC(err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {
+		return nil, "", refuse(ErrInvalidResponse, ReasonNonce, "the ID token's nonce is not this login's")
+	}
+	if idt.AccessTokenHash != "" {
+		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+			return nil, "", refuse(ErrInvalidResponse, ReasonAtHash, "%v", err)
+		}
+	}
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		return nil, "", refuse(ErrInvalidResponse, ReasonMalformed, "claims: %v", err)
+	}
+	id := oidcIdentity(o.conn, claims)
+	if o.multiTenant != "" {
+		if !slices.Contains(o.conn.OIDC.AllowedTenants, id.TenantID) {
+			return nil, "", refuse(ErrNotAllowed, ReasonTenant, "tenant %q is not allowed", id.TenantID)
+		}
+		if want := strings.Replace(o.multiTenant, "{tenantid}", id.TenantID, 1); idt.Issuer != want {
+			return nil, "", refuse(ErrInvalidResponse, ReasonIssuer, "iss %q is not tenant %s's issuer %q", idt.Issuer, id.TenantID, want)
+		}
+	}
+	if o.conn.Vendor == GoogleWorkspace {
+		if id.HostedDomain == "" {
+			return nil, "", refuse(ErrNotAllowed, ReasonHostedDomain, "a consumer Google account (no hd) is not a Workspace login")
+		}
+		if len(o.conn.AllowedDomains) > 0 && !slices.ContainsFunc(o.conn.AllowedDomains, func(d string) bool { return strings.EqualFold(d, id.HostedDomain) }) {
+			return nil, "", refuse(ErrNotAllowed, ReasonHostedDomain, "hd %q is not an allowed domain", id.HostedDomain)
+		}
+	}
+	if src := overageSource(claims); src != "" {
+		if o.opts.GroupResolver == nil {
+			return nil, "", refuse(ErrGroupOverage, ReasonGroupOverage, "Azure AD sent more than 200 groups as an overage claim; configure a group resolver")
+		}
+		groups, err := o.opts.GroupResolver.ResolveGroups(ctx, id, src, tok.AccessToken)
+		if err != nil {
+			return nil, "", refuse(ErrUpstream, ReasonGroupOverage, "resolving the overage groups: %v", err)
+		}
+		id.Groups = groups
+	}
+	if id.Subject == "" {
+		return nil, "", refuse(ErrInvalidResponse, ReasonNoSubject, "the ID token names no subject")
+	}
+	return id, st.ReturnTo, nil
+}
+
+// overageSource returns the endpoint of Azure AD's groups overage claim.
+func overageSource(claims map[string]any) string {
+	names, _ := claims["_claim_names"].(map[string]any)
+	src, _ := names["groups"].(string)
+	if src == "" {
+		return ""
+	}
+	sources, _ := claims["_claim_sources"].(map[string]any)
+	s, _ := sources[src].(map[string]any)
+	ep, _ := s["endpoint"].(string)
+	return ep
+}
+
+func classifyOIDC(err error) error {
+	var le *LoginError
+	if errors.As(err, &le) {
+		return err
+	}
+	var expired *oidc.TokenExpiredError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &expired):
+		return refuse(ErrInvalidResponse, ReasonExpired, "%s", msg)
+	case strings.Contains(msg, "audience"):
+		return refuse(ErrInvalidResponse, ReasonAudience, "%s", msg)
+	case strings.Contains(msg, "issued by a different provider"):
+		return refuse(ErrInvalidResponse, ReasonIssuer, "%s", msg)
+	case strings.Contains(msg, "before the nbf"):
+		return refuse(ErrInvalidResponse, ReasonNotYetValid, "%s", msg)
+	case strings.Contains(msg, "malformed jwt"), strings.Contains(msg, "unsupported signing algorithm"):
+		return refuse(ErrInvalidResponse, ReasonAlgorithm, "%s", msg)
+	}
+	return refuse(ErrInvalidResponse, ReasonSignature, "%s", msg)
+}
+
+// CheckClientSecret asks the token endpoint whether it accepts the client
+// credentials, by redeeming a code that cannot exist: invalid_client means
+// refused, invalid_grant means the credentials passed.
+func (o *oidcConnector) CheckClientSecret(ctx context.Context) error {
+	ctx = oidc.ClientContext(ctx, o.opts.client())
+	_, err := o.oauth.Exchange(ctx, "ssokit-credential-probe-"+randomToken(8))
+	var re *oauth2.RetrieveError
+	switch {
+	case err == nil:
+		return fmt.Errorf("%w: the token endpoint accepted a made-up code", ErrConfig)
+	case errors.As(err, &re) && re.ErrorCode == "invalid_client":
+		return fmt.Errorf("%w: the token endpoint refused the client ID or secret (%s)", ErrConfig, re.ErrorDescription)
+	case errors.As(err, &re) && re.ErrorCode == "invalid_grant":
+		return nil
+	}
+	return fmt.Errorf("%w: the token endpoint did not answer usably: %v", ErrConfig, err)
+}
