@@ -1,11 +1,22 @@
 // Package idp is the side of ssokit that talks to a customer's identity
-// provider: a hardened SAML 2.0 service provider and an OpenID Connect
-// relying party, with vendor profiles for Okta, Azure AD (Entra ID), Google
-// Workspace, OneLogin and JumpCloud, normalizing every login to one
-// Identity.
+// provider: a hardened SAML 2.0 service provider (on crewjam/saml) and an
+// OpenID Connect relying party (on go-oidc and x/oauth2), with vendor
+// profiles for Okta, Azure AD (Entra ID), Google Workspace, OneLogin and
+// JumpCloud, normalizing every login to one Identity.
 //
-// It is used by ssokit's direct-SSO path and by the mock Clerk, which
-// brokers to identity providers as Clerk does. It imports nothing of ssokit
-// but, at most, package rbac. The connectors themselves are not written yet;
-// this package holds only its documentation so far.
+//	conn, err := idp.New(ctx, idp.Connection{
+//		ID: "acme", Protocol: idp.SAML, Vendor: idp.Okta,
+//		SAML: &idp.SAMLSettings{IDPMetadataURL: oktaMetadataURL,
+//			EntityID: "https://app.example.com/saml/metadata", ACSURL: "https://app.example.com/saml/acs"},
+//	}, idp.Options{StateKey: key, ReplayCache: shared})
+//	// GET /sso/acme:        conn.Start(w, r, "/dashboard", email)
+//	// POST /saml/acs:       id, returnTo, err := conn.Finish(w, r)
+//
+// Every refusal is a *LoginError wrapping one of a few sentinels
+// (ErrInvalidResponse, ErrReplayed, ErrNoLogin, ErrNotAllowed,
+// ErrIdPRefused, ErrGroupOverage, ErrUpstream) with a Reason naming the
+// check. Configuration problems wrap ErrConfig and say what to fix.
+// TestConnection runs a real login and reports each step.
+//
+// It imports nothing of ssokit but internal packages.
 package idp

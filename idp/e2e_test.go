@@ -3,6 +3,7 @@ package idp_test
 import (
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"html"
 	"io"
 	"net/http"
@@ -246,3 +247,15 @@ func wantRefusal(t *testing.T, r result, sentinel error, reason string) {
 	}
 }
 
+func json2(t testing.TB, resp *http.Response, v any) {
+	t.Helper()
+	body, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("the app answered %d %q", resp.StatusCode, body)
+	}
+}
+
+func decodeXML(resp *http.Response, v any) error {
+	defer resp.Body.Close()
+	return xml.NewDecoder(resp.Body).Decode(v)
+}

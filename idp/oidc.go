@@ -46,7 +46,21 @@ type keySet struct{ cache *jwks.Cache }
 
 var oidcAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.ES256, jose.ES384, jose.PS256}
 
+// keyErrKey carries, in the context go-oidc passes to the key set, where
+// to record the key set's refusal: go-oidc flattens the error it wraps.
+type keyErrKey struct{}
+
 func (k keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
+	payload, err := k.verify(ctx, raw)
+	if err != nil {
+		if p, ok := ctx.Value(keyErrKey{}).(*error); ok {
+			*p = err
+		}
+	}
+	return payload, err
+}
+
+func (k keySet) verify(ctx context.Context, raw string) ([]byte, error) {
 	jws, err := jose.ParseSigned(raw, oidcAlgs)
 	if err != nil {
 		return nil, refuse(ErrInvalidResponse, ReasonAlgorithm, "ID token: %v", err)
@@ -217,8 +231,12 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (*Identit
 	if raw == "" {
 		return nil, "", refuse(ErrInvalidResponse, ReasonMalformed, "the token response has no id_token")
 	}
-	idt, err := o.verifier.Verify(ctx, raw)
+	var keyErr error
+	idt, err := o.verifier.Verify(context.WithValue(ctx, keyErrKey{}, &keyErr), raw)
 	if err != nil {
+		if keyErr != nil {
+			return nil, "", keyErr
+		}
 		return nil, "", classifyOIDC(err)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {

@@ -7,6 +7,10 @@
 #                      ratio to oauth2-proxy/mockoidc in the same run
 #   BenchmarkSAMLResponse  signed SAML responses (Okta, Azure shapes): ratio
 #                      to crewjam's IdentityProvider default response
+#   BenchmarkACS       idp's full SAML ACS path: ratio to crewjam's bare
+#                      ServiceProvider.ParseXMLResponse on the same response
+#   BenchmarkOIDCCallback  idp's OIDC callback (exchange + verify): ratio to
+#                      go-oidc's bare Verify
 # Usage: scripts/bench.sh            # COUNT=5, BENCHTIME=1s
 #        COUNT=10 scripts/bench.sh
 set -euo pipefail
@@ -17,6 +21,7 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 go test -run '^$' -bench '^BenchmarkVerify$' -benchmem -count "$count" -benchtime "$benchtime" ./middleware | tee -a "$out" >&2
 go test -run '^$' -bench '^(BenchmarkCodeFlow|BenchmarkSAMLResponse)$' -benchmem -count "$count" -benchtime "$benchtime" ./mockidp | tee -a "$out" >&2
+go test -run '^$' -bench '^(BenchmarkACS|BenchmarkOIDCCallback)$' -benchmem -count "$count" -benchtime "$benchtime" ./idp | tee -a "$out" >&2
 awk '
 /^Benchmark[A-Za-z]+\// {
 	name = $1; sub(/-[0-9]+$/, "", name)
@@ -56,8 +61,13 @@ END {
 		md = median(k); short = k; sub(/^BenchmarkSAMLResponse\//, "", short)
 		printf "%-44s %12.0f %10.0f %16.2f\n", short, md, 1e9 / md, cj / md
 	}
-	printf "\ntargets: ssokit_cold <= 1.3x floor (now %.2fx); ssokit_cache_hit <= 0.03x floor, 0 allocs (now %.4fx, %s allocs); code flows >= 1x mockoidc (okta %.2fx, azure %.2fx); SAML responses >= 0.9x crewjam (okta %.2fx, azure %.2fx)\n",
+	acs = median("BenchmarkACS/ssokit_acs"); bare = median("BenchmarkACS/crewjam_parse")
+	cb = median("BenchmarkOIDCCallback/ssokit_callback"); gv = median("BenchmarkOIDCCallback/go_oidc_verify")
+	printf "\n%-44s %12s %16s\n", "Relying party (median)", "ns/op", "x peer"
+	printf "%-44s %12.0f %16.2f\n", "ssokit SAML ACS vs crewjam ParseXMLResponse", acs, acs / bare
+	printf "%-44s %12.0f %16.2f\n", "ssokit OIDC callback vs go-oidc Verify", cb, cb / gv
+	printf "\ntargets: ssokit_cold <= 1.3x floor (now %.2fx); ssokit_cache_hit <= 0.03x floor, 0 allocs (now %.4fx, %s allocs); code flows >= 1x mockoidc (okta %.2fx, azure %.2fx); SAML responses >= 0.9x crewjam (okta %.2fx, azure %.2fx); ACS <= 1.1x crewjam parse (%.2fx)\n",
 		median("BenchmarkVerify/ssokit_cold") / floor, median("BenchmarkVerify/ssokit_cache_hit") / floor, allocs["BenchmarkVerify/ssokit_cache_hit"],
 		peer / median("BenchmarkCodeFlow/ssokit_okta"), peer / median("BenchmarkCodeFlow/ssokit_azure"),
-		cj / median("BenchmarkSAMLResponse/ssokit_okta"), cj / median("BenchmarkSAMLResponse/ssokit_azure")
+		cj / median("BenchmarkSAMLResponse/ssokit_okta"), cj / median("BenchmarkSAMLResponse/ssokit_azure"), acs / bare
 }' "$out"

@@ -1,0 +1,330 @@
+package idp_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/mockidp"
+)
+
+// TestSAMLAttacks logs in through the Okta (both signed) and Azure
+// (assertion signed) personas with each attack the mock's generator makes
+// armed, and asserts the specific refusal, or for XSW7 and comment
+// injection the acceptance with the original, whole values.
+func TestSAMLAttacks(t *testing.T) {
+	t.Parallel()
+	srv := mockidp.Start(t, mockidp.DefaultConfig())
+	tests := []struct {
+		attack   mockidp.Fault
+		sentinel error
+		reason   string // "" means accepted (checked below)
+	}{
+		{mockidp.SAMLExpired, idp.ErrInvalidResponse, idp.ReasonExpired},
+		{mockidp.SAMLNotYetValid, idp.ErrInvalidResponse, idp.ReasonNotYetValid},
+		{mockidp.SAMLWrongAudience, idp.ErrInvalidResponse, idp.ReasonAudience},
+		{mockidp.SAMLWrongDestination, idp.ErrInvalidResponse, idp.ReasonDestination},
+		{mockidp.SAMLWrongRecipient, idp.ErrInvalidResponse, idp.ReasonRecipient},
+		{mockidp.SAMLWrongInResponseTo, idp.ErrInvalidResponse, idp.ReasonInResponseTo},
+		{mockidp.SAMLUnsigned, idp.ErrInvalidResponse, idp.ReasonSignature},
+		{mockidp.SAMLTampered, idp.ErrInvalidResponse, idp.ReasonSignature},
+		{mockidp.SAMLUntrustedCert, idp.ErrInvalidResponse, idp.ReasonUntrustedCert},
+		{mockidp.XSW1, idp.ErrInvalidResponse, idp.ReasonSignature},
+		{mockidp.XSW2, idp.ErrInvalidResponse, idp.ReasonSignature},
+		{mockidp.XSW3, idp.ErrInvalidResponse, idp.ReasonMultipleAssertions},
+		{mockidp.XSW4, idp.ErrInvalidResponse, idp.ReasonSignature},
+		{mockidp.XSW5, idp.ErrInvalidResponse, idp.ReasonMultipleAssertions},
+		{mockidp.XSW6, idp.ErrInvalidResponse, idp.ReasonSignature},
+		{mockidp.XSW7, nil, ""},
+		{mockidp.XSW8, idp.ErrInvalidResponse, idp.ReasonSignature},
+		{mockidp.SAMLTwoAssertions, idp.ErrInvalidResponse, idp.ReasonMultipleAssertions},
+		{mockidp.SAMLCommentInjection, nil, ""},
+		{mockidp.SAMLDoctype, idp.ErrInvalidResponse, idp.ReasonDoctype},
+		{mockidp.SAMLReplay, idp.ErrInvalidResponse, idp.ReasonInResponseTo}, // a replay to a new login names the old request
+		{mockidp.SAMLOversized, idp.ErrInvalidResponse, idp.ReasonTooLarge},
+	}
+	for _, persona := range []string{"okta", "azure"} {
+		p := srv.Persona(persona)
+		a := newApp(t)
+		// The email attribute is renamed away, so the email comes from the
+		// NameID: the comment-injection case shows which NameID is read.
+		c := samlConn(t, p, a, vendors[persona], nil)
+		c.Attributes = map[string]string{"email": "no-such-attribute"}
+		a.conn = connect(t, srv, c, idp.Options{})
+		email := p.Users()[0].Email
+		a.hint = email
+		for _, tc := range tests {
+			t.Run(persona+"/"+string(tc.attack), func(t *testing.T) {
+				if tc.attack == mockidp.SAMLReplay {
+					if r := browse(t, browser(srv), a.srv.URL+"/login"); r.Identity == nil {
+						t.Fatalf("honest login refused: %s", r.Error)
+					}
+				}
+				if err := p.NextResponse(tc.attack); err != nil {
+					t.Fatal(err)
+				}
+				r := browse(t, browser(srv), a.srv.URL+"/login")
+				switch tc.attack {
+				case mockidp.XSW7:
+					if r.Identity == nil || r.Identity.NameID != email {
+						t.Fatalf("XSW7: %+v %s; want the original NameID %s", r.Identity, r.Error, email)
+					}
+				case mockidp.SAMLCommentInjection:
+					if r.Identity == nil || r.Identity.NameID != email+".evil.test" || r.Identity.Email != email+".evil.test" {
+						t.Fatalf("comment injection: %+v %s; want the whole signed NameID", r.Identity, r.Error)
+					}
+				default:
+					wantRefusal(t, r, tc.sentinel, tc.reason)
+				}
+			})
+		}
+	}
+}
+
+// TestSAMLUnsolicitedAndReplay: an unsolicited response is refused unless
+// the connection allows IdP-initiated login; then the same response used
+// twice is refused the second time.
+func TestSAMLUnsolicitedAndReplay(t *testing.T) {
+	t.Parallel()
+	srv := mockidp.Start(t, mockidp.DefaultConfig())
+	p := srv.Persona("onelogin")
+	for _, allow := range []bool{false, true} {
+		a := newApp(t)
+		c := samlConn(t, p, a, idp.OneLogin, func(s *idp.SAMLSettings) { s.AllowIDPInitiated = allow })
+		a.conn = connect(t, srv, c, idp.Options{})
+		p.QueueUser("bob@initech.test")
+		client := browser(srv)
+		resp, err := client.Get(p.SAMLIDPInitiatedURL(c.SAML.EntityID, "//evil.example/steal"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, 1<<20)
+		n, _ := resp.Body.Read(b)
+		resp.Body.Close()
+		form := url.Values{}
+		for _, f := range formField.FindAllSubmatch(b[:n], -1) {
+			form.Set(string(f[1]), strings.ReplaceAll(string(f[2]), "&#43;", "+"))
+		}
+		post := func() result {
+			resp, err := client.PostForm(a.srv.URL+"/saml/acs", form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var r result
+			json2(t, resp, &r)
+			return r
+		}
+		if !allow {
+			wantRefusal(t, post(), idp.ErrNoLogin, idp.ReasonUnsolicited)
+			continue
+		}
+		r := post()
+		if r.Identity == nil || r.Identity.Email != "bob@initech.test" {
+			t.Fatalf("IdP-initiated: %+v %s", r.Identity, r.Error)
+		}
+		if r.ReturnTo != "/" {
+			t.Fatalf("RelayState //evil.example became return_to %q", r.ReturnTo)
+		}
+		wantRefusal(t, post(), idp.ErrReplayed, idp.ReasonReplay)
+	}
+}
+
+// TestOIDCAttacks arms each of the mock's ID-token faults at the Okta
+// persona and asserts the relying party's specific refusal.
+func TestOIDCAttacks(t *testing.T) {
+	t.Parallel()
+	srv := mockidp.Start(t, mockidp.DefaultConfig())
+	p := srv.Persona("okta")
+	a := newApp(t)
+	a.conn = connect(t, srv, oidcConn(p, a, idp.Okta), idp.Options{})
+	a.hint = "alice@acme.test"
+	tests := []struct {
+		fault    mockidp.Fault
+		sentinel error
+		reason   string
+	}{
+		{mockidp.FaultWrongAudience, idp.ErrInvalidResponse, idp.ReasonAudience},
+		{mockidp.FaultWrongIssuer, idp.ErrInvalidResponse, idp.ReasonIssuer},
+		{mockidp.FaultIDTokenExpired, idp.ErrInvalidResponse, idp.ReasonExpired},
+		{mockidp.FaultIDTokenNotYet, idp.ErrInvalidResponse, idp.ReasonNotYetValid},
+		{mockidp.FaultAlgNone, idp.ErrInvalidResponse, idp.ReasonAlgorithm},
+		{mockidp.FaultBadSignature, idp.ErrInvalidResponse, idp.ReasonSignature},
+		{mockidp.FaultUnpublishedKey, idp.ErrInvalidResponse, idp.ReasonUnknownKey},
+		{mockidp.FaultMissingNonce, idp.ErrInvalidResponse, idp.ReasonNonce},
+		{mockidp.FaultWrongNonce, idp.ErrInvalidResponse, idp.ReasonNonce},
+		{mockidp.FaultAccessDenied, idp.ErrIdPRefused, idp.ReasonIdPError},
+		{mockidp.FaultTokenError500, idp.ErrUpstream, idp.ReasonUpstream},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.fault), func(t *testing.T) {
+			if err := p.InjectFault(tc.fault, 1); err != nil {
+				t.Fatal(err)
+			}
+			wantRefusal(t, browse(t, browser(srv), a.srv.URL+"/login"), tc.sentinel, tc.reason)
+		})
+	}
+	// The cases below each get a connector of their own: the unknown-kid
+	// case above spent this connector's key refresh for the interval, as a
+	// flood of forged kids would.
+	fresh := func() *app {
+		b := newApp(t)
+		b.conn = connect(t, srv, oidcConn(p, b, idp.Okta), idp.Options{})
+		b.hint = "alice@acme.test"
+		return b
+	}
+	t.Run("key rotation is followed", func(t *testing.T) {
+		a := fresh()
+		p.InjectFault(mockidp.FaultKeyRotated, 1)
+		if r := browse(t, browser(srv), a.srv.URL+"/login"); r.Identity == nil {
+			t.Fatalf("refused after a key rotation: %s", r.Error)
+		}
+	})
+
+	// state and code, by hand: stop at the redirect back to the app.
+	a = fresh()
+	callback := func(client *http.Client) *url.URL {
+		t.Helper()
+		noFollow := *client
+		noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err := noFollow.Get(a.srv.URL + "/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		resp, err = noFollow.Get(resp.Header.Get("Location"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		u, _ := url.Parse(resp.Header.Get("Location"))
+		return u
+	}
+	get := func(client *http.Client, u *url.URL) result {
+		t.Helper()
+		resp, err := client.Get(u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var r result
+		json2(t, resp, &r)
+		return r
+	}
+	t.Run("state mismatch", func(t *testing.T) {
+		client := browser(srv)
+		u := callback(client)
+		q := u.Query()
+		q.Set("state", "forged-state")
+		u.RawQuery = q.Encode()
+		wantRefusal(t, get(client, u), idp.ErrNoLogin, idp.ReasonState)
+	})
+	t.Run("another browser's callback", func(t *testing.T) {
+		u := callback(browser(srv))
+		wantRefusal(t, get(browser(srv), u), idp.ErrNoLogin, idp.ReasonState)
+	})
+	t.Run("code reuse", func(t *testing.T) {
+		client := browser(srv)
+		first := callback(client)
+		if r := get(client, first); r.Identity == nil {
+			t.Fatalf("first use refused: %s", r.Error)
+		}
+		// A new login of the same browser, finished with the used code.
+		second := callback(client)
+		q := second.Query()
+		q.Set("code", first.Query().Get("code"))
+		second.RawQuery = q.Encode()
+		wantRefusal(t, get(client, second), idp.ErrInvalidResponse, idp.ReasonCode)
+	})
+}
+
+func TestOIDCGoogleHostedDomain(t *testing.T) {
+	t.Parallel()
+	srv := mockidp.Start(t, mockidp.DefaultConfig())
+	p := srv.Persona("google")
+	for _, tc := range []struct {
+		allowed []string
+		user    string
+		reason  string
+	}{
+		{[]string{"example-workspace.test"}, "alice@example-workspace.test", ""},
+		{[]string{"EXAMPLE-WORKSPACE.test"}, "bob@example-workspace.test", ""},
+		{[]string{"other.test"}, "alice@example-workspace.test", idp.ReasonHostedDomain},
+		{nil, "dana@gmail.com", idp.ReasonHostedDomain},
+	} {
+		t.Run(fmt.Sprint(tc.allowed, tc.user), func(t *testing.T) {
+			a := newApp(t)
+			c := oidcConn(p, a, idp.GoogleWorkspace)
+			c.AllowedDomains = tc.allowed
+			a.conn = connect(t, srv, c, idp.Options{})
+			a.hint = tc.user
+			r := browse(t, browser(srv), a.srv.URL+"/login")
+			if tc.reason == "" {
+				if r.Identity == nil {
+					t.Fatalf("refused: %s", r.Error)
+				}
+				return
+			}
+			wantRefusal(t, r, idp.ErrNotAllowed, tc.reason)
+		})
+	}
+}
+
+func TestOIDCAzure(t *testing.T) {
+	t.Parallel()
+	srv := mockidp.Start(t, mockidp.DefaultConfig())
+	p := srv.Persona("azure")
+	common := strings.Replace(p.Issuer(), p.Tenant(), "common", 1)
+	t.Run("multi-tenant", func(t *testing.T) {
+		for _, tc := range []struct {
+			tenants []string
+			reason  string
+		}{{[]string{p.Tenant()}, ""}, {[]string{"00000000-0000-0000-0000-000000000000"}, idp.ReasonTenant}} {
+			a := newApp(t)
+			c := oidcConn(p, a, idp.AzureAD)
+			c.OIDC.Issuer, c.OIDC.AllowedTenants = common, tc.tenants
+			a.conn = connect(t, srv, c, idp.Options{})
+			a.hint = "bob@contoso.test"
+			r := browse(t, browser(srv), a.srv.URL+"/login")
+			if tc.reason == "" && (r.Identity == nil || r.Identity.TenantID != p.Tenant()) {
+				t.Fatalf("allowed tenant refused: %s", r.Error)
+			}
+			if tc.reason != "" {
+				wantRefusal(t, r, idp.ErrNotAllowed, tc.reason)
+			}
+		}
+		a := newApp(t)
+		c := oidcConn(p, a, idp.AzureAD)
+		c.OIDC.Issuer = common
+		if _, err := idp.New(t.Context(), c, idp.Options{HTTPClient: srv.Client()}); err == nil || !strings.Contains(err.Error(), "allowed_tenants") {
+			t.Fatalf("common without allowed tenants: %v", err)
+		}
+	})
+	t.Run("group overage", func(t *testing.T) {
+		groups := make([]string, 250)
+		for i := range groups {
+			groups[i] = fmt.Sprintf("g%03d", i)
+		}
+		p.PutUser(mockidp.UserConfig{Email: "many@contoso.test", Groups: groups})
+		for _, withResolver := range []bool{false, true} {
+			a := newApp(t)
+			opts := idp.Options{}
+			if withResolver {
+				opts.GroupResolver = idp.GraphGroupResolver{HTTPClient: srv.Client()}
+			}
+			a.conn = connect(t, srv, oidcConn(p, a, idp.AzureAD), opts)
+			a.hint = "many@contoso.test"
+			r := browse(t, browser(srv), a.srv.URL+"/login")
+			if !withResolver {
+				wantRefusal(t, r, idp.ErrGroupOverage, idp.ReasonGroupOverage)
+				continue
+			}
+			if r.Identity == nil || len(r.Identity.Groups) != 250 || r.Identity.Groups[0] != p.GroupIDs("g000")[0] {
+				t.Fatalf("resolved groups: %v %s", r.Identity, r.Error)
+			}
+		}
+	})
+}

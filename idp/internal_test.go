@@ -1,0 +1,235 @@
+package idp
+
+import (
+	"context"
+	"crypto"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ssokit/ssokit/internal/jwks"
+)
+
+var testKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+func b64url(v any) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func TestKeySetRefusals(t *testing.T) {
+	t.Parallel()
+	k := testKey()
+	var fetches atomic.Int64
+	ks := keySet{cache: &jwks.Cache{Interval: time.Minute, Fetch: func(context.Context) (map[string]crypto.PublicKey, error) {
+		fetches.Add(1)
+		return map[string]crypto.PublicKey{"k1": &k.PublicKey}, nil
+	}}}
+	claims := b64url(map[string]any{"iss": "x", "sub": "y"})
+	sign := func(kid string) string {
+		in := b64url(map[string]any{"alg": "RS256", "kid": kid}) + "." + claims
+		d := sha256.Sum256([]byte(in))
+		sig, _ := rsa.SignPKCS1v15(nil, k, crypto.SHA256, d[:])
+		return in + "." + base64.RawURLEncoding.EncodeToString(sig)
+	}
+	if _, err := ks.VerifySignature(context.Background(), sign("k1")); err != nil {
+		t.Fatal(err)
+	}
+	// HS256 keyed with the public key, and alg none.
+	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	in := b64url(map[string]any{"alg": "HS256", "kid": "k1"}) + "." + claims
+	m := hmac.New(sha256.New, der)
+	m.Write([]byte(in))
+	hs := in + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	none := b64url(map[string]any{"alg": "none", "kid": "k1"}) + "." + claims + "."
+	for name, tok := range map[string]string{"HS256 with the public key": hs, "alg none": none} {
+		if _, err := ks.VerifySignature(context.Background(), tok); ReasonOf(err) != ReasonAlgorithm {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// A flood of forged kids within the interval: one fetch at most.
+	before := fetches.Load()
+	var wg sync.WaitGroup
+	for i := range 1000 {
+		wg.Go(func() {
+			if _, err := ks.VerifySignature(context.Background(), sign(fmt.Sprintf("forged-%d", i))); ReasonOf(err) != ReasonUnknownKey {
+				t.Errorf("forged kid: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := fetches.Load() - before; n > 1 {
+		t.Fatalf("%d fetches for 1000 forged kids", n)
+	}
+}
+
+func selfSigned(t testing.TB, notAfter time.Time) string {
+	t.Helper()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "idp"},
+		NotBefore: notAfter.AddDate(-2, 0, 0), NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &testKey().PublicKey, testKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(der)
+}
+
+func idpMetadataXML(cert, bindings string) string {
+	return `<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.test/entity">` +
+		`<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">` +
+		`<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>` + cert +
+		`</X509Certificate></X509Data></KeyInfo></KeyDescriptor>` + bindings + `</IDPSSODescriptor></EntityDescriptor>`
+}
+
+const redirectSSO = `<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.test/sso"/>`
+
+func TestParseIdPMetadata(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	good := selfSigned(t, now.AddDate(1, 0, 0))
+	if _, err := ParseIdPMetadata([]byte(idpMetadataXML(good, redirectSSO)), now); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, xml, says string }{
+		{"not XML", "{json}", "not SAML metadata XML"},
+		{"service provider metadata", `<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"><SPSSODescriptor/></EntityDescriptor>`, "describes a service provider"},
+		{"no IDPSSODescriptor", `<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"></EntityDescriptor>`, "no IDPSSODescriptor"},
+		{"no entityID", `<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata"><IDPSSODescriptor/></EntityDescriptor>`, "no entityID"},
+		{"no SSO binding", idpMetadataXML(good, `<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:SOAP" Location="https://idp.test/soap"/>`), "HTTP-Redirect or HTTP-POST"},
+		{"no signing certificate", idpMetadataXML("", redirectSSO), "no signing certificate"},
+		{"expired certificate", idpMetadataXML(selfSigned(t, now.AddDate(0, -1, 0)), redirectSSO), "expired on"},
+		{"doctype", `<!DOCTYPE x [<!ENTITY a "b">]>` + idpMetadataXML(good, redirectSSO), "DOCTYPE"},
+		{"too large", strings.Repeat(" ", maxMetadata+1), "larger than 1 MiB"},
+	} {
+		_, err := ParseIdPMetadata([]byte(tc.xml), now)
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: %v, want one saying %q", tc.name, err, tc.says)
+		}
+	}
+}
+
+func TestNewRefusesBadConnections(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	md := idpMetadataXML(selfSigned(t, now.AddDate(1, 0, 0)), redirectSSO)
+	noJWKS := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"issuer":"http://%s","authorization_endpoint":"http://%s/a","token_endpoint":"http://%s/t"}`, r.Host, r.Host, r.Host)
+	}))
+	t.Cleanup(noJWKS.Close)
+	saml := func(s SAMLSettings) *SAMLSettings { return &s }
+	for _, tc := range []struct {
+		name string
+		c    Connection
+		says string
+	}{
+		{"no ID", Connection{Protocol: SAML}, "needs an ID"},
+		{"vendor", Connection{ID: "c", Protocol: SAML, Vendor: "auth0"}, "is not okta"},
+		{"generic without email", Connection{ID: "c", Protocol: SAML, Vendor: Generic}, "attributes.email"},
+		{"protocol", Connection{ID: "c", Protocol: "ws-fed", Vendor: Okta}, "not saml or oidc"},
+		{"both settings", Connection{ID: "c", Protocol: SAML, Vendor: Okta, SAML: &SAMLSettings{}, OIDC: &OIDCSettings{}}, "no oidc settings"},
+		{"no IdP", Connection{ID: "c", Protocol: SAML, Vendor: Okta, SAML: saml(SAMLSettings{EntityID: "https://sp", ACSURL: "https://sp/acs"})}, "give the IdP metadata"},
+		{"bad ACS", Connection{ID: "c", Protocol: SAML, Vendor: Okta, SAML: saml(SAMLSettings{IDPMetadataXML: md, EntityID: "https://sp", ACSURL: "javascript:x"})}, "acs_url"},
+		{"metadata URL down", Connection{ID: "c", Protocol: SAML, Vendor: Okta, SAML: saml(SAMLSettings{IDPMetadataURL: "http://127.0.0.1:1/md", EntityID: "https://sp", ACSURL: "https://sp/acs"})}, "did not answer"},
+		{"bad certificate PEM", Connection{ID: "c", Protocol: SAML, Vendor: Okta, SAML: saml(SAMLSettings{IDPEntityID: "x", IDPSSOURL: "https://idp/sso", IDPCertificatePEM: "nope", EntityID: "https://sp", ACSURL: "https://sp/acs"})}, "PEM CERTIFICATE"},
+		{"discovery down", Connection{ID: "c", Protocol: OIDC, Vendor: Okta, OIDC: &OIDCSettings{Issuer: "http://127.0.0.1:1", ClientID: "a", ClientSecret: "b", RedirectURL: "https://app/cb"}}, "did not answer usably"},
+		{"no jwks_uri", Connection{ID: "c", Protocol: OIDC, Vendor: Okta, OIDC: &OIDCSettings{Issuer: noJWKS.URL, ClientID: "a", ClientSecret: "b", RedirectURL: "https://app/cb"}}, "no jwks_uri"},
+		{"no secret", Connection{ID: "c", Protocol: OIDC, Vendor: Okta, OIDC: &OIDCSettings{Issuer: noJWKS.URL, ClientID: "a", RedirectURL: "https://app/cb"}}, "client_secret"},
+	} {
+		_, err := New(context.Background(), tc.c, Options{})
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: %v, want one saying %q", tc.name, err, tc.says)
+		}
+	}
+	if _, err := New(context.Background(), Connection{ID: "c", Protocol: SAML, Vendor: Okta,
+		SAML: saml(SAMLSettings{IDPMetadataXML: md, EntityID: "https://sp", ACSURL: "https://sp/acs"})}, Options{StateKey: []byte("short")}); !errors.Is(err, ErrConfig) {
+		t.Errorf("short state key: %v", err)
+	}
+}
+
+func TestStateCookie(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	c := stateCodec{key: make([]byte, 32), now: func() time.Time { return now }}
+	w := httptest.NewRecorder()
+	c.set(w, "h1", loginState{Conn: "conn", RequestID: "id-1", ReturnTo: "/x"})
+	ck := w.Result().Cookies()[0]
+	req := func(cookie *http.Cookie) *http.Request {
+		r := httptest.NewRequest("POST", "/acs", nil)
+		r.AddCookie(cookie)
+		return r
+	}
+	if st, ok := c.take(httptest.NewRecorder(), req(ck), "h1", "conn"); !ok || st.RequestID != "id-1" {
+		t.Fatal("a valid state was refused")
+	}
+	forged := *ck
+	forged.Value = strings.Replace(ck.Value, ck.Value[:5], "AAAAA", 1)
+	other := stateCodec{key: []byte(strings.Repeat("k", 32)), now: c.now}
+	later := stateCodec{key: c.key, now: func() time.Time { return now.Add(stateTTL + time.Second) }}
+	for name, f := range map[string]func() bool{
+		"other connection": func() bool { _, ok := c.take(httptest.NewRecorder(), req(ck), "h1", "other"); return ok },
+		"other handle":     func() bool { _, ok := c.take(httptest.NewRecorder(), req(ck), "h2", "conn"); return ok },
+		"forged":           func() bool { _, ok := c.take(httptest.NewRecorder(), req(&forged), "h1", "conn"); return ok },
+		"other key":        func() bool { _, ok := other.take(httptest.NewRecorder(), req(ck), "h1", "conn"); return ok },
+		"expired":          func() bool { _, ok := later.take(httptest.NewRecorder(), req(ck), "h1", "conn"); return ok },
+		"bad handle":       func() bool { _, ok := c.take(httptest.NewRecorder(), req(ck), "h1; x=y", "conn"); return ok },
+	} {
+		if f() {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestLocalPath(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"/dashboard": "/dashboard", "/a?b=c": "/a?b=c", "": "/", "https://evil.example": "/", "//evil.example": "/",
+		"/\\evil.example": "/", "/\t/evil": "/", "evil": "/", "javascript:alert(1)": "/",
+	} {
+		if got := localPath(in); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestMemoryReplayCache(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	clock := func() time.Time { return now }
+	c := NewMemoryReplayCache(2, clock)
+	ctx := context.Background()
+	if err := c.Consume(ctx, "a", now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Consume(ctx, "a", now.Add(time.Minute)); !errors.Is(err, ErrReplayed) {
+		t.Fatalf("second use: %v", err)
+	}
+	c.Consume(ctx, "b", now.Add(time.Second))
+	if err := c.Consume(ctx, "c", now.Add(time.Minute)); err == nil {
+		t.Fatal("a full cache forgot a live entry")
+	}
+	now = now.Add(2 * time.Second) // b expired: room again
+	if err := c.Consume(ctx, "c", now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+}
