@@ -2,9 +2,18 @@ package idp_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/mockidp"
@@ -33,4 +42,88 @@ func TestOIDCAdministratorChecks(t *testing.T) {
 	if err := conn.CheckClientSecret(context.Background()); !errors.Is(err, idp.ErrConfig) || !strings.Contains(err.Error(), "refused the client ID or secret") {
 		t.Fatalf("wrong secret: %v", err)
 	}
+}
+
+func TestSAMLStricterSkewGenericProfileAndLogout(t *testing.T) {
+	t.Parallel()
+	srv := mockidp.Start(t, mockidp.DefaultConfig())
+	p := srv.Persona("jumpcloud")
+
+	// The IdP's clock 80 s ahead: within crewjam's skew (and the IdP's own
+	// 90 s for our request), beyond a connection's 60 s.
+	a := newApp(t)
+	c := samlConn(t, p, a, idp.JumpCloud, func(s *idp.SAMLSettings) { s.MaxClockSkew = time.Minute })
+	a.conn, a.hint = connect(t, srv, c, idp.Options{}), "bob@globex.test"
+	p.SetClockOffset(80 * time.Second)
+	wantRefusal(t, browse(t, browser(srv), a.srv.URL+"/login"), idp.ErrInvalidResponse, idp.ReasonExpired)
+	// Two minutes ahead, the IdP itself refuses our request as stale: an
+	// error status, reported as the IdP's refusal.
+	p.SetClockOffset(2 * time.Minute)
+	wantRefusal(t, browse(t, browser(srv), a.srv.URL+"/login"), idp.ErrIdPRefused, idp.ReasonIdPError)
+	p.SetClockOffset(0)
+
+	// The generic profile reads the names it is given. This connection
+	// signs (for logout below) and registers by its own metadata.
+	g := newApp(t)
+	gc := samlConn(t, p, g, idp.Generic, func(s *idp.SAMLSettings) { s.SLOURL = g.srv.URL + "/saml/slo" })
+	gc.Attributes = map[string]string{"email": "email", "first_name": "firstname", "groups": "memberOf"}
+	key, cert := spKeyPair(t)
+	g.conn, g.hint = connect(t, srv, gc, idp.Options{SPKey: key, SPCertificate: cert}), "alice@globex.test"
+	md, err := g.conn.(interface{ Metadata() ([]byte, error) }).Metadata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.RegisterServiceProvider(mockidp.ServiceProviderConfig{MetadataXML: string(md)}); err != nil {
+		t.Fatal(err)
+	}
+	r := browse(t, browser(srv), g.srv.URL+"/login")
+	if r.Identity == nil || r.Identity.Email != "alice@globex.test" || r.Identity.FirstName != "Alice" ||
+		strings.Join(r.Identity.Groups, ",") != "admins,engineering" || r.Identity.IdP != idp.Generic {
+		t.Fatalf("generic identity %+v %s", r.Identity, r.Error)
+	}
+
+	// Single logout: the IdP's LogoutResponse is checked.
+	type logout interface {
+		StartLogout(http.ResponseWriter, *http.Request, *idp.Identity) error
+		FinishLogout(*http.Request) error
+	}
+	lo := g.conn.(logout)
+	if err := a.conn.(logout).StartLogout(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil), r.Identity); !errors.Is(err, idp.ErrConfig) {
+		t.Fatalf("logout without a signing key: %v", err)
+	}
+	w := httptest.NewRecorder()
+	if err := lo.StartLogout(w, httptest.NewRequest("GET", "/logout", nil), r.Identity); err != nil {
+		t.Fatal(err)
+	}
+	noFollow := srv.Client()
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noFollow.Get(w.Header().Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "SAMLResponse=") {
+		t.Fatalf("logout answered %d %s", resp.StatusCode, body)
+	}
+	back := httptest.NewRequest("GET", resp.Header.Get("Location"), nil)
+	if err := lo.FinishLogout(back); err != nil {
+		t.Fatalf("logout response refused: %v", err)
+	}
+}
+
+func spKeyPair(t testing.TB) (*rsa.PrivateKey, *x509.Certificate) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sp"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return key, cert
 }

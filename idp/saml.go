@@ -136,12 +136,17 @@ func newSAML(ctx context.Context, c Connection, opts Options) (*samlConnector, e
 	if metaURL != nil {
 		sp.MetadataURL = *metaURL
 	}
+	if opts.SPKey != nil {
+		// With a key, requests are signed and the metadata says so.
+		sp.SignatureMethod = dsig.RSASHA256SignatureMethod
+	}
 	if s.SLOURL != "" {
 		slo, err := checkHTTPURL("slo_url", s.SLOURL)
 		if err != nil {
 			return nil, err
 		}
 		sp.SloURL = *slo
+		sp.LogoutBindings = []string{saml.HTTPPostBinding, saml.HTTPRedirectBinding}
 	}
 	switch {
 	case s.NameIDFormat != "":
@@ -319,6 +324,11 @@ func classifySAML(err error) error {
 	if errors.As(err, &ire) && ire.PrivateErr != nil {
 		detail = ire.PrivateErr.Error()
 	}
+	var bad saml.ErrBadStatus
+	var badp *saml.ErrBadStatus
+	if errors.As(err, &bad) || errors.As(err, &badp) || strings.HasPrefix(detail, "urn:oasis:names:tc:SAML:2.0:status:") {
+		return refuse(ErrIdPRefused, ReasonIdPError, "the IdP answered with status %s", detail)
+	}
 	reason := ReasonSignature
 	for _, m := range []struct{ substr, reason string }{
 		{"exactly one Assertion", ReasonMultipleAssertions},
@@ -351,6 +361,9 @@ func classifySAML(err error) error {
 // StartLogout sends the browser to the IdP's single logout endpoint for the
 // identity's session.
 func (s *samlConnector) StartLogout(w http.ResponseWriter, r *http.Request, id *Identity) error {
+	if s.sp.Key == nil {
+		return fmt.Errorf("%w: single logout needs Options.SPKey and SPCertificate: IdPs refuse unsigned LogoutRequests", ErrConfig)
+	}
 	if s.sp.GetSLOBindingLocation(saml.HTTPRedirectBinding) == "" {
 		return fmt.Errorf("%w: the IdP offers no HTTP-Redirect logout", ErrConfig)
 	}
