@@ -104,6 +104,9 @@ type Options struct {
 	// overage claim instead of them. Nil refuses such logins with
 	// ErrGroupOverage.
 	GroupResolver GroupResolver
+	// CookiePath scopes the login-state cookies. Zero means "/"; a server
+	// that shares its host with other apps (the mock Clerk) narrows it.
+	CookiePath string
 	// SPKey and SPCertificate, when set, sign our AuthnRequests and
 	// decrypt encrypted assertions.
 	SPKey         crypto.Signer

@@ -121,7 +121,7 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 		return nil, err
 	}
 	o := &oidcConnector{conn: c, opts: opts, ctx: context.WithoutCancel(hctx),
-		state: stateCodec{key: opts.StateKey, secure: redirect.Scheme == "https", now: opts.now}}
+		state: stateCodec{key: opts.StateKey, secure: redirect.Scheme == "https", now: opts.now, path: opts.CookiePath}}
 	if multi {
 		if !strings.Contains(disc.Issuer, "{tenantid}") {
 			return nil, fmt.Errorf("%w: a multi-tenant Azure AD discovery should name the issuer with {tenantid}; it says %q", ErrConfig, disc.Issuer)

@@ -157,7 +157,7 @@ func newSAML(ctx context.Context, c Connection, opts Options) (*samlConnector, e
 		sp.AuthnNameIDFormat = saml.EmailAddressNameIDFormat
 	}
 	return &samlConnector{conn: c, opts: opts, sp: sp, idpID: md.EntityID,
-		state: stateCodec{key: opts.StateKey, secure: acs.Scheme == "https", now: opts.now}}, nil
+		state: stateCodec{key: opts.StateKey, secure: acs.Scheme == "https", now: opts.now, path: opts.CookiePath}}, nil
 }
 
 func idpMetadata(ctx context.Context, s *SAMLSettings, opts Options) (*saml.EntityDescriptor, error) {

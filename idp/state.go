@@ -38,6 +38,14 @@ type stateCodec struct {
 	key    []byte
 	secure bool // cookies only over https
 	now    func() time.Time
+	path   string
+}
+
+func (c stateCodec) cookiePath() string {
+	if c.path == "" {
+		return "/"
+	}
+	return c.path
 }
 
 func (c stateCodec) sign(payload []byte) string {
@@ -50,7 +58,7 @@ func (c stateCodec) sign(payload []byte) string {
 func (c stateCodec) set(w http.ResponseWriter, handle string, st loginState) {
 	st.Expires = c.now().Add(stateTTL).Unix()
 	b, _ := json.Marshal(st)
-	ck := &http.Cookie{Name: stateCookiePrefix + handle, Value: c.sign(b), Path: "/", HttpOnly: true,
+	ck := &http.Cookie{Name: stateCookiePrefix + handle, Value: c.sign(b), Path: c.cookiePath(), HttpOnly: true,
 		MaxAge: int(stateTTL / time.Second), Secure: c.secure, SameSite: http.SameSiteLaxMode}
 	if c.secure {
 		ck.SameSite = http.SameSiteNoneMode // the SAML response is a cross-site POST
@@ -68,7 +76,7 @@ func (c stateCodec) take(w http.ResponseWriter, r *http.Request, handle, conn st
 	if err != nil {
 		return loginState{}, false
 	}
-	http.SetCookie(w, &http.Cookie{Name: ck.Name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: c.secure})
+	http.SetCookie(w, &http.Cookie{Name: ck.Name, Value: "", Path: c.cookiePath(), MaxAge: -1, HttpOnly: true, Secure: c.secure})
 	payload, mac, ok := strings.Cut(ck.Value, ".")
 	if !ok {
 		return loginState{}, false

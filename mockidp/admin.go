@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -139,6 +140,68 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	}))
 	h("GET /admin/v1/personas/{name}/service-providers", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, nonNilSPs(p.ServiceProviders()))
+	}))
+	withClerk := func(fn func(*Clerk, http.ResponseWriter, *http.Request)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			c := s.Clerk(r.PathValue("name"))
+			if c == nil {
+				adminError(w, http.StatusNotFound, "no_such_clerk", "no Clerk instance "+r.PathValue("name"))
+				return
+			}
+			fn(c, w, r)
+		}
+	}
+	h("GET /admin/v1/clerk/{name}/webhook-deliveries", withClerk(func(c *Clerk, w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, c.Deliveries())
+	}))
+	h("PUT /admin/v1/clerk/{name}/webhooks", withClerk(func(c *Clerk, w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			URLs []string `json:"urls"`
+		}
+		if !decodeAdmin(w, r, &body) {
+			return
+		}
+		for _, u := range body.URLs {
+			if _, err := url.ParseRequestURI(u); err != nil || !strings.HasPrefix(u, "http") {
+				adminError(w, http.StatusBadRequest, "invalid_url", "not an http(s) URL: "+u)
+				return
+			}
+		}
+		c.SetWebhooks(body.URLs...)
+		writeJSON(w, http.StatusOK, body)
+	}))
+	h("POST /admin/v1/clerk/{name}/faults", withClerk(func(c *Clerk, w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Fault Fault `json:"fault"`
+			Times int   `json:"times"`
+		}
+		if !decodeAdmin(w, r, &body) {
+			return
+		}
+		if err := c.InjectFault(body.Fault, body.Times); err != nil {
+			adminError(w, http.StatusBadRequest, "invalid_fault", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, body)
+	}))
+	h("DELETE /admin/v1/clerk/{name}/faults", withClerk(func(c *Clerk, w http.ResponseWriter, r *http.Request) {
+		c.ClearFaults()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	h("POST /admin/v1/clerk/{name}/keys/rotate", withClerk(func(c *Clerk, w http.ResponseWriter, r *http.Request) {
+		k, err := c.keys.rotate()
+		if err != nil {
+			adminError(w, http.StatusInternalServerError, "key_generation", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"kid": k.kid})
+	}))
+	h("POST /admin/v1/clerk/{name}/sessions/{sid}/revoke", withClerk(func(c *Clerk, w http.ResponseWriter, r *http.Request) {
+		if err := c.RevokeSession(r.PathValue("sid")); err != nil {
+			adminError(w, http.StatusNotFound, "no_such_session", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"revoked": true})
 	}))
 	h("POST /admin/v1/personas/{name}/queue", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
 		var body struct {

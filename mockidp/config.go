@@ -34,6 +34,10 @@ type Config struct {
 	// Personas are the mock identity providers, each under /{name}/.
 	Personas []PersonaConfig `json:"personas"`
 
+	// Clerk are mock Clerk instances, each under /{name}/, brokering to
+	// the personas.
+	Clerk []ClerkConfig `json:"clerk,omitempty"`
+
 	// BaseURL is the public URL of the server when its Handler is mounted
 	// elsewhere (issuers and endpoints are built from it). NewServer and
 	// Start set it from their listener; leave it empty there.
@@ -224,6 +228,19 @@ func (c *Config) Validate() error {
 			if err := sp.validate(); err != nil {
 				return fmt.Errorf("mockidp: persona %s: saml: %w", p.Name, err)
 			}
+		}
+	}
+	byName := map[string]PersonaConfig{}
+	for _, p := range c.Personas {
+		byName[p.Name] = p
+	}
+	for i := range c.Clerk {
+		if seen[c.Clerk[i].Name] {
+			return fmt.Errorf("mockidp: name %q is used twice (personas and Clerk instances share the path space)", c.Clerk[i].Name)
+		}
+		seen[c.Clerk[i].Name] = true
+		if err := c.Clerk[i].validate(byName); err != nil {
+			return fmt.Errorf("mockidp: %w", err)
 		}
 	}
 	return nil

@@ -58,6 +58,16 @@ const (
 	SAMLOversized         Fault = "saml_oversized"
 )
 
+// The mock Clerk's faults (Clerk.InjectFault).
+const (
+	ClerkJWKSUnavailable Fault = "clerk_jwks_unavailable"
+	ClerkJWKSSlow        Fault = "clerk_jwks_slow"
+	ClerkKeyRotated      Fault = "clerk_key_rotated"
+	ClerkBAPI429         Fault = "clerk_bapi_429"
+	ClerkBAPI500         Fault = "clerk_bapi_500"
+	ClerkBAPISlow        Fault = "clerk_bapi_slow"
+)
+
 // FaultInfo describes a fault for GET /admin/v1/faults and the README.
 type FaultInfo struct {
 	ID          Fault  `json:"id"`
@@ -68,11 +78,14 @@ type FaultInfo struct {
 type faultSite string
 
 const (
-	siteAuthorize faultSite = "authorize"
-	siteToken     faultSite = "token"
-	siteIDToken   faultSite = "id_token"
-	siteJWKS      faultSite = "jwks"
-	siteSAML      faultSite = "saml_response"
+	siteAuthorize  faultSite = "authorize"
+	siteToken      faultSite = "token"
+	siteIDToken    faultSite = "id_token"
+	siteJWKS       faultSite = "jwks"
+	siteSAML       faultSite = "saml_response"
+	siteClerkJWKS  faultSite = "clerk_jwks"
+	siteClerkToken faultSite = "clerk_token"
+	siteClerkBAPI  faultSite = "clerk_bapi"
 )
 
 var faultCatalog = map[Fault]FaultInfo{
@@ -115,6 +128,13 @@ var faultCatalog = map[Fault]FaultInfo{
 	SAMLDoctype:           {Site: string(siteSAML), Description: "DOCTYPE with entity declarations, an entity used in the NameID"},
 	SAMLReplay:            {Site: string(siteSAML), Description: "the previous response to the same service provider, verbatim"},
 	SAMLOversized:         {Site: string(siteSAML), Description: "a 1.5 MiB comment inside the Response (signatures stay valid)"},
+
+	ClerkJWKSUnavailable: {Site: string(siteClerkJWKS), Description: "Clerk JWKS (Frontend and Backend API) answers 503"},
+	ClerkJWKSSlow:        {Site: string(siteClerkJWKS), Description: "Clerk JWKS answers after 3 seconds"},
+	ClerkKeyRotated:      {Site: string(siteClerkToken), Description: "Clerk rotates its signing key before the next session token"},
+	ClerkBAPI429:         {Site: string(siteClerkBAPI), Description: "Backend API answers 429 with Retry-After"},
+	ClerkBAPI500:         {Site: string(siteClerkBAPI), Description: "Backend API answers 500 in Clerk's error shape"},
+	ClerkBAPISlow:        {Site: string(siteClerkBAPI), Description: "Backend API answers after 3 seconds"},
 }
 
 // slowFaultDelay is how long the *_slow faults hold a response.

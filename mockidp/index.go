@@ -11,7 +11,18 @@ import (
 // and users (and, from the Clerk side, the Clerk instances).
 type Listing struct {
 	Personas []PersonaListing `json:"personas"`
-	Clerk    []any            `json:"clerk"`
+	Clerk    []ClerkListing   `json:"clerk"`
+}
+
+// ClerkListing describes a mock Clerk instance: what an app configures.
+type ClerkListing struct {
+	Name                 string `json:"name"`
+	FrontendAPIURL       string `json:"frontend_api_url"`
+	BackendAPIURL        string `json:"backend_api_url"`
+	SignInURL            string `json:"sign_in_url"`
+	PublishableKey       string `json:"publishable_key"`
+	SecretKey            string `json:"secret_key"`
+	WebhookSigningSecret string `json:"webhook_signing_secret"`
 }
 
 // PersonaListing describes one persona in the Listing.
@@ -65,7 +76,11 @@ type UserListing struct {
 
 // Listing describes the server as GET / does.
 func (s *Server) Listing() Listing {
-	l := Listing{Personas: []PersonaListing{}, Clerk: []any{}}
+	l := Listing{Personas: []PersonaListing{}, Clerk: []ClerkListing{}}
+	for _, c := range s.clerks {
+		l.Clerk = append(l.Clerk, ClerkListing{Name: c.cfg.Name, FrontendAPIURL: c.FrontendAPIURL(), BackendAPIURL: c.BackendAPIURL(),
+			SignInURL: c.SignInURL(), PublishableKey: c.PublishableKey(), SecretKey: c.SecretKey(), WebhookSigningSecret: c.WebhookSigningSecret()})
+	}
 	for _, p := range s.personas {
 		pl := PersonaListing{Name: p.cfg.Name, Vendor: p.cfg.Vendor,
 			OIDC: OIDCListing{Issuer: p.Issuer(), DiscoveryURL: p.DiscoveryURL(),

@@ -29,7 +29,10 @@ type Server struct {
 	log      *slog.Logger
 	personas []*Persona
 	byName   map[string]*Persona
+	clerks   []*Clerk
 	handler  http.Handler
+	ctx      context.Context // ends at Close: stops webhook retries
+	cancel   context.CancelFunc
 	base     atomic.Pointer[string]
 
 	listener net.Listener
@@ -60,6 +63,10 @@ func New(cfg Config) (*Server, error) {
 		p := newPersona(s, pc)
 		s.personas = append(s.personas, p)
 		s.byName[pc.Name] = p
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	for _, cc := range cfg.Clerk {
+		s.clerks = append(s.clerks, newClerk(s, cc))
 	}
 	s.handler = s.routes()
 	return s, nil
@@ -152,6 +159,7 @@ func (s *Server) listen(addr string, useTLS bool) error {
 // Close shuts the server down, waiting briefly for requests in flight.
 func (s *Server) Close() {
 	s.closed.Do(func() {
+		s.cancel()
 		if s.http != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
@@ -185,13 +193,30 @@ func (s *Server) Persona(name string) *Persona { return s.byName[name] }
 // Personas lists the personas in configuration order.
 func (s *Server) Personas() []*Persona { return append([]*Persona(nil), s.personas...) }
 
-// Reset puts every persona back to the configuration: users, clients,
-// keys, clocks, faults, queued users and outstanding grants.
+// Reset puts every persona back to the configuration (users, clients,
+// keys, clocks, faults, queued users and outstanding grants) and every
+// Clerk instance too.
 func (s *Server) Reset() {
 	for _, p := range s.personas {
 		p.reset()
 	}
+	for _, c := range s.clerks {
+		c.reset()
+	}
 }
+
+// Clerk returns the mock Clerk instance named name, or nil.
+func (s *Server) Clerk(name string) *Clerk {
+	for _, c := range s.clerks {
+		if c.cfg.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Clerks lists the mock Clerk instances.
+func (s *Server) Clerks() []*Clerk { return append([]*Clerk(nil), s.clerks...) }
 
 func (s *Server) baseURL() string { return *s.base.Load() }
 
@@ -204,6 +229,10 @@ func (s *Server) routes() http.Handler {
 	s.adminRoutes(mux)
 	for _, p := range s.personas {
 		p.routes(mux)
+	}
+	for _, c := range s.clerks {
+		c.frontendRoutes(mux)
+		c.bapiRoutes(mux)
 	}
 	return s.guard(mux)
 }

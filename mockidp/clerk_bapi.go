@@ -1,0 +1,801 @@
+package mockidp
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// clerkError answers in Clerk's error shape.
+func clerkError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{
+		"errors":         []map[string]any{{"code": code, "message": msg, "long_message": msg, "meta": map[string]any{}}},
+		"clerk_trace_id": randHex(16),
+	})
+}
+
+func orJSONMap(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+func (c *Clerk) orgJSONLocked(o *cOrg) map[string]any {
+	n := int64(len(c.memberships[o.ID]))
+	return map[string]any{"object": "organization", "id": o.ID, "name": o.Name, "slug": o.Slug, "image_url": "",
+		"has_image": false, "members_count": n, "max_allowed_memberships": o.MaxMemberships,
+		"admin_delete_enabled": o.AdminDelete, "public_metadata": orJSONMap(o.PublicMetadata),
+		"private_metadata": orJSONMap(o.PrivateMetadata), "created_by": o.CreatedBy, "created_at": o.Created, "updated_at": o.Updated}
+}
+
+func (c *Clerk) userJSONLocked(u *cUser) map[string]any {
+	emailID := "idn_" + strings.TrimPrefix(u.ID, "user_")
+	strategy := "email_code"
+	if len(u.SAMLAccounts) > 0 {
+		strategy = "saml"
+	}
+	accounts := u.SAMLAccounts
+	if accounts == nil {
+		accounts = []map[string]any{}
+	}
+	var lastSignIn any
+	if u.LastSignIn != 0 {
+		lastSignIn = u.LastSignIn
+	}
+	return map[string]any{"object": "user", "id": u.ID, "username": nil, "first_name": u.FirstName, "last_name": u.LastName,
+		"image_url": "", "has_image": false, "primary_email_address_id": emailID, "primary_phone_number_id": nil,
+		"primary_web3_wallet_id": nil, "password_enabled": false, "two_factor_enabled": false, "totp_enabled": false,
+		"backup_code_enabled": false,
+		"email_addresses": []map[string]any{{"id": emailID, "object": "email_address", "email_address": u.Email, "reserved": false,
+			"verification": map[string]any{"status": "verified", "strategy": strategy, "attempts": nil, "expire_at": nil}, "linked_to": []any{}}},
+		"phone_numbers": []any{}, "web3_wallets": []any{}, "external_accounts": []any{}, "saml_accounts": accounts,
+		"public_metadata": orJSONMap(u.PublicMetadata), "private_metadata": orJSONMap(u.PrivateMetadata),
+		"unsafe_metadata": orJSONMap(u.UnsafeMetadata), "external_id": nilIfEmpty(u.ExternalID), "last_sign_in_at": lastSignIn,
+		"banned": false, "locked": false, "lockout_expires_in_seconds": nil, "verification_attempts_remaining": nil,
+		"delete_self_enabled": true, "create_organization_enabled": true, "last_active_at": lastSignIn,
+		"created_at": u.Created, "updated_at": u.Updated}
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (c *Clerk) membershipJSONLocked(orgID, userID string) map[string]any {
+	o, u, m := c.orgs[orgID], c.users[userID], c.memberships[orgID][userID]
+	perms := []string{"org:sso:read"}
+	if m.Role == "org:admin" {
+		perms = append(perms, "org:sso:manage")
+	}
+	pud := map[string]any{"user_id": userID, "first_name": nil, "last_name": nil, "image_url": "", "has_image": false, "identifier": ""}
+	if u != nil {
+		pud["first_name"], pud["last_name"], pud["identifier"] = u.FirstName, u.LastName, u.Email
+	}
+	return map[string]any{"object": "organization_membership", "id": m.ID, "organization": c.orgJSONLocked(o),
+		"permissions": perms, "public_metadata": orJSONMap(m.PublicMetadata), "private_metadata": orJSONMap(m.PrivateMetadata),
+		"role": m.Role, "role_name": roleName(m.Role), "created_at": m.Created, "updated_at": m.Updated,
+		"public_user_data": pud}
+}
+
+func (c *Clerk) sessionJSONLocked(s *cSession) map[string]any {
+	out := map[string]any{"object": "session", "id": s.ID, "client_id": s.ClientID, "user_id": s.UserID, "status": s.Status,
+		"last_active_at": s.Updated, "expire_at": s.Expire, "abandon_at": s.Expire, "created_at": s.Created, "updated_at": s.Updated}
+	if s.OrgID != "" {
+		out["last_active_organization_id"] = s.OrgID
+	}
+	return out
+}
+
+func (c *Clerk) connJSONLocked(cn *cConn) map[string]any {
+	p := c.srv.Persona(cn.Persona)
+	out := map[string]any{"object": "saml_connection", "id": cn.ID, "name": cn.Name, "domain": firstOr(cn.Domains, ""),
+		"domains": cn.Domains, "organization_id": cn.Organization, "active": cn.Active, "provider": clerkProvider(cn, p),
+		"user_count": c.connUsersLocked(cn.ID), "sync_user_attributes": true, "allow_subdomains": false,
+		"allow_idp_initiated": false, "disable_additional_identifications": false,
+		"acs_url": c.FrontendAPIURL() + "/v1/saml/acs/" + cn.ID, "sp_entity_id": c.FrontendAPIURL() + "/v1/saml/metadata/" + cn.ID,
+		"sp_metadata_url":   c.FrontendAPIURL() + "/v1/saml/metadata/" + cn.ID,
+		"attribute_mapping": map[string]any{"user_id": "", "email_address": "", "first_name": "", "last_name": ""},
+		"created_at":        cn.Created, "updated_at": cn.Updated}
+	if p != nil {
+		out["idp_entity_id"], out["idp_sso_url"], out["idp_metadata_url"] = p.SAMLEntityID(), p.SAMLSSOURL(), p.SAMLMetadataURL()
+	}
+	return out
+}
+
+func (c *Clerk) connUsersLocked(connID string) int64 {
+	var n int64
+	for _, u := range c.users {
+		for _, a := range u.SAMLAccounts {
+			if a["connection_id"] == connID {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+func firstOr(s []string, d string) string {
+	if len(s) > 0 {
+		return s[0]
+	}
+	return d
+}
+
+// clerkProvider is Clerk's provider name for a connection.
+func clerkProvider(cn *cConn, p *Persona) string {
+	if cn.Protocol == "oidc" {
+		return "oidc_custom"
+	}
+	if p == nil {
+		return "saml_custom"
+	}
+	switch p.Vendor() {
+	case Okta:
+		return "saml_okta"
+	case AzureAD:
+		return "saml_microsoft"
+	case GoogleWorkspace:
+		return "saml_google"
+	}
+	return "saml_custom"
+}
+
+// bapi wraps a Backend API handler: the secret key, then armed faults.
+func (c *Clerk) bapi(h func(w http.ResponseWriter, r *http.Request)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(tok), []byte(c.sk)) != 1 {
+			clerkError(w, http.StatusUnauthorized, "authentication_invalid", "Unauthorized request")
+			return
+		}
+		for _, f := range c.takeFaults(siteClerkBAPI) {
+			switch f {
+			case ClerkBAPI429:
+				w.Header().Set("Retry-After", "1")
+				clerkError(w, http.StatusTooManyRequests, "too_many_requests", "Too many requests, retry later")
+				return
+			case ClerkBAPI500:
+				clerkError(w, http.StatusInternalServerError, "internal_clerk_error", "There was an internal error on our servers")
+				return
+			case ClerkBAPISlow:
+				if !sleepCtx(r, slowFaultDelay) {
+					return
+				}
+			}
+		}
+		h(w, r)
+	}
+}
+
+func (c *Clerk) bapiRoutes(mux *http.ServeMux) {
+	v1 := "/" + c.cfg.Name + "/v1"
+	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request)) {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.HandleFunc(method+" "+v1+path, c.bapi(fn))
+	}
+	h("GET /jwks", c.serveJWKS)
+	h("GET /organizations", c.listOrgs)
+	h("POST /organizations", c.createOrg)
+	h("GET /organizations/{org}", c.withOrg(func(w http.ResponseWriter, r *http.Request, o *cOrg) {
+		writeJSON(w, http.StatusOK, c.orgJSONLocked(o))
+	}))
+	h("PATCH /organizations/{org}", c.updateOrg(false))
+	h("PATCH /organizations/{org}/metadata", c.updateOrg(true))
+	h("DELETE /organizations/{org}", c.deleteOrg)
+	h("GET /organizations/{org}/memberships", c.listMemberships)
+	h("POST /organizations/{org}/memberships", c.putMembership(true))
+	h("PATCH /organizations/{org}/memberships/{user}", c.putMembership(false))
+	h("DELETE /organizations/{org}/memberships/{user}", c.deleteMembership)
+	h("GET /users", c.listUsers(false))
+	h("GET /users/count", c.listUsers(true))
+	h("GET /users/{user}", c.withUser(func(w http.ResponseWriter, r *http.Request, u *cUser) {
+		writeJSON(w, http.StatusOK, c.userJSONLocked(u))
+	}))
+	h("PATCH /users/{user}/metadata", c.updateUserMetadata)
+	h("DELETE /users/{user}", c.deleteUser)
+	h("GET /users/{user}/organization_memberships", c.userMemberships)
+	h("GET /sessions", c.listSessions)
+	h("GET /sessions/{sid}", c.getSession)
+	h("POST /sessions/{sid}/revoke", c.revokeSession)
+	h("POST /sessions/{sid}/tokens", c.sessionToken)
+	h("GET /saml_connections", c.listConns)
+	h("POST /saml_connections", c.createConn)
+	h("GET /saml_connections/{id}", c.getConn)
+	h("PATCH /saml_connections/{id}", c.updateConn)
+	h("DELETE /saml_connections/{id}", c.deleteConn)
+}
+
+// decodeBody reads an optional JSON body ("null" and empty are {}).
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if r.ContentLength == 0 {
+		return true
+	}
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(v); err != nil && err.Error() != "EOF" {
+		clerkError(w, http.StatusUnprocessableEntity, "form_param_format_invalid", "The request body is not valid JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+var errEOF = errors.New("EOF")
+
+func page(r *http.Request, n int) (int, int) {
+	limit, offset := 10, 0
+	if v, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && v > 0 && v <= 500 {
+		limit = v
+	}
+	if v, err := strconv.Atoi(r.URL.Query().Get("offset")); err == nil && v >= 0 {
+		offset = v
+	}
+	lo := min(offset, n)
+	return lo, min(lo+limit, n)
+}
+
+func (c *Clerk) withOrg(fn func(http.ResponseWriter, *http.Request, *cOrg)) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		o := c.orgLocked(r.PathValue("org"))
+		if o == nil {
+			clerkError(w, http.StatusNotFound, "resource_not_found", "Organization not found")
+			return
+		}
+		fn(w, r, o)
+	}
+}
+
+func (c *Clerk) withUser(fn func(http.ResponseWriter, *http.Request, *cUser)) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		u := c.users[r.PathValue("user")]
+		if u == nil {
+			clerkError(w, http.StatusNotFound, "resource_not_found", "User not found")
+			return
+		}
+		fn(w, r, u)
+	}
+}
+
+func (c *Clerk) listOrgs(w http.ResponseWriter, r *http.Request) {
+	q := strings.ToLower(r.URL.Query().Get("query"))
+	c.mu.Lock()
+	var all []*cOrg
+	for _, o := range c.orgs {
+		if q == "" || strings.Contains(strings.ToLower(o.Name), q) || strings.Contains(o.Slug, q) || strings.Contains(strings.ToLower(o.ID), q) {
+			all = append(all, o)
+		}
+	}
+	slices.SortFunc(all, func(a, b *cOrg) int { return strings.Compare(a.ID, b.ID) })
+	lo, hi := page(r, len(all))
+	data := []map[string]any{}
+	for _, o := range all[lo:hi] {
+		data = append(data, c.orgJSONLocked(o))
+	}
+	c.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"data": data, "total_count": len(all)})
+}
+
+func (c *Clerk) createOrg(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Name                  string         `json:"name"`
+		Slug                  *string        `json:"slug"`
+		CreatedBy             *string        `json:"created_by"`
+		MaxAllowedMemberships *int64         `json:"max_allowed_memberships"`
+		PublicMetadata        map[string]any `json:"public_metadata"`
+		PrivateMetadata       map[string]any `json:"private_metadata"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	if strings.TrimSpace(body.Name) == "" {
+		clerkError(w, http.StatusUnprocessableEntity, "form_param_missing", "name must be included")
+		return
+	}
+	slug := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(body.Name), " ", "-"))
+	if body.Slug != nil && *body.Slug != "" {
+		slug = *body.Slug
+	}
+	now := c.srv.now().UnixMilli()
+	c.mu.Lock()
+	if c.orgLocked(slug) != nil {
+		c.mu.Unlock()
+		clerkError(w, http.StatusUnprocessableEntity, "form_identifier_exists", "That slug is taken. Please try another.")
+		return
+	}
+	o := &cOrg{ID: newID("org"), Name: body.Name, Slug: slug, PublicMetadata: body.PublicMetadata, PrivateMetadata: body.PrivateMetadata,
+		AdminDelete: true, Created: now, Updated: now}
+	if body.MaxAllowedMemberships != nil {
+		o.MaxMemberships = *body.MaxAllowedMemberships
+	}
+	c.orgs[o.ID] = o
+	c.memberships[o.ID] = map[string]*cMembership{}
+	if body.CreatedBy != nil && c.users[*body.CreatedBy] != nil {
+		o.CreatedBy = *body.CreatedBy
+		c.memberships[o.ID][o.CreatedBy] = &cMembership{ID: newID("orgmem"), Role: "org:admin", Created: now, Updated: now}
+	}
+	out := c.orgJSONLocked(o)
+	c.mu.Unlock()
+	c.emit("organization.created", out)
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (c *Clerk) updateOrg(metadataOnly bool) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Name                  *string        `json:"name"`
+			Slug                  *string        `json:"slug"`
+			MaxAllowedMemberships *int64         `json:"max_allowed_memberships"`
+			AdminDeleteEnabled    *bool          `json:"admin_delete_enabled"`
+			PublicMetadata        map[string]any `json:"public_metadata"`
+			PrivateMetadata       map[string]any `json:"private_metadata"`
+		}
+		if !decodeBody(w, r, &body) {
+			return
+		}
+		c.mu.Lock()
+		o := c.orgLocked(r.PathValue("org"))
+		if o == nil {
+			c.mu.Unlock()
+			clerkError(w, http.StatusNotFound, "resource_not_found", "Organization not found")
+			return
+		}
+		if !metadataOnly {
+			if body.Name != nil {
+				o.Name = *body.Name
+			}
+			if body.Slug != nil {
+				o.Slug = *body.Slug
+			}
+			if body.MaxAllowedMemberships != nil {
+				o.MaxMemberships = *body.MaxAllowedMemberships
+			}
+			if body.AdminDeleteEnabled != nil {
+				o.AdminDelete = *body.AdminDeleteEnabled
+			}
+		}
+		o.PublicMetadata = mergeMeta(o.PublicMetadata, body.PublicMetadata, metadataOnly)
+		o.PrivateMetadata = mergeMeta(o.PrivateMetadata, body.PrivateMetadata, metadataOnly)
+		o.Updated = c.srv.now().UnixMilli()
+		out := c.orgJSONLocked(o)
+		c.mu.Unlock()
+		c.emit("organization.updated", out)
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+// mergeMeta merges (metadata endpoints: keys set to null are removed) or
+// replaces (update endpoints) metadata.
+func mergeMeta(cur, in map[string]any, merge bool) map[string]any {
+	if in == nil {
+		return cur
+	}
+	if !merge {
+		return in
+	}
+	out := map[string]any{}
+	for k, v := range cur {
+		out[k] = v
+	}
+	for k, v := range in {
+		if v == nil {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (c *Clerk) deleteOrg(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	o := c.orgLocked(r.PathValue("org"))
+	if o == nil {
+		c.mu.Unlock()
+		clerkError(w, http.StatusNotFound, "resource_not_found", "Organization not found")
+		return
+	}
+	delete(c.orgs, o.ID)
+	delete(c.memberships, o.ID)
+	c.mu.Unlock()
+	out := map[string]any{"id": o.ID, "slug": o.Slug, "object": "organization", "deleted": true}
+	c.emit("organization.deleted", out)
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (c *Clerk) listMemberships(w http.ResponseWriter, r *http.Request) {
+	c.withOrg(func(w http.ResponseWriter, r *http.Request, o *cOrg) {
+		ids := make([]string, 0, len(c.memberships[o.ID]))
+		for uid := range c.memberships[o.ID] {
+			ids = append(ids, uid)
+		}
+		slices.Sort(ids)
+		lo, hi := page(r, len(ids))
+		data := []map[string]any{}
+		for _, uid := range ids[lo:hi] {
+			data = append(data, c.membershipJSONLocked(o.ID, uid))
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"data": data, "total_count": len(ids)})
+	})(w, r)
+}
+
+func (c *Clerk) putMembership(create bool) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			UserID string `json:"user_id"`
+			Role   string `json:"role"`
+		}
+		if !decodeBody(w, r, &body) {
+			return
+		}
+		if !create {
+			body.UserID = r.PathValue("user")
+		}
+		now := c.srv.now().UnixMilli()
+		c.mu.Lock()
+		o := c.orgLocked(r.PathValue("org"))
+		switch {
+		case o == nil:
+			c.mu.Unlock()
+			clerkError(w, http.StatusNotFound, "resource_not_found", "Organization not found")
+			return
+		case c.users[body.UserID] == nil:
+			c.mu.Unlock()
+			clerkError(w, http.StatusNotFound, "resource_not_found", "User not found")
+			return
+		case body.Role == "":
+			c.mu.Unlock()
+			clerkError(w, http.StatusUnprocessableEntity, "form_param_missing", "role must be included")
+			return
+		}
+		m := c.memberships[o.ID][body.UserID]
+		event := "organizationMembership.updated"
+		switch {
+		case create && m != nil:
+			c.mu.Unlock()
+			clerkError(w, http.StatusUnprocessableEntity, "already_a_member_in_organization", "User is already a member of the organization")
+			return
+		case !create && m == nil:
+			c.mu.Unlock()
+			clerkError(w, http.StatusNotFound, "resource_not_found", "Membership not found")
+			return
+		case create:
+			m = &cMembership{ID: newID("orgmem"), Created: now, PublicMetadata: map[string]any{}, PrivateMetadata: map[string]any{}}
+			c.memberships[o.ID][body.UserID] = m
+			event = "organizationMembership.created"
+		}
+		m.Role, m.Updated = clerkRole(body.Role), now
+		out := c.membershipJSONLocked(o.ID, body.UserID)
+		c.mu.Unlock()
+		c.emit(event, out)
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+func (c *Clerk) deleteMembership(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	o := c.orgLocked(r.PathValue("org"))
+	uid := r.PathValue("user")
+	if o == nil || c.memberships[o.ID][uid] == nil {
+		c.mu.Unlock()
+		clerkError(w, http.StatusNotFound, "resource_not_found", "Membership not found")
+		return
+	}
+	out := c.membershipJSONLocked(o.ID, uid)
+	delete(c.memberships[o.ID], uid)
+	c.mu.Unlock()
+	c.emit("organizationMembership.deleted", out)
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (c *Clerk) listUsers(count bool) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		query := strings.ToLower(q.Get("query"))
+		emails, ids, orgIDs := q["email_address"], q["user_id"], q["organization_id"]
+		c.mu.Lock()
+		var all []*cUser
+		for _, u := range c.users {
+			switch {
+			case query != "" && !strings.Contains(u.Email, query) && !strings.Contains(strings.ToLower(u.FirstName+" "+u.LastName), query):
+			case len(emails) > 0 && !slices.ContainsFunc(emails, func(e string) bool { return strings.EqualFold(e, u.Email) }):
+			case len(ids) > 0 && !slices.Contains(ids, u.ID):
+			case len(orgIDs) > 0 && !slices.ContainsFunc(orgIDs, func(id string) bool {
+				o := c.orgLocked(id)
+				return o != nil && c.memberships[o.ID][u.ID] != nil
+			}):
+			default:
+				all = append(all, u)
+			}
+		}
+		slices.SortFunc(all, func(a, b *cUser) int { return strings.Compare(a.ID, b.ID) })
+		if count {
+			c.mu.Unlock()
+			writeJSON(w, http.StatusOK, map[string]any{"object": "total_count", "total_count": len(all)})
+			return
+		}
+		lo, hi := page(r, len(all))
+		data := []map[string]any{}
+		for _, u := range all[lo:hi] {
+			data = append(data, c.userJSONLocked(u))
+		}
+		c.mu.Unlock()
+		writeJSON(w, http.StatusOK, data)
+	}
+}
+
+func (c *Clerk) updateUserMetadata(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		PublicMetadata  map[string]any `json:"public_metadata"`
+		PrivateMetadata map[string]any `json:"private_metadata"`
+		UnsafeMetadata  map[string]any `json:"unsafe_metadata"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	c.mu.Lock()
+	u := c.users[r.PathValue("user")]
+	if u == nil {
+		c.mu.Unlock()
+		clerkError(w, http.StatusNotFound, "resource_not_found", "User not found")
+		return
+	}
+	u.PublicMetadata = mergeMeta(u.PublicMetadata, body.PublicMetadata, true)
+	u.PrivateMetadata = mergeMeta(u.PrivateMetadata, body.PrivateMetadata, true)
+	u.UnsafeMetadata = mergeMeta(u.UnsafeMetadata, body.UnsafeMetadata, true)
+	u.Updated = c.srv.now().UnixMilli()
+	out := c.userJSONLocked(u)
+	c.mu.Unlock()
+	c.emit("user.updated", out)
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (c *Clerk) deleteUser(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	u := c.users[r.PathValue("user")]
+	if u == nil {
+		c.mu.Unlock()
+		clerkError(w, http.StatusNotFound, "resource_not_found", "User not found")
+		return
+	}
+	delete(c.users, u.ID)
+	for _, ms := range c.memberships {
+		delete(ms, u.ID)
+	}
+	for _, s := range c.sessions {
+		if s.UserID == u.ID {
+			s.Status = "removed"
+		}
+	}
+	c.mu.Unlock()
+	out := map[string]any{"id": u.ID, "object": "user", "deleted": true}
+	c.emit("user.deleted", out)
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (c *Clerk) userMemberships(w http.ResponseWriter, r *http.Request) {
+	c.withUser(func(w http.ResponseWriter, r *http.Request, u *cUser) {
+		var orgIDs []string
+		for oid, ms := range c.memberships {
+			if ms[u.ID] != nil {
+				orgIDs = append(orgIDs, oid)
+			}
+		}
+		slices.Sort(orgIDs)
+		lo, hi := page(r, len(orgIDs))
+		data := []map[string]any{}
+		for _, oid := range orgIDs[lo:hi] {
+			data = append(data, c.membershipJSONLocked(oid, u.ID))
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"data": data, "total_count": len(orgIDs)})
+	})(w, r)
+}
+
+func (c *Clerk) listSessions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	c.mu.Lock()
+	var all []*cSession
+	for _, s := range c.sessions {
+		if (q.Get("user_id") == "" || s.UserID == q.Get("user_id")) && (q.Get("status") == "" || s.Status == q.Get("status")) &&
+			(q.Get("client_id") == "" || s.ClientID == q.Get("client_id")) {
+			all = append(all, s)
+		}
+	}
+	slices.SortFunc(all, func(a, b *cSession) int { return strings.Compare(a.ID, b.ID) })
+	lo, hi := page(r, len(all))
+	data := []map[string]any{}
+	for _, s := range all[lo:hi] {
+		data = append(data, c.sessionJSONLocked(s))
+	}
+	c.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"data": data, "total_count": len(all)})
+}
+
+func (c *Clerk) getSession(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	s := c.sessions[r.PathValue("sid")]
+	if s == nil {
+		c.mu.Unlock()
+		clerkError(w, http.StatusNotFound, "resource_not_found", "Session not found")
+		return
+	}
+	out := c.sessionJSONLocked(s)
+	c.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (c *Clerk) revokeSession(w http.ResponseWriter, r *http.Request) {
+	if err := c.RevokeSession(r.PathValue("sid")); err != nil {
+		clerkError(w, http.StatusNotFound, "resource_not_found", "Session not found")
+		return
+	}
+	c.getSession(w, r)
+}
+
+func (c *Clerk) sessionToken(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		ExpiresInSeconds *int64 `json:"expires_in_seconds"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	ttl := sessionTokenTTL
+	if body.ExpiresInSeconds != nil && *body.ExpiresInSeconds > 0 && *body.ExpiresInSeconds <= 315360000 {
+		ttl = secondsDuration(*body.ExpiresInSeconds)
+	}
+	tok, err := c.mintToken(r.PathValue("sid"), ttl)
+	switch {
+	case errors.Is(err, errSessionNotActive):
+		clerkError(w, http.StatusNotFound, "resource_not_found", "Session not found or not active")
+		return
+	case err != nil:
+		clerkError(w, http.StatusInternalServerError, "internal_clerk_error", "could not sign the token")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "token", "jwt": tok})
+}
+
+func (c *Clerk) listConns(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	var ids []string
+	for id := range c.conns {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	lo, hi := page(r, len(ids))
+	data := []map[string]any{}
+	for _, id := range ids[lo:hi] {
+		data = append(data, c.connJSONLocked(c.conns[id]))
+	}
+	c.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"data": data, "total_count": len(ids)})
+}
+
+type connBody struct {
+	Name           *string  `json:"name"`
+	Domain         *string  `json:"domain"`
+	Domains        []string `json:"domains"`
+	Provider       *string  `json:"provider"`
+	OrganizationID *string  `json:"organization_id"`
+	Active         *bool    `json:"active"`
+	IdPMetadataURL *string  `json:"idp_metadata_url"`
+	IdPEntityID    *string  `json:"idp_entity_id"`
+}
+
+// personaFor finds the persona a SAML connection points at, by its
+// metadata URL or entity ID.
+func (c *Clerk) personaFor(b connBody) *Persona {
+	for _, p := range c.srv.personas {
+		if (b.IdPMetadataURL != nil && *b.IdPMetadataURL == p.SAMLMetadataURL()) || (b.IdPEntityID != nil && *b.IdPEntityID == p.SAMLEntityID()) {
+			return p
+		}
+	}
+	return nil
+}
+
+func (c *Clerk) createConn(w http.ResponseWriter, r *http.Request) {
+	var b connBody
+	if !decodeBody(w, r, &b) {
+		return
+	}
+	p := c.personaFor(b)
+	domains := b.Domains
+	if b.Domain != nil && *b.Domain != "" {
+		domains = append(domains, *b.Domain)
+	}
+	if b.Name == nil || len(domains) == 0 || p == nil {
+		clerkError(w, http.StatusUnprocessableEntity, "form_param_missing",
+			"name, domain and idp_metadata_url (or idp_entity_id) of a mock persona must be included")
+		return
+	}
+	now := c.srv.now().UnixMilli()
+	cn := &cConn{ClerkConnectionConfig: ClerkConnectionConfig{ID: newID("samlc"), Name: *b.Name, Protocol: "saml", Persona: p.Name(),
+		Domains: domains}, Active: b.Active == nil || *b.Active, Created: now, Updated: now}
+	c.mu.Lock()
+	if b.OrganizationID != nil {
+		if o := c.orgLocked(*b.OrganizationID); o != nil {
+			cn.Organization = o.ID
+		}
+	}
+	c.conns[cn.ID] = cn
+	out := c.connJSONLocked(cn)
+	c.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (c *Clerk) getConn(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cn := c.conns[r.PathValue("id")]
+	if cn == nil {
+		clerkError(w, http.StatusNotFound, "resource_not_found", "SAML connection not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, c.connJSONLocked(cn))
+}
+
+func (c *Clerk) updateConn(w http.ResponseWriter, r *http.Request) {
+	var b connBody
+	if !decodeBody(w, r, &b) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cn := c.conns[r.PathValue("id")]
+	if cn == nil {
+		clerkError(w, http.StatusNotFound, "resource_not_found", "SAML connection not found")
+		return
+	}
+	if b.Name != nil {
+		cn.Name = *b.Name
+	}
+	if b.Domain != nil {
+		cn.Domains = []string{*b.Domain}
+	}
+	if b.Domains != nil {
+		cn.Domains = b.Domains
+	}
+	if b.Active != nil {
+		cn.Active = *b.Active
+	}
+	if b.OrganizationID != nil {
+		if o := c.orgLocked(*b.OrganizationID); o != nil {
+			cn.Organization = o.ID
+		}
+	}
+	cn.Updated = c.srv.now().UnixMilli()
+	writeJSON(w, http.StatusOK, c.connJSONLocked(cn))
+}
+
+func (c *Clerk) deleteConn(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := r.PathValue("id")
+	if c.conns[id] == nil {
+		clerkError(w, http.StatusNotFound, "resource_not_found", "SAML connection not found")
+		return
+	}
+	delete(c.conns, id)
+	delete(c.connectors, id)
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "object": "saml_connection", "deleted": true})
+}
+
+func roleName(role string) string {
+	r := strings.TrimPrefix(role, "org:")
+	if r == "" {
+		return ""
+	}
+	return strings.ToUpper(r[:1]) + r[1:]
+}
+
+func secondsDuration(s int64) time.Duration { return time.Duration(s) * time.Second }

@@ -1,0 +1,322 @@
+package mockidp
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/ssokit/ssokit/idp"
+)
+
+// The hosted sign-in: an email picks the enterprise connection by its
+// domain, the mock Clerk (a real SAML service provider or OIDC relying
+// party through package idp) logs the person in at the persona, creates or
+// updates the user and the membership, starts a session and sends the
+// browser back to redirect_url with ?session_token=.
+
+func (c *Clerk) frontendRoutes(mux *http.ServeMux) {
+	prefix := "/" + c.cfg.Name
+	mux.HandleFunc("GET "+prefix+"/.well-known/jwks.json", c.serveJWKS)
+	mux.HandleFunc("GET "+prefix+"/sign-in", c.signIn)
+	mux.HandleFunc("POST "+prefix+"/v1/saml/acs/{conn}", c.finishSignIn)
+	mux.HandleFunc("GET "+prefix+"/v1/oauth_callback/{conn}", c.finishSignIn)
+	mux.HandleFunc("GET "+prefix+"/v1/saml/metadata/{conn}", c.spMetadata)
+}
+
+func (c *Clerk) signInError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = pages.ExecuteTemplate(w, "error", map[string]any{"Title": "Sign-in error", "Code": code, "Message": msg})
+}
+
+func (c *Clerk) signIn(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	redirect := q.Get("redirect_url")
+	if !c.redirectAllowed(redirect) {
+		c.signInError(w, http.StatusBadRequest, "redirect_url_not_allowed", "The redirect_url is not an allowed redirect URL of this instance.")
+		return
+	}
+	email := strings.TrimSpace(q.Get("email"))
+	if email == "" {
+		email = strings.TrimSpace(q.Get("login_hint"))
+	}
+	if email == "" {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = signInPage.Execute(w, map[string]string{"Action": r.URL.Path, "Redirect": redirect, "Name": c.cfg.Name})
+		return
+	}
+	cn := c.connectionFor(email)
+	if cn == nil {
+		c.signInError(w, http.StatusUnprocessableEntity, "form_identifier_not_found",
+			"No enterprise connection is set up for the domain of "+email+".")
+		return
+	}
+	conn, err := c.connector(r.Context(), cn)
+	if err != nil {
+		c.srv.log.Warn("mockidp: clerk connection unusable", "connection", cn.ID, "err", err)
+		c.signInError(w, http.StatusBadGateway, "connection_unavailable", "The enterprise connection could not be used.")
+		return
+	}
+	back := "/" + c.cfg.Name + "/sign-in/complete?" + url.Values{"redirect_url": {redirect}}.Encode()
+	if err := conn.Start(w, r, back, email); err != nil {
+		c.signInError(w, http.StatusBadGateway, "connection_unavailable", "The enterprise connection could not start.")
+	}
+}
+
+var signInPage = mustTemplate(`<!doctype html><html><head><meta charset="utf-8"><title>Sign in</title></head><body>
+<h1>Sign in ({{.Name}})</h1><p>Mock Clerk hosted sign-in: enterprise SSO by email domain.</p>
+<form method="get" action="{{.Action}}"><input type="hidden" name="redirect_url" value="{{.Redirect}}">
+<label>Email <input type="email" name="email" autocomplete="username"></label> <button type="submit">Continue</button></form></body></html>`)
+
+// connectionFor finds the active enterprise connection of the email's
+// domain.
+func (c *Clerk) connectionFor(email string) *cConn {
+	_, domain, ok := strings.Cut(strings.ToLower(email), "@")
+	if !ok {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids := make([]string, 0, len(c.conns))
+	for id := range c.conns {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		cn := c.conns[id]
+		if cn.Active && slices.ContainsFunc(cn.Domains, func(d string) bool { return strings.EqualFold(d, domain) }) {
+			return cn
+		}
+	}
+	return nil
+}
+
+// connector returns the idp.Connector for a connection, registering the
+// mock Clerk at the persona on first use.
+func (c *Clerk) connector(ctx context.Context, cn *cConn) (idp.Connector, error) {
+	c.mu.Lock()
+	conn := c.connectors[cn.ID]
+	key := c.stateKeyLocked()
+	c.mu.Unlock()
+	if conn != nil {
+		return conn, nil
+	}
+	p := c.srv.Persona(cn.Persona)
+	if p == nil {
+		return nil, fmt.Errorf("no persona %s", cn.Persona)
+	}
+	vendor := idp.Vendor(p.Vendor())
+	front := c.FrontendAPIURL()
+	ic := idp.Connection{ID: c.cfg.Name + "-" + cn.ID, Vendor: vendor}
+	switch cn.Protocol {
+	case "saml":
+		s := &idp.SAMLSettings{IDPMetadataURL: p.SAMLMetadataURL(), EntityID: front + "/v1/saml/metadata/" + cn.ID,
+			ACSURL: front + "/v1/saml/acs/" + cn.ID}
+		if err := p.RegisterServiceProvider(ServiceProviderConfig{ID: "clerk-" + c.cfg.Name + "-" + cn.ID, EntityID: s.EntityID, ACSURL: s.ACSURL}); err != nil {
+			return nil, err
+		}
+		ic.Protocol, ic.SAML = idp.SAML, s
+	default:
+		secret := randHex(16)
+		client := ClientConfig{ClientID: "clerk-" + c.cfg.Name + "-" + cn.ID, ClientSecret: secret,
+			RedirectURIs: []string{front + "/v1/oauth_callback/" + cn.ID}, TokenEndpointAuthMethod: "client_secret_post"}
+		if err := p.PutClient(client); err != nil {
+			return nil, err
+		}
+		ic.Protocol = idp.OIDC
+		ic.OIDC = &idp.OIDCSettings{Issuer: p.Issuer(), ClientID: client.ClientID, ClientSecret: secret,
+			RedirectURL: client.RedirectURIs[0], TokenEndpointAuthMethod: "client_secret_post",
+			Scopes: []string{"openid", "profile", "email", "groups"}}
+	}
+	conn, err := idp.New(ctx, ic, idp.Options{HTTPClient: c.srv.Client(), Now: c.srv.now, Logger: c.srv.log,
+		StateKey: key, CookiePath: "/" + c.cfg.Name, GroupResolver: idp.GraphGroupResolver{HTTPClient: c.srv.Client()}})
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.connectors[cn.ID] = conn
+	c.mu.Unlock()
+	return conn, nil
+}
+
+func (c *Clerk) stateKeyLocked() []byte {
+	if c.stateKey == nil {
+		c.stateKey = make([]byte, 32)
+		_, _ = rand.Read(c.stateKey)
+	}
+	return c.stateKey
+}
+
+func (c *Clerk) spMetadata(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	cn := c.conns[r.PathValue("conn")]
+	c.mu.Unlock()
+	if cn == nil || cn.Protocol != "saml" {
+		http.NotFound(w, r)
+		return
+	}
+	conn, err := c.connector(r.Context(), cn)
+	if err != nil {
+		http.Error(w, "connection unavailable", http.StatusBadGateway)
+		return
+	}
+	md, err := conn.(interface{ Metadata() ([]byte, error) }).Metadata()
+	if err != nil {
+		http.Error(w, "metadata unavailable", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/samlmetadata+xml")
+	w.Write(md)
+}
+
+// finishSignIn is the ACS and the OIDC callback of every connection.
+func (c *Clerk) finishSignIn(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	cn := c.conns[r.PathValue("conn")]
+	c.mu.Unlock()
+	if cn == nil {
+		c.signInError(w, http.StatusNotFound, "resource_not_found", "Unknown enterprise connection.")
+		return
+	}
+	conn, err := c.connector(r.Context(), cn)
+	if err != nil {
+		c.signInError(w, http.StatusBadGateway, "connection_unavailable", "The enterprise connection could not be used.")
+		return
+	}
+	id, back, err := conn.Finish(w, r)
+	if err != nil {
+		c.srv.log.Info("mockidp: clerk sign-in refused", "connection", cn.ID, "reason", idp.ReasonOf(err), "err", err)
+		c.signInError(w, http.StatusUnauthorized, "sso_failed", "Single sign-on failed: "+idp.ReasonOf(err))
+		return
+	}
+	bu, _ := url.Parse(back)
+	redirect := bu.Query().Get("redirect_url")
+	if !c.redirectAllowed(redirect) {
+		c.signInError(w, http.StatusBadRequest, "redirect_url_not_allowed", "The redirect_url is not allowed.")
+		return
+	}
+	if !strings.EqualFold(domainOf(id.Email), "") && c.connectionFor(id.Email) != cn {
+		c.signInError(w, http.StatusForbidden, "domain_mismatch", "The identity provider returned an email outside the connection's domains.")
+		return
+	}
+	sid := c.provision(cn, id, origin(redirect))
+	tok, err := c.mintToken(sid, sessionTokenTTL)
+	if err != nil {
+		c.signInError(w, http.StatusInternalServerError, "token_unavailable", "Could not issue the session token.")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, addQuery(redirect, url.Values{"session_token": {tok}}), http.StatusFound)
+}
+
+func domainOf(email string) string {
+	_, d, _ := strings.Cut(email, "@")
+	return d
+}
+
+// provision creates or updates the user from the identity (names, SAML or
+// OIDC account, groups into public_metadata.groups as custom attribute
+// mapping does), adds the membership with the connection's default role
+// (just in time), starts a session and announces each change.
+func (c *Clerk) provision(cn *cConn, id *idp.Identity, azp string) string {
+	now := c.srv.now().UnixMilli()
+	c.mu.Lock()
+	_, existed := c.userByEmailLocked(id.Email)
+	u := c.userLocked(id.Email, id.FirstName, id.LastName, now)
+	if id.FirstName != "" {
+		u.FirstName = id.FirstName
+	}
+	if id.LastName != "" {
+		u.LastName = id.LastName
+	}
+	groups := make([]any, 0, len(id.Groups))
+	for _, g := range id.Groups {
+		groups = append(groups, g)
+	}
+	u.PublicMetadata = mergeMeta(u.PublicMetadata, map[string]any{"groups": groups}, true)
+	u.SAMLAccounts = slices.DeleteFunc(u.SAMLAccounts, func(a map[string]any) bool { return a["connection_id"] == cn.ID })
+	u.SAMLAccounts = append(u.SAMLAccounts, map[string]any{"object": "saml_account", "id": "samlacc_" + randHex(12),
+		"provider": clerkProvider(cn, c.srv.Persona(cn.Persona)), "active": true, "email_address": id.Email,
+		"first_name": id.FirstName, "last_name": id.LastName, "provider_user_id": id.Subject, "public_metadata": map[string]any{},
+		"verification":  map[string]any{"status": "verified", "strategy": "saml", "attempts": nil, "expire_at": nil},
+		"connection_id": cn.ID})
+	u.Updated, u.LastSignIn = now, now
+	userOut := c.userJSONLocked(u)
+	var memberOut map[string]any
+	if o := c.orgs[cn.Organization]; o != nil && c.memberships[o.ID][u.ID] == nil {
+		c.memberships[o.ID][u.ID] = &cMembership{ID: newID("orgmem"), Role: clerkRole(cn.DefaultRole), Created: now, Updated: now,
+			PublicMetadata: map[string]any{}, PrivateMetadata: map[string]any{}}
+		memberOut = c.membershipJSONLocked(o.ID, u.ID)
+	}
+	c.mu.Unlock()
+	if existed {
+		c.emit("user.updated", userOut)
+	} else {
+		c.emit("user.created", userOut)
+	}
+	if memberOut != nil {
+		c.emit("organizationMembership.created", memberOut)
+	}
+	return c.newSession(u.ID, cn.Organization, azp, string(id.IdP)).ID
+}
+
+func (c *Clerk) userByEmailLocked(email string) (*cUser, bool) {
+	for _, u := range c.users {
+		if strings.EqualFold(u.Email, email) {
+			return u, true
+		}
+	}
+	return nil, false
+}
+
+var (
+	postFormAction = regexp.MustCompile(`<form[^>]*method="post"[^>]*action="([^"]+)"`)
+	postFormInput  = regexp.MustCompile(`name="(SAMLResponse|RelayState)" value="([^"]*)"`)
+)
+
+// SignIn runs the hosted sign-in headlessly with client (give it a cookie
+// jar) as email, and returns the session token handed to redirectURL. It
+// follows redirects and posts SAML auto-submit forms as a browser does.
+func (c *Clerk) SignIn(client *http.Client, email, redirectURL string) (string, error) {
+	cl := *client
+	cl.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if strings.HasPrefix(req.URL.String(), redirectURL) || len(via) > 20 {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	resp, err := cl.Get(c.SignInURL() + "?" + url.Values{"redirect_url": {redirectURL}, "email": {email}}.Encode())
+	for range 3 {
+		if err != nil {
+			return "", err
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); resp.StatusCode == http.StatusFound && strings.HasPrefix(loc, redirectURL) {
+			u, _ := url.Parse(loc)
+			if tok := u.Query().Get("session_token"); tok != "" {
+				return tok, nil
+			}
+		}
+		m := postFormAction.FindSubmatch(body)
+		if m == nil {
+			return "", fmt.Errorf("mockidp: sign-in ended with %d: %.300s", resp.StatusCode, body)
+		}
+		form := url.Values{}
+		for _, f := range postFormInput.FindAllSubmatch(body, -1) {
+			form.Set(string(f[1]), html.UnescapeString(string(f[2])))
+		}
+		resp, err = cl.PostForm(html.UnescapeString(string(m[1])), form)
+	}
+	return "", errors.New("mockidp: sign-in did not come back")
+}

@@ -1,0 +1,172 @@
+package mockidp
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// sessionTTL is how long a mock Clerk session lives; tokens live 60 s.
+const (
+	sessionTTL      = 7 * 24 * time.Hour
+	sessionTokenTTL = 60 * time.Second
+)
+
+// newSession starts a session for the user in the organization (may be
+// empty) and announces it.
+func (c *Clerk) newSession(userID, orgID, azp, idpName string) *cSession {
+	now := c.srv.now()
+	s := &cSession{ID: newID("sess"), UserID: userID, ClientID: newID("client"), Status: "active", OrgID: orgID,
+		Azp: azp, IdP: idpName, Created: now.UnixMilli(), Updated: now.UnixMilli(), Expire: now.Add(sessionTTL).UnixMilli()}
+	c.mu.Lock()
+	c.sessions[s.ID] = s
+	body := c.sessionJSONLocked(s)
+	c.mu.Unlock()
+	c.emit("session.created", body)
+	return s
+}
+
+var errSessionNotActive = errors.New("session is not active")
+
+// mintToken signs a session token for an active session.
+func (c *Clerk) mintToken(sid string, ttl time.Duration) (string, error) {
+	if hasFault(c.takeFaults(siteClerkToken), ClerkKeyRotated) {
+		if _, err := c.keys.rotate(); err != nil {
+			return "", err
+		}
+	}
+	key, err := c.keys.active()
+	if err != nil {
+		return "", err
+	}
+	now := c.srv.now()
+	c.mu.Lock()
+	s, ok := c.sessions[sid]
+	if !ok || s.Status != "active" || now.UnixMilli() > s.Expire {
+		c.mu.Unlock()
+		return "", errSessionNotActive
+	}
+	u := c.users[s.UserID]
+	claims := map[string]any{
+		"iss": c.FrontendAPIURL(), "sub": s.UserID, "sid": s.ID, "azp": s.Azp,
+		"iat": now.Unix(), "nbf": now.Add(-10 * time.Second).Unix(), "exp": now.Add(ttl).Unix(),
+		"jti": strings.ToLower(newID("jti")[4:24]), "fva": []int{0, -1},
+	}
+	if u != nil {
+		claims["email"] = u.Email
+		groups, _ := u.PublicMetadata["groups"].([]any)
+		if groups == nil {
+			groups = []any{}
+		}
+		claims["groups"] = groups
+	}
+	if s.IdP != "" {
+		claims["idp"] = s.IdP
+	}
+	if org := c.orgs[s.OrgID]; org != nil {
+		if m := c.memberships[org.ID][s.UserID]; m != nil {
+			role := strings.TrimPrefix(m.Role, "org:")
+			mask := "1"
+			if role == "admin" {
+				mask = "3"
+			}
+			if c.cfg.TokenVersion == 1 {
+				perms := []string{"org:sso:read"}
+				if mask == "3" {
+					perms = append(perms, "org:sso:manage")
+				}
+				claims["org_id"], claims["org_slug"], claims["org_role"], claims["org_permissions"] = org.ID, org.Slug, m.Role, perms
+			} else {
+				claims["o"] = map[string]any{"id": org.ID, "slg": org.Slug, "rol": role, "per": "read,manage", "fpm": mask}
+				claims["fea"] = "o:sso"
+			}
+		}
+	}
+	if c.cfg.TokenVersion != 1 {
+		claims["v"] = 2
+	}
+	c.mu.Unlock()
+	return signJWT(key, map[string]any{"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims)
+}
+
+// MintSessionToken signs a session token for a user of the instance in an
+// organization (its ID or slug; "" for none) without the sign-in flow,
+// creating the user and the membership (role admin or member) as needed.
+// azp is the authorized party, e.g. the app's origin.
+func (c *Clerk) MintSessionToken(email, org, role, azp string) (string, error) {
+	now := c.srv.now().UnixMilli()
+	c.mu.Lock()
+	u := c.userLocked(email, "", "", now)
+	orgID := ""
+	if org != "" {
+		o := c.orgLocked(org)
+		if o == nil {
+			c.mu.Unlock()
+			return "", errors.New("mockidp: no organization " + org)
+		}
+		orgID = o.ID
+		if c.memberships[o.ID][u.ID] == nil {
+			c.memberships[o.ID][u.ID] = &cMembership{ID: newID("orgmem"), Role: clerkRole(role), Created: now, Updated: now,
+				PublicMetadata: map[string]any{}, PrivateMetadata: map[string]any{}}
+		} else if role != "" {
+			c.memberships[o.ID][u.ID].Role = clerkRole(role)
+		}
+	}
+	c.mu.Unlock()
+	s := c.newSession(u.ID, orgID, azp, "")
+	return c.mintToken(s.ID, sessionTokenTTL)
+}
+
+// RevokeSession revokes a session: no further tokens are issued for it.
+func (c *Clerk) RevokeSession(sid string) error {
+	c.mu.Lock()
+	s, ok := c.sessions[sid]
+	if !ok {
+		c.mu.Unlock()
+		return errors.New("mockidp: no session " + sid)
+	}
+	s.Status, s.Updated = "revoked", c.srv.now().UnixMilli()
+	body := c.sessionJSONLocked(s)
+	c.mu.Unlock()
+	c.emit("session.revoked", body)
+	return nil
+}
+
+func (c *Clerk) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	for _, f := range c.takeFaults(siteClerkJWKS) {
+		switch f {
+		case ClerkJWKSUnavailable:
+			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+			return
+		case ClerkJWKSSlow:
+			if !sleepCtx(r, slowFaultDelay) {
+				return
+			}
+		}
+	}
+	set, err := c.keys.jwks()
+	if err != nil {
+		http.Error(w, "key generation failed", http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, http.StatusOK, set)
+}
+
+// redirectAllowed reports whether the sign-in may send the browser to u.
+func (c *Clerk) redirectAllowed(u string) bool {
+	pu, err := url.Parse(u)
+	if err != nil || pu.Fragment != "" {
+		return false
+	}
+	return redirectAllowed(c.cfg.AllowedRedirectURLs, u) || redirectAllowed(c.cfg.AllowedRedirectURLs, pu.Scheme+"://"+pu.Host+pu.Path)
+}
+
+func origin(u string) string {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return pu.Scheme + "://" + pu.Host
+}
