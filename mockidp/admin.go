@@ -196,6 +196,18 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"kid": k.kid})
 	}))
+	h("PUT /admin/v1/clerk/{name}/connections/{id}", withClerk(func(c *Clerk, w http.ResponseWriter, r *http.Request) {
+		var cn ClerkConnectionConfig
+		if !decodeAdmin(w, r, &cn) {
+			return
+		}
+		cn.ID = r.PathValue("id")
+		if err := c.PutConnection(cn); err != nil {
+			adminError(w, http.StatusBadRequest, "invalid_connection", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, cn)
+	}))
 	h("POST /admin/v1/clerk/{name}/sessions/{sid}/revoke", withClerk(func(c *Clerk, w http.ResponseWriter, r *http.Request) {
 		if err := c.RevokeSession(r.PathValue("sid")); err != nil {
 			adminError(w, http.StatusNotFound, "no_such_session", err.Error())

@@ -31,6 +31,20 @@ type ClerkConfig struct {
 	Connections   []ClerkConnectionConfig `json:"connections,omitempty"`
 	// Users that exist at start (as if they had signed up).
 	Users []ClerkUserConfig `json:"users,omitempty"`
+	// Claims is the session token customization: claim name -> shortcode,
+	// as Clerk's dashboard takes them: {{user.primary_email_address}},
+	// {{user.first_name}}, {{user.last_name}}, {{user.public_metadata.KEY}},
+	// {{org.slug}}, {{org.public_metadata.KEY}}, {{session.idp}} (the
+	// enterprise connection's provider, okta, azure_ad, ...). Zero means
+	// email, groups (public_metadata.groups) and idp.
+	Claims map[string]string `json:"claims,omitempty"`
+}
+
+// defaultClaims is the session token template when none is configured.
+var defaultClaims = map[string]string{
+	"email":  "{{user.primary_email_address}}",
+	"groups": "{{user.public_metadata.groups}}",
+	"idp":    "{{session.idp}}",
 }
 
 // ClerkOrgConfig is an organization of a mock Clerk instance.
@@ -352,3 +366,33 @@ func (c *Clerk) takeFaults(site faultSite) []Fault {
 
 // Wait blocks until webhook deliveries in flight are done (tests).
 func (c *Clerk) Wait() { c.wg.Wait() }
+
+// PutConnection adds or replaces an enterprise connection.
+func (c *Clerk) PutConnection(cn ClerkConnectionConfig) error {
+	if cn.ID == "" || strings.ContainsAny(cn.ID, "/ ") {
+		return errors.New("the connection needs an ID without slashes or spaces")
+	}
+	if cn.Protocol != "saml" && cn.Protocol != "oidc" {
+		return fmt.Errorf("protocol %q is not saml or oidc", cn.Protocol)
+	}
+	if c.srv.Persona(cn.Persona) == nil {
+		return fmt.Errorf("no persona %q", cn.Persona)
+	}
+	if len(cn.Domains) == 0 {
+		return errors.New("the connection needs domains")
+	}
+	now := c.srv.now().UnixMilli()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	o := c.orgLocked(cn.Organization)
+	if o == nil {
+		return fmt.Errorf("no organization %q", cn.Organization)
+	}
+	cn.Organization = o.ID
+	if cn.Name == "" {
+		cn.Name = cn.Persona
+	}
+	c.conns[cn.ID] = &cConn{ClerkConnectionConfig: cn, Active: true, Created: now, Updated: now}
+	delete(c.connectors, cn.ID)
+	return nil
+}

@@ -373,3 +373,41 @@ func TestClerkKeysAndFaults(t *testing.T) {
 		t.Fatalf("clerk listing %+v", l.Clerk)
 	}
 }
+
+func TestClerkConnectionsAndClaimsTemplate(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	cfg.Clerk[0].Claims = map[string]string{"mail": "{{user.primary_email_address}}", "team": "{{user.public_metadata.groups}}",
+		"org_slug_copy": "{{org.slug}}", "static": "hello", "bogus": "{{user.password}}"}
+	srv := Start(t, cfg)
+	c := srv.Clerk("clerk")
+	// A connection added through the admin API: globex.test via JumpCloud OIDC.
+	status, m := adminCall(t, srv, "PUT", "/admin/v1/clerk/clerk/connections/oidcc_globex",
+		`{"protocol":"oidc","persona":"jumpcloud","organization":"acme","domains":["globex.test"],"default_role":"admin"}`, "")
+	if status != 200 {
+		t.Fatalf("put connection: %d %v", status, m)
+	}
+	if status, m := adminCall(t, srv, "PUT", "/admin/v1/clerk/clerk/connections/bad", `{"protocol":"ws-fed","persona":"okta","organization":"acme","domains":["x.test"]}`, ""); status != 400 || m["error"] != "invalid_connection" {
+		t.Fatalf("bad connection: %d %v", status, m)
+	}
+	app := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(app.Close)
+	tok, err := c.SignIn(jarClient(srv), "alice@globex.test", app.URL+"/callback")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := clerkVerifier(t, srv, c, app.URL).Verify(context.Background(), tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mail, slugCopy, static string
+	var team []string
+	p.Claim("mail", &mail)
+	p.Claim("team", &team)
+	p.Claim("org_slug_copy", &slugCopy)
+	p.Claim("static", &static)
+	if ok, _ := p.Claim("bogus", new(any)); ok || mail != "alice@globex.test" || !slices.Equal(team, []string{"admins", "engineering"}) ||
+		slugCopy != "acme" || static != "hello" || p.Email != "" || p.ClerkOrg.Role != "org:admin" {
+		t.Fatalf("claims %s", p.RawClaims)
+	}
+}

@@ -54,16 +54,17 @@ func (c *Clerk) mintToken(sid string, ttl time.Duration) (string, error) {
 		"iat": now.Unix(), "nbf": now.Add(-10 * time.Second).Unix(), "exp": now.Add(ttl).Unix(),
 		"jti": strings.ToLower(newID("jti")[4:24]), "fva": []int{0, -1},
 	}
-	if u != nil {
-		claims["email"] = u.Email
-		groups, _ := u.PublicMetadata["groups"].([]any)
-		if groups == nil {
-			groups = []any{}
-		}
-		claims["groups"] = groups
+	tmpl := c.cfg.Claims
+	if tmpl == nil {
+		tmpl = defaultClaims
 	}
-	if s.IdP != "" {
-		claims["idp"] = s.IdP
+	for name, code := range tmpl {
+		if protectedClaims[name] || name == "sid" || name == "v" || name == "o" {
+			continue
+		}
+		if v, ok := c.shortcodeLocked(code, u, c.orgs[s.OrgID], s); ok {
+			claims[name] = v
+		}
 	}
 	if org := c.orgs[s.OrgID]; org != nil {
 		if m := c.memberships[org.ID][s.UserID]; m != nil {
@@ -169,4 +170,36 @@ func origin(u string) string {
 		return ""
 	}
 	return pu.Scheme + "://" + pu.Host
+}
+
+// shortcodeLocked resolves a session token template value; false drops the
+// claim (an unknown shortcode or a missing value).
+func (c *Clerk) shortcodeLocked(code string, u *cUser, o *cOrg, s *cSession) (any, bool) {
+	key, ok := strings.CutPrefix(code, "{{")
+	if key, ok = strings.CutSuffix(key, "}}"); !ok {
+		return code, true // a literal
+	}
+	key = strings.TrimSpace(key)
+	switch {
+	case u != nil && key == "user.primary_email_address":
+		return u.Email, true
+	case u != nil && key == "user.first_name":
+		return u.FirstName, true
+	case u != nil && key == "user.last_name":
+		return u.LastName, true
+	case key == "session.idp":
+		return s.IdP, s.IdP != ""
+	case o != nil && key == "org.slug":
+		return o.Slug, true
+	case u != nil && strings.HasPrefix(key, "user.public_metadata."):
+		v, ok := u.PublicMetadata[strings.TrimPrefix(key, "user.public_metadata.")]
+		if !ok && key == "user.public_metadata.groups" {
+			return []any{}, true
+		}
+		return v, ok
+	case o != nil && strings.HasPrefix(key, "org.public_metadata."):
+		v, ok := o.PublicMetadata[strings.TrimPrefix(key, "org.public_metadata.")]
+		return v, ok
+	}
+	return nil, false
 }
