@@ -1,0 +1,103 @@
+package rbac
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestAllowed(t *testing.T) {
+	t.Parallel()
+	pol, err := NewPolicy(append(DefaultRoles(),
+		RoleDef{Name: "billing", Rank: 15, Inherits: []Role{Viewer}, Permissions: []Permission{"billing:*"}},
+		RoleDef{Name: "auditor", Rank: 5, Permissions: []Permission{"audit:read"}})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		role Role
+		perm Permission
+		want bool
+	}{
+		{Viewer, "projects:read", true},
+		{Viewer, "projects:write", false},
+		{Editor, "projects:write", true},
+		{Editor, "projects:read", true}, // inherited
+		{Editor, "sso:configure", false},
+		{Admin, "sso:configure", true},
+		{Admin, "*", true},
+		{Editor, "*", false},
+		{"billing", "billing:refund", true},
+		{"billing", "projects:read", true},
+		{"billing", "projects:write", false},
+		{"auditor", "audit:read", true},
+		{"auditor", "projects:read", false},
+		{"nobody", "projects:read", false},
+		{Admin, "malformed", false},
+		{Admin, "a:b:c", false},
+		{Admin, "", false},
+	}
+	for _, tc := range tests {
+		if got := pol.Allowed(tc.role, tc.perm); got != tc.want {
+			t.Errorf("Allowed(%s, %s) = %v", tc.role, tc.perm, got)
+		}
+	}
+	if !pol.AtLeast(Admin, Editor) || pol.AtLeast(Viewer, Editor) || pol.AtLeast("nobody", Viewer) || pol.AtLeast(Admin, "nobody") {
+		t.Error("AtLeast")
+	}
+	if got := pol.Roles(); !slices.Equal(got, []Role{"auditor", Viewer, "billing", Editor, Admin}) {
+		t.Errorf("Roles() = %v", got)
+	}
+	if got := pol.Permissions(Editor); !slices.Equal(got, []Permission{"*:read", "*:write"}) {
+		t.Errorf("Permissions(editor) = %v", got)
+	}
+	var zero Policy
+	if zero.Allowed(Admin, "x:y") {
+		t.Error("the zero policy allowed something")
+	}
+}
+
+func TestNewPolicyRefusals(t *testing.T) {
+	t.Parallel()
+	for name, defs := range map[string][]RoleDef{
+		"unknown parent": {{Name: "a", Inherits: []Role{"b"}}},
+		"cycle":          {{Name: "a", Inherits: []Role{"b"}}, {Name: "b", Inherits: []Role{"a"}}},
+		"self":           {{Name: "a", Inherits: []Role{"a"}}},
+		"duplicate":      {{Name: "a"}, {Name: "a"}},
+		"bad name":       {{Name: "a b"}},
+		"bad permission": {{Name: "a", Permissions: []Permission{"read"}}},
+		"empty action":   {{Name: "a", Permissions: []Permission{"x:"}}},
+	} {
+		if _, err := NewPolicy(defs...); err == nil || !strings.HasPrefix(err.Error(), "rbac:") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestRoleFromGroups(t *testing.T) {
+	t.Parallel()
+	pol := MustDefault()
+	rules := []GroupRule{{Group: "engineering", Role: Editor}, {Group: "Admins", Role: Admin}, {Group: "x", Role: "undefined"}}
+	for _, tc := range []struct {
+		groups []string
+		want   Role
+	}{
+		{[]string{"engineering"}, Editor},
+		{[]string{"engineering", "admins"}, Admin}, // highest wins, case-insensitive
+		{[]string{"admins", "engineering"}, Admin},
+		{[]string{"x"}, ""},
+		{nil, ""},
+	} {
+		got, err := pol.RoleFromGroups(rules, tc.groups)
+		if tc.want == "" {
+			if !errors.Is(err, ErrNoMatch) {
+				t.Errorf("%v: %q %v, want no match", tc.groups, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%v: %q %v, want %q", tc.groups, got, err, tc.want)
+		}
+	}
+}
