@@ -1,0 +1,14 @@
+package store_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ssokit/ssokit/store"
+	"github.com/ssokit/ssokit/store/storetest"
+)
+
+func TestMemoryContract(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store { return store.NewMemory(now) })
+}

@@ -1,0 +1,130 @@
+// Package store keeps what replicas of the control plane share:
+// organizations with their SSO settings, users, API keys and token
+// revocations. The interfaces are what the control plane needs; Memory is
+// the embedded implementation, and SQL and Redis ones run the same contract
+// tests (package storetest).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors every implementation returns, matched with errors.Is.
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrExists   = errors.New("store: already exists")
+)
+
+// GroupRule maps an identity-provider group to an app role.
+type GroupRule struct {
+	Group string `json:"group"`
+	Role  string `json:"role"`
+}
+
+// Org is an application organization and its SSO settings.
+type Org struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Plan decides whether SSO may be configured (enterprise, growth, ...).
+	Plan              string            `json:"plan"`
+	ClerkOrgID        string            `json:"clerk_org_id,omitempty"`
+	AllowedDomains    []string          `json:"allowed_domains,omitempty"`
+	DefaultRole       string            `json:"default_role,omitempty"`
+	AutoCreateUsers   bool              `json:"auto_create_users"`
+	RequireSSO        bool              `json:"require_sso"`
+	DisableAPIKeyAuth bool              `json:"disable_api_key_auth"`
+	GroupRoles        []GroupRule       `json:"group_roles,omitempty"`
+	ClerkRoleMap      map[string]string `json:"clerk_role_map,omitempty"`
+	// Connection is a direct IdP connection (package idp's Connection as
+	// JSON), for SSO without Clerk.
+	Connection []byte `json:"connection,omitempty"`
+	// SSOConfigured is set once SSO settings were saved.
+	SSOConfigured bool `json:"sso_configured"`
+	// RequireSSOSince is when require_sso was last turned on: password
+	// sessions issued before it stop working.
+	RequireSSOSince time.Time `json:"require_sso_since,omitempty"`
+	LastSSOLogin    time.Time `json:"last_sso_login,omitempty"`
+	LastSSOProvider string    `json:"last_sso_provider,omitempty"`
+	Created         time.Time `json:"created_at"`
+	Updated         time.Time `json:"updated_at"`
+}
+
+// User is a person in one organization.
+type User struct {
+	ID          string `json:"id"`
+	OrgID       string `json:"org_id"`
+	Email       string `json:"email"`
+	Role        string `json:"role"`
+	ClerkUserID string `json:"clerk_user_id,omitempty"`
+	// PasswordHash is empty for SSO-only people.
+	PasswordHash string `json:"-"`
+	// Source is how the user was created: sso, password, admin.
+	Source    string    `json:"source"`
+	LastLogin time.Time `json:"last_login,omitempty"`
+	// ValidAfter revokes every app session issued before it.
+	ValidAfter time.Time `json:"-"`
+	Created    time.Time `json:"created_at"`
+}
+
+// APIKey is an agent credential; only its hash is kept.
+type APIKey struct {
+	ID       string    `json:"id"`
+	OrgID    string    `json:"org_id"`
+	Name     string    `json:"name"`
+	Role     string    `json:"role"`
+	Prefix   string    `json:"prefix"` // the shown start of the key, e.g. ssk_live_AbC1
+	Hash     string    `json:"-"`
+	Created  time.Time `json:"created_at"`
+	Expires  time.Time `json:"expires_at,omitempty"`
+	LastUsed time.Time `json:"last_used,omitempty"`
+	Revoked  bool      `json:"revoked"`
+}
+
+// Orgs stores organizations.
+type Orgs interface {
+	CreateOrg(ctx context.Context, o Org) error
+	GetOrg(ctx context.Context, id string) (Org, error)
+	OrgByClerkID(ctx context.Context, clerkOrgID string) (Org, error)
+	// UpdateOrg applies fn to the stored org atomically; if fn returns an
+	// error nothing is written.
+	UpdateOrg(ctx context.Context, id string, fn func(*Org) error) (Org, error)
+	ListOrgs(ctx context.Context) ([]Org, error)
+}
+
+// Users stores people.
+type Users interface {
+	GetUser(ctx context.Context, id string) (User, error)
+	UserByEmail(ctx context.Context, orgID, email string) (User, error)
+	// CreateUserIfAbsent creates u unless a user with its org and email
+	// exists, atomically: concurrent first logins create one user.
+	CreateUserIfAbsent(ctx context.Context, u User) (User, bool, error)
+	UpdateUser(ctx context.Context, id string, fn func(*User) error) (User, error)
+	DeleteUser(ctx context.Context, id string) error
+	ListUsers(ctx context.Context, orgID string) ([]User, error)
+}
+
+// APIKeys stores API keys.
+type APIKeys interface {
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	APIKeyByHash(ctx context.Context, hash string) (APIKey, error)
+	ListAPIKeys(ctx context.Context, orgID string) ([]APIKey, error)
+	RevokeAPIKey(ctx context.Context, orgID, id string) error
+	// TouchAPIKeys records last use times in one write (batched).
+	TouchAPIKeys(ctx context.Context, used map[string]time.Time) error
+}
+
+// Revocations remembers revoked token IDs until they would have expired.
+type Revocations interface {
+	RevokeToken(ctx context.Context, jti string, until time.Time) error
+	IsRevoked(ctx context.Context, jti string) (bool, error)
+}
+
+// Store is everything the control plane keeps.
+type Store interface {
+	Orgs
+	Users
+	APIKeys
+	Revocations
+}

@@ -1,0 +1,214 @@
+// Package storetest is the contract every store.Store implementation must
+// pass. An implementation's test calls Run with a constructor:
+//
+//	func TestContract(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store { return store.NewMemory(now) })
+//	}
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ssokit/ssokit/store"
+)
+
+// Clock is a settable clock for the contract.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// Run runs the contract against fresh stores from newStore.
+func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) store.Store) {
+	ctx := context.Background()
+	fresh := func(t *testing.T) (store.Store, *Clock) {
+		clk := &Clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+		return newStore(t, clk.Now), clk
+	}
+
+	t.Run("orgs", func(t *testing.T) {
+		s, _ := fresh(t)
+		o := store.Org{ID: "acme", Name: "Acme", Plan: "enterprise", ClerkOrgID: "org_1", AllowedDomains: []string{"acme.test"},
+			GroupRoles: []store.GroupRule{{Group: "admins", Role: "admin"}}, ClerkRoleMap: map[string]string{"org:admin": "admin"}}
+		if err := s.CreateOrg(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateOrg(ctx, o); !errors.Is(err, store.ErrExists) {
+			t.Fatalf("duplicate org: %v", err)
+		}
+		if err := s.CreateOrg(ctx, store.Org{ID: "other", ClerkOrgID: "org_1"}); !errors.Is(err, store.ErrExists) {
+			t.Fatalf("a Clerk org mapped twice: %v", err)
+		}
+		got, err := s.GetOrg(ctx, "acme")
+		if err != nil || got.Name != "Acme" || got.AllowedDomains[0] != "acme.test" || got.ClerkRoleMap["org:admin"] != "admin" || got.Created.IsZero() {
+			t.Fatalf("get: %v %+v", err, got)
+		}
+		got.AllowedDomains[0] = "mutated.test" // a copy: the store is unchanged
+		if again, _ := s.GetOrg(ctx, "acme"); again.AllowedDomains[0] != "acme.test" {
+			t.Fatal("the store handed out its own slice")
+		}
+		if byClerk, err := s.OrgByClerkID(ctx, "org_1"); err != nil || byClerk.ID != "acme" {
+			t.Fatalf("by Clerk ID: %v", err)
+		}
+		for _, id := range []string{"org_2", ""} {
+			if _, err := s.OrgByClerkID(ctx, id); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("unmapped Clerk org %q: %v", id, err)
+			}
+		}
+		if _, err := s.GetOrg(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("missing org: %v", err)
+		}
+		// A failed update writes nothing.
+		boom := errors.New("boom")
+		if _, err := s.UpdateOrg(ctx, "acme", func(o *store.Org) error { o.Name = "Half"; return boom }); !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		if got, _ := s.GetOrg(ctx, "acme"); got.Name != "Acme" {
+			t.Fatal("a failed update was written")
+		}
+		up, err := s.UpdateOrg(ctx, "acme", func(o *store.Org) error { o.RequireSSO = true; o.ID = "hijack"; return nil })
+		if err != nil || !up.RequireSSO || up.ID != "acme" {
+			t.Fatalf("update: %v %+v", err, up)
+		}
+		if _, err := s.UpdateOrg(ctx, "nope", func(*store.Org) error { return nil }); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		s.CreateOrg(ctx, store.Org{ID: "beta"})
+		if _, err := s.UpdateOrg(ctx, "beta", func(o *store.Org) error { o.ClerkOrgID = "org_1"; return nil }); !errors.Is(err, store.ErrExists) {
+			t.Fatalf("remapping a mapped Clerk org: %v", err)
+		}
+		if list, _ := s.ListOrgs(ctx); len(list) != 2 || list[0].ID != "acme" {
+			t.Fatalf("list %+v", list)
+		}
+	})
+
+	t.Run("users", func(t *testing.T) {
+		s, _ := fresh(t)
+		s.CreateOrg(ctx, store.Org{ID: "acme"})
+		if _, _, err := s.CreateUserIfAbsent(ctx, store.User{ID: "u0", OrgID: "nope", Email: "a@x.test"}); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("user in a missing org: %v", err)
+		}
+		// Concurrent first logins of one person create one user.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		created, ids := 0, map[string]bool{}
+		for i := range 50 {
+			wg.Go(func() {
+				u, ok, err := s.CreateUserIfAbsent(ctx, store.User{ID: fmt.Sprintf("u%d", i), OrgID: "acme", Email: "Alice@Acme.test", Role: "viewer"})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				ids[u.ID] = true
+				if ok {
+					created++
+				}
+			})
+		}
+		wg.Wait()
+		if created != 1 || len(ids) != 1 {
+			t.Fatalf("%d users created, %d distinct", created, len(ids))
+		}
+		u, err := s.UserByEmail(ctx, "acme", "ALICE@acme.TEST")
+		if err != nil || u.Email != "alice@acme.test" || u.Created.IsZero() {
+			t.Fatalf("by email: %v %+v", err, u)
+		}
+		if _, err := s.UserByEmail(ctx, "other", "alice@acme.test"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal("a user leaked into another org")
+		}
+		up, err := s.UpdateUser(ctx, u.ID, func(x *store.User) error { x.Role = "admin"; x.Email = "evil@x.test"; return nil })
+		if err != nil || up.Role != "admin" || up.Email != "alice@acme.test" {
+			t.Fatalf("update: %v %+v", err, up)
+		}
+		if list, _ := s.ListUsers(ctx, "acme"); len(list) != 1 {
+			t.Fatalf("list %v", list)
+		}
+		if err := s.DeleteUser(ctx, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetUser(ctx, u.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal("deleted user still there")
+		}
+		if _, err := s.UserByEmail(ctx, "acme", "alice@acme.test"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal("deleted user still found by email")
+		}
+		if err := s.DeleteUser(ctx, u.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("api keys", func(t *testing.T) {
+		s, clk := fresh(t)
+		k := store.APIKey{ID: "k1", OrgID: "acme", Name: "ci", Role: "editor", Prefix: "ssk_live_ab", Hash: "h1"}
+		if err := s.CreateAPIKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateAPIKey(ctx, store.APIKey{ID: "k2", OrgID: "acme", Hash: "h1"}); !errors.Is(err, store.ErrExists) {
+			t.Fatalf("duplicate hash: %v", err)
+		}
+		got, err := s.APIKeyByHash(ctx, "h1")
+		if err != nil || got.ID != "k1" || got.Revoked {
+			t.Fatalf("by hash: %v", err)
+		}
+		if _, err := s.APIKeyByHash(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Minute)
+		if err := s.TouchAPIKeys(ctx, map[string]time.Time{"k1": clk.Now(), "gone": clk.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.APIKeyByHash(ctx, "h1"); !got.LastUsed.Equal(clk.Now()) {
+			t.Fatalf("last used %v", got.LastUsed)
+		}
+		if err := s.RevokeAPIKey(ctx, "other-org", "k1"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal("another org revoked the key")
+		}
+		if err := s.RevokeAPIKey(ctx, "acme", "k1"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.APIKeyByHash(ctx, "h1"); !got.Revoked {
+			t.Fatal("not revoked")
+		}
+		if list, _ := s.ListAPIKeys(ctx, "acme"); len(list) != 1 {
+			t.Fatalf("list %v", list)
+		}
+	})
+
+	t.Run("revocations", func(t *testing.T) {
+		s, clk := fresh(t)
+		if err := s.RevokeToken(ctx, "jti-1", clk.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.IsRevoked(ctx, "jti-1"); !ok || err != nil {
+			t.Fatalf("revoked: %v %v", ok, err)
+		}
+		if ok, _ := s.IsRevoked(ctx, "jti-2"); ok {
+			t.Fatal("an unrevoked token is revoked")
+		}
+		clk.Advance(2 * time.Hour)
+		if ok, _ := s.IsRevoked(ctx, "jti-1"); ok {
+			t.Fatal("a revocation outlived its token")
+		}
+	})
+}
