@@ -1,22 +1,56 @@
 package middleware
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/ssokit/ssokit/rbac"
+	"github.com/ssokit/ssokit/store"
 )
 
 // DefaultSessionCookie is the cookie in which Clerk's frontend keeps the
 // session token on the application's own domain.
 const DefaultSessionCookie = "__session"
 
-// AuthenticatorConfig configures an Authenticator. Clerk is required.
+// AuthenticatorConfig configures an Authenticator. At least one credential
+// source (Clerk, Sessions, APIKeys) is required.
 type AuthenticatorConfig struct {
-	// Clerk verifies Clerk session tokens. Required.
+	// Clerk verifies Clerk session tokens (Bearer or __session cookie).
 	Clerk *ClerkVerifier
+
+	// Sessions verifies the app's own session cookie and issues it.
+	Sessions *Sessions
+
+	// APIKeys checks agent API keys (X-API-Key, or a Bearer token with
+	// the key prefix).
+	APIKeys *APIKeys
+
+	// Store holds organizations, users, keys and revocations; needed for
+	// admission, password login, revocation and API keys.
+	Store store.Store
+
+	// Policy ranks roles and grants permissions. Nil means
+	// rbac.DefaultRoles.
+	Policy *rbac.Policy
+
+	// ClerkUsers looks up the email of a Clerk token without one.
+	ClerkUsers *ClerkUsers
+
+	// SSOPlans are the organization plans entitled to SSO. Zero means
+	// enterprise and growth.
+	SSOPlans []string
+
+	// GroupsClaim and IdPClaim name the Clerk token claims carrying the
+	// IdP groups and the IdP name. Zero means "groups" and "idp".
+	GroupsClaim, IdPClaim string
+
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 
 	// SessionCookie is the cookie read when the request has no Bearer
 	// token. Zero means DefaultSessionCookie ("__session").
@@ -35,18 +69,51 @@ type AuthenticatorConfig struct {
 // Authenticator turns a request's credential into a Principal. The decision
 // is Authenticate; Handler adapts it to net/http.
 type Authenticator struct {
-	clerk   *ClerkVerifier
-	cookie  string
-	onError func(w http.ResponseWriter, r *http.Request, err error)
-	log     *slog.Logger
+	clerk        *ClerkVerifier
+	sessions     *Sessions
+	apiKeys      *APIKeys
+	store        store.Store
+	policy       *rbac.Policy
+	clerkUsers   *ClerkUsers
+	ssoPlans     []string
+	groupsClaim  string
+	idpClaim     string
+	now          func() time.Time
+	accountLimit *limiter
+	ipLimit      *limiter
+	cookie       string
+	onError      func(w http.ResponseWriter, r *http.Request, err error)
+	log          *slog.Logger
 }
 
 // NewAuthenticator validates cfg and returns an Authenticator.
 func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
-	if cfg.Clerk == nil {
-		return nil, errors.New("ssokit: AuthenticatorConfig.Clerk is required")
+	if cfg.Clerk == nil && cfg.Sessions == nil && cfg.APIKeys == nil {
+		return nil, errors.New("ssokit: AuthenticatorConfig needs Clerk, Sessions or APIKeys")
 	}
-	a := &Authenticator{clerk: cfg.Clerk, cookie: cfg.SessionCookie, onError: cfg.ErrorHandler, log: cfg.Logger}
+	if cfg.APIKeys != nil && cfg.Store == nil {
+		return nil, errors.New("ssokit: API keys need AuthenticatorConfig.Store")
+	}
+	a := &Authenticator{clerk: cfg.Clerk, sessions: cfg.Sessions, apiKeys: cfg.APIKeys, store: cfg.Store, policy: cfg.Policy,
+		clerkUsers: cfg.ClerkUsers, ssoPlans: cfg.SSOPlans, groupsClaim: cfg.GroupsClaim, idpClaim: cfg.IdPClaim, now: cfg.Now,
+		cookie: cfg.SessionCookie, onError: cfg.ErrorHandler, log: cfg.Logger}
+	if a.policy == nil {
+		a.policy = rbac.MustDefault()
+	}
+	if a.ssoPlans == nil {
+		a.ssoPlans = defaultSSOPlans
+	}
+	if a.groupsClaim == "" {
+		a.groupsClaim = "groups"
+	}
+	if a.idpClaim == "" {
+		a.idpClaim = "idp"
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	a.accountLimit = newLimiter(10, 15*time.Minute, a.now)
+	a.ipLimit = newLimiter(100, 15*time.Minute, a.now)
 	if a.cookie == "" {
 		a.cookie = DefaultSessionCookie
 	}
@@ -65,14 +132,89 @@ func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
 // falls back to the cookie. An absent credential is ErrNoCredentials; an
 // empty, undecodable or failing one is a refusal, never a pass-through.
 func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
-	tok, err := a.token(r)
+	ctx := r.Context()
+	if a.apiKeys != nil {
+		if vs := r.Header["X-Api-Key"]; len(vs) > 0 {
+			if len(vs) > 1 {
+				return nil, invalid(ReasonAmbiguous, "more than one X-API-Key header")
+			}
+			return a.apiKey(ctx, vs[0])
+		}
+	}
+	tok, fromHeader, err := a.bearer(r)
 	if err != nil {
 		return nil, err
 	}
-	return a.clerk.Verify(r.Context(), tok)
+	if fromHeader {
+		if a.apiKeys != nil && a.apiKeys.Looks(tok) {
+			return a.apiKey(ctx, tok)
+		}
+		return a.clerkToken(ctx, tok)
+	}
+	if a.sessions != nil {
+		if c, err := r.Cookie(a.sessions.cookie); err == nil {
+			p, _, err := a.sessions.Verify(c.Value)
+			if err != nil {
+				return nil, err
+			}
+			if err := a.checkAppSession(ctx, p); err != nil {
+				return nil, err
+			}
+			return p, nil
+		}
+	}
+	if a.clerk != nil {
+		if c, err := r.Cookie(a.cookie); err == nil {
+			if c.Value == "" {
+				return nil, invalid(ReasonEmptyToken, "empty "+a.cookie+" cookie")
+			}
+			return a.clerkToken(ctx, c.Value)
+		}
+	}
+	return nil, ErrNoCredentials
 }
 
-func (a *Authenticator) token(r *http.Request) (string, error) {
+func (a *Authenticator) apiKey(ctx context.Context, tok string) (*Principal, error) {
+	k, err := a.apiKeys.Verify(ctx, tok)
+	if err != nil {
+		return nil, err
+	}
+	return a.checkAPIKey(ctx, k)
+}
+
+// clerkToken verifies a Clerk session token. With a store, the principal
+// also carries the app organization and the person's stored role when both
+// are known (a copy: verified principals are shared through the cache).
+func (a *Authenticator) clerkToken(ctx context.Context, tok string) (*Principal, error) {
+	if a.clerk == nil {
+		return nil, invalid(ReasonMalformed, "Bearer token is neither an API key nor a session this app accepts")
+	}
+	p, err := a.clerk.Verify(ctx, tok)
+	if err != nil || a.store == nil || p.ClerkOrg.ID == "" || p.Email == "" {
+		return p, err
+	}
+	org, err := a.store.OrgByClerkID(ctx, p.ClerkOrg.ID)
+	if err != nil {
+		return p, nil
+	}
+	u, err := a.store.UserByEmail(ctx, org.ID, p.Email)
+	if err != nil {
+		return p, nil
+	}
+	np := *p
+	np.OrgID, np.Role, np.AuthMethod = org.ID, u.Role, MethodSSO
+	np.IdPName, _ = claimString(p, a.idpClaim)
+	return &np, nil
+}
+
+func claimString(p *Principal, name string) (string, bool) {
+	var s string
+	ok, err := p.Claim(name, &s)
+	return s, ok && err == nil
+}
+
+// bearer returns the Authorization Bearer token (fromHeader) if any.
+func (a *Authenticator) bearer(r *http.Request) (tok string, fromHeader bool, err error) {
 	switch hs := r.Header["Authorization"]; len(hs) {
 	case 0:
 	case 1:
@@ -80,22 +222,15 @@ func (a *Authenticator) token(r *http.Request) (string, error) {
 		if strings.EqualFold(scheme, "Bearer") {
 			tok = strings.TrimLeft(tok, " ")
 			if tok == "" {
-				return "", invalid(ReasonEmptyToken, "Bearer scheme with no token")
+				return "", false, invalid(ReasonEmptyToken, "Bearer scheme with no token")
 			}
-			return tok, nil
+			return tok, true, nil
 		}
 		// Another scheme (Basic for a proxy, say) is not ours to judge.
 	default:
-		return "", invalid(ReasonAmbiguous, "more than one Authorization header")
+		return "", false, invalid(ReasonAmbiguous, "more than one Authorization header")
 	}
-	c, err := r.Cookie(a.cookie)
-	if err != nil {
-		return "", ErrNoCredentials
-	}
-	if c.Value == "" {
-		return "", invalid(ReasonEmptyToken, "empty "+a.cookie+" cookie")
-	}
-	return c.Value, nil
+	return "", false, nil
 }
 
 // Handler returns middleware that authenticates every request before next

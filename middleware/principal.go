@@ -44,6 +44,16 @@ type Principal struct {
 	Clerk *clerk.SessionClaims
 	// RawClaims is the verified JSON payload, for custom claims.
 	RawClaims json.RawMessage
+
+	// The app's view, once the person is admitted to an app organization
+	// (app sessions and API keys carry it; a bare Clerk token does not):
+	// OrgID, Role, AuthMethod (sso, password, api_key) and IdPName (okta,
+	// azure_ad, ...).
+	OrgID, Role, AuthMethod, IdPName string
+	// APIKeyID names the API key of an api_key principal.
+	APIKeyID string
+
+	app *AppClaims
 }
 
 // ClerkOrg is the active organization of a Clerk session.

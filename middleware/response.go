@@ -29,6 +29,20 @@ type ErrorResponse struct {
 // Classify maps a refusal to its response.
 func Classify(err error) ErrorResponse {
 	const realm = `Bearer realm="ssokit"`
+	var pe *PolicyError
+	if errors.As(err, &pe) {
+		r := ErrorResponse{Status: pe.Status, Code: pe.Code, Message: policyMessages[pe.Code]}
+		switch pe.Status {
+		case http.StatusUnauthorized:
+			r.Challenge = realm + `, error="invalid_token"`
+		case http.StatusForbidden:
+			r.Challenge = realm + `, error="insufficient_scope"`
+		}
+		if r.Message == "" {
+			r.Message = "not allowed"
+		}
+		return r
+	}
 	switch {
 	case errors.Is(err, ErrNoCredentials):
 		return ErrorResponse{http.StatusUnauthorized, CodeNoCredentials, "authentication required", realm}
@@ -69,4 +83,18 @@ func WriteError(w http.ResponseWriter, _ *http.Request, err error) {
 	w.WriteHeader(resp.Status)
 	// Codes and messages are constants without characters JSON escapes.
 	_, _ = w.Write([]byte(`{"error":"` + resp.Code + `","message":"` + resp.Message + `"}` + "\n"))
+}
+
+// policyMessages are the generic messages of policy codes.
+var policyMessages = map[string]string{
+	CodeOrgNotMapped:       "this organization is not set up for single sign-on",
+	CodeDomainNotAllowed:   "this email domain may not sign in to the organization",
+	CodeUserNotProvisioned: "this person has no account in the organization",
+	CodeSSORequired:        "this organization requires single sign-on",
+	CodePlanNotEntitled:    "single sign-on is not part of the organization's plan",
+	CodeAPIKeyDisabled:     "API keys are disabled for this organization",
+	CodeSessionRevoked:     "the session has ended",
+	CodeInvalidCredentials: "wrong email or password",
+	CodeRateLimited:        "too many attempts, try again later",
+	CodeNoEmail:            "the identity carries no email",
 }
