@@ -1,0 +1,268 @@
+package controlplane_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ssokit/ssokit/client"
+	"github.com/ssokit/ssokit/controlplane"
+	"github.com/ssokit/ssokit/middleware"
+	"github.com/ssokit/ssokit/mockidp"
+	"github.com/ssokit/ssokit/store"
+	"golang.org/x/crypto/bcrypt"
+)
+
+const adminKey = "bootstrap-admin-key-for-tests"
+
+// plane is the control plane on the memory store, wired to a mock
+// identity platform (personas + mock Clerk) as ssokit demo wires it.
+type plane struct {
+	mock  *mockidp.Server
+	clerk *mockidp.Clerk
+	app   *httptest.Server
+	st    *store.Memory
+	admin *client.Client
+}
+
+func newPlane(t *testing.T) *plane {
+	t.Helper()
+	mock := mockidp.Start(t, mockidp.DefaultConfig())
+	c := mock.Clerk("clerk")
+	c.SetWebhookRetryBase(10 * time.Millisecond)
+	p := &plane{mock: mock, clerk: c, st: store.NewMemory(nil)}
+	var h http.Handler = http.NotFoundHandler()
+	p.app = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(p.app.Close)
+	verifier, err := middleware.NewClerkVerifier(middleware.ClerkConfig{PublishableKey: c.PublishableKey(), SecretKey: c.SecretKey(),
+		APIURL: c.BackendAPIURL(), InsecureHTTPLoopback: true, HTTPClient: mock.Client(), AuthorizedParties: []string{p.app.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := middleware.NewSessions(middleware.SessionConfig{Keys: []middleware.SessionKey{middleware.EphemeralSessionKey()},
+		Issuer: p.app.URL, InsecureCookie: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := middleware.NewAuthenticator(middleware.AuthenticatorConfig{Clerk: verifier, Sessions: sess, Store: p.st,
+		APIKeys: middleware.NewAPIKeys(p.st, "", nil), ClerkUsers: middleware.NewClerkUsers(c.BackendAPIURL(), c.SecretKey(), mock.Client(), nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, err := controlplane.New(controlplane.Config{Auth: auth, AppURL: p.app.URL, ClerkSignInURL: c.SignInURL(),
+		ClerkAPIURL: c.BackendAPIURL(), ClerkSecretKey: c.SecretKey(), HTTPClient: mock.Client(),
+		WebhookSecret: c.WebhookSigningSecret(), BootstrapAdminKey: adminKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = api
+	c.SetWebhooks(p.app.URL + "/webhooks/clerk")
+	p.admin = client.New(p.app.URL, client.BearerToken(adminKey), nil)
+	ctx := context.Background()
+	// Acme signs in through Okta (SAML), Contoso through Azure AD (OIDC).
+	for _, o := range []struct{ id, clerkOrg, domain, plan string }{{"acme", "org_acme", "acme.test", "enterprise"}, {"contoso", "org_contoso", "contoso.test", "growth"}} {
+		if _, err := p.admin.Organizations.Create(ctx, o.id, o.id, o.plan); err != nil {
+			t.Fatal(err)
+		}
+		groupRoles := []store.GroupRule{{Group: "admins", Role: "admin"}, {Group: "engineering", Role: "editor"}}
+		if o.id == "contoso" { // Azure sends group object IDs
+			az := mock.Persona("azure")
+			groupRoles = []store.GroupRule{{Group: az.GroupIDs("admins")[0], Role: "admin"}, {Group: az.GroupIDs("engineering")[0], Role: "editor"}}
+		}
+		if _, err := p.admin.Organizations.ConfigureSSO(ctx, o.id, client.SSOSettings{ClerkOrgID: o.clerkOrg, AllowedDomains: []string{o.domain},
+			DefaultRole: "viewer", AutoCreateUsers: true, GroupRoles: groupRoles}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
+
+var (
+	formAction = regexp.MustCompile(`<form[^>]*method="post"[^>]*action="([^"]+)"`)
+	formField  = regexp.MustCompile(`name="(SAMLResponse|RelayState)" value="([^"]*)"`)
+)
+
+// browser signs a person in as a browser would (without JavaScript:
+// following redirects and posting the SAML auto-submit form) and returns a
+// client holding the app's cookie.
+func (p *plane) browser(t *testing.T, email string) (*client.Client, *http.Client, int) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := p.mock.Client()
+	hc.Jar = jar
+	resp, err := hc.Get(p.app.URL + "/auth/sso/start?" + url.Values{"email": {email}, "return_to": {"/v1/auth/whoami"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if m := formAction.FindSubmatch(body); m != nil {
+		form := url.Values{}
+		for _, f := range formField.FindAllSubmatch(body, -1) {
+			form.Set(string(f[1]), html.UnescapeString(string(f[2])))
+		}
+		if resp, err = hc.PostForm(html.UnescapeString(string(m[1])), form); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	return client.New(p.app.URL, nil, hc), hc, resp.StatusCode
+}
+
+func TestSSOThroughClerkEndToEnd(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	ctx := context.Background()
+	for _, tc := range []struct{ email, org, role, idp string }{
+		{"alice@acme.test", "acme", "admin", "okta"},          // Okta SAML, admins
+		{"bob@acme.test", "acme", "editor", "okta"},           // engineering
+		{"carol@acme.test", "acme", "viewer", "okta"},         // no rule: default
+		{"bob@contoso.test", "contoso", "editor", "azure_ad"}, // Azure OIDC, group object IDs
+	} {
+		t.Run(tc.email, func(t *testing.T) {
+			c, _, status := p.browser(t, tc.email)
+			if status != 200 {
+				t.Fatalf("sign-in ended with %d", status)
+			}
+			me, err := c.Auth.WhoAmI(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if me.Email != tc.email || me.OrgID != tc.org || me.Role != tc.role || me.AuthMethod != "sso" || me.IdPName != tc.idp || me.UserID == "" {
+				t.Fatalf("whoami %+v", me)
+			}
+		})
+	}
+	st, err := p.admin.Organizations.SSOStatus(ctx, "acme")
+	if err != nil || !st.SSOEnabled || st.Provider != "okta" || st.ConnectionState != "active" || st.LastLogin == nil || st.TotalSSOUsers != 3 {
+		t.Fatalf("status %+v %v", st, err)
+	}
+}
+
+func TestRequireSSOPasswordAndAPIKeys(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	ctx := context.Background()
+	hash, _ := bcrypt.GenerateFromPassword([]byte("hunter2hunter2"), bcrypt.MinCost)
+	p.st.CreateUserIfAbsent(ctx, store.User{ID: "usr_pw", OrgID: "acme", Email: "ops@acme.test", Role: "admin", PasswordHash: string(hash), Source: "password"})
+	jar, _ := cookiejar.New(nil)
+	pw := client.New(p.app.URL, nil, &http.Client{Jar: jar})
+	if me, err := pw.Auth.Login(ctx, "acme", "ops@acme.test", "hunter2hunter2"); err != nil || me.AuthMethod != "password" {
+		t.Fatalf("password login: %v", err)
+	}
+	key, err := pw.APIKeys.Create(ctx, "acme", "deploy-bot", "editor", time.Time{})
+	if err != nil || !strings.HasPrefix(key.Key, "ssk_live_") {
+		t.Fatalf("key: %v", err)
+	}
+	bot := client.New(p.app.URL, client.BearerToken(key.Key), nil)
+	if me, err := bot.Auth.WhoAmI(ctx); err != nil || me.AuthMethod != "api_key" || me.Role != "editor" {
+		t.Fatalf("bot: %v %+v", err, me)
+	}
+	// require_sso: the password session stops, password login is refused,
+	// the API key goes on.
+	yes := true
+	if _, err := p.admin.Organizations.Update(ctx, "acme", client.Update{RequireSSO: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	var e *client.Error
+	if _, err := pw.Auth.WhoAmI(ctx); !errors.As(err, &e) || e.Code != "sso_required" || e.Status != 401 {
+		t.Fatalf("password session under require_sso: %v", err)
+	}
+	if _, err := pw.Auth.Login(ctx, "acme", "ops@acme.test", "hunter2hunter2"); !errors.As(err, &e) || e.Code != "sso_required" {
+		t.Fatalf("password login under require_sso: %v", err)
+	}
+	if _, err := bot.Auth.WhoAmI(ctx); err != nil {
+		t.Fatalf("API key under require_sso: %v", err)
+	}
+	if c, _, _ := p.browser(t, "alice@acme.test"); true {
+		if _, err := c.Auth.WhoAmI(ctx); err != nil {
+			t.Fatalf("SSO under require_sso: %v", err)
+		}
+	}
+	off := true
+	p.admin.Organizations.Update(ctx, "acme", client.Update{DisableAPIKeyAuth: &off})
+	if _, err := bot.Auth.WhoAmI(ctx); !errors.As(err, &e) || e.Code != "api_key_auth_disabled" {
+		t.Fatalf("disabled API keys: %v", err)
+	}
+	// Plans: SSO on a free plan is refused; a viewer cannot configure SSO.
+	p.admin.Organizations.Create(ctx, "freebie", "Freebie", "free")
+	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "freebie", client.SSOSettings{ClerkOrgID: "org_x", AllowedDomains: []string{"x.test"}}); !errors.As(err, &e) || e.Code != "plan_not_entitled" {
+		t.Fatalf("free plan: %v", err)
+	}
+	carol, _, _ := p.browser(t, "carol@acme.test")
+	if _, err := carol.Organizations.SSOStatus(ctx, "acme"); !errors.As(err, &e) || e.Status != 403 {
+		t.Fatalf("a viewer read admin settings: %v", err)
+	}
+}
+
+func TestMembershipDeletedByWebhook(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	ctx := context.Background()
+	bob, _, _ := p.browser(t, "bob@acme.test")
+	if _, err := bob.Auth.WhoAmI(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// An administrator removes bob from the Clerk organization: Clerk's
+	// webhook reaches the app and bob's next request is refused.
+	users, _ := p.st.ListUsers(ctx, "acme")
+	var clerkID string
+	for _, u := range users {
+		if u.Email == "bob@acme.test" {
+			clerkID = u.ClerkUserID
+		}
+	}
+	req, _ := http.NewRequest("DELETE", p.clerk.BackendAPIURL()+"/organizations/org_acme/memberships/"+clerkID, nil)
+	req.Header.Set("Authorization", "Bearer "+p.clerk.SecretKey())
+	resp, err := p.mock.Client().Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("delete membership: %v %v", err, resp.StatusCode)
+	}
+	resp.Body.Close()
+	p.clerk.Wait()
+	var e *client.Error
+	if _, err := bob.Auth.WhoAmI(ctx); !errors.As(err, &e) || e.Code != "session_revoked" {
+		t.Fatalf("after the membership was deleted: %v", err)
+	}
+	for _, d := range p.clerk.Deliveries() {
+		if !d.Delivered {
+			t.Errorf("delivery not accepted by the app: %+v", d)
+		}
+	}
+}
+
+func TestWebhookRefusals(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	for name, h := range map[string]map[string]string{
+		"unsigned":      {},
+		"bad signature": {"svix-id": "msg_1", "svix-timestamp": fmt.Sprint(time.Now().Unix()), "svix-signature": "v1,AAAA"},
+		"stale":         {"svix-id": "msg_2", "svix-timestamp": fmt.Sprint(time.Now().Add(-time.Hour).Unix()), "svix-signature": "v1,AAAA"},
+	} {
+		req, _ := http.NewRequest("POST", p.app.URL+"/webhooks/clerk", strings.NewReader(`{"type":"user.deleted","data":{"id":"user_x"}}`))
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body controlplane.Error
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != 401 || body.Code != "invalid_signature" {
+			t.Errorf("%s: %d %+v", name, resp.StatusCode, body)
+		}
+	}
+}
