@@ -30,7 +30,9 @@ type Error struct {
 	Message string
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("ssokit API: %d %s: %s", e.Status, e.Code, e.Message) }
+func (e *Error) Error() string {
+	return fmt.Sprintf("ssokit API: %d %s: %s", e.Status, e.Code, e.Message)
+}
 
 // Auth authenticates requests: set a header on each.
 type Auth func(*http.Request)

@@ -799,4 +799,3 @@ func (a *API) revokeKey(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
-

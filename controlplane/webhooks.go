@@ -185,4 +185,3 @@ func (a *API) forClerkUser(ctx context.Context, orgID, clerkUserID string, fn fu
 	}
 	return nil
 }
-
