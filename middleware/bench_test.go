@@ -17,6 +17,7 @@ import (
 	clerkjwks "github.com/clerk/clerk-sdk-go/v2/jwks"
 	clerkjwt "github.com/clerk/clerk-sdk-go/v2/jwt"
 	gojwt "github.com/golang-jwt/jwt/v5"
+	"github.com/ssokit/ssokit/rbac"
 )
 
 // discardWriter is a reusable ResponseWriter, so the middleware
@@ -165,4 +166,58 @@ func benchHandler(b *testing.B, h http.Handler, tok string) {
 	for b.Loop() {
 		h.ServeHTTP(w, r)
 	}
+}
+
+// BenchmarkAppCredentials measures authenticating an app-cookie request
+// and an API-key request (with the organization lookup, revocation check
+// and a RequirePermission check), beside the Clerk cache hit of
+// BenchmarkVerify, and RequirePermission alone.
+func BenchmarkAppCredentials(b *testing.B) {
+	e := newEnv(b)
+	ctx := context.Background()
+	p, err := e.a.Admit(ctx, SSOLogin{ClerkOrgID: "org_acme", Email: "bench@acme.test", Groups: []string{"engineering"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cookieReq := sessionRequest(b, e, p)
+	plain, _, _ := e.keys.Create(ctx, "acme", "bench", "editor", time.Time{})
+	keyReq := httptest.NewRequest("GET", "/api", nil)
+	keyReq.Header.Set("X-API-Key", plain)
+	allowed := e.a.RequirePermission("projects:write")(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	w := &discardWriter{h: http.Header{}}
+
+	k := testKeys()[0]
+	srv := newJWKSServer(b, map[string]*rsa.PublicKey{"ins_bench": &k.PublicKey})
+	claims := v1Claims(time.Now())
+	claims["exp"] = time.Now().Add(time.Hour).Unix()
+	tok := mint(b, k, hdr("ins_bench"), claims)
+	cached, _ := NewClerkVerifier(ClerkConfig{Issuer: testIssuer, JWKSURL: srv.URL, InsecureHTTPLoopback: true, HTTPClient: srv.Client()})
+	cached.Verify(ctx, tok)
+
+	b.Run("clerk_cache_hit", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := cached.Verify(ctx, tok); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for name, r := range map[string]*http.Request{"app_cookie": cookieReq, "api_key": keyReq} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				pr, err := e.a.Authenticate(r)
+				if err != nil || !e.a.Policy().Allowed(rbac.Role(pr.Role), "projects:write") {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	rp := cookieReq.WithContext(WithPrincipal(cookieReq.Context(), p))
+	b.Run("require_permission", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			allowed.ServeHTTP(w, rp)
+		}
+	})
 }

@@ -1,0 +1,193 @@
+package controlplane_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"testing"
+
+	"github.com/ssokit/ssokit/client"
+	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/mockidp"
+)
+
+// TestDirectSSOAndConnectionTest: an organization with its own IdP
+// connection (no Clerk): SSO start goes straight to the persona, the ACS
+// admits the person, and the test-connection endpoint reports the steps.
+func TestDirectSSOAndConnectionTest(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	ctx := context.Background()
+	okta := p.mock.Persona("onelogin")
+	entity, acs := p.app.URL+"/saml/initech", p.app.URL+"/auth/sso/acs/initech"
+	okta.RegisterServiceProvider(mockidp.ServiceProviderConfig{EntityID: entity, ACSURL: acs})
+	p.admin.Organizations.Create(ctx, "initech", "Initech", "enterprise")
+	conn := &idp.Connection{ID: "initech", Protocol: idp.SAML, Vendor: idp.OneLogin,
+		SAML: &idp.SAMLSettings{IDPMetadataURL: okta.SAMLMetadataURL(), EntityID: entity, ACSURL: acs}}
+	// The control plane reaches the mock with its own client.
+	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "initech", client.SSOSettings{Connection: conn, AllowedDomains: []string{"initech.test"},
+		DefaultRole: "viewer", AutoCreateUsers: true}); err != nil {
+		t.Fatal(err)
+	}
+	okta.QueueUser("alice@initech.test")
+	jar, _ := cookiejar.New(nil)
+	hc := p.mock.Client()
+	hc.Jar = jar
+	resp, err := hc.Get(p.app.URL + "/auth/sso/start?org=initech&return_to=/v1/auth/whoami")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readAll(resp)
+	m := formAction.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no SAML form: %s", body)
+	}
+	form := map[string][]string{}
+	for _, f := range formField.FindAllStringSubmatch(body, -1) {
+		form[f[1]] = []string{strings.ReplaceAll(f[2], "&#43;", "+")}
+	}
+	resp, err = hc.PostForm(m[1], form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var me client.Whoami
+	json.Unmarshal([]byte(readAll(resp)), &me)
+	if me.Email != "alice@initech.test" || me.OrgID != "initech" || me.AuthMethod != "sso" || me.IdPName != "onelogin" {
+		t.Fatalf("direct SSO whoami %+v", me)
+	}
+	st, err := p.admin.Organizations.SSOStatus(ctx, "initech")
+	if err != nil || st.Provider != "onelogin" || st.ConnectionState != "active" || !st.SSOEnabled {
+		t.Fatalf("status %+v %v", st, err)
+	}
+	req, _ := http.NewRequest("POST", p.app.URL+"/v1/organizations/initech/sso/test", strings.NewReader(`{"login_hint":"bob@initech.test"}`))
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep idp.TestReport
+	json.Unmarshal([]byte(readAll(resp)), &rep)
+	if !rep.OK || rep.Identity == nil || rep.Identity.Email != "bob@initech.test" {
+		t.Fatalf("test connection %+v", rep)
+	}
+	// A connection that does not validate is refused before it is saved.
+	bad := *conn
+	bad.SAML = &idp.SAMLSettings{IDPMetadataURL: p.mock.URL + "/nope", EntityID: entity, ACSURL: acs}
+	var e *client.Error
+	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "initech", client.SSOSettings{Connection: &bad, AllowedDomains: []string{"initech.test"}}); !errors.As(err, &e) || e.Code != "invalid_connection" {
+		t.Fatalf("bad connection: %v", err)
+	}
+}
+
+func readAll(resp *http.Response) string {
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			return b.String()
+		}
+	}
+}
+
+func TestLogoutRevokesClerkSession(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	ctx := context.Background()
+	c, _, _ := p.browser(t, "alice@acme.test")
+	if err := c.Auth.Logout(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var e *client.Error
+	if _, err := c.Auth.WhoAmI(ctx); !errors.As(err, &e) || e.Status != 401 {
+		t.Fatalf("after logout: %v", err)
+	}
+	revoked := false
+	for _, d := range p.clerk.Deliveries() {
+		if d.Type == "session.revoked" {
+			revoked = true
+		}
+	}
+	p.clerk.Wait()
+	if !revoked {
+		t.Fatal("the Clerk session was not revoked through the Backend API")
+	}
+}
+
+func TestWebhookRoleUpdateAndProvisioning(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	ctx := context.Background()
+	// contoso without group rules: roles come from clerk_role_map.
+	p.admin.Organizations.ConfigureSSO(ctx, "contoso", client.SSOSettings{ClerkOrgID: "org_contoso", AllowedDomains: []string{"contoso.test"},
+		DefaultRole: "viewer", AutoCreateUsers: true, ClerkRoleMap: map[string]string{"org:admin": "admin", "org:member": "viewer"}})
+	bob, _, _ := p.browser(t, "bob@contoso.test")
+	me, err := bob.Auth.WhoAmI(ctx)
+	if err != nil || me.Role != "viewer" {
+		t.Fatalf("before: %v %+v", err, me)
+	}
+	users, _ := p.st.ListUsers(ctx, "contoso")
+	req, _ := http.NewRequest("PATCH", p.clerk.BackendAPIURL()+"/organizations/org_contoso/memberships/"+users[0].ClerkUserID, strings.NewReader(`{"role":"org:admin"}`))
+	req.Header.Set("Authorization", "Bearer "+p.clerk.SecretKey())
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := p.mock.Client().Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("membership update: %v", err)
+	}
+	resp.Body.Close()
+	p.clerk.Wait()
+	if u, _ := p.st.GetUser(ctx, users[0].ID); u.Role != "admin" {
+		t.Fatalf("role after the webhook: %s", u.Role)
+	}
+	var e *client.Error
+	if _, err := bob.Auth.WhoAmI(ctx); !errors.As(err, &e) || e.Code != "session_revoked" {
+		t.Fatalf("the session carrying the old role went on: %v", err)
+	}
+}
+
+func TestAPIHygiene(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	post := func(path, body string, hdr map[string]string) (int, string) {
+		req, _ := http.NewRequest("PUT", p.app.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+adminKey)
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct{ Error string }
+		json.Unmarshal([]byte(readAll(resp)), &e)
+		return resp.StatusCode, e.Error
+	}
+	if s, code := post("/v1/organizations/acme/sso", `{"clerk_org_id":"org_acme","allowed_domains":["acme.test"],"colour":"red"}`, nil); s != 400 || code != "invalid_json" {
+		t.Errorf("unknown field: %d %s", s, code)
+	}
+	if s, code := post("/v1/organizations/acme/sso", `{"clerk_org_id":"`+strings.Repeat("x", 300<<10)+`"}`, nil); s != 413 || code != "too_large" {
+		t.Errorf("large body: %d %s", s, code)
+	}
+	if s, code := post("/v1/organizations/acme/sso", `{"clerk_org_id":"org_acme","allowed_domains":["acme.test"],"default_role":"god"}`, nil); s != 422 || code != "invalid_settings" {
+		t.Errorf("undefined role: %d %s", s, code)
+	}
+	if s, code := post("/v1/organizations/contoso/sso", `{"clerk_org_id":"org_acme","allowed_domains":["contoso.test"]}`, nil); s != 409 || code != "clerk_org_taken" {
+		t.Errorf("a Clerk org mapped twice: %d %s", s, code)
+	}
+	// A cross-site state-changing request is refused before it is handled.
+	if s, _ := post("/v1/organizations/acme", `{}`, map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}); s != 403 {
+		t.Errorf("cross-site write: %d", s)
+	}
+	// An unknown token and no token.
+	req, _ := http.NewRequest("GET", p.app.URL+"/v1/auth/whoami", nil)
+	resp, _ := http.DefaultClient.Do(req)
+	if resp.StatusCode != 401 || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+		t.Errorf("no credentials: %d", resp.StatusCode)
+	}
+	resp.Body.Close()
+}
