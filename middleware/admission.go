@@ -286,10 +286,31 @@ func (a *Authenticator) RevokeUser(ctx context.Context, userID string) error {
 // checkAppSession applies what can end a valid app session early: its
 // jti revoked, the person's sessions revoked or removed, or require_sso
 // turned on after a password session began.
+//
+// With a Versioned store the result is remembered with the principal (shared
+// through the token cache) and the checks run again only once the store's
+// version has moved: any revocation or change to a person or an
+// organization moves it.
 func (a *Authenticator) checkAppSession(ctx context.Context, p *Principal) error {
 	if a.store == nil {
 		return nil
 	}
+	vs, versioned := a.store.(store.Versioned)
+	if !versioned || p.checked == nil {
+		return a.checkAppSessionFull(ctx, p)
+	}
+	ver := vs.Version() + 1
+	if p.checked.Load() == ver {
+		return nil
+	}
+	if err := a.checkAppSessionFull(ctx, p); err != nil {
+		return err
+	}
+	p.checked.Store(ver)
+	return nil
+}
+
+func (a *Authenticator) checkAppSessionFull(ctx context.Context, p *Principal) error {
 	if revoked, err := a.store.IsRevoked(ctx, p.app.ID); err != nil {
 		return fmt.Errorf("%w: %v", ErrUpstream, err)
 	} else if revoked {

@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ssokit/ssokit/store"
@@ -29,6 +30,44 @@ type APIKeys struct {
 
 	mu      sync.Mutex
 	pending map[string]time.Time
+
+	cacheMu sync.RWMutex
+	cache   map[string]*keyEntry // by the presented key
+}
+
+// keyEntry remembers a key that passed every check at a store version, so
+// the next request with it costs a map lookup. The map is keyed by the
+// presented string: Go's maps hash with a per-process seed and compare the
+// whole key, so a lookup leaks nothing an attacker could use.
+type keyEntry struct {
+	p       *Principal
+	expires int64 // unix nanoseconds; 0: never
+	checked atomic.Uint64
+	used    atomic.Int64
+	flushed atomic.Int64
+}
+
+const maxKeyCache = 10_000
+
+func (a *APIKeys) cached(presented string) *keyEntry {
+	a.cacheMu.RLock()
+	e := a.cache[presented]
+	a.cacheMu.RUnlock()
+	return e
+}
+
+func (a *APIKeys) remember(presented string, e *keyEntry) {
+	a.cacheMu.Lock()
+	if len(a.cache) >= maxKeyCache {
+		for k := range a.cache {
+			delete(a.cache, k)
+			if len(a.cache) < maxKeyCache*7/8 {
+				break
+			}
+		}
+	}
+	a.cache[presented] = e
+	a.cacheMu.Unlock()
 }
 
 // NewAPIKeys returns the key manager; prefix "" means DefaultAPIKeyPrefix.
@@ -39,7 +78,7 @@ func NewAPIKeys(s store.APIKeys, prefix string, now func() time.Time) *APIKeys {
 	if now == nil {
 		now = time.Now
 	}
-	return &APIKeys{store: s, prefix: prefix, now: now, pending: map[string]time.Time{}}
+	return &APIKeys{store: s, prefix: prefix, now: now, pending: map[string]time.Time{}, cache: map[string]*keyEntry{}}
 }
 
 const keyAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -104,6 +143,16 @@ func (a *APIKeys) Flush(ctx context.Context) error {
 	p := a.pending
 	a.pending = map[string]time.Time{}
 	a.mu.Unlock()
+	a.cacheMu.RLock()
+	for _, e := range a.cache {
+		if u := e.used.Load(); u > e.flushed.Load() {
+			e.flushed.Store(u)
+			if t := time.Unix(0, u); t.After(p[e.p.APIKeyID]) {
+				p[e.p.APIKeyID] = t
+			}
+		}
+	}
+	a.cacheMu.RUnlock()
 	if len(p) == 0 {
 		return nil
 	}

@@ -152,8 +152,8 @@ func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
 		return a.clerkToken(ctx, tok)
 	}
 	if a.sessions != nil {
-		if c, err := r.Cookie(a.sessions.cookie); err == nil {
-			p, _, err := a.sessions.Verify(c.Value)
+		if v, ok := cookieValue(r, a.sessions.cookie); ok {
+			p, _, err := a.sessions.Verify(v)
 			if err != nil {
 				return nil, err
 			}
@@ -174,12 +174,39 @@ func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
 	return nil, ErrNoCredentials
 }
 
+// apiKey checks an API key: from the cache while the store's version has
+// not moved (no revocation, no organization change) and the key has not
+// expired; otherwise in full.
 func (a *Authenticator) apiKey(ctx context.Context, tok string) (*Principal, error) {
+	vs, versioned := a.store.(store.Versioned)
+	var ver uint64
+	if versioned {
+		ver = vs.Version() + 1
+		if e := a.apiKeys.cached(tok); e != nil {
+			now := a.now().UnixNano()
+			if e.checked.Load() == ver && (e.expires == 0 || now < e.expires) {
+				e.used.Store(now)
+				return e.p, nil
+			}
+		}
+	}
 	k, err := a.apiKeys.Verify(ctx, tok)
 	if err != nil {
 		return nil, err
 	}
-	return a.checkAPIKey(ctx, k)
+	p, err := a.checkAPIKey(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	if versioned {
+		e := &keyEntry{p: p}
+		if !k.Expires.IsZero() {
+			e.expires = k.Expires.UnixNano()
+		}
+		e.checked.Store(ver)
+		a.apiKeys.remember(tok, e)
+	}
+	return p, nil
 }
 
 // clerkToken verifies a Clerk session token. With a store, the principal
@@ -258,4 +285,20 @@ func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, err error
 		slog.String("method", r.Method), slog.String("path", r.URL.Path),
 		slog.String("reason", string(ReasonOf(err))), slog.String("err", err.Error()))
 	a.onError(w, r, err)
+}
+
+// cookieValue finds a cookie's value without parsing every cookie into
+// allocations (http.Request.Cookie does): the request path reads one.
+func cookieValue(r *http.Request, name string) (string, bool) {
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimLeft(part, " ")
+			if k, v, ok := strings.Cut(part, "="); ok && k == name {
+				return strings.Trim(v, `"`), true
+			}
+		}
+	}
+	return "", false
 }

@@ -3,6 +3,7 @@ package middleware
 import (
 	"context"
 	"encoding/json"
+	"sync/atomic"
 	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
@@ -54,6 +55,9 @@ type Principal struct {
 	APIKeyID string
 
 	app *AppClaims
+	// checked is the store version (+1) at which the checks that can end
+	// an app session or API key early last passed; shared with the cache.
+	checked *atomic.Uint64
 }
 
 // ClerkOrg is the active organization of a Clerk session.

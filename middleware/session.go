@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -273,7 +274,7 @@ func (s *Sessions) Verify(token string) (*Principal, *AppClaims, error) {
 	}
 	p := &Principal{Credential: CredentialAppSession, UserID: c.Subject, SessionID: c.ID, Email: c.Email,
 		OrgID: c.OrgID, Role: c.Role, AuthMethod: c.AuthMethod, IdPName: c.IdPName, Issuer: c.Issuer,
-		IssuedAt: time.Unix(c.IssuedAt, 0), ExpiresAt: time.Unix(c.Expires, 0), RawClaims: pb, app: c}
+		IssuedAt: time.Unix(c.IssuedAt, 0), ExpiresAt: time.Unix(c.Expires, 0), RawClaims: pb, app: c, checked: new(atomic.Uint64)}
 	s.cache.put(token, p, p.ExpiresAt.UnixNano(), now.UnixNano())
 	return p, c, nil
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -13,6 +14,7 @@ import (
 // callers cannot change it behind its lock. The zero value is not usable;
 // use NewMemory.
 type Memory struct {
+	version atomic.Uint64
 	mu      sync.RWMutex
 	orgs    map[string]Org
 	users   map[string]User
@@ -52,6 +54,7 @@ func emailKey(org, email string) string { return org + "\x00" + strings.ToLower(
 func (m *Memory) CreateOrg(_ context.Context, o Org) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer m.version.Add(1)
 	if _, ok := m.orgs[o.ID]; ok {
 		return fmt.Errorf("%w: organization %s", ErrExists, o.ID)
 	}
@@ -97,6 +100,7 @@ func (m *Memory) OrgByClerkID(_ context.Context, clerkOrgID string) (Org, error)
 func (m *Memory) UpdateOrg(_ context.Context, id string, fn func(*Org) error) (Org, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer m.version.Add(1)
 	o, ok := m.orgs[id]
 	if !ok {
 		return Org{}, fmt.Errorf("%w: organization %s", ErrNotFound, id)
@@ -177,6 +181,7 @@ func (m *Memory) CreateUserIfAbsent(_ context.Context, u User) (User, bool, erro
 func (m *Memory) UpdateUser(_ context.Context, id string, fn func(*User) error) (User, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer m.version.Add(1)
 	u, ok := m.users[id]
 	if !ok {
 		return User{}, fmt.Errorf("%w: user %s", ErrNotFound, id)
@@ -194,6 +199,7 @@ func (m *Memory) UpdateUser(_ context.Context, id string, fn func(*User) error) 
 func (m *Memory) DeleteUser(_ context.Context, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer m.version.Add(1)
 	u, ok := m.users[id]
 	if !ok {
 		return fmt.Errorf("%w: user %s", ErrNotFound, id)
@@ -262,6 +268,7 @@ func (m *Memory) ListAPIKeys(_ context.Context, orgID string) ([]APIKey, error) 
 func (m *Memory) RevokeAPIKey(_ context.Context, orgID, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer m.version.Add(1)
 	k, ok := m.keys[id]
 	if !ok || k.OrgID != orgID {
 		return fmt.Errorf("%w: API key %s", ErrNotFound, id)
@@ -288,6 +295,7 @@ func (m *Memory) TouchAPIKeys(_ context.Context, used map[string]time.Time) erro
 func (m *Memory) RevokeToken(_ context.Context, jti string, until time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer m.version.Add(1)
 	now := m.now()
 	if len(m.revoked) > 10000 {
 		for k, t := range m.revoked {
@@ -308,4 +316,10 @@ func (m *Memory) IsRevoked(_ context.Context, jti string) (bool, error) {
 	return ok && m.now().Before(t), nil
 }
 
-var _ Store = (*Memory)(nil)
+// Version implements Versioned.
+func (m *Memory) Version() uint64 { return m.version.Load() }
+
+var (
+	_ Store     = (*Memory)(nil)
+	_ Versioned = (*Memory)(nil)
+)

@@ -121,6 +121,15 @@ type Revocations interface {
 	IsRevoked(ctx context.Context, jti string) (bool, error)
 }
 
+// Versioned is a store that reports a counter which changes whenever
+// something that can end a session changes (a revocation, a person's or an
+// organization's record, an API key). Callers cache what they checked at a
+// version and check again when it moves; a store that cannot tell simply
+// does not implement it, and every request is checked in full.
+type Versioned interface {
+	Version() uint64
+}
+
 // Store is everything the control plane keeps.
 type Store interface {
 	Orgs

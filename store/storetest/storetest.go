@@ -195,6 +195,30 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) store.S
 		}
 	})
 
+	t.Run("version", func(t *testing.T) {
+		s, clk := fresh(t)
+		v, ok := s.(store.Versioned)
+		if !ok {
+			t.Skip("the store does not report versions; callers check every request in full")
+		}
+		s.CreateOrg(ctx, store.Org{ID: "acme"})
+		s.CreateUserIfAbsent(ctx, store.User{ID: "u", OrgID: "acme", Email: "a@acme.test"})
+		s.CreateAPIKey(ctx, store.APIKey{ID: "k", OrgID: "acme", Hash: "h"})
+		for name, change := range map[string]func(){
+			"revocation":     func() { s.RevokeToken(ctx, "j", clk.Now().Add(time.Hour)) },
+			"user update":    func() { s.UpdateUser(ctx, "u", func(u *store.User) error { u.ValidAfter = clk.Now(); return nil }) },
+			"org update":     func() { s.UpdateOrg(ctx, "acme", func(o *store.Org) error { o.RequireSSO = true; return nil }) },
+			"key revocation": func() { s.RevokeAPIKey(ctx, "acme", "k") },
+			"user removal":   func() { s.DeleteUser(ctx, "u") },
+		} {
+			before := v.Version()
+			change()
+			if v.Version() == before {
+				t.Errorf("%s did not change the version", name)
+			}
+		}
+	})
+
 	t.Run("revocations", func(t *testing.T) {
 		s, clk := fresh(t)
 		if err := s.RevokeToken(ctx, "jti-1", clk.Now().Add(time.Hour)); err != nil {
