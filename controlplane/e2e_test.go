@@ -36,9 +36,15 @@ type plane struct {
 	admin *client.Client
 }
 
-func newPlane(t *testing.T) *plane {
+func newPlane(t *testing.T) *plane { t.Helper(); return newPlaneWith(t, nil, nil) }
+
+func newPlaneWith(t *testing.T, modMock func(*mockidp.Config), modAPI func(*controlplane.Config)) *plane {
 	t.Helper()
-	mock := mockidp.Start(t, mockidp.DefaultConfig())
+	mcfg := mockidp.DefaultConfig()
+	if modMock != nil {
+		modMock(&mcfg)
+	}
+	mock := mockidp.Start(t, mcfg)
 	c := mock.Clerk("clerk")
 	c.SetWebhookRetryBase(10 * time.Millisecond)
 	p := &plane{mock: mock, clerk: c, st: store.NewMemory(nil)}
@@ -60,9 +66,13 @@ func newPlane(t *testing.T) *plane {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := controlplane.New(controlplane.Config{Auth: auth, AppURL: p.app.URL, ClerkSignInURL: c.SignInURL(),
+	acfg := controlplane.Config{Auth: auth, AppURL: p.app.URL, ClerkSignInURL: c.SignInURL(),
 		ClerkAPIURL: c.BackendAPIURL(), ClerkSecretKey: c.SecretKey(), HTTPClient: mock.Client(),
-		WebhookSecret: c.WebhookSigningSecret(), BootstrapAdminKey: adminKey})
+		WebhookSecret: c.WebhookSigningSecret(), BootstrapAdminKey: adminKey}
+	if modAPI != nil {
+		modAPI(&acfg)
+	}
+	api, err := controlplane.New(acfg)
 	if err != nil {
 		t.Fatal(err)
 	}

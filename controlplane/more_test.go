@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ssokit/ssokit/client"
+	"github.com/ssokit/ssokit/controlplane"
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/mockidp"
 )
@@ -190,4 +191,39 @@ func TestAPIHygiene(t *testing.T) {
 		t.Errorf("no credentials: %d", resp.StatusCode)
 	}
 	resp.Body.Close()
+}
+
+// A Clerk session token without an email claim: the email comes from the
+// Backend API (GET /v1/users/{id}).
+func TestEmailFromBackendAPI(t *testing.T) {
+	t.Parallel()
+	p := newPlaneWith(t, func(c *mockidp.Config) {
+		c.Clerk[0].Claims = map[string]string{"groups": "{{user.public_metadata.groups}}", "idp": "{{session.idp}}"}
+	}, nil)
+	c, _, _ := p.browser(t, "alice@acme.test")
+	me, err := c.Auth.WhoAmI(context.Background())
+	if err != nil || me.Email != "alice@acme.test" || me.Role != "admin" {
+		t.Fatalf("whoami %+v %v", me, err)
+	}
+}
+
+// organization.created provisions the mapped app organization when
+// auto-provisioning is on.
+func TestOrganizationProvisioning(t *testing.T) {
+	t.Parallel()
+	p := newPlaneWith(t, nil, func(c *controlplane.Config) { c.AutoProvisionOrgs = true })
+	req, _ := http.NewRequest("POST", p.clerk.BackendAPIURL()+"/organizations", strings.NewReader(`{"name":"Globex","slug":"globex"}`))
+	req.Header.Set("Authorization", "Bearer "+p.clerk.SecretKey())
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := p.mock.Client().Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("create: %v", err)
+	}
+	var o struct{ ID string }
+	json.Unmarshal([]byte(readAll(resp)), &o)
+	p.clerk.Wait()
+	org, err := p.st.GetOrg(context.Background(), "globex")
+	if err != nil || org.ClerkOrgID != o.ID || org.Plan != "growth" {
+		t.Fatalf("provisioned org %+v %v", org, err)
+	}
 }

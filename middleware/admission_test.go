@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/ssokit/ssokit/rbac"
 	"github.com/ssokit/ssokit/store"
 	"golang.org/x/crypto/bcrypt"
@@ -387,5 +390,49 @@ func TestRequireRoleAndPermission(t *testing.T) {
 	e.a.RequireRole(rbac.Viewer)(ok).ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 	if w.Code != 403 {
 		t.Fatalf("no principal: %d", w.Code)
+	}
+}
+
+func TestSessionKeyLoading(t *testing.T) {
+	t.Parallel()
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	der, _ := x509.MarshalPKCS8PrivateKey(rsaKey)
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	k, err := ParseSessionKeyPEM("k1", pemKey)
+	if err != nil || k.ID != "k1" {
+		t.Fatalf("PEM: %v", err)
+	}
+	ed := EphemeralSessionKey()
+	jwk, _ := jose.JSONWebKey{Key: ed.Key, KeyID: "k2", Algorithm: "EdDSA"}.MarshalJSON()
+	k2, err := ParseSessionKeyJWK(jwk)
+	if err != nil || k2.ID != "k2" {
+		t.Fatalf("JWK: %v", err)
+	}
+	pubOnly, _ := jose.JSONWebKey{Key: &rsaKey.PublicKey, KeyID: "k3"}.MarshalJSON()
+	small, _ := rsa.GenerateKey(rand.Reader, 1024)
+	smallDER, _ := x509.MarshalPKCS8PrivateKey(small)
+	for name, f := range map[string]func() error{
+		"not PEM": func() error { _, err := ParseSessionKeyPEM("x", []byte("nope")); return err },
+		"short RSA": func() error {
+			_, err := ParseSessionKeyPEM("x", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: smallDER}))
+			return err
+		},
+		"public JWK": func() error { _, err := ParseSessionKeyJWK(pubOnly); return err },
+		"JWK without kid": func() error {
+			j, _ := jose.JSONWebKey{Key: ed.Key}.MarshalJSON()
+			_, err := ParseSessionKeyJWK(j)
+			return err
+		},
+		"not JSON": func() error { _, err := ParseSessionKeyJWK([]byte("{")); return err },
+	} {
+		if f() == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	// Both verify what they sign.
+	s, _ := NewSessions(SessionConfig{Keys: []SessionKey{k, k2}, Issuer: "https://app.test"})
+	tok, _, _ := s.Issue(AppClaims{Subject: "u", OrgID: "o"})
+	if _, _, err := s.Verify(tok); err != nil {
+		t.Fatal(err)
 	}
 }

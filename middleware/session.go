@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 )
 
 // Auth methods a Principal can carry (whoami's auth_method).
@@ -318,4 +320,26 @@ func (s *Sessions) ServeJWKS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	_ = json.NewEncoder(w).Encode(s.JWKS())
+}
+
+// ParseSessionKeyJWK reads a private key in JWK form (RSA with d, p, q;
+// or OKP Ed25519 with d), its kid becoming the key ID.
+func ParseSessionKeyJWK(data []byte) (SessionKey, error) {
+	var k jose.JSONWebKey
+	if err := k.UnmarshalJSON(data); err != nil {
+		return SessionKey{}, fmt.Errorf("ssokit: session key JWK: %w", err)
+	}
+	if k.KeyID == "" {
+		return SessionKey{}, errors.New("ssokit: session key JWK has no kid")
+	}
+	switch s := k.Key.(type) {
+	case *rsa.PrivateKey:
+		if s.N.BitLen() < 2048 {
+			return SessionKey{}, errors.New("ssokit: session RSA key is shorter than 2048 bits")
+		}
+		return SessionKey{ID: k.KeyID, Key: s}, nil
+	case ed25519.PrivateKey:
+		return SessionKey{ID: k.KeyID, Key: s}, nil
+	}
+	return SessionKey{}, fmt.Errorf("ssokit: session key JWK is %T, want an RSA or Ed25519 private key", k.Key)
 }
