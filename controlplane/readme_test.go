@@ -1,0 +1,45 @@
+package controlplane
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestREADMEListsEveryErrorCode keeps the README's error table complete: every
+// code the middleware declares and every code this package answers with has a
+// row.
+func TestREADMEListsEveryErrorCode(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := map[string]bool{}
+	collect := func(glob string, re *regexp.Regexp) {
+		files, _ := filepath.Glob(glob)
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+				codes[m[1]] = true
+			}
+		}
+	}
+	collect("../middleware/*.go", regexp.MustCompile(`\bCode[A-Z]\w*\s*=\s*"([a-z_]+)"`))
+	collect("*.go", regexp.MustCompile(`fail\(w, http\.Status\w+, "([a-z_]+)"`))
+	if len(codes) < 25 {
+		t.Fatalf("found only %d codes; the scan is broken", len(codes))
+	}
+	for c := range codes {
+		if !strings.Contains(string(readme), "| `"+c+"` |") {
+			t.Errorf("README error table lacks %q", c)
+		}
+	}
+}
