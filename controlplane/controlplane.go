@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -55,6 +56,10 @@ type Config struct {
 	IdP idp.Options
 	// HTTPClient reaches Clerk's Backend API. Nil: 10 s timeout client.
 	HTTPClient *http.Client
+	// ErrorPage, when set, renders refusals on the browser-facing SSO
+	// routes (status, stable code, human message). Nil: an HTML page when
+	// the request accepts HTML, else the JSON error.
+	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, code, message string)
 	// Now; nil means time.Now. Logger; nil means silent.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -158,6 +163,41 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func fail(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, Error{Code: code, Message: msg})
+}
+
+// browserFail answers a failure on a browser-facing route (/auth/sso/...):
+// through Config.ErrorPage when set, as an HTML page when the browser asks
+// for HTML, else as the JSON error.
+func (a *API) browserFail(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	if a.cfg.ErrorPage != nil {
+		w.Header().Set("Cache-Control", "no-store")
+		a.cfg.ErrorPage(w, r, status, code, msg)
+		return
+	}
+	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
+		fail(w, status, code, msg)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = errorPage.Execute(w, map[string]any{"Status": status, "Code": code, "Message": msg})
+}
+
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>Sign-in refused</title></head>
+<body style="font:15px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem">
+<h1>Sign-in refused</h1><p id="message" role="alert">{{.Message}}</p><p>Code <code id="code">{{.Code}}</code> (HTTP {{.Status}}).</p>
+<p><a href="/">Back</a></p></body></html>`))
+
+// browserRefuse is refuse for browser-facing routes.
+func (a *API) browserRefuse(w http.ResponseWriter, r *http.Request, err error) {
+	a.log.Info("controlplane: refused", "path", r.URL.Path, "code", middleware.CodeOf(err), "err", err)
+	resp := middleware.Classify(err)
+	if resp.Challenge != "" {
+		w.Header().Set("WWW-Authenticate", resp.Challenge)
+	}
+	a.browserFail(w, r, resp.Status, resp.Code, resp.Message)
 }
 
 // refuse answers an authentication or policy refusal with its code.
@@ -271,10 +311,9 @@ func (a *API) unsign(s string) (string, bool) {
 		return "", false
 	}
 	v, err := base64.RawURLEncoding.DecodeString(p)
-	if err != nil || a.sign(string(v)) != s {
+	if err != nil || !hmac.Equal([]byte(a.sign(string(v))[len(p)+1:]), []byte(mac)) {
 		return "", false
 	}
-	_ = mac
 	return string(v), true
 }
 
@@ -296,17 +335,17 @@ func (a *API) ssoStart(w http.ResponseWriter, r *http.Request) {
 		if org, err := a.st.GetOrg(r.Context(), orgID); err == nil && len(org.Connection) > 0 {
 			conn, err := a.connector(r.Context(), org)
 			if err != nil {
-				fail(w, http.StatusBadGateway, "connection_error", "the organization's identity provider connection is unusable")
+				a.browserFail(w, r, http.StatusBadGateway, "connection_error", "the organization's identity provider connection is unusable")
 				return
 			}
 			if err := conn.Start(w, r, ret, email); err != nil {
-				fail(w, http.StatusBadGateway, "connection_error", "the organization's identity provider connection is unusable")
+				a.browserFail(w, r, http.StatusBadGateway, "connection_error", "the organization's identity provider connection is unusable")
 			}
 			return
 		}
 	}
 	if a.cfg.ClerkSignInURL == "" {
-		fail(w, http.StatusBadRequest, "sso_unavailable", "no SSO path for this request")
+		a.browserFail(w, r, http.StatusBadRequest, "sso_unavailable", "no SSO path for this request")
 		return
 	}
 	cb := strings.TrimSuffix(a.cfg.AppURL, "/") + "/auth/sso/callback?" + url.Values{"state": {a.sign(ret + "\x00" + fmt.Sprint(a.now().Unix()))}}.Encode()
@@ -326,22 +365,22 @@ func (a *API) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	var t int64
 	fmt.Sscan(issued, &t)
 	if !ok || a.now().Unix()-t > 600 {
-		fail(w, http.StatusBadRequest, "invalid_state", "the sign-in expired or did not start here; start again")
+		a.browserFail(w, r, http.StatusBadRequest, "invalid_state", "the sign-in expired or did not start here; start again")
 		return
 	}
 	verifier := a.auth.Clerk()
 	if verifier == nil {
-		fail(w, http.StatusBadRequest, "sso_unavailable", "Clerk is not configured")
+		a.browserFail(w, r, http.StatusBadRequest, "sso_unavailable", "Clerk is not configured")
 		return
 	}
 	p, err := verifier.Verify(r.Context(), q.Get("session_token"))
 	if err != nil {
-		a.refuse(w, r, err)
+		a.browserRefuse(w, r, err)
 		return
 	}
 	l, err := a.auth.ClerkLogin(r.Context(), p)
 	if err != nil {
-		a.refuse(w, r, err)
+		a.browserRefuse(w, r, err)
 		return
 	}
 	a.finish(w, r, l, ret)
@@ -350,11 +389,11 @@ func (a *API) ssoCallback(w http.ResponseWriter, r *http.Request) {
 func (a *API) finish(w http.ResponseWriter, r *http.Request, l middleware.SSOLogin, ret string) {
 	ap, err := a.auth.Admit(r.Context(), l)
 	if err != nil {
-		a.refuse(w, r, err)
+		a.browserRefuse(w, r, err)
 		return
 	}
 	if err := a.auth.StartSession(w, ap); err != nil {
-		fail(w, http.StatusInternalServerError, "session_error", "could not start the session")
+		a.browserFail(w, r, http.StatusInternalServerError, "session_error", "could not start the session")
 		return
 	}
 	http.Redirect(w, r, localPath(ret), http.StatusFound)
@@ -380,18 +419,18 @@ func (a *API) connector(ctx context.Context, org store.Org) (idp.Connector, erro
 func (a *API) directFinish(w http.ResponseWriter, r *http.Request) {
 	org, err := a.st.GetOrg(r.Context(), r.PathValue("org"))
 	if err != nil || len(org.Connection) == 0 {
-		fail(w, http.StatusNotFound, "not_found", "no direct connection for this organization")
+		a.browserFail(w, r, http.StatusNotFound, "not_found", "no direct connection for this organization")
 		return
 	}
 	conn, err := a.connector(r.Context(), org)
 	if err != nil {
-		fail(w, http.StatusBadGateway, "connection_error", "the organization's identity provider connection is unusable")
+		a.browserFail(w, r, http.StatusBadGateway, "connection_error", "the organization's identity provider connection is unusable")
 		return
 	}
 	id, ret, err := conn.Finish(w, r)
 	if err != nil {
 		a.log.Info("controlplane: direct SSO refused", "org", org.ID, "reason", idp.ReasonOf(err), "err", err)
-		fail(w, http.StatusUnauthorized, "sso_failed", "single sign-on failed")
+		a.browserFail(w, r, http.StatusUnauthorized, "sso_failed", "single sign-on failed")
 		return
 	}
 	a.finish(w, r, middleware.IdentityLogin(org.ID, id), ret)

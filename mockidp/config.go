@@ -73,6 +73,11 @@ type PersonaConfig struct {
 	// GroupIDs maps Azure AD group names to object IDs; unlisted groups get
 	// an ID derived from the tenant and the name.
 	GroupIDs map[string]string `json:"group_ids,omitempty"`
+	// Interactive shows the login page even when the request carries a
+	// login_hint, as a real IdP asks the person to sign in (ssokit demo
+	// sets it); queued users (QueueUser) still skip the page. False: a
+	// login_hint naming a user signs that user in at once (headless).
+	Interactive bool `json:"interactive,omitempty"`
 	// Users can sign in; Clients may ask them to.
 	Users   []UserConfig   `json:"users"`
 	Clients []ClientConfig `json:"clients"`

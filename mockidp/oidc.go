@@ -203,7 +203,7 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 		default:
 			if e, ok := p.popQueue(); ok {
 				email = e
-			} else if hint := q.Get("login_hint"); hint != "" {
+			} else if hint := q.Get("login_hint"); hint != "" && !p.cfg.Interactive {
 				email = hint
 			} else {
 				p.loginPage(w, r, q, "")

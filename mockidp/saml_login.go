@@ -29,7 +29,7 @@ func (s *samlIdP) GetSession(w http.ResponseWriter, r *http.Request, req *saml.I
 	default:
 		if e, ok := s.p.popQueue(); ok {
 			email = e
-		} else if h := form.Get("login_hint"); h != "" {
+		} else if h := form.Get("login_hint"); h != "" && !s.p.cfg.Interactive {
 			email = h
 		} else if req.ServiceProviderMetadata != nil && s.spConfig(req.ServiceProviderMetadata.EntityID).DefaultUser != "" {
 			email = s.spConfig(req.ServiceProviderMetadata.EntityID).DefaultUser
