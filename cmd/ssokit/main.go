@@ -24,6 +24,7 @@ func main() {
 }
 
 const usage = `usage:
+  ssokit demo [--app-addr 127.0.0.1:4450] [--mock-addr 127.0.0.1:4451] [--headless]
   ssokit mockidp [--config FILE] [--addr 127.0.0.1:4451] [--tls] [--admin-token T] [--print-config]
   ssokit issuer [--insecure-http-loopback] PUBLISHABLE_KEY
   ssokit verify [flags] TOKEN|-     (ssokit verify -h lists the flags)
@@ -39,6 +40,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdIssuer(args[1:], stdout, stderr)
 	case "verify":
 		return cmdVerify(ctx, args[1:], stdin, stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, args[1:], stdout, stderr)
 	case "mockidp":
 		return cmdMockIDP(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

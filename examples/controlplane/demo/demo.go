@@ -1,0 +1,214 @@
+// Package demo starts what ssokit demo shows: the mock identity platform
+// (five vendor personas and a mock Clerk with enterprise connections for two
+// organizations) and the example control plane wired to it, seeded with the
+// organizations, their SSO settings and a password user.
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ssokit/ssokit/examples/controlplane/app"
+	"github.com/ssokit/ssokit/middleware"
+	"github.com/ssokit/ssokit/mockidp"
+	"github.com/ssokit/ssokit/store"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Config chooses where the demo listens.
+type Config struct {
+	// AppAddr and MockAddr are host:port; port 0 picks a free port. Empty
+	// means 127.0.0.1:4450 and 127.0.0.1:4451.
+	AppAddr, MockAddr string
+	// AdminKey is the bootstrap platform-admin key. Empty: a random one.
+	AdminKey string
+	// Headless keeps the mock personas signing in a login_hint's user at
+	// once (tests); false shows their login pages, as a person expects.
+	Headless bool
+	// Logger receives the servers' logs. Nil: silent.
+	Logger *slog.Logger
+}
+
+// The demo's people.
+const (
+	// PasswordEmail signs in to PasswordOrg with Password.
+	PasswordEmail = "dave@acme.test"
+	// PasswordOrg is the password user's organization.
+	PasswordOrg = "acme"
+	// Password is the password user's password.
+	Password = "correct-horse-battery"
+	// OutsiderEmail is an Okta user whose domain Acme's Clerk connection
+	// covers but the app's allowed_domains do not.
+	OutsiderEmail = "pat@acme-partners.test"
+)
+
+// Demo is a running demo.
+type Demo struct {
+	// AppURL is the example control plane; MockURL the mock platform.
+	AppURL, MockURL string
+	// AdminKey is the platform administrator's bootstrap key.
+	AdminKey string
+	// Mock and Clerk are the mock platform and its Clerk instance.
+	Mock  *mockidp.Server
+	Clerk *mockidp.Clerk
+	// App is the control plane.
+	App *app.App
+
+	srv *http.Server
+}
+
+// Start starts the mock platform and the app and seeds the app.
+func Start(ctx context.Context, cfg Config) (*Demo, error) {
+	if cfg.AppAddr == "" {
+		cfg.AppAddr = "127.0.0.1:4450"
+	}
+	if cfg.MockAddr == "" {
+		cfg.MockAddr = "127.0.0.1:4451"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.AdminKey == "" {
+		b := make([]byte, 24)
+		_, _ = rand.Read(b)
+		cfg.AdminKey = "ssk_admin_" + hex.EncodeToString(b)
+	}
+	appL, err := net.Listen("tcp", cfg.AppAddr)
+	if err != nil {
+		return nil, fmt.Errorf("demo: app address: %w", err)
+	}
+	appURL := "http://" + appL.Addr().String()
+
+	mcfg := mockidp.DefaultConfig()
+	mcfg.Logger = cfg.Logger
+	for i := range mcfg.Personas {
+		p := &mcfg.Personas[i]
+		p.Interactive = !cfg.Headless
+		if p.Name == "okta" {
+			p.Users = append(p.Users, mockidp.UserConfig{Email: OutsiderEmail, GivenName: "Pat", FamilyName: "Partner", Groups: []string{"engineering"}})
+		}
+	}
+	for i := range mcfg.Clerk {
+		c := &mcfg.Clerk[i]
+		c.Webhooks = []string{appURL + "/webhooks/clerk"}
+		c.AllowedRedirectURLs = append(c.AllowedRedirectURLs, appURL+"/auth/sso/callback")
+		for j := range c.Connections {
+			if c.Connections[j].Persona == "okta" {
+				c.Connections[j].Domains = append(c.Connections[j].Domains, "acme-partners.test")
+			}
+		}
+	}
+	mock, err := mockidp.New(mcfg)
+	if err != nil {
+		appL.Close()
+		return nil, err
+	}
+	if err := mock.Listen(cfg.MockAddr); err != nil {
+		appL.Close()
+		return nil, err
+	}
+	clerk := mock.Clerk("clerk")
+	a, err := app.New(app.Config{
+		AppURL: appURL,
+		Clerk: middleware.ClerkConfig{PublishableKey: clerk.PublishableKey(), SecretKey: clerk.SecretKey(),
+			APIURL: clerk.BackendAPIURL(), InsecureHTTPLoopback: true},
+		ClerkSignInURL: clerk.SignInURL(), WebhookSecret: clerk.WebhookSigningSecret(),
+		BootstrapAdminKey: cfg.AdminKey,
+		// The demo only: a key made now, gone when it stops.
+		SessionKey: middleware.EphemeralSessionKey(), InsecureCookie: true,
+		HTTPClient: mock.Client(), Logger: cfg.Logger,
+	})
+	if err != nil {
+		mock.Close()
+		appL.Close()
+		return nil, err
+	}
+	d := &Demo{AppURL: appURL, MockURL: mock.URL, AdminKey: cfg.AdminKey, Mock: mock, Clerk: clerk, App: a,
+		srv: &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}}
+	if err := d.seed(ctx); err != nil {
+		mock.Close()
+		appL.Close()
+		return nil, err
+	}
+	go func() { _ = d.srv.Serve(appL) }()
+	return d, nil
+}
+
+// seed creates Acme (Okta over SAML, enterprise plan) and Contoso (Azure AD
+// over OIDC, growth plan) with their SSO settings, and a password user.
+func (d *Demo) seed(ctx context.Context) error {
+	st := d.App.Store()
+	az := d.Mock.Persona("azure")
+	for _, o := range []struct {
+		id, name, plan, clerkOrg, domain string
+		rules                            []store.GroupRule
+	}{
+		{"acme", "Acme", "enterprise", "org_acme", "acme.test",
+			[]store.GroupRule{{Group: "admins", Role: "admin"}, {Group: "engineering", Role: "editor"}}},
+		{"contoso", "Contoso", "growth", "org_contoso", "contoso.test",
+			// Azure AD sends group object IDs, not names.
+			[]store.GroupRule{{Group: az.GroupIDs("admins")[0], Role: "admin"}, {Group: az.GroupIDs("engineering")[0], Role: "editor"}}},
+	} {
+		now := time.Now()
+		if err := st.CreateOrg(ctx, store.Org{ID: o.id, Name: o.name, Plan: o.plan, ClerkOrgID: o.clerkOrg,
+			AllowedDomains: []string{o.domain}, DefaultRole: "viewer", AutoCreateUsers: true, GroupRoles: o.rules,
+			ClerkRoleMap: map[string]string{"org:admin": "admin", "org:member": "viewer"}, SSOConfigured: true,
+			Created: now, Updated: now}); err != nil {
+			return fmt.Errorf("demo: seed %s: %w", o.id, err)
+		}
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(Password), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+	_, _, err = st.CreateUserIfAbsent(ctx, store.User{ID: "usr_dave", OrgID: PasswordOrg, Email: PasswordEmail, Role: "admin",
+		PasswordHash: string(hash), Source: "password", Created: time.Now()})
+	return err
+}
+
+// Close stops the app and the mock platform, waiting briefly for requests
+// in flight.
+func (d *Demo) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = d.srv.Shutdown(ctx)
+	_ = d.App.FlushAPIKeyUse(ctx)
+	d.Mock.Close()
+}
+
+// Summary is the human summary ssokit demo prints: URLs, sample users and
+// what each can do.
+func (d *Demo) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ssokit demo\n\n  Dashboard      %s\n  Mock platform  %s (personas, Clerk, admin API)\n\n", d.AppURL, d.MockURL)
+	b.WriteString("Sign in with SSO on the dashboard as:\n")
+	rows := [][2]string{
+		{"alice@acme.test", "Acme via Okta SAML, group admins -> admin (settings, API keys)"},
+		{"bob@acme.test", "Acme via Okta SAML, group engineering -> editor"},
+		{"carol@acme.test", "Acme via Okta SAML, no matching group -> viewer (default role)"},
+		{"alice@contoso.test", "Contoso via Azure AD OIDC, group admins -> admin"},
+		{"carol@contoso.test", "Contoso via Azure AD OIDC -> viewer (default role)"},
+		{OutsiderEmail, "Okta user outside Acme's allowed domains -> refused (domain_not_allowed)"},
+	}
+	for _, r := range rows {
+		fmt.Fprintf(&b, "  %-24s %s\n", r[0], r[1])
+	}
+	fmt.Fprintf(&b, "\nPassword sign-in: org %q, %s / %s (admin; refused once Acme turns on require_sso)\n", PasswordOrg, PasswordEmail, Password)
+	fmt.Fprintf(&b, "Platform admin API key: %s\n  curl -H 'Authorization: Bearer %s' %s/v1/organizations/acme/sso/status\n", d.AdminKey, d.AdminKey, d.AppURL)
+	names := make([]string, 0, 5)
+	for _, p := range d.Mock.Personas() {
+		names = append(names, p.Name())
+	}
+	slices.Sort(names)
+	fmt.Fprintf(&b, "Mock personas: %s; Clerk sign-in %s\n", strings.Join(names, ", "), d.Clerk.SignInURL())
+	return b.String()
+}
