@@ -41,6 +41,15 @@ type AuthenticatorConfig struct {
 	// ClerkUsers looks up the email of a Clerk token without one.
 	ClerkUsers *ClerkUsers
 
+	// ClerkRoles gives a Clerk-token principal an app role from its Clerk
+	// organization role when there is no Store (a handler protected by
+	// Clerk alone), e.g. {"org:admin": "admin", "org:member": "viewer"}, so
+	// RequireRole and RequirePermission work on Clerk tokens. Keys match
+	// with or without the "org:" prefix. Nil, or a role not listed, leaves
+	// the role empty, which every RequireRole refuses. With a Store, the
+	// stored role applies instead.
+	ClerkRoles map[string]rbac.Role
+
 	// SSOPlans are the organization plans entitled to SSO. Zero means
 	// enterprise and growth.
 	SSOPlans []string
@@ -78,6 +87,7 @@ type Authenticator struct {
 	ssoPlans     []string
 	groupsClaim  string
 	idpClaim     string
+	clerkRoles   map[string]rbac.Role
 	now          func() time.Time
 	accountLimit *limiter
 	ipLimit      *limiter
@@ -95,7 +105,7 @@ func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
 		return nil, errors.New("ssokit: API keys need AuthenticatorConfig.Store")
 	}
 	a := &Authenticator{clerk: cfg.Clerk, sessions: cfg.Sessions, apiKeys: cfg.APIKeys, store: cfg.Store, policy: cfg.Policy,
-		clerkUsers: cfg.ClerkUsers, ssoPlans: cfg.SSOPlans, groupsClaim: cfg.GroupsClaim, idpClaim: cfg.IdPClaim, now: cfg.Now,
+		clerkUsers: cfg.ClerkUsers, ssoPlans: cfg.SSOPlans, groupsClaim: cfg.GroupsClaim, idpClaim: cfg.IdPClaim, clerkRoles: cfg.ClerkRoles, now: cfg.Now,
 		cookie: cfg.SessionCookie, onError: cfg.ErrorHandler, log: cfg.Logger}
 	if a.policy == nil {
 		a.policy = rbac.MustDefault()
@@ -217,6 +227,9 @@ func (a *Authenticator) clerkToken(ctx context.Context, tok string) (*Principal,
 		return nil, invalid(ReasonMalformed, "Bearer token is neither an API key nor a session this app accepts")
 	}
 	p, err := a.clerk.Verify(ctx, tok)
+	if err == nil && a.store == nil && a.clerkRoles != nil {
+		return a.withClerkRole(p), nil
+	}
 	if err != nil || a.store == nil || p.ClerkOrg.ID == "" || p.Email == "" {
 		return p, err
 	}
@@ -232,6 +245,26 @@ func (a *Authenticator) clerkToken(ctx context.Context, tok string) (*Principal,
 	np.OrgID, np.Role, np.AuthMethod = org.ID, u.Role, MethodSSO
 	np.IdPName, _ = claimString(p, a.idpClaim)
 	return &np, nil
+}
+
+// withClerkRole is p with the app role ClerkRoles gives its Clerk
+// organization role (a copy: verified principals are shared).
+func (a *Authenticator) withClerkRole(p *Principal) *Principal {
+	cr := p.ClerkOrg.Role
+	role, ok := a.clerkRoles[cr]
+	if !ok {
+		if rest, cut := strings.CutPrefix(cr, "org:"); cut {
+			role, ok = a.clerkRoles[rest]
+		} else if cr != "" {
+			role, ok = a.clerkRoles["org:"+cr]
+		}
+	}
+	if !ok || p.ClerkOrg.ID == "" {
+		return p
+	}
+	np := *p
+	np.Role = string(role)
+	return &np
 }
 
 func claimString(p *Principal, name string) (string, bool) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/ssokit/ssokit/rbac"
 )
 
 func TestAuthenticatorHandler(t *testing.T) {
@@ -189,5 +190,46 @@ func TestClassify(t *testing.T) {
 	}
 	if Classify(ErrForbidden).Challenge != `Bearer realm="ssokit", error="insufficient_scope"` {
 		t.Errorf("403 challenge %q", Classify(ErrForbidden).Challenge)
+	}
+}
+
+// Without a store, ClerkRoles turns the Clerk organization role into the
+// app role RequireRole checks; unlisted roles and tokens without an
+// organization get no role and are refused.
+func TestClerkRolesWithoutStore(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, testKid, nil)
+	a, err := NewAuthenticator(AuthenticatorConfig{Clerk: f.v, ClerkRoles: map[string]rbac.Role{"org:admin": rbac.Admin, "member": rbac.Viewer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := f.clk.Now()
+	h := a.Handler(a.RequireRole(rbac.Editor)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := PrincipalFrom(r.Context())
+		w.Header().Set("X-Role", p.Role)
+	})))
+	for _, tc := range []struct {
+		name, role string
+		claims     map[string]any
+		status     int
+	}{
+		{"v1 org:admin", "admin", v1Claims(now), 200},
+		{"v2 admin matches org:admin", "admin", v2Claims(now), 200},
+		{"member is a viewer", "", with(v1Claims(now), "org_role", "org:member"), 403},
+		{"unlisted role", "", with(v1Claims(now), "org_role", "org:billing"), 403},
+		{"no organization", "", with(v1Claims(now), "org_id", nil, "org_role", nil, "org_slug", nil, "org_permissions", nil), 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("Authorization", "Bearer "+mint(t, f.keys[0], hdr(testKid), tc.claims))
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tc.status || w.Header().Get("X-Role") != tc.role {
+				t.Fatalf("status %d role %q, want %d %q: %s", w.Code, w.Header().Get("X-Role"), tc.status, tc.role, w.Body)
+			}
+			if tc.status == 403 && !strings.Contains(w.Body.String(), "insufficient_scope") {
+				t.Fatalf("body %s", w.Body)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package mockidp
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -319,4 +320,46 @@ func (c *Clerk) SignIn(client *http.Client, email, redirectURL string) (string, 
 		resp, err = cl.PostForm(html.UnescapeString(string(m[1])), form)
 	}
 	return "", errors.New("mockidp: sign-in did not come back")
+}
+
+// Browse does what a browser without JavaScript needs help with in an SSO
+// flow: it GETs startURL with client (give it a cookie jar), following
+// redirects, and submits SAML auto-post forms (at most 3), then returns the
+// last response, whose body the caller reads and closes. Start an app's
+// sign-in with it, as a person clicking "Sign in with SSO":
+//
+//	resp, err := mockidp.Browse(client, app.URL+"/auth/sso/start?email=alice@acme.test")
+func Browse(client *http.Client, startURL string) (*http.Response, error) {
+	resp, err := client.Get(startURL)
+	for range 3 {
+		if err != nil {
+			return nil, err
+		}
+		if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			return resp, nil
+		}
+		body, rerr := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+		resp.Body.Close()
+		if rerr != nil {
+			return nil, rerr
+		}
+		m := postFormAction.FindSubmatch(body)
+		if m == nil || !postFormInput.Match(body) {
+			resp.Body = io.NopCloser(bytes.NewReader(body))
+			return resp, nil
+		}
+		form := url.Values{}
+		for _, f := range postFormInput.FindAllSubmatch(body, -1) {
+			form.Set(string(f[1]), html.UnescapeString(string(f[2])))
+		}
+		action, perr := resp.Request.URL.Parse(html.UnescapeString(string(m[1])))
+		if perr != nil {
+			return nil, perr
+		}
+		resp, err = client.PostForm(action.String(), form)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
 }

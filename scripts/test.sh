@@ -29,6 +29,20 @@ else
 	echo "npm not found: the Node.js interoperability tests will skip (install Node.js 20 with npm)"
 fi
 
+echo "== Chromium (the browser test)"
+if [ -n "${SSOKIT_CHROMIUM:-}" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null; then
+	echo "found"
+elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+	apt-get update && apt-get install -y chromium
+elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then
+	sudo apt-get update && sudo apt-get install -y chromium
+elif [ -n "${CI:-}" ]; then
+	echo "test.sh: Chromium is required in CI (apt-get update && apt-get install -y chromium)" >&2
+	exit 1
+else
+	echo "Chromium not found: the browser test will skip (apt-get install -y chromium)"
+fi
+
 echo "== gofmt"
 gofiles=$(find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*')
 unformatted=$(gofmt -l $gofiles)
@@ -55,5 +69,6 @@ for pkg in $(go list ./...); do
 	done
 done
 
-echo "== go test -race ./..."
-go test -race -count=1 ./...
+echo "== go test -race ./...  (browser screenshots under test-artifacts/)"
+mkdir -p test-artifacts
+go test -race -count=1 ./... -artifacts -outputdir "$PWD/test-artifacts"

@@ -23,12 +23,21 @@ import (
 // stdout and the exit code.
 func startMockIDP(t *testing.T, args ...string) (map[string]any, func() (string, int)) {
 	t.Helper()
+	ready, stop := startCommand(t, append([]string{"mockidp"}, args...)...)
+	return ready, func() (string, int) { out, _, code := stop(); return out, code }
+}
+
+// startCommand runs `ssokit args...` in-process until its JSON ready line,
+// and returns that line parsed and a function that stops the command and
+// returns the rest of stdout, all of stderr and the exit code.
+func startCommand(t *testing.T, args ...string) (map[string]any, func() (string, string, int)) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	var stderr bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
-		code := run(ctx, append([]string{"mockidp"}, args...), nil, pw, &stderr)
+		code := run(ctx, args, nil, pw, &stderr)
 		pw.Close()
 		done <- code
 	}()
@@ -40,17 +49,20 @@ func startMockIDP(t *testing.T, args ...string) (map[string]any, func() (string,
 	case line = <-lineCh:
 	case <-time.After(20 * time.Second):
 		cancel()
+		<-done
 		t.Fatalf("no ready line; stderr: %s", stderr.String())
 	}
 	var ready map[string]any
 	if err := json.Unmarshal([]byte(line), &ready); err != nil {
 		cancel()
-		t.Fatalf("ready line %q: %v", line, err)
+		<-done
+		t.Fatalf("ready line %q: %v; stderr: %s", line, err, stderr.String())
 	}
-	return ready, func() (string, int) {
+	return ready, func() (string, string, int) {
 		cancel()
 		rest, _ := io.ReadAll(br)
-		return string(rest), <-done
+		code := <-done
+		return string(rest), stderr.String(), code
 	}
 }
 

@@ -3,6 +3,7 @@
 //
 //	CLERK_PUBLISHABLE_KEY=pk_... CLERK_SECRET_KEY=sk_... go run ./examples/wraphandler
 //	curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/api/whoami
+//	curl -X POST -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/api/admin/reindex   # editors and admins
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ssokit/ssokit/middleware"
+	"github.com/ssokit/ssokit/rbac"
 )
 
 func main() {
@@ -37,7 +39,9 @@ func main() {
 	if err != nil {
 		log.Fatalf("wraphandler: %v (set CLERK_PUBLISHABLE_KEY)", err)
 	}
-	auth, err := middleware.NewAuthenticator(middleware.AuthenticatorConfig{Clerk: v, Logger: logger})
+	// Clerk organization roles become app roles for RequireRole.
+	auth, err := middleware.NewAuthenticator(middleware.AuthenticatorConfig{Clerk: v, Logger: logger,
+		ClerkRoles: map[string]rbac.Role{"org:admin": rbac.Admin, "org:member": rbac.Viewer, "org:editor": rbac.Editor}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -54,9 +58,17 @@ func main() {
 		})
 	})
 
+	api.HandleFunc("POST /api/admin/reindex", func(w http.ResponseWriter, r *http.Request) {
+		p, _ := middleware.PrincipalFrom(r.Context())
+		logger.Info("reindex requested", "user", p.UserID, "role", p.Role)
+		w.WriteHeader(http.StatusAccepted)
+	})
+
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.Handle("/api/", auth.Handler(api))
+	// Editors and admins only under /api/admin/.
+	mux.Handle("/api/admin/", auth.Handler(auth.RequireRole(rbac.Editor)(api)))
 
 	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: 64 << 10}
 	logger.Info("listening", "addr", *addr, "issuer", v.Issuer())

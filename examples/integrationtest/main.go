@@ -1,0 +1,153 @@
+// Command integrationtest is a team's small app — a notes API behind Clerk
+// SSO — and, in main_test.go, how that team tests it with ssokit's mock
+// identity platform: no Clerk account, no Okta tenant, no network.
+//
+// The app: GET /notes for every member (viewer and up), POST /notes for
+// editors and admins, the SSO routes and Clerk webhooks from package
+// controlplane. Run its tests with
+//
+//	go test ./examples/integrationtest
+//
+// or the app itself against the mock platform with
+//
+//	go run ./examples/integrationtest
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"time"
+
+	"github.com/ssokit/ssokit/controlplane"
+	"github.com/ssokit/ssokit/middleware"
+	"github.com/ssokit/ssokit/mockidp"
+	"github.com/ssokit/ssokit/store"
+)
+
+// config is what the app needs from its environment.
+type config struct {
+	AppURL, ClerkSignInURL, WebhookSecret string
+	Clerk                                 middleware.ClerkConfig
+	SessionKey                            middleware.SessionKey
+	InsecureCookie                        bool
+	Store                                 store.Store
+}
+
+// newApp is the team's app: its own handlers, protected by ssokit.
+func newApp(cfg config) (http.Handler, error) {
+	verifier, err := middleware.NewClerkVerifier(cfg.Clerk)
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := middleware.NewSessions(middleware.SessionConfig{Keys: []middleware.SessionKey{cfg.SessionKey},
+		Issuer: cfg.AppURL, InsecureCookie: cfg.InsecureCookie})
+	if err != nil {
+		return nil, err
+	}
+	auth, err := middleware.NewAuthenticator(middleware.AuthenticatorConfig{Clerk: verifier, Sessions: sessions,
+		Store: cfg.Store, ClerkUsers: middleware.NewClerkUsers(cfg.Clerk.APIURL, cfg.Clerk.SecretKey, cfg.Clerk.HTTPClient, nil)})
+	if err != nil {
+		return nil, err
+	}
+	api, err := controlplane.New(controlplane.Config{Auth: auth, AppURL: cfg.AppURL, ClerkSignInURL: cfg.ClerkSignInURL,
+		ClerkAPIURL: cfg.Clerk.APIURL, ClerkSecretKey: cfg.Clerk.SecretKey, HTTPClient: cfg.Clerk.HTTPClient,
+		WebhookSecret: cfg.WebhookSecret})
+	if err != nil {
+		return nil, err
+	}
+	n := &notes{}
+	mux := http.NewServeMux()
+	mux.Handle("/auth/", api)
+	mux.Handle("/v1/", api)
+	mux.Handle("/webhooks/", api)
+	mux.Handle("GET /notes", auth.Handler(auth.RequirePermission("notes:read")(http.HandlerFunc(n.list))))
+	mux.Handle("POST /notes", auth.Handler(auth.RequirePermission("notes:write")(http.HandlerFunc(n.add))))
+	return mux, nil
+}
+
+// notes is the team's own code: it only reads the Principal.
+type notes struct {
+	mu    sync.Mutex
+	items []note
+}
+
+type note struct {
+	Org    string `json:"org"`
+	Author string `json:"author"`
+	Text   string `json:"text"`
+}
+
+func (n *notes) list(w http.ResponseWriter, r *http.Request) {
+	p, _ := middleware.PrincipalFrom(r.Context())
+	n.mu.Lock()
+	out := []note{}
+	for _, it := range n.items {
+		if it.Org == p.OrgID {
+			out = append(out, it)
+		}
+	}
+	n.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+func (n *notes) add(w http.ResponseWriter, r *http.Request) {
+	p, _ := middleware.PrincipalFrom(r.Context())
+	var in struct {
+		Text string `json:"text"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil || in.Text == "" {
+		http.Error(w, `{"error":"invalid_json","message":"want {\"text\":\"...\"}"}`, http.StatusBadRequest)
+		return
+	}
+	n.mu.Lock()
+	n.items = append(n.items, note{Org: p.OrgID, Author: p.Email, Text: in.Text})
+	n.mu.Unlock()
+	w.WriteHeader(http.StatusCreated)
+}
+
+// seed is the organization the tests (and main) use: Acme, signing in
+// through Okta via Clerk, admins -> admin, engineering -> editor.
+func seed(ctx context.Context, st store.Store) error {
+	now := time.Now()
+	return st.CreateOrg(ctx, store.Org{ID: "acme", Name: "Acme", Plan: "enterprise", ClerkOrgID: "org_acme",
+		AllowedDomains: []string{"acme.test"}, DefaultRole: "viewer", AutoCreateUsers: true, SSOConfigured: true,
+		GroupRoles: []store.GroupRule{{Group: "admins", Role: "admin"}, {Group: "engineering", Role: "editor"}},
+		Created: now, Updated: now})
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	mock, err := mockidp.NewServer(mockidp.DefaultConfig())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer mock.Close()
+	clerk := mock.Clerk("clerk")
+	const addr = "127.0.0.1:4460"
+	st := store.NewMemory(nil)
+	if err := seed(ctx, st); err != nil {
+		log.Fatal(err)
+	}
+	h, err := newApp(config{AppURL: "http://" + addr, ClerkSignInURL: clerk.SignInURL(), WebhookSecret: clerk.WebhookSigningSecret(),
+		Clerk: middleware.ClerkConfig{PublishableKey: clerk.PublishableKey(), SecretKey: clerk.SecretKey(), APIURL: clerk.BackendAPIURL(),
+			InsecureHTTPLoopback: true, HTTPClient: mock.Client(), AuthorizedParties: []string{"http://" + addr}},
+		SessionKey: middleware.EphemeralSessionKey(), InsecureCookie: true, Store: st})
+	if err != nil {
+		log.Fatal(err)
+	}
+	clerk.SetWebhooks("http://" + addr + "/webhooks/clerk")
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { <-ctx.Done(); _ = srv.Close() }()
+	fmt.Fprintf(os.Stderr, "notes app on http://%s (sign in: http://%s/auth/sso/start?email=alice@acme.test&return_to=/notes)\n", addr, addr)
+	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
+		log.Fatal(err)
+	}
+}
