@@ -1,7 +1,3 @@
-// Package demo starts what ssokit demo shows: the mock identity platform
-// (five vendor personas and a mock Clerk with enterprise connections for two
-// organizations) and the example control plane wired to it, seeded with the
-// organizations, their SSO settings and a password user.
 package demo
 
 import (
