@@ -69,6 +69,9 @@ for pkg in $(go list ./...); do
 	done
 done
 
+echo "== examples/chirouter (its own module: the chi dependency stays out of ssokit)"
+(cd examples/chirouter && go vet ./... && go test -race -count=1 ./...)
+
 echo "== go test -race ./...  (browser screenshots under test-artifacts/)"
 mkdir -p test-artifacts
 go test -race -count=1 ./... -artifacts -outputdir "$PWD/test-artifacts"
