@@ -119,7 +119,7 @@ func seed(ctx context.Context, st store.Store) error {
 	return st.CreateOrg(ctx, store.Org{ID: "acme", Name: "Acme", Plan: "enterprise", ClerkOrgID: "org_acme",
 		AllowedDomains: []string{"acme.test"}, DefaultRole: "viewer", AutoCreateUsers: true, SSOConfigured: true,
 		GroupRoles: []store.GroupRule{{Group: "admins", Role: "admin"}, {Group: "engineering", Role: "editor"}},
-		Created: now, Updated: now})
+		Created:    now, Updated: now})
 }
 
 func main() {
