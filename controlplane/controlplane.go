@@ -197,6 +197,9 @@ func (a *API) browserRefuse(w http.ResponseWriter, r *http.Request, err error) {
 	if resp.Challenge != "" {
 		w.Header().Set("WWW-Authenticate", resp.Challenge)
 	}
+	if resp.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
 	a.browserFail(w, r, resp.Status, resp.Code, resp.Message)
 }
 

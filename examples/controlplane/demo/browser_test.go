@@ -32,7 +32,7 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// browserSteps drives the demo as a person does, in a real Chromium:
+// TestDemoInABrowser drives the demo as a person does, in a real Chromium:
 // SSO through Okta SAML and Azure AD OIDC via the mock Clerk, require_sso
 // switched on in the dashboard, and a refused domain.
 func TestDemoInABrowser(t *testing.T) {
