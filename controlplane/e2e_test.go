@@ -5,13 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -98,11 +95,6 @@ func newPlaneWith(t *testing.T, modMock func(*mockidp.Config), modAPI func(*cont
 	return p
 }
 
-var (
-	formAction = regexp.MustCompile(`<form[^>]*method="post"[^>]*action="([^"]+)"`)
-	formField  = regexp.MustCompile(`name="(SAMLResponse|RelayState)" value="([^"]*)"`)
-)
-
 // browser signs a person in as a browser would (without JavaScript:
 // following redirects and posting the SAML auto-submit form) and returns a
 // client holding the app's cookie.
@@ -111,22 +103,11 @@ func (p *plane) browser(t *testing.T, email string) (*client.Client, *http.Clien
 	jar, _ := cookiejar.New(nil)
 	hc := p.mock.Client()
 	hc.Jar = jar
-	resp, err := hc.Get(p.app.URL + "/auth/sso/start?" + url.Values{"email": {email}, "return_to": {"/v1/auth/whoami"}}.Encode())
+	resp, err := mockidp.Browse(hc, p.app.URL+"/auth/sso/start?"+url.Values{"email": {email}, "return_to": {"/v1/auth/whoami"}}.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if m := formAction.FindSubmatch(body); m != nil {
-		form := url.Values{}
-		for _, f := range formField.FindAllSubmatch(body, -1) {
-			form.Set(string(f[1]), html.UnescapeString(string(f[2])))
-		}
-		if resp, err = hc.PostForm(html.UnescapeString(string(m[1])), form); err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-	}
 	return client.New(p.app.URL, nil, hc), hc, resp.StatusCode
 }
 

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ssokit/ssokit/client"
 	"github.com/ssokit/ssokit/controlplane"
@@ -37,20 +40,7 @@ func TestDirectSSOAndConnectionTest(t *testing.T) {
 	jar, _ := cookiejar.New(nil)
 	hc := p.mock.Client()
 	hc.Jar = jar
-	resp, err := hc.Get(p.app.URL + "/auth/sso/start?org=initech&return_to=/v1/auth/whoami")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := readAll(resp)
-	m := formAction.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("no SAML form: %s", body)
-	}
-	form := map[string][]string{}
-	for _, f := range formField.FindAllStringSubmatch(body, -1) {
-		form[f[1]] = []string{strings.ReplaceAll(f[2], "&#43;", "+")}
-	}
-	resp, err = hc.PostForm(m[1], form)
+	resp, err := mockidp.Browse(hc, p.app.URL+"/auth/sso/start?org=initech&return_to=/v1/auth/whoami")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,5 +215,68 @@ func TestOrganizationProvisioning(t *testing.T) {
 	org, err := p.st.GetOrg(context.Background(), "globex")
 	if err != nil || org.ClerkOrgID != o.ID || org.Plan != "growth" {
 		t.Fatalf("provisioned org %+v %v", org, err)
+	}
+}
+
+// The SSO callback refuses a forged, tampered or stale state and a bad
+// session token, as JSON for programs and as an HTML page for browsers.
+func TestSSOCallbackRefusals(t *testing.T) {
+	t.Parallel()
+	var offset atomic.Int64
+	p := newPlaneWith(t, nil, func(c *controlplane.Config) {
+		c.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	})
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(p.app.URL + "/auth/sso/start?email=alice%40acme.test&return_to=/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	signIn, _ := url.Parse(resp.Header.Get("Location"))
+	callback, _ := url.Parse(signIn.Query().Get("redirect_url"))
+	state := callback.Query().Get("state")
+	if resp.StatusCode != http.StatusFound || state == "" {
+		t.Fatalf("start: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	payload, mac, _ := strings.Cut(state, ".")
+	flipped := []byte(mac)
+	flipped[0] ^= 1
+	if flipped[0] == '.' {
+		flipped[0] = 'A'
+	}
+	get := func(state, token, accept string) (int, string, string) {
+		req, _ := http.NewRequest("GET", p.app.URL+"/auth/sso/callback?"+url.Values{"state": {state}, "session_token": {token}}.Encode(), nil)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, resp.Header.Get("Content-Type"), readAll(resp)
+	}
+	for _, tc := range []struct {
+		name, state, token, accept string
+		status                     int
+		code                       string
+	}{
+		{"no state", "", "x", "", 400, "invalid_state"},
+		{"forged state", "Lw.AAAAAAAAAAAAAAAAAAAAAA", "x", "", 400, "invalid_state"},
+		{"tampered MAC", payload + "." + string(flipped), "x", "", 400, "invalid_state"},
+		{"good state, bad token", state, "not-a-token", "", 401, "invalid_token"},
+		{"browser gets a page", payload + "." + string(flipped), "x", "text/html,application/xhtml+xml", 400, "invalid_state"},
+	} {
+		status, ctype, body := get(tc.state, tc.token, tc.accept)
+		if status != tc.status || !strings.Contains(body, tc.code) {
+			t.Errorf("%s: %d %s, want %d %s", tc.name, status, body, tc.status, tc.code)
+		}
+		if html := strings.HasPrefix(ctype, "text/html"); html != (tc.accept != "") {
+			t.Errorf("%s: Content-Type %q", tc.name, ctype)
+		}
+	}
+	// The state lives ten minutes.
+	offset.Store(int64(11 * time.Minute))
+	if status, _, body := get(state, "not-a-token", ""); status != 400 || !strings.Contains(body, "invalid_state") {
+		t.Errorf("stale state: %d %s", status, body)
 	}
 }

@@ -2,8 +2,11 @@ package idp_test
 
 import (
 	"fmt"
+	"html"
+	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -101,12 +104,11 @@ func TestSAMLUnsolicitedAndReplay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := make([]byte, 1<<20)
-		n, _ := resp.Body.Read(b)
+		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		form := url.Values{}
-		for _, f := range formField.FindAllSubmatch(b[:n], -1) {
-			form.Set(string(f[1]), strings.ReplaceAll(string(f[2]), "&#43;", "+"))
+		for _, f := range samlFormField.FindAllSubmatch(b, -1) {
+			form.Set(string(f[1]), html.UnescapeString(string(f[2])))
 		}
 		post := func() result {
 			resp, err := client.PostForm(a.srv.URL+"/saml/acs", form)
@@ -328,3 +330,7 @@ func TestOIDCAzure(t *testing.T) {
 		}
 	})
 }
+
+// samlFormField reads the fields of an IdP's auto-submit form, for tests
+// that post it more than once.
+var samlFormField = regexp.MustCompile(`name="(SAMLResponse|RelayState)" value="([^"]*)"`)

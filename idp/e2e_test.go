@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -61,32 +58,16 @@ type result struct {
 	Error    string        `json:"error"`
 }
 
-var (
-	formAction = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
-	formField  = regexp.MustCompile(`name="(SAMLResponse|RelayState)" value="([^"]*)"`)
-)
-
 // browse is a person's browser without JavaScript: follow redirects, post
 // the IdP's auto-submit form, return the app's JSON.
 func browse(t testing.TB, client *http.Client, start string) result {
 	t.Helper()
-	resp, err := client.Get(start)
+	resp, err := mockidp.Browse(client, start)
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if m := formAction.FindSubmatch(body); m != nil {
-		form := url.Values{}
-		for _, f := range formField.FindAllSubmatch(body, -1) {
-			form.Set(string(f[1]), html.UnescapeString(string(f[2])))
-		}
-		if resp, err = client.PostForm(html.UnescapeString(string(m[1])), form); err != nil {
-			t.Fatal(err)
-		}
-		body, _ = io.ReadAll(resp.Body)
-		resp.Body.Close()
-	}
 	var r result
 	if err := json.Unmarshal(body, &r); err != nil {
 		t.Fatalf("the app answered %d %q", resp.StatusCode, body)

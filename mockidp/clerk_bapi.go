@@ -229,6 +229,17 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 
 var errEOF = errors.New("EOF")
 
+// pageJSON renders the page of items that the request's limit and offset
+// ask for, in Clerk's default page size of 10.
+func pageJSON[T any](r *http.Request, items []T, render func(T) map[string]any) []map[string]any {
+	lo, hi := page(r, len(items))
+	data := make([]map[string]any, 0, hi-lo)
+	for _, it := range items[lo:hi] {
+		data = append(data, render(it))
+	}
+	return data
+}
+
 func page(r *http.Request, n int) (int, int) {
 	limit, offset := 10, 0
 	if v, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && v > 0 && v <= 500 {
@@ -277,11 +288,7 @@ func (c *Clerk) listOrgs(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	slices.SortFunc(all, func(a, b *cOrg) int { return strings.Compare(a.ID, b.ID) })
-	lo, hi := page(r, len(all))
-	data := []map[string]any{}
-	for _, o := range all[lo:hi] {
-		data = append(data, c.orgJSONLocked(o))
-	}
+	data := pageJSON(r, all, c.orgJSONLocked)
 	c.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"data": data, "total_count": len(all)})
 }
@@ -420,11 +427,7 @@ func (c *Clerk) listMemberships(w http.ResponseWriter, r *http.Request) {
 			ids = append(ids, uid)
 		}
 		slices.Sort(ids)
-		lo, hi := page(r, len(ids))
-		data := []map[string]any{}
-		for _, uid := range ids[lo:hi] {
-			data = append(data, c.membershipJSONLocked(o.ID, uid))
-		}
+		data := pageJSON(r, ids, func(uid string) map[string]any { return c.membershipJSONLocked(o.ID, uid) })
 		writeJSON(w, http.StatusOK, map[string]any{"data": data, "total_count": len(ids)})
 	})(w, r)
 }
@@ -524,11 +527,7 @@ func (c *Clerk) listUsers(count bool) func(http.ResponseWriter, *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]any{"object": "total_count", "total_count": len(all)})
 			return
 		}
-		lo, hi := page(r, len(all))
-		data := []map[string]any{}
-		for _, u := range all[lo:hi] {
-			data = append(data, c.userJSONLocked(u))
-		}
+		data := pageJSON(r, all, c.userJSONLocked)
 		c.mu.Unlock()
 		writeJSON(w, http.StatusOK, data)
 	}
@@ -592,11 +591,7 @@ func (c *Clerk) userMemberships(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		slices.Sort(orgIDs)
-		lo, hi := page(r, len(orgIDs))
-		data := []map[string]any{}
-		for _, oid := range orgIDs[lo:hi] {
-			data = append(data, c.membershipJSONLocked(oid, u.ID))
-		}
+		data := pageJSON(r, orgIDs, func(oid string) map[string]any { return c.membershipJSONLocked(oid, u.ID) })
 		writeJSON(w, http.StatusOK, map[string]any{"data": data, "total_count": len(orgIDs)})
 	})(w, r)
 }
@@ -612,11 +607,7 @@ func (c *Clerk) listSessions(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	slices.SortFunc(all, func(a, b *cSession) int { return strings.Compare(a.ID, b.ID) })
-	lo, hi := page(r, len(all))
-	data := []map[string]any{}
-	for _, s := range all[lo:hi] {
-		data = append(data, c.sessionJSONLocked(s))
-	}
+	data := pageJSON(r, all, c.sessionJSONLocked)
 	c.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"data": data, "total_count": len(all)})
 }
@@ -672,11 +663,7 @@ func (c *Clerk) listConns(w http.ResponseWriter, r *http.Request) {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	lo, hi := page(r, len(ids))
-	data := []map[string]any{}
-	for _, id := range ids[lo:hi] {
-		data = append(data, c.connJSONLocked(c.conns[id]))
-	}
+	data := pageJSON(r, ids, func(id string) map[string]any { return c.connJSONLocked(c.conns[id]) })
 	c.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"data": data, "total_count": len(ids)})
 }

@@ -285,6 +285,24 @@ var (
 	postFormInput  = regexp.MustCompile(`name="(SAMLResponse|RelayState)" value="([^"]*)"`)
 )
 
+// autoPostForm reads a SAML auto-submit page: the form's absolute action
+// (resolved against the page's URL) and its SAMLResponse / RelayState.
+func autoPostForm(page *url.URL, body []byte) (string, url.Values, bool) {
+	m := postFormAction.FindSubmatch(body)
+	if m == nil || !postFormInput.Match(body) {
+		return "", nil, false
+	}
+	action, err := page.Parse(html.UnescapeString(string(m[1])))
+	if err != nil {
+		return "", nil, false
+	}
+	form := url.Values{}
+	for _, f := range postFormInput.FindAllSubmatch(body, -1) {
+		form.Set(string(f[1]), html.UnescapeString(string(f[2])))
+	}
+	return action.String(), form, true
+}
+
 // SignIn runs the hosted sign-in headlessly with client (give it a cookie
 // jar) as email, and returns the session token handed to redirectURL. It
 // follows redirects and posts SAML auto-submit forms as a browser does.
@@ -309,15 +327,11 @@ func (c *Clerk) SignIn(client *http.Client, email, redirectURL string) (string, 
 				return tok, nil
 			}
 		}
-		m := postFormAction.FindSubmatch(body)
-		if m == nil {
+		action, form, ok := autoPostForm(resp.Request.URL, body)
+		if !ok {
 			return "", fmt.Errorf("mockidp: sign-in ended with %d: %.300s", resp.StatusCode, body)
 		}
-		form := url.Values{}
-		for _, f := range postFormInput.FindAllSubmatch(body, -1) {
-			form.Set(string(f[1]), html.UnescapeString(string(f[2])))
-		}
-		resp, err = cl.PostForm(html.UnescapeString(string(m[1])), form)
+		resp, err = cl.PostForm(action, form)
 	}
 	return "", errors.New("mockidp: sign-in did not come back")
 }
@@ -343,20 +357,12 @@ func Browse(client *http.Client, startURL string) (*http.Response, error) {
 		if rerr != nil {
 			return nil, rerr
 		}
-		m := postFormAction.FindSubmatch(body)
-		if m == nil || !postFormInput.Match(body) {
+		action, form, ok := autoPostForm(resp.Request.URL, body)
+		if !ok {
 			resp.Body = io.NopCloser(bytes.NewReader(body))
 			return resp, nil
 		}
-		form := url.Values{}
-		for _, f := range postFormInput.FindAllSubmatch(body, -1) {
-			form.Set(string(f[1]), html.UnescapeString(string(f[2])))
-		}
-		action, perr := resp.Request.URL.Parse(html.UnescapeString(string(m[1])))
-		if perr != nil {
-			return nil, perr
-		}
-		resp, err = client.PostForm(action.String(), form)
+		resp, err = client.PostForm(action, form)
 	}
 	if err != nil {
 		return nil, err

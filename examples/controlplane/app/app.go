@@ -159,10 +159,10 @@ func (t *inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	req.RemoteAddr = t.remote
 	rec := httptest.NewRecorder()
 	t.h.ServeHTTP(rec, req)
-	for _, c := range rec.Result().Cookies() {
+	resp := rec.Result()
+	for _, c := range resp.Cookies() {
 		http.SetCookie(t.w, c)
 	}
-	resp := rec.Result()
 	resp.Request = req
 	return resp, nil
 }
