@@ -16,6 +16,7 @@ import (
 	"github.com/ssokit/ssokit/controlplane"
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/mockidp"
+	"github.com/ssokit/ssokit/sso"
 )
 
 // TestDirectSSOAndConnectionTest: an organization with its own IdP
@@ -29,7 +30,7 @@ func TestDirectSSOAndConnectionTest(t *testing.T) {
 	entity, acs := p.app.URL+"/saml/initech", p.app.URL+"/auth/sso/acs/initech"
 	okta.RegisterServiceProvider(mockidp.ServiceProviderConfig{EntityID: entity, ACSURL: acs})
 	p.admin.Organizations.Create(ctx, "initech", "Initech", "enterprise")
-	conn := &idp.Connection{ID: "initech", Protocol: idp.SAML, Vendor: idp.OneLogin,
+	conn := &idp.Connection{ID: "initech", Protocol: sso.SAML, Vendor: sso.OneLogin,
 		SAML: &idp.SAMLSettings{IDPMetadataURL: okta.SAMLMetadataURL(), EntityID: entity, ACSURL: acs}}
 	// The control plane reaches the mock with its own client.
 	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "initech", client.SSOSettings{Connection: conn, AllowedDomains: []string{"initech.test"},

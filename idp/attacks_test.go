@@ -12,6 +12,7 @@ import (
 
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/mockidp"
+	"github.com/ssokit/ssokit/sso"
 )
 
 // TestSAMLAttacks logs in through the Okta (both signed) and Azure
@@ -96,7 +97,7 @@ func TestSAMLUnsolicitedAndReplay(t *testing.T) {
 	p := srv.Persona("onelogin")
 	for _, allow := range []bool{false, true} {
 		a := newApp(t)
-		c := samlConn(t, p, a, idp.OneLogin, func(s *idp.SAMLSettings) { s.AllowIDPInitiated = allow })
+		c := samlConn(t, p, a, sso.OneLogin, func(s *idp.SAMLSettings) { s.AllowIDPInitiated = allow })
 		a.conn = connect(t, srv, c, idp.Options{})
 		p.QueueUser("bob@initech.test")
 		client := browser(srv)
@@ -142,7 +143,7 @@ func TestOIDCAttacks(t *testing.T) {
 	srv := mockidp.Start(t, mockidp.DefaultConfig())
 	p := srv.Persona("okta")
 	a := newApp(t)
-	a.conn = connect(t, srv, oidcConn(p, a, idp.Okta), idp.Options{})
+	a.conn = connect(t, srv, oidcConn(p, a, sso.Okta), idp.Options{})
 	a.hint = "alice@acme.test"
 	tests := []struct {
 		fault    mockidp.Fault
@@ -174,7 +175,7 @@ func TestOIDCAttacks(t *testing.T) {
 	// flood of forged kids would.
 	fresh := func() *app {
 		b := newApp(t)
-		b.conn = connect(t, srv, oidcConn(p, b, idp.Okta), idp.Options{})
+		b.conn = connect(t, srv, oidcConn(p, b, sso.Okta), idp.Options{})
 		b.hint = "alice@acme.test"
 		return b
 	}
@@ -259,7 +260,7 @@ func TestOIDCGoogleHostedDomain(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(tc.allowed, tc.user), func(t *testing.T) {
 			a := newApp(t)
-			c := oidcConn(p, a, idp.GoogleWorkspace)
+			c := oidcConn(p, a, sso.GoogleWorkspace)
 			c.AllowedDomains = tc.allowed
 			a.conn = connect(t, srv, c, idp.Options{})
 			a.hint = tc.user
@@ -286,7 +287,7 @@ func TestOIDCAzure(t *testing.T) {
 			reason  string
 		}{{[]string{p.Tenant()}, ""}, {[]string{"00000000-0000-0000-0000-000000000000"}, idp.ReasonTenant}} {
 			a := newApp(t)
-			c := oidcConn(p, a, idp.AzureAD)
+			c := oidcConn(p, a, sso.AzureAD)
 			c.OIDC.Issuer, c.OIDC.AllowedTenants = common, tc.tenants
 			a.conn = connect(t, srv, c, idp.Options{})
 			a.hint = "bob@contoso.test"
@@ -299,7 +300,7 @@ func TestOIDCAzure(t *testing.T) {
 			}
 		}
 		a := newApp(t)
-		c := oidcConn(p, a, idp.AzureAD)
+		c := oidcConn(p, a, sso.AzureAD)
 		c.OIDC.Issuer = common
 		if _, err := idp.New(t.Context(), c, idp.Options{HTTPClient: srv.Client()}); err == nil || !strings.Contains(err.Error(), "allowed_tenants") {
 			t.Fatalf("common without allowed tenants: %v", err)
@@ -317,7 +318,7 @@ func TestOIDCAzure(t *testing.T) {
 			if withResolver {
 				opts.GroupResolver = idp.GraphGroupResolver{HTTPClient: srv.Client()}
 			}
-			a.conn = connect(t, srv, oidcConn(p, a, idp.AzureAD), opts)
+			a.conn = connect(t, srv, oidcConn(p, a, sso.AzureAD), opts)
 			a.hint = "many@contoso.test"
 			r := browse(t, browser(srv), a.srv.URL+"/login")
 			if !withResolver {

@@ -14,6 +14,7 @@ import (
 	"github.com/crewjam/saml"
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/mockidp"
+	"github.com/ssokit/ssokit/sso"
 	"golang.org/x/oauth2"
 )
 
@@ -30,7 +31,7 @@ func BenchmarkACS(b *testing.B) {
 	srv := mockidp.Start(b, mockidp.DefaultConfig())
 	p := srv.Persona("okta")
 	const spEntity, acs = "https://sp.example.test/saml/metadata", "https://sp.example.test/saml/acs"
-	c := idp.Connection{ID: "bench", Protocol: idp.SAML, Vendor: idp.Okta, SAML: &idp.SAMLSettings{
+	c := idp.Connection{ID: "bench", Protocol: sso.SAML, Vendor: sso.Okta, SAML: &idp.SAMLSettings{
 		IDPMetadataURL: p.SAMLMetadataURL(), EntityID: spEntity, ACSURL: acs, AllowIDPInitiated: true}}
 	if err := p.RegisterServiceProvider(mockidp.ServiceProviderConfig{EntityID: spEntity, ACSURL: acs}); err != nil {
 		b.Fatal(err)
@@ -84,7 +85,7 @@ func BenchmarkOIDCCallback(b *testing.B) {
 	srv := mockidp.Start(b, mockidp.DefaultConfig())
 	p := srv.Persona("okta")
 	a := newApp(b)
-	conn := connect(b, srv, oidcConn(p, a, idp.Okta), idp.Options{})
+	conn := connect(b, srv, oidcConn(p, a, sso.Okta), idp.Options{})
 	client := srv.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	callback := func() *http.Request {

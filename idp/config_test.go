@@ -17,6 +17,7 @@ import (
 
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/mockidp"
+	"github.com/ssokit/ssokit/sso"
 )
 
 func TestOIDCAdministratorChecks(t *testing.T) {
@@ -24,14 +25,14 @@ func TestOIDCAdministratorChecks(t *testing.T) {
 	srv := mockidp.Start(t, mockidp.DefaultConfig())
 	a := newApp(t)
 	// JumpCloud's issuer has a trailing slash; without it discovery says so.
-	jc := oidcConn(srv.Persona("jumpcloud"), a, idp.JumpCloud)
+	jc := oidcConn(srv.Persona("jumpcloud"), a, sso.JumpCloud)
 	jc.OIDC.Issuer = strings.TrimSuffix(jc.OIDC.Issuer, "/")
 	if _, err := idp.New(context.Background(), jc, idp.Options{HTTPClient: srv.Client()}); !errors.Is(err, idp.ErrConfig) ||
 		!strings.Contains(err.Error(), "trailing slash") {
 		t.Fatalf("issuer mismatch: %v", err)
 	}
 	// The client secret, asked of the token endpoint.
-	c := oidcConn(srv.Persona("okta"), a, idp.Okta)
+	c := oidcConn(srv.Persona("okta"), a, sso.Okta)
 	type checker interface{ CheckClientSecret(context.Context) error }
 	conn := connect(t, srv, c, idp.Options{}).(checker)
 	if err := conn.CheckClientSecret(context.Background()); err != nil {
@@ -52,7 +53,7 @@ func TestSAMLStricterSkewGenericProfileAndLogout(t *testing.T) {
 	// The IdP's clock 80 s ahead: within crewjam's skew (and the IdP's own
 	// 90 s for our request), beyond a connection's 60 s.
 	a := newApp(t)
-	c := samlConn(t, p, a, idp.JumpCloud, func(s *idp.SAMLSettings) { s.MaxClockSkew = time.Minute })
+	c := samlConn(t, p, a, sso.JumpCloud, func(s *idp.SAMLSettings) { s.MaxClockSkew = time.Minute })
 	a.conn, a.hint = connect(t, srv, c, idp.Options{}), "bob@globex.test"
 	p.SetClockOffset(80 * time.Second)
 	wantRefusal(t, browse(t, browser(srv), a.srv.URL+"/login"), idp.ErrInvalidResponse, idp.ReasonExpired)
@@ -65,7 +66,7 @@ func TestSAMLStricterSkewGenericProfileAndLogout(t *testing.T) {
 	// The generic profile reads the names it is given. This connection
 	// signs (for logout below) and registers by its own metadata.
 	g := newApp(t)
-	gc := samlConn(t, p, g, idp.Generic, func(s *idp.SAMLSettings) { s.SLOURL = g.srv.URL + "/saml/slo" })
+	gc := samlConn(t, p, g, sso.Generic, func(s *idp.SAMLSettings) { s.SLOURL = g.srv.URL + "/saml/slo" })
 	gc.Attributes = map[string]string{"email": "email", "first_name": "firstname", "groups": "memberOf"}
 	key, cert := spKeyPair(t)
 	g.conn, g.hint = connect(t, srv, gc, idp.Options{SPKey: key, SPCertificate: cert}), "alice@globex.test"
@@ -78,7 +79,7 @@ func TestSAMLStricterSkewGenericProfileAndLogout(t *testing.T) {
 	}
 	r := browse(t, browser(srv), g.srv.URL+"/login")
 	if r.Identity == nil || r.Identity.Email != "alice@globex.test" || r.Identity.FirstName != "Alice" ||
-		strings.Join(r.Identity.Groups, ",") != "admins,engineering" || r.Identity.IdP != idp.Generic {
+		strings.Join(r.Identity.Groups, ",") != "admins,engineering" || r.Identity.IdP != sso.Generic {
 		t.Fatalf("generic identity %+v %s", r.Identity, r.Error)
 	}
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/ssokit/ssokit/sso"
 )
 
 // Connection is one customer identity provider, as an administrator
@@ -24,8 +25,8 @@ type Connection struct {
 	ID string `json:"id"`
 	// Protocol is saml or oidc; Vendor the profile (generic reads the
 	// attribute names from Attributes).
-	Protocol Protocol `json:"protocol"`
-	Vendor   Vendor   `json:"vendor"`
+	Protocol sso.Protocol `json:"protocol"`
+	Vendor   sso.Vendor   `json:"vendor"`
 	// AllowedDomains admits Google Workspace logins only when their hd is
 	// one of these (exact, case-insensitive). Empty admits any hd but
 	// still refuses a consumer account (no hd).
@@ -151,8 +152,8 @@ func New(ctx context.Context, c Connection, opts Options) (Connector, error) {
 		return nil, fmt.Errorf("%w: the connection needs an ID without spaces or slashes", ErrConfig)
 	}
 	switch c.Vendor {
-	case Okta, AzureAD, GoogleWorkspace, OneLogin, JumpCloud:
-	case Generic:
+	case sso.Okta, sso.AzureAD, sso.GoogleWorkspace, sso.OneLogin, sso.JumpCloud:
+	case sso.Generic:
 		if c.Attributes["email"] == "" {
 			return nil, fmt.Errorf("%w: the generic profile needs attributes.email", ErrConfig)
 		}
@@ -169,12 +170,12 @@ func New(ctx context.Context, c Connection, opts Options) (Connector, error) {
 		opts.ReplayCache = NewMemoryReplayCache(0, opts.Now)
 	}
 	switch c.Protocol {
-	case SAML:
+	case sso.SAML:
 		if c.SAML == nil || c.OIDC != nil {
 			return nil, fmt.Errorf("%w: a SAML connection needs saml settings and no oidc settings", ErrConfig)
 		}
 		return newSAML(ctx, c, opts)
-	case OIDC:
+	case sso.OIDC:
 		if c.OIDC == nil || c.SAML != nil {
 			return nil, fmt.Errorf("%w: an OIDC connection needs oidc settings and no saml settings", ErrConfig)
 		}

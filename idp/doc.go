@@ -5,7 +5,7 @@
 // JumpCloud, normalizing every login to one Identity.
 //
 //	conn, err := idp.New(ctx, idp.Connection{
-//		ID: "acme", Protocol: idp.SAML, Vendor: idp.Okta,
+//		ID: "acme", Protocol: sso.SAML, Vendor: sso.Okta,
 //		SAML: &idp.SAMLSettings{IDPMetadataURL: oktaMetadataURL,
 //			EntityID: "https://app.example.com/saml/metadata", ACSURL: "https://app.example.com/saml/acs"},
 //	}, idp.Options{StateKey: key, ReplayCache: shared})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/mockidp"
+	"github.com/ssokit/ssokit/sso"
 )
 
 // app is a relying application: /login starts a connection's login,
@@ -83,16 +84,16 @@ func browser(srv *mockidp.Server) *http.Client {
 }
 
 // oidcConn is an OIDC connection to a persona's primary issuer and client.
-func oidcConn(p *mockidp.Persona, a *app, vendor idp.Vendor) idp.Connection {
+func oidcConn(p *mockidp.Persona, a *app, vendor sso.Vendor) idp.Connection {
 	cl := p.Clients()[0]
 	method := cl.TokenEndpointAuthMethod
-	return idp.Connection{ID: "c-" + p.Name(), Protocol: idp.OIDC, Vendor: vendor, OIDC: &idp.OIDCSettings{
+	return idp.Connection{ID: "c-" + p.Name(), Protocol: sso.OIDC, Vendor: vendor, OIDC: &idp.OIDCSettings{
 		Issuer: p.Issuer(), ClientID: cl.ClientID, ClientSecret: cl.ClientSecret,
 		RedirectURL: a.srv.URL + "/callback", TokenEndpointAuthMethod: method}}
 }
 
 // samlConn is a SAML connection to a persona, registered with it.
-func samlConn(t testing.TB, p *mockidp.Persona, a *app, vendor idp.Vendor, mod func(*idp.SAMLSettings)) idp.Connection {
+func samlConn(t testing.TB, p *mockidp.Persona, a *app, vendor sso.Vendor, mod func(*idp.SAMLSettings)) idp.Connection {
 	t.Helper()
 	s := &idp.SAMLSettings{IDPMetadataURL: p.SAMLMetadataURL(), EntityID: a.srv.URL + "/saml/metadata", ACSURL: a.srv.URL + "/saml/acs"}
 	if mod != nil {
@@ -101,11 +102,11 @@ func samlConn(t testing.TB, p *mockidp.Persona, a *app, vendor idp.Vendor, mod f
 	if err := p.RegisterServiceProvider(mockidp.ServiceProviderConfig{EntityID: s.EntityID, ACSURL: s.ACSURL}); err != nil {
 		t.Fatal(err)
 	}
-	return idp.Connection{ID: "s-" + p.Name(), Protocol: idp.SAML, Vendor: vendor, SAML: s}
+	return idp.Connection{ID: "s-" + p.Name(), Protocol: sso.SAML, Vendor: vendor, SAML: s}
 }
 
-var vendors = map[string]idp.Vendor{"okta": idp.Okta, "azure": idp.AzureAD, "google": idp.GoogleWorkspace,
-	"onelogin": idp.OneLogin, "jumpcloud": idp.JumpCloud}
+var vendors = map[string]sso.Vendor{"okta": sso.Okta, "azure": sso.AzureAD, "google": sso.GoogleWorkspace,
+	"onelogin": sso.OneLogin, "jumpcloud": sso.JumpCloud}
 
 func connect(t testing.TB, srv *mockidp.Server, c idp.Connection, opts idp.Options) idp.Connector {
 	t.Helper()
@@ -129,14 +130,14 @@ func TestEveryPersonaBothProtocols(t *testing.T) {
 		vendor := vendors[p.Name()]
 		oid, _ := p.UserID(u.Email)
 		wantGroups := u.Groups
-		if vendor == idp.AzureAD {
+		if vendor == sso.AzureAD {
 			wantGroups = p.GroupIDs(u.Groups...)
 		}
-		for _, proto := range []idp.Protocol{idp.OIDC, idp.SAML} {
+		for _, proto := range []sso.Protocol{sso.OIDC, sso.SAML} {
 			t.Run(p.Name()+"/"+string(proto), func(t *testing.T) {
 				a := newApp(t)
 				var c idp.Connection
-				if proto == idp.OIDC {
+				if proto == sso.OIDC {
 					c = oidcConn(p, a, vendor)
 				} else {
 					c = samlConn(t, p, a, vendor, nil)
@@ -154,12 +155,12 @@ func TestEveryPersonaBothProtocols(t *testing.T) {
 				if id.FirstName != u.GivenName || id.LastName != u.FamilyName {
 					// Azure's v2 ID token carries name, not given/family
 					// names, unless optional claims are set.
-					if !(vendor == idp.AzureAD && proto == idp.OIDC) {
+					if !(vendor == sso.AzureAD && proto == sso.OIDC) {
 						t.Errorf("names %q %q, want %q %q", id.FirstName, id.LastName, u.GivenName, u.FamilyName)
 					}
 				}
 				wantSubject := oid
-				if proto == idp.SAML && vendor != idp.AzureAD {
+				if proto == sso.SAML && vendor != sso.AzureAD {
 					wantSubject = u.Email // the NameID
 				}
 				if id.Subject != wantSubject {
@@ -169,16 +170,16 @@ func TestEveryPersonaBothProtocols(t *testing.T) {
 					t.Errorf("groups %v, want %v", id.Groups, wantGroups)
 				}
 				switch vendor {
-				case idp.AzureAD:
+				case sso.AzureAD:
 					if id.TenantID != p.Tenant() {
 						t.Errorf("tenant %q", id.TenantID)
 					}
-				case idp.GoogleWorkspace:
-					if proto == idp.OIDC && id.HostedDomain != "example-workspace.test" {
+				case sso.GoogleWorkspace:
+					if proto == sso.OIDC && id.HostedDomain != "example-workspace.test" {
 						t.Errorf("hd %q", id.HostedDomain)
 					}
 				}
-				if proto == idp.SAML && (id.NameID == "" || id.SessionIndex == "") {
+				if proto == sso.SAML && (id.NameID == "" || id.SessionIndex == "") {
 					t.Errorf("SAML session details missing: %+v", id)
 				}
 			})
@@ -190,12 +191,12 @@ func TestEveryPersonaBothProtocols(t *testing.T) {
 func TestConnectionReport(t *testing.T) {
 	t.Parallel()
 	srv := mockidp.Start(t, mockidp.DefaultConfig())
-	for _, proto := range []idp.Protocol{idp.OIDC, idp.SAML} {
+	for _, proto := range []sso.Protocol{sso.OIDC, sso.SAML} {
 		a := newApp(t)
 		p := srv.Persona("okta")
-		c := oidcConn(p, a, idp.Okta)
-		if proto == idp.SAML {
-			c = samlConn(t, p, a, idp.Okta, nil)
+		c := oidcConn(p, a, sso.Okta)
+		if proto == sso.SAML {
+			c = samlConn(t, p, a, sso.Okta, nil)
 		}
 		conn := connect(t, srv, c, idp.Options{})
 		rep := idp.TestConnection(context.Background(), conn, srv.Client(), "bob@acme.test")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/mockidp"
+	"github.com/ssokit/ssokit/sso"
 )
 
 // Connect an OIDC connection to the mock Okta and run the test-connection
@@ -22,7 +23,7 @@ func ExampleTestConnection() {
 	okta := srv.Persona("okta")
 	client := okta.Clients()[0]
 	conn, err := idp.New(context.Background(), idp.Connection{
-		ID: "acme", Protocol: idp.OIDC, Vendor: idp.Okta,
+		ID: "acme", Protocol: sso.OIDC, Vendor: sso.Okta,
 		OIDC: &idp.OIDCSettings{Issuer: okta.Issuer(), ClientID: client.ClientID, ClientSecret: client.ClientSecret,
 			RedirectURL: "http://127.0.0.1:8080/callback"},
 	}, idp.Options{HTTPClient: srv.Client()})

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/ssokit/ssokit/sso"
 )
 
 // FuzzACS feeds arbitrary decoded responses to the ACS checks: nothing may
@@ -12,7 +14,7 @@ import (
 // can carry a valid signature of the test key.)
 func FuzzACS(f *testing.F) {
 	md := idpMetadataXML(selfSigned(f, time.Now().AddDate(1, 0, 0)), redirectSSO)
-	c, err := New(context.Background(), Connection{ID: "fuzz", Protocol: SAML, Vendor: Okta, SAML: &SAMLSettings{
+	c, err := New(context.Background(), Connection{ID: "fuzz", Protocol: sso.SAML, Vendor: sso.Okta, SAML: &SAMLSettings{
 		IDPMetadataXML: md, EntityID: "https://sp.test/metadata", ACSURL: "https://sp.test/acs", AllowIDPInitiated: true}}, Options{})
 	if err != nil {
 		f.Fatal(err)

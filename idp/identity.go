@@ -3,28 +3,8 @@ package idp
 import (
 	"errors"
 	"fmt"
-)
 
-// Protocol is how a connection talks to its identity provider.
-type Protocol string
-
-// The protocols.
-const (
-	SAML Protocol = "saml"
-	OIDC Protocol = "oidc"
-)
-
-// Vendor selects the profile that knows where a vendor puts the identity.
-type Vendor string
-
-// The vendor profiles.
-const (
-	Okta            Vendor = "okta"
-	AzureAD         Vendor = "azure_ad"
-	GoogleWorkspace Vendor = "google_workspace"
-	OneLogin        Vendor = "onelogin"
-	JumpCloud       Vendor = "jumpcloud"
-	Generic         Vendor = "generic"
+	"github.com/ssokit/ssokit/sso"
 )
 
 // Identity is every login, whatever the protocol and vendor.
@@ -43,9 +23,9 @@ type Identity struct {
 	// Groups are names or IDs as the vendor gives them (Azure: object IDs).
 	Groups []string
 	// IdP is the vendor (okta, azure_ad, ...); ConnectionID the connection.
-	IdP          Vendor
+	IdP          sso.Vendor
 	ConnectionID string
-	Protocol     Protocol
+	Protocol     sso.Protocol
 	// TenantID is Azure AD's tid; HostedDomain Google's hd.
 	TenantID     string
 	HostedDomain string

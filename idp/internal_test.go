@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/ssokit/ssokit/internal/jwks"
+	"github.com/ssokit/ssokit/sso"
 )
 
 var testKey = sync.OnceValue(func() *rsa.PrivateKey {
@@ -143,25 +144,25 @@ func TestNewRefusesBadConnections(t *testing.T) {
 		c    Connection
 		says string
 	}{
-		{"no ID", Connection{Protocol: SAML}, "needs an ID"},
-		{"vendor", Connection{ID: "c", Protocol: SAML, Vendor: "auth0"}, "is not okta"},
-		{"generic without email", Connection{ID: "c", Protocol: SAML, Vendor: Generic}, "attributes.email"},
-		{"protocol", Connection{ID: "c", Protocol: "ws-fed", Vendor: Okta}, "not saml or oidc"},
-		{"both settings", Connection{ID: "c", Protocol: SAML, Vendor: Okta, SAML: &SAMLSettings{}, OIDC: &OIDCSettings{}}, "no oidc settings"},
-		{"no IdP", Connection{ID: "c", Protocol: SAML, Vendor: Okta, SAML: saml(SAMLSettings{EntityID: "https://sp", ACSURL: "https://sp/acs"})}, "give the IdP metadata"},
-		{"bad ACS", Connection{ID: "c", Protocol: SAML, Vendor: Okta, SAML: saml(SAMLSettings{IDPMetadataXML: md, EntityID: "https://sp", ACSURL: "javascript:x"})}, "acs_url"},
-		{"metadata URL down", Connection{ID: "c", Protocol: SAML, Vendor: Okta, SAML: saml(SAMLSettings{IDPMetadataURL: "http://127.0.0.1:1/md", EntityID: "https://sp", ACSURL: "https://sp/acs"})}, "did not answer"},
-		{"bad certificate PEM", Connection{ID: "c", Protocol: SAML, Vendor: Okta, SAML: saml(SAMLSettings{IDPEntityID: "x", IDPSSOURL: "https://idp/sso", IDPCertificatePEM: "nope", EntityID: "https://sp", ACSURL: "https://sp/acs"})}, "PEM CERTIFICATE"},
-		{"discovery down", Connection{ID: "c", Protocol: OIDC, Vendor: Okta, OIDC: &OIDCSettings{Issuer: "http://127.0.0.1:1", ClientID: "a", ClientSecret: "b", RedirectURL: "https://app/cb"}}, "did not answer usably"},
-		{"no jwks_uri", Connection{ID: "c", Protocol: OIDC, Vendor: Okta, OIDC: &OIDCSettings{Issuer: noJWKS.URL, ClientID: "a", ClientSecret: "b", RedirectURL: "https://app/cb"}}, "no jwks_uri"},
-		{"no secret", Connection{ID: "c", Protocol: OIDC, Vendor: Okta, OIDC: &OIDCSettings{Issuer: noJWKS.URL, ClientID: "a", RedirectURL: "https://app/cb"}}, "client_secret"},
+		{"no ID", Connection{Protocol: sso.SAML}, "needs an ID"},
+		{"vendor", Connection{ID: "c", Protocol: sso.SAML, Vendor: "auth0"}, "is not okta"},
+		{"generic without email", Connection{ID: "c", Protocol: sso.SAML, Vendor: sso.Generic}, "attributes.email"},
+		{"protocol", Connection{ID: "c", Protocol: "ws-fed", Vendor: sso.Okta}, "not saml or oidc"},
+		{"both settings", Connection{ID: "c", Protocol: sso.SAML, Vendor: sso.Okta, SAML: &SAMLSettings{}, OIDC: &OIDCSettings{}}, "no oidc settings"},
+		{"no IdP", Connection{ID: "c", Protocol: sso.SAML, Vendor: sso.Okta, SAML: saml(SAMLSettings{EntityID: "https://sp", ACSURL: "https://sp/acs"})}, "give the IdP metadata"},
+		{"bad ACS", Connection{ID: "c", Protocol: sso.SAML, Vendor: sso.Okta, SAML: saml(SAMLSettings{IDPMetadataXML: md, EntityID: "https://sp", ACSURL: "javascript:x"})}, "acs_url"},
+		{"metadata URL down", Connection{ID: "c", Protocol: sso.SAML, Vendor: sso.Okta, SAML: saml(SAMLSettings{IDPMetadataURL: "http://127.0.0.1:1/md", EntityID: "https://sp", ACSURL: "https://sp/acs"})}, "did not answer"},
+		{"bad certificate PEM", Connection{ID: "c", Protocol: sso.SAML, Vendor: sso.Okta, SAML: saml(SAMLSettings{IDPEntityID: "x", IDPSSOURL: "https://idp/sso", IDPCertificatePEM: "nope", EntityID: "https://sp", ACSURL: "https://sp/acs"})}, "PEM CERTIFICATE"},
+		{"discovery down", Connection{ID: "c", Protocol: sso.OIDC, Vendor: sso.Okta, OIDC: &OIDCSettings{Issuer: "http://127.0.0.1:1", ClientID: "a", ClientSecret: "b", RedirectURL: "https://app/cb"}}, "did not answer usably"},
+		{"no jwks_uri", Connection{ID: "c", Protocol: sso.OIDC, Vendor: sso.Okta, OIDC: &OIDCSettings{Issuer: noJWKS.URL, ClientID: "a", ClientSecret: "b", RedirectURL: "https://app/cb"}}, "no jwks_uri"},
+		{"no secret", Connection{ID: "c", Protocol: sso.OIDC, Vendor: sso.Okta, OIDC: &OIDCSettings{Issuer: noJWKS.URL, ClientID: "a", RedirectURL: "https://app/cb"}}, "client_secret"},
 	} {
 		_, err := New(context.Background(), tc.c, Options{})
 		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.says) {
 			t.Errorf("%s: %v, want one saying %q", tc.name, err, tc.says)
 		}
 	}
-	if _, err := New(context.Background(), Connection{ID: "c", Protocol: SAML, Vendor: Okta,
+	if _, err := New(context.Background(), Connection{ID: "c", Protocol: sso.SAML, Vendor: sso.Okta,
 		SAML: saml(SAMLSettings{IDPMetadataXML: md, EntityID: "https://sp", ACSURL: "https://sp/acs"})}, Options{StateKey: []byte("short")}); !errors.Is(err, ErrConfig) {
 		t.Errorf("short state key: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-jose/go-jose/v4"
 	"github.com/ssokit/ssokit/internal/jwks"
+	"github.com/ssokit/ssokit/sso"
 	"golang.org/x/oauth2"
 )
 
@@ -95,7 +96,7 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 		return nil, fmt.Errorf("%w: the connection needs client_id and client_secret", ErrConfig)
 	}
 	hctx := oidc.ClientContext(ctx, opts.client())
-	multi := c.Vendor == AzureAD && (strings.Contains(s.Issuer, "/common/") || strings.Contains(s.Issuer, "/organizations/"))
+	multi := c.Vendor == sso.AzureAD && (strings.Contains(s.Issuer, "/common/") || strings.Contains(s.Issuer, "/organizations/"))
 	if multi {
 		if len(s.AllowedTenants) == 0 {
 			return nil, fmt.Errorf("%w: an Azure AD common/organizations issuer needs allowed_tenants: the tid of every tenant to admit", ErrConfig)
@@ -142,7 +143,7 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 	scopes := s.Scopes
 	if len(scopes) == 0 {
 		scopes = []string{oidc.ScopeOpenID, "profile", "email"}
-		if c.Vendor == Okta || c.Vendor == OneLogin {
+		if c.Vendor == sso.Okta || c.Vendor == sso.OneLogin {
 			scopes = append(scopes, "groups")
 		}
 	}
@@ -190,7 +191,7 @@ func (o *oidcConnector) Start(w http.ResponseWriter, r *http.Request, returnTo, 
 	if loginHint != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("login_hint", loginHint))
 	}
-	if o.conn.Vendor == GoogleWorkspace && len(o.conn.AllowedDomains) == 1 {
+	if o.conn.Vendor == sso.GoogleWorkspace && len(o.conn.AllowedDomains) == 1 {
 		opts = append(opts, oauth2.SetAuthURLParam("hd", o.conn.AllowedDomains[0])) // a hint; hd is checked on return
 	}
 	http.Redirect(w, r, o.oauth.AuthCodeURL(state, opts...), http.StatusFound)
@@ -260,7 +261,7 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (*Identit
 			return nil, "", refuse(ErrInvalidResponse, ReasonIssuer, "iss %q is not tenant %s's issuer %q", idt.Issuer, id.TenantID, want)
 		}
 	}
-	if o.conn.Vendor == GoogleWorkspace {
+	if o.conn.Vendor == sso.GoogleWorkspace {
 		if id.HostedDomain == "" {
 			return nil, "", refuse(ErrNotAllowed, ReasonHostedDomain, "a consumer Google account (no hd) is not a Workspace login")
 		}

@@ -4,38 +4,39 @@ import (
 	"strings"
 
 	"github.com/crewjam/saml"
+	"github.com/ssokit/ssokit/sso"
 )
 
 // Where each vendor's SAML assertions carry the identity (attribute names;
 // "" for the subject means the NameID).
-var samlProfiles = map[Vendor]map[string]string{
-	Okta:            {"email": "email", "first_name": "firstName", "last_name": "lastName", "groups": "groups"},
-	GoogleWorkspace: {"email": "email", "first_name": "firstName", "last_name": "lastName"},
-	OneLogin:        {"email": "User.email", "first_name": "User.FirstName", "last_name": "User.LastName", "groups": "memberOf"},
-	JumpCloud:       {"email": "email", "first_name": "firstname", "last_name": "lastname", "groups": "memberOf"},
-	AzureAD: {
+var samlProfiles = map[sso.Vendor]map[string]string{
+	sso.Okta:            {"email": "email", "first_name": "firstName", "last_name": "lastName", "groups": "groups"},
+	sso.GoogleWorkspace: {"email": "email", "first_name": "firstName", "last_name": "lastName"},
+	sso.OneLogin:        {"email": "User.email", "first_name": "User.FirstName", "last_name": "User.LastName", "groups": "memberOf"},
+	sso.JumpCloud:       {"email": "email", "first_name": "firstname", "last_name": "lastname", "groups": "memberOf"},
+	sso.AzureAD: {
 		"subject":    "http://schemas.microsoft.com/identity/claims/objectidentifier",
 		"email":      "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
 		"first_name": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname",
 		"last_name":  "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname",
 		"groups":     "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
 	},
-	Generic: {},
+	sso.Generic: {},
 }
 
 // Where each vendor's OIDC ID token carries the identity.
-var oidcProfiles = map[Vendor]map[string]string{
-	Okta:            {"subject": "sub", "email": "email", "first_name": "given_name", "last_name": "family_name", "groups": "groups"},
-	AzureAD:         {"subject": "oid", "email": "email", "first_name": "given_name", "last_name": "family_name", "groups": "groups"},
-	GoogleWorkspace: {"subject": "sub", "email": "email", "first_name": "given_name", "last_name": "family_name"},
-	OneLogin:        {"subject": "sub", "email": "email", "first_name": "given_name", "last_name": "family_name", "groups": "groups"},
-	JumpCloud:       {"subject": "sub", "email": "email", "first_name": "given_name", "last_name": "family_name", "groups": "memberOf"},
-	Generic:         {"subject": "sub", "email": "email", "first_name": "given_name", "last_name": "family_name", "groups": "groups"},
+var oidcProfiles = map[sso.Vendor]map[string]string{
+	sso.Okta:            {"subject": "sub", "email": "email", "first_name": "given_name", "last_name": "family_name", "groups": "groups"},
+	sso.AzureAD:         {"subject": "oid", "email": "email", "first_name": "given_name", "last_name": "family_name", "groups": "groups"},
+	sso.GoogleWorkspace: {"subject": "sub", "email": "email", "first_name": "given_name", "last_name": "family_name"},
+	sso.OneLogin:        {"subject": "sub", "email": "email", "first_name": "given_name", "last_name": "family_name", "groups": "groups"},
+	sso.JumpCloud:       {"subject": "sub", "email": "email", "first_name": "given_name", "last_name": "family_name", "groups": "memberOf"},
+	sso.Generic:         {"subject": "sub", "email": "email", "first_name": "given_name", "last_name": "family_name", "groups": "groups"},
 }
 
 // field is where key is read from: the connection's override, else the
 // vendor's profile.
-func field(c Connection, profiles map[Vendor]map[string]string, key string) string {
+func field(c Connection, profiles map[sso.Vendor]map[string]string, key string) string {
 	if n, ok := c.Attributes[key]; ok {
 		return n
 	}
@@ -58,7 +59,7 @@ func samlIdentity(c Connection, as *saml.Assertion) (*Identity, error) {
 		}
 		return ""
 	}
-	id := &Identity{IdP: c.Vendor, ConnectionID: c.ID, Protocol: SAML, EmailVerified: true,
+	id := &Identity{IdP: c.Vendor, ConnectionID: c.ID, Protocol: sso.SAML, EmailVerified: true,
 		FirstName: first("first_name"), LastName: first("last_name"), Raw: map[string]any{}}
 	for k, v := range attrs {
 		id.Raw[k] = v
@@ -78,7 +79,7 @@ func samlIdentity(c Connection, as *saml.Assertion) (*Identity, error) {
 		(id.NameIDFormat == "" || id.NameIDFormat == string(saml.EmailAddressNameIDFormat) || id.NameIDFormat == string(saml.UnspecifiedNameIDFormat)) {
 		id.Email = id.NameID
 	}
-	if c.Vendor == AzureAD {
+	if c.Vendor == sso.AzureAD {
 		id.TenantID = first2(attrs["http://schemas.microsoft.com/identity/claims/tenantid"])
 		if id.Email == "" {
 			id.Email = first2(attrs["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"])
@@ -121,7 +122,7 @@ func oidcIdentity(c Connection, claims map[string]any) *Identity {
 		s, _ := claims[field(c, oidcProfiles, key)].(string)
 		return strings.TrimSpace(s)
 	}
-	id := &Identity{IdP: c.Vendor, ConnectionID: c.ID, Protocol: OIDC, Raw: claims,
+	id := &Identity{IdP: c.Vendor, ConnectionID: c.ID, Protocol: sso.OIDC, Raw: claims,
 		Subject: str("subject"), Email: str("email"), FirstName: str("first_name"), LastName: str("last_name")}
 	if id.Subject == "" {
 		id.Subject, _ = claims["sub"].(string)
@@ -134,9 +135,9 @@ func oidcIdentity(c Connection, claims map[string]any) *Identity {
 	default:
 		// No claim: Azure AD and OneLogin addresses come from the
 		// enterprise directory.
-		id.EmailVerified = (c.Vendor == AzureAD || c.Vendor == OneLogin) && id.Email != ""
+		id.EmailVerified = (c.Vendor == sso.AzureAD || c.Vendor == sso.OneLogin) && id.Email != ""
 	}
-	if c.Vendor == AzureAD {
+	if c.Vendor == sso.AzureAD {
 		id.TenantID, _ = claims["tid"].(string)
 		if id.Email == "" {
 			id.Email, _ = claims["preferred_username"].(string)

@@ -18,6 +18,7 @@ import (
 	"github.com/crewjam/saml"
 	"github.com/jonboulle/clockwork"
 	dsig "github.com/russellhaering/goxmldsig"
+	"github.com/ssokit/ssokit/sso"
 )
 
 // Bounds on what a SAML login reads.
@@ -151,7 +152,7 @@ func newSAML(ctx context.Context, c Connection, opts Options) (*samlConnector, e
 	switch {
 	case s.NameIDFormat != "":
 		sp.AuthnNameIDFormat = saml.NameIDFormat(s.NameIDFormat)
-	case c.Vendor == AzureAD:
+	case c.Vendor == sso.AzureAD:
 		// Entra honours the policy: transient would mean a new NameID
 		// every login.
 		sp.AuthnNameIDFormat = saml.EmailAddressNameIDFormat

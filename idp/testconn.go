@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/ssokit/ssokit/sso"
 )
 
 // TestStep is one step of a connection test and how it went.
@@ -67,7 +69,7 @@ func TestConnection(ctx context.Context, c Connector, browser *http.Client, logi
 
 	var back *http.Request
 	switch c.Connection().Protocol {
-	case OIDC:
+	case sso.OIDC:
 		loc := resp.Header.Get("Location")
 		if resp.StatusCode != http.StatusFound || loc == "" {
 			rep.step("identity provider answered", fmt.Errorf("status %d without a redirect back: the IdP shows a login page a test cannot fill", resp.StatusCode), "")
@@ -75,7 +77,7 @@ func TestConnection(ctx context.Context, c Connector, browser *http.Client, logi
 		}
 		rep.step("identity provider answered", nil, "redirect to "+trimURL(loc))
 		back = httptest.NewRequest("GET", loc, nil)
-	case SAML:
+	case sso.SAML:
 		action := formAction.FindSubmatch(body)
 		form := url.Values{}
 		for _, m := range formInput.FindAllSubmatch(body, -1) {

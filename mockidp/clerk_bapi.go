@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ssokit/ssokit/sso"
 )
 
 // clerkError answers in Clerk's error shape.
@@ -139,11 +141,11 @@ func clerkProvider(cn *cConn, p *Persona) string {
 		return "saml_custom"
 	}
 	switch p.Vendor() {
-	case Okta:
+	case sso.Okta:
 		return "saml_okta"
-	case AzureAD:
+	case sso.AzureAD:
 		return "saml_microsoft"
-	case GoogleWorkspace:
+	case sso.GoogleWorkspace:
 		return "saml_google"
 	}
 	return "saml_custom"

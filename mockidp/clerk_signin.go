@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/sso"
 )
 
 // The hosted sign-in: an email picks the enterprise connection by its
@@ -116,7 +117,7 @@ func (c *Clerk) connector(ctx context.Context, cn *cConn) (idp.Connector, error)
 	if p == nil {
 		return nil, fmt.Errorf("no persona %s", cn.Persona)
 	}
-	vendor := idp.Vendor(p.Vendor())
+	vendor := p.Vendor()
 	front := c.FrontendAPIURL()
 	ic := idp.Connection{ID: c.cfg.Name + "-" + cn.ID, Vendor: vendor}
 	switch cn.Protocol {
@@ -126,7 +127,7 @@ func (c *Clerk) connector(ctx context.Context, cn *cConn) (idp.Connector, error)
 		if err := p.RegisterServiceProvider(ServiceProviderConfig{ID: "clerk-" + c.cfg.Name + "-" + cn.ID, EntityID: s.EntityID, ACSURL: s.ACSURL}); err != nil {
 			return nil, err
 		}
-		ic.Protocol, ic.SAML = idp.SAML, s
+		ic.Protocol, ic.SAML = sso.SAML, s
 	default:
 		secret := randHex(16)
 		client := ClientConfig{ClientID: "clerk-" + c.cfg.Name + "-" + cn.ID, ClientSecret: secret,
@@ -134,7 +135,7 @@ func (c *Clerk) connector(ctx context.Context, cn *cConn) (idp.Connector, error)
 		if err := p.PutClient(client); err != nil {
 			return nil, err
 		}
-		ic.Protocol = idp.OIDC
+		ic.Protocol = sso.OIDC
 		ic.OIDC = &idp.OIDCSettings{Issuer: p.Issuer(), ClientID: client.ClientID, ClientSecret: secret,
 			RedirectURL: client.RedirectURIs[0], TokenEndpointAuthMethod: "client_secret_post",
 			Scopes: []string{"openid", "profile", "email", "groups"}}

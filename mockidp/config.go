@@ -11,20 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssokit/ssokit/sso"
 	"sigs.k8s.io/yaml"
-)
-
-// Vendor names an identity provider product whose observable behaviour a
-// persona reproduces.
-type Vendor string
-
-// The vendors a persona can impersonate.
-const (
-	Okta            Vendor = "okta"
-	AzureAD         Vendor = "azure_ad"
-	GoogleWorkspace Vendor = "google_workspace"
-	OneLogin        Vendor = "onelogin"
-	JumpCloud       Vendor = "jumpcloud"
 )
 
 // Config is the whole mock identity platform: its personas and how the
@@ -60,7 +48,7 @@ type PersonaConfig struct {
 	// Name is the path prefix and the handle (Server.Persona(name)).
 	Name string `json:"name"`
 	// Vendor is the product the persona behaves like.
-	Vendor Vendor `json:"vendor"`
+	Vendor sso.Vendor `json:"vendor"`
 	// Tenant is the Azure AD tenant ID (a GUID). Zero derives one from Name.
 	Tenant string `json:"tenant,omitempty"`
 	// GroupsClaim names the group claim. Okta: sent only when the client

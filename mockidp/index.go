@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/ssokit/ssokit/sso"
 )
 
 // Listing is what GET / answers: every persona with its issuers, clients
@@ -28,7 +30,7 @@ type ClerkListing struct {
 // PersonaListing describes one persona in the Listing.
 type PersonaListing struct {
 	Name    string          `json:"name"`
-	Vendor  Vendor          `json:"vendor"`
+	Vendor  sso.Vendor      `json:"vendor"`
 	Tenant  string          `json:"tenant,omitempty"`
 	OIDC    OIDCListing     `json:"oidc"`
 	SAML    SAMLListing     `json:"saml"`
@@ -85,7 +87,7 @@ func (s *Server) Listing() Listing {
 		pl := PersonaListing{Name: p.cfg.Name, Vendor: p.cfg.Vendor,
 			OIDC: OIDCListing{Issuer: p.Issuer(), DiscoveryURL: p.DiscoveryURL(),
 				OtherIssuers: nonNil(p.OtherIssuers()), OtherDiscoveryURLs: nonNil(p.OtherDiscoveryURLs())}}
-		if p.cfg.Vendor == AzureAD {
+		if p.cfg.Vendor == sso.AzureAD {
 			pl.Tenant = p.tenant
 		}
 		pl.SAML = SAMLListing{EntityID: p.samlEntityID(), MetadataURL: p.SAMLMetadataURL(), SSOURL: p.SAMLSSOURL(),
@@ -99,7 +101,7 @@ func (s *Server) Listing() Listing {
 		}
 		for _, u := range p.Users() {
 			ul := UserListing{Email: u.Email, ID: p.userID(&u), GivenName: u.GivenName, FamilyName: u.FamilyName, Groups: nonNil(u.Groups)}
-			if p.cfg.Vendor == AzureAD {
+			if p.cfg.Vendor == sso.AzureAD {
 				ul.GroupIDs = p.groupIDs(u.Groups)
 			}
 			pl.Users = append(pl.Users, ul)

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ssokit/ssokit/sso"
 )
 
 // routes registers the persona's OIDC endpoints under /{name}.
@@ -34,7 +36,7 @@ func (p *Persona) routes(mux *http.ServeMux) {
 		handle("GET "+prefix+es.jwks, p.jwks)
 		handle("GET "+prefix+es.endSession, p.endSession)
 	}
-	if p.cfg.Vendor == AzureAD {
+	if p.cfg.Vendor == sso.AzureAD {
 		handle("POST "+prefix+"/graph/v1.0/users/{oid}/getMemberObjects", p.memberObjects)
 	}
 	p.saml.routes(mux)
@@ -60,24 +62,24 @@ func (p *Persona) discovery(es *endpointSet) http.HandlerFunc {
 			iss = es.discoveryIssuer
 		}
 		subjects := []string{"public"}
-		if p.cfg.Vendor == AzureAD {
+		if p.cfg.Vendor == sso.AzureAD {
 			subjects = []string{"pairwise"}
 		}
 		scopes := []string{"openid", "profile", "email", "offline_access"}
 		claims := []string{"sub", "iss", "aud", "exp", "iat", "nonce", "email", "name", "given_name", "family_name"}
 		switch p.cfg.Vendor {
-		case Okta:
+		case sso.Okta:
 			scopes = append(scopes, "groups")
 			claims = append(claims, "ver", "jti", "amr", "idp", "auth_time", "at_hash", "preferred_username", "email_verified", "groups")
-		case AzureAD:
+		case sso.AzureAD:
 			claims = append(claims, "oid", "tid", "ver", "preferred_username", "groups", "roles", "nbf")
-		case GoogleWorkspace:
+		case sso.GoogleWorkspace:
 			scopes = []string{"openid", "email", "profile"}
 			claims = append(claims, "azp", "hd", "email_verified", "picture", "at_hash")
-		case OneLogin:
+		case sso.OneLogin:
 			scopes = []string{"openid", "profile", "email", "groups", "params", "name"}
 			claims = append(claims, "preferred_username", "groups", "params", "at_hash", "updated_at")
-		case JumpCloud:
+		case sso.JumpCloud:
 			claims = append(claims, "email_verified", "auth_time", "at_hash")
 		}
 		doc := map[string]any{
@@ -97,7 +99,7 @@ func (p *Persona) discovery(es *endpointSet) http.HandlerFunc {
 			"token_endpoint_auth_methods_supported": p.prof.authMethods,
 			"code_challenge_methods_supported":      p.prof.challengeMethods,
 		}
-		if p.cfg.Vendor == AzureAD {
+		if p.cfg.Vendor == sso.AzureAD {
 			doc["tenant_region_scope"] = "NA"
 			doc["cloud_instance_name"] = "microsoftonline.com"
 		}
@@ -226,9 +228,9 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 			authTime: now, expires: now.Add(codeTTL),
 		}
 		switch p.cfg.Vendor {
-		case GoogleWorkspace: // refresh tokens through access_type=offline
+		case sso.GoogleWorkspace:
 			g.offline = q.Get("access_type") == "offline"
-		case OneLogin: // offline_access only with the password grant
+		case sso.OneLogin: // offline_access only with the password grant
 		default:
 			g.offline = slices.Contains(scopes, "offline_access")
 		}
@@ -237,7 +239,7 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 		if state != "" {
 			v.Set("state", state)
 		}
-		if p.cfg.Vendor == AzureAD {
+		if p.cfg.Vendor == sso.AzureAD {
 			v.Set("session_state", guid(p.hash("session", code)))
 		}
 		http.Redirect(w, r, addQuery(redirectURI, v), http.StatusFound)
@@ -463,7 +465,7 @@ func (p *Persona) mintIDToken(u *UserConfig, g *grant, accessToken string, now t
 		}
 	}
 	header := map[string]any{"alg": "RS256", "kid": key.kid}
-	if p.cfg.Vendor != Okta {
+	if p.cfg.Vendor != sso.Okta {
 		header["typ"] = "JWT"
 	}
 	if hasFault(faults, FaultAlgNone) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ssokit/ssokit/sso"
 )
 
 // Persona is one mock identity provider of a Server. Its methods are the Go
@@ -106,7 +108,7 @@ func (p *Persona) reset() {
 func (p *Persona) Name() string { return p.cfg.Name }
 
 // Vendor is the product the persona behaves like.
-func (p *Persona) Vendor() Vendor { return p.cfg.Vendor }
+func (p *Persona) Vendor() sso.Vendor { return p.cfg.Vendor }
 
 // Tenant is the Azure AD tenant ID (empty meaning for other vendors).
 func (p *Persona) Tenant() string { return p.tenant }

@@ -24,6 +24,7 @@ import (
 	"github.com/crewjam/saml"
 	"github.com/jonboulle/clockwork"
 	dsig "github.com/russellhaering/goxmldsig"
+	"github.com/ssokit/ssokit/sso"
 )
 
 // samlIdP is a persona's SAML identity provider: crewjam's
@@ -77,7 +78,7 @@ func newSAMLIdP(p *Persona) *samlIdP {
 		Clock:                   dsig.NewFakeClock(personaClock{Clock: clockwork.NewRealClock(), p: p}),
 		NameIDFormats: []saml.NameIDFormat{saml.NameIDFormat("urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"),
 			saml.EmailAddressNameIDFormat},
-		SignMetadata:          p.cfg.Vendor == AzureAD,
+		SignMetadata:          p.cfg.Vendor == sso.AzureAD,
 		SendErrorResponses:    true,
 		LimitRelayStateLength: true,
 	}
@@ -85,7 +86,7 @@ func newSAMLIdP(p *Persona) *samlIdP {
 		p.srv.log.Debug("mockidp: SAML request refused", "persona", p.cfg.Name, "status", status, "err", err)
 		p.errorPage(w, status, "saml_error", samlErrorText(status))
 	}
-	if p.cfg.Vendor == AzureAD {
+	if p.cfg.Vendor == sso.AzureAD {
 		idp.NameIDFormats = append(idp.NameIDFormats, saml.PersistentNameIDFormat, saml.TransientNameIDFormat)
 	}
 	idp.Logger = crewjamLogger{s: s}
@@ -171,13 +172,13 @@ func (p *Persona) samlEntityID() string {
 		return p.cfg.SAML.EntityID
 	}
 	switch p.cfg.Vendor {
-	case Okta:
+	case sso.Okta:
 		return "http://www.okta.com/exk" + base62(p.hash("saml", "entity"), 17)
-	case AzureAD:
+	case sso.AzureAD:
 		return "https://sts.windows.net/" + p.tenant + "/"
-	case GoogleWorkspace:
+	case sso.GoogleWorkspace:
 		return "https://accounts.google.com/o/saml2?idpid=C" + base62(p.hash("saml", "entity"), 8)
-	case OneLogin:
+	case sso.OneLogin:
 		return "https://app.onelogin.com/saml/metadata/" + guid(p.hash("saml", "entity"))
 	}
 	return "JumpCloud"
@@ -198,7 +199,7 @@ func (s *samlIdP) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+prefix+samlSSOPath, s.serveSSO)
 	mux.HandleFunc("GET "+prefix+samlIDPInitiatedPath, s.serveIDPInitiated)
 	mux.HandleFunc("POST "+prefix+samlIDPInitiatedPath, s.serveIDPInitiated)
-	if s.p.cfg.Vendor != GoogleWorkspace { // Google's SAML apps have no logout
+	if s.p.cfg.Vendor != sso.GoogleWorkspace { // Google's SAML apps have no logout
 		mux.HandleFunc("GET "+prefix+samlSLOPath, s.serveSLO)
 		mux.HandleFunc("POST "+prefix+samlSLOPath, s.serveSLO)
 	}
@@ -213,9 +214,9 @@ func (s *samlIdP) prepare() error {
 	// The base URL is fixed once the server serves.
 	s.urlsOnce.Do(func() {
 		base := s.p.base()
-		sso, _ := url.Parse(base + samlSSOPath)
-		s.idp.SSOURL = *sso
-		if s.p.cfg.Vendor != GoogleWorkspace {
+		ssoURL, _ := url.Parse(base + samlSSOPath)
+		s.idp.SSOURL = *ssoURL
+		if s.p.cfg.Vendor != sso.GoogleWorkspace {
 			slo, _ := url.Parse(base + samlSLOPath)
 			s.idp.LogoutURL = *slo
 		}

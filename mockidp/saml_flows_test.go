@@ -18,6 +18,7 @@ import (
 
 	"github.com/crewjam/saml"
 	"github.com/crewjam/saml/samlsp"
+	"github.com/ssokit/ssokit/sso"
 )
 
 func TestSAMLServiceProviderRegistration(t *testing.T) {
@@ -279,10 +280,10 @@ func TestSAMLMetadata(t *testing.T) {
 		if len(d.SingleSignOnServices) < 2 || len(d.KeyDescriptors) == 0 {
 			t.Errorf("%s: SSO services %v", p.Name(), d.SingleSignOnServices)
 		}
-		if hasSLO := len(d.SingleLogoutServices) > 0; hasSLO == (p.Vendor() == GoogleWorkspace) {
+		if hasSLO := len(d.SingleLogoutServices) > 0; hasSLO == (p.Vendor() == sso.GoogleWorkspace) {
 			t.Errorf("%s: logout advertised %v", p.Name(), hasSLO)
 		}
-		if p.Vendor() == AzureAD && !bytes.Contains(body, []byte("SignatureValue")) {
+		if p.Vendor() == sso.AzureAD && !bytes.Contains(body, []byte("SignatureValue")) {
 			t.Errorf("Azure metadata is not signed")
 		}
 	}

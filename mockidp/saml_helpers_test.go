@@ -24,6 +24,7 @@ import (
 	"github.com/crewjam/saml/samlsp"
 	saml2 "github.com/russellhaering/gosaml2"
 	dsig "github.com/russellhaering/goxmldsig"
+	"github.com/ssokit/ssokit/sso"
 )
 
 // maxSAMLResponse is the size limit both test service providers apply to
@@ -71,7 +72,7 @@ func newCrewjamSP(t testing.TB, idp *Server, persona string, mod func(*samlsp.Op
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Vendor() == AzureAD {
+	if p.Vendor() == sso.AzureAD {
 		// Entra honours NameIDPolicy: a transient request gets a new NameID
 		// every login, so ask for the email.
 		c.mw.ServiceProvider.AuthnNameIDFormat = saml.EmailAddressNameIDFormat

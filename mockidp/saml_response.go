@@ -15,6 +15,7 @@ import (
 	"github.com/crewjam/saml"
 	"github.com/crewjam/saml/xmlenc"
 	dsig "github.com/russellhaering/goxmldsig"
+	"github.com/ssokit/ssokit/sso"
 )
 
 const (
@@ -71,13 +72,13 @@ func oktaID() string {
 
 func underscoreGUID() string { b := make([]byte, 16); _, _ = rand.Read(b); return "_" + guid(b) }
 
-var samlShapes = map[Vendor]*samlShape{
-	Okta: {respPrefix: "saml2p", asrtPrefix: "saml2", issuerFormat: true, nameIDFormat: fmtUnspecified,
+var samlShapes = map[sso.Vendor]*samlShape{
+	sso.Okta: {respPrefix: "saml2p", asrtPrefix: "saml2", issuerFormat: true, nameIDFormat: fmtUnspecified,
 		attrNameFormat: attrUnspecified, xsiType: "xs:string", sigPrefix: "ds", authnContext: acPPT,
 		before: 5 * time.Minute, after: 5 * time.Minute, scd: 5 * time.Minute, sign: "both",
 		attrs:      map[string]string{"email": "email", "first_name": "firstName", "last_name": "lastName", "groups": "groups"},
 		responseID: oktaID, assertID: oktaID},
-	AzureAD: {respPrefix: "samlp", asrtPrefix: "", nameIDFormat: fmtEmail, sigPrefix: "", authnContext: acPassword,
+	sso.AzureAD: {respPrefix: "samlp", asrtPrefix: "", nameIDFormat: fmtEmail, sigPrefix: "", authnContext: acPassword,
 		before: 5 * time.Minute, after: 70 * time.Minute, scd: 5 * time.Minute, sign: "assertion",
 		attrs: map[string]string{
 			"email":        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
@@ -87,16 +88,16 @@ var samlShapes = map[Vendor]*samlShape{
 			"groups":       "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
 		},
 		responseID: underscoreGUID, assertID: underscoreGUID},
-	GoogleWorkspace: {respPrefix: "saml2p", asrtPrefix: "saml2", nameIDFormat: "", xsiType: "xs:anyType", sigPrefix: "ds",
+	sso.GoogleWorkspace: {respPrefix: "saml2p", asrtPrefix: "saml2", nameIDFormat: "", xsiType: "xs:anyType", sigPrefix: "ds",
 		authnContext: acUnspecified, before: 5 * time.Minute, after: 5 * time.Minute, scd: 5 * time.Minute, sign: "assertion",
 		attrs:      map[string]string{"email": "email", "first_name": "firstName", "last_name": "lastName"},
 		responseID: func() string { return "_" + randHex(16) }, assertID: func() string { return "_" + randHex(16) }},
-	OneLogin: {respPrefix: "samlp", asrtPrefix: "saml", nameIDFormat: fmtEmail, attrNameFormat: attrBasic, xsiType: "xs:string",
+	sso.OneLogin: {respPrefix: "samlp", asrtPrefix: "saml", nameIDFormat: fmtEmail, attrNameFormat: attrBasic, xsiType: "xs:string",
 		sigPrefix: "ds", authnContext: acPPT, sessionNotOnOrAfter: 24 * time.Hour,
 		before: 3 * time.Minute, after: 3 * time.Minute, scd: 3 * time.Minute, sign: "response",
 		attrs:      map[string]string{"email": "User.email", "first_name": "User.FirstName", "last_name": "User.LastName", "groups": "memberOf"},
 		responseID: func() string { return "pfx" + guid([]byte(randHex(8))) }, assertID: func() string { return "A" + randHex(20) }},
-	JumpCloud: {respPrefix: "saml2p", asrtPrefix: "saml2", nameIDFormat: fmtEmail, attrNameFormat: attrUnspecified, xsiType: "xs:string",
+	sso.JumpCloud: {respPrefix: "saml2p", asrtPrefix: "saml2", nameIDFormat: fmtEmail, attrNameFormat: attrUnspecified, xsiType: "xs:string",
 		sigPrefix: "ds", authnContext: acPPT, before: 5 * time.Minute, after: 5 * time.Minute, scd: 5 * time.Minute, sign: "assertion",
 		attrs:      map[string]string{"email": "email", "first_name": "firstname", "last_name": "lastname", "groups": "memberOf"},
 		responseID: func() string { return "_" + randHex(16) }, assertID: func() string { return "_" + randHex(16) }},
@@ -187,19 +188,19 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 
 	// Entra puts the attributes before the AuthnStatement; the others after.
 	var attrStmt *etree.Element
-	if p.cfg.Vendor == AzureAD {
+	if p.cfg.Vendor == sso.AzureAD {
 		attrStmt = as.CreateElement(a("AttributeStatement"))
 	}
 	authn := as.CreateElement(a("AuthnStatement"))
 	authn.CreateAttr("AuthnInstant", samlTime(pp.issueInstant.Add(-2*time.Second)))
 	switch p.cfg.Vendor {
-	case Okta:
+	case sso.Okta:
 		idx := pp.inResponseTo
 		if idx == "" {
 			idx = pp.assertID
 		}
 		authn.CreateAttr("SessionIndex", idx)
-	case AzureAD:
+	case sso.AzureAD:
 		authn.CreateAttr("SessionIndex", pp.assertID)
 	default:
 		authn.CreateAttr("SessionIndex", "_"+randHex(16))
@@ -233,7 +234,7 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 	}
 	u := pp.user
 	display := strings.TrimSpace(u.GivenName + " " + u.FamilyName)
-	if p.cfg.Vendor == AzureAD {
+	if p.cfg.Vendor == sso.AzureAD {
 		oid := p.userID(&u)
 		addAttr("http://schemas.microsoft.com/identity/claims/tenantid", p.tenant)
 		addAttr("http://schemas.microsoft.com/identity/claims/objectidentifier", oid)
@@ -416,7 +417,7 @@ func (s *samlIdP) nameIDFor(u UserConfig, spEntity, requested string, sp Service
 	if sp.NameIDFormat != "" {
 		format = sp.NameIDFormat
 	}
-	if p.cfg.Vendor == AzureAD && requested != "" {
+	if p.cfg.Vendor == sso.AzureAD && requested != "" {
 		switch requested {
 		case fmtPersistent, fmtEmail, fmtUnspecified, fmtTransient:
 			format = requested
@@ -432,7 +433,7 @@ func (s *samlIdP) nameIDFor(u UserConfig, spEntity, requested string, sp Service
 		h := p.hash("persistent", strings.ToLower(u.Email)+"\x00"+spEntity)
 		return format, base64.StdEncoding.EncodeToString(h[:32]), nil
 	case fmtUnspecified:
-		if p.cfg.Vendor == AzureAD {
+		if p.cfg.Vendor == sso.AzureAD {
 			h := p.hash("persistent", strings.ToLower(u.Email)+"\x00"+spEntity)
 			return format, base64.StdEncoding.EncodeToString(h[:32]), nil
 		}

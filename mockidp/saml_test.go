@@ -3,6 +3,8 @@ package mockidp
 import (
 	"strings"
 	"testing"
+
+	"github.com/ssokit/ssokit/sso"
 )
 
 // The email attribute's name per persona, and the groups attribute's.
@@ -34,7 +36,7 @@ func TestSAMLEveryPersonaWithCrewjamSP(t *testing.T) {
 			}
 			if names[1] != "" {
 				want := strings.Join(u.Groups, " ")
-				if p.Vendor() == AzureAD {
+				if p.Vendor() == sso.AzureAD {
 					want = strings.Join(p.GroupIDs(u.Groups...), " ")
 				}
 				if !strings.Contains(body, names[1]+"=["+want+"]") {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ssokit/ssokit/sso"
 )
 
 // endpointSet is one issuer of a persona with its vendor's URL layout. All
@@ -32,8 +34,8 @@ type profile struct {
 	userID           func(p *Persona, email string) string
 }
 
-var profiles = map[Vendor]*profile{
-	Okta: {
+var profiles = map[sso.Vendor]*profile{
+	sso.Okta: {
 		sets: func(p *Persona) []endpointSet {
 			custom := "/oauth2/default"
 			return []endpointSet{
@@ -52,7 +54,7 @@ var profiles = map[Vendor]*profile{
 		unknownUser:      "User is not assigned to the client application.",
 		userID:           func(p *Persona, email string) string { return "00u" + base62(p.hash("user", email), 17) },
 	},
-	AzureAD: {
+	sso.AzureAD: {
 		sets: func(p *Persona) []endpointSet {
 			var out []endpointSet
 			for _, t := range []string{p.tenant, "common", "organizations"} {
@@ -73,7 +75,7 @@ var profiles = map[Vendor]*profile{
 		unknownUser:      "AADSTS50034: The user account does not exist in this directory.",
 		userID:           func(p *Persona, email string) string { return guid(p.hash("oid", email)) },
 	},
-	GoogleWorkspace: {
+	sso.GoogleWorkspace: {
 		sets: func(p *Persona) []endpointSet {
 			return []endpointSet{{name: "default", issuer: "", discovery: "/.well-known/openid-configuration",
 				authorize: "/o/oauth2/v2/auth", token: "/token", userinfo: "/v1/userinfo",
@@ -86,7 +88,7 @@ var profiles = map[Vendor]*profile{
 		unknownUser:      "Couldn't find your Google Account.",
 		userID:           func(p *Persona, email string) string { return digits(p.hash("sub", email), 21) },
 	},
-	OneLogin: {
+	sso.OneLogin: {
 		sets: func(p *Persona) []endpointSet {
 			o := "/oidc/2"
 			return []endpointSet{{name: "default", issuer: o, discovery: o + "/.well-known/openid-configuration",
@@ -99,7 +101,7 @@ var profiles = map[Vendor]*profile{
 		unknownUser:      "The user is not authorized to access this app.",
 		userID:           func(p *Persona, email string) string { return digits(p.hash("sub", email), 9) },
 	},
-	JumpCloud: {
+	sso.JumpCloud: {
 		sets: func(p *Persona) []endpointSet {
 			return []endpointSet{{name: "default", issuer: "/", discovery: "/.well-known/openid-configuration",
 				authorize: "/oauth2/auth", token: "/oauth2/token", userinfo: "/userinfo",
@@ -127,7 +129,7 @@ func (p *Persona) identityClaims(u *UserConfig, g *grant) map[string]any {
 	has := g.hasScope
 	id := p.userID(u)
 	switch p.cfg.Vendor {
-	case Okta:
+	case sso.Okta:
 		c["sub"] = id
 		if has("profile") {
 			c["name"], c["preferred_username"] = name, u.Email
@@ -139,7 +141,7 @@ func (p *Persona) identityClaims(u *UserConfig, g *grant) map[string]any {
 		if p.cfg.GroupsClaim != "" && has("groups") {
 			c[p.cfg.GroupsClaim] = nonNil(u.Groups)
 		}
-	case AzureAD:
+	case sso.AzureAD:
 		c["sub"] = pairwise(id, g.client)
 		c["oid"], c["tid"] = id, p.tenant
 		c["preferred_username"] = u.Email
@@ -149,7 +151,7 @@ func (p *Persona) identityClaims(u *UserConfig, g *grant) map[string]any {
 		if has("email") {
 			c["email"] = u.Email
 		}
-	case GoogleWorkspace:
+	case sso.GoogleWorkspace:
 		c["sub"] = id
 		if has("email") {
 			c["email"], c["email_verified"] = u.Email, true
@@ -161,7 +163,7 @@ func (p *Persona) identityClaims(u *UserConfig, g *grant) map[string]any {
 			c["name"], c["given_name"], c["family_name"] = name, u.GivenName, u.FamilyName
 			c["picture"] = "https://lh3.googleusercontent.com/a/mock"
 		}
-	case OneLogin:
+	case sso.OneLogin:
 		c["sub"] = id
 		c["email"], c["preferred_username"], c["name"] = u.Email, u.Email, name
 		if has("profile") {
@@ -182,7 +184,7 @@ func (p *Persona) identityClaims(u *UserConfig, g *grant) map[string]any {
 			}
 			c["params"] = params
 		}
-	case JumpCloud:
+	case sso.JumpCloud:
 		c["sub"] = id
 		if has("email") {
 			c["email"], c["email_verified"] = u.Email, true
@@ -209,7 +211,7 @@ var protectedClaims = map[string]bool{"iss": true, "aud": true, "exp": true, "ia
 func (p *Persona) idTokenClaims(u *UserConfig, g *grant, accessToken string, now time.Time) map[string]any {
 	c := p.identityClaims(u, g)
 	for k, v := range u.Claims {
-		if !protectedClaims[k] && !(p.cfg.Vendor == OneLogin && k == "params") {
+		if !protectedClaims[k] && !(p.cfg.Vendor == sso.OneLogin && k == "params") {
 			c[k] = v
 		}
 	}
@@ -221,13 +223,13 @@ func (p *Persona) idTokenClaims(u *UserConfig, g *grant, accessToken string, now
 		c["nonce"] = g.nonce
 	}
 	switch p.cfg.Vendor {
-	case Okta:
+	case sso.Okta:
 		c["ver"] = 1
 		c["jti"] = "ID." + randomToken(24)
 		c["amr"] = []string{"pwd"}
 		c["idp"] = "00o" + base62(p.hash("org", ""), 17)
 		c["auth_time"] = g.authTime.Unix()
-	case AzureAD:
+	case sso.AzureAD:
 		c["ver"] = "2.0"
 		c["nbf"] = now.Unix()
 		c["uti"] = randomToken(16)
@@ -243,9 +245,9 @@ func (p *Persona) idTokenClaims(u *UserConfig, g *grant, accessToken string, now
 		} else if len(u.Groups) > 0 {
 			c["groups"] = p.groupIDs(u.Groups)
 		}
-	case GoogleWorkspace:
+	case sso.GoogleWorkspace:
 		c["azp"] = g.client
-	case JumpCloud:
+	case sso.JumpCloud:
 		c["auth_time"] = g.authTime.Unix()
 	}
 	if p.prof.atHash && accessToken != "" {
