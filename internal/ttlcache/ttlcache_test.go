@@ -1,0 +1,180 @@
+package ttlcache
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newCache(t testing.TB, max int, ttl time.Duration) (*Cache[int], *clock) {
+	t.Helper()
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	c, err := New[int](Config{MaxEntries: max, TTL: ttl, Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, clk
+}
+
+func TestConfig(t *testing.T) {
+	for _, cfg := range []Config{{TTL: time.Second}, {MaxEntries: 1}, {MaxEntries: -1, TTL: time.Second}} {
+		if _, err := New[int](cfg); err == nil {
+			t.Errorf("%+v accepted", cfg)
+		}
+	}
+}
+
+// An entry dies at the earlier of the TTL and its own expiry.
+func TestExpiry(t *testing.T) {
+	c, clk := newCache(t, 100, time.Minute)
+	start := clk.now()
+	c.Set("ttl", 1, time.Time{})
+	c.Set("exp", 2, start.Add(10*time.Second))
+	c.Set("late", 3, start.Add(time.Hour)) // exp after the TTL: the TTL wins
+	c.Set("dead", 4, start)                // already expired: not stored
+	if _, ok := c.Get("dead"); ok {
+		t.Error("an entry stored already expired is served")
+	}
+	clk.add(10 * time.Second)
+	if _, ok := c.Get("exp"); ok {
+		t.Error("entry served at its exp")
+	}
+	if v, ok := c.Get("ttl"); !ok || v != 1 {
+		t.Error("entry lost before its TTL")
+	}
+	clk.add(50 * time.Second)
+	for _, k := range []string{"ttl", "late"} {
+		if _, ok := c.Get(k); ok {
+			t.Errorf("%s served past the TTL", k)
+		}
+	}
+}
+
+// However many keys arrive, the cache never holds more than its bound, and
+// a full shard drops its expired entries before any live one.
+func TestBound(t *testing.T) {
+	const max = 256
+	c, clk := newCache(t, max, time.Hour)
+	for i := range 10 * max {
+		c.Set(fmt.Sprint("k", i), i, time.Time{})
+		if n := c.Len(); n > max {
+			t.Fatalf("after %d inserts the cache holds %d > %d", i+1, n, max)
+		}
+	}
+	c.Clear()
+	// Fill with short-lived entries, then one live entry per shard slot
+	// beyond: the short-lived ones are the ones to go.
+	for i := range c.Cap() {
+		c.Set(fmt.Sprint("short", i), i, clk.now().Add(time.Second))
+	}
+	c.Set("keeper", 1, time.Time{})
+	clk.add(2 * time.Second)
+	for i := range c.Cap() {
+		c.Set(fmt.Sprint("live", i), i, time.Time{})
+	}
+	if _, ok := c.Get("keeper"); !ok {
+		t.Error("a live entry was evicted while expired ones filled the cache")
+	}
+}
+
+func TestAddIsSingleUse(t *testing.T) {
+	c, clk := newCache(t, 100, time.Hour)
+	exp := clk.now().Add(time.Minute)
+	if !c.Add("id", 1, exp) {
+		t.Fatal("first Add refused")
+	}
+	if c.Add("id", 2, exp) {
+		t.Fatal("second Add of a live key accepted")
+	}
+	if v, _ := c.Get("id"); v != 1 {
+		t.Errorf("Add overwrote: %d", v)
+	}
+	clk.add(time.Minute)
+	if !c.Add("id", 3, clk.now().Add(time.Minute)) {
+		t.Error("Add of an expired key refused")
+	}
+	var wg sync.WaitGroup
+	wins := make(chan int, 50)
+	for i := range 50 {
+		wg.Go(func() {
+			if c.Add("race", i, time.Time{}) {
+				wins <- i
+			}
+		})
+	}
+	wg.Wait()
+	close(wins)
+	if n := len(wins); n != 1 {
+		t.Errorf("%d concurrent Adds of one key won, want 1", n)
+	}
+}
+
+func TestUpdateCounts(t *testing.T) {
+	c, clk := newCache(t, 100, time.Hour)
+	inc := func(old int, _ bool) int { return old + 1 }
+	for range 3 {
+		c.Update("ip", clk.now().Add(time.Minute), inc)
+	}
+	if v, _ := c.Get("ip"); v != 3 {
+		t.Errorf("count %d, want 3", v)
+	}
+	clk.add(30 * time.Second)
+	c.Update("ip", clk.now().Add(time.Minute), inc) // keeps the first window
+	clk.add(30 * time.Second)
+	if _, ok := c.Get("ip"); ok {
+		t.Error("the window was extended by an update")
+	}
+	if v := c.Update("ip", clk.now().Add(time.Minute), inc); v != 1 {
+		t.Errorf("a new window starts at %d, want 1", v)
+	}
+}
+
+// RS256 tokens end in signature bytes; every shard must be used.
+func TestShardsAllUsed(t *testing.T) {
+	c, _ := newCache(t, 1<<16, time.Hour)
+	used := map[*shard[int]]bool{}
+	for range 2000 {
+		sig := make([]byte, 256)
+		rand.Read(sig)
+		used[c.shard("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0."+base64.RawURLEncoding.EncodeToString(sig))] = true
+	}
+	if len(used) != len(c.shards) {
+		t.Errorf("%d of %d shards used", len(used), len(c.shards))
+	}
+}
+
+func TestGetAllocatesNothing(t *testing.T) {
+	c, _ := newCache(t, 1000, time.Hour)
+	key := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlYnl0ZXM"
+	c.Set(key, 1, time.Time{})
+	if n := testing.AllocsPerRun(100, func() { c.Get(key) }); n != 0 {
+		t.Errorf("Get allocates %v times", n)
+	}
+}
+
+func BenchmarkGetHit(b *testing.B) {
+	c := MustNew[int](Config{MaxEntries: 10000, TTL: time.Hour})
+	key := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlYnl0ZXNzaWduYXR1cmVieXRlcw"
+	c.Set(key, 1, time.Time{})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			c.Get(key)
+		}
+	})
+}
