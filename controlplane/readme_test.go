@@ -8,6 +8,25 @@ import (
 	"testing"
 )
 
+// TestErrorCodesAreConstants keeps every code this package answers with
+// in errors.go's constants: no handler writes a code as a string literal.
+func TestErrorCodesAreConstants(t *testing.T) {
+	literal := regexp.MustCompile(`(?:[fF]ail\(w, (?:r, )?http\.Status\w+|Code:)\s*"[a-z_]+"`)
+	files, _ := filepath.Glob("*.go")
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range literal.FindAllString(string(src), -1) {
+			t.Errorf("%s: code written as a literal: %s", f, m)
+		}
+	}
+}
+
 // TestREADMEListsEveryErrorCode keeps the README's error table complete: every
 // code the middleware declares and every code this package answers with has a
 // row.
@@ -33,7 +52,7 @@ func TestREADMEListsEveryErrorCode(t *testing.T) {
 		}
 	}
 	collect("../middleware/*.go", regexp.MustCompile(`\bCode[A-Z]\w*\s*=\s*"([a-z_]+)"`))
-	collect("*.go", regexp.MustCompile(`[fF]ail\(w, (?:r, )?http\.Status\w+, "([a-z_]+)"`))
+	collect("*.go", regexp.MustCompile(`\bcode[A-Z]\w*\s*=\s*"([a-z_]+)"`))
 	if len(codes) < 25 {
 		t.Fatalf("found only %d codes; the scan is broken", len(codes))
 	}

@@ -62,19 +62,19 @@ type clerkEvent struct {
 
 func (a *API) webhook(w http.ResponseWriter, r *http.Request) {
 	if a.cfg.WebhookSecret == "" {
-		fail(w, http.StatusNotFound, "not_found", "webhooks are not configured")
+		fail(w, http.StatusNotFound, codeNotFound, "webhooks are not configured")
 		return
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		fail(w, http.StatusRequestEntityTooLarge, "too_large", "the body is too large")
+		fail(w, http.StatusRequestEntityTooLarge, codeTooLarge, "the body is too large")
 		return
 	}
 	now := a.now()
 	id, err := verifySvix(a.cfg.WebhookSecret, r.Header, body, now)
 	if err != nil {
 		a.log.Info("controlplane: webhook refused", "err", err)
-		fail(w, http.StatusUnauthorized, "invalid_signature", "the webhook signature does not verify")
+		fail(w, http.StatusUnauthorized, codeInvalidSignature, "the webhook signature does not verify")
 		return
 	}
 	if _, dup := a.seen.LoadOrStore(id, now); dup {
@@ -90,13 +90,13 @@ func (a *API) webhook(w http.ResponseWriter, r *http.Request) {
 	var ev clerkEvent
 	if err := json.Unmarshal(body, &ev); err != nil {
 		a.seen.Delete(id)
-		fail(w, http.StatusBadRequest, "invalid_json", "the event is not JSON")
+		fail(w, http.StatusBadRequest, codeInvalidJSON, "the event is not JSON")
 		return
 	}
 	if err := a.handleEvent(r.Context(), ev); err != nil {
 		a.seen.Delete(id) // let svix retry
 		a.log.Warn("controlplane: webhook failed", "type", ev.Type, "err", err)
-		fail(w, http.StatusServiceUnavailable, "upstream_unavailable", "could not apply the event")
+		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not apply the event")
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -1,0 +1,140 @@
+package controlplane
+
+import (
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/ssokit/ssokit/middleware"
+)
+
+// The stable error codes this package answers with (besides the
+// middleware's, which refuse credentials). They are part of the API: the
+// README's error table lists each, and clients match on them.
+const (
+	codeTooLarge           = "too_large"            // 413: the request body is over the limit
+	codeInvalidJSON        = "invalid_json"         // 400: the body is not the JSON the route takes
+	codeNotFound           = "not_found"            // 404: no such organization, person, key or route
+	codeUpstream           = "upstream_unavailable" // 503: the store (or another dependency) failed
+	codeConnectionError    = "connection_error"     // 502: a direct IdP connection cannot be built or started
+	codeSSOUnavailable     = "sso_unavailable"      // 400: no SSO path for the request
+	codeInvalidState       = "invalid_state"        // 400: the SSO callback's state is bad or old
+	codeSessionError       = "session_error"        // 500: the app session could not be issued
+	codeSSOFailed          = "sso_failed"           // 401: a direct connection refused the login
+	codeInvalidSettings    = "invalid_settings"     // 422: an SSO or organization setting is invalid
+	codeInvalidConnection  = "invalid_connection"   // 422: the direct connection does not validate
+	codeClerkOrgTaken      = "clerk_org_taken"      // 409: the Clerk org is mapped to another org
+	codeExists             = "exists"               // 409: the organization exists
+	codeInvalidRole        = "invalid_role"         // 422: the role is not defined by the policy
+	codeAPIKeysUnavailable = "api_keys_unavailable" // 501: the Authenticator has no API-key manager
+	codeNoConnection       = "no_connection"        // 422: sso/test on an org without a direct connection
+	codeInvalidSignature   = "invalid_signature"    // 401: a webhook's svix signature does not verify
+	// codePlanNotEntitled is the middleware's code, answered here when SSO
+	// settings are saved on a plan without SSO.
+	codePlanNotEntitled = middleware.CodePlanNotEntitled
+)
+
+// Error is the JSON error body: a stable code and a message.
+type Error struct {
+	Code    string `json:"error"`
+	Message string `json:"message"`
+}
+
+// apiError is a refusal decided by a pure check (settings validation,
+// entitlement): the status and code to answer with and a message for the
+// caller. Handlers write it with failWith.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func fail(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, Error{Code: code, Message: msg})
+}
+
+// failWith answers err: an *apiError as itself, anything else as a 503.
+func failWith(w http.ResponseWriter, err error) {
+	var e *apiError
+	if errors.As(err, &e) {
+		fail(w, e.Status, e.Code, e.Message)
+		return
+	}
+	fail(w, http.StatusServiceUnavailable, codeUpstream, "could not save")
+}
+
+// browserFail answers a failure on a browser-facing route (/auth/sso/...):
+// through Config.ErrorPage when set, as an HTML page when the browser asks
+// for HTML, else as the JSON error.
+func (a *API) browserFail(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	if a.cfg.ErrorPage != nil {
+		w.Header().Set("Cache-Control", "no-store")
+		a.cfg.ErrorPage(w, r, status, code, msg)
+		return
+	}
+	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
+		fail(w, status, code, msg)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = errorPage.Execute(w, map[string]any{"Status": status, "Code": code, "Message": msg})
+}
+
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>Sign-in refused</title></head>
+<body style="font:15px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem">
+<h1>Sign-in refused</h1><p id="message" role="alert">{{.Message}}</p><p>Code <code id="code">{{.Code}}</code> (HTTP {{.Status}}).</p>
+<p><a href="/">Back</a></p></body></html>`))
+
+// browserRefuse is refuse for browser-facing routes.
+func (a *API) browserRefuse(w http.ResponseWriter, r *http.Request, err error) {
+	a.log.Info("controlplane: refused", "path", r.URL.Path, "code", middleware.CodeOf(err), "err", err)
+	resp := middleware.Classify(err)
+	if resp.Challenge != "" {
+		w.Header().Set("WWW-Authenticate", resp.Challenge)
+	}
+	if resp.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
+	a.browserFail(w, r, resp.Status, resp.Code, resp.Message)
+}
+
+// refuse answers an authentication or policy refusal with its code.
+func (a *API) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	a.log.Info("controlplane: refused", "path", r.URL.Path, "code", middleware.CodeOf(err), "err", err)
+	middleware.WriteError(w, r, err)
+}
+
+// decode reads the JSON body into v, refusing unknown fields and trailing
+// data; on failure it has answered and returns false.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			fail(w, http.StatusRequestEntityTooLarge, codeTooLarge, "the body is too large")
+			return false
+		}
+		fail(w, http.StatusBadRequest, codeInvalidJSON, err.Error())
+		return false
+	}
+	if dec.More() {
+		fail(w, http.StatusBadRequest, codeInvalidJSON, "trailing data after the JSON body")
+		return false
+	}
+	return true
+}

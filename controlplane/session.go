@@ -1,0 +1,88 @@
+package controlplane
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	clerksession "github.com/clerk/clerk-sdk-go/v2/session"
+	"github.com/ssokit/ssokit/middleware"
+)
+
+// Whoami is GET /v1/auth/whoami's answer.
+type Whoami struct {
+	UserID     string `json:"user_id"`
+	Email      string `json:"email"`
+	OrgID      string `json:"org_id"`
+	Role       string `json:"role"`
+	AuthMethod string `json:"auth_method"`
+	IdPName    string `json:"idp_name"`
+}
+
+func whoamiOf(p *middleware.Principal) Whoami {
+	return Whoami{UserID: p.UserID, Email: p.Email, OrgID: p.OrgID, Role: p.Role, AuthMethod: p.AuthMethod, IdPName: p.IdPName}
+}
+
+func (a *API) whoami(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	if p.OrgID == "" && p.Role != PlatformAdmin {
+		a.refuse(w, r, fmt.Errorf("%w: the Clerk session maps to no person of an app organization", middleware.ErrForbidden))
+		return
+	}
+	writeJSON(w, http.StatusOK, whoamiOf(p))
+}
+
+// login is password sign-in: POST /v1/auth/login {org, email, password}.
+func (a *API) login(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Org      string `json:"org"`
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if !decode(w, r, &body) {
+		return
+	}
+	ip := r.RemoteAddr
+	if i := strings.LastIndexByte(ip, ':'); i > 0 {
+		ip = ip[:i]
+	}
+	p, err := a.auth.PasswordLogin(r.Context(), body.Org, body.Email, body.Password, ip)
+	if err != nil {
+		a.refuse(w, r, err)
+		return
+	}
+	if err := a.auth.StartSession(w, p); err != nil {
+		fail(w, http.StatusInternalServerError, codeSessionError, "could not start the session")
+		return
+	}
+	writeJSON(w, http.StatusOK, whoamiOf(p))
+}
+
+// logout ends the app session and, when Clerk's Backend API is
+// configured, revokes the Clerk session the principal came from.
+func (a *API) logout(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	if err := a.auth.Logout(r.Context(), w, p); err != nil {
+		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not record the logout")
+		return
+	}
+	if sid := clerkSessionOf(p); sid != "" && a.clerk != nil {
+		if _, err := a.clerk.Revoke(r.Context(), &clerksession.RevokeParams{ID: sid}); err != nil {
+			a.log.Warn("controlplane: revoking the Clerk session failed", "sid", sid, "err", err)
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// clerkSessionOf is the Clerk session ID (csid claim) carried by the
+// principal's token, or "".
+func clerkSessionOf(p *middleware.Principal) string {
+	var c struct {
+		CSID string `json:"csid"`
+	}
+	if len(p.RawClaims) > 0 && json.Unmarshal(p.RawClaims, &c) == nil {
+		return c.CSID
+	}
+	return ""
+}
