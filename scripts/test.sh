@@ -1,14 +1,45 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this script).
-# It installs or starts what the tests need, checks formatting and vet, runs
-# each fuzz target briefly, then the full race-enabled suite, whose summary
-# closes the output.
 #   scripts/test.sh                 # FUZZTIME=5s per fuzz target
 #   FUZZTIME=5m scripts/test.sh     # longer fuzzing
+#
+# Steps, in order; each prints its duration when it ends, the table of all
+# durations and the total come at the end, and the root module's go test
+# summary closes the output. The first failing step stops the run.
+#   1. tree         no tracked file is a compiled binary (ELF, Mach-O, PE)
+#                   or larger than 2 MB (documentation images excepted)
+#   2. download     go mod download in every module
+#   3. npm ci       every package-lock.json (today interop/node)
+#   4. chromium     installs Chromium when it is missing (apt-get, without
+#                   recommended packages; refuses if that would upgrade
+#                   anything already installed)
+#   5. tidy         go mod tidy -diff in every module: no diff
+#   6. gofmt        every .go file
+#   7. vet          go vet ./... in every module
+#   8. staticcheck  honnef.co/go/tools/cmd/staticcheck@v0.8.2 in every
+#                   module (go run): no findings
+#   9. fuzz         each FuzzXxx of every module for FUZZTIME
+#  10. test <dir>   go test -race -count=1 ./... in each nested module
+#  11. test .       go test -race -count=1 ./... in the root module
+#
+# Modules are found with `find . -name go.mod`, so a new nested module is
+# checked and tested without editing this script.
+#
+# Artifacts: tests that call t.ArtifactDir (the browser test's screenshots)
+# run with -artifacts, and their files are moved to a stable place that
+# mirrors the package directory:
+#   test-artifacts/<package dir>/<TestName>/<file>
+# e.g. test-artifacts/examples/controlplane/demo/TestDemoInABrowser/*.png.
+# test-artifacts/ is emptied at the start of every run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 
 fuzztime=${FUZZTIME:-5s}
+maxsize=$((2 * 1024 * 1024))
+# Tracked files allowed above the size limit (bash patterns; * spans '/').
+size_exempt=('docs/*.png' 'docs/*.jpg' 'docs/*.jpeg' 'docs/*.gif' 'docs/*.webp' 'docs/*.svg')
+staticcheck=honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 command -v go >/dev/null || { echo "test.sh: Go 1.26 is required (https://go.dev/dl)" >&2; exit 1; }
 
@@ -16,12 +47,159 @@ command -v go >/dev/null || { echo "test.sh: Go 1.26 is required (https://go.dev
 export SSOKIT_TEST_POSTGRES=${SSOKIT_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 export SSOKIT_TEST_REDIS=${SSOKIT_TEST_REDIS:-127.0.0.1:6379}
 
-echo "== go mod download"
-go mod download
+# Every Go module of the repository: the root first, then nested ones.
+modules=()
+while IFS= read -r m; do modules+=("$m"); done < <(
+	find . -name go.mod -not -path '*/node_modules/*' -not -path '*/testdata/*' -not -path './.git/*' \
+		-not -path './test-artifacts/*' -exec dirname {} \; | sed 's|^\./||' | LC_ALL=C sort
+)
+[ "${modules[0]}" = . ] || { echo "test.sh: no go.mod at the repository root" >&2; exit 1; }
 
-echo "== npm ci (interop/node: openid-client, jose)"
+# ---- step timing -----------------------------------------------------------
+
+now() { echo "${EPOCHREALTIME/,/.}"; }
+fmt_dur() { awk -v s="$1" 'BEGIN { if (s >= 60) printf "%dm%04.1fs", int(s / 60), s - 60 * int(s / 60); else printf "%.1fs", s }'; }
+run_start=$(now)
+step_names=()
+step_durs=()
+cur_step=""
+cur_start=""
+
+step() {
+	end_step
+	cur_step=$1
+	cur_start=$(now)
+	echo
+	echo "== $cur_step"
+}
+end_step() {
+	[ -n "$cur_step" ] || return 0
+	local d
+	d=$(awk -v a="$cur_start" -v b="$(now)" 'BEGIN { print b - a }')
+	step_names+=("$cur_step")
+	step_durs+=("$d")
+	echo "-- $cur_step: $(fmt_dur "$d")"
+	cur_step=""
+}
+print_durations() {
+	local i total
+	total=$(awk -v a="$run_start" -v b="$(now)" 'BEGIN { print b - a }')
+	echo
+	echo "== step durations"
+	for i in "${!step_names[@]}"; do
+		printf '  %-44s %10s\n' "${step_names[$i]}" "$(fmt_dur "${step_durs[$i]}")"
+	done
+	printf '  %-44s %10s\n' "total" "$(fmt_dur "$total")"
+}
+finished=""
+on_exit() {
+	local rc=$?
+	[ "$rc" -ne 0 ] && [ -z "$finished" ] || return 0
+	local failed=$cur_step
+	end_step >/dev/null
+	print_durations >&2
+	[ -z "$failed" ] || echo "test.sh: FAILED in step: $failed" >&2
+}
+trap on_exit EXIT
+
+in_module() { # in_module DIR CMD...: run CMD in module DIR, naming it
+	local dir=$1
+	shift
+	echo "-- $dir: $*"
+	(cd "$root/$dir" && "$@")
+}
+
+# ---- artifacts -------------------------------------------------------------
+
+artifacts=$root/test-artifacts
+raw=$artifacts/.raw
+# collect_artifacts MODULE_DIR: move what go test -artifacts wrote under
+# $raw/MODULE_DIR/_artifacts/<pkg>/<TestName>/<random>/ to
+# test-artifacts/<package dir>/<TestName>/.
+outdir() { # outdir MODULE_DIR: the -outputdir of that module's go test
+	local key=${1//\//_}
+	[ "$1" != . ] || key=root
+	mkdir -p "$raw/$key"
+	echo "$raw/$key"
+}
+collect_artifacts() {
+	local mod=$1 out base testdir rel dest n
+	out=$(outdir "$mod")
+	base=$out/_artifacts
+	[ -d "$base" ] || return 0
+	while IFS= read -r -d '' testdir; do
+		rel=${testdir#"$base"/}
+		[ "$mod" = . ] || rel=$mod/$rel
+		dest=$artifacts/$rel
+		mkdir -p "$dest"
+		# One random directory per test run (-count=1); merge them all.
+		find "$testdir" -mindepth 1 -maxdepth 1 -type d -exec sh -c 'cp -R "$1"/. "$2"/' _ {} "$dest" \;
+		n=$(find "$dest" -type f | wc -l)
+		[ "$n" -eq 0 ] && rmdir "$dest" 2>/dev/null || echo "   artifacts: test-artifacts/$rel/ ($n files)"
+	done < <(find "$base" -mindepth 1 -type d -regextype posix-extended \
+		-regex '.*/(Test|Benchmark|Fuzz|Example)[^/]*' -print0 -prune | LC_ALL=C sort -z)
+	rm -rf "$out"
+}
+
+# ---- 1. tree ---------------------------------------------------------------
+
+# binary_kind FILE: prints what compiled binary FILE is, if it is one.
+binary_kind() {
+	local magic off
+	magic=$(od -An -tx1 -N4 -- "$1" | tr -d ' \n')
+	case $magic in
+	7f454c46) echo "an ELF binary" ;;
+	feedface | feedfacf | cefaedfe | cffaedfe) echo "a Mach-O binary" ;;
+	cafebabe | bebafeca) echo "a Mach-O universal binary (or Java class file)" ;;
+	4d5a*)
+		# MZ: a PE file has "PE\0\0" at the offset stored at 0x3c.
+		off=$(od -An -tu4 -j60 -N4 -- "$1" | tr -d ' \n')
+		if [ -n "$off" ] && [ "$(od -An -tx1 -j"$off" -N4 -- "$1" 2>/dev/null | tr -d ' \n')" = 50450000 ]; then
+			echo "a PE (Windows) binary"
+		fi
+		;;
+	esac
+}
+
+step "tree: no compiled binaries, nothing over 2 MB"
+bad=0
+nfiles=0
+while IFS= read -r -d '' f; do
+	[ -f "$f" ] && [ ! -L "$f" ] || continue # deleted in the work tree, a symlink or a submodule
+	nfiles=$((nfiles + 1))
+	kind=$(binary_kind "$f")
+	if [ -n "$kind" ]; then
+		echo "tracked file $f is $kind: remove it (git rm) and build it instead" >&2
+		bad=1
+	fi
+	size=$(wc -c <"$f")
+	if [ "$size" -gt "$maxsize" ]; then
+		exempt=""
+		for p in "${size_exempt[@]}"; do
+			# shellcheck disable=SC2053 # $p is a pattern
+			[[ $f == $p ]] && exempt=1
+		done
+		if [ -z "$exempt" ]; then
+			echo "tracked file $f is $size bytes, over the 2 MB ($maxsize bytes) limit (only documentation images under docs/ may be larger)" >&2
+			bad=1
+		fi
+	fi
+done < <(git ls-files -z)
+[ "$bad" -eq 0 ] || exit 1
+echo "$nfiles tracked files checked"
+
+# ---- 2-4. what the tests need ---------------------------------------------
+
+step "download: go mod download (${#modules[@]} modules)"
+for m in "${modules[@]}"; do in_module "$m" go mod download; done
+
+step "npm ci (Node.js interoperability tests)"
+lockfiles=$(find . -name package-lock.json -not -path '*/node_modules/*' -not -path './.git/*' | LC_ALL=C sort)
 if command -v npm >/dev/null; then
-	npm ci --prefix interop/node --no-audit --no-fund --loglevel=error
+	for l in $lockfiles; do
+		echo "-- npm ci --prefix $(dirname "$l")"
+		npm ci --prefix "$(dirname "$l")" --no-audit --no-fund --loglevel=error
+	done
 elif [ -n "${CI:-}" ]; then
 	echo "test.sh: npm is required in CI (install Node.js 20 with npm)" >&2
 	exit 1
@@ -29,49 +207,105 @@ else
 	echo "npm not found: the Node.js interoperability tests will skip (install Node.js 20 with npm)"
 fi
 
-echo "== Chromium (the browser test)"
+step "chromium (the browser test)"
+chromium_install="apt-get update && apt-get install -y --no-install-recommends chromium"
+sudo=""
+[ "$(id -u)" = 0 ] || sudo=sudo
 if [ -n "${SSOKIT_CHROMIUM:-}" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null; then
 	echo "found"
-elif command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-	apt-get update && apt-get install -y chromium
-elif command -v apt-get >/dev/null && command -v sudo >/dev/null; then
-	sudo apt-get update && sudo apt-get install -y chromium
+elif command -v apt-get >/dev/null && { [ -z "$sudo" ] || command -v sudo >/dev/null; }; then
+	$sudo apt-get update
+	# Install Chromium and what it depends on, nothing else: no recommended
+	# packages, and no upgrade of anything already installed.
+	plan=$($sudo apt-get install -s -y --no-install-recommends chromium)
+	upgrades=$(grep -E '^Inst [^ ]+ \[' <<<"$plan" || true)
+	if [ -n "$upgrades" ]; then
+		echo "installing Chromium would upgrade packages already on this machine:" >&2
+		echo "$upgrades" >&2
+		if [ -n "${CI:-}" ]; then
+			echo "test.sh: refusing to upgrade them; install Chromium by hand ($chromium_install) or set SSOKIT_CHROMIUM" >&2
+			exit 1
+		fi
+		echo "not installing: the browser test will skip ($chromium_install, or set SSOKIT_CHROMIUM)"
+	else
+		$sudo apt-get install -y --no-install-recommends chromium
+	fi
 elif [ -n "${CI:-}" ]; then
-	echo "test.sh: Chromium is required in CI (apt-get update && apt-get install -y chromium)" >&2
+	echo "test.sh: Chromium is required in CI ($chromium_install, or set SSOKIT_CHROMIUM)" >&2
 	exit 1
 else
-	echo "Chromium not found: the browser test will skip (apt-get install -y chromium)"
+	echo "Chromium not found: the browser test will skip ($chromium_install, or set SSOKIT_CHROMIUM)"
 fi
 
-echo "== gofmt"
-gofiles=$(find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*')
-unformatted=$(gofmt -l $gofiles)
+# ---- 5-8. static checks ----------------------------------------------------
+
+step "tidy: go mod tidy -diff (every module)"
+for m in "${modules[@]}"; do
+	in_module "$m" go mod tidy -diff || {
+		echo "test.sh: go.mod or go.sum of module $m is not tidy: run go mod tidy in $m" >&2
+		exit 1
+	}
+done
+
+step "gofmt"
+unformatted=$(find . -name '*.go' -not -path '*/node_modules/*' -not -path './.git/*' -print0 | xargs -0 gofmt -l)
 if [ -n "$unformatted" ]; then
 	echo "gofmt would change:" >&2
 	echo "$unformatted" >&2
 	exit 1
 fi
 
-echo "== go vet"
-go vet ./...
+step "vet: go vet ./... (every module)"
+for m in "${modules[@]}"; do in_module "$m" go vet ./...; done
 
-echo "== fuzz (${fuzztime} each)"
-# Every FuzzXxx in the module, run on its own package.
-for pkg in $(go list ./...); do
-	dir=$(go list -f '{{.Dir}}' "$pkg")
-	for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
-		echo "-- $pkg $target"
-		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null || {
-			echo "fuzz target $target in $pkg failed; the failing input is under testdata/fuzz" >&2
-			go test -run "^${target}\$" "$pkg" >&2 || true
-			exit 1
-		}
-	done
+step "staticcheck: $staticcheck (every module)"
+for m in "${modules[@]}"; do in_module "$m" go run "$staticcheck" ./...; done
+
+# ---- 9. fuzz ---------------------------------------------------------------
+
+step "fuzz: every FuzzXxx, ${fuzztime} each (every module)"
+for m in "${modules[@]}"; do
+	while read -r pkg dir; do
+		for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | LC_ALL=C sort -u); do
+			echo "-- $pkg $target"
+			(cd "$root/$m" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null) || {
+				echo "fuzz target $target in $pkg failed; the failing input is under $dir/testdata/fuzz/$target" >&2
+				(cd "$root/$m" && go test -run "^${target}\$" "$pkg") >&2 || true
+				exit 1
+			}
+		done
+	done < <(cd "$root/$m" && go list -f '{{.ImportPath}} {{.Dir}}' ./...)
 done
 
-echo "== examples/chirouter (its own module: the chi dependency stays out of ssokit)"
-(cd examples/chirouter && go vet ./... && go test -race -count=1 ./...)
+# ---- 10-11. tests ----------------------------------------------------------
 
-echo "== go test -race ./...  (browser screenshots under test-artifacts/)"
-mkdir -p test-artifacts
-go test -race -count=1 ./... -artifacts -outputdir "$PWD/test-artifacts"
+rm -rf "$artifacts"
+mkdir -p "$raw"
+for m in "${modules[@]:1}"; do
+	step "test $m: go test -race -count=1 ./..."
+	in_module "$m" go test -race -count=1 ./... -artifacts -outputdir "$(outdir "$m")" || {
+		collect_artifacts "$m"
+		exit 1
+	}
+	collect_artifacts "$m"
+done
+
+step "test .: go test -race -count=1 ./... (root module)"
+log=$artifacts/go-test.log
+set +e
+go test -race -count=1 ./... -artifacts -outputdir "$(outdir .)" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+collect_artifacts .
+rmdir "$raw" 2>/dev/null || true
+end_step
+print_durations
+ok=$(grep -c '^ok ' "$log" || true)
+notests=$(grep -c '^? ' "$log" || true)
+failed=$(grep -E '^FAIL[[:space:]]+[^[:space:]]' "$log" || true)
+echo
+echo "== go test -race ./... (root module): $ok packages ok, $(grep -c . <<<"$failed" || true) failed, $notests without tests"
+[ -z "$failed" ] || echo "$failed"
+finished=1
+[ "$status" -eq 0 ] && echo PASS || echo FAIL
+exit "$status"
