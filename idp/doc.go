@@ -16,7 +16,9 @@
 // (ErrInvalidResponse, ErrReplayed, ErrNoLogin, ErrNotAllowed,
 // ErrIdPRefused, ErrGroupOverage, ErrUpstream) with a Reason naming the
 // check. Configuration problems wrap ErrConfig and say what to fix.
-// TestConnection runs a real login and reports each step.
+// CheckConnection validates a connection on the server (metadata or
+// discovery, signing certificates and keys, client credentials) and reports
+// each step, signing no one in.
 //
 // It imports nothing of ssokit but internal packages.
 package idp

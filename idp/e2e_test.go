@@ -2,14 +2,22 @@ package idp_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/mockidp"
@@ -187,33 +195,119 @@ func TestEveryPersonaBothProtocols(t *testing.T) {
 	}
 }
 
-// TestConnectionReport runs the test-connection operation against the mock.
-func TestConnectionReport(t *testing.T) {
+// TestCheckConnection: the server-side check passes a good connection
+// step by step and names the step that fails for each kind of mistake.
+func TestCheckConnection(t *testing.T) {
 	t.Parallel()
 	srv := mockidp.Start(t, mockidp.DefaultConfig())
-	for _, proto := range []sso.Protocol{sso.OIDC, sso.SAML} {
-		a := newApp(t)
-		p := srv.Persona("okta")
-		c := oidcConn(p, a, sso.Okta)
-		if proto == sso.SAML {
-			c = samlConn(t, p, a, sso.Okta, nil)
+	a := newApp(t)
+	p := srv.Persona("okta")
+	opts := idp.Options{HTTPClient: srv.Client()}
+	ctx := context.Background()
+	failedAt := func(rep idp.CheckReport) string {
+		for _, s := range rep.Steps {
+			if !s.OK {
+				return s.Name
+			}
 		}
-		conn := connect(t, srv, c, idp.Options{})
-		rep := idp.TestConnection(context.Background(), conn, srv.Client(), "bob@acme.test")
-		if !rep.OK || rep.Identity.Email != "bob@acme.test" || len(rep.Steps) != 5 {
-			t.Fatalf("%s report %+v", proto, rep)
-		}
-		// A user the IdP does not know: the report says where it stopped.
-		rep = idp.TestConnection(context.Background(), conn, srv.Client(), "nobody@acme.test")
-		if rep.OK || rep.Steps[len(rep.Steps)-1].OK {
-			t.Fatalf("%s report for an unknown user %+v", proto, rep)
-		}
-		// An IdP that shows a page: the report says a test cannot fill it.
-		rep = idp.TestConnection(context.Background(), conn, srv.Client(), "")
-		if rep.OK || !strings.Contains(rep.Steps[len(rep.Steps)-1].Detail, "login page") {
-			t.Fatalf("%s report without a hint %+v", proto, rep)
+		return ""
+	}
+	for name, tc := range map[string]struct {
+		conn   idp.Connection
+		failed string // "" when the check passes
+		steps  int
+	}{
+		"saml":                    {samlConn(t, p, a, sso.Okta, nil), "", 4},
+		"oidc":                    {oidcConn(p, a, sso.Okta), "", 3},
+		"saml metadata not found": {samlConn(t, p, a, sso.Okta, func(s *idp.SAMLSettings) { s.IDPMetadataURL += "/nope" }), "metadata", 1},
+		"saml bad ACS": {func() idp.Connection {
+			c := samlConn(t, p, a, sso.Okta, nil)
+			c.SAML.ACSURL = "not a url"
+			return c
+		}(), "service provider", 4},
+		"oidc wrong issuer": {func() idp.Connection {
+			c := oidcConn(p, a, sso.Okta)
+			c.OIDC.Issuer += "/other"
+			return c
+		}(), "discovery", 1},
+		"oidc wrong secret": {func() idp.Connection {
+			c := oidcConn(p, a, sso.Okta)
+			c.OIDC.ClientSecret = "wrong"
+			return c
+		}(), "client credentials", 3},
+		"no settings": {idp.Connection{ID: "x", Protocol: sso.SAML, Vendor: sso.Okta}, "configuration", 1},
+	} {
+		rep := idp.CheckConnection(ctx, tc.conn, opts)
+		if got := failedAt(rep); got != tc.failed || rep.OK != (tc.failed == "") || len(rep.Steps) != tc.steps {
+			t.Errorf("%s: failed at %q (OK %v, %d steps), want %q: %+v", name, got, rep.OK, len(rep.Steps), tc.failed, rep)
 		}
 	}
+	// The JWKS down: discovery passes, the keys step says so.
+	if err := p.InjectFault(mockidp.FaultJWKSUnavailable, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer p.ClearFaults()
+	if rep := idp.CheckConnection(ctx, oidcConn(p, a, sso.Okta), opts); failedAt(rep) != "signing keys" {
+		t.Errorf("JWKS down: %+v", rep)
+	}
+}
+
+// TestCheckCertificates: expired and not-yet-valid signing certificates
+// fail the certificate step; one close to expiry passes and is named.
+func TestCheckCertificates(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for name, tc := range map[string]struct {
+		notBefore, notAfter time.Time
+		ok                  bool
+		detail              string
+	}{
+		"valid":        {now.AddDate(-1, 0, 0), now.AddDate(1, 0, 0), true, "valid until 2031-01-01"},
+		"expires soon": {now.AddDate(-1, 0, 0), now.AddDate(0, 0, 10), true, "expires soon"},
+		"expired":      {now.AddDate(-2, 0, 0), now.AddDate(0, 0, -1), false, "expired on 2029-12-31"},
+		"not yet":      {now.AddDate(0, 0, 1), now.AddDate(1, 0, 0), false, "not valid before 2030-01-02"},
+	} {
+		md := metadataWithCert(t, tc.notBefore, tc.notAfter)
+		c := idp.Connection{ID: "c", Protocol: sso.SAML, Vendor: sso.Okta, SAML: &idp.SAMLSettings{IDPMetadataXML: md,
+			EntityID: "https://app.example/saml", ACSURL: "https://app.example/acs"}}
+		rep := idp.CheckConnection(context.Background(), c, idp.Options{Now: func() time.Time { return now }})
+		var step idp.CheckStep
+		for _, s := range rep.Steps {
+			if s.Name == "signing certificate" {
+				step = s
+			}
+		}
+		if tc.ok && (!step.OK || !strings.Contains(step.Detail, tc.detail)) {
+			t.Errorf("%s: %+v", name, rep)
+		}
+		if !tc.ok && rep.OK {
+			t.Errorf("%s: passed: %+v", name, rep)
+		}
+		if !tc.ok && !strings.Contains(fmt.Sprint(rep.Steps), tc.detail) {
+			t.Errorf("%s: the report does not say %q: %+v", name, tc.detail, rep)
+		}
+	}
+}
+
+// metadataWithCert is IdP metadata whose one signing certificate is valid
+// from notBefore to notAfter.
+func metadataWithCert(t *testing.T, notBefore, notAfter time.Time) string {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "idp"}, NotBefore: notBefore, NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return `<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example/">
+<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>` +
+		base64.StdEncoding.EncodeToString(der) + `</X509Certificate></X509Data></KeyInfo></KeyDescriptor>
+<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example/sso"/>
+</IDPSSODescriptor></EntityDescriptor>`
 }
 
 func wantRefusal(t *testing.T, r result, sentinel error, reason string) {

@@ -12,9 +12,9 @@ import (
 	"github.com/ssokit/ssokit/sso"
 )
 
-// Connect an OIDC connection to the mock Okta and run the test-connection
-// operation: a real login, reported step by step.
-func ExampleTestConnection() {
+// Check a connection as an administrator's "test connection" button does:
+// the metadata or discovery, the keys and the credentials, with no sign-in.
+func ExampleCheckConnection() {
 	srv, err := mockidp.NewServer(mockidp.DefaultConfig())
 	if err != nil {
 		log.Fatal(err)
@@ -22,26 +22,20 @@ func ExampleTestConnection() {
 	defer srv.Close()
 	okta := srv.Persona("okta")
 	client := okta.Clients()[0]
-	conn, err := idp.New(context.Background(), idp.Connection{
+	rep := idp.CheckConnection(context.Background(), idp.Connection{
 		ID: "acme", Protocol: sso.OIDC, Vendor: sso.Okta,
 		OIDC: &idp.OIDCSettings{Issuer: okta.Issuer(), ClientID: client.ClientID, ClientSecret: client.ClientSecret,
-			RedirectURL: "http://127.0.0.1:8080/callback"},
+			RedirectURL: "https://app.example/callback"},
 	}, idp.Options{HTTPClient: srv.Client()})
-	if err != nil {
-		log.Fatal(err)
-	}
-	rep := idp.TestConnection(context.Background(), conn, srv.Client(), "alice@acme.test")
 	for _, s := range rep.Steps {
 		fmt.Println(s.OK, s.Name)
 	}
-	fmt.Println(rep.Identity.Email, rep.Identity.Groups, rep.Identity.IdP)
+	fmt.Println(rep.OK)
 	// Output:
-	// true authorization request
-	// true identity provider reached
-	// true identity provider answered
-	// true response verified
-	// true identity
-	// alice@acme.test [admins engineering] okta
+	// true discovery
+	// true signing keys
+	// true client credentials
+	// true
 }
 
 // Finishing a login in an ACS or callback handler, and telling refusals

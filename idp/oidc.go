@@ -37,6 +37,7 @@ type oidcConnector struct {
 	keys        *jwks.Cache
 	state       stateCodec
 	multiTenant string // the {tenantid} issuer template, for common/organizations
+	jwksURI     string
 	ctx         context.Context
 }
 
@@ -129,6 +130,7 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 		}
 		o.multiTenant = disc.Issuer
 	}
+	o.jwksURI = disc.JWKSURI
 	o.keys = &jwks.Cache{Now: opts.Now, TTL: oidcKeyTTL, Interval: oidcRefreshBetween, Logger: opts.Logger,
 		Fetch: fetchJWKS(opts.client(), disc.JWKSURI)}
 	o.verifier = oidc.NewVerifier(s.Issuer, keySet{o.keys}, &oidc.Config{

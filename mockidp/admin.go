@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/ssokit/ssokit/mockidp/mockclerk"
 )
 
 // adminRoutes registers the JSON admin API under /admin/v1/.
@@ -70,12 +72,12 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	h("POST /admin/v1/personas/{name}/keys/rotate", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
-		k, err := p.keys.rotate()
+		k, err := p.keys.Rotate()
 		if err != nil {
 			adminError(w, http.StatusInternalServerError, "key_generation", err.Error())
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"kid": k.kid})
+		writeJSON(w, http.StatusOK, map[string]string{"kid": k.KID})
 	}))
 	h("PUT /admin/v1/personas/{name}/clock", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
 		var body struct {
@@ -178,7 +180,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 		if !decodeAdmin(w, r, &body) {
 			return
 		}
-		if err := c.InjectFault(body.Fault, body.Times); err != nil {
+		if err := c.InjectFault(mockclerk.Fault(body.Fault), body.Times); err != nil {
 			adminError(w, http.StatusBadRequest, "invalid_fault", err.Error())
 			return
 		}
@@ -189,12 +191,12 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	h("POST /admin/v1/clerk/{name}/keys/rotate", withClerk(func(c *Clerk, w http.ResponseWriter, r *http.Request) {
-		k, err := c.keys.rotate()
+		kid, err := c.RotateKey()
 		if err != nil {
 			adminError(w, http.StatusInternalServerError, "key_generation", err.Error())
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"kid": k.kid})
+		writeJSON(w, http.StatusOK, map[string]string{"kid": kid})
 	}))
 	h("PUT /admin/v1/clerk/{name}/connections/{id}", withClerk(func(c *Clerk, w http.ResponseWriter, r *http.Request) {
 		var cn ClerkConnectionConfig

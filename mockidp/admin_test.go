@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/ssokit/ssokit/mockidp/mockclerk"
 )
 
 func adminCall(t *testing.T, srv *Server, method, path, body, token string) (int, map[string]any) {
@@ -135,7 +137,7 @@ func TestAdminAPI(t *testing.T) {
 	if _, ok := srv.Persona("okta").User("temp@acme.test"); ok {
 		t.Fatal("reset kept a run-time user")
 	}
-	if set, _ := srv.Persona("okta").keys.jwks(); len(set["keys"].([]any)) != 1 {
+	if set, _ := srv.Persona("okta").keys.JWKS(); len(set["keys"].([]any)) != 1 {
 		t.Fatal("reset kept rotated keys")
 	}
 
@@ -143,7 +145,7 @@ func TestAdminAPI(t *testing.T) {
 	resp, _ := srv.Client().Get(srv.URL + "/admin/v1/faults")
 	json.NewDecoder(resp.Body).Decode(&faults)
 	resp.Body.Close()
-	if len(faults) != len(faultCatalog) || faults[0].ID == "" || faults[0].Description == "" {
+	if len(faults) != len(faultCatalog)+len(mockclerk.Faults()) || faults[0].ID == "" || faults[0].Description == "" {
 		t.Fatalf("fault list %v", faults)
 	}
 }

@@ -232,8 +232,11 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("mockidp: name %q is used twice (personas and Clerk instances share the path space)", c.Clerk[i].Name)
 		}
 		seen[c.Clerk[i].Name] = true
-		if err := c.Clerk[i].validate(byName); err != nil {
-			return fmt.Errorf("mockidp: %w", err)
+		if reservedNames[c.Clerk[i].Name] && c.Clerk[i].Name != "clerk" {
+			return fmt.Errorf("mockidp: Clerk instance name %q is reserved", c.Clerk[i].Name)
+		}
+		if err := c.Clerk[i].Validate(func(name string) bool { _, ok := byName[name]; return ok }); err != nil {
+			return err
 		}
 	}
 	return nil

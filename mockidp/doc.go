@@ -33,6 +33,11 @@
 // clocks and faults change at run time through Persona's methods or the
 // JSON admin API under /admin/v1/; GET / lists everything.
 //
+// The server also hosts the mock Clerk instances of its configuration
+// (package mockclerk: Backend API, hosted sign-in brokering to the
+// personas, session tokens, webhooks); Server.Clerk returns one. Browse and
+// HeadlessLogin drive a login without a browser.
+//
 // `ssokit mockidp` serves the same for test suites in any language.
 // Production packages never import mockidp.
 package mockidp

@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/mockidp"
+	"github.com/ssokit/ssokit/sso"
 	"golang.org/x/oauth2"
 )
 
@@ -109,4 +111,36 @@ func ExamplePersona_SAMLResponse() {
 	// Output:
 	// https://sts.windows.net/7d2f3c1a-5b8e-4f6a-9c0d-1e2f3a4b5c6d/
 	// true true
+}
+
+// Run a whole login of an OIDC connection against the mock Okta without
+// a browser, reported step by step.
+func ExampleHeadlessLogin() {
+	srv, err := mockidp.NewServer(mockidp.DefaultConfig())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	okta := srv.Persona("okta")
+	client := okta.Clients()[0]
+	conn, err := idp.New(context.Background(), idp.Connection{
+		ID: "acme", Protocol: sso.OIDC, Vendor: sso.Okta,
+		OIDC: &idp.OIDCSettings{Issuer: okta.Issuer(), ClientID: client.ClientID, ClientSecret: client.ClientSecret,
+			RedirectURL: "http://127.0.0.1:8080/callback"},
+	}, idp.Options{HTTPClient: srv.Client(), StateKey: make([]byte, 32)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	rep := mockidp.HeadlessLogin(context.Background(), conn, srv.Client(), "alice@acme.test")
+	for _, s := range rep.Steps {
+		fmt.Println(s.OK, s.Name)
+	}
+	fmt.Println(rep.Identity.Email, rep.Identity.Groups, rep.Identity.IdP)
+	// Output:
+	// true authorization request
+	// true identity provider reached
+	// true identity provider answered
+	// true response verified
+	// true identity
+	// alice@acme.test [admins engineering] okta
 }

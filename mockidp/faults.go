@@ -3,6 +3,8 @@ package mockidp
 import (
 	"sort"
 	"time"
+
+	"github.com/ssokit/ssokit/mockidp/mockclerk"
 )
 
 // Fault is a misbehaviour a persona can be switched into, for its next N
@@ -58,16 +60,6 @@ const (
 	SAMLOversized         Fault = "saml_oversized"
 )
 
-// The mock Clerk's faults (Clerk.InjectFault).
-const (
-	ClerkJWKSUnavailable Fault = "clerk_jwks_unavailable"
-	ClerkJWKSSlow        Fault = "clerk_jwks_slow"
-	ClerkKeyRotated      Fault = "clerk_key_rotated"
-	ClerkBAPI429         Fault = "clerk_bapi_429"
-	ClerkBAPI500         Fault = "clerk_bapi_500"
-	ClerkBAPISlow        Fault = "clerk_bapi_slow"
-)
-
 // FaultInfo describes a fault for GET /admin/v1/faults and the README.
 type FaultInfo struct {
 	ID          Fault  `json:"id"`
@@ -78,14 +70,11 @@ type FaultInfo struct {
 type faultSite string
 
 const (
-	siteAuthorize  faultSite = "authorize"
-	siteToken      faultSite = "token"
-	siteIDToken    faultSite = "id_token"
-	siteJWKS       faultSite = "jwks"
-	siteSAML       faultSite = "saml_response"
-	siteClerkJWKS  faultSite = "clerk_jwks"
-	siteClerkToken faultSite = "clerk_token"
-	siteClerkBAPI  faultSite = "clerk_bapi"
+	siteAuthorize faultSite = "authorize"
+	siteToken     faultSite = "token"
+	siteIDToken   faultSite = "id_token"
+	siteJWKS      faultSite = "jwks"
+	siteSAML      faultSite = "saml_response"
 )
 
 var faultCatalog = map[Fault]FaultInfo{
@@ -128,24 +117,22 @@ var faultCatalog = map[Fault]FaultInfo{
 	SAMLDoctype:           {Site: string(siteSAML), Description: "DOCTYPE with entity declarations, an entity used in the NameID"},
 	SAMLReplay:            {Site: string(siteSAML), Description: "the previous response to the same service provider, verbatim"},
 	SAMLOversized:         {Site: string(siteSAML), Description: "a 1.5 MiB comment inside the Response (signatures stay valid)"},
-
-	ClerkJWKSUnavailable: {Site: string(siteClerkJWKS), Description: "Clerk JWKS (Frontend and Backend API) answers 503"},
-	ClerkJWKSSlow:        {Site: string(siteClerkJWKS), Description: "Clerk JWKS answers after 3 seconds"},
-	ClerkKeyRotated:      {Site: string(siteClerkToken), Description: "Clerk rotates its signing key before the next session token"},
-	ClerkBAPI429:         {Site: string(siteClerkBAPI), Description: "Backend API answers 429 with Retry-After"},
-	ClerkBAPI500:         {Site: string(siteClerkBAPI), Description: "Backend API answers 500 in Clerk's error shape"},
-	ClerkBAPISlow:        {Site: string(siteClerkBAPI), Description: "Backend API answers after 3 seconds"},
 }
 
 // slowFaultDelay is how long the *_slow faults hold a response.
 const slowFaultDelay = 3 * time.Second
 
-// Faults lists every fault a persona can be switched into.
+// Faults lists every fault a persona or a mock Clerk instance can be
+// switched into.
 func Faults() []FaultInfo {
 	out := make([]FaultInfo, 0, len(faultCatalog))
 	for id, f := range faultCatalog {
 		f.ID = id
 		out = append(out, f)
+	}
+
+	for _, f := range mockclerk.Faults() {
+		out = append(out, FaultInfo{ID: Fault(f.ID), Site: f.Site, Description: f.Description})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out

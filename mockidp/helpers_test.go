@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -67,43 +67,60 @@ func noRedirect(srv *Server) *http.Client {
 }
 
 // authorize runs the authorization request with extra parameters and
-// returns the query of the redirect back to the relying party.
+// returns the query of the redirect back to the relying party; it fails
+// the test on anything else, so call it only on the test's goroutine.
 func (r *rp) authorize(state, nonce, verifier string, extra ...oauth2.AuthCodeOption) url.Values {
 	r.t.Helper()
+	q, err := r.tryAuthorize(state, nonce, verifier, extra...)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return q
+}
+
+// tryAuthorize is authorize returning its failure, safe from any goroutine.
+func (r *rp) tryAuthorize(state, nonce, verifier string, extra ...oauth2.AuthCodeOption) (url.Values, error) {
 	opts := append([]oauth2.AuthCodeOption{oidc.Nonce(nonce)}, extra...)
 	if verifier != "" {
 		opts = append(opts, oauth2.S256ChallengeOption(verifier))
 	}
 	resp, err := noRedirect(r.srv).Get(r.oauth.AuthCodeURL(state, opts...))
 	if err != nil {
-		r.t.Fatal(err)
+		return nil, err
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusFound {
-		r.t.Fatalf("authorize: status %d, want a redirect", resp.StatusCode)
+		return nil, fmt.Errorf("authorize: status %d, want a redirect", resp.StatusCode)
 	}
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil || !strings.HasPrefix(loc.String(), testRedirect) {
-		r.t.Fatalf("authorize redirected to %q", resp.Header.Get("Location"))
+		return nil, fmt.Errorf("authorize redirected to %q", resp.Header.Get("Location"))
 	}
-	return loc.Query()
+	return loc.Query(), nil
 }
 
 // login is a whole headless code flow with PKCE and nonce as email. It
 // returns the token response and the verified ID token, or the first
-// error a careful relying party would raise.
+// error a careful relying party would raise. It sets no deadline of its
+// own and never fails the test itself, so it is safe from any goroutine.
 func (r *rp) login(email string) (*oauth2.Token, *oidc.IDToken, error) {
-	r.t.Helper()
+	return r.loginCtx(r.ctx, email)
+}
+
+// loginCtx is login with ctx bounding the token exchange and the key
+// fetch (a test of a slow endpoint gives it a deadline).
+func (r *rp) loginCtx(ctx context.Context, email string) (*oauth2.Token, *oidc.IDToken, error) {
 	state, nonce, verifier := oauth2.GenerateVerifier(), oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
-	q := r.authorize(state, nonce, verifier, oauth2.SetAuthURLParam("login_hint", email))
+	q, err := r.tryAuthorize(state, nonce, verifier, oauth2.SetAuthURLParam("login_hint", email))
+	if err != nil {
+		return nil, nil, err
+	}
 	if e := q.Get("error"); e != "" {
 		return nil, nil, &authError{code: e, desc: q.Get("error_description")}
 	}
 	if q.Get("state") != state {
-		r.t.Fatalf("state %q not echoed", q.Get("state"))
+		return nil, nil, fmt.Errorf("state %q not echoed", q.Get("state"))
 	}
-	ctx, cancel := context.WithTimeout(r.ctx, 2*time.Second)
-	defer cancel()
 	tok, err := r.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, nil, err

@@ -80,7 +80,7 @@ type UserListing struct {
 func (s *Server) Listing() Listing {
 	l := Listing{Personas: []PersonaListing{}, Clerk: []ClerkListing{}}
 	for _, c := range s.clerks {
-		l.Clerk = append(l.Clerk, ClerkListing{Name: c.cfg.Name, FrontendAPIURL: c.FrontendAPIURL(), BackendAPIURL: c.BackendAPIURL(),
+		l.Clerk = append(l.Clerk, ClerkListing{Name: c.Name(), FrontendAPIURL: c.FrontendAPIURL(), BackendAPIURL: c.BackendAPIURL(),
 			SignInURL: c.SignInURL(), PublishableKey: c.PublishableKey(), SecretKey: c.SecretKey(), WebhookSigningSecret: c.WebhookSigningSecret()})
 	}
 	for _, p := range s.personas {

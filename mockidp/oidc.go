@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssokit/ssokit/mockidp/internal/jwtkeys"
 	"github.com/ssokit/ssokit/sso"
 )
 
@@ -119,7 +120,7 @@ func (p *Persona) jwks(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	set, err := p.keys.jwks()
+	set, err := p.keys.JWKS()
 	if err != nil {
 		http.Error(w, "key generation failed", http.StatusInternalServerError)
 		return
@@ -433,7 +434,7 @@ func checkPKCE(g *grant, verifier string) string {
 func (p *Persona) mintIDToken(u *UserConfig, g *grant, accessToken string, now time.Time) (string, error) {
 	faults := p.takeFaults(siteIDToken)
 	c := p.idTokenClaims(u, g, accessToken, now)
-	key, err := p.keys.active()
+	key, err := p.keys.Active()
 	if err != nil {
 		return "", err
 	}
@@ -455,23 +456,23 @@ func (p *Persona) mintIDToken(u *UserConfig, g *grant, accessToken string, now t
 		case FaultWrongNonce:
 			c["nonce"] = "mockidp-wrong-nonce"
 		case FaultKeyRotated:
-			if key, err = p.keys.rotate(); err != nil {
+			if key, err = p.keys.Rotate(); err != nil {
 				return "", err
 			}
 		case FaultUnpublishedKey:
-			if key, err = p.keys.spare(); err != nil {
+			if key, err = p.keys.Spare(); err != nil {
 				return "", err
 			}
 		}
 	}
-	header := map[string]any{"alg": "RS256", "kid": key.kid}
+	header := map[string]any{"alg": "RS256", "kid": key.KID}
 	if p.cfg.Vendor != sso.Okta {
 		header["typ"] = "JWT"
 	}
 	if hasFault(faults, FaultAlgNone) {
 		header["alg"] = "none"
 	}
-	tok, err := signJWT(key, header, c)
+	tok, err := jwtkeys.Sign(key, header, c)
 	if err != nil {
 		return "", err
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ssokit/ssokit/mockidp/internal/jwtkeys"
 	"github.com/ssokit/ssokit/sso"
 )
 
@@ -22,7 +23,7 @@ type Persona struct {
 	prof   *profile
 	tenant string
 	sets   []endpointSet
-	keys   keyRing
+	keys   jwtkeys.Ring
 	saml   *samlIdP
 
 	mu      sync.Mutex
@@ -100,7 +101,7 @@ func (p *Persona) reset() {
 	p.mu.Lock()
 	p.resetState()
 	p.mu.Unlock()
-	p.keys.reset()
+	p.keys.Reset()
 	p.saml.reset()
 }
 
@@ -276,7 +277,7 @@ func (p *Persona) authMethod(c ClientConfig) string {
 
 // RotateKeys makes a new signing key active; earlier keys stay published.
 func (p *Persona) RotateKeys() error {
-	_, err := p.keys.rotate()
+	_, err := p.keys.Rotate()
 	return err
 }
 

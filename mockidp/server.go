@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ssokit/ssokit/mockidp/mockclerk"
 )
 
 // Server is a running mock identity platform, used like an
@@ -66,7 +68,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for _, cc := range cfg.Clerk {
-		s.clerks = append(s.clerks, newClerk(s, cc))
+		c, err := mockclerk.New(cc, clerkHost{s}, mockclerk.Options{Now: s.now, Logger: s.log, Context: s.ctx})
+		if err != nil {
+			s.cancel()
+			return nil, err
+		}
+		s.clerks = append(s.clerks, c)
 	}
 	s.handler = s.routes()
 	return s, nil
@@ -201,14 +208,14 @@ func (s *Server) Reset() {
 		p.reset()
 	}
 	for _, c := range s.clerks {
-		c.reset()
+		c.Reset()
 	}
 }
 
 // Clerk returns the mock Clerk instance named name, or nil.
 func (s *Server) Clerk(name string) *Clerk {
 	for _, c := range s.clerks {
-		if c.cfg.Name == name {
+		if c.Name() == name {
 			return c
 		}
 	}
@@ -231,8 +238,7 @@ func (s *Server) routes() http.Handler {
 		p.routes(mux)
 	}
 	for _, c := range s.clerks {
-		c.frontendRoutes(mux)
-		c.bapiRoutes(mux)
+		c.Routes(mux)
 	}
 	return s.guard(mux)
 }

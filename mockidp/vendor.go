@@ -334,3 +334,10 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// tokenHash is the OIDC at_hash / c_hash of v for RS256: the base64url of
+// the left half of its SHA-256.
+func tokenHash(v string) string {
+	d := sha256.Sum256([]byte(v))
+	return base64.RawURLEncoding.EncodeToString(d[:16])
+}

@@ -1,4 +1,4 @@
-package mockidp
+package mockclerk
 
 import (
 	"crypto/subtle"
@@ -97,7 +97,7 @@ func (c *Clerk) sessionJSONLocked(s *cSession) map[string]any {
 }
 
 func (c *Clerk) connJSONLocked(cn *cConn) map[string]any {
-	p := c.srv.Persona(cn.Persona)
+	p := c.idp(cn.Persona)
 	out := map[string]any{"object": "saml_connection", "id": cn.ID, "name": cn.Name, "domain": firstOr(cn.Domains, ""),
 		"domains": cn.Domains, "organization_id": cn.Organization, "active": cn.Active, "provider": clerkProvider(cn, p),
 		"user_count": c.connUsersLocked(cn.ID), "sync_user_attributes": true, "allow_subdomains": false,
@@ -133,7 +133,7 @@ func firstOr(s []string, d string) string {
 }
 
 // clerkProvider is Clerk's provider name for a connection.
-func clerkProvider(cn *cConn, p *Persona) string {
+func clerkProvider(cn *cConn, p IdP) string {
 	if cn.Protocol == "oidc" {
 		return "oidc_custom"
 	}
@@ -159,16 +159,16 @@ func (c *Clerk) bapi(h func(w http.ResponseWriter, r *http.Request)) http.Handle
 			clerkError(w, http.StatusUnauthorized, "authentication_invalid", "Unauthorized request")
 			return
 		}
-		for _, f := range c.takeFaults(siteClerkBAPI) {
+		for _, f := range c.takeFaults(siteBAPI) {
 			switch f {
-			case ClerkBAPI429:
+			case BAPI429:
 				w.Header().Set("Retry-After", "1")
 				clerkError(w, http.StatusTooManyRequests, "too_many_requests", "Too many requests, retry later")
 				return
-			case ClerkBAPI500:
+			case BAPI500:
 				clerkError(w, http.StatusInternalServerError, "internal_clerk_error", "There was an internal error on our servers")
 				return
-			case ClerkBAPISlow:
+			case BAPISlow:
 				if !sleepCtx(r, slowFaultDelay) {
 					return
 				}
@@ -315,7 +315,7 @@ func (c *Clerk) createOrg(w http.ResponseWriter, r *http.Request) {
 	if body.Slug != nil && *body.Slug != "" {
 		slug = *body.Slug
 	}
-	now := c.srv.now().UnixMilli()
+	now := c.now().UnixMilli()
 	c.mu.Lock()
 	if c.orgLocked(slug) != nil {
 		c.mu.Unlock()
@@ -375,7 +375,7 @@ func (c *Clerk) updateOrg(metadataOnly bool) func(http.ResponseWriter, *http.Req
 		}
 		o.PublicMetadata = mergeMeta(o.PublicMetadata, body.PublicMetadata, metadataOnly)
 		o.PrivateMetadata = mergeMeta(o.PrivateMetadata, body.PrivateMetadata, metadataOnly)
-		o.Updated = c.srv.now().UnixMilli()
+		o.Updated = c.now().UnixMilli()
 		out := c.orgJSONLocked(o)
 		c.mu.Unlock()
 		c.emit("organization.updated", out)
@@ -446,7 +446,7 @@ func (c *Clerk) putMembership(create bool) func(http.ResponseWriter, *http.Reque
 		if !create {
 			body.UserID = r.PathValue("user")
 		}
-		now := c.srv.now().UnixMilli()
+		now := c.now().UnixMilli()
 		c.mu.Lock()
 		o := c.orgLocked(r.PathValue("org"))
 		switch {
@@ -554,7 +554,7 @@ func (c *Clerk) updateUserMetadata(w http.ResponseWriter, r *http.Request) {
 	u.PublicMetadata = mergeMeta(u.PublicMetadata, body.PublicMetadata, true)
 	u.PrivateMetadata = mergeMeta(u.PrivateMetadata, body.PrivateMetadata, true)
 	u.UnsafeMetadata = mergeMeta(u.UnsafeMetadata, body.UnsafeMetadata, true)
-	u.Updated = c.srv.now().UnixMilli()
+	u.Updated = c.now().UnixMilli()
 	out := c.userJSONLocked(u)
 	c.mu.Unlock()
 	c.emit("user.updated", out)
@@ -683,8 +683,8 @@ type connBody struct {
 
 // personaFor finds the persona a SAML connection points at, by its
 // metadata URL or entity ID.
-func (c *Clerk) personaFor(b connBody) *Persona {
-	for _, p := range c.srv.personas {
+func (c *Clerk) personaFor(b connBody) IdP {
+	for _, p := range c.host.IdPs() {
 		if (b.IdPMetadataURL != nil && *b.IdPMetadataURL == p.SAMLMetadataURL()) || (b.IdPEntityID != nil && *b.IdPEntityID == p.SAMLEntityID()) {
 			return p
 		}
@@ -707,8 +707,8 @@ func (c *Clerk) createConn(w http.ResponseWriter, r *http.Request) {
 			"name, domain and idp_metadata_url (or idp_entity_id) of a mock persona must be included")
 		return
 	}
-	now := c.srv.now().UnixMilli()
-	cn := &cConn{ClerkConnectionConfig: ClerkConnectionConfig{ID: newID("samlc"), Name: *b.Name, Protocol: "saml", Persona: p.Name(),
+	now := c.now().UnixMilli()
+	cn := &cConn{ConnectionConfig: ConnectionConfig{ID: newID("samlc"), Name: *b.Name, Protocol: "saml", Persona: p.Name(),
 		Domains: domains}, Active: b.Active == nil || *b.Active, Created: now, Updated: now}
 	c.mu.Lock()
 	if b.OrganizationID != nil {
@@ -762,7 +762,7 @@ func (c *Clerk) updateConn(w http.ResponseWriter, r *http.Request) {
 			cn.Organization = o.ID
 		}
 	}
-	cn.Updated = c.srv.now().UnixMilli()
+	cn.Updated = c.now().UnixMilli()
 	writeJSON(w, http.StatusOK, c.connJSONLocked(cn))
 }
 

@@ -1,22 +1,28 @@
-package mockidp
+package mockclerk
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/mockidp/internal/jwtkeys"
 )
 
-// ClerkConfig is one mock Clerk instance, served under /{name}/: its
+// Config is one mock Clerk instance, served under /{name}/: its
 // Frontend API (JWKS, hosted sign-in) and its Backend API at /{name}/v1.
-type ClerkConfig struct {
+type Config struct {
 	// Name is the path prefix and handle (Server.Clerk(name)).
 	Name string `json:"name"`
 	// AllowedRedirectURLs are where sign-in may send the browser back
@@ -27,10 +33,10 @@ type ClerkConfig struct {
 	// TokenVersion is 2 (zero) or 1: the session token claim format.
 	TokenVersion int `json:"token_version,omitempty"`
 	// Organizations and enterprise Connections that exist at start.
-	Organizations []ClerkOrgConfig        `json:"organizations,omitempty"`
-	Connections   []ClerkConnectionConfig `json:"connections,omitempty"`
+	Organizations []OrgConfig        `json:"organizations,omitempty"`
+	Connections   []ConnectionConfig `json:"connections,omitempty"`
 	// Users that exist at start (as if they had signed up).
-	Users []ClerkUserConfig `json:"users,omitempty"`
+	Users []UserConfig `json:"users,omitempty"`
 	// Claims is the session token customization: claim name -> shortcode,
 	// as Clerk's dashboard takes them: {{user.primary_email_address}},
 	// {{user.first_name}}, {{user.last_name}}, {{user.public_metadata.KEY}},
@@ -47,17 +53,17 @@ var defaultClaims = map[string]string{
 	"idp":    "{{session.idp}}",
 }
 
-// ClerkOrgConfig is an organization of a mock Clerk instance.
-type ClerkOrgConfig struct {
+// OrgConfig is an organization of a mock Clerk instance.
+type OrgConfig struct {
 	ID   string `json:"id,omitempty"`
 	Name string `json:"name"`
 	Slug string `json:"slug"`
 }
 
-// ClerkConnectionConfig is an enterprise connection: sign-in by email
+// ConnectionConfig is an enterprise connection: sign-in by email
 // domain brokers to a persona over SAML or OIDC and adds the person to the
 // organization with the default role.
-type ClerkConnectionConfig struct {
+type ConnectionConfig struct {
 	ID           string   `json:"id,omitempty"`
 	Name         string   `json:"name,omitempty"`
 	Protocol     string   `json:"protocol"` // saml or oidc
@@ -69,8 +75,8 @@ type ClerkConnectionConfig struct {
 	DefaultRole string `json:"default_role,omitempty"`
 }
 
-// ClerkUserConfig is a person known to the instance before any sign-in.
-type ClerkUserConfig struct {
+// UserConfig is a person known to the instance before any sign-in.
+type UserConfig struct {
 	ID        string            `json:"id,omitempty"`
 	Email     string            `json:"email"`
 	FirstName string            `json:"first_name,omitempty"`
@@ -78,39 +84,43 @@ type ClerkUserConfig struct {
 	OrgRoles  map[string]string `json:"org_roles,omitempty"` // organization slug -> role
 }
 
-func (c *ClerkConfig) validate(personas map[string]PersonaConfig) error {
-	if !nameRE.MatchString(c.Name) || reservedNames[c.Name] && c.Name != "clerk" {
-		return fmt.Errorf("clerk instance name %q must be letters, digits, - or _", c.Name)
+// nameRE is what an instance name (a path segment) may be.
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$`)
+
+// Validate checks the configuration; hasPersona reports whether a
+// persona of that name exists (connections must point at one).
+func (c *Config) Validate(hasPersona func(name string) bool) error {
+	if !nameRE.MatchString(c.Name) {
+		return fmt.Errorf("mockclerk: instance name %q must be letters, digits, - or _", c.Name)
 	}
 	if c.TokenVersion != 0 && c.TokenVersion != 1 && c.TokenVersion != 2 {
-		return fmt.Errorf("clerk %s: token_version %d is not 1 or 2", c.Name, c.TokenVersion)
+		return fmt.Errorf("mockclerk: %s: token_version %d is not 1 or 2", c.Name, c.TokenVersion)
 	}
 	orgs := map[string]bool{}
 	for _, o := range c.Organizations {
 		if o.Name == "" || o.Slug == "" {
-			return fmt.Errorf("clerk %s: an organization needs a name and a slug", c.Name)
+			return fmt.Errorf("mockclerk: %s: an organization needs a name and a slug", c.Name)
 		}
 		orgs[o.Slug], orgs[o.ID] = true, o.ID != ""
 	}
 	for _, cn := range c.Connections {
-		p, ok := personas[cn.Persona]
-		if !ok {
-			return fmt.Errorf("clerk %s: connection to unknown persona %q", c.Name, cn.Persona)
+		if hasPersona == nil || !hasPersona(cn.Persona) {
+			return fmt.Errorf("mockclerk: %s: connection to unknown persona %q", c.Name, cn.Persona)
 		}
-		_ = p
 		if cn.Protocol != "saml" && cn.Protocol != "oidc" {
-			return fmt.Errorf("clerk %s: connection protocol %q is not saml or oidc", c.Name, cn.Protocol)
+			return fmt.Errorf("mockclerk: %s: connection protocol %q is not saml or oidc", c.Name, cn.Protocol)
 		}
 		if !orgs[cn.Organization] {
-			return fmt.Errorf("clerk %s: connection to unknown organization %q", c.Name, cn.Organization)
+			return fmt.Errorf("mockclerk: %s: connection to unknown organization %q", c.Name, cn.Organization)
 		}
 		if len(cn.Domains) == 0 {
-			return fmt.Errorf("clerk %s: connection to %s needs domains", c.Name, cn.Persona)
+			return fmt.Errorf("mockclerk: %s: connection to %s needs domains", c.Name, cn.Persona)
 		}
 	}
 	for _, r := range c.AllowedRedirectURLs {
-		if err := (&ClientConfig{ClientID: "x", ClientSecret: "x", RedirectURIs: []string{r}}).validate(); err != nil {
-			return fmt.Errorf("clerk %s: allowed redirect URL: %w", c.Name, err)
+		u, err := url.Parse(r)
+		if err != nil || u.Scheme == "" || u.Host == "" || u.Fragment != "" {
+			return fmt.Errorf("mockclerk: %s: allowed redirect URL %q is not an absolute URL without a fragment", c.Name, r)
 		}
 	}
 	return nil
@@ -119,9 +129,12 @@ func (c *ClerkConfig) validate(personas map[string]PersonaConfig) error {
 // Clerk is a mock Clerk instance of a Server. Its methods are the Go form
 // of its admin operations; all are safe for concurrent use.
 type Clerk struct {
-	srv  *Server
-	cfg  ClerkConfig
-	keys keyRing
+	host Host
+	cfg  Config
+	now  func() time.Time
+	log  *slog.Logger
+	ctx  context.Context // ends when the host closes: stops webhook retries
+	keys jwtkeys.Ring
 
 	pk, sk, whsec string
 
@@ -170,7 +183,7 @@ type cSession struct {
 }
 
 type cConn struct {
-	ClerkConnectionConfig
+	ConnectionConfig
 	Active           bool
 	Created, Updated int64
 }
@@ -181,22 +194,57 @@ func newID(prefix string) string {
 	return prefix + "_" + strings.ToUpper(hex.EncodeToString(b))[:27]
 }
 
-func newClerk(s *Server, cfg ClerkConfig) *Clerk {
-	c := &Clerk{srv: s, cfg: cfg, retryBase: 500 * time.Millisecond}
+// Options are the per-instance seams of a mock Clerk instance.
+type Options struct {
+	// Now is the clock; zero means time.Now.
+	Now func() time.Time
+	// Logger receives refusals and bugs; zero means silent.
+	Logger *slog.Logger
+	// Context, when it ends, stops webhook retries; zero means never.
+	Context context.Context
+}
+
+// New validates cfg and builds an instance served by host (which must
+// route its Handler under /{cfg.Name}/).
+func New(cfg Config, host Host, opts Options) (*Clerk, error) {
+	if host == nil {
+		return nil, errors.New("mockclerk: a Host is required")
+	}
+	if err := cfg.Validate(func(name string) bool { _, ok := host.IdP(name); return ok }); err != nil {
+		return nil, err
+	}
+	c := &Clerk{host: host, cfg: cfg, now: opts.Now, log: opts.Logger, ctx: opts.Context, retryBase: 500 * time.Millisecond}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.ctx == nil {
+		c.ctx = context.Background()
+	}
 	secret := make([]byte, 24)
 	_, _ = rand.Read(secret)
 	c.sk = "sk_test_" + base64.RawURLEncoding.EncodeToString(secret)
 	_, _ = rand.Read(secret)
 	c.whsec = "whsec_" + base64.StdEncoding.EncodeToString(secret)
-	c.reset()
-	return c
+	c.Reset()
+	return c, nil
 }
 
-// reset puts the instance back to its configuration.
-func (c *Clerk) reset() {
+// Routes registers the instance's Frontend API (JWKS, hosted sign-in, SAML
+// ACS and metadata, OIDC callback) and Backend API under /{name}/ on mux.
+func (c *Clerk) Routes(mux *http.ServeMux) {
+	c.frontendRoutes(mux)
+	c.bapiRoutes(mux)
+}
+
+// Reset puts the instance back to its configuration: users, organizations,
+// memberships, sessions, connections, webhooks, faults and deliveries.
+func (c *Clerk) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.srv.now().UnixMilli()
+	now := c.now().UnixMilli()
 	c.users, c.orgs, c.memberships = map[string]*cUser{}, map[string]*cOrg{}, map[string]map[string]*cMembership{}
 	c.sessions, c.conns, c.connectors = map[string]*cSession{}, map[string]*cConn{}, map[string]idp.Connector{}
 	c.webhooks = slices.Clone(c.cfg.Webhooks)
@@ -223,7 +271,7 @@ func (c *Clerk) reset() {
 		if cn.Name == "" {
 			cn.Name = cn.Persona
 		}
-		c.conns[cn.ID] = &cConn{ClerkConnectionConfig: cn, Active: true, Created: now, Updated: now}
+		c.conns[cn.ID] = &cConn{ConnectionConfig: cn, Active: true, Created: now, Updated: now}
 	}
 	for _, u := range c.cfg.Users {
 		cu := c.userLocked(u.Email, u.FirstName, u.LastName, now)
@@ -239,7 +287,7 @@ func (c *Clerk) reset() {
 			}
 		}
 	}
-	c.keys.reset()
+	c.keys.Reset()
 }
 
 // orgLocked finds an organization by ID or slug.
@@ -285,7 +333,7 @@ func clerkRole(r string) string {
 func (c *Clerk) Name() string { return c.cfg.Name }
 
 // FrontendAPIURL is the instance's Frontend API, and its tokens' issuer.
-func (c *Clerk) FrontendAPIURL() string { return c.srv.baseURL() + "/" + c.cfg.Name }
+func (c *Clerk) FrontendAPIURL() string { return c.host.BaseURL() + "/" + c.cfg.Name }
 
 // BackendAPIURL is the Backend API base, ending in /v1 as the Clerk SDK's
 // own base does.
@@ -324,19 +372,27 @@ func (c *Clerk) SetWebhooks(urls ...string) {
 
 // RotateKeys makes a new signing key active; the previous stays published.
 func (c *Clerk) RotateKeys() error {
-	_, err := c.keys.rotate()
+	_, err := c.RotateKey()
 	return err
+}
+
+// RotateKey is RotateKeys that also returns the new key's ID.
+func (c *Clerk) RotateKey() (kid string, err error) {
+	k, err := c.keys.Rotate()
+	if err != nil {
+		return "", err
+	}
+	return k.KID, nil
 }
 
 // InjectFault arms a Clerk fault (clerk_*) for the next times events, or
 // until ClearFaults when times is 0.
 func (c *Clerk) InjectFault(f Fault, times int) error {
-	info, ok := faultCatalog[f]
-	if !ok || !strings.HasPrefix(info.Site, "clerk_") {
-		return fmt.Errorf("mockidp: %q is not a Clerk fault", f)
+	if _, ok := faultCatalog[f]; !ok {
+		return unknownFault(f)
 	}
 	if times < 0 {
-		return errors.New("mockidp: times is negative")
+		return errors.New("mockclerk: times is negative")
 	}
 	n := times
 	if n == 0 {
@@ -368,20 +424,20 @@ func (c *Clerk) takeFaults(site faultSite) []Fault {
 func (c *Clerk) Wait() { c.wg.Wait() }
 
 // PutConnection adds or replaces an enterprise connection.
-func (c *Clerk) PutConnection(cn ClerkConnectionConfig) error {
+func (c *Clerk) PutConnection(cn ConnectionConfig) error {
 	if cn.ID == "" || strings.ContainsAny(cn.ID, "/ ") {
 		return errors.New("the connection needs an ID without slashes or spaces")
 	}
 	if cn.Protocol != "saml" && cn.Protocol != "oidc" {
 		return fmt.Errorf("protocol %q is not saml or oidc", cn.Protocol)
 	}
-	if c.srv.Persona(cn.Persona) == nil {
+	if c.idp(cn.Persona) == nil {
 		return fmt.Errorf("no persona %q", cn.Persona)
 	}
 	if len(cn.Domains) == 0 {
 		return errors.New("the connection needs domains")
 	}
-	now := c.srv.now().UnixMilli()
+	now := c.now().UnixMilli()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	o := c.orgLocked(cn.Organization)
@@ -392,7 +448,7 @@ func (c *Clerk) PutConnection(cn ClerkConnectionConfig) error {
 	if cn.Name == "" {
 		cn.Name = cn.Persona
 	}
-	c.conns[cn.ID] = &cConn{ClerkConnectionConfig: cn, Active: true, Created: now, Updated: now}
+	c.conns[cn.ID] = &cConn{ConnectionConfig: cn, Active: true, Created: now, Updated: now}
 	delete(c.connectors, cn.ID)
 	return nil
 }

@@ -1,20 +1,18 @@
-package mockidp
+package mockclerk
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/mockidp/internal/autopost"
 	"github.com/ssokit/ssokit/sso"
 )
 
@@ -37,7 +35,7 @@ func (c *Clerk) signInError(w http.ResponseWriter, status int, code, msg string)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = pages.ExecuteTemplate(w, "error", map[string]any{"Title": "Sign-in error", "Code": code, "Message": msg})
+	_ = errorPage.Execute(w, map[string]any{"Title": "Sign-in error", "Code": code, "Message": msg})
 }
 
 func (c *Clerk) signIn(w http.ResponseWriter, r *http.Request) {
@@ -65,7 +63,7 @@ func (c *Clerk) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	conn, err := c.connector(r.Context(), cn)
 	if err != nil {
-		c.srv.log.Warn("mockidp: clerk connection unusable", "connection", cn.ID, "err", err)
+		c.log.Warn("mockclerk: clerk connection unusable", "connection", cn.ID, "err", err)
 		c.signInError(w, http.StatusBadGateway, "connection_unavailable", "The enterprise connection could not be used.")
 		return
 	}
@@ -113,7 +111,7 @@ func (c *Clerk) connector(ctx context.Context, cn *cConn) (idp.Connector, error)
 	if conn != nil {
 		return conn, nil
 	}
-	p := c.srv.Persona(cn.Persona)
+	p := c.idp(cn.Persona)
 	if p == nil {
 		return nil, fmt.Errorf("no persona %s", cn.Persona)
 	}
@@ -124,24 +122,23 @@ func (c *Clerk) connector(ctx context.Context, cn *cConn) (idp.Connector, error)
 	case "saml":
 		s := &idp.SAMLSettings{IDPMetadataURL: p.SAMLMetadataURL(), EntityID: front + "/v1/saml/metadata/" + cn.ID,
 			ACSURL: front + "/v1/saml/acs/" + cn.ID}
-		if err := p.RegisterServiceProvider(ServiceProviderConfig{ID: "clerk-" + c.cfg.Name + "-" + cn.ID, EntityID: s.EntityID, ACSURL: s.ACSURL}); err != nil {
+		if err := p.RegisterServiceProvider("clerk-"+c.cfg.Name+"-"+cn.ID, s.EntityID, s.ACSURL); err != nil {
 			return nil, err
 		}
 		ic.Protocol, ic.SAML = sso.SAML, s
 	default:
 		secret := randHex(16)
-		client := ClientConfig{ClientID: "clerk-" + c.cfg.Name + "-" + cn.ID, ClientSecret: secret,
-			RedirectURIs: []string{front + "/v1/oauth_callback/" + cn.ID}, TokenEndpointAuthMethod: "client_secret_post"}
-		if err := p.PutClient(client); err != nil {
+		clientID, redirect := "clerk-"+c.cfg.Name+"-"+cn.ID, front+"/v1/oauth_callback/"+cn.ID
+		if err := p.RegisterClient(clientID, secret, redirect); err != nil {
 			return nil, err
 		}
 		ic.Protocol = sso.OIDC
-		ic.OIDC = &idp.OIDCSettings{Issuer: p.Issuer(), ClientID: client.ClientID, ClientSecret: secret,
-			RedirectURL: client.RedirectURIs[0], TokenEndpointAuthMethod: "client_secret_post",
+		ic.OIDC = &idp.OIDCSettings{Issuer: p.Issuer(), ClientID: clientID, ClientSecret: secret,
+			RedirectURL: redirect, TokenEndpointAuthMethod: "client_secret_post",
 			Scopes: []string{"openid", "profile", "email", "groups"}}
 	}
-	conn, err := idp.New(ctx, ic, idp.Options{HTTPClient: c.srv.Client(), Now: c.srv.now, Logger: c.srv.log,
-		StateKey: key, CookiePath: "/" + c.cfg.Name, GroupResolver: idp.GraphGroupResolver{HTTPClient: c.srv.Client()}})
+	conn, err := idp.New(ctx, ic, idp.Options{HTTPClient: c.host.HTTPClient(), Now: c.now, Logger: c.log,
+		StateKey: key, CookiePath: "/" + c.cfg.Name, GroupResolver: idp.GraphGroupResolver{HTTPClient: c.host.HTTPClient()}})
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +194,7 @@ func (c *Clerk) finishSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	id, back, err := conn.Finish(w, r)
 	if err != nil {
-		c.srv.log.Info("mockidp: clerk sign-in refused", "connection", cn.ID, "reason", idp.ReasonOf(err), "err", err)
+		c.log.Info("mockclerk: clerk sign-in refused", "connection", cn.ID, "reason", idp.ReasonOf(err), "err", err)
 		c.signInError(w, http.StatusUnauthorized, "sso_failed", "Single sign-on failed: "+idp.ReasonOf(err))
 		return
 	}
@@ -231,7 +228,7 @@ func domainOf(email string) string {
 // mapping does), adds the membership with the connection's default role
 // (just in time), starts a session and announces each change.
 func (c *Clerk) provision(cn *cConn, id *idp.Identity, azp string) string {
-	now := c.srv.now().UnixMilli()
+	now := c.now().UnixMilli()
 	c.mu.Lock()
 	_, existed := c.userByEmailLocked(id.Email)
 	u := c.userLocked(id.Email, id.FirstName, id.LastName, now)
@@ -248,7 +245,7 @@ func (c *Clerk) provision(cn *cConn, id *idp.Identity, azp string) string {
 	u.PublicMetadata = mergeMeta(u.PublicMetadata, map[string]any{"groups": groups}, true)
 	u.SAMLAccounts = slices.DeleteFunc(u.SAMLAccounts, func(a map[string]any) bool { return a["connection_id"] == cn.ID })
 	u.SAMLAccounts = append(u.SAMLAccounts, map[string]any{"object": "saml_account", "id": "samlacc_" + randHex(12),
-		"provider": clerkProvider(cn, c.srv.Persona(cn.Persona)), "active": true, "email_address": id.Email,
+		"provider": clerkProvider(cn, c.idp(cn.Persona)), "active": true, "email_address": id.Email,
 		"first_name": id.FirstName, "last_name": id.LastName, "provider_user_id": id.Subject, "public_metadata": map[string]any{},
 		"verification":  map[string]any{"status": "verified", "strategy": "saml", "attempts": nil, "expire_at": nil},
 		"connection_id": cn.ID})
@@ -281,29 +278,6 @@ func (c *Clerk) userByEmailLocked(email string) (*cUser, bool) {
 	return nil, false
 }
 
-var (
-	postFormAction = regexp.MustCompile(`<form[^>]*method="post"[^>]*action="([^"]+)"`)
-	postFormInput  = regexp.MustCompile(`name="(SAMLResponse|RelayState)" value="([^"]*)"`)
-)
-
-// autoPostForm reads a SAML auto-submit page: the form's absolute action
-// (resolved against the page's URL) and its SAMLResponse / RelayState.
-func autoPostForm(page *url.URL, body []byte) (string, url.Values, bool) {
-	m := postFormAction.FindSubmatch(body)
-	if m == nil || !postFormInput.Match(body) {
-		return "", nil, false
-	}
-	action, err := page.Parse(html.UnescapeString(string(m[1])))
-	if err != nil {
-		return "", nil, false
-	}
-	form := url.Values{}
-	for _, f := range postFormInput.FindAllSubmatch(body, -1) {
-		form.Set(string(f[1]), html.UnescapeString(string(f[2])))
-	}
-	return action.String(), form, true
-}
-
 // SignIn runs the hosted sign-in headlessly with client (give it a cookie
 // jar) as email, and returns the session token handed to redirectURL. It
 // follows redirects and posts SAML auto-submit forms as a browser does.
@@ -328,45 +302,11 @@ func (c *Clerk) SignIn(client *http.Client, email, redirectURL string) (string, 
 				return tok, nil
 			}
 		}
-		action, form, ok := autoPostForm(resp.Request.URL, body)
+		action, form, ok := autopost.Form(resp.Request.URL, body)
 		if !ok {
-			return "", fmt.Errorf("mockidp: sign-in ended with %d: %.300s", resp.StatusCode, body)
+			return "", fmt.Errorf("mockclerk: sign-in ended with %d: %.300s", resp.StatusCode, body)
 		}
 		resp, err = cl.PostForm(action, form)
 	}
-	return "", errors.New("mockidp: sign-in did not come back")
-}
-
-// Browse does what a browser without JavaScript needs help with in an SSO
-// flow: it GETs startURL with client (give it a cookie jar), following
-// redirects, and submits SAML auto-post forms (at most 3), then returns the
-// last response, whose body the caller reads and closes. Start an app's
-// sign-in with it, as a person clicking "Sign in with SSO":
-//
-//	resp, err := mockidp.Browse(client, app.URL+"/auth/sso/start?email=alice@acme.test")
-func Browse(client *http.Client, startURL string) (*http.Response, error) {
-	resp, err := client.Get(startURL)
-	for range 3 {
-		if err != nil {
-			return nil, err
-		}
-		if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
-			return resp, nil
-		}
-		body, rerr := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-		resp.Body.Close()
-		if rerr != nil {
-			return nil, rerr
-		}
-		action, form, ok := autoPostForm(resp.Request.URL, body)
-		if !ok {
-			resp.Body = io.NopCloser(bytes.NewReader(body))
-			return resp, nil
-		}
-		resp, err = client.PostForm(action, form)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return "", errors.New("mockclerk: sign-in did not come back")
 }

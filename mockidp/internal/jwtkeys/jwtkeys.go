@@ -1,4 +1,7 @@
-package mockidp
+// Package jwtkeys holds the RSA signing keys of the mock identity platform
+// (personas and mock Clerk instances): lazily generated keys, a ring with
+// rotation and a published JWKS, and compact RS256 signing.
+package jwtkeys
 
 import (
 	"crypto"
@@ -13,43 +16,47 @@ import (
 	"sync"
 )
 
-// signingKey is one RSA key of a persona. Keys are generated lazily, on
-// first use, never per request.
-type signingKey struct {
-	kid  string
-	priv *rsa.PrivateKey
+// Key is one RSA signing key: KID names it in the JWKS and in token
+// headers. Keys are generated lazily, on first use, never per request.
+type Key struct {
+	// KID is the key ID: a SHA-1 thumbprint of the modulus, like Azure's.
+	KID string
+	// Priv is the private key.
+	Priv *rsa.PrivateKey
 }
 
-func newSigningKey() (*signingKey, error) {
+func newSigningKey() (*Key, error) {
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		return nil, fmt.Errorf("mockidp: generating an RSA key: %w", err)
+		return nil, fmt.Errorf("jwtkeys: generating an RSA key: %w", err)
 	}
 	spki := priv.PublicKey.N.Bytes()
 	sum := sha1.Sum(spki) // like Azure's x5t-style kids: a thumbprint
-	return &signingKey{kid: base64.RawURLEncoding.EncodeToString(sum[:]), priv: priv}, nil
+	return &Key{KID: base64.RawURLEncoding.EncodeToString(sum[:]), Priv: priv}, nil
 }
 
-// jwk is a public key in JWKS form.
-func (k *signingKey) jwk() map[string]any {
+// JWK is a public key in JWKS form.
+func (k *Key) JWK() map[string]any {
 	return map[string]any{
-		"kty": "RSA", "use": "sig", "alg": "RS256", "kid": k.kid,
-		"n": base64.RawURLEncoding.EncodeToString(k.priv.PublicKey.N.Bytes()),
-		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(k.priv.PublicKey.E)).Bytes()),
+		"kty": "RSA", "use": "sig", "alg": "RS256", "kid": k.KID,
+		"n": base64.RawURLEncoding.EncodeToString(k.Priv.PublicKey.N.Bytes()),
+		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(k.Priv.PublicKey.E)).Bytes()),
 	}
 }
 
-// keyRing holds a persona's keys: the active one signs, all published ones
+// Ring holds the keys of a persona or a Clerk instance; its zero value is
+// ready. Its methods are safe for concurrent use: the active one signs, all published ones
 // appear in the JWKS, and a spare unpublished key serves the "signed by an
 // unpublished key" fault.
-type keyRing struct {
+type Ring struct {
 	mu          sync.Mutex
-	initial     *signingKey
-	published   []*signingKey // [0] is active
-	unpublished *signingKey
+	initial     *Key
+	published   []*Key // [0] is active
+	unpublished *Key
 }
 
-func (r *keyRing) active() (*signingKey, error) {
+// Active returns the key that signs, generating it on first use.
+func (r *Ring) Active() (*Key, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.published) == 0 {
@@ -60,12 +67,14 @@ func (r *keyRing) active() (*signingKey, error) {
 			}
 			r.initial = k
 		}
-		r.published = []*signingKey{r.initial}
+		r.published = []*Key{r.initial}
 	}
 	return r.published[0], nil
 }
 
-func (r *keyRing) spare() (*signingKey, error) {
+// Spare returns a key that is never published (the "unpublished key"
+// fault), generating it on first use.
+func (r *Ring) Spare() (*Key, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.unpublished == nil {
@@ -78,10 +87,10 @@ func (r *keyRing) spare() (*signingKey, error) {
 	return r.unpublished, nil
 }
 
-// rotate makes a new key active; the previous keys stay published, as
+// Rotate makes a new key active; the previous keys stay published, as
 // vendors keep them during a rollover.
-func (r *keyRing) rotate() (*signingKey, error) {
-	if _, err := r.active(); err != nil {
+func (r *Ring) Rotate() (*Key, error) {
+	if _, err := r.Active(); err != nil {
 		return nil, err
 	}
 	k, err := newSigningKey()
@@ -89,7 +98,7 @@ func (r *keyRing) rotate() (*signingKey, error) {
 		return nil, err
 	}
 	r.mu.Lock()
-	r.published = append([]*signingKey{k}, r.published...)
+	r.published = append([]*Key{k}, r.published...)
 	if len(r.published) > 4 {
 		r.published = r.published[:4]
 	}
@@ -97,28 +106,29 @@ func (r *keyRing) rotate() (*signingKey, error) {
 	return k, nil
 }
 
-// reset goes back to the initial key.
-func (r *keyRing) reset() {
+// Reset goes back to the initial key.
+func (r *Ring) Reset() {
 	r.mu.Lock()
 	r.published = nil
 	r.mu.Unlock()
 }
 
-func (r *keyRing) jwks() (map[string]any, error) {
-	if _, err := r.active(); err != nil {
+// JWKS is the published key set, active key first.
+func (r *Ring) JWKS() (map[string]any, error) {
+	if _, err := r.Active(); err != nil {
 		return nil, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	keys := make([]any, len(r.published))
 	for i, k := range r.published {
-		keys[i] = k.jwk()
+		keys[i] = k.JWK()
 	}
 	return map[string]any{"keys": keys}, nil
 }
 
-// signJWT signs claims with key as a compact RS256 JWS.
-func signJWT(key *signingKey, header map[string]any, claims any) (string, error) {
+// Sign signs claims with key as a compact RS256 JWS.
+func Sign(key *Key, header map[string]any, claims any) (string, error) {
 	h, err := json.Marshal(header)
 	if err != nil {
 		return "", err
@@ -132,16 +142,9 @@ func signJWT(key *signingKey, header map[string]any, claims any) (string, error)
 		return in + ".", nil
 	}
 	d := sha256.Sum256([]byte(in))
-	sig, err := rsa.SignPKCS1v15(nil, key.priv, crypto.SHA256, d[:])
+	sig, err := rsa.SignPKCS1v15(nil, key.Priv, crypto.SHA256, d[:])
 	if err != nil {
 		return "", err
 	}
 	return in + "." + base64.RawURLEncoding.EncodeToString(sig), nil
-}
-
-// tokenHash is the OIDC at_hash / c_hash of v for RS256: the base64url of
-// the left half of its SHA-256.
-func tokenHash(v string) string {
-	d := sha256.Sum256([]byte(v))
-	return base64.RawURLEncoding.EncodeToString(d[:16])
 }

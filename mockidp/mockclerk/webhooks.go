@@ -1,4 +1,4 @@
-package mockidp
+package mockclerk
 
 import (
 	"bytes"
@@ -44,7 +44,7 @@ func (c *Clerk) emit(eventType string, data map[string]any) {
 	if len(urls) == 0 {
 		return
 	}
-	now := c.srv.now()
+	now := c.now()
 	body, err := json.Marshal(map[string]any{"data": data, "object": "event", "type": eventType,
 		"timestamp": now.UnixMilli(), "instance_id": "ins_" + c.cfg.Name})
 	if err != nil {
@@ -52,7 +52,7 @@ func (c *Clerk) emit(eventType string, data map[string]any) {
 	}
 	wh, err := svix.NewWebhook(c.whsec)
 	if err != nil {
-		c.srv.log.Error("mockidp: webhook secret", "err", err)
+		c.log.Error("mockclerk: webhook secret", "err", err)
 		return
 	}
 	for _, u := range urls {
@@ -75,11 +75,11 @@ func (c *Clerk) deliver(wh *svix.Webhook, d *Delivery, body []byte, base time.Du
 	client := &http.Client{Timeout: deliveryTimeout}
 	delay := base
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		ts := c.srv.now()
+		ts := c.now()
 		sig, err := wh.Sign(d.ID, ts, body)
 		status, errText := 0, ""
 		if err == nil {
-			req, _ := http.NewRequestWithContext(c.srv.ctx, http.MethodPost, d.URL, bytes.NewReader(body))
+			req, _ := http.NewRequestWithContext(c.ctx, http.MethodPost, d.URL, bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("svix-id", d.ID)
 			req.Header.Set("svix-timestamp", strconv.FormatInt(ts.Unix(), 10))
@@ -104,7 +104,7 @@ func (c *Clerk) deliver(wh *svix.Webhook, d *Delivery, body []byte, base time.Du
 		}
 		select {
 		case <-time.After(delay):
-		case <-c.srv.ctx.Done():
+		case <-c.ctx.Done():
 			return
 		}
 		delay *= 2

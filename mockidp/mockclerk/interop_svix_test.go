@@ -1,4 +1,4 @@
-package mockidp
+package mockclerk_test
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/ssokit/ssokit/internal/testenv"
+	"github.com/ssokit/ssokit/mockidp"
 )
 
 // TestSvixNodeInterop: the mock Clerk's webhook deliveries verify with the
@@ -21,7 +22,7 @@ func TestSvixNodeInterop(t *testing.T) {
 	t.Parallel()
 	node := testenv.LookPath(t, "node", "install Node.js 20 (apt-get install -y nodejs)")
 	dir := testenv.NodeModules(t)
-	srv := Start(t, DefaultConfig())
+	srv := mockidp.Start(t, mockidp.DefaultConfig())
 	c := srv.Clerk("clerk")
 	type captured struct {
 		Body    string            `json:"body"`

@@ -1,4 +1,4 @@
-package mockidp
+package mockclerk
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/ssokit/ssokit/mockidp/internal/jwtkeys"
 )
 
 // sessionTTL is how long a mock Clerk session lives; tokens live 60 s.
@@ -17,7 +19,7 @@ const (
 // newSession starts a session for the user in the organization (may be
 // empty) and announces it.
 func (c *Clerk) newSession(userID, orgID, azp, idpName string) *cSession {
-	now := c.srv.now()
+	now := c.now()
 	s := &cSession{ID: newID("sess"), UserID: userID, ClientID: newID("client"), Status: "active", OrgID: orgID,
 		Azp: azp, IdP: idpName, Created: now.UnixMilli(), Updated: now.UnixMilli(), Expire: now.Add(sessionTTL).UnixMilli()}
 	c.mu.Lock()
@@ -32,16 +34,16 @@ var errSessionNotActive = errors.New("session is not active")
 
 // mintToken signs a session token for an active session.
 func (c *Clerk) mintToken(sid string, ttl time.Duration) (string, error) {
-	if hasFault(c.takeFaults(siteClerkToken), ClerkKeyRotated) {
-		if _, err := c.keys.rotate(); err != nil {
+	if hasFault(c.takeFaults(siteToken), KeyRotated) {
+		if _, err := c.keys.Rotate(); err != nil {
 			return "", err
 		}
 	}
-	key, err := c.keys.active()
+	key, err := c.keys.Active()
 	if err != nil {
 		return "", err
 	}
-	now := c.srv.now()
+	now := c.now()
 	c.mu.Lock()
 	s, ok := c.sessions[sid]
 	if !ok || s.Status != "active" || now.UnixMilli() > s.Expire {
@@ -89,7 +91,7 @@ func (c *Clerk) mintToken(sid string, ttl time.Duration) (string, error) {
 		claims["v"] = 2
 	}
 	c.mu.Unlock()
-	return signJWT(key, map[string]any{"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims)
+	return jwtkeys.Sign(key, map[string]any{"alg": "RS256", "kid": key.KID, "typ": "JWT"}, claims)
 }
 
 // MintSessionToken signs a session token for a user of the instance in an
@@ -97,7 +99,7 @@ func (c *Clerk) mintToken(sid string, ttl time.Duration) (string, error) {
 // creating the user and the membership (role admin or member) as needed.
 // azp is the authorized party, e.g. the app's origin.
 func (c *Clerk) MintSessionToken(email, org, role, azp string) (string, error) {
-	now := c.srv.now().UnixMilli()
+	now := c.now().UnixMilli()
 	c.mu.Lock()
 	u := c.userLocked(email, "", "", now)
 	orgID := ""
@@ -105,7 +107,7 @@ func (c *Clerk) MintSessionToken(email, org, role, azp string) (string, error) {
 		o := c.orgLocked(org)
 		if o == nil {
 			c.mu.Unlock()
-			return "", errors.New("mockidp: no organization " + org)
+			return "", errors.New("mockclerk: no organization " + org)
 		}
 		orgID = o.ID
 		if c.memberships[o.ID][u.ID] == nil {
@@ -126,9 +128,9 @@ func (c *Clerk) RevokeSession(sid string) error {
 	s, ok := c.sessions[sid]
 	if !ok {
 		c.mu.Unlock()
-		return errors.New("mockidp: no session " + sid)
+		return errors.New("mockclerk: no session " + sid)
 	}
-	s.Status, s.Updated = "revoked", c.srv.now().UnixMilli()
+	s.Status, s.Updated = "revoked", c.now().UnixMilli()
 	body := c.sessionJSONLocked(s)
 	c.mu.Unlock()
 	c.emit("session.revoked", body)
@@ -136,18 +138,18 @@ func (c *Clerk) RevokeSession(sid string) error {
 }
 
 func (c *Clerk) serveJWKS(w http.ResponseWriter, r *http.Request) {
-	for _, f := range c.takeFaults(siteClerkJWKS) {
+	for _, f := range c.takeFaults(siteJWKS) {
 		switch f {
-		case ClerkJWKSUnavailable:
+		case JWKSUnavailable:
 			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
 			return
-		case ClerkJWKSSlow:
+		case JWKSSlow:
 			if !sleepCtx(r, slowFaultDelay) {
 				return
 			}
 		}
 	}
-	set, err := c.keys.jwks()
+	set, err := c.keys.JWKS()
 	if err != nil {
 		http.Error(w, "key generation failed", http.StatusInternalServerError)
 		return

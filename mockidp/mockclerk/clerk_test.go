@@ -1,4 +1,4 @@
-package mockidp
+package mockclerk_test
 
 import (
 	"context"
@@ -21,10 +21,12 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2/session"
 	"github.com/clerk/clerk-sdk-go/v2/user"
 	"github.com/ssokit/ssokit/middleware"
+	"github.com/ssokit/ssokit/mockidp"
+	"github.com/ssokit/ssokit/mockidp/mockclerk"
 	svix "github.com/svix/svix-webhooks/go"
 )
 
-func jarClient(srv *Server) *http.Client {
+func jarClient(srv *mockidp.Server) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	c := srv.Client()
 	c.Jar = jar
@@ -33,7 +35,7 @@ func jarClient(srv *Server) *http.Client {
 
 // clerkVerifier is ssokit's own verifier configured as an app would be:
 // the mock's publishable key (issuer derived from it) and secret key.
-func clerkVerifier(t testing.TB, srv *Server, c *Clerk, azp string) *middleware.ClerkVerifier {
+func clerkVerifier(t testing.TB, srv *mockidp.Server, c *mockclerk.Clerk, azp string) *middleware.ClerkVerifier {
 	t.Helper()
 	v, err := middleware.NewClerkVerifier(middleware.ClerkConfig{PublishableKey: c.PublishableKey(), SecretKey: c.SecretKey(),
 		APIURL: c.BackendAPIURL(), InsecureHTTPLoopback: true, HTTPClient: srv.Client(), AuthorizedParties: []string{azp},
@@ -46,7 +48,7 @@ func clerkVerifier(t testing.TB, srv *Server, c *Clerk, azp string) *middleware.
 
 func TestClerkSignInBrokersToIdPs(t *testing.T) {
 	t.Parallel()
-	srv := Start(t, DefaultConfig())
+	srv := mockidp.Start(t, mockidp.DefaultConfig())
 	c := srv.Clerk("clerk")
 	app := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(app.Close)
@@ -91,26 +93,13 @@ func TestClerkSignInBrokersToIdPs(t *testing.T) {
 			"no connection":        {callback, "someone@unknown.test", 422},
 			"unknown user at IdP":  {callback, "nobody@acme.test", 401},
 		} {
-			resp, err := jarClient(srv).Get(c.SignInURL() + "?" + url.Values{"redirect_url": {tc.redirect}, "email": {tc.email}}.Encode())
+			// Browse posts the persona's SAML answer (an error status for an
+			// unknown user) to the mock Clerk's ACS as a browser would.
+			resp, err := mockidp.Browse(jarClient(srv), c.SignInURL()+"?"+url.Values{"redirect_url": {tc.redirect}, "email": {tc.email}}.Encode())
 			if err != nil {
 				t.Fatal(err)
 			}
-			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if name == "unknown user at IdP" {
-				// The persona answers the SAML request with an error status;
-				// post it to the mock Clerk's ACS as a browser would.
-				m := postFormAction.FindSubmatch(body)
-				if m == nil {
-					t.Fatalf("%s: no form: %s", name, body)
-				}
-				form := url.Values{}
-				for _, f := range postFormInput.FindAllSubmatch(body, -1) {
-					form.Set(string(f[1]), strings.ReplaceAll(string(f[2]), "&#43;", "+"))
-				}
-				resp, _ = jarClient(srv).PostForm(string(m[1]), form)
-				resp.Body.Close()
-			}
 			if resp.StatusCode != tc.status {
 				t.Errorf("%s: status %d, want %d", name, resp.StatusCode, tc.status)
 			}
@@ -120,7 +109,7 @@ func TestClerkSignInBrokersToIdPs(t *testing.T) {
 
 func TestClerkBackendAPIWithTheSDK(t *testing.T) {
 	t.Parallel()
-	srv := Start(t, DefaultConfig())
+	srv := mockidp.Start(t, mockidp.DefaultConfig())
 	c := srv.Clerk("clerk")
 	ctx := context.Background()
 	bapi, sk := c.BackendAPIURL(), c.SecretKey()
@@ -232,12 +221,12 @@ func TestClerkBackendAPIWithTheSDK(t *testing.T) {
 		t.Fatalf("wrong key: %v", err)
 	}
 	// Faults: 429 and 500 in Clerk's shape.
-	c.InjectFault(ClerkBAPI429, 1)
+	c.InjectFault(mockclerk.BAPI429, 1)
 	_, err = orgs.Get(ctx, "org_acme")
 	if !errors.As(err, &apiErr) || apiErr.HTTPStatusCode != 429 {
 		t.Fatalf("429 fault: %v", err)
 	}
-	c.InjectFault(ClerkBAPI500, 1)
+	c.InjectFault(mockclerk.BAPI500, 1)
 	if _, err = orgs.Get(ctx, "org_acme"); !errors.As(err, &apiErr) || apiErr.HTTPStatusCode != 500 {
 		t.Fatalf("500 fault: %v", err)
 	}
@@ -248,7 +237,7 @@ func TestClerkBackendAPIWithTheSDK(t *testing.T) {
 
 func TestClerkWebhooks(t *testing.T) {
 	t.Parallel()
-	srv := Start(t, DefaultConfig())
+	srv := mockidp.Start(t, mockidp.DefaultConfig())
 	c := srv.Clerk("clerk")
 	c.SetWebhookRetryBase(10 * time.Millisecond)
 	wh, err := svix.NewWebhook(c.WebhookSigningSecret())
@@ -315,7 +304,7 @@ func TestClerkWebhooks(t *testing.T) {
 
 func TestClerkKeysAndFaults(t *testing.T) {
 	t.Parallel()
-	srv := Start(t, DefaultConfig())
+	srv := mockidp.Start(t, mockidp.DefaultConfig())
 	c := srv.Clerk("clerk")
 	const azp = "http://127.0.0.1:9"
 	tok, err := c.MintSessionToken("carol@acme.test", "acme", "admin", azp)
@@ -329,7 +318,7 @@ func TestClerkKeysAndFaults(t *testing.T) {
 	}
 	// Rotation: the next token has a new kid; a verifier picks it up once
 	// its refresh interval allows another fetch.
-	c.InjectFault(ClerkKeyRotated, 1)
+	c.InjectFault(mockclerk.KeyRotated, 1)
 	tok2, _ := c.MintSessionToken("carol@acme.test", "acme", "", azp)
 	if _, err := v.Verify(context.Background(), tok2); middleware.ReasonOf(err) != middleware.ReasonUnknownKeyID {
 		t.Fatalf("within the refresh interval: %v", err)
@@ -353,9 +342,9 @@ func TestClerkKeysAndFaults(t *testing.T) {
 	}
 	c.ClearFaults()
 	// v1 tokens on request.
-	cfg := DefaultConfig()
+	cfg := mockidp.DefaultConfig()
 	cfg.Clerk[0].TokenVersion = 1
-	srv1 := Start(t, cfg)
+	srv1 := mockidp.Start(t, cfg)
 	tok1, err := srv1.Clerk("clerk").MintSessionToken("dave@contoso.test", "contoso", "member", azp)
 	if err != nil {
 		t.Fatal(err)
@@ -365,7 +354,7 @@ func TestClerkKeysAndFaults(t *testing.T) {
 		t.Fatalf("v1 token: %v %+v", err, p1)
 	}
 	// The listing names what an app configures.
-	var l Listing
+	var l mockidp.Listing
 	resp, _ := srv.Client().Get(srv.URL + "/")
 	jsonDecode(resp, &l)
 	if len(l.Clerk) != 1 || l.Clerk[0].PublishableKey != c.PublishableKey() || !strings.HasSuffix(l.Clerk[0].BackendAPIURL, "/clerk/v1") ||
@@ -376,10 +365,10 @@ func TestClerkKeysAndFaults(t *testing.T) {
 
 func TestClerkConnectionsAndClaimsTemplate(t *testing.T) {
 	t.Parallel()
-	cfg := DefaultConfig()
+	cfg := mockidp.DefaultConfig()
 	cfg.Clerk[0].Claims = map[string]string{"mail": "{{user.primary_email_address}}", "team": "{{user.public_metadata.groups}}",
 		"org_slug_copy": "{{org.slug}}", "static": "hello", "bogus": "{{user.password}}"}
-	srv := Start(t, cfg)
+	srv := mockidp.Start(t, cfg)
 	c := srv.Clerk("clerk")
 	// A connection added through the admin API: globex.test via JumpCloud OIDC.
 	status, m := adminCall(t, srv, "PUT", "/admin/v1/clerk/clerk/connections/oidcc_globex",

@@ -1,0 +1,110 @@
+package mockidp
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+
+	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/mockidp/internal/autopost"
+	"github.com/ssokit/ssokit/sso"
+)
+
+// LoginReport is the outcome of HeadlessLogin, step by step, with the
+// Identity the connector returned when every step passed.
+type LoginReport struct {
+	OK       bool            `json:"ok"`
+	Steps    []idp.CheckStep `json:"steps"`
+	Identity *idp.Identity   `json:"identity,omitempty"`
+}
+
+func (r *LoginReport) step(name string, err error, detail string) bool {
+	s := idp.CheckStep{Name: name, OK: err == nil, Detail: detail}
+	if err != nil {
+		s.Detail = err.Error()
+	}
+	r.Steps = append(r.Steps, s)
+	return err == nil
+}
+
+// HeadlessLogin runs a whole login of conn against a mock persona as the
+// user loginHint, in process and without a browser: it starts the login
+// with conn, follows the redirect to the persona with client, which signs
+// the hinted user in without a page, reads the persona's answer (the OIDC
+// redirect back, or the SAML auto-post form as Browse does) and finishes
+// the login with conn. It reports each step and the Identity.
+//
+// It only works against an identity provider that honours login_hint
+// without a page, as the mock personas do: a real IdP asks for a
+// password, and the report says it stopped at a login page.
+func HeadlessLogin(ctx context.Context, conn idp.Connector, client *http.Client, loginHint string) LoginReport {
+	var rep LoginReport
+	b := *client
+	b.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	b.Jar = nil
+
+	start := httptest.NewRecorder()
+	err := conn.Start(start, httptest.NewRequest(http.MethodGet, "/sso/start", nil).WithContext(ctx), "/", loginHint)
+	if !rep.step("authorization request", err, "redirect to "+trimQuery(start.Header().Get("Location"))) {
+		return rep
+	}
+	cookies := start.Result().Cookies()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, start.Header().Get("Location"), nil)
+	if err != nil {
+		rep.step("identity provider reached", err, "")
+		return rep
+	}
+	resp, err := b.Do(req)
+	if !rep.step("identity provider reached", err, "") {
+		return rep
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	resp.Body.Close()
+
+	var back *http.Request
+	switch conn.Connection().Protocol {
+	case sso.OIDC:
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode != http.StatusFound || loc == "" {
+			rep.step("identity provider answered", fmt.Errorf("mockidp: status %d without a redirect back: the IdP shows a login page a headless login cannot fill", resp.StatusCode), "")
+			return rep
+		}
+		rep.step("identity provider answered", nil, "redirect to "+trimQuery(loc))
+		back = httptest.NewRequest(http.MethodGet, loc, nil)
+	case sso.SAML:
+		action, form, ok := autopost.Form(resp.Request.URL, body)
+		if !ok || form.Get("SAMLResponse") == "" {
+			rep.step("identity provider answered", fmt.Errorf("mockidp: status %d without a SAMLResponse form: the IdP shows a login page a headless login cannot fill", resp.StatusCode), "")
+			return rep
+		}
+		rep.step("identity provider answered", nil, "SAMLResponse posted to "+action)
+		back = httptest.NewRequest(http.MethodPost, action, strings.NewReader(form.Encode()))
+		back.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	default:
+		rep.step("identity provider answered", fmt.Errorf("mockidp: protocol %q", conn.Connection().Protocol), "")
+		return rep
+	}
+	for _, ck := range cookies {
+		back.AddCookie(ck)
+	}
+	id, _, err := conn.Finish(httptest.NewRecorder(), back.WithContext(ctx))
+	if !rep.step("response verified", err, "signature, audience, validity, replay and state checked") {
+		return rep
+	}
+	rep.step("identity", nil, fmt.Sprintf("subject %s, email %s, %d groups", id.Subject, id.Email, len(id.Groups)))
+	rep.Identity, rep.OK = id, true
+	return rep
+}
+
+// trimQuery drops the query of a URL (SAMLRequest, state...) for a report.
+func trimQuery(u string) string {
+	if pu, err := url.Parse(u); err == nil {
+		pu.RawQuery = ""
+		return pu.String()
+	}
+	return u
+}

@@ -1,0 +1,92 @@
+package mockclerk
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"html/template"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// maxBody bounds every request body an instance reads, should it be
+// mounted without mockidp's guard.
+const maxBody = 64 << 10
+
+// slowFaultDelay is how long the *_slow faults hold a response.
+const slowFaultDelay = 3 * time.Second
+
+// protectedClaims are never overridden by a session token template.
+var protectedClaims = map[string]bool{"iss": true, "aud": true, "exp": true, "iat": true, "nbf": true,
+	"nonce": true, "sub": true, "at_hash": true, "azp": true, "auth_time": true}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// sleepCtx waits d or until the request is cancelled (false).
+func sleepCtx(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+func addQuery(u string, v url.Values) string {
+	if strings.Contains(u, "?") {
+		return u + "&" + v.Encode()
+	}
+	return u + "?" + v.Encode()
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// redirectAllowed reports whether got is one of the registered URLs, or a
+// loopback http URL that matches one registered without a port (RFC 8252
+// section 7.3: any port).
+func redirectAllowed(registered []string, got string) bool {
+	if got == "" {
+		return false
+	}
+	if slices.Contains(registered, got) {
+		return true
+	}
+	gu, err := url.Parse(got)
+	if err != nil || gu.Scheme != "http" || gu.Port() == "" {
+		return false
+	}
+	ip := net.ParseIP(gu.Hostname())
+	if ip == nil || !ip.IsLoopback() {
+		return false
+	}
+	for _, r := range registered {
+		ru, err := url.Parse(r)
+		if err != nil || ru.Scheme != "http" || ru.Port() != "" || ru.Hostname() != gu.Hostname() {
+			continue
+		}
+		if ru.Path == gu.Path && ru.RawQuery == gu.RawQuery {
+			return true
+		}
+	}
+	return false
+}
+
+var errorPage = template.Must(template.New("").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.Title}}</title></head><body>
+<h1>{{.Title}}</h1>{{if .Code}}<p><code>{{.Code}}</code></p>{{end}}<p>{{.Message}}</p></body></html>`))
+
+func mustTemplate(src string) *template.Template { return template.Must(template.New("").Parse(src)) }
