@@ -19,18 +19,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # ---- the rows ---------------------------------------------------------------
-# row DIR OURS PEER LABEL NOTE
-#   DIR    package directory, relative to the repository root (any module:
-#          the package is built from inside its directory)
-#   OURS   -bench regexp that selects exactly one benchmark: ssokit's side
-#   PEER   -bench regexp that selects exactly one benchmark in the same
-#          package: the peer's side; "" for a figure of ssokit's alone
-#   LABEL  what is compared, as the table shows it
-#   NOTE   "" when the comparison is like for like; otherwise what differs
+# row DIR OURS PEER LABEL NOTE [PEER_DIR]
+#   DIR       package directory, relative to the repository root (any
+#             module: the package is built from inside its directory)
+#   OURS      -bench regexp that selects exactly one benchmark: ssokit's side
+#   PEER      -bench regexp that selects exactly one benchmark: the peer's
+#             side; "" for a figure of ssokit's alone
+#   LABEL     what is compared, as the table shows it
+#   NOTE      "" when the comparison is like for like; otherwise what differs
+#   PEER_DIR  the peer benchmark's package directory when it is not DIR
 # Sub-benchmarks are selected as '^BenchmarkX$/^name$' (go test -bench splits
 # the regexp at each slash).
-rows_dir=() rows_ours=() rows_peer=() rows_label=() rows_note=()
-row() { rows_dir+=("$1") rows_ours+=("$2") rows_peer+=("$3") rows_label+=("$4") rows_note+=("$5"); }
+rows_dir=() rows_ours=() rows_peer=() rows_label=() rows_note=() rows_peerdir=()
+row() { rows_dir+=("$1") rows_ours+=("$2") rows_peer+=("$3") rows_label+=("$4") rows_note+=("$5") rows_peerdir+=("${6:-$1}"); }
 
 row middleware '^BenchmarkVerify$/^ssokit_cold$' '^BenchmarkVerify$/^rsa_floor$' \
 	"Clerk token cold vs bare rsa.VerifyPKCS1v15" \
@@ -113,19 +114,21 @@ echo "          (built once per package with go test -c; the binary gets the sam
 # ---- build each package once -------------------------------------------------
 declare -A bin=()
 for i in "${selected[@]}"; do
-	d=${rows_dir[$i]}
-	[ -z "${bin[$d]:-}" ] || continue
-	[ -d "$d" ] || { echo "bench.sh: row $((i + 1)): no directory $d (did the benchmark move? update the row)" >&2; exit 1; }
-	b=$tmp/$(echo "$d" | tr / _).test
-	echo "build:    $d" >&2
-	(cd "$d" && go test -c -o "$b" .)
-	bin[$d]=$b
+	for d in "${rows_dir[$i]}" "${rows_peerdir[$i]}"; do
+		[ -z "${bin[$d]:-}" ] || continue
+		[ -d "$d" ] || { echo "bench.sh: row $((i + 1)): no directory $d (did the benchmark move? update the row)" >&2; exit 1; }
+		b=$tmp/$(echo "$d" | tr / _).test
+		echo "build:    $d" >&2
+		(cd "$d" && go test -c -o "$b" .)
+		bin[$d]=$b
+	done
 done
 
 # measure ROW ROUND SIDE REGEXP: one -count 1 run, appended to $results.
 measure() {
 	local i=$1 r=$2 side=$3 re=$4 d out lines
 	d=${rows_dir[$i]}
+	[ "$side" = ours ] || d=${rows_peerdir[$i]}
 	if ! out=$(cd "$d" && "${bin[$d]}" -test.run '^$' -test.bench "$re" -test.benchmem -test.count 1 -test.benchtime "$benchtime" 2>&1); then
 		echo "$out" >&2
 		echo "bench.sh: row $((i + 1)) ($d, $re) failed" >&2
