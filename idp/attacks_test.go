@@ -302,7 +302,7 @@ func TestOIDCAzure(t *testing.T) {
 		a := newApp(t)
 		c := oidcConn(p, a, sso.AzureAD)
 		c.OIDC.Issuer = common
-		if _, err := idp.New(t.Context(), c, idp.Options{HTTPClient: srv.Client()}); err == nil || !strings.Contains(err.Error(), "allowed_tenants") {
+		if _, err := idp.New(t.Context(), c, idp.Options{HTTPClient: srv.Client(), StateKey: testStateKey}); err == nil || !strings.Contains(err.Error(), "allowed_tenants") {
 			t.Fatalf("common without allowed tenants: %v", err)
 		}
 	})

@@ -27,7 +27,7 @@ func TestOIDCAdministratorChecks(t *testing.T) {
 	// JumpCloud's issuer has a trailing slash; without it discovery says so.
 	jc := oidcConn(srv.Persona("jumpcloud"), a, sso.JumpCloud)
 	jc.OIDC.Issuer = strings.TrimSuffix(jc.OIDC.Issuer, "/")
-	if _, err := idp.New(context.Background(), jc, idp.Options{HTTPClient: srv.Client()}); !errors.Is(err, idp.ErrConfig) ||
+	if _, err := idp.New(context.Background(), jc, idp.Options{HTTPClient: srv.Client(), StateKey: testStateKey}); !errors.Is(err, idp.ErrConfig) ||
 		!strings.Contains(err.Error(), "trailing slash") {
 		t.Fatalf("issuer mismatch: %v", err)
 	}
@@ -83,33 +83,73 @@ func TestSAMLStricterSkewGenericProfileAndLogout(t *testing.T) {
 		t.Fatalf("generic identity %+v %s", r.Identity, r.Error)
 	}
 
-	// Single logout: the IdP's LogoutResponse is checked.
+	// Single logout: the IdP's LogoutResponse is checked, and must answer a
+	// LogoutRequest this browser was sent.
 	type logout interface {
 		StartLogout(http.ResponseWriter, *http.Request, *idp.Identity) error
-		FinishLogout(*http.Request) error
+		FinishLogout(http.ResponseWriter, *http.Request) error
 	}
 	lo := g.conn.(logout)
 	if err := a.conn.(logout).StartLogout(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil), r.Identity); !errors.Is(err, idp.ErrConfig) {
 		t.Fatalf("logout without a signing key: %v", err)
 	}
-	w := httptest.NewRecorder()
-	if err := lo.StartLogout(w, httptest.NewRequest("GET", "/logout", nil), r.Identity); err != nil {
-		t.Fatal(err)
-	}
 	noFollow := srv.Client()
 	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := noFollow.Get(w.Header().Get("Location"))
+	// startLogout sends a LogoutRequest and returns the IdP's answer (the
+	// URL of the LogoutResponse) and this browser's state cookies.
+	startLogout := func() (string, []*http.Cookie) {
+		t.Helper()
+		w := httptest.NewRecorder()
+		if err := lo.StartLogout(w, httptest.NewRequest("GET", "/logout", nil), r.Identity); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := noFollow.Get(w.Header().Get("Location"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "SAMLResponse=") {
+			t.Fatalf("logout answered %d %s", resp.StatusCode, body)
+		}
+		return resp.Header.Get("Location"), w.Result().Cookies()
+	}
+	finish := func(loc string, cookies []*http.Cookie) (error, []*http.Cookie) {
+		back := httptest.NewRequest("GET", loc, nil)
+		for _, ck := range cookies {
+			back.AddCookie(ck)
+		}
+		w := httptest.NewRecorder()
+		err := lo.FinishLogout(w, back)
+		return err, w.Result().Cookies()
+	}
+	loc, cookies := startLogout()
+	// Unsolicited: a browser that sent no LogoutRequest.
+	if err, _ := finish(loc, nil); !errors.Is(err, idp.ErrNoLogin) {
+		t.Fatalf("unsolicited logout response: %v", err)
+	}
+	// Carried to another browser: its state (for a request of its own) is
+	// bound to another RelayState.
+	_, otherCookies := startLogout()
+	stolen := *otherCookies[0]
+	stolen.Name = cookies[0].Name
+	if err, _ := finish(loc, []*http.Cookie{&stolen}); !errors.Is(err, idp.ErrNoLogin) {
+		t.Fatalf("logout response in another browser: %v", err)
+	}
+	err, cleared := finish(loc, cookies)
 	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Location"), "SAMLResponse=") {
-		t.Fatalf("logout answered %d %s", resp.StatusCode, body)
-	}
-	back := httptest.NewRequest("GET", resp.Header.Get("Location"), nil)
-	if err := lo.FinishLogout(back); err != nil {
 		t.Fatalf("logout response refused: %v", err)
+	}
+	if len(cleared) != 1 || cleared[0].MaxAge >= 0 {
+		t.Fatalf("the logout state was not cleared: %v", cleared)
+	}
+	// Replayed: in the same browser (its state is gone) and even with the
+	// state cookie kept (the response ID is spent).
+	if err, _ := finish(loc, nil); !errors.Is(err, idp.ErrNoLogin) {
+		t.Fatalf("replayed logout response: %v", err)
+	}
+	if err, _ := finish(loc, cookies); !errors.Is(err, idp.ErrReplayed) {
+		t.Fatalf("replayed logout response with the old state: %v", err)
 	}
 }
 

@@ -3,7 +3,6 @@ package idp
 import (
 	"context"
 	"crypto"
-	"crypto/rand"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/ssokit/ssokit/internal/state"
 	"github.com/ssokit/ssokit/sso"
 )
 
@@ -97,9 +97,8 @@ type Options struct {
 	// ReplayCache records used assertions. Nil means a memory cache per
 	// connection.
 	ReplayCache ReplayCache
-	// StateKey signs the login-state cookies (32 random bytes or more;
-	// share it between replicas). Nil means a random key per connection,
-	// fine for one process.
+	// StateKey signs the login- and logout-state cookies. Required: 32
+	// random bytes or more, shared by every replica; there is no default.
 	StateKey []byte
 	// GroupResolver fetches Azure AD groups when a token carries the
 	// overage claim instead of them. Nil refuses such logins with
@@ -160,11 +159,8 @@ func New(ctx context.Context, c Connection, opts Options) (Connector, error) {
 	default:
 		return nil, fmt.Errorf("%w: vendor %q is not okta, azure_ad, google_workspace, onelogin, jumpcloud or generic", ErrConfig, c.Vendor)
 	}
-	if len(opts.StateKey) == 0 {
-		opts.StateKey = make([]byte, 32)
-		_, _ = rand.Read(opts.StateKey)
-	} else if len(opts.StateKey) < 32 {
-		return nil, fmt.Errorf("%w: StateKey must be at least 32 bytes", ErrConfig)
+	if len(opts.StateKey) < state.MinKeySize {
+		return nil, fmt.Errorf("%w: Options.StateKey must be at least %d random bytes (it is required)", ErrConfig, state.MinKeySize)
 	}
 	if opts.ReplayCache == nil {
 		opts.ReplayCache = NewMemoryReplayCache(0, opts.Now)

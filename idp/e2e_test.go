@@ -116,10 +116,17 @@ func samlConn(t testing.TB, p *mockidp.Persona, a *app, vendor sso.Vendor, mod f
 var vendors = map[string]sso.Vendor{"okta": sso.Okta, "azure": sso.AzureAD, "google": sso.GoogleWorkspace,
 	"onelogin": sso.OneLogin, "jumpcloud": sso.JumpCloud}
 
+// testStateKey signs the tests' state cookies (a program reads 32 random
+// bytes from its configuration).
+var testStateKey = []byte("0123456789abcdef0123456789abcdef")
+
 func connect(t testing.TB, srv *mockidp.Server, c idp.Connection, opts idp.Options) idp.Connector {
 	t.Helper()
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = srv.Client()
+	}
+	if opts.StateKey == nil {
+		opts.StateKey = testStateKey
 	}
 	conn, err := idp.New(context.Background(), c, opts)
 	if err != nil {

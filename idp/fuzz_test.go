@@ -15,7 +15,7 @@ import (
 func FuzzACS(f *testing.F) {
 	md := idpMetadataXML(selfSigned(f, time.Now().AddDate(1, 0, 0)), redirectSSO)
 	c, err := New(context.Background(), Connection{ID: "fuzz", Protocol: sso.SAML, Vendor: sso.Okta, SAML: &SAMLSettings{
-		IDPMetadataXML: md, EntityID: "https://sp.test/metadata", ACSURL: "https://sp.test/acs", AllowIDPInitiated: true}}, Options{})
+		IDPMetadataXML: md, EntityID: "https://sp.test/metadata", ACSURL: "https://sp.test/acs", AllowIDPInitiated: true}}, Options{StateKey: make([]byte, 32)})
 	if err != nil {
 		f.Fatal(err)
 	}

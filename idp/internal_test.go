@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/ssokit/ssokit/internal/jwks"
+	"github.com/ssokit/ssokit/internal/state"
 	"github.com/ssokit/ssokit/sso"
 )
 
@@ -157,7 +158,7 @@ func TestNewRefusesBadConnections(t *testing.T) {
 		{"no jwks_uri", Connection{ID: "c", Protocol: sso.OIDC, Vendor: sso.Okta, OIDC: &OIDCSettings{Issuer: noJWKS.URL, ClientID: "a", ClientSecret: "b", RedirectURL: "https://app/cb"}}, "no jwks_uri"},
 		{"no secret", Connection{ID: "c", Protocol: sso.OIDC, Vendor: sso.Okta, OIDC: &OIDCSettings{Issuer: noJWKS.URL, ClientID: "a", RedirectURL: "https://app/cb"}}, "client_secret"},
 	} {
-		_, err := New(context.Background(), tc.c, Options{})
+		_, err := New(context.Background(), tc.c, Options{StateKey: make([]byte, 32)})
 		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.says) {
 			t.Errorf("%s: %v, want one saying %q", tc.name, err, tc.says)
 		}
@@ -166,14 +167,29 @@ func TestNewRefusesBadConnections(t *testing.T) {
 		SAML: saml(SAMLSettings{IDPMetadataXML: md, EntityID: "https://sp", ACSURL: "https://sp/acs"})}, Options{StateKey: []byte("short")}); !errors.Is(err, ErrConfig) {
 		t.Errorf("short state key: %v", err)
 	}
+	if _, err := New(context.Background(), Connection{ID: "c", Protocol: sso.SAML, Vendor: sso.Okta,
+		SAML: saml(SAMLSettings{IDPMetadataXML: md, EntityID: "https://sp", ACSURL: "https://sp/acs"})}, Options{}); !errors.Is(err, ErrConfig) ||
+		!strings.Contains(err.Error(), "StateKey") {
+		t.Errorf("no state key (it has no default): %v", err)
+	}
 }
 
 func TestStateCookie(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
-	c := stateCodec{key: make([]byte, 32), now: func() time.Time { return now }}
+	codec := func(key []byte, now time.Time) stateCodec {
+		t.Helper()
+		c, err := newStateCodec(Options{StateKey: key, Now: func() time.Time { return now }}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := codec(make([]byte, 32), now)
 	w := httptest.NewRecorder()
-	c.set(w, "h1", loginState{Conn: "conn", RequestID: "id-1", ReturnTo: "/x"})
+	if err := c.set(w, "h1", state.Payload{ConnectionID: "conn", RequestID: "id-1", ReturnTo: "/x"}); err != nil {
+		t.Fatal(err)
+	}
 	ck := w.Result().Cookies()[0]
 	req := func(cookie *http.Cookie) *http.Request {
 		r := httptest.NewRequest("POST", "/acs", nil)
@@ -185,8 +201,8 @@ func TestStateCookie(t *testing.T) {
 	}
 	forged := *ck
 	forged.Value = strings.Replace(ck.Value, ck.Value[:5], "AAAAA", 1)
-	other := stateCodec{key: []byte(strings.Repeat("k", 32)), now: c.now}
-	later := stateCodec{key: c.key, now: func() time.Time { return now.Add(stateTTL + time.Second) }}
+	other := codec([]byte(strings.Repeat("k", 32)), now)
+	later := codec(make([]byte, 32), now.Add(stateTTL+time.Second))
 	for name, f := range map[string]func() bool{
 		"other connection": func() bool { _, ok := c.take(httptest.NewRecorder(), req(ck), "h1", "other"); return ok },
 		"other handle":     func() bool { _, ok := c.take(httptest.NewRecorder(), req(ck), "h2", "conn"); return ok },
@@ -205,7 +221,7 @@ func TestLocalPath(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
 		"/dashboard": "/dashboard", "/a?b=c": "/a?b=c", "": "/", "https://evil.example": "/", "//evil.example": "/",
-		"/\\evil.example": "/", "/\t/evil": "/", "evil": "/", "javascript:alert(1)": "/",
+		"/\\evil.example": "/", "/\t/evil": "/", "evil": "/", "javascript:alert(1)": "/", "/%2F%2Fevil.example": "/",
 	} {
 		if got := localPath(in); got != want {
 			t.Errorf("localPath(%q) = %q, want %q", in, got, want)

@@ -15,6 +15,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-jose/go-jose/v4"
 	"github.com/ssokit/ssokit/internal/jwks"
+	"github.com/ssokit/ssokit/internal/state"
 	"github.com/ssokit/ssokit/sso"
 	"golang.org/x/oauth2"
 )
@@ -122,8 +123,11 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 	if _, err := checkHTTPURL("jwks_uri", disc.JWKSURI); err != nil {
 		return nil, err
 	}
-	o := &oidcConnector{conn: c, opts: opts, ctx: context.WithoutCancel(hctx),
-		state: stateCodec{key: opts.StateKey, secure: redirect.Scheme == "https", now: opts.now, path: opts.CookiePath}}
+	st, err := newStateCodec(opts, redirect.Scheme == "https")
+	if err != nil {
+		return nil, err
+	}
+	o := &oidcConnector{conn: c, opts: opts, ctx: context.WithoutCancel(hctx), state: st}
 	if multi {
 		if !strings.Contains(disc.Issuer, "{tenantid}") {
 			return nil, fmt.Errorf("%w: a multi-tenant Azure AD discovery should name the issuer with {tenantid}; it says %q", ErrConfig, disc.Issuer)
@@ -187,8 +191,10 @@ func (o *oidcConnector) Connection() Connection { return o.conn }
 // Start sends the browser to the authorization endpoint with PKCE S256,
 // a nonce and a state bound to this browser by a signed cookie.
 func (o *oidcConnector) Start(w http.ResponseWriter, r *http.Request, returnTo, loginHint string) error {
-	state, nonce, verifier := randomToken(24), randomToken(24), oauth2.GenerateVerifier()
-	o.state.set(w, state, loginState{Conn: o.conn.ID, Nonce: nonce, Verifier: verifier, ReturnTo: localPath(returnTo)})
+	handle, nonce, verifier := randomToken(24), randomToken(24), oauth2.GenerateVerifier()
+	if err := o.state.set(w, handle, state.Payload{ConnectionID: o.conn.ID, OIDCNonce: nonce, PKCEVerifier: verifier, ReturnTo: localPath(returnTo)}); err != nil {
+		return err
+	}
 	opts := []oauth2.AuthCodeOption{oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)}
 	if loginHint != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("login_hint", loginHint))
@@ -196,7 +202,7 @@ func (o *oidcConnector) Start(w http.ResponseWriter, r *http.Request, returnTo, 
 	if o.conn.Vendor == sso.GoogleWorkspace && len(o.conn.AllowedDomains) == 1 {
 		opts = append(opts, oauth2.SetAuthURLParam("hd", o.conn.AllowedDomains[0])) // a hint; hd is checked on return
 	}
-	http.Redirect(w, r, o.oauth.AuthCodeURL(state, opts...), http.StatusFound)
+	http.Redirect(w, r, o.oauth.AuthCodeURL(handle, opts...), http.StatusFound)
 	return nil
 }
 
@@ -222,7 +228,7 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (*Identit
 	}
 	ctx, cancel := context.WithTimeout(oidc.ClientContext(r.Context(), o.opts.client()), 15*time.Second)
 	defer cancel()
-	tok, err := o.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(st.Verifier))
+	tok, err := o.oauth.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(st.PKCEVerifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
@@ -242,7 +248,7 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (*Identit
 		}
 		return nil, "", classifyOIDC(err)
 	}
-	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.OIDCNonce)) != 1 {
 		return nil, "", refuse(ErrInvalidResponse, ReasonNonce, "the ID token's nonce is not this login's")
 	}
 	if idt.AccessTokenHash != "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/crewjam/saml"
 	"github.com/jonboulle/clockwork"
 	dsig "github.com/russellhaering/goxmldsig"
+	"github.com/ssokit/ssokit/internal/state"
 	"github.com/ssokit/ssokit/sso"
 )
 
@@ -157,8 +158,11 @@ func newSAML(ctx context.Context, c Connection, opts Options) (*samlConnector, e
 		// every login.
 		sp.AuthnNameIDFormat = saml.EmailAddressNameIDFormat
 	}
-	return &samlConnector{conn: c, opts: opts, sp: sp, idpID: md.EntityID,
-		state: stateCodec{key: opts.StateKey, secure: acs.Scheme == "https", now: opts.now, path: opts.CookiePath}}, nil
+	st, err := newStateCodec(opts, acs.Scheme == "https")
+	if err != nil {
+		return nil, err
+	}
+	return &samlConnector{conn: c, opts: opts, sp: sp, idpID: md.EntityID, state: st}, nil
 }
 
 func idpMetadata(ctx context.Context, s *SAMLSettings, opts Options) (*saml.EntityDescriptor, error) {
@@ -239,7 +243,9 @@ func (s *samlConnector) Start(w http.ResponseWriter, r *http.Request, returnTo, 
 		q.Set("login_hint", loginHint)
 		u.RawQuery = q.Encode()
 	}
-	s.state.set(w, relay, loginState{Conn: s.conn.ID, RequestID: req.ID, ReturnTo: localPath(returnTo)})
+	if err := s.state.set(w, relay, state.Payload{ConnectionID: s.conn.ID, RequestID: req.ID, ReturnTo: localPath(returnTo)}); err != nil {
+		return err
+	}
 	http.Redirect(w, r, u.String(), http.StatusFound)
 	return nil
 }
@@ -360,30 +366,66 @@ func classifySAML(err error) error {
 }
 
 // StartLogout sends the browser to the IdP's single logout endpoint for the
-// identity's session.
+// identity's session. The signed LogoutRequest's ID is kept in this
+// browser's state, under the RelayState, for FinishLogout to match.
 func (s *samlConnector) StartLogout(w http.ResponseWriter, r *http.Request, id *Identity) error {
 	if s.sp.Key == nil {
 		return fmt.Errorf("%w: single logout needs Options.SPKey and SPCertificate: IdPs refuse unsigned LogoutRequests", ErrConfig)
 	}
-	if s.sp.GetSLOBindingLocation(saml.HTTPRedirectBinding) == "" {
+	loc := s.sp.GetSLOBindingLocation(saml.HTTPRedirectBinding)
+	if loc == "" {
 		return fmt.Errorf("%w: the IdP offers no HTTP-Redirect logout", ErrConfig)
 	}
 	var opts []saml.LogoutRequestOption
 	if id.SessionIndex != "" {
 		opts = append(opts, saml.WithSessionIndex(id.SessionIndex))
 	}
-	u, err := s.sp.MakeRedirectLogoutRequest(id.NameID, "", opts...)
+	req, err := s.sp.MakeLogoutRequest(loc, id.NameID, opts...)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	relay := randomToken(24)
+	u, err := s.sp.RedirectLogoutRequestURL(req, relay)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	if err := s.state.set(w, relay, state.Payload{ConnectionID: s.conn.ID, LogoutRequestIDs: []string{req.ID}}); err != nil {
+		return err
 	}
 	http.Redirect(w, r, u.String(), http.StatusFound)
 	return nil
 }
 
-// FinishLogout checks the IdP's LogoutResponse.
-func (s *samlConnector) FinishLogout(r *http.Request) error {
-	if err := s.sp.ValidateLogoutResponseRequest(r); err != nil {
+// FinishLogout checks the IdP's LogoutResponse: its signature and
+// destination, and that it answers a LogoutRequest this browser was sent
+// (InResponseTo against the IDs in the state under its RelayState, which is
+// then cleared). An unsolicited response, one for another browser, and a
+// replay (the same response again, here or in another browser) are
+// refused with ErrNoLogin or ErrReplayed.
+func (s *samlConnector) FinishLogout(w http.ResponseWriter, r *http.Request) error {
+	relay := r.URL.Query().Get("RelayState")
+	if relay == "" && r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxSAMLResponse*4/3+16<<10)
+		if err := r.ParseForm(); err != nil {
+			return refuse(ErrInvalidResponse, ReasonTooLarge, "logout response: the POST is too large or not a form: %v", err)
+		}
+		relay = r.PostForm.Get("RelayState")
+	}
+	st, ok := s.state.take(w, r, relay, s.conn.ID)
+	if !ok || len(st.LogoutRequestIDs) == 0 {
+		return refuse(ErrNoLogin, ReasonUnsolicited, "logout response: no logout of this browser is waiting for it")
+	}
+	resp, err := s.sp.ParseLogoutResponse(r, st.LogoutRequestIDs)
+	if err != nil {
+		var ire *saml.InvalidResponseError
+		if errors.As(err, &ire) && ire.PrivateErr != nil && strings.Contains(ire.PrivateErr.Error(), "InResponseTo") {
+			return refuse(ErrNoLogin, ReasonInResponseTo, "logout response: %v", ire.PrivateErr)
+		}
 		return refuse(ErrInvalidResponse, ReasonSignature, "logout response: %v", err)
+	}
+	until := s.opts.now().Add(saml.MaxIssueDelay + saml.MaxClockSkew)
+	if err := s.opts.ReplayCache.Consume(r.Context(), "slo\x00"+s.conn.ID+"\x00"+s.idpID+"\x00"+resp.ID, until); err != nil {
+		return err
 	}
 	return nil
 }

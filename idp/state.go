@@ -1,31 +1,27 @@
 package idp
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/ssokit/ssokit/internal/state"
 )
 
-// loginState is what a browser carries between starting a login and the
-// identity provider's answer, in a cookie signed with the connection's key:
-// the login is bound to the browser that started it.
-type loginState struct {
-	Conn      string `json:"c"`
-	RequestID string `json:"r,omitempty"` // SAML AuthnRequest ID
-	Nonce     string `json:"n,omitempty"` // OIDC
-	Verifier  string `json:"v,omitempty"` // OIDC PKCE
-	ReturnTo  string `json:"t"`
-	Expires   int64  `json:"e"`
-}
-
+// A browser carries each flow's state (login or single logout) in a cookie
+// named after the flow's handle, the RelayState or OAuth state parameter
+// that comes back with the IdP's answer. The value is signed by
+// internal/state and bound to the handle as its nonce: the answer is only
+// accepted in the browser that started the flow, with the parameter the
+// flow was started with, before it expires, and once (the cookie is
+// cleared when read).
 const (
 	stateCookiePrefix = "ssokit_sso_"
 	stateTTL          = 10 * time.Minute
+	maxHandle         = 64
 )
 
 func randomToken(n int) string {
@@ -34,11 +30,19 @@ func randomToken(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// stateCodec sets and takes the state cookies of one connection.
 type stateCodec struct {
-	key    []byte
+	codec  *state.Codec
 	secure bool // cookies only over https
-	now    func() time.Time
 	path   string
+}
+
+func newStateCodec(opts Options, secure bool) (stateCodec, error) {
+	codec, err := state.New(state.Config{Key: opts.StateKey, TTL: stateTTL, Now: opts.Now})
+	if err != nil {
+		return stateCodec{}, fmt.Errorf("%w: StateKey: %v", ErrConfig, err)
+	}
+	return stateCodec{codec: codec, secure: secure, path: opts.CookiePath}, nil
 }
 
 func (c stateCodec) cookiePath() string {
@@ -48,66 +52,45 @@ func (c stateCodec) cookiePath() string {
 	return c.path
 }
 
-func (c stateCodec) sign(payload []byte) string {
-	m := hmac.New(sha256.New, c.key)
-	m.Write(payload)
-	return base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// set stores st under the handle (the RelayState or state parameter).
-func (c stateCodec) set(w http.ResponseWriter, handle string, st loginState) {
-	st.Expires = c.now().Add(stateTTL).Unix()
-	b, _ := json.Marshal(st)
-	ck := &http.Cookie{Name: stateCookiePrefix + handle, Value: c.sign(b), Path: c.cookiePath(), HttpOnly: true,
+// set stores p under handle, which becomes its nonce.
+func (c stateCodec) set(w http.ResponseWriter, handle string, p state.Payload) error {
+	p.Nonce = handle
+	v, err := c.codec.Encode(p)
+	if err != nil {
+		return fmt.Errorf("%w: state: %v", ErrConfig, err)
+	}
+	ck := &http.Cookie{Name: stateCookiePrefix + handle, Value: v, Path: c.cookiePath(), HttpOnly: true,
 		MaxAge: int(stateTTL / time.Second), Secure: c.secure, SameSite: http.SameSiteLaxMode}
 	if c.secure {
 		ck.SameSite = http.SameSiteNoneMode // the SAML response is a cross-site POST
 	}
 	http.SetCookie(w, ck)
+	return nil
 }
 
 // take reads and clears the state for handle; false when it is missing,
-// forged, for another connection, or expired.
-func (c stateCodec) take(w http.ResponseWriter, r *http.Request, handle, conn string) (loginState, bool) {
-	if handle == "" || len(handle) > 64 || strings.ContainsAny(handle, "=;, \t") {
-		return loginState{}, false
+// forged, bound to another handle, for another connection, or expired.
+func (c stateCodec) take(w http.ResponseWriter, r *http.Request, handle, conn string) (state.Payload, bool) {
+	if handle == "" || len(handle) > maxHandle || strings.ContainsAny(handle, "=;, \t\r\n\"") {
+		return state.Payload{}, false
 	}
 	ck, err := r.Cookie(stateCookiePrefix + handle)
 	if err != nil {
-		return loginState{}, false
+		return state.Payload{}, false
 	}
 	http.SetCookie(w, &http.Cookie{Name: ck.Name, Value: "", Path: c.cookiePath(), MaxAge: -1, HttpOnly: true, Secure: c.secure})
-	payload, mac, ok := strings.Cut(ck.Value, ".")
-	if !ok {
-		return loginState{}, false
+	p, err := c.codec.Decode(ck.Value, handle)
+	if err != nil || p.ConnectionID != conn {
+		return state.Payload{}, false
 	}
-	p, err1 := base64.RawURLEncoding.DecodeString(payload)
-	got, err2 := base64.RawURLEncoding.DecodeString(mac)
-	if err1 != nil || err2 != nil {
-		return loginState{}, false
-	}
-	m := hmac.New(sha256.New, c.key)
-	m.Write(p)
-	if !hmac.Equal(got, m.Sum(nil)) {
-		return loginState{}, false
-	}
-	var st loginState
-	if json.Unmarshal(p, &st) != nil || st.Conn != conn || c.now().Unix() > st.Expires {
-		return loginState{}, false
-	}
-	return st, true
+	return p, true
 }
 
-// localPath returns p when it is a path on this site ("/x", not "//x",
-// no backslash or control character, no scheme), else "/".
+// localPath returns p when it is a local path of this site
+// (state.LocalPath), else "/".
 func localPath(p string) string {
-	if p == "" || p[0] != '/' || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\") {
-		return "/"
+	if lp, err := state.LocalPath(p); err == nil {
+		return lp
 	}
-	for _, r := range p {
-		if r < 0x20 || r == 0x7f {
-			return "/"
-		}
-	}
-	return p
+	return "/"
 }
