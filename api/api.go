@@ -90,9 +90,10 @@ type Org struct {
 	// "azure_ad", ...); absent when none.
 	LastSSOProvider string `json:"last_sso_provider,omitempty"`
 	// CreatedAt and UpdatedAt are when the organization was created and
-	// last changed.
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	// last changed. The server always sets them; like every time, they are
+	// absent rather than year 1 when unset.
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 // CreateOrgRequest is POST /v1/organizations's body (platform
@@ -246,7 +247,7 @@ type User struct {
 	// LastLogin is the person's latest login; absent when none.
 	LastLogin time.Time `json:"last_login,omitzero"`
 	// CreatedAt is when the person was created.
-	CreatedAt time.Time `json:"created_at"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
 // UpdateUserRequest is PATCH /v1/organizations/{org}/users/{id}'s body.
@@ -269,7 +270,7 @@ type APIKey struct {
 	// Prefix is the shown start of the key (e.g. "ssk_live_AbC1").
 	Prefix string `json:"prefix"`
 	// CreatedAt is when the key was created.
-	CreatedAt time.Time `json:"created_at"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
 	// ExpiresAt is when the key stops working; absent when it does not
 	// expire.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`

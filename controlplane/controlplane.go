@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/clerk/clerk-sdk-go/v2/samlconnection"
 	clerksession "github.com/clerk/clerk-sdk-go/v2/session"
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/middleware"
@@ -32,7 +33,9 @@ type Config struct {
 	// ClerkSignInURL is the Clerk hosted sign-in (…/sign-in). Empty means
 	// SSO through Clerk is off (direct connections still work).
 	ClerkSignInURL string
-	// ClerkAPIURL and ClerkSecretKey let logout revoke the Clerk session.
+	// ClerkAPIURL and ClerkSecretKey let logout revoke the Clerk session
+	// and sso/status read the provider of a Clerk organization's
+	// enterprise connection.
 	ClerkAPIURL, ClerkSecretKey string
 	// WebhookSecret (whsec_...) verifies Clerk webhooks; empty refuses them.
 	WebhookSecret string
@@ -68,6 +71,9 @@ type API struct {
 	seen  sync.Map // svix-id -> time, replayed webhooks ignored
 	conns sync.Map // org ID -> idp.Connector
 	clerk *clerksession.Client
+	// clerkConns reads the Clerk organizations' enterprise connections
+	// (sso/status's provider); nil without ClerkSecretKey.
+	clerkConns *samlconnection.Client
 }
 
 // PlatformAdmin is the role of the bootstrap key's principal.
@@ -98,7 +104,8 @@ func New(cfg Config) (*API, error) {
 		if hc == nil {
 			hc = &http.Client{Timeout: 10 * time.Second}
 		}
-		a.clerk = clerksession.NewClient(&clerk.ClientConfig{BackendConfig: clerk.BackendConfig{HTTPClient: hc, URL: &u, Key: &k}})
+		cc := &clerk.ClientConfig{BackendConfig: clerk.BackendConfig{HTTPClient: hc, URL: &u, Key: &k}}
+		a.clerk, a.clerkConns = clerksession.NewClient(cc), samlconnection.NewClient(cc)
 	}
 	a.routes()
 	cop := http.NewCrossOriginProtection()

@@ -9,10 +9,12 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/client"
 	"github.com/ssokit/ssokit/controlplane"
 	"github.com/ssokit/ssokit/middleware"
@@ -69,25 +71,25 @@ func newPlaneWith(t *testing.T, modMock func(*mockidp.Config), modAPI func(*cont
 	if modAPI != nil {
 		modAPI(&acfg)
 	}
-	api, err := controlplane.New(acfg)
+	plane, err := controlplane.New(acfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h = api
+	h = plane
 	c.SetWebhooks(p.app.URL + "/webhooks/clerk")
-	p.admin = client.New(p.app.URL, client.BearerToken(adminKey), nil)
+	p.admin = newClient(t, p.app.URL, adminKey, nil)
 	ctx := context.Background()
 	// Acme signs in through Okta (SAML), Contoso through Azure AD (OIDC).
 	for _, o := range []struct{ id, clerkOrg, domain, plan string }{{"acme", "org_acme", "acme.test", "enterprise"}, {"contoso", "org_contoso", "contoso.test", "growth"}} {
 		if _, err := p.admin.Organizations.Create(ctx, o.id, o.id, o.plan); err != nil {
 			t.Fatal(err)
 		}
-		groupRoles := []store.GroupRule{{Group: "admins", Role: "admin"}, {Group: "engineering", Role: "editor"}}
+		groupRoles := []api.GroupRule{{Group: "admins", Role: "admin"}, {Group: "engineering", Role: "editor"}}
 		if o.id == "contoso" { // Azure sends group object IDs
 			az := mock.Persona("azure")
-			groupRoles = []store.GroupRule{{Group: az.GroupIDs("admins")[0], Role: "admin"}, {Group: az.GroupIDs("engineering")[0], Role: "editor"}}
+			groupRoles = []api.GroupRule{{Group: az.GroupIDs("admins")[0], Role: "admin"}, {Group: az.GroupIDs("engineering")[0], Role: "editor"}}
 		}
-		if _, err := p.admin.Organizations.ConfigureSSO(ctx, o.id, client.SSOSettings{ClerkOrgID: o.clerkOrg, AllowedDomains: []string{o.domain},
+		if _, err := p.admin.Organizations.ConfigureSSO(ctx, o.id, api.SSOSettings{ClerkOrgID: o.clerkOrg, AllowedDomains: []string{o.domain},
 			DefaultRole: "viewer", AutoCreateUsers: true, GroupRoles: groupRoles}); err != nil {
 			t.Fatal(err)
 		}
@@ -108,13 +110,29 @@ func (p *plane) browser(t *testing.T, email string) (*client.Client, *http.Clien
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	return client.New(p.app.URL, nil, hc), hc, resp.StatusCode
+	return newClient(t, p.app.URL, "", hc), hc, resp.StatusCode
+}
+
+// newClient is a client of the plane's API with bearer (may be empty) and
+// hc (nil: the default client).
+func newClient(t testing.TB, baseURL, bearer string, hc *http.Client) *client.Client {
+	t.Helper()
+	c, err := client.New(client.Config{BaseURL: baseURL, Token: bearer, HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestSSOThroughClerkEndToEnd(t *testing.T) {
 	t.Parallel()
 	p := newPlane(t)
 	ctx := context.Background()
+	// Before anyone signs in, the status names the provider of the Clerk
+	// organization's enterprise connection.
+	if st, err := p.admin.Organizations.SSOStatus(ctx, "acme"); err != nil || st.Provider != "okta" || st.LastLogin != nil {
+		t.Fatalf("status before any sign-in %+v %v", st, err)
+	}
 	for _, tc := range []struct{ email, org, role, idp string }{
 		{"alice@acme.test", "acme", "admin", "okta"},          // Okta SAML, admins
 		{"bob@acme.test", "acme", "editor", "okta"},           // engineering
@@ -133,6 +151,15 @@ func TestSSOThroughClerkEndToEnd(t *testing.T) {
 			if me.Email != tc.email || me.OrgID != tc.org || me.Role != tc.role || me.AuthMethod != "sso" || me.IdPName != tc.idp || me.UserID == "" {
 				t.Fatalf("whoami %+v", me)
 			}
+			// user_id is the app's ID of the person, the one the users API
+			// takes; the Clerk user has its own field.
+			if !strings.HasPrefix(me.ClerkUserID, "user_") || me.UserID == me.ClerkUserID || me.APIKeyID != "" {
+				t.Fatalf("whoami IDs %+v", me)
+			}
+			users, err := p.admin.Organizations.Users(ctx, tc.org)
+			if err != nil || !slices.ContainsFunc(users, func(u api.User) bool { return u.ID == me.UserID && u.ClerkUserID == me.ClerkUserID }) {
+				t.Fatalf("whoami user_id %q is not a user of %s: %+v %v", me.UserID, tc.org, users, err)
+			}
 		})
 	}
 	st, err := p.admin.Organizations.SSOStatus(ctx, "acme")
@@ -148,22 +175,26 @@ func TestRequireSSOPasswordAndAPIKeys(t *testing.T) {
 	hash, _ := bcrypt.GenerateFromPassword([]byte("hunter2hunter2"), bcrypt.MinCost)
 	p.st.CreateUserIfAbsent(ctx, store.User{ID: "usr_pw", OrgID: "acme", Email: "ops@acme.test", Role: "admin", PasswordHash: string(hash), Source: "password"})
 	jar, _ := cookiejar.New(nil)
-	pw := client.New(p.app.URL, nil, &http.Client{Jar: jar})
-	if me, err := pw.Auth.Login(ctx, "acme", "ops@acme.test", "hunter2hunter2"); err != nil || me.AuthMethod != "password" {
+	pw := newClient(t, p.app.URL, "", &http.Client{Jar: jar})
+	if me, err := pw.Auth.Login(ctx, "acme", "ops@acme.test", "hunter2hunter2"); err != nil || me.AuthMethod != "password" || me.UserID != "usr_pw" {
 		t.Fatalf("password login: %v", err)
 	}
 	key, err := pw.APIKeys.Create(ctx, "acme", "deploy-bot", "editor", time.Time{})
 	if err != nil || !strings.HasPrefix(key.Key, "ssk_live_") {
 		t.Fatalf("key: %v", err)
 	}
-	bot := client.New(p.app.URL, client.BearerToken(key.Key), nil)
-	if me, err := bot.Auth.WhoAmI(ctx); err != nil || me.AuthMethod != "api_key" || me.Role != "editor" {
+	// A key reads back exactly as it was returned at creation.
+	if keys, err := pw.APIKeys.List(ctx, "acme"); err != nil || len(keys) != 1 || keys[0] != key.APIKey || key.CreatedAt.IsZero() {
+		t.Fatalf("listed keys %+v, created %+v: %v", keys, key.APIKey, err)
+	}
+	bot := newClient(t, p.app.URL, key.Key, nil)
+	if me, err := bot.Auth.WhoAmI(ctx); err != nil || me.AuthMethod != "api_key" || me.Role != "editor" || me.APIKeyID != key.ID || me.UserID != "" {
 		t.Fatalf("bot: %v %+v", err, me)
 	}
 	// require_sso: the password session stops, password login is refused,
 	// the API key goes on.
 	yes := true
-	if _, err := p.admin.Organizations.Update(ctx, "acme", client.Update{RequireSSO: &yes}); err != nil {
+	if _, err := p.admin.Organizations.Update(ctx, "acme", api.UpdateOrgRequest{RequireSSO: &yes}); err != nil {
 		t.Fatal(err)
 	}
 	var e *client.Error
@@ -182,13 +213,13 @@ func TestRequireSSOPasswordAndAPIKeys(t *testing.T) {
 		}
 	}
 	off := true
-	p.admin.Organizations.Update(ctx, "acme", client.Update{DisableAPIKeyAuth: &off})
+	p.admin.Organizations.Update(ctx, "acme", api.UpdateOrgRequest{DisableAPIKeyAuth: &off})
 	if _, err := bot.Auth.WhoAmI(ctx); !errors.As(err, &e) || e.Code != "api_key_auth_disabled" {
 		t.Fatalf("disabled API keys: %v", err)
 	}
 	// Plans: SSO on a free plan is refused; a viewer cannot configure SSO.
 	p.admin.Organizations.Create(ctx, "freebie", "Freebie", "free")
-	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "freebie", client.SSOSettings{ClerkOrgID: "org_x", AllowedDomains: []string{"x.test"}}); !errors.As(err, &e) || e.Code != "plan_not_entitled" {
+	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "freebie", api.SSOSettings{ClerkOrgID: "org_x", AllowedDomains: []string{"x.test"}}); !errors.As(err, &e) || e.Code != "plan_not_entitled" {
 		t.Fatalf("free plan: %v", err)
 	}
 	carol, _, _ := p.browser(t, "carol@acme.test")
@@ -249,7 +280,7 @@ func TestWebhookRefusals(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var body controlplane.Error
+		var body api.Error
 		json.NewDecoder(resp.Body).Decode(&body)
 		resp.Body.Close()
 		if resp.StatusCode != 401 || body.Code != "invalid_signature" {

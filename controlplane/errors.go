@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/middleware"
 )
 
@@ -36,12 +37,6 @@ const (
 	codePlanNotEntitled = middleware.CodePlanNotEntitled
 )
 
-// Error is the JSON error body: a stable code and a message.
-type Error struct {
-	Code    string `json:"error"`
-	Message string `json:"message"`
-}
-
 // apiError is a refusal decided by a pure check (settings validation,
 // entitlement): the status and code to answer with and a message for the
 // caller. Handlers write it with failWith.
@@ -61,7 +56,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func fail(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, Error{Code: code, Message: msg})
+	writeJSON(w, status, api.Error{Code: code, Message: msg})
 }
 
 // failWith answers err: an *apiError as itself, anything else as a 503.

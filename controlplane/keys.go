@@ -1,26 +1,18 @@
 package controlplane
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
 
+	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/rbac"
 	"github.com/ssokit/ssokit/store"
 )
 
-// NewAPIKey is POST .../api-keys's answer: the key, shown once.
-type NewAPIKey struct {
-	store.APIKey
-	Key string `json:"key"`
-}
-
 func (a *API) createKey(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Name      string     `json:"name"`
-		Role      string     `json:"role"`
-		ExpiresAt *time.Time `json:"expires_at"`
-	}
+	var body api.CreateAPIKeyRequest
 	if !decode(w, r, &body) {
 		return
 	}
@@ -46,7 +38,23 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not save")
 		return
 	}
-	writeJSON(w, http.StatusCreated, NewAPIKey{APIKey: k, Key: plain})
+	writeJSON(w, http.StatusCreated, newKeyOut(plain, a.storedKey(r.Context(), k)))
+}
+
+// storedKey is k as the store kept it: a store may set fields such as the
+// creation time itself, and the answer at creation must equal what a
+// later list returns. On a store miss, k as created.
+func (a *API) storedKey(ctx context.Context, k store.APIKey) store.APIKey {
+	ks, err := a.st.ListAPIKeys(ctx, k.OrgID)
+	if err != nil {
+		return k
+	}
+	for _, s := range ks {
+		if s.ID == k.ID {
+			return s
+		}
+	}
+	return k
 }
 
 func (a *API) listKeys(w http.ResponseWriter, r *http.Request) {
@@ -55,10 +63,7 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not read")
 		return
 	}
-	if ks == nil {
-		ks = []store.APIKey{}
-	}
-	writeJSON(w, http.StatusOK, ks)
+	writeJSON(w, http.StatusOK, keysOut(ks))
 }
 
 func (a *API) revokeKey(w http.ResponseWriter, r *http.Request) {

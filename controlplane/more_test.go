@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/client"
 	"github.com/ssokit/ssokit/controlplane"
 	"github.com/ssokit/ssokit/idp"
@@ -33,7 +34,7 @@ func TestDirectSSOAndConnectionTest(t *testing.T) {
 	conn := &idp.Connection{ID: "initech", Protocol: sso.SAML, Vendor: sso.OneLogin,
 		SAML: &idp.SAMLSettings{IDPMetadataURL: okta.SAMLMetadataURL(), EntityID: entity, ACSURL: acs}}
 	// The control plane reaches the mock with its own client.
-	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "initech", client.SSOSettings{Connection: conn, AllowedDomains: []string{"initech.test"},
+	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "initech", api.SSOSettings{Connection: rawJSON(t, conn), AllowedDomains: []string{"initech.test"},
 		DefaultRole: "viewer", AutoCreateUsers: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func TestDirectSSOAndConnectionTest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var me client.Whoami
+	var me api.Whoami
 	json.Unmarshal([]byte(readAll(resp)), &me)
 	if me.Email != "alice@initech.test" || me.OrgID != "initech" || me.AuthMethod != "sso" || me.IdPName != "onelogin" {
 		t.Fatalf("direct SSO whoami %+v", me)
@@ -54,24 +55,27 @@ func TestDirectSSOAndConnectionTest(t *testing.T) {
 	if err != nil || st.Provider != "onelogin" || st.ConnectionState != "active" || !st.SSOEnabled {
 		t.Fatalf("status %+v %v", st, err)
 	}
-	req, _ := http.NewRequest("POST", p.app.URL+"/v1/organizations/initech/sso/test", strings.NewReader(`{"login_hint":"bob@initech.test"}`))
-	req.Header.Set("Authorization", "Bearer "+adminKey)
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep idp.TestReport
-	json.Unmarshal([]byte(readAll(resp)), &rep)
-	if !rep.OK || rep.Identity == nil || rep.Identity.Email != "bob@initech.test" {
+	rep, err := p.admin.Organizations.TestSSO(ctx, "initech", api.SSOTestRequest{LoginHint: "bob@initech.test"})
+	if err != nil || !rep.OK || rep.Identity == nil || rep.Identity.Email != "bob@initech.test" {
 		t.Fatalf("test connection %+v", rep)
 	}
 	// A connection that does not validate is refused before it is saved.
 	bad := *conn
 	bad.SAML = &idp.SAMLSettings{IDPMetadataURL: p.mock.URL + "/nope", EntityID: entity, ACSURL: acs}
 	var e *client.Error
-	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "initech", client.SSOSettings{Connection: &bad, AllowedDomains: []string{"initech.test"}}); !errors.As(err, &e) || e.Code != "invalid_connection" {
+	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "initech", api.SSOSettings{Connection: rawJSON(t, &bad), AllowedDomains: []string{"initech.test"}}); !errors.As(err, &e) || e.Code != "invalid_connection" {
 		t.Fatalf("bad connection: %v", err)
 	}
+}
+
+// rawJSON is v as JSON.
+func rawJSON(t testing.TB, v any) json.RawMessage {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func readAll(resp *http.Response) string {
@@ -116,7 +120,7 @@ func TestWebhookRoleUpdateAndProvisioning(t *testing.T) {
 	p := newPlane(t)
 	ctx := context.Background()
 	// contoso without group rules: roles come from clerk_role_map.
-	p.admin.Organizations.ConfigureSSO(ctx, "contoso", client.SSOSettings{ClerkOrgID: "org_contoso", AllowedDomains: []string{"contoso.test"},
+	p.admin.Organizations.ConfigureSSO(ctx, "contoso", api.SSOSettings{ClerkOrgID: "org_contoso", AllowedDomains: []string{"contoso.test"},
 		DefaultRole: "viewer", AutoCreateUsers: true, ClerkRoleMap: map[string]string{"org:admin": "admin", "org:member": "viewer"}})
 	bob, _, _ := p.browser(t, "bob@contoso.test")
 	me, err := bob.Auth.WhoAmI(ctx)
@@ -279,5 +283,33 @@ func TestSSOCallbackRefusals(t *testing.T) {
 	offset.Store(int64(11 * time.Minute))
 	if status, _, body := get(state, "not-a-token", ""); status != 400 || !strings.Contains(body, "invalid_state") {
 		t.Errorf("stale state: %d %s", status, body)
+	}
+}
+
+// TestWhoamiWithClerkToken: with a Clerk session token as the Bearer
+// credential, whoami's user_id is still the app's ID of the person (the
+// one the users API takes), and the Clerk user is clerk_user_id.
+func TestWhoamiWithClerkToken(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	ctx := context.Background()
+	cookie, _, _ := p.browser(t, "alice@acme.test")
+	viaCookie, err := cookie.Auth.WhoAmI(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := p.clerk.MintSessionToken("alice@acme.test", "org_acme", "admin", p.app.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaToken, err := newClient(t, p.app.URL, tok, nil).Auth.WhoAmI(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if viaToken.UserID != viaCookie.UserID || viaToken.ClerkUserID == "" || viaToken.ClerkUserID != viaCookie.ClerkUserID || viaToken.UserID == viaToken.ClerkUserID {
+		t.Fatalf("whoami by Clerk token %+v, by cookie %+v", viaToken, viaCookie)
+	}
+	if _, err := p.admin.Organizations.SetRole(ctx, "acme", viaToken.UserID, "editor"); err != nil {
+		t.Fatalf("the users API refuses whoami's user_id: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/middleware"
 	"github.com/ssokit/ssokit/rbac"
@@ -16,11 +17,7 @@ import (
 // createOrg is POST /v1/organizations {id, name, plan} (platform
 // administrators); plan "" means "free".
 func (a *API) createOrg(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-		Plan string `json:"plan"`
-	}
+	var body api.CreateOrgRequest
 	if !decode(w, r, &body) {
 		return
 	}
@@ -40,14 +37,14 @@ func (a *API) createOrg(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	org, _ := a.st.GetOrg(r.Context(), o.ID)
-	writeJSON(w, http.StatusCreated, org)
+	writeJSON(w, http.StatusCreated, orgOut(org))
 }
 
 // configureSSO is PUT /v1/organizations/{org}/sso: validate the settings
 // (validateSSOSettings), then a direct connection (idp.New), then save them
 // if the stored plan is entitled (checkSSOPlan), atomically.
 func (a *API) configureSSO(w http.ResponseWriter, r *http.Request) {
-	var req SSOSettings
+	var req api.SSOSettings
 	if !decode(w, r, &req) {
 		return
 	}
@@ -93,18 +90,13 @@ func (a *API) configureSSO(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.conns.Delete(org.ID)
-	writeJSON(w, http.StatusOK, org)
+	writeJSON(w, http.StatusOK, orgOut(org))
 }
 
 // updateOrg is PATCH /v1/organizations/{org}: set the switches given.
 // Only platform administrators set the plan.
 func (a *API) updateOrg(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		RequireSSO        *bool   `json:"require_sso"`
-		DisableAPIKeyAuth *bool   `json:"disable_api_key_auth"`
-		Plan              *string `json:"plan"`
-		Name              *string `json:"name"`
-	}
+	var body api.UpdateOrgRequest
 	if !decode(w, r, &body) {
 		return
 	}
@@ -138,5 +130,5 @@ func (a *API) updateOrg(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not save")
 		return
 	}
-	writeJSON(w, http.StatusOK, org)
+	writeJSON(w, http.StatusOK, orgOut(org))
 }

@@ -1,28 +1,16 @@
 package controlplane
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 
 	clerksession "github.com/clerk/clerk-sdk-go/v2/session"
+	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/middleware"
 )
-
-// Whoami is GET /v1/auth/whoami's answer.
-type Whoami struct {
-	UserID     string `json:"user_id"`
-	Email      string `json:"email"`
-	OrgID      string `json:"org_id"`
-	Role       string `json:"role"`
-	AuthMethod string `json:"auth_method"`
-	IdPName    string `json:"idp_name"`
-}
-
-func whoamiOf(p *middleware.Principal) Whoami {
-	return Whoami{UserID: p.UserID, Email: p.Email, OrgID: p.OrgID, Role: p.Role, AuthMethod: p.AuthMethod, IdPName: p.IdPName}
-}
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
@@ -30,16 +18,18 @@ func (a *API) whoami(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, r, fmt.Errorf("%w: the Clerk session maps to no person of an app organization", middleware.ErrForbidden))
 		return
 	}
-	writeJSON(w, http.StatusOK, whoamiOf(p))
+	writeJSON(w, http.StatusOK, a.whoamiOf(r.Context(), p))
+}
+
+// whoamiOf is the caller as whoami and login answer.
+func (a *API) whoamiOf(ctx context.Context, p *middleware.Principal) api.Whoami {
+	appUserID, clerkUserID := a.callerIDs(ctx, p)
+	return whoamiOut(p, appUserID, clerkUserID)
 }
 
 // login is password sign-in: POST /v1/auth/login {org, email, password}.
 func (a *API) login(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Org      string `json:"org"`
-		Email    string `json:"email"`
-		Password string `json:"password"`
-	}
+	var body api.LoginRequest
 	if !decode(w, r, &body) {
 		return
 	}
@@ -56,7 +46,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusInternalServerError, codeSessionError, "could not start the session")
 		return
 	}
-	writeJSON(w, http.StatusOK, whoamiOf(p))
+	writeJSON(w, http.StatusOK, a.whoamiOf(r.Context(), p))
 }
 
 // logout ends the app session and, when Clerk's Backend API is

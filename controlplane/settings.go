@@ -1,12 +1,15 @@
 package controlplane
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"unicode"
 
+	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/rbac"
 	"github.com/ssokit/ssokit/store"
@@ -14,33 +17,46 @@ import (
 	"golang.org/x/net/publicsuffix"
 )
 
-// SSOSettings is PUT /v1/organizations/{org}/sso's body.
-type SSOSettings struct {
-	ClerkOrgID      string            `json:"clerk_org_id"`
-	AllowedDomains  []string          `json:"allowed_domains"`
-	DefaultRole     string            `json:"default_role"`
-	AutoCreateUsers bool              `json:"auto_create_users"`
-	RequireSSO      bool              `json:"require_sso"`
-	GroupRoles      []store.GroupRule `json:"group_roles,omitempty"`
-	ClerkRoleMap    map[string]string `json:"clerk_role_map,omitempty"`
-	Connection      *idp.Connection   `json:"connection,omitempty"`
+// ssoSettings are SSO settings as validateSSOSettings accepts them, in the
+// store's types.
+type ssoSettings struct {
+	ClerkOrgID      string
+	AllowedDomains  []string
+	DefaultRole     string
+	AutoCreateUsers bool
+	RequireSSO      bool
+	GroupRoles      []store.GroupRule
+	ClerkRoleMap    map[string]string
+	// Connection is nil for SSO through Clerk.
+	Connection *idp.Connection
 }
 
-// validateSSOSettings checks SSO settings against the role policy and
-// returns them normalized (allowed domains in the lower-case ASCII form
-// admission compares against), or an *apiError 422 invalid_settings whose
-// message names the field. It is pure: no store, no network. The direct
-// connection's own validation (metadata, discovery) and the plan
-// (checkSSOPlan) are checked apart, because they need the network and the
-// stored organization.
-func validateSSOSettings(s SSOSettings, pol *rbac.Policy) (SSOSettings, error) {
-	invalid := func(format string, args ...any) (SSOSettings, error) {
-		return SSOSettings{}, &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalidSettings, Message: fmt.Sprintf(format, args...)}
+// validateSSOSettings checks the body of PUT /v1/organizations/{org}/sso
+// against the role policy and returns it normalized (allowed domains in the
+// lower-case ASCII form admission compares against), or an *apiError: 422
+// invalid_settings whose message names the field, or 400 invalid_json when
+// the connection is not an idp.Connection. It is pure: no store, no
+// network. The direct connection's own validation (metadata, discovery)
+// and the plan (checkSSOPlan) are checked apart, because they need the
+// network and the stored organization.
+func validateSSOSettings(in api.SSOSettings, pol *rbac.Policy) (ssoSettings, error) {
+	invalid := func(format string, args ...any) (ssoSettings, error) {
+		return ssoSettings{}, &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalidSettings, Message: fmt.Sprintf(format, args...)}
+	}
+	s := ssoSettings{ClerkOrgID: in.ClerkOrgID, DefaultRole: in.DefaultRole, AutoCreateUsers: in.AutoCreateUsers,
+		RequireSSO: in.RequireSSO, GroupRoles: groupRulesIn(in.GroupRoles), ClerkRoleMap: in.ClerkRoleMap}
+	if len(in.Connection) > 0 && string(in.Connection) != "null" {
+		dec := json.NewDecoder(bytes.NewReader(in.Connection))
+		dec.DisallowUnknownFields()
+		s.Connection = new(idp.Connection)
+		if err := dec.Decode(s.Connection); err != nil {
+			return ssoSettings{}, &apiError{Status: http.StatusBadRequest, Code: codeInvalidJSON, Message: "connection: " + err.Error()}
+		}
 	}
 	switch {
 	case s.ClerkOrgID == "" && s.Connection == nil:
 		return invalid("give clerk_org_id or a direct connection")
-	case len(s.AllowedDomains) == 0:
+	case len(in.AllowedDomains) == 0:
 		return invalid("allowed_domains must name at least one domain")
 	case s.DefaultRole != "" && !pol.Has(rbac.Role(s.DefaultRole)):
 		return invalid("default_role is not a defined role")
@@ -55,15 +71,14 @@ func validateSSOSettings(s SSOSettings, pol *rbac.Policy) (SSOSettings, error) {
 			return invalid("clerk_role_map maps to an undefined role")
 		}
 	}
-	domains := make([]string, 0, len(s.AllowedDomains))
-	for _, d := range s.AllowedDomains {
+	s.AllowedDomains = make([]string, 0, len(in.AllowedDomains))
+	for _, d := range in.AllowedDomains {
 		n, why := normalizeDomainPattern(d)
 		if why != "" {
 			return invalid("allowed_domains: %q %s", d, why)
 		}
-		domains = append(domains, n)
+		s.AllowedDomains = append(s.AllowedDomains, n)
 	}
-	s.AllowedDomains = domains
 	return s, nil
 }
 

@@ -1,15 +1,15 @@
 package controlplane
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/rbac"
-	"github.com/ssokit/ssokit/store"
 )
 
 // TestValidateSSOSettings: every refusal of validateSSOSettings, each
@@ -18,28 +18,33 @@ import (
 func TestValidateSSOSettings(t *testing.T) {
 	t.Parallel()
 	pol := rbac.MustDefault()
-	base := func(mod func(*SSOSettings)) SSOSettings {
-		s := SSOSettings{ClerkOrgID: "org_acme", AllowedDomains: []string{"acme.test"}, DefaultRole: "viewer"}
+	base := func(mod func(*api.SSOSettings)) api.SSOSettings {
+		s := api.SSOSettings{ClerkOrgID: "org_acme", AllowedDomains: []string{"acme.test"}, DefaultRole: "viewer"}
 		mod(&s)
 		return s
 	}
-	domains := func(d ...string) SSOSettings { return base(func(s *SSOSettings) { s.AllowedDomains = d }) }
+	domains := func(d ...string) api.SSOSettings { return base(func(s *api.SSOSettings) { s.AllowedDomains = d }) }
 	tests := []struct {
 		name     string
-		in       SSOSettings
+		in       api.SSOSettings
 		refusal  string   // a word the message must hold; "" means accepted
 		wantDoms []string // when accepted
 	}{
-		{"accepted", base(func(*SSOSettings) {}), "", []string{"acme.test"}},
-		{"direct connection instead of Clerk", base(func(s *SSOSettings) { s.ClerkOrgID, s.Connection = "", &idp.Connection{} }), "", []string{"acme.test"}},
-		{"no Clerk org and no connection", base(func(s *SSOSettings) { s.ClerkOrgID = "" }), "clerk_org_id", nil},
+		{"accepted", base(func(*api.SSOSettings) {}), "", []string{"acme.test"}},
+		{"direct connection instead of Clerk", base(func(s *api.SSOSettings) {
+			s.ClerkOrgID, s.Connection = "", json.RawMessage(`{"id":"initech","protocol":"oidc"}`)
+		}), "", []string{"acme.test"}},
+		{"no Clerk org and no connection", base(func(s *api.SSOSettings) { s.ClerkOrgID = "" }), "clerk_org_id", nil},
 		{"no domains", domains(), "allowed_domains", nil},
-		{"unknown default role", base(func(s *SSOSettings) { s.DefaultRole = "god" }), "default_role", nil},
-		{"empty default role keeps the org's", base(func(s *SSOSettings) { s.DefaultRole = "" }), "", []string{"acme.test"}},
-		{"group rule without a group", base(func(s *SSOSettings) { s.GroupRoles = []store.GroupRule{{Role: "admin"}} }), "group_roles", nil},
-		{"group rule to an unknown role", base(func(s *SSOSettings) { s.GroupRoles = []store.GroupRule{{Group: "eng", Role: "god"}} }), "group_roles", nil},
-		{"group rule accepted", base(func(s *SSOSettings) { s.GroupRoles = []store.GroupRule{{Group: "eng", Role: "editor"}} }), "", []string{"acme.test"}},
-		{"Clerk role map to an unknown role", base(func(s *SSOSettings) { s.ClerkRoleMap = map[string]string{"org:admin": "root"} }), "clerk_role_map", nil},
+		{"unknown default role", base(func(s *api.SSOSettings) { s.DefaultRole = "god" }), "default_role", nil},
+		{"empty default role keeps the org's", base(func(s *api.SSOSettings) { s.DefaultRole = "" }), "", []string{"acme.test"}},
+		{"group rule without a group", base(func(s *api.SSOSettings) { s.GroupRoles = []api.GroupRule{{Role: "admin"}} }), "group_roles", nil},
+		{"group rule to an unknown role", base(func(s *api.SSOSettings) { s.GroupRoles = []api.GroupRule{{Group: "eng", Role: "god"}} }), "group_roles", nil},
+		{"group rule accepted", base(func(s *api.SSOSettings) { s.GroupRoles = []api.GroupRule{{Group: "eng", Role: "editor"}} }), "", []string{"acme.test"}},
+		{"connection null is no connection", base(func(s *api.SSOSettings) { s.ClerkOrgID, s.Connection = "", json.RawMessage(`null`) }), "clerk_org_id", nil},
+		{"connection with an unknown field", base(func(s *api.SSOSettings) { s.Connection = json.RawMessage(`{"id":"x","issuer":"y"}`) }), "connection:", nil},
+		{"connection not an object", base(func(s *api.SSOSettings) { s.Connection = json.RawMessage(`"saml"`) }), "connection:", nil},
+		{"Clerk role map to an unknown role", base(func(s *api.SSOSettings) { s.ClerkRoleMap = map[string]string{"org:admin": "root"} }), "clerk_role_map", nil},
 
 		// Domains: normalized to the form admission compares.
 		{"case and trailing dot", domains("ACME.Test."), "", []string{"acme.test"}},
@@ -88,8 +93,12 @@ func TestValidateSSOSettings(t *testing.T) {
 			if !errors.As(err, &e) {
 				t.Fatalf("accepted (%q), want a refusal about %q", got.AllowedDomains, tt.refusal)
 			}
-			if e.Status != http.StatusUnprocessableEntity || e.Code != codeInvalidSettings || !strings.Contains(e.Message, tt.refusal) {
-				t.Fatalf("refusal = %d %s %q, want 422 %s naming %q", e.Status, e.Code, e.Message, codeInvalidSettings, tt.refusal)
+			status, code := http.StatusUnprocessableEntity, codeInvalidSettings
+			if strings.HasPrefix(tt.refusal, "connection:") {
+				status, code = http.StatusBadRequest, codeInvalidJSON
+			}
+			if e.Status != status || e.Code != code || !strings.Contains(e.Message, tt.refusal) {
+				t.Fatalf("refusal = %d %s %q, want %d %s naming %q", e.Status, e.Code, e.Message, status, code, tt.refusal)
 			}
 		})
 	}

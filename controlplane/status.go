@@ -1,22 +1,18 @@
 package controlplane
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"time"
 
+	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/clerk/clerk-sdk-go/v2/samlconnection"
+	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/middleware"
+	"github.com/ssokit/ssokit/sso"
 )
-
-// SSOStatus is GET /v1/organizations/{org}/sso/status's answer.
-type SSOStatus struct {
-	SSOEnabled      bool    `json:"sso_enabled"`
-	Provider        string  `json:"provider"`
-	ConnectionState string  `json:"connection_state"`
-	LastLogin       *string `json:"last_login"`
-	TotalSSOUsers   int     `json:"total_sso_users"`
-}
 
 func (a *API) ssoStatus(w http.ResponseWriter, r *http.Request) {
 	org, err := a.st.GetOrg(r.Context(), r.PathValue("org"))
@@ -31,37 +27,61 @@ func (a *API) ssoStatus(w http.ResponseWriter, r *http.Request) {
 			n++
 		}
 	}
-	st := SSOStatus{SSOEnabled: org.SSOConfigured && (org.ClerkOrgID != "" || len(org.Connection) > 0), Provider: org.LastSSOProvider,
-		ConnectionState: "not_configured", TotalSSOUsers: n}
+	st := api.SSOStatus{SSOEnabled: org.SSOConfigured && (org.ClerkOrgID != "" || len(org.Connection) > 0), Provider: org.LastSSOProvider,
+		ConnectionState: api.ConnectionNotConfigured, TotalSSOUsers: n, LastLogin: api.TimePtr(org.LastSSOLogin)}
 	if len(org.Connection) > 0 {
 		var c idp.Connection
 		if json.Unmarshal(org.Connection, &c) == nil {
 			st.Provider = string(c.Vendor)
 		}
 		if _, err := a.connector(r.Context(), org); err != nil {
-			st.ConnectionState = "error"
+			st.ConnectionState = api.ConnectionError
 		} else {
-			st.ConnectionState = "active"
+			st.ConnectionState = api.ConnectionActive
 		}
 	} else if org.ClerkOrgID != "" {
-		st.ConnectionState = "active"
+		if v := a.clerkProvider(r.Context(), org.ClerkOrgID); v != "" {
+			st.Provider = v
+		}
+		st.ConnectionState = api.ConnectionActive
 		if !org.SSOConfigured {
-			st.ConnectionState = "inactive"
+			st.ConnectionState = api.ConnectionInactive
 		}
 	}
-	if !org.LastSSOLogin.IsZero() {
-		s := org.LastSSOLogin.UTC().Format(time.RFC3339)
-		st.LastLogin = &s
-	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+// clerkProviders maps Clerk's enterprise-connection providers to vendors.
+// Clerk's "saml_custom" and "oidc_custom" name no vendor.
+var clerkProviders = map[string]sso.Vendor{"saml_okta": sso.Okta, "saml_microsoft": sso.AzureAD, "saml_google": sso.GoogleWorkspace}
+
+// clerkProvider is the vendor of the active enterprise connection of a
+// Clerk organization, read from the Backend API; "" when Clerk's API is
+// not configured, unreachable, or names no vendor (the status then falls
+// back to the IdP of the latest sign-in).
+func (a *API) clerkProvider(ctx context.Context, clerkOrgID string) string {
+	if a.clerkConns == nil {
+		return ""
+	}
+	params := &samlconnection.ListParams{}
+	params.Limit = clerk.Int64(500)
+	list, err := a.clerkConns.List(ctx, params)
+	if err != nil {
+		a.log.Warn("controlplane: listing Clerk enterprise connections failed", "err", err)
+		return ""
+	}
+	for _, c := range list.SAMLConnections {
+		if c.Active && c.OrganizationID != nil && *c.OrganizationID == clerkOrgID {
+			return string(clerkProviders[c.Provider])
+		}
+	}
+	return ""
 }
 
 // ssoTest is POST /v1/organizations/{org}/sso/test {login_hint}: a
 // report of the org's direct connection, step by step.
 func (a *API) ssoTest(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		LoginHint string `json:"login_hint"`
-	}
+	var body api.SSOTestRequest
 	if !decode(w, r, &body) {
 		return
 	}
@@ -72,12 +92,12 @@ func (a *API) ssoTest(w http.ResponseWriter, r *http.Request) {
 	}
 	conn, err := a.connector(r.Context(), org)
 	if err != nil {
-		writeJSON(w, http.StatusOK, idp.TestReport{Steps: []idp.TestStep{{Name: "configuration", Detail: err.Error()}}})
+		writeJSON(w, http.StatusOK, testReportOut(idp.TestReport{Steps: []idp.TestStep{{Name: "configuration", Detail: err.Error()}}}))
 		return
 	}
 	client := a.cfg.IdP.HTTPClient
 	if client == nil {
 		client = &http.Client{Timeout: 15 * time.Second}
 	}
-	writeJSON(w, http.StatusOK, idp.TestConnection(r.Context(), conn, client, body.LoginHint))
+	writeJSON(w, http.StatusOK, testReportOut(idp.TestConnection(r.Context(), conn, client, body.LoginHint)))
 }

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"net/http"
 
+	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/rbac"
 	"github.com/ssokit/ssokit/store"
 )
@@ -13,10 +14,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not read")
 		return
 	}
-	if users == nil {
-		users = []store.User{}
-	}
-	writeJSON(w, http.StatusOK, users)
+	writeJSON(w, http.StatusOK, usersOut(users))
 }
 
 // orgUser is the person {id} of organization {org}, or a 404 answered.
@@ -32,9 +30,7 @@ func (a *API) orgUser(w http.ResponseWriter, r *http.Request) (store.User, bool)
 // updateUser sets a person's role and ends their sessions, which carry
 // the old role.
 func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Role string `json:"role"`
-	}
+	var body api.UpdateUserRequest
 	if !decode(w, r, &body) {
 		return
 	}
@@ -52,7 +48,7 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = a.auth.RevokeUser(r.Context(), u.ID) // sessions carry the old role
-	writeJSON(w, http.StatusOK, u)
+	writeJSON(w, http.StatusOK, userOut(u))
 }
 
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/client"
 	"github.com/ssokit/ssokit/controlplane"
 	"github.com/ssokit/ssokit/middleware"
@@ -58,6 +59,9 @@ type App struct {
 func New(cfg Config) (*App, error) {
 	if cfg.AppURL == "" {
 		return nil, errors.New("app: AppURL is required")
+	}
+	if _, err := client.New(client.Config{BaseURL: cfg.AppURL}); err != nil {
+		return nil, fmt.Errorf("app: AppURL: %w", err)
 	}
 	if cfg.Store == nil {
 		cfg.Store = store.NewMemory(nil)
@@ -142,7 +146,11 @@ func securityHeaders(h http.Handler) http.Handler {
 // the API sets are passed back to the browser.
 func (a *App) asUser(w http.ResponseWriter, r *http.Request) *client.Client {
 	rt := &inProcess{h: a.api, cookie: r.Header.Get("Cookie"), remote: r.RemoteAddr, w: w}
-	return client.New(a.appURL, nil, &http.Client{Transport: rt})
+	c, err := client.New(client.Config{BaseURL: a.appURL, HTTPClient: &http.Client{Transport: rt}})
+	if err != nil {
+		panic(err) // New checked AppURL
+	}
+	return c
 }
 
 type inProcess struct {
@@ -168,10 +176,10 @@ func (t *inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 type view struct {
-	Me       *client.Whoami
+	Me       *api.Whoami
 	Org      *store.Org
-	Status   *client.SSOStatus
-	Keys     []store.APIKey
+	Status   *api.SSOStatus
+	Keys     []api.APIKey
 	NewKey   string
 	Admin    bool
 	Error    string
@@ -264,7 +272,7 @@ func (a *App) settings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	requireSSO, noKeys := r.PostFormValue("require_sso") == "on", r.PostFormValue("disable_api_key_auth") == "on"
-	if _, err := c.Organizations.Update(r.Context(), org, client.Update{RequireSSO: &requireSSO, DisableAPIKeyAuth: &noKeys}); err != nil {
+	if _, err := c.Organizations.Update(r.Context(), org, api.UpdateOrgRequest{RequireSSO: &requireSSO, DisableAPIKeyAuth: &noKeys}); err != nil {
 		a.render(w, r, http.StatusUnprocessableEntity, view{Error: messageOf(err)})
 		return
 	}
@@ -373,7 +381,7 @@ var dashboard = template.Must(template.New("dashboard").Parse(`<!doctype html><h
 <button type="submit" id="save-settings">Save settings</button></form>{{end}}
 <h2>API keys</h2>
 <table id="api-keys"><tr><th>Name</th><th>Role</th><th>Created</th><th></th></tr>
-{{range .Keys}}<tr><td>{{.Name}}</td><td>{{.Role}}</td><td>{{.Created.Format "2006-01-02 15:04"}}</td>
+{{range .Keys}}<tr><td>{{.Name}}</td><td>{{.Role}}</td><td>{{.CreatedAt.Format "2006-01-02 15:04"}}</td>
 <td>{{if not .Revoked}}<form method="post" action="/dashboard/api-keys/{{.ID}}/revoke"><button type="submit">Revoke</button></form>{{else}}revoked{{end}}</td></tr>{{end}}
 </table>
 <form method="post" action="/dashboard/api-keys" id="new-api-key">

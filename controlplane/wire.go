@@ -1,0 +1,130 @@
+package controlplane
+
+import (
+	"context"
+
+	"github.com/ssokit/ssokit/api"
+	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/middleware"
+	"github.com/ssokit/ssokit/store"
+)
+
+// The converters from the store's and the middleware's types to the API's
+// wire types (package api). Every time goes through api.Time / api.TimePtr,
+// so what a handler returns at creation is what a later read returns.
+
+// orgOut is an organization as the API returns it.
+func orgOut(o store.Org) api.Org {
+	return api.Org{
+		ID: o.ID, Name: o.Name, Plan: o.Plan,
+		ClerkOrgID: o.ClerkOrgID, AllowedDomains: o.AllowedDomains, DefaultRole: o.DefaultRole,
+		AutoCreateUsers: o.AutoCreateUsers, RequireSSO: o.RequireSSO, DisableAPIKeyAuth: o.DisableAPIKeyAuth,
+		GroupRoles: groupRulesOut(o.GroupRoles), ClerkRoleMap: o.ClerkRoleMap,
+		Connection: o.Connection, SSOConfigured: o.SSOConfigured,
+		RequireSSOSince: api.Time(o.RequireSSOSince), LastSSOLogin: api.Time(o.LastSSOLogin), LastSSOProvider: o.LastSSOProvider,
+		CreatedAt: api.Time(o.Created), UpdatedAt: api.Time(o.Updated),
+	}
+}
+
+func groupRulesOut(rules []store.GroupRule) []api.GroupRule {
+	if rules == nil {
+		return nil
+	}
+	out := make([]api.GroupRule, len(rules))
+	for i, g := range rules {
+		out[i] = api.GroupRule{Group: g.Group, Role: g.Role}
+	}
+	return out
+}
+
+func groupRulesIn(rules []api.GroupRule) []store.GroupRule {
+	if rules == nil {
+		return nil
+	}
+	out := make([]store.GroupRule, len(rules))
+	for i, g := range rules {
+		out[i] = store.GroupRule{Group: g.Group, Role: g.Role}
+	}
+	return out
+}
+
+// userOut is a person as the API returns them (never the password hash).
+func userOut(u store.User) api.User {
+	return api.User{ID: u.ID, OrgID: u.OrgID, Email: u.Email, Role: u.Role, ClerkUserID: u.ClerkUserID,
+		Source: u.Source, LastLogin: api.Time(u.LastLogin), CreatedAt: api.Time(u.Created)}
+}
+
+// usersOut is a list of people; never nil, so an empty list is [].
+func usersOut(users []store.User) []api.User {
+	out := make([]api.User, len(users))
+	for i, u := range users {
+		out[i] = userOut(u)
+	}
+	return out
+}
+
+// keyOut is an API key as listed (never its hash).
+func keyOut(k store.APIKey) api.APIKey {
+	return api.APIKey{ID: k.ID, OrgID: k.OrgID, Name: k.Name, Role: k.Role, Prefix: k.Prefix,
+		CreatedAt: api.Time(k.Created), ExpiresAt: api.Time(k.Expires), LastUsed: api.Time(k.LastUsed), Revoked: k.Revoked}
+}
+
+// keysOut is a list of keys; never nil.
+func keysOut(keys []store.APIKey) []api.APIKey {
+	out := make([]api.APIKey, len(keys))
+	for i, k := range keys {
+		out[i] = keyOut(k)
+	}
+	return out
+}
+
+// newKeyOut is a created key with its secret, shown once.
+func newKeyOut(plain string, k store.APIKey) api.NewAPIKey {
+	return api.NewAPIKey{APIKey: keyOut(k), Key: plain}
+}
+
+// whoamiOut is the caller as whoami and login answer. appUserID is the
+// app's ID of the person (see appUserID); the Clerk user and the API key
+// get their own fields.
+func whoamiOut(p *middleware.Principal, appUserID, clerkUserID string) api.Whoami {
+	return api.Whoami{UserID: appUserID, ClerkUserID: clerkUserID, APIKeyID: p.APIKeyID, Email: p.Email, OrgID: p.OrgID,
+		Role: p.Role, AuthMethod: p.AuthMethod, IdPName: p.IdPName}
+}
+
+// callerIDs returns the app user ID and the Clerk user ID of a principal,
+// whatever its credential: an app session's subject is the app user (its
+// Clerk user read from the store); a Clerk token's subject is the Clerk
+// user (its app user found as the authenticator found it, by email in the
+// mapped organization); an API key or the bootstrap key is no person. A
+// store miss leaves the ID empty rather than failing whoami.
+func (a *API) callerIDs(ctx context.Context, p *middleware.Principal) (appUserID, clerkUserID string) {
+	switch p.Credential {
+	case middleware.CredentialAppSession:
+		if u, err := a.st.GetUser(ctx, p.UserID); err == nil {
+			return p.UserID, u.ClerkUserID
+		}
+		return p.UserID, ""
+	case middleware.CredentialClerkSession:
+		if p.OrgID != "" && p.Email != "" {
+			if u, err := a.st.UserByEmail(ctx, p.OrgID, p.Email); err == nil {
+				return u.ID, p.UserID
+			}
+		}
+		return "", p.UserID
+	}
+	return "", ""
+}
+
+// testReportOut is a connection test's report on the wire.
+func testReportOut(r idp.TestReport) api.SSOTestReport {
+	out := api.SSOTestReport{OK: r.OK, Steps: make([]api.SSOTestStep, len(r.Steps))}
+	for i, s := range r.Steps {
+		out.Steps[i] = api.SSOTestStep{Name: s.Name, OK: s.OK, Detail: s.Detail}
+	}
+	if id := r.Identity; id != nil {
+		out.Identity = &api.Identity{Subject: id.Subject, Email: id.Email, EmailVerified: id.EmailVerified,
+			FirstName: id.FirstName, LastName: id.LastName, Groups: id.Groups, IdP: string(id.IdP), Protocol: string(id.Protocol),
+			ConnectionID: id.ConnectionID, TenantID: id.TenantID, HostedDomain: id.HostedDomain}
+	}
+	return out
+}
