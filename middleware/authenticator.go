@@ -6,112 +6,136 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/ssokit/ssokit/admission"
+	"github.com/ssokit/ssokit/apikey"
+	"github.com/ssokit/ssokit/appsession"
+	"github.com/ssokit/ssokit/clerkauth"
+	"github.com/ssokit/ssokit/internal/ttlcache"
 	"github.com/ssokit/ssokit/rbac"
+	"github.com/ssokit/ssokit/ssoerr"
 	"github.com/ssokit/ssokit/store"
 )
 
-// DefaultSessionCookie is the cookie in which Clerk's frontend keeps the
-// session token on the application's own domain.
-const DefaultSessionCookie = "__session"
+// Defaults for the zero values of AuthenticatorConfig.
+const (
+	// DefaultSessionCookie is the cookie in which Clerk's frontend keeps the
+	// session token on the application's own domain.
+	DefaultSessionCookie = "__session"
+	// DefaultCacheSize bounds each principal cache (one per credential
+	// kind).
+	DefaultCacheSize = 10_000
+	// maxCacheTTL bounds an entry whose credential has no expiry (an API
+	// key without one); the store version is checked on every hit anyway.
+	maxCacheTTL = time.Hour
+)
 
 // AuthenticatorConfig configures an Authenticator. At least one credential
-// source (Clerk, Sessions, APIKeys) is required.
+// source (Clerk, Sessions, APIKeys) is required; Sessions and APIKeys need
+// Admission, whose organization rules decide whether a session or key still
+// counts.
 type AuthenticatorConfig struct {
 	// Clerk verifies Clerk session tokens (Bearer or __session cookie).
-	Clerk *ClerkVerifier
-
-	// Sessions verifies the app's own session cookie and issues it.
-	Sessions *Sessions
-
-	// APIKeys checks agent API keys (X-API-Key, or a Bearer token with
-	// the key prefix).
-	APIKeys *APIKeys
-
-	// Store holds organizations, users, keys and revocations; needed for
-	// admission, password login, revocation and API keys.
-	Store store.Store
-
-	// Policy ranks roles and grants permissions. Nil means
-	// rbac.DefaultRoles.
+	Clerk *clerkauth.Verifier
+	// Sessions verifies the app's own session cookie.
+	Sessions *appsession.Manager
+	// APIKeys checks agent API keys (X-API-Key, or a Bearer token with the
+	// key prefix).
+	APIKeys *apikey.Manager
+	// Admission applies the organizations' rules: an app session of a
+	// removed person or of a password login in an org that now requires
+	// SSO ends; an org that disables API keys refuses them; and a Clerk
+	// token whose organization and email map to an app person carries that
+	// person's app organization and role.
+	Admission *admission.Admitter
+	// Versions, when set, reports a counter that moves whenever anything
+	// that can end a session or key changes (store.Memory and the SQL
+	// stores implement it). Checks that passed are then remembered per
+	// credential until it moves; without it every request is checked in
+	// full.
+	Versions store.Versioned
+	// Policy ranks roles and grants permissions for RequireRole and
+	// RequirePermission. Nil means the Admission's policy, or
+	// rbac.MustDefault() without one.
 	Policy *rbac.Policy
-
-	// ClerkUsers looks up the email of a Clerk token without one.
-	ClerkUsers *ClerkUsers
-
-	// ClerkRoles gives a Clerk-token principal an app role from its Clerk
-	// organization role when there is no Store (a handler protected by
-	// Clerk alone), e.g. {"org:admin": "admin", "org:member": "viewer"}, so
-	// RequireRole and RequirePermission work on Clerk tokens. Keys match
-	// with or without the "org:" prefix. Nil, or a role not listed, leaves
-	// the role empty, which every RequireRole refuses. With a Store, the
-	// stored role applies instead.
+	// ClerkRoles gives a Clerk-token principal not mapped to an app person
+	// an app role from its Clerk organization role, e.g.
+	// {"org:admin": "admin", "org:member": "viewer"}, so RequireRole and
+	// RequirePermission work on Clerk tokens alone. Keys match with or
+	// without the "org:" prefix. Nil, or a role not listed, leaves the role
+	// empty, which every RequireRole refuses.
 	ClerkRoles map[string]rbac.Role
-
-	// SSOPlans are the organization plans entitled to SSO. Zero means
-	// enterprise and growth.
-	SSOPlans []string
-
-	// GroupsClaim and IdPClaim name the Clerk token claims carrying the
-	// IdP groups and the IdP name. Zero means "groups" and "idp".
+	// ClerkUsers looks up the email of a Clerk session whose token carries
+	// none (ClerkLogin needs it to admit the person).
+	ClerkUsers *clerkauth.Users
+	// GroupsClaim and IdPClaim name the Clerk token claims carrying the IdP
+	// groups and the IdP name. Zero means "groups" and "idp".
 	GroupsClaim, IdPClaim string
-
+	// SessionCookie is Clerk's session cookie, read when the request has no
+	// Bearer token and no app session. Zero means DefaultSessionCookie.
+	SessionCookie string
+	// CacheSize bounds each of the three principal caches (Clerk tokens,
+	// app sessions, API keys). Zero means DefaultCacheSize. An entry never
+	// outlives its credential.
+	CacheSize int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-
-	// SessionCookie is the cookie read when the request has no Bearer
-	// token. Zero means DefaultSessionCookie ("__session").
-	SessionCookie string
-
 	// ErrorHandler writes the response for a refused request. It receives
-	// the refusal (match it with errors.Is against ErrNoCredentials,
-	// ErrInvalidToken, ErrExpired, ErrForbidden, ErrUpstream). Nil means
-	// WriteError, which answers per RFC 6750.
+	// the refusal (match it with errors.Is against the ssoerr sentinels).
+	// Nil means WriteError, which answers per RFC 6750.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
-
 	// Logger receives each refusal with its reason. Nil means silent.
 	Logger *slog.Logger
 }
 
-// Authenticator turns a request's credential into a Principal. The decision
-// is Authenticate; Handler adapts it to net/http.
+// Authenticator turns a request's credential into a Principal. The
+// decision is Authenticate; Handler adapts it to net/http.
 type Authenticator struct {
-	clerk        *ClerkVerifier
-	sessions     *Sessions
-	apiKeys      *APIKeys
-	store        store.Store
-	policy       *rbac.Policy
-	clerkUsers   *ClerkUsers
-	ssoPlans     []string
-	groupsClaim  string
-	idpClaim     string
-	clerkRoles   map[string]rbac.Role
-	now          func() time.Time
-	accountLimit *limiter
-	ipLimit      *limiter
-	cookie       string
-	onError      func(w http.ResponseWriter, r *http.Request, err error)
-	log          *slog.Logger
+	clerk       *clerkauth.Verifier
+	sessions    *appsession.Manager
+	apiKeys     *apikey.Manager
+	admit       *admission.Admitter
+	versions    store.Versioned
+	policy      *rbac.Policy
+	clerkRoles  map[string]rbac.Role
+	clerkUsers  *clerkauth.Users
+	groupsClaim string
+	idpClaim    string
+	cookie      string
+	now         func() time.Time
+	onError     func(w http.ResponseWriter, r *http.Request, err error)
+	log         *slog.Logger
+
+	clerkCache, appCache, keyCache *ttlcache.Cache[*cached]
+}
+
+// cached is a principal whose credential verified, and the store version
+// (+1; 0 = never) at which the organization's checks last passed.
+type cached struct {
+	p       *Principal
+	checked atomic.Uint64
 }
 
 // NewAuthenticator validates cfg and returns an Authenticator.
 func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
 	if cfg.Clerk == nil && cfg.Sessions == nil && cfg.APIKeys == nil {
-		return nil, errors.New("ssokit: AuthenticatorConfig needs Clerk, Sessions or APIKeys")
+		return nil, errors.New("middleware: AuthenticatorConfig needs Clerk, Sessions or APIKeys")
 	}
-	if cfg.APIKeys != nil && cfg.Store == nil {
-		return nil, errors.New("ssokit: API keys need AuthenticatorConfig.Store")
+	if (cfg.Sessions != nil || cfg.APIKeys != nil) && cfg.Admission == nil {
+		return nil, errors.New("middleware: app sessions and API keys need AuthenticatorConfig.Admission")
 	}
-	a := &Authenticator{clerk: cfg.Clerk, sessions: cfg.Sessions, apiKeys: cfg.APIKeys, store: cfg.Store, policy: cfg.Policy,
-		clerkUsers: cfg.ClerkUsers, ssoPlans: cfg.SSOPlans, groupsClaim: cfg.GroupsClaim, idpClaim: cfg.IdPClaim, clerkRoles: cfg.ClerkRoles, now: cfg.Now,
-		cookie: cfg.SessionCookie, onError: cfg.ErrorHandler, log: cfg.Logger}
+	a := &Authenticator{clerk: cfg.Clerk, sessions: cfg.Sessions, apiKeys: cfg.APIKeys, admit: cfg.Admission, versions: cfg.Versions,
+		policy: cfg.Policy, clerkRoles: cfg.ClerkRoles, clerkUsers: cfg.ClerkUsers, groupsClaim: cfg.GroupsClaim, idpClaim: cfg.IdPClaim,
+		cookie: cfg.SessionCookie, now: cfg.Now, onError: cfg.ErrorHandler, log: cfg.Logger}
 	if a.policy == nil {
-		a.policy = rbac.MustDefault()
-	}
-	if a.ssoPlans == nil {
-		a.ssoPlans = defaultSSOPlans
+		if a.admit != nil {
+			a.policy = a.admit.Policy()
+		} else {
+			a.policy = rbac.MustDefault()
+		}
 	}
 	if a.groupsClaim == "" {
 		a.groupsClaim = "groups"
@@ -119,13 +143,11 @@ func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
 	if a.idpClaim == "" {
 		a.idpClaim = "idp"
 	}
-	if a.now == nil {
-		a.now = time.Now
-	}
-	a.accountLimit = newLimiter(10, 15*time.Minute, a.now)
-	a.ipLimit = newLimiter(100, 15*time.Minute, a.now)
 	if a.cookie == "" {
 		a.cookie = DefaultSessionCookie
+	}
+	if a.now == nil {
+		a.now = time.Now
 	}
 	if a.onError == nil {
 		a.onError = WriteError
@@ -133,25 +155,36 @@ func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
+	size := cfg.CacheSize
+	if size <= 0 {
+		size = DefaultCacheSize
+	}
+	for _, c := range []**ttlcache.Cache[*cached]{&a.clerkCache, &a.appCache, &a.keyCache} {
+		var err error
+		if *c, err = ttlcache.New[*cached](ttlcache.Config{MaxEntries: size, TTL: maxCacheTTL, Now: a.now}); err != nil {
+			return nil, err
+		}
+	}
 	return a, nil
 }
 
-// Authenticate decides who made r. The token is taken from the
-// Authorization header when it uses the Bearer scheme, otherwise from the
-// session cookie; a Bearer header always wins, and a refused header never
-// falls back to the cookie. An absent credential is ErrNoCredentials; an
-// empty, undecodable or failing one is a refusal, never a pass-through.
+// Authenticate decides who made r. An X-API-Key header, else an
+// Authorization Bearer token (an API key or a Clerk token), else the app
+// session cookie, else Clerk's __session cookie: the first present is the
+// credential, and a refused one never falls back to the next. An absent
+// credential is ssoerr.ErrNoCredentials; an empty, duplicated, undecodable
+// or failing one is a refusal, never a pass-through.
 func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
 	ctx := r.Context()
 	if a.apiKeys != nil {
 		if vs := r.Header["X-Api-Key"]; len(vs) > 0 {
 			if len(vs) > 1 {
-				return nil, invalid(ReasonAmbiguous, "more than one X-API-Key header")
+				return nil, ssoerr.New(ssoerr.ErrInvalidToken, ssoerr.ReasonAmbiguous, "more than one X-API-Key header")
 			}
 			return a.apiKey(ctx, vs[0])
 		}
 	}
-	tok, fromHeader, err := a.bearer(r)
+	tok, fromHeader, err := bearer(r)
 	if err != nil {
 		return nil, err
 	}
@@ -159,122 +192,158 @@ func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
 		if a.apiKeys != nil && a.apiKeys.Looks(tok) {
 			return a.apiKey(ctx, tok)
 		}
+		if a.clerk == nil {
+			return nil, ssoerr.New(ssoerr.ErrInvalidToken, ssoerr.ReasonMalformed, "Bearer token is neither an API key nor a session this app accepts")
+		}
 		return a.clerkToken(ctx, tok)
 	}
 	if a.sessions != nil {
-		if v, ok := cookieValue(r, a.sessions.cookie); ok {
-			p, _, err := a.sessions.Verify(v)
-			if err != nil {
-				return nil, err
-			}
-			if err := a.checkAppSession(ctx, p); err != nil {
-				return nil, err
-			}
-			return p, nil
+		if v, ok, err := cookie(r, a.sessions.CookieName()); err != nil {
+			return nil, err
+		} else if ok {
+			return a.appSession(ctx, v)
 		}
 	}
 	if a.clerk != nil {
-		if c, err := r.Cookie(a.cookie); err == nil {
-			if c.Value == "" {
-				return nil, invalid(ReasonEmptyToken, "empty "+a.cookie+" cookie")
-			}
-			return a.clerkToken(ctx, c.Value)
+		if v, ok, err := cookie(r, a.cookie); err != nil {
+			return nil, err
+		} else if ok {
+			return a.clerkToken(ctx, v)
 		}
 	}
-	return nil, ErrNoCredentials
+	return nil, ssoerr.ErrNoCredentials
 }
 
-// apiKey checks an API key: from the cache while the store's version has
-// not moved (no revocation, no organization change) and the key has not
-// expired; otherwise in full.
-func (a *Authenticator) apiKey(ctx context.Context, tok string) (*Principal, error) {
-	vs, versioned := a.store.(store.Versioned)
-	var ver uint64
-	if versioned {
-		ver = vs.Version() + 1
-		if e := a.apiKeys.cached(tok); e != nil {
-			now := a.now().UnixNano()
-			if e.checked.Load() == ver && (e.expires == 0 || now < e.expires) {
-				e.used.Store(now)
-				return e.p, nil
-			}
+// version is the store version + 1, or 0 when the store has none (then
+// nothing is remembered as checked).
+func (a *Authenticator) version() uint64 {
+	if a.versions == nil {
+		return 0
+	}
+	return a.versions.Version() + 1
+}
+
+// fresh reports whether e's checks passed at the current version.
+func (a *Authenticator) fresh(e *cached, ver uint64) bool {
+	return ver != 0 && e.checked.Load() == ver
+}
+
+// appSession verifies the app's session cookie and applies what can end
+// it early (its jti revoked, the person removed or revoked, require_sso
+// after a password login).
+func (a *Authenticator) appSession(ctx context.Context, tok string) (*Principal, error) {
+	ver := a.version()
+	e, hit := a.appCache.Get(tok)
+	if hit && a.fresh(e, ver) {
+		return e.p, nil
+	}
+	if !hit {
+		c, err := a.sessions.Verify(tok)
+		if err != nil {
+			return nil, err
 		}
+		e = &cached{p: &Principal{Credential: CredentialAppSession, UserID: c.Subject, Email: c.Email, OrgID: c.OrgID, Role: c.Role,
+			AuthMethod: c.AuthMethod, IdPName: c.IdPName, SessionID: c.ID, IssuedAt: c.IssuedTime(), ExpiresAt: c.ExpiresTime(), App: c}}
+	}
+	if revoked, err := a.sessions.Revoked(ctx, e.p.App); err != nil {
+		return nil, err
+	} else if revoked {
+		return nil, ssoerr.Newf(ssoerr.ErrInvalidToken, ssoerr.ReasonSessionRevoked, "session %s revoked", e.p.SessionID)
+	}
+	if err := a.admit.CheckSession(ctx, admission.Session{UserID: e.p.UserID, OrgID: e.p.OrgID, AuthMethod: e.p.AuthMethod, IssuedAt: e.p.IssuedAt}); err != nil {
+		return nil, err
+	}
+	e.checked.Store(ver)
+	if !hit {
+		a.appCache.Set(tok, e, e.p.ExpiresAt)
+	}
+	return e.p, nil
+}
+
+// apiKey checks an API key and its organization's rules; a key that passed
+// at the current store version costs a cache lookup and a lock-free
+// last-use record.
+func (a *Authenticator) apiKey(ctx context.Context, tok string) (*Principal, error) {
+	ver := a.version()
+	if e, ok := a.keyCache.Get(tok); ok && a.fresh(e, ver) && (e.p.ExpiresAt.IsZero() || a.now().Before(e.p.ExpiresAt)) {
+		a.apiKeys.RecordUse(e.p.APIKeyID, a.now())
+		return e.p, nil
 	}
 	k, err := a.apiKeys.Verify(ctx, tok)
 	if err != nil {
+		a.keyCache.Delete(tok)
 		return nil, err
 	}
-	p, err := a.checkAPIKey(ctx, k)
+	if err := a.admit.CheckAPIKey(ctx, k); err != nil {
+		return nil, err
+	}
+	e := &cached{p: &Principal{Credential: CredentialAPIKey, APIKeyID: k.ID, OrgID: k.OrgID, Role: k.Role,
+		AuthMethod: admission.MethodAPIKey, ExpiresAt: k.Expires}}
+	e.checked.Store(ver)
+	a.keyCache.Set(tok, e, k.Expires)
+	return e.p, nil
+}
+
+// clerkToken verifies a Clerk session token. With Admission, a token whose
+// Clerk organization and email map to an app person carries that person's
+// app user, organization and role (looked up again whenever the store
+// version moves); otherwise ClerkRoles may give it a role.
+func (a *Authenticator) clerkToken(ctx context.Context, tok string) (*Principal, error) {
+	ver := a.version()
+	e, hit := a.clerkCache.Get(tok)
+	if hit && (a.admit == nil || a.fresh(e, ver)) {
+		return e.p, nil
+	}
+	s, err := a.clerk.Verify(ctx, tok)
 	if err != nil {
 		return nil, err
 	}
-	if versioned {
-		e := &keyEntry{p: p}
-		if !k.Expires.IsZero() {
-			e.expires = k.Expires.UnixNano()
+	p := &Principal{Credential: CredentialClerkSession, Email: s.Email, SessionID: s.SessionID, ClerkUserID: s.UserID,
+		ClerkOrg: s.Org, IssuedAt: s.IssuedAt, ExpiresAt: s.ExpiresAt, Clerk: s}
+	if a.admit != nil && s.Org.ID != "" && s.Email != "" {
+		person, ok, err := a.admit.Lookup(ctx, s.Org.ID, s.Email)
+		if err != nil {
+			return nil, err
 		}
-		e.checked.Store(ver)
-		a.apiKeys.remember(tok, e)
+		if ok {
+			p.UserID, p.OrgID, p.Role, p.AuthMethod, p.Email = person.UserID, person.OrgID, person.Role, admission.MethodSSO, person.Email
+			p.IdPName, _ = claimString(s, a.idpClaim)
+		}
 	}
+	if p.OrgID == "" {
+		p.Role = a.clerkRole(s.Org)
+	}
+	e = &cached{p: p}
+	e.checked.Store(ver)
+	a.clerkCache.Set(tok, e, s.ExpiresAt)
 	return p, nil
 }
 
-// clerkToken verifies a Clerk session token. With a store, the principal
-// also carries the app organization and the person's stored role when both
-// are known (a copy: verified principals are shared through the cache).
-func (a *Authenticator) clerkToken(ctx context.Context, tok string) (*Principal, error) {
-	if a.clerk == nil {
-		return nil, invalid(ReasonMalformed, "Bearer token is neither an API key nor a session this app accepts")
+// clerkRole is the app role ClerkRoles gives a Clerk organization role.
+func (a *Authenticator) clerkRole(org clerkauth.Org) string {
+	if org.ID == "" || a.clerkRoles == nil {
+		return ""
 	}
-	p, err := a.clerk.Verify(ctx, tok)
-	if err == nil && a.store == nil && a.clerkRoles != nil {
-		return a.withClerkRole(p), nil
-	}
-	if err != nil || a.store == nil || p.ClerkOrg.ID == "" || p.Email == "" {
-		return p, err
-	}
-	org, err := a.store.OrgByClerkID(ctx, p.ClerkOrg.ID)
-	if err != nil {
-		return p, nil
-	}
-	u, err := a.store.UserByEmail(ctx, org.ID, p.Email)
-	if err != nil {
-		return p, nil
-	}
-	np := *p
-	np.OrgID, np.Role, np.AuthMethod = org.ID, u.Role, MethodSSO
-	np.IdPName, _ = claimString(p, a.idpClaim)
-	return &np, nil
-}
-
-// withClerkRole is p with the app role ClerkRoles gives its Clerk
-// organization role (a copy: verified principals are shared).
-func (a *Authenticator) withClerkRole(p *Principal) *Principal {
-	cr := p.ClerkOrg.Role
-	role, ok := a.clerkRoles[cr]
+	role, ok := a.clerkRoles[org.Role]
 	if !ok {
-		if rest, cut := strings.CutPrefix(cr, "org:"); cut {
-			role, ok = a.clerkRoles[rest]
-		} else if cr != "" {
-			role, ok = a.clerkRoles["org:"+cr]
+		if rest, cut := strings.CutPrefix(org.Role, "org:"); cut {
+			role = a.clerkRoles[rest]
+		} else if org.Role != "" {
+			role = a.clerkRoles["org:"+org.Role]
 		}
 	}
-	if !ok || p.ClerkOrg.ID == "" {
-		return p
-	}
-	np := *p
-	np.Role = string(role)
-	return &np
+	return string(role)
 }
 
-func claimString(p *Principal, name string) (string, bool) {
-	var s string
-	ok, err := p.Claim(name, &s)
-	return s, ok && err == nil
+func claimString(s *clerkauth.Session, name string) (string, bool) {
+	var v string
+	ok, err := s.Claim(name, &v)
+	return v, ok && err == nil
 }
 
 // bearer returns the Authorization Bearer token (fromHeader) if any.
-func (a *Authenticator) bearer(r *http.Request) (tok string, fromHeader bool, err error) {
+// Another scheme (Basic for a proxy, say) is not ours to judge.
+func bearer(r *http.Request) (tok string, fromHeader bool, err error) {
 	switch hs := r.Header["Authorization"]; len(hs) {
 	case 0:
 	case 1:
@@ -282,15 +351,30 @@ func (a *Authenticator) bearer(r *http.Request) (tok string, fromHeader bool, er
 		if strings.EqualFold(scheme, "Bearer") {
 			tok = strings.TrimLeft(tok, " ")
 			if tok == "" {
-				return "", false, invalid(ReasonEmptyToken, "Bearer scheme with no token")
+				return "", false, ssoerr.New(ssoerr.ErrInvalidToken, ssoerr.ReasonEmptyToken, "Bearer scheme with no token")
 			}
 			return tok, true, nil
 		}
-		// Another scheme (Basic for a proxy, say) is not ours to judge.
 	default:
-		return "", false, invalid(ReasonAmbiguous, "more than one Authorization header")
+		return "", false, ssoerr.New(ssoerr.ErrInvalidToken, ssoerr.ReasonAmbiguous, "more than one Authorization header")
 	}
 	return "", false, nil
+}
+
+// cookie reads the credential cookie name. A cookie sent twice (one of
+// them planted from a sibling subdomain, say) is ambiguous and refused; an
+// empty one is refused.
+func cookie(r *http.Request, name string) (string, bool, error) {
+	cs := r.CookiesNamed(name)
+	switch {
+	case len(cs) == 0:
+		return "", false, nil
+	case len(cs) > 1:
+		return "", false, ssoerr.Newf(ssoerr.ErrInvalidToken, ssoerr.ReasonAmbiguous, "cookie %s sent %d times", name, len(cs))
+	case cs[0].Value == "":
+		return "", false, ssoerr.Newf(ssoerr.ErrInvalidToken, ssoerr.ReasonEmptyToken, "empty %s cookie", name)
+	}
+	return cs[0].Value, true, nil
 }
 
 // Handler returns middleware that authenticates every request before next
@@ -302,36 +386,25 @@ func (a *Authenticator) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := a.Authenticate(r)
 		if err != nil {
-			a.refuse(w, r, err)
+			a.Refuse(w, r, err)
 			return
 		}
 		ctx := WithPrincipal(r.Context(), p)
 		if p.Clerk != nil {
-			ctx = clerk.ContextWithSessionClaims(ctx, p.Clerk)
+			ctx = clerk.ContextWithSessionClaims(ctx, p.Clerk.Claims)
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
-func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, err error) {
-	a.log.LogAttrs(r.Context(), slog.LevelInfo, "ssokit: request refused",
+// Refuse logs a refusal with its reason and answers it through the
+// configured ErrorHandler.
+func (a *Authenticator) Refuse(w http.ResponseWriter, r *http.Request, err error) {
+	a.log.LogAttrs(r.Context(), slog.LevelInfo, "middleware: request refused",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.String("reason", string(ReasonOf(err))), slog.String("err", err.Error()))
+		slog.String("reason", string(ssoerr.ReasonOf(err))), slog.String("err", err.Error()))
 	a.onError(w, r, err)
 }
 
-// cookieValue finds a cookie's value without parsing every cookie into
-// allocations (http.Request.Cookie does): the request path reads one.
-func cookieValue(r *http.Request, name string) (string, bool) {
-	for _, line := range r.Header["Cookie"] {
-		for line != "" {
-			var part string
-			part, line, _ = strings.Cut(line, ";")
-			part = strings.TrimLeft(part, " ")
-			if k, v, ok := strings.Cut(part, "="); ok && k == name {
-				return strings.Trim(v, `"`), true
-			}
-		}
-	}
-	return "", false
-}
+// Policy is the authenticator's RBAC policy.
+func (a *Authenticator) Policy() *rbac.Policy { return a.policy }

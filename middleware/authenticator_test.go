@@ -10,7 +10,9 @@ import (
 	"testing"
 
 	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/ssokit/ssokit/clerkauth"
 	"github.com/ssokit/ssokit/rbac"
+	"github.com/ssokit/ssokit/ssoerr"
 )
 
 func TestAuthenticatorHandler(t *testing.T) {
@@ -26,12 +28,12 @@ func TestAuthenticatorHandler(t *testing.T) {
 	bob := mint(t, keys[0], hdr(testKid), with(v1Claims(now), "sub", "user_bob"))
 	expired := mint(t, keys[0], hdr(testKid), with(v1Claims(now), "exp", now.Unix()-60))
 	pending := mint(t, keys[0], hdr(testKid), with(v2Claims(now), "sts", "pending"))
-	srv.down.Store(true) // only already-known keys work from here on
+	srv.Down.Store(true) // only already-known keys work from here on
 	if _, err := v.Verify(t.Context(), alice); err == nil {
 		t.Fatal("key set should not be known yet")
 	}
-	srv.down.Store(false)
-	clk.Advance(DefaultRefreshInterval)
+	srv.Down.Store(false)
+	clk.Advance(clerkauth.DefaultRefreshInterval)
 	forged := mint(t, keys[1], hdr("ins_unknown"), v1Claims(clk.Now()))
 
 	var seen *Principal
@@ -69,6 +71,7 @@ func TestAuthenticatorHandler(t *testing.T) {
 		{name: "bare scheme", req: req{auth: []string{"Bearer"}}, status: 401, code: CodeInvalidToken},
 		{name: "garbage in the cookie", req: req{cookies: []string{"garbage"}}, status: 401, code: CodeInvalidToken, challenge: `Bearer realm="ssokit", error="invalid_token"`},
 		{name: "empty cookie", req: req{cookies: []string{""}}, status: 401, code: CodeInvalidToken},
+		{name: "session cookie sent twice", req: req{cookies: []string{alice, bob}}, status: 401, code: CodeInvalidToken},
 		{name: "garbage header does not fall back to cookie", req: req{auth: []string{"Bearer garbage"}, cookies: []string{alice}}, status: 401, code: CodeInvalidToken},
 		{name: "two authorization headers", req: req{auth: []string{"Bearer " + alice, "Bearer " + bob}}, status: 401, code: CodeInvalidToken},
 		{name: "expired", req: req{auth: []string{"Bearer " + expired}}, status: 401, code: CodeTokenExpired, challenge: `Bearer realm="ssokit", error="invalid_token", error_description="the token expired"`},
@@ -91,7 +94,7 @@ func TestAuthenticatorHandler(t *testing.T) {
 				t.Fatalf("status %d, want %d; body %s", w.Code, tc.status, w.Body)
 			}
 			if tc.status == 204 {
-				if seen == nil || seen.UserID != tc.user || sdkSub != tc.user {
+				if seen == nil || seen.ClerkUserID != tc.user || seen.UserID != "" || sdkSub != tc.user {
 					t.Fatalf("principal %+v, sdk sub %q; want %s", seen, sdkSub, tc.user)
 				}
 				return
@@ -123,7 +126,7 @@ func TestAuthenticatorUpstreamAndCustomDeny(t *testing.T) {
 	clk := newClock()
 	keys := testKeys()
 	srv := newJWKSServer(t, map[string]*rsa.PublicKey{testKid: &keys[0].PublicKey})
-	srv.down.Store(true)
+	srv.Down.Store(true)
 	v := newTestVerifier(t, clk, srv, nil)
 	tok := mint(t, keys[0], hdr(testKid), v1Claims(clk.Now()))
 
@@ -147,7 +150,7 @@ func TestAuthenticatorUpstreamAndCustomDeny(t *testing.T) {
 		r.AddCookie(&http.Cookie{Name: "__session", Value: tok})
 		w := httptest.NewRecorder()
 		a.Handler(http.NotFoundHandler()).ServeHTTP(w, r)
-		if w.Code != http.StatusTeapot || !errors.Is(got, ErrUpstream) || ReasonOf(got) != ReasonKeysUnavailable {
+		if w.Code != http.StatusTeapot || !errors.Is(got, ssoerr.ErrUpstream) || ssoerr.ReasonOf(got) != ssoerr.ReasonKeysUnavailable {
 			t.Fatalf("status %d err %v", w.Code, got)
 		}
 	})
@@ -156,8 +159,8 @@ func TestAuthenticatorUpstreamAndCustomDeny(t *testing.T) {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.AddCookie(&http.Cookie{Name: "__session", Value: tok})
 		_, err := a.Authenticate(r)
-		if !errors.Is(err, ErrNoCredentials) {
-			t.Fatalf("err %v, want ErrNoCredentials", err)
+		if !errors.Is(err, ssoerr.ErrNoCredentials) {
+			t.Fatalf("err %v, want ssoerr.ErrNoCredentials", err)
 		}
 	})
 	if _, err := NewAuthenticator(AuthenticatorConfig{}); err == nil {
@@ -172,12 +175,19 @@ func TestClassify(t *testing.T) {
 		status int
 		code   string
 	}{
-		{ErrNoCredentials, 401, CodeNoCredentials},
-		{invalid(ReasonSignature, "x"), 401, CodeInvalidToken},
-		{&TokenError{Reason: ReasonExpired, Err: ErrExpired}, 401, CodeTokenExpired},
-		{invalid(ReasonSessionPending, "x"), 401, CodeSessionPending},
-		{ErrForbidden, 403, CodeForbidden},
-		{&TokenError{Reason: ReasonKeysUnavailable, Err: ErrUpstream}, 503, CodeUpstream},
+		{ssoerr.ErrNoCredentials, 401, CodeNoCredentials},
+		{ssoerr.New(ssoerr.ErrInvalidToken, ssoerr.ReasonSignature, "x"), 401, CodeInvalidToken},
+		{ssoerr.New(ssoerr.ErrInvalidToken, ssoerr.ReasonUnknownAPIKey, "x"), 401, CodeInvalidToken},
+		{ssoerr.New(ssoerr.ErrExpired, ssoerr.ReasonExpired, ""), 401, CodeTokenExpired},
+		{ssoerr.New(ssoerr.ErrInvalidToken, ssoerr.ReasonSessionPending, "x"), 401, CodeSessionPending},
+		{ssoerr.New(ssoerr.ErrInvalidToken, ssoerr.ReasonSessionRevoked, "x"), 401, "session_revoked"},
+		{ssoerr.New(ssoerr.ErrInvalidCredentials, ssoerr.ReasonInvalidCredentials, "x"), 401, CodeInvalidCredentials},
+		{ssoerr.New(ssoerr.ErrForbidden, ssoerr.ReasonDomainNotAllowed, "x"), 403, "domain_not_allowed"},
+		{ssoerr.New(ssoerr.ErrForbidden, ssoerr.ReasonRole, "x"), 403, CodeForbidden},
+		{ssoerr.New(ssoerr.ErrRateLimited, ssoerr.ReasonRateLimited, "x"), 429, CodeRateLimited},
+		{ssoerr.ErrForbidden, 403, CodeForbidden},
+		{ssoerr.Upstream(ssoerr.ReasonKeysUnavailable, errors.New("down")), 503, CodeUpstream},
+		{ssoerr.Upstream(ssoerr.ReasonSessionRevoked, errors.New("down")), 503, CodeUpstream}, // an outage never reads as a verdict
 		{errors.New("bug"), 500, CodeInternal},
 	}
 	for _, tc := range tests {
@@ -185,11 +195,11 @@ func TestClassify(t *testing.T) {
 			t.Errorf("Classify(%v) = %+v, want %d %s", tc.err, got, tc.status, tc.code)
 		}
 	}
-	if !errors.Is(ErrExpired, ErrInvalidToken) {
-		t.Error("ErrExpired must match ErrInvalidToken")
+	if !errors.Is(ssoerr.ErrExpired, ssoerr.ErrInvalidToken) {
+		t.Error("ssoerr.ErrExpired must match ssoerr.ErrInvalidToken")
 	}
-	if Classify(ErrForbidden).Challenge != `Bearer realm="ssokit", error="insufficient_scope"` {
-		t.Errorf("403 challenge %q", Classify(ErrForbidden).Challenge)
+	if Classify(ssoerr.ErrForbidden).Challenge != `Bearer realm="ssokit", error="insufficient_scope"` {
+		t.Errorf("403 challenge %q", Classify(ssoerr.ErrForbidden).Challenge)
 	}
 }
 

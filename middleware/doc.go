@@ -1,32 +1,31 @@
 // Package middleware authenticates HTTP requests for a SaaS control plane
-// that signs its customers' people in through Clerk.
+// that signs its customers' people in through Clerk. It is the thin
+// composition of the credential packages:
 //
-// Today it verifies Clerk session tokens, more strictly and faster than
-// clerk-sdk-go's own middleware: exp is required, the issuer must be exactly
-// the instance's (derived from the publishable key or given), azp is
-// required when authorized parties are configured, a pending session is
-// refused, and the key cache is per verifier with a TTL that hits never
-// extend, one single-flight refresh per interval on unknown kids, and known
-// keys kept while JWKS is down. Verified tokens are cached until their exp,
-// so a token seen again costs a map lookup and no allocation.
+//   - clerkauth verifies Clerk session tokens (Bearer, or Clerk's __session
+//     cookie);
+//   - appsession verifies the app's own session cookie;
+//   - apikey checks agent API keys (X-API-Key, or a Bearer ssk_live_ key);
+//   - admission applies the organization's rules to each (a removed person,
+//     require_sso after a password login, API keys disabled).
 //
-// The decision is apart from the adapter:
+// The decision is apart from the adapter: Authenticate(r) returns a
+// *Principal or a refusal; Handler(next) puts the Principal in the request
+// context or answers the refusal per RFC 6750 (401 with a Bearer challenge,
+// 403 insufficient_scope, 503 with Retry-After), with a JSON body whose
+// error code is stable and whose message is generic. RequireRole and
+// RequirePermission gate a subtree by the policy of package rbac.
 //
-//	v, err := middleware.NewClerkVerifier(middleware.ClerkConfig{
-//		PublishableKey:    os.Getenv("CLERK_PUBLISHABLE_KEY"),
-//		SecretKey:         os.Getenv("CLERK_SECRET_KEY"), // JWKS through the Backend API
-//		AuthorizedParties: []string{"https://app.example.com"},
-//	})
+//	v, err := clerkauth.New(clerkauth.Config{PublishableKey: pk, SecretKey: sk})
 //	auth, err := middleware.NewAuthenticator(middleware.AuthenticatorConfig{Clerk: v})
-//	http.Handle("/api/", auth.Handler(api)) // 401/403/503 per RFC 6750 otherwise
+//	http.Handle("/api/", auth.Handler(api))
 //
 //	func api(w http.ResponseWriter, r *http.Request) {
 //		p, _ := middleware.PrincipalFrom(r.Context())
-//		fmt.Fprintln(w, p.UserID, p.ClerkOrg.ID, p.ClerkOrg.Role)
+//		fmt.Fprintln(w, p.ClerkUserID, p.ClerkOrg.ID, p.ClerkOrg.Role)
 //	}
 //
-// Refusals wrap one of a few sentinels (ErrNoCredentials, ErrInvalidToken,
-// ErrExpired, ErrForbidden, ErrUpstream) and carry a Reason naming the
-// failed check; the client sees only a stable code, the detail goes to the
-// configured *slog.Logger.
+// Credentials that verified are remembered per kind (bounded, never past
+// their expiry); with AuthenticatorConfig.Versions the organization's checks
+// run again only when the store says something changed.
 package middleware

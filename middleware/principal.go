@@ -2,11 +2,10 @@ package middleware
 
 import (
 	"context"
-	"encoding/json"
-	"sync/atomic"
 	"time"
 
-	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/ssokit/ssokit/appsession"
+	"github.com/ssokit/ssokit/clerkauth"
 )
 
 // Credential names the kind of credential a Principal was built from.
@@ -17,76 +16,52 @@ const (
 	// CredentialClerkSession is a Clerk session token, from the
 	// Authorization header or Clerk's __session cookie.
 	CredentialClerkSession Credential = "clerk_session"
+	// CredentialAppSession is the app's own session token, from its cookie.
+	CredentialAppSession Credential = "app_session"
+	// CredentialAPIKey is an agent API key.
+	CredentialAPIKey Credential = "api_key"
+	// CredentialPlatformAdmin is the operator of the whole deployment (the
+	// control plane's bootstrap key): not a member of any organization and
+	// not a role in any organization's role namespace.
+	CredentialPlatformAdmin Credential = "platform_admin"
 )
 
 // Principal is the authenticated caller of a request. Values handed out by
-// a verifier may be shared between requests (the token cache returns the
-// same *Principal for the same token): treat them as read-only.
+// the Authenticator are shared between requests that present the same
+// credential (they are cached): treat them as read-only.
 type Principal struct {
 	// Credential is the kind of credential that authenticated the request.
 	Credential Credential
-	// UserID is the Clerk user ID (the token's sub).
+	// UserID is the app user's ID. It is empty when the credential names no
+	// app user: an API key, the platform administrator, or a Clerk token
+	// whose person is not (yet) an app user.
 	UserID string
-	// SessionID is the Clerk session ID (sid).
-	SessionID string
-	// Email is the email address when the token carries one (Clerk's
-	// default session token does not; a customized one often does).
+	// Email is the person's address, when known.
 	Email string
-	// ClerkOrg is the active Clerk organization; its ID is empty when the
-	// session has no active organization.
-	ClerkOrg ClerkOrg
-	// Issuer is the token's iss; AuthorizedParty its azp.
-	Issuer, AuthorizedParty string
-	// IssuedAt and ExpiresAt come from iat (zero when absent) and exp.
-	IssuedAt, ExpiresAt time.Time
-	// Clerk is the token decoded into the Clerk SDK's own claim type, with
-	// v2 organization claims already mapped to the v1 fields, so helpers
-	// such as HasPermission and HasRole work. Nil for other credentials.
-	Clerk *clerk.SessionClaims
-	// RawClaims is the verified JSON payload, for custom claims.
-	RawClaims json.RawMessage
-
-	// The app's view, once the person is admitted to an app organization
-	// (app sessions and API keys carry it; a bare Clerk token does not):
-	// OrgID, Role, AuthMethod (sso, password, api_key) and IdPName (okta,
-	// azure_ad, ...).
-	OrgID, Role, AuthMethod, IdPName string
+	// OrgID is the app organization and Role the caller's role in it; both
+	// empty for a Clerk token not mapped to an app organization (Role may
+	// then come from AuthenticatorConfig.ClerkRoles).
+	OrgID, Role string
+	// AuthMethod is sso, password or api_key; IdPName the identity provider
+	// of an SSO sign-in (okta, azure_ad, ...), when known.
+	AuthMethod, IdPName string
+	// SessionID is the app session's ID (jti) for an app session, the Clerk
+	// session ID (sid) for a Clerk token.
+	SessionID string
+	// ClerkUserID is the Clerk user (sub of a Clerk token, or recorded at an
+	// SSO sign-in through Clerk).
+	ClerkUserID string
 	// APIKeyID names the API key of an api_key principal.
 	APIKeyID string
-
-	app *AppClaims
-	// checked is the store version (+1) at which the checks that can end
-	// an app session or API key early last passed; shared with the cache.
-	checked *atomic.Uint64
-}
-
-// ClerkOrg is the active organization of a Clerk session.
-type ClerkOrg struct {
-	// ID is the organization ID (org_...), Slug its slug.
-	ID, Slug string
-	// Role is the member's role, always with Clerk's "org:" prefix
-	// (v2 tokens carry it without; it is added).
-	Role string
-	// Permissions are "org:<feature>:<permission>" strings.
-	Permissions []string
-}
-
-// Claim decodes the custom claim name from the verified payload into v. It
-// reports false when the claim is absent and an error when it does not
-// decode into v.
-func (p *Principal) Claim(name string, v any) (bool, error) {
-	if len(p.RawClaims) == 0 {
-		return false, nil
-	}
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(p.RawClaims, &all); err != nil {
-		return false, err
-	}
-	raw, ok := all[name]
-	if !ok {
-		return false, nil
-	}
-	return true, json.Unmarshal(raw, v)
+	// ClerkOrg is the active Clerk organization of a Clerk token.
+	ClerkOrg clerkauth.Org
+	// IssuedAt and ExpiresAt bound the credential (zero when it has none).
+	IssuedAt, ExpiresAt time.Time
+	// Clerk is the verified Clerk session of a Clerk token (nil otherwise),
+	// with the Clerk SDK's claims and the raw payload for custom claims.
+	Clerk *clerkauth.Session
+	// App is the verified app session of an app session (nil otherwise).
+	App *appsession.Claims
 }
 
 type principalKey struct{}

@@ -3,22 +3,53 @@ package middleware
 import (
 	"errors"
 	"net/http"
+
+	"github.com/ssokit/ssokit/ssoerr"
 )
 
-// The stable error codes of the JSON body {"error": code, "message": text}.
+// The stable error codes of the JSON body {"error": code, "message": text}
+// for refusals that carry no public reason.
 const (
-	CodeNoCredentials  = "no_credentials"
-	CodeInvalidToken   = "invalid_token"
-	CodeTokenExpired   = "token_expired"
-	CodeSessionPending = "session_pending"
-	CodeForbidden      = "insufficient_scope"
-	CodeUpstream       = "upstream_unavailable"
-	CodeInternal       = "internal_error"
+	CodeNoCredentials      = "no_credentials"
+	CodeInvalidToken       = "invalid_token"
+	CodeTokenExpired       = "token_expired"
+	CodeSessionPending     = "session_pending"
+	CodeForbidden          = "insufficient_scope"
+	CodeInvalidCredentials = "invalid_credentials"
+	CodeRateLimited        = "rate_limited"
+	CodeUpstream           = "upstream_unavailable"
+	CodeInternal           = "internal_error"
 )
 
-// ErrorResponse is what WriteError would answer for err: the HTTP status,
-// the stable code, a generic message, and the RFC 6750 challenge (empty
-// when none applies). It never contains err's detail.
+// publicReasons are the reasons sent to the client as the error code, with
+// their generic message: refusals by the organization's rules, which the
+// person or their administrator can act on. Every other reason is logged
+// and answered with its class's code.
+var publicReasons = map[ssoerr.Reason]string{
+	ssoerr.ReasonOrgNotMapped:       "this organization is not set up for single sign-on",
+	ssoerr.ReasonDomainNotAllowed:   "this email domain may not sign in to the organization",
+	ssoerr.ReasonUserNotProvisioned: "this person has no account in the organization",
+	ssoerr.ReasonSSORequired:        "this organization requires single sign-on",
+	ssoerr.ReasonPlanNotEntitled:    "single sign-on is not part of the organization's plan",
+	ssoerr.ReasonAPIKeyDisabled:     "API keys are disabled for this organization",
+	ssoerr.ReasonSessionRevoked:     "the session has ended",
+	ssoerr.ReasonNoEmail:            "the identity carries no email",
+}
+
+// PublicCodes lists every code Classify can answer with, for documentation
+// and tests.
+func PublicCodes() []string {
+	codes := []string{CodeNoCredentials, CodeInvalidToken, CodeTokenExpired, CodeSessionPending, CodeForbidden,
+		CodeInvalidCredentials, CodeRateLimited, CodeUpstream, CodeInternal}
+	for r := range publicReasons {
+		codes = append(codes, string(r))
+	}
+	return codes
+}
+
+// ErrorResponse is what WriteError answers for err: the HTTP status, the
+// stable code, a generic message, and the RFC 6750 challenge (empty when
+// none applies). It never contains err's detail.
 type ErrorResponse struct {
 	Status    int
 	Code      string
@@ -26,56 +57,63 @@ type ErrorResponse struct {
 	Challenge string
 }
 
-// Classify maps a refusal to its response.
+const realm = `Bearer realm="ssokit"`
+
+// Classify maps a refusal to its response: the status from the sentinel
+// (ssoerr.ErrNoCredentials, ErrInvalidToken and ErrInvalidCredentials 401,
+// ErrForbidden 403, ErrRateLimited 429, ErrUpstream 503, anything else 500),
+// the code from a public reason or else the sentinel.
 func Classify(err error) ErrorResponse {
-	const realm = `Bearer realm="ssokit"`
-	var pe *PolicyError
-	if errors.As(err, &pe) {
-		r := ErrorResponse{Status: pe.Status, Code: pe.Code, Message: policyMessages[pe.Code]}
-		switch pe.Status {
-		case http.StatusUnauthorized:
+	r := classClassify(err)
+	if msg, ok := publicReasons[ssoerr.ReasonOf(err)]; ok && r.Status != http.StatusServiceUnavailable && r.Status != http.StatusInternalServerError {
+		r.Code, r.Message = string(ssoerr.ReasonOf(err)), msg
+		if r.Status == http.StatusUnauthorized {
 			r.Challenge = realm + `, error="invalid_token"`
-		case http.StatusForbidden:
-			r.Challenge = realm + `, error="insufficient_scope"`
 		}
-		if r.Message == "" {
-			r.Message = "not allowed"
-		}
-		return r
 	}
+	return r
+}
+
+func classClassify(err error) ErrorResponse {
 	switch {
-	case errors.Is(err, ErrNoCredentials):
+	case errors.Is(err, ssoerr.ErrNoCredentials):
 		return ErrorResponse{http.StatusUnauthorized, CodeNoCredentials, "authentication required", realm}
-	case errors.Is(err, ErrExpired):
+	case errors.Is(err, ssoerr.ErrExpired):
 		return ErrorResponse{http.StatusUnauthorized, CodeTokenExpired, "the token expired",
 			realm + `, error="invalid_token", error_description="the token expired"`}
-	case errors.Is(err, ErrInvalidToken) && ReasonOf(err) == ReasonSessionPending:
+	case errors.Is(err, ssoerr.ErrInvalidToken) && ssoerr.ReasonOf(err) == ssoerr.ReasonSessionPending:
 		return ErrorResponse{http.StatusUnauthorized, CodeSessionPending, "the session has pending sign-in tasks",
 			realm + `, error="invalid_token", error_description="the session has pending sign-in tasks"`}
-	case errors.Is(err, ErrInvalidToken):
-		return ErrorResponse{http.StatusUnauthorized, CodeInvalidToken, "the token is invalid",
-			realm + `, error="invalid_token"`}
-	case errors.Is(err, ErrForbidden):
-		return ErrorResponse{http.StatusForbidden, CodeForbidden, "not allowed",
-			realm + `, error="insufficient_scope"`}
-	case errors.Is(err, ErrUpstream):
+	case errors.Is(err, ssoerr.ErrInvalidToken):
+		return ErrorResponse{http.StatusUnauthorized, CodeInvalidToken, "the token is invalid", realm + `, error="invalid_token"`}
+	case errors.Is(err, ssoerr.ErrInvalidCredentials):
+		// No Bearer challenge: an email and password are not a Bearer token.
+		return ErrorResponse{http.StatusUnauthorized, CodeInvalidCredentials, "wrong email or password", ""}
+	case errors.Is(err, ssoerr.ErrForbidden):
+		return ErrorResponse{http.StatusForbidden, CodeForbidden, "not allowed", realm + `, error="insufficient_scope"`}
+	case errors.Is(err, ssoerr.ErrRateLimited):
+		return ErrorResponse{http.StatusTooManyRequests, CodeRateLimited, "too many attempts, try again later", ""}
+	case errors.Is(err, ssoerr.ErrUpstream):
 		return ErrorResponse{http.StatusServiceUnavailable, CodeUpstream, "authentication is temporarily unavailable", ""}
 	}
 	return ErrorResponse{http.StatusInternalServerError, CodeInternal, "internal error", ""}
 }
 
 // WriteError answers a refused request per RFC 6750: 401 with a
-// WWW-Authenticate Bearer challenge, 403 with insufficient_scope, 503 with
-// Retry-After for an upstream outage; the body is JSON with a stable error
-// code and a generic message. err's detail is never written.
+// WWW-Authenticate Bearer challenge, 403 with insufficient_scope, 429 and
+// 503 with Retry-After; the body is JSON with a stable error code and a
+// generic message. err's detail is never written.
 func WriteError(w http.ResponseWriter, _ *http.Request, err error) {
 	resp := Classify(err)
 	h := w.Header()
 	if resp.Challenge != "" {
 		h.Set("WWW-Authenticate", resp.Challenge)
 	}
-	if resp.Status == http.StatusServiceUnavailable {
+	switch resp.Status {
+	case http.StatusServiceUnavailable:
 		h.Set("Retry-After", "5")
+	case http.StatusTooManyRequests:
+		h.Set("Retry-After", "60")
 	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
@@ -83,18 +121,4 @@ func WriteError(w http.ResponseWriter, _ *http.Request, err error) {
 	w.WriteHeader(resp.Status)
 	// Codes and messages are constants without characters JSON escapes.
 	_, _ = w.Write([]byte(`{"error":"` + resp.Code + `","message":"` + resp.Message + `"}` + "\n"))
-}
-
-// policyMessages are the generic messages of policy codes.
-var policyMessages = map[string]string{
-	CodeOrgNotMapped:       "this organization is not set up for single sign-on",
-	CodeDomainNotAllowed:   "this email domain may not sign in to the organization",
-	CodeUserNotProvisioned: "this person has no account in the organization",
-	CodeSSORequired:        "this organization requires single sign-on",
-	CodePlanNotEntitled:    "single sign-on is not part of the organization's plan",
-	CodeAPIKeyDisabled:     "API keys are disabled for this organization",
-	CodeSessionRevoked:     "the session has ended",
-	CodeInvalidCredentials: "wrong email or password",
-	CodeRateLimited:        "too many attempts, try again later",
-	CodeNoEmail:            "the identity carries no email",
 }

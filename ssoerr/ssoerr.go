@@ -48,19 +48,21 @@ type Reason string
 
 // Reasons about the form and signature of a token.
 const (
-	ReasonMalformed       Reason = "malformed"            // not three base64url parts, bad JSON, duplicate members, trailing data
-	ReasonTooLarge        Reason = "too_large"            // longer than the configured maximum
-	ReasonAlgorithm       Reason = "algorithm"            // alg is not the key's algorithm (none, HS256, ...)
-	ReasonCritical        Reason = "critical_header"      // a crit header names extensions not implemented
-	ReasonType            Reason = "type"                 // typ present and not JWT
-	ReasonMissingKeyID    Reason = "missing_kid"          // no kid header
-	ReasonUnknownKeyID    Reason = "unknown_kid"          // kid not in the key set, even after a refresh
-	ReasonSignature       Reason = "signature"            // the signature does not verify
-	ReasonUnsupportedKey  Reason = "unsupported_key"      // the key for kid is not usable for the algorithm
-	ReasonKeysUnavailable Reason = "keys_unavailable"     // the key set could not be fetched (ErrUpstream)
-	ReasonEmptyToken      Reason = "empty_token"          // a Bearer scheme, cookie or header with no value
-	ReasonAmbiguous       Reason = "ambiguous_request"    // a credential header given twice
-	ReasonNumericDate     Reason = "invalid_numeric_date" // exp, nbf or iat not a sane NumericDate
+	ReasonMalformed       Reason = "malformed"             // not three base64url parts, bad JSON, duplicate members, trailing data
+	ReasonTooLarge        Reason = "too_large"             // longer than the configured maximum
+	ReasonAlgorithm       Reason = "algorithm"             // alg is not the key's algorithm (none, HS256, ...)
+	ReasonCritical        Reason = "critical_header"       // a crit header names extensions not implemented
+	ReasonType            Reason = "type"                  // typ present and not JWT
+	ReasonMissingKeyID    Reason = "missing_kid"           // no kid header
+	ReasonUnknownKeyID    Reason = "unknown_kid"           // kid not in the key set, even after a refresh
+	ReasonSignature       Reason = "signature"             // the signature does not verify
+	ReasonUnsupportedKey  Reason = "unsupported_key"       // the key for kid is not usable for the algorithm
+	ReasonKeysUnavailable Reason = "keys_unavailable"      // the key set could not be fetched (ErrUpstream)
+	ReasonEmptyToken      Reason = "empty_token"           // a Bearer scheme, cookie or header with no value
+	ReasonAmbiguous       Reason = "ambiguous_request"     // a credential header given twice
+	ReasonNumericDate     Reason = "invalid_numeric_date"  // exp, nbf or iat not a sane NumericDate
+	ReasonStore           Reason = "store_unavailable"     // the store did not answer (ErrUpstream)
+	ReasonClerkAPI        Reason = "clerk_api_unavailable" // the Clerk Backend API did not answer (ErrUpstream)
 )
 
 // Reasons about the claims of a token.

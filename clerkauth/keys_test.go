@@ -1,4 +1,4 @@
-package middleware
+package clerkauth
 
 import (
 	"context"
@@ -12,9 +12,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ssokit/ssokit/ssoerr"
 )
 
-func noCache(c *ClerkConfig) { c.DisableTokenCache = true }
+func noCache(c *Config) { c.DisableTokenCache = true }
 
 func TestKeyRotation(t *testing.T) {
 	t.Parallel()
@@ -25,7 +27,7 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Clerk rotates: the set now holds the new key beside the old one.
-	srv.set(map[string]*rsa.PublicKey{"kid_a": &keys[0].PublicKey, "kid_b": &keys[1].PublicKey})
+	srv.Set(map[string]*rsa.PublicKey{"kid_a": &keys[0].PublicKey, "kid_b": &keys[1].PublicKey})
 	clk.Advance(DefaultRefreshInterval)
 	if _, err := v.Verify(ctx, mint(t, keys[1], hdr("kid_b"), v1Claims(clk.Now()))); err != nil {
 		t.Fatalf("new kid after rotation: %v", err)
@@ -33,7 +35,7 @@ func TestKeyRotation(t *testing.T) {
 	if _, err := v.Verify(ctx, mint(t, keys[0], hdr("kid_a"), v1Claims(clk.Now()))); err != nil {
 		t.Fatalf("old kid still published: %v", err)
 	}
-	if n := srv.fetches.Load(); n != 2 {
+	if n := srv.Fetches.Load(); n != 2 {
 		t.Fatalf("fetches = %d, want 2 (initial + one for the new kid)", n)
 	}
 }
@@ -52,16 +54,16 @@ func TestKeyTTLNotExtendedByHits(t *testing.T) {
 		}
 		clk.Advance(10 * time.Minute)
 	}
-	if n := srv.fetches.Load(); n != 1 {
+	if n := srv.Fetches.Load(); n != 1 {
 		t.Fatalf("fetches within the TTL = %d, want 1", n)
 	}
 	// Clerk drops kid_a. One hour after the fetch, hits or not, the set is
 	// fetched again and the removed key stops verifying.
-	srv.set(map[string]*rsa.PublicKey{"kid_b": &keys[1].PublicKey})
+	srv.Set(map[string]*rsa.PublicKey{"kid_b": &keys[1].PublicKey})
 	clk.Advance(10 * time.Minute)
 	err := verify()
-	wantReason(t, err, ErrInvalidToken, ReasonUnknownKeyID)
-	if n := srv.fetches.Load(); n != 2 {
+	wantReason(t, err, ssoerr.ErrInvalidToken, ssoerr.ReasonUnknownKeyID)
+	if n := srv.Fetches.Load(); n != 2 {
 		t.Fatalf("fetches = %d, want 2", n)
 	}
 }
@@ -75,25 +77,25 @@ func TestJWKSOutage(t *testing.T) {
 	if _, err := v.Verify(ctx, known()); err != nil {
 		t.Fatal(err)
 	}
-	srv.down.Store(true)
+	srv.Down.Store(true)
 	clk.Advance(2 * DefaultKeyTTL) // the cached set is stale: a refresh is due
 	if _, err := v.Verify(ctx, known()); err != nil {
 		t.Fatalf("known key during an outage: %v", err)
 	}
 	_, err := v.Verify(ctx, mint(t, keys[1], hdr("kid_new"), v1Claims(clk.Now())))
-	wantReason(t, err, ErrUpstream, ReasonKeysUnavailable)
-	if Classify(err).Status != http.StatusServiceUnavailable {
-		t.Fatalf("status %d, want 503", Classify(err).Status)
+	wantReason(t, err, ssoerr.ErrUpstream, ssoerr.ReasonKeysUnavailable)
+	if !errors.Is(err, ssoerr.ErrUpstream) {
+		t.Fatalf("%v is not ErrUpstream", err)
 	}
-	if n := srv.fetches.Load(); n != 2 {
+	if n := srv.Fetches.Load(); n != 2 {
 		t.Fatalf("fetches = %d, want 2 (initial, one failed refresh)", n)
 	}
 	// Back up: after the interval an unknown kid is fetched again and, if
 	// Clerk does not know it either, refused as invalid, not as an outage.
-	srv.down.Store(false)
+	srv.Down.Store(false)
 	clk.Advance(DefaultRefreshInterval)
 	_, err = v.Verify(ctx, mint(t, keys[1], hdr("kid_new"), v1Claims(clk.Now())))
-	wantReason(t, err, ErrInvalidToken, ReasonUnknownKeyID)
+	wantReason(t, err, ssoerr.ErrInvalidToken, ssoerr.ReasonUnknownKeyID)
 }
 
 func TestJWKSColdOutage(t *testing.T) {
@@ -101,10 +103,10 @@ func TestJWKSColdOutage(t *testing.T) {
 	clk := newClock()
 	keys := testKeys()
 	srv := newJWKSServer(t, map[string]*rsa.PublicKey{"kid_a": &keys[0].PublicKey})
-	srv.down.Store(true)
+	srv.Down.Store(true)
 	v := newTestVerifier(t, clk, srv, noCache)
 	_, err := v.Verify(context.Background(), mint(t, keys[0], hdr("kid_a"), v1Claims(clk.Now())))
-	wantReason(t, err, ErrUpstream, ReasonKeysUnavailable)
+	wantReason(t, err, ssoerr.ErrUpstream, ssoerr.ReasonKeysUnavailable)
 }
 
 func TestJWKSSlowFetchTimesOut(t *testing.T) {
@@ -112,10 +114,10 @@ func TestJWKSSlowFetchTimesOut(t *testing.T) {
 	clk := newClock()
 	keys := testKeys()
 	srv := newJWKSServer(t, map[string]*rsa.PublicKey{"kid_a": &keys[0].PublicKey})
-	srv.delay.Store(int64(5 * time.Second))
-	v := newTestVerifier(t, clk, srv, func(c *ClerkConfig) { c.FetchTimeout = 50 * time.Millisecond })
+	srv.Delay.Store(int64(5 * time.Second))
+	v := newTestVerifier(t, clk, srv, func(c *Config) { c.FetchTimeout = 50 * time.Millisecond })
 	_, err := v.Verify(context.Background(), mint(t, keys[0], hdr("kid_a"), v1Claims(clk.Now())))
-	wantReason(t, err, ErrUpstream, ReasonKeysUnavailable)
+	wantReason(t, err, ssoerr.ErrUpstream, ssoerr.ReasonKeysUnavailable)
 }
 
 func TestColdHerdMakesOneFetch(t *testing.T) {
@@ -123,7 +125,7 @@ func TestColdHerdMakesOneFetch(t *testing.T) {
 	clk := newClock()
 	keys := testKeys()
 	srv := newJWKSServer(t, map[string]*rsa.PublicKey{"kid_a": &keys[0].PublicKey})
-	srv.delay.Store(int64(200 * time.Millisecond)) // the herd arrives while the fetch is in flight
+	srv.Delay.Store(int64(200 * time.Millisecond)) // the herd arrives while the fetch is in flight
 	v := newTestVerifier(t, clk, srv, noCache)
 	tok := mint(t, keys[0], hdr("kid_a"), v1Claims(clk.Now()))
 	const herd = 50
@@ -144,7 +146,7 @@ func TestColdHerdMakesOneFetch(t *testing.T) {
 			t.Fatalf("a request of the herd was refused: %v", err)
 		}
 	}
-	if n := srv.fetches.Load(); n != 1 {
+	if n := srv.Fetches.Load(); n != 1 {
 		t.Fatalf("fetches = %d, want 1", n)
 	}
 }
@@ -171,7 +173,7 @@ func TestForgedKidsAreRateLimited(t *testing.T) {
 					tok = mint(t, keys[1], hdr(fmt.Sprintf("kid_forged_%d_%d", w, i)), v1Claims(clk.Now()))
 				}
 				_, err := v.Verify(ctx, tok)
-				if ReasonOf(err) != ReasonUnknownKeyID || !errors.Is(err, ErrInvalidToken) {
+				if ssoerr.ReasonOf(err) != ssoerr.ReasonUnknownKeyID || !errors.Is(err, ssoerr.ErrInvalidToken) {
 					mu.Lock()
 					wrong = append(wrong, err)
 					mu.Unlock()
@@ -183,7 +185,7 @@ func TestForgedKidsAreRateLimited(t *testing.T) {
 	if len(wrong) > 0 {
 		t.Fatalf("%d forged tokens not refused as unknown kid, first: %v", len(wrong), wrong[0])
 	}
-	if n := srv.fetches.Load(); n != 2 {
+	if n := srv.Fetches.Load(); n != 2 {
 		t.Fatalf("fetches = %d, want 2 (initial + at most one for the forged kids)", n)
 	}
 	// The known key keeps verifying meanwhile.
@@ -197,9 +199,9 @@ func TestBackendAPIJWKS(t *testing.T) {
 	clk := newClock()
 	keys := testKeys()
 	srv := newJWKSServer(t, map[string]*rsa.PublicKey{"kid_a": &keys[0].PublicKey})
-	srv.secret = "sk_test_right"
-	mk := func(secret string) *ClerkVerifier {
-		return newTestVerifier(t, clk, srv, func(c *ClerkConfig) {
+	srv.Secret = "sk_test_right"
+	mk := func(secret string) *Verifier {
+		return newTestVerifier(t, clk, srv, func(c *Config) {
 			c.JWKSURL, c.SecretKey, c.APIURL = "", secret, srv.URL+"/v1"
 		})
 	}
@@ -208,7 +210,7 @@ func TestBackendAPIJWKS(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := mk("sk_test_wrong").Verify(context.Background(), tok)
-	wantReason(t, err, ErrUpstream, ReasonKeysUnavailable)
+	wantReason(t, err, ssoerr.ErrUpstream, ssoerr.ReasonKeysUnavailable)
 }
 
 func TestFrontendJWKSDerivedFromIssuer(t *testing.T) {
@@ -229,7 +231,7 @@ func TestFrontendJWKSDerivedFromIssuer(t *testing.T) {
 			mustJSON(t, jwkJSON("kid_a", &keys[0].PublicKey)))
 	})
 	pk := "pk_test_" + strings.TrimRight(b64std(strings.TrimPrefix(issuer, "http://")+"$"), "=")
-	v, err := NewClerkVerifier(ClerkConfig{PublishableKey: pk, InsecureHTTPLoopback: true, Now: clk.Now})
+	v, err := New(Config{PublishableKey: pk, InsecureHTTPLoopback: true, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,12 +276,12 @@ func TestUnusableJWKS(t *testing.T) {
 			t.Parallel()
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { body(w) }))
 			t.Cleanup(srv.Close)
-			v, err := NewClerkVerifier(ClerkConfig{Issuer: testIssuer, JWKSURL: srv.URL, InsecureHTTPLoopback: true, Now: clk.Now})
+			v, err := New(Config{Issuer: testIssuer, JWKSURL: srv.URL, InsecureHTTPLoopback: true, Now: clk.Now})
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, err = v.Verify(context.Background(), mint(t, testKeys()[0], hdr("kid_a"), v1Claims(clk.Now())))
-			wantReason(t, err, ErrUpstream, ReasonKeysUnavailable)
+			wantReason(t, err, ssoerr.ErrUpstream, ssoerr.ReasonKeysUnavailable)
 		})
 	}
 }
@@ -289,19 +291,19 @@ func TestWaitingCallerCanGiveUp(t *testing.T) {
 	clk := newClock()
 	keys := testKeys()
 	srv := newJWKSServer(t, map[string]*rsa.PublicKey{"kid_a": &keys[0].PublicKey})
-	srv.delay.Store(int64(300 * time.Millisecond))
+	srv.Delay.Store(int64(300 * time.Millisecond))
 	v := newTestVerifier(t, clk, srv, noCache)
 	tok := mint(t, keys[0], hdr("kid_a"), v1Claims(clk.Now()))
 	first := make(chan error, 1)
 	go func() { first <- errOnly(v.Verify(context.Background(), tok)) }()
 	// Wait until the first caller's fetch is in flight, then give up early.
-	for srv.fetches.Load() == 0 {
+	for srv.Fetches.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
 	_, err := v.Verify(ctx, tok)
-	wantReason(t, err, ErrUpstream, ReasonKeysUnavailable)
+	wantReason(t, err, ssoerr.ErrUpstream, ssoerr.ReasonKeysUnavailable)
 	if err := <-first; err != nil {
 		t.Fatalf("the fetching caller was refused: %v", err)
 	}

@@ -1,4 +1,4 @@
-package middleware
+package clerkauth
 
 import (
 	"context"
@@ -18,13 +18,15 @@ import (
 
 	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/ssokit/ssokit/internal/jwks"
+	"github.com/ssokit/ssokit/internal/ttlcache"
+	"github.com/ssokit/ssokit/ssoerr"
 )
 
 // DefaultClerkAPIURL is the Clerk Backend API base, including /v1 as the
 // Clerk SDK's own base does.
 const DefaultClerkAPIURL = "https://api.clerk.com/v1"
 
-// Defaults for the zero values of ClerkConfig.
+// Defaults for the zero values of Config.
 const (
 	DefaultLeeway          = 5 * time.Second
 	DefaultKeyTTL          = time.Hour
@@ -32,13 +34,14 @@ const (
 	DefaultFetchTimeout    = 5 * time.Second
 	DefaultMaxTokenBytes   = 8 << 10
 	DefaultTokenCacheSize  = 10000
+	maxCacheTTL            = 24 * time.Hour // Clerk session tokens live a minute; exp bounds every entry first
 	maxLeeway              = 5 * time.Minute
 	maxJWKSBytes           = 1 << 20
 )
 
-// ClerkConfig configures a ClerkVerifier. The issuer (PublishableKey or
+// Config configures a Verifier. The issuer (PublishableKey or
 // Issuer) is required; everything else has a documented zero-value default.
-type ClerkConfig struct {
+type Config struct {
 	// PublishableKey is the instance's publishable key (pk_test_... or
 	// pk_live_...). The expected issuer is derived from it exactly:
 	// "https://" + the Frontend API host it encodes.
@@ -105,7 +108,7 @@ type ClerkConfig struct {
 	// DisableTokenCache verifies every token in full.
 	DisableTokenCache bool
 
-	// EmailClaim names the claim read into Principal.Email. Zero means
+	// EmailClaim names the claim read into Session.Email. Zero means
 	// "email".
 	EmailClaim string
 
@@ -120,9 +123,9 @@ type ClerkConfig struct {
 	Logger *slog.Logger
 }
 
-// ClerkVerifier verifies Clerk session tokens. It is safe for concurrent
+// Verifier verifies Clerk session tokens. It is safe for concurrent
 // use; each verifier has its own key cache and token cache.
-type ClerkVerifier struct {
+type Verifier struct {
 	issuer     string
 	parties    []string
 	leeway     time.Duration
@@ -131,13 +134,13 @@ type ClerkVerifier struct {
 	now        func() time.Time
 	log        *slog.Logger
 	keys       keySource
-	cache      *tokenCache[*Principal]
+	cache      *ttlcache.Cache[*Session]
 }
 
-// NewClerkVerifier validates cfg and returns a verifier. It fetches
+// New validates cfg and returns a verifier. It fetches
 // nothing: keys are fetched on first use.
-func NewClerkVerifier(cfg ClerkConfig) (*ClerkVerifier, error) {
-	v := &ClerkVerifier{
+func New(cfg Config) (*Verifier, error) {
+	v := &Verifier{
 		parties:    append([]string(nil), cfg.AuthorizedParties...),
 		leeway:     cfg.Leeway,
 		maxBytes:   cfg.MaxTokenBytes,
@@ -157,7 +160,7 @@ func NewClerkVerifier(cfg ClerkConfig) (*ClerkVerifier, error) {
 	case v.leeway < 0:
 		v.leeway = 0
 	case v.leeway > maxLeeway:
-		return nil, fmt.Errorf("ssokit: Leeway %v exceeds %v", v.leeway, maxLeeway)
+		return nil, fmt.Errorf("clerkauth: Leeway %v exceeds %v", v.leeway, maxLeeway)
 	}
 	if v.maxBytes <= 0 {
 		v.maxBytes = DefaultMaxTokenBytes
@@ -167,7 +170,7 @@ func NewClerkVerifier(cfg ClerkConfig) (*ClerkVerifier, error) {
 	}
 	for _, p := range v.parties {
 		if p == "" {
-			return nil, errors.New("ssokit: AuthorizedParties contains an empty value")
+			return nil, errors.New("clerkauth: AuthorizedParties contains an empty value")
 		}
 	}
 
@@ -185,12 +188,12 @@ func NewClerkVerifier(cfg ClerkConfig) (*ClerkVerifier, error) {
 		if size <= 0 {
 			size = DefaultTokenCacheSize
 		}
-		v.cache = newTokenCache[*Principal](size)
+		v.cache = ttlcache.MustNew[*Session](ttlcache.Config{MaxEntries: size, TTL: maxCacheTTL, Now: v.now})
 	}
 	return v, nil
 }
 
-func resolveIssuer(cfg ClerkConfig) (string, error) {
+func resolveIssuer(cfg Config) (string, error) {
 	var fromKey string
 	if cfg.PublishableKey != "" {
 		pk, err := ParsePublishableKey(cfg.PublishableKey)
@@ -201,11 +204,11 @@ func resolveIssuer(cfg ClerkConfig) (string, error) {
 	}
 	switch {
 	case cfg.Issuer == "" && fromKey == "":
-		return "", errors.New("ssokit: ClerkConfig needs PublishableKey or Issuer")
+		return "", errors.New("clerkauth: Config needs PublishableKey or Issuer")
 	case cfg.Issuer == "":
 		return fromKey, nil
 	case fromKey != "" && cfg.Issuer != fromKey:
-		return "", fmt.Errorf("ssokit: Issuer %q does not match the publishable key's %q", cfg.Issuer, fromKey)
+		return "", fmt.Errorf("clerkauth: Issuer %q does not match the publishable key's %q", cfg.Issuer, fromKey)
 	}
 	if err := checkURL("Issuer", cfg.Issuer, cfg.InsecureHTTPLoopback); err != nil {
 		return "", err
@@ -217,10 +220,10 @@ func resolveIssuer(cfg ClerkConfig) (string, error) {
 func checkURL(field, raw string, insecure bool) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("ssokit: %s: %v", field, err)
+		return fmt.Errorf("clerkauth: %s: %v", field, err)
 	}
 	if u.Host == "" || u.User != nil || u.Fragment != "" {
-		return fmt.Errorf("ssokit: %s %q is not an absolute URL", field, raw)
+		return fmt.Errorf("clerkauth: %s %q is not an absolute URL", field, raw)
 	}
 	switch u.Scheme {
 	case "https":
@@ -229,19 +232,19 @@ func checkURL(field, raw string, insecure bool) error {
 		if insecure && isLoopbackHost(u.Host) {
 			return nil
 		}
-		return fmt.Errorf("ssokit: %s %q must be https (http only for a loopback host with InsecureHTTPLoopback)", field, raw)
+		return fmt.Errorf("clerkauth: %s %q must be https (http only for a loopback host with InsecureHTTPLoopback)", field, raw)
 	}
-	return fmt.Errorf("ssokit: %s %q must be https", field, raw)
+	return fmt.Errorf("clerkauth: %s %q must be https", field, raw)
 }
 
-func keySourceFor(cfg ClerkConfig, issuer string, now func() time.Time, log *slog.Logger) (keySource, error) {
+func keySourceFor(cfg Config, issuer string, now func() time.Time, log *slog.Logger) (keySource, error) {
 	if cfg.PublicKeyPEM != "" {
 		if cfg.JWKSURL != "" {
-			return nil, errors.New("ssokit: set PublicKeyPEM or JWKSURL, not both")
+			return nil, errors.New("clerkauth: set PublicKeyPEM or JWKSURL, not both")
 		}
 		pub, err := parsePublicKeyPEM(cfg.PublicKeyPEM)
 		if err != nil {
-			return nil, fmt.Errorf("ssokit: PublicKeyPEM: %w", err)
+			return nil, fmt.Errorf("clerkauth: PublicKeyPEM: %w", err)
 		}
 		return staticKey{pub: pub}, nil
 	}
@@ -278,33 +281,33 @@ func keySourceFor(cfg ClerkConfig, issuer string, now func() time.Time, log *slo
 }
 
 // Issuer returns the exact issuer the verifier requires.
-func (v *ClerkVerifier) Issuer() string { return v.issuer }
+func (v *Verifier) Issuer() string { return v.issuer }
 
-// Verify checks a Clerk session token and returns its Principal. A token
+// Verify checks a Clerk session token and returns its Session. A token
 // verified before and still unexpired is answered from the cache without
-// allocating. Every refusal is a *TokenError wrapping ErrInvalidToken,
+// allocating. Every refusal is an *ssoerr.Error wrapping ErrInvalidToken,
 // ErrExpired or ErrUpstream.
-func (v *ClerkVerifier) Verify(ctx context.Context, token string) (*Principal, error) {
+func (v *Verifier) Verify(ctx context.Context, token string) (*Session, error) {
 	if token == "" {
-		return nil, invalid(ReasonEmptyToken, "empty token")
+		return nil, invalid(ssoerr.ReasonEmptyToken, "empty token")
 	}
 	if len(token) > v.maxBytes {
-		return nil, invalidf(ReasonTooLarge, "token is %d bytes, limit %d", len(token), v.maxBytes)
+		return nil, invalidf(ssoerr.ReasonTooLarge, "token is %d bytes, limit %d", len(token), v.maxBytes)
 	}
-	now := v.now().UnixNano()
+	now := v.now()
 	if v.cache != nil {
-		if p, ok := v.cache.get(token, now); ok {
-			return p, nil
+		if s, ok := v.cache.GetAt(token, now); ok {
+			return s, nil
 		}
 	}
-	p, err := v.verify(ctx, token, now)
+	s, err := v.verify(ctx, token, now.UnixNano())
 	if err != nil {
 		return nil, err
 	}
 	if v.cache != nil {
-		v.cache.put(token, p, p.ExpiresAt.UnixNano(), now)
+		v.cache.Set(token, s, s.ExpiresAt)
 	}
-	return p, nil
+	return s, nil
 }
 
 var b64 = base64.RawURLEncoding.Strict()
@@ -346,42 +349,42 @@ type wireClaims struct {
 	Email string `json:"email"`
 }
 
-// principalBlock holds a Principal and the SDK claims it points to in one
+// sessionBlock holds a Session and the SDK claims it points to in one
 // allocation.
-type principalBlock struct {
-	p             Principal
+type sessionBlock struct {
+	s             Session
 	c             clerk.SessionClaims
 	exp, nbf, iat int64
 }
 
-func (v *ClerkVerifier) verify(ctx context.Context, token string, now int64) (*Principal, error) {
+func (v *Verifier) verify(ctx context.Context, token string, now int64) (*Session, error) {
 	h, rest, ok := strings.Cut(token, ".")
 	if !ok {
-		return nil, invalid(ReasonMalformed, "not a compact JWS")
+		return nil, invalid(ssoerr.ReasonMalformed, "not a compact JWS")
 	}
 	pl, sig, ok := strings.Cut(rest, ".")
 	if !ok || strings.IndexByte(sig, '.') >= 0 {
-		return nil, invalid(ReasonMalformed, "not a compact JWS")
+		return nil, invalid(ssoerr.ReasonMalformed, "not a compact JWS")
 	}
 	hb, err := b64.DecodeString(h)
 	if err != nil {
-		return nil, invalidf(ReasonMalformed, "header: %v", err)
+		return nil, invalidf(ssoerr.ReasonMalformed, "header: %v", err)
 	}
 	var hdr jwsHeader
 	if err := json.Unmarshal(hb, &hdr); err != nil {
-		return nil, invalidf(ReasonMalformed, "header: %v", err)
+		return nil, invalidf(ssoerr.ReasonMalformed, "header: %v", err)
 	}
 	if hdr.Crit != nil {
-		return nil, invalid(ReasonCritical, "crit header present")
+		return nil, invalid(ssoerr.ReasonCritical, "crit header present")
 	}
 	if hdr.Typ != nil && !strings.EqualFold(*hdr.Typ, "JWT") {
-		return nil, invalidf(ReasonType, "typ %q", *hdr.Typ)
+		return nil, invalidf(ssoerr.ReasonType, "typ %q", *hdr.Typ)
 	}
 	if hdr.Alg != "RS256" {
-		return nil, invalidf(ReasonAlgorithm, "alg %q, key is RS256", hdr.Alg)
+		return nil, invalidf(ssoerr.ReasonAlgorithm, "alg %q, key is RS256", hdr.Alg)
 	}
 	if hdr.Kid == "" {
-		return nil, invalid(ReasonMissingKeyID, "no kid header")
+		return nil, invalid(ssoerr.ReasonMissingKeyID, "no kid header")
 	}
 	pub, err := v.keys.key(ctx, hdr.Kid)
 	if err != nil {
@@ -389,19 +392,19 @@ func (v *ClerkVerifier) verify(ctx context.Context, token string, now int64) (*P
 	}
 	sb, err := b64.DecodeString(sig)
 	if err != nil {
-		return nil, invalidf(ReasonMalformed, "signature: %v", err)
+		return nil, invalidf(ssoerr.ReasonMalformed, "signature: %v", err)
 	}
 	digest := sha256.Sum256([]byte(token[:len(h)+1+len(pl)]))
 	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sb); err != nil {
-		return nil, invalid(ReasonSignature, "signature does not verify")
+		return nil, invalid(ssoerr.ReasonSignature, "signature does not verify")
 	}
 	payload, err := b64.DecodeString(pl)
 	if err != nil {
-		return nil, invalidf(ReasonMalformed, "payload: %v", err)
+		return nil, invalidf(ssoerr.ReasonMalformed, "payload: %v", err)
 	}
 	var wc wireClaims
 	if err := json.Unmarshal(payload, &wc); err != nil {
-		return nil, invalidf(ReasonMalformed, "payload: %v", err)
+		return nil, invalidf(ssoerr.ReasonMalformed, "payload: %v", err)
 	}
 	return v.check(&wc, payload, now)
 }
@@ -410,26 +413,26 @@ func (v *ClerkVerifier) verify(ctx context.Context, token string, now int64) (*P
 // values before 1970 or after 2242.
 func numericDate(name string, f float64) (int64, error) {
 	if !(f >= 0 && f < 1<<33) {
-		return 0, invalidf(ReasonNumericDate, "%s %v out of range", name, f)
+		return 0, invalidf(ssoerr.ReasonNumericDate, "%s %v out of range", name, f)
 	}
 	return int64(f * 1e9), nil
 }
 
-func (v *ClerkVerifier) check(wc *wireClaims, payload []byte, now int64) (*Principal, error) {
+func (v *Verifier) check(wc *wireClaims, payload []byte, now int64) (*Session, error) {
 	if wc.Iss != v.issuer {
-		return nil, invalidf(ReasonIssuer, "iss %q, want %q", wc.Iss, v.issuer)
+		return nil, invalidf(ssoerr.ReasonIssuer, "iss %q, want %q", wc.Iss, v.issuer)
 	}
 	if wc.Exp == nil {
-		return nil, invalid(ReasonMissingExpiry, "no exp claim")
+		return nil, invalid(ssoerr.ReasonMissingExpiry, "no exp claim")
 	}
 	leeway := int64(v.leeway)
-	b := new(principalBlock)
+	b := new(sessionBlock)
 	exp, err := numericDate("exp", *wc.Exp)
 	if err != nil {
 		return nil, err
 	}
 	if now-leeway >= exp {
-		return nil, &TokenError{Reason: ReasonExpired, Detail: fmt.Sprintf("exp %v is past", *wc.Exp), Err: ErrExpired}
+		return nil, &ssoerr.Error{Reason: ssoerr.ReasonExpired, Detail: fmt.Sprintf("exp %v is past", *wc.Exp), Err: ssoerr.ErrExpired}
 	}
 	b.exp = int64(*wc.Exp)
 	b.c.Expiry = &b.exp
@@ -439,7 +442,7 @@ func (v *ClerkVerifier) check(wc *wireClaims, payload []byte, now int64) (*Princ
 			return nil, err
 		}
 		if now+leeway < nbf {
-			return nil, invalidf(ReasonNotYetValid, "nbf %v is in the future", *wc.Nbf)
+			return nil, invalidf(ssoerr.ReasonNotYetValid, "nbf %v is in the future", *wc.Nbf)
 		}
 		b.nbf = int64(*wc.Nbf)
 		b.c.NotBefore = &b.nbf
@@ -450,26 +453,26 @@ func (v *ClerkVerifier) check(wc *wireClaims, payload []byte, now int64) (*Princ
 			return nil, err
 		}
 		if now+leeway < iat {
-			return nil, invalidf(ReasonIssuedInFuture, "iat %v is in the future", *wc.Iat)
+			return nil, invalidf(ssoerr.ReasonIssuedInFuture, "iat %v is in the future", *wc.Iat)
 		}
 		b.iat = int64(*wc.Iat)
 		b.c.IssuedAt = &b.iat
 	}
 	if len(v.parties) > 0 && !v.authorizedParty(wc.Azp) {
-		return nil, invalidf(ReasonAuthorizedParty, "azp %q is not an authorized party", wc.Azp)
+		return nil, invalidf(ssoerr.ReasonAuthorizedParty, "azp %q is not an authorized party", wc.Azp)
 	}
 	if wc.Sub == "" {
-		return nil, invalid(ReasonMissingSubject, "no sub claim")
+		return nil, invalid(ssoerr.ReasonMissingSubject, "no sub claim")
 	}
 	if wc.Sid == "" {
-		return nil, invalid(ReasonMissingSessionID, "no sid claim")
+		return nil, invalid(ssoerr.ReasonMissingSessionID, "no sid claim")
 	}
 	switch wc.Sts {
 	case "", "active":
 	case "pending":
-		return nil, invalid(ReasonSessionPending, "session status is pending: sign-in tasks remain")
+		return nil, invalid(ssoerr.ReasonSessionPending, "session status is pending: sign-in tasks remain")
 	default:
-		return nil, invalidf(ReasonSessionStatus, "session status %q", wc.Sts)
+		return nil, invalidf(ssoerr.ReasonSessionStatus, "session status %q", wc.Sts)
 	}
 	aud, err := audience(wc.Aud)
 	if err != nil {
@@ -495,31 +498,30 @@ func (v *ClerkVerifier) check(wc *wireClaims, payload []byte, now int64) (*Princ
 		c.ActiveOrganizationPermissions = wc.OrgPermissions
 	}
 
-	p := &b.p
-	p.Credential = CredentialClerkSession
+	p := &b.s
 	p.UserID, p.SessionID = wc.Sub, wc.Sid
 	p.Issuer, p.AuthorizedParty = wc.Iss, wc.Azp
 	p.ExpiresAt = time.Unix(0, exp)
 	if wc.Iat != nil {
 		p.IssuedAt = time.Unix(0, iat)
 	}
-	p.ClerkOrg = ClerkOrg{
+	p.Org = Org{
 		ID:          c.ActiveOrganizationID,
 		Slug:        c.ActiveOrganizationSlug,
 		Role:        c.ActiveOrganizationRole,
 		Permissions: c.ActiveOrganizationPermissions,
 	}
-	p.Clerk = c
+	p.Claims = c
 	p.RawClaims = payload
 	if v.emailClaim == "email" {
 		p.Email = wc.Email
 	} else if _, err := p.Claim(v.emailClaim, &p.Email); err != nil {
-		return nil, invalidf(ReasonMalformed, "claim %s: %v", v.emailClaim, err)
+		return nil, invalidf(ssoerr.ReasonMalformed, "claim %s: %v", v.emailClaim, err)
 	}
 	return p, nil
 }
 
-func (v *ClerkVerifier) authorizedParty(azp string) bool {
+func (v *Verifier) authorizedParty(azp string) bool {
 	if azp == "" {
 		return false
 	}
@@ -539,13 +541,13 @@ func audience(raw json.RawMessage) ([]string, error) {
 	if raw[0] == '"' {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, invalidf(ReasonMalformed, "aud: %v", err)
+			return nil, invalidf(ssoerr.ReasonMalformed, "aud: %v", err)
 		}
 		return []string{s}, nil
 	}
 	var a []string
 	if err := json.Unmarshal(raw, &a); err != nil {
-		return nil, invalidf(ReasonMalformed, "aud: %v", err)
+		return nil, invalidf(ssoerr.ReasonMalformed, "aud: %v", err)
 	}
 	return a, nil
 }

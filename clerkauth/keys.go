@@ -1,4 +1,4 @@
-package middleware
+package clerkauth
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2"
 	clerkjwks "github.com/clerk/clerk-sdk-go/v2/jwks"
 	"github.com/ssokit/ssokit/internal/jwks"
+	"github.com/ssokit/ssokit/ssoerr"
 )
 
 // RSA modulus sizes accepted for RS256 keys. Smaller keys are weak; larger
@@ -82,13 +83,13 @@ func (k remoteKeys) key(ctx context.Context, kid string) (*rsa.PublicKey, error)
 	pk, err := k.cache.Key(ctx, kid)
 	switch {
 	case errors.Is(err, jwks.ErrUnknownKey):
-		return nil, invalid(ReasonUnknownKeyID, err.Error())
+		return nil, invalid(ssoerr.ReasonUnknownKeyID, err.Error())
 	case err != nil:
-		return nil, &TokenError{Reason: ReasonKeysUnavailable, Detail: err.Error(), Err: ErrUpstream}
+		return nil, &ssoerr.Error{Reason: ssoerr.ReasonKeysUnavailable, Detail: err.Error(), Err: ssoerr.ErrUpstream}
 	}
 	pub, ok := pk.(*rsa.PublicKey)
 	if !ok {
-		return nil, invalidf(ReasonUnsupportedKey, "kid %q is a %T", kid, pk)
+		return nil, invalidf(ssoerr.ReasonUnsupportedKey, "kid %q is a %T", kid, pk)
 	}
 	return pub, nil
 }

@@ -1,4 +1,4 @@
-package middleware
+package clerkauth
 
 import (
 	"context"
@@ -6,16 +6,18 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/ssokit/ssokit/ssoerr"
 )
 
 // FuzzVerify feeds arbitrary strings to a networkless verifier. Nothing may
-// panic, every refusal must be a classified TokenError, and the only strings
+// panic, every refusal must be a classified *ssoerr.Error, and the only strings
 // ever accepted are the valid seeds: the signature covers every byte and
 // base64 is decoded strictly, so no other spelling can verify.
 func FuzzVerify(f *testing.F) {
 	k := testKeys()[0]
 	now := time.Unix(1_800_000_000, 0)
-	v, err := NewClerkVerifier(ClerkConfig{Issuer: testIssuer, PublicKeyPEM: pemOf(f, &k.PublicKey),
+	v, err := New(Config{Issuer: testIssuer, PublicKeyPEM: pemOf(f, &k.PublicKey),
 		Now: func() time.Time { return now }, DisableTokenCache: true})
 	if err != nil {
 		f.Fatal(err)
@@ -40,8 +42,8 @@ func FuzzVerify(f *testing.F) {
 			}
 			return
 		}
-		var te *TokenError
-		if !errors.As(err, &te) || te.Reason == "" || !errors.Is(err, ErrInvalidToken) {
+		var te *ssoerr.Error
+		if !errors.As(err, &te) || te.Reason == "" || !errors.Is(err, ssoerr.ErrInvalidToken) {
 			t.Fatalf("unclassified refusal %v", err)
 		}
 	})
@@ -53,7 +55,7 @@ func FuzzVerify(f *testing.F) {
 func FuzzVerifyClaims(f *testing.F) {
 	k := testKeys()[0]
 	now := time.Unix(1_800_000_000, 0)
-	v, err := NewClerkVerifier(ClerkConfig{Issuer: testIssuer, PublicKeyPEM: pemOf(f, &k.PublicKey),
+	v, err := New(Config{Issuer: testIssuer, PublicKeyPEM: pemOf(f, &k.PublicKey),
 		AuthorizedParties: []string{testAzp}, Now: func() time.Time { return now }, DisableTokenCache: true})
 	if err != nil {
 		f.Fatal(err)
@@ -67,13 +69,13 @@ func FuzzVerifyClaims(f *testing.F) {
 		tok := signInput(t, k, in)
 		p, err := v.Verify(context.Background(), tok)
 		if err != nil {
-			if ReasonOf(err) == "" {
+			if ssoerr.ReasonOf(err) == "" {
 				t.Fatalf("unclassified refusal %v", err)
 			}
 			return
 		}
 		if p.Issuer != testIssuer || p.AuthorizedParty != testAzp || p.UserID == "" || p.SessionID == "" ||
-			!p.ExpiresAt.After(now.Add(-DefaultLeeway)) || p.Clerk == nil {
+			!p.ExpiresAt.After(now.Add(-DefaultLeeway)) || p.Claims == nil {
 			t.Fatalf("accepted a token breaking the policy: %+v", p)
 		}
 	})

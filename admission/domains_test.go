@@ -1,4 +1,4 @@
-package middleware
+package admission
 
 import "testing"
 
@@ -25,8 +25,8 @@ func TestDomainAllowed(t *testing.T) {
 		"alice <alice@acme.com>":     false,
 		"alice@.acme.com":            false,
 	} {
-		d, ok := emailDomain(email)
-		if got := ok && domainAllowed(d, allowed); got != want {
+		d, ok := EmailDomain(email)
+		if got := ok && DomainAllowed(d, allowed); got != want {
 			t.Errorf("%q: allowed %v, want %v (domain %q)", email, got, want, d)
 		}
 	}

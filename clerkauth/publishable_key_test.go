@@ -1,4 +1,4 @@
-package middleware
+package clerkauth
 
 import (
 	"encoding/base64"

@@ -1,4 +1,4 @@
-package middleware
+package clerkauth
 
 import (
 	"encoding/base64"
@@ -21,7 +21,7 @@ type PublishableKey struct {
 }
 
 // ErrPublishableKey is wrapped by every error ParsePublishableKey returns.
-var ErrPublishableKey = errors.New("ssokit: invalid publishable key")
+var ErrPublishableKey = errors.New("clerkauth: invalid publishable key")
 
 // maxPublishableKey bounds the input; real keys are well under 200 bytes.
 const maxPublishableKey = 512

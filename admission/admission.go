@@ -1,0 +1,386 @@
+package admission
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ssokit/ssokit/rbac"
+	"github.com/ssokit/ssokit/ssoerr"
+	"github.com/ssokit/ssokit/store"
+)
+
+// How a person signed in (whoami's auth_method).
+const (
+	MethodSSO      = "sso"
+	MethodPassword = "password"
+	MethodAPIKey   = "api_key"
+)
+
+// Defaults for the zero values of Config.
+var (
+	// DefaultSSOPlans are the plans entitled to SSO.
+	DefaultSSOPlans = []string{"enterprise", "growth"}
+)
+
+// Default password-login limits.
+const (
+	DefaultAccountAttempts = 10
+	DefaultIPAttempts      = 100
+	DefaultAttemptWindow   = 15 * time.Minute
+)
+
+// Config configures an Admitter. Store is required.
+type Config struct {
+	// Store holds organizations and people.
+	Store interface {
+		store.Orgs
+		store.Users
+	}
+	// Policy ranks roles and maps groups to roles. Nil means
+	// rbac.MustDefault().
+	Policy *rbac.Policy
+	// SSOPlans are the organization plans entitled to SSO. Nil means
+	// DefaultSSOPlans.
+	SSOPlans []string
+	// AccountLimit and IPLimit count password-login attempts per account
+	// (org and email) and per client address. Nil means a MemoryLimiter of
+	// DefaultAccountAttempts (10) and DefaultIPAttempts (100) per
+	// DefaultAttemptWindow (15 minutes).
+	AccountLimit, IPLimit Limiter
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Admitter applies an organization's sign-in rules: which organization a
+// login belongs to, whether its plan has SSO, whether the email's domain is
+// allowed, whether an unknown person is created, which role they get, and
+// whether an earlier session or an API key still counts. It decides; it
+// writes no HTTP.
+type Admitter struct {
+	store interface {
+		store.Orgs
+		store.Users
+	}
+	policy                *rbac.Policy
+	ssoPlans              []string
+	accountLimit, ipLimit Limiter
+	now                   func() time.Time
+}
+
+// New validates cfg and returns an Admitter.
+func New(cfg Config) (*Admitter, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("admission: Config needs a Store")
+	}
+	a := &Admitter{store: cfg.Store, policy: cfg.Policy, ssoPlans: cfg.SSOPlans, accountLimit: cfg.AccountLimit, ipLimit: cfg.IPLimit, now: cfg.Now}
+	if a.policy == nil {
+		a.policy = rbac.MustDefault()
+	}
+	if a.ssoPlans == nil {
+		a.ssoPlans = DefaultSSOPlans
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	var err error
+	if a.accountLimit == nil {
+		if a.accountLimit, err = NewMemoryLimiter(LimiterConfig{Max: DefaultAccountAttempts, Window: DefaultAttemptWindow, Now: a.now}); err != nil {
+			return nil, err
+		}
+	}
+	if a.ipLimit == nil {
+		if a.ipLimit, err = NewMemoryLimiter(LimiterConfig{Max: DefaultIPAttempts, Window: DefaultAttemptWindow, Now: a.now}); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// Policy is the admitter's RBAC policy.
+func (a *Admitter) Policy() *rbac.Policy { return a.policy }
+
+// Login is what an SSO sign-in brings, whatever its path: a Clerk session
+// or a direct connection's normalized identity.
+type Login struct {
+	// OrgID names the app organization (a direct connection); ClerkOrgID
+	// maps one (Clerk). One of the two is required.
+	OrgID, ClerkOrgID string
+	// ClerkRole is the Clerk organization role (org:admin), for
+	// clerk_role_map.
+	ClerkRole string
+	// ClerkUserID and ClerkSessionID identify the Clerk user and session.
+	ClerkUserID, ClerkSessionID string
+	// Email is the person's address; Groups their IdP groups; IdPName the
+	// identity provider (okta, azure_ad, ...).
+	Email   string
+	Groups  []string
+	IdPName string
+}
+
+// Person is an admitted person: who, in which organization, with which
+// role, signed in how.
+type Person struct {
+	// UserID is the app user's ID.
+	UserID string
+	// Email is the stored (lower-case) address.
+	Email string
+	// OrgID is the app organization; Role the person's role in it.
+	OrgID, Role string
+	// AuthMethod is MethodSSO or MethodPassword; IdPName the identity
+	// provider of an SSO sign-in.
+	AuthMethod, IdPName string
+	// ClerkUserID and ClerkSessionID come from a sign-in through Clerk.
+	ClerkUserID, ClerkSessionID string
+}
+
+// Admit applies the organization's rules to an SSO login: the Clerk
+// organization maps to exactly one app organization; its plan must be
+// entitled to SSO; the email's domain must be allowed; an unknown person is
+// created with the default role when auto_create_users is on (concurrent
+// first logins create one), refused otherwise; with group_roles the role is
+// recomputed from the groups at every login (highest match, else the Clerk
+// role through clerk_role_map, else default_role), otherwise the stored
+// role stands.
+func (a *Admitter) Admit(ctx context.Context, l Login) (*Person, error) {
+	var org store.Org
+	var err error
+	switch {
+	case l.OrgID != "":
+		org, err = a.store.GetOrg(ctx, l.OrgID)
+	case l.ClerkOrgID != "":
+		org, err = a.store.OrgByClerkID(ctx, l.ClerkOrgID)
+	default:
+		return nil, forbid(ssoerr.ReasonOrgNotMapped, "the session has no active Clerk organization")
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, forbid(ssoerr.ReasonOrgNotMapped, "%v", err)
+	} else if err != nil {
+		return nil, ssoerr.Upstream(ssoerr.ReasonStore, err)
+	}
+	if !slices.Contains(a.ssoPlans, org.Plan) {
+		return nil, forbid(ssoerr.ReasonPlanNotEntitled, "plan %q of %s is not entitled to SSO", org.Plan, org.ID)
+	}
+	if l.Email == "" {
+		return nil, forbid(ssoerr.ReasonNoEmail, "no email for %s", l.ClerkUserID)
+	}
+	domain, ok := EmailDomain(l.Email)
+	if !ok || !DomainAllowed(domain, org.AllowedDomains) {
+		return nil, forbid(ssoerr.ReasonDomainNotAllowed, "%q is not an allowed domain of %s", l.Email, org.ID)
+	}
+	email := strings.ToLower(strings.TrimSpace(l.Email))
+	u, err := a.store.UserByEmail(ctx, org.ID, email)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if !org.AutoCreateUsers {
+			return nil, forbid(ssoerr.ReasonUserNotProvisioned, "%s has no account in %s and auto_create_users is off", email, org.ID)
+		}
+		role := org.DefaultRole
+		if role == "" {
+			role = string(rbac.Viewer)
+		}
+		u, _, err = a.store.CreateUserIfAbsent(ctx, store.User{ID: "usr_" + randomID(12), OrgID: org.ID, Email: email,
+			Role: role, ClerkUserID: l.ClerkUserID, Source: MethodSSO})
+		if err != nil {
+			return nil, ssoerr.Upstream(ssoerr.ReasonStore, err)
+		}
+	case err != nil:
+		return nil, ssoerr.Upstream(ssoerr.ReasonStore, err)
+	}
+	role := a.role(org, u, l)
+	now := a.now()
+	u, err = a.store.UpdateUser(ctx, u.ID, func(x *store.User) error {
+		x.Role, x.LastLogin = role, now
+		if l.ClerkUserID != "" {
+			x.ClerkUserID = l.ClerkUserID
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, ssoerr.Upstream(ssoerr.ReasonStore, err)
+	}
+	_, _ = a.store.UpdateOrg(ctx, org.ID, func(o *store.Org) error {
+		o.LastSSOLogin, o.LastSSOProvider = now, l.IdPName
+		return nil
+	})
+	return &Person{UserID: u.ID, Email: u.Email, OrgID: org.ID, Role: u.Role, AuthMethod: MethodSSO, IdPName: l.IdPName,
+		ClerkUserID: l.ClerkUserID, ClerkSessionID: l.ClerkSessionID}, nil
+}
+
+// role is the person's role after this login: with group_roles, the
+// highest group match, else the Clerk role through clerk_role_map, else
+// default_role; without, the stored role. A role the policy does not know
+// becomes viewer.
+func (a *Admitter) role(org store.Org, u store.User, l Login) string {
+	role := u.Role
+	if len(org.GroupRoles) > 0 {
+		rules := make([]rbac.GroupRule, len(org.GroupRoles))
+		for i, g := range org.GroupRoles {
+			rules[i] = rbac.GroupRule{Group: g.Group, Role: rbac.Role(g.Role)}
+		}
+		if r, err := a.policy.RoleFromGroups(rules, l.Groups); err == nil {
+			role = string(r)
+		} else if mapped, ok := org.ClerkRoleMap[l.ClerkRole]; ok && l.ClerkRole != "" {
+			role = mapped
+		} else {
+			role = org.DefaultRole
+		}
+	}
+	if !a.policy.Has(rbac.Role(role)) {
+		role = string(rbac.Viewer)
+	}
+	return role
+}
+
+// Lookup finds the app person behind a Clerk session without admitting
+// anyone: the organization mapped to clerkOrgID and the person with email
+// in it. ok is false when either is unknown; only a store failure is an
+// error.
+func (a *Admitter) Lookup(ctx context.Context, clerkOrgID, email string) (p *Person, ok bool, err error) {
+	org, err := a.store.OrgByClerkID(ctx, clerkOrgID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, ssoerr.Upstream(ssoerr.ReasonStore, err)
+	}
+	u, err := a.store.UserByEmail(ctx, org.ID, strings.ToLower(strings.TrimSpace(email)))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, ssoerr.Upstream(ssoerr.ReasonStore, err)
+	}
+	return &Person{UserID: u.ID, Email: u.Email, OrgID: org.ID, Role: u.Role, AuthMethod: MethodSSO, ClerkUserID: u.ClerkUserID}, true, nil
+}
+
+// PasswordLogin checks an email and password for an organization. The
+// same refusal answers an unknown organization, an unknown person and a
+// wrong password, after the same bcrypt work; attempts are limited per
+// account and per client address; require_sso refuses the login even with
+// the right password.
+func (a *Admitter) PasswordLogin(ctx context.Context, orgID, email, password, clientIP string) (*Person, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	for _, c := range []struct {
+		l   Limiter
+		key string
+	}{{a.accountLimit, orgID + "\x00" + email}, {a.ipLimit, clientIP}} {
+		ok, err := c.l.Allow(ctx, c.key)
+		if err != nil {
+			return nil, ssoerr.Upstream(ssoerr.ReasonStore, err)
+		}
+		if !ok {
+			return nil, ssoerr.New(ssoerr.ErrRateLimited, ssoerr.ReasonRateLimited, "login attempts")
+		}
+	}
+	org, err := a.store.GetOrg(ctx, orgID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, ssoerr.Upstream(ssoerr.ReasonStore, err)
+	}
+	if err != nil {
+		checkPassword("", password)
+		return nil, badPassword("no organization %s", orgID)
+	}
+	u, err := a.store.UserByEmail(ctx, orgID, email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, ssoerr.Upstream(ssoerr.ReasonStore, err)
+	}
+	if err != nil {
+		checkPassword("", password)
+		return nil, badPassword("no user %s", email)
+	}
+	if !checkPassword(u.PasswordHash, password) {
+		return nil, badPassword("wrong password for %s", email)
+	}
+	if org.RequireSSO {
+		return nil, forbid(ssoerr.ReasonSSORequired, "%s requires SSO", orgID)
+	}
+	_, _ = a.store.UpdateUser(ctx, u.ID, func(x *store.User) error { x.LastLogin = a.now(); return nil })
+	return &Person{UserID: u.ID, Email: u.Email, OrgID: org.ID, Role: u.Role, AuthMethod: MethodPassword}, nil
+}
+
+// Session is what CheckSession needs to know of an app session.
+type Session struct {
+	UserID, OrgID, AuthMethod string
+	IssuedAt                  time.Time
+}
+
+// CheckSession applies what can end a valid app session early: the person
+// removed or their sessions revoked (ValidAfter), or require_sso turned on
+// after a password session began. Revocation of the one session (its jti)
+// is the session manager's.
+func (a *Admitter) CheckSession(ctx context.Context, s Session) error {
+	u, err := a.store.GetUser(ctx, s.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ended(ssoerr.ReasonSessionRevoked, "user %s removed", s.UserID)
+	} else if err != nil {
+		return ssoerr.Upstream(ssoerr.ReasonStore, err)
+	}
+	// iat has second precision: a session issued in the same second as
+	// revoke-all counts as revoked.
+	if !u.ValidAfter.IsZero() && s.IssuedAt.Before(u.ValidAfter.Truncate(time.Second).Add(time.Second)) {
+		return ended(ssoerr.ReasonSessionRevoked, "sessions of %s revoked", s.UserID)
+	}
+	if s.AuthMethod == MethodPassword {
+		org, err := a.store.GetOrg(ctx, s.OrgID)
+		if errors.Is(err, store.ErrNotFound) {
+			return ended(ssoerr.ReasonSessionRevoked, "organization %s gone", s.OrgID)
+		} else if err != nil {
+			return ssoerr.Upstream(ssoerr.ReasonStore, err)
+		}
+		if org.RequireSSO && !s.IssuedAt.After(org.RequireSSOSince) {
+			return ended(ssoerr.ReasonSSORequired, "%s requires SSO since %s", s.OrgID, org.RequireSSOSince.Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+// CheckAPIKey applies the key's organization's rules: the organization
+// still exists and accepts API keys.
+func (a *Admitter) CheckAPIKey(ctx context.Context, k store.APIKey) error {
+	org, err := a.store.GetOrg(ctx, k.OrgID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ended(ssoerr.ReasonSessionRevoked, "organization %s gone", k.OrgID)
+	} else if err != nil {
+		return ssoerr.Upstream(ssoerr.ReasonStore, err)
+	}
+	if org.DisableAPIKeyAuth {
+		return forbid(ssoerr.ReasonAPIKeyDisabled, "%s disables API keys", org.ID)
+	}
+	return nil
+}
+
+// RevokeUser ends every app session of a person issued until now.
+func (a *Admitter) RevokeUser(ctx context.Context, userID string) error {
+	now := a.now()
+	_, err := a.store.UpdateUser(ctx, userID, func(u *store.User) error { u.ValidAfter = now; return nil })
+	if errors.Is(err, store.ErrNotFound) {
+		return err
+	} else if err != nil {
+		return ssoerr.Upstream(ssoerr.ReasonStore, err)
+	}
+	return nil
+}
+
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// forbid is a refusal by the organization's rules (403).
+func forbid(r ssoerr.Reason, format string, args ...any) error {
+	return ssoerr.Newf(ssoerr.ErrForbidden, r, format, args...)
+}
+
+// ended is a session or key that no longer counts (401).
+func ended(r ssoerr.Reason, format string, args ...any) error {
+	return ssoerr.Newf(ssoerr.ErrInvalidToken, r, format, args...)
+}
+
+// badPassword is a failed email-and-password check (401), whatever failed.
+func badPassword(format string, args ...any) error {
+	return ssoerr.Newf(ssoerr.ErrInvalidCredentials, ssoerr.ReasonInvalidCredentials, format, args...)
+}
