@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
-	"strings"
 
 	clerksession "github.com/clerk/clerk-sdk-go/v2/session"
 	"github.com/ssokit/ssokit/api"
@@ -33,9 +33,9 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &body) {
 		return
 	}
-	ip := r.RemoteAddr
-	if i := strings.LastIndexByte(ip, ':'); i > 0 {
-		ip = ip[:i]
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr // no port: a test or an in-process transport
 	}
 	p, err := a.auth.PasswordLogin(r.Context(), body.Org, body.Email, body.Password, ip)
 	if err != nil {
