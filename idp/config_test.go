@@ -114,18 +114,18 @@ func TestSAMLStricterSkewGenericProfileAndLogout(t *testing.T) {
 		}
 		return resp.Header.Get("Location"), w.Result().Cookies()
 	}
-	finish := func(loc string, cookies []*http.Cookie) (error, []*http.Cookie) {
+	finish := func(loc string, cookies []*http.Cookie) ([]*http.Cookie, error) {
 		back := httptest.NewRequest("GET", loc, nil)
 		for _, ck := range cookies {
 			back.AddCookie(ck)
 		}
 		w := httptest.NewRecorder()
 		err := lo.FinishLogout(w, back)
-		return err, w.Result().Cookies()
+		return w.Result().Cookies(), err
 	}
 	loc, cookies := startLogout()
 	// Unsolicited: a browser that sent no LogoutRequest.
-	if err, _ := finish(loc, nil); !errors.Is(err, idp.ErrNoLogin) {
+	if _, err := finish(loc, nil); !errors.Is(err, idp.ErrNoLogin) {
 		t.Fatalf("unsolicited logout response: %v", err)
 	}
 	// Carried to another browser: its state (for a request of its own) is
@@ -133,10 +133,10 @@ func TestSAMLStricterSkewGenericProfileAndLogout(t *testing.T) {
 	_, otherCookies := startLogout()
 	stolen := *otherCookies[0]
 	stolen.Name = cookies[0].Name
-	if err, _ := finish(loc, []*http.Cookie{&stolen}); !errors.Is(err, idp.ErrNoLogin) {
+	if _, err := finish(loc, []*http.Cookie{&stolen}); !errors.Is(err, idp.ErrNoLogin) {
 		t.Fatalf("logout response in another browser: %v", err)
 	}
-	err, cleared := finish(loc, cookies)
+	cleared, err := finish(loc, cookies)
 	if err != nil {
 		t.Fatalf("logout response refused: %v", err)
 	}
@@ -145,10 +145,10 @@ func TestSAMLStricterSkewGenericProfileAndLogout(t *testing.T) {
 	}
 	// Replayed: in the same browser (its state is gone) and even with the
 	// state cookie kept (the response ID is spent).
-	if err, _ := finish(loc, nil); !errors.Is(err, idp.ErrNoLogin) {
+	if _, err := finish(loc, nil); !errors.Is(err, idp.ErrNoLogin) {
 		t.Fatalf("replayed logout response: %v", err)
 	}
-	if err, _ := finish(loc, cookies); !errors.Is(err, idp.ErrReplayed) {
+	if _, err := finish(loc, cookies); !errors.Is(err, idp.ErrReplayed) {
 		t.Fatalf("replayed logout response with the old state: %v", err)
 	}
 }

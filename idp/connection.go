@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -94,8 +93,9 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives refusals in detail. Nil means silent.
 	Logger *slog.Logger
-	// ReplayCache records used assertions. Nil means a memory cache per
-	// connection.
+	// ReplayCache records used assertion and LogoutResponse IDs. Nil means
+	// a MemoryReplayCache of default size per connection; replicas share a
+	// database- or Redis-backed one.
 	ReplayCache ReplayCache
 	// StateKey signs the login- and logout-state cookies. Required: 32
 	// random bytes or more, shared by every replica; there is no default.
@@ -163,7 +163,11 @@ func New(ctx context.Context, c Connection, opts Options) (Connector, error) {
 		return nil, fmt.Errorf("%w: Options.StateKey must be at least %d random bytes (it is required)", ErrConfig, state.MinKeySize)
 	}
 	if opts.ReplayCache == nil {
-		opts.ReplayCache = NewMemoryReplayCache(0, opts.Now)
+		rc, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Now: opts.Now})
+		if err != nil {
+			return nil, err
+		}
+		opts.ReplayCache = rc
 	}
 	switch c.Protocol {
 	case sso.SAML:
@@ -198,5 +202,3 @@ type clock struct {
 func (c clock) Now() time.Time                  { return c.now() }
 func (c clock) Since(t time.Time) time.Duration { return c.now().Sub(t) }
 func (c clock) Until(t time.Time) time.Duration { return t.Sub(c.now()) }
-
-var errNotFound = errors.New("not found")

@@ -233,20 +233,55 @@ func TestMemoryReplayCache(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
 	clock := func() time.Time { return now }
-	c := NewMemoryReplayCache(2, clock)
+	c, err := NewMemoryReplayCache(MemoryReplayCacheConfig{MaxEntries: 100, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	if err := c.Consume(ctx, "a", now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Consume(ctx, "a", now.Add(time.Minute)); !errors.Is(err, ErrReplayed) {
+	if err := c.Consume(ctx, "a", now.Add(time.Minute)); !errors.Is(err, ErrReplayed) || ReasonOf(err) != ReasonReplay {
 		t.Fatalf("second use: %v", err)
 	}
-	c.Consume(ctx, "b", now.Add(time.Second))
-	if err := c.Consume(ctx, "c", now.Add(time.Minute)); err == nil {
-		t.Fatal("a full cache forgot a live entry")
-	}
-	now = now.Add(2 * time.Second) // b expired: room again
-	if err := c.Consume(ctx, "c", now.Add(time.Minute)); err != nil {
+	if err := c.Consume(ctx, "b", now.Add(time.Second)); err != nil {
 		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Second) // b expired at its until: usable again, a still spent
+	if err := c.Consume(ctx, "b", now.Add(time.Minute)); err != nil {
+		t.Fatalf("after its until: %v", err)
+	}
+	if err := c.Consume(ctx, "a", now.Add(time.Minute)); !errors.Is(err, ErrReplayed) {
+		t.Fatalf("a forgotten before its until: %v", err)
+	}
+	// MaxTTL caps an entry whose until is far away.
+	now = now.Add(2 * time.Hour)
+	if err := c.Consume(ctx, "a", now.Add(48*time.Hour)); err != nil {
+		t.Fatalf("kept past MaxTTL: %v", err)
+	}
+}
+
+// TestMemoryReplayCacheBound: however many IDs are consumed, the cache
+// holds at most MaxEntries.
+func TestMemoryReplayCacheBound(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	c, err := NewMemoryReplayCache(MemoryReplayCacheConfig{MaxEntries: 256, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10_000 {
+		if err := c.Consume(context.Background(), fmt.Sprintf("id-%d", i), now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if n := c.Len(); n > 256 {
+			t.Fatalf("after %d IDs the cache holds %d entries, bound 256", i+1, n)
+		}
+	}
+	if c.Len() < 128 {
+		t.Fatalf("the cache holds only %d entries", c.Len())
+	}
+	if _, err := NewMemoryReplayCache(MemoryReplayCacheConfig{MaxEntries: -1}); !errors.Is(err, ErrConfig) {
+		t.Fatalf("negative size: %v", err)
 	}
 }

@@ -64,7 +64,7 @@ func (k keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error)
 }
 
 func (k keySet) verify(ctx context.Context, raw string) ([]byte, error) {
-	jws, err := jose.ParseSigned(raw, oidcAlgs)
+	jws, err := jose.ParseSignedCompact(raw, oidcAlgs)
 	if err != nil {
 		return nil, refuse(ErrInvalidResponse, ReasonAlgorithm, "ID token: %v", err)
 	}

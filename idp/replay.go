@@ -2,59 +2,69 @@ package idp
 
 import (
 	"context"
-	"sync"
+	"fmt"
 	"time"
+
+	"github.com/ssokit/ssokit/internal/ttlcache"
 )
 
-// ReplayCache remembers used assertion IDs (and other one-time values)
-// until they expire. Consume records key until the given time and returns
-// an error wrapping ErrReplayed if key is already recorded. Implementations
-// must be safe for concurrent use; a shared one (Redis) lets replicas
-// refuse each other's replays.
+// ReplayCache remembers one-time values (SAML assertion IDs, LogoutResponse
+// IDs) until they expire, so each is accepted once. Consume records key
+// until the given time and returns an error wrapping ErrReplayed if key is
+// already recorded and not expired, or one wrapping ErrUpstream if the
+// cache cannot answer (a login is then refused, never let through).
+//
+// Implementations must be safe for concurrent use. The memory default
+// (MemoryReplayCache) serves one process; a shared implementation
+// (PostgreSQL, Redis: an insert that fails on a live duplicate) lets
+// replicas refuse each other's replays, through Options.ReplayCache.
 type ReplayCache interface {
 	Consume(ctx context.Context, key string, until time.Time) error
 }
 
-// MemoryReplayCache is the in-process ReplayCache, bounded in entries. The
-// zero value is not usable; use NewMemoryReplayCache.
-type MemoryReplayCache struct {
-	mu  sync.Mutex
-	m   map[string]time.Time
-	max int
-	now func() time.Time
+// MemoryReplayCacheConfig sizes a MemoryReplayCache.
+type MemoryReplayCacheConfig struct {
+	// MaxEntries bounds the entries held. Zero means 100,000. Size it
+	// above the logins expected within an assertion's lifetime (minutes):
+	// when full of live entries the cache forgets arbitrary ones.
+	MaxEntries int
+	// MaxTTL is the longest an entry is kept, whatever its until. Zero
+	// means one hour (assertions live minutes).
+	MaxTTL time.Duration
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
 }
 
-// NewMemoryReplayCache returns a cache of at most max entries (zero means
-// 100,000). When full it drops expired entries; if none expired, Consume
-// refuses new keys rather than forget a live one.
-func NewMemoryReplayCache(max int, now func() time.Time) *MemoryReplayCache {
-	if max <= 0 {
-		max = 100_000
+// MemoryReplayCache is the in-process ReplayCache: a bounded TTL cache
+// (internal/ttlcache) in which every entry expires at its until or MaxTTL,
+// whichever is earlier. Use NewMemoryReplayCache; the zero value is not
+// usable.
+type MemoryReplayCache struct {
+	cache *ttlcache.Cache[struct{}]
+}
+
+// NewMemoryReplayCache returns an empty cache sized by cfg.
+func NewMemoryReplayCache(cfg MemoryReplayCacheConfig) (*MemoryReplayCache, error) {
+	if cfg.MaxEntries == 0 {
+		cfg.MaxEntries = 100_000
 	}
-	if now == nil {
-		now = time.Now
+	if cfg.MaxTTL == 0 {
+		cfg.MaxTTL = time.Hour
 	}
-	return &MemoryReplayCache{m: map[string]time.Time{}, max: max, now: now}
+	c, err := ttlcache.New[struct{}](ttlcache.Config{MaxEntries: cfg.MaxEntries, TTL: cfg.MaxTTL, Now: cfg.Now})
+	if err != nil {
+		return nil, fmt.Errorf("%w: replay cache: %v", ErrConfig, err)
+	}
+	return &MemoryReplayCache{cache: c}, nil
 }
 
 // Consume implements ReplayCache.
 func (c *MemoryReplayCache) Consume(_ context.Context, key string, until time.Time) error {
-	now := c.now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if exp, ok := c.m[key]; ok && now.Before(exp) {
+	if !c.cache.Add(key, struct{}{}, until) {
 		return refuse(ErrReplayed, ReasonReplay, "already used")
 	}
-	if len(c.m) >= c.max {
-		for k, exp := range c.m {
-			if !now.Before(exp) {
-				delete(c.m, k)
-			}
-		}
-		if len(c.m) >= c.max {
-			return refuse(ErrUpstream, ReasonUpstream, "replay cache full")
-		}
-	}
-	c.m[key] = until
 	return nil
 }
+
+// Len reports the entries held (expired ones not yet swept included).
+func (c *MemoryReplayCache) Len() int { return c.cache.Len() }

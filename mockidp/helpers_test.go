@@ -174,10 +174,3 @@ func headerKid(t testing.TB, raw string) string {
 	}
 	return hdr.Kid
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
-
-func jsonDecode(resp *http.Response, v any) error {
-	defer resp.Body.Close()
-	return json.NewDecoder(resp.Body).Decode(v)
-}

@@ -86,5 +86,3 @@ func cloneValues(v url.Values) url.Values {
 	}
 	return out
 }
-
-func mustTemplate(src string) *template.Template { return template.Must(template.New("").Parse(src)) }

@@ -294,7 +294,12 @@ func TestSAMLSingleLogout(t *testing.T) {
 	idp := Start(t, DefaultConfig())
 	// A signed LogoutRequest; the SP's metadata then carries its signing key.
 	sp := newCrewjamSP(t, idp, "okta", func(o *samlsp.Options) { o.SignRequest = true })
-	u, err := sp.mw.ServiceProvider.MakeRedirectLogoutRequest("alice@acme.test", "id-session-1")
+	sprov := &sp.mw.ServiceProvider
+	req, err := sprov.MakeLogoutRequest(sprov.GetSLOBindingLocation(saml.HTTPRedirectBinding), "alice@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := sprov.RedirectLogoutRequestURL(req, "id-session-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,8 +316,14 @@ func TestSAMLSingleLogout(t *testing.T) {
 	}
 	back := httptest.NewRequest("POST", action, strings.NewReader(form.Encode()))
 	back.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if err := sp.mw.ServiceProvider.ValidateLogoutResponseRequest(back); err != nil {
+	if _, err := sprov.ParseLogoutResponse(back, []string{req.ID}); err != nil {
 		t.Fatalf("the SP refused the logout response: %v", err)
+	}
+	// It answers that request only: not another one, not an unsolicited one.
+	back = httptest.NewRequest("POST", action, strings.NewReader(form.Encode()))
+	back.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if _, err := sprov.ParseLogoutResponse(back, []string{"id-other"}); err == nil {
+		t.Fatal("the logout response was accepted for another request")
 	}
 }
 

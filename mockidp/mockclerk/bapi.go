@@ -229,8 +229,6 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-var errEOF = errors.New("EOF")
-
 // pageJSON renders the page of items that the request's limit and offset
 // ask for, in Clerk's default page size of 10.
 func pageJSON[T any](r *http.Request, items []T, render func(T) map[string]any) []map[string]any {

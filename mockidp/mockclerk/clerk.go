@@ -136,7 +136,7 @@ type Clerk struct {
 	ctx  context.Context // ends when the host closes: stops webhook retries
 	keys jwtkeys.Ring
 
-	pk, sk, whsec string
+	sk, whsec string
 
 	mu          sync.Mutex
 	users       map[string]*cUser

@@ -335,7 +335,7 @@ func TestClerkKeysAndFaults(t *testing.T) {
 		t.Fatalf("after rotation: %v", err)
 	}
 	// JWKS down: a fresh verifier cannot get keys.
-	c.InjectFault(ClerkJWKSUnavailable, 0)
+	c.InjectFault(mockclerk.JWKSUnavailable, 0)
 	_, err = clerkVerifier(t, srv, c, azp).Verify(context.Background(), tok)
 	if !errors.Is(err, middleware.ErrUpstream) {
 		t.Fatalf("JWKS down: %v", err)

@@ -177,8 +177,9 @@ func origin(u string) string {
 // shortcodeLocked resolves a session token template value; false drops the
 // claim (an unknown shortcode or a missing value).
 func (c *Clerk) shortcodeLocked(code string, u *cUser, o *cOrg, s *cSession) (any, bool) {
-	key, ok := strings.CutPrefix(code, "{{")
-	if key, ok = strings.CutSuffix(key, "}}"); !ok {
+	key, open := strings.CutPrefix(code, "{{")
+	key, closed := strings.CutSuffix(key, "}}")
+	if !open || !closed {
 		return code, true // a literal
 	}
 	key = strings.TrimSpace(key)

@@ -13,10 +13,6 @@ import (
 	"time"
 )
 
-// maxBody bounds every request body an instance reads, should it be
-// mounted without mockidp's guard.
-const maxBody = 64 << 10
-
 // slowFaultDelay is how long the *_slow faults hold a response.
 const slowFaultDelay = 3 * time.Second
 
