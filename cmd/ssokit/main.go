@@ -24,11 +24,33 @@ func main() {
 }
 
 const usage = `usage:
-  ssokit demo [--app-addr 127.0.0.1:4450] [--mock-addr 127.0.0.1:4451] [--headless]
-  ssokit mockidp [--config FILE] [--addr 127.0.0.1:4451] [--tls] [--admin-token T] [--print-config]
+  ssokit demo [--app-addr 127.0.0.1:4450] [--mock-addr 127.0.0.1:4451] [--headless] [-v]
+  ssokit mockidp [--config FILE] [--addr 127.0.0.1:4451] [--tls] [--ca-file F] [--admin-token T] [--print-config] [-v]
   ssokit issuer [--insecure-http-loopback] PUBLISHABLE_KEY
-  ssokit verify [flags] TOKEN|-     (ssokit verify -h lists the flags)
+  ssokit verify [flags] TOKEN|-
+  ssokit help [COMMAND]
+
+Flags may come before or after the arguments; "--" ends the flags.
+"ssokit COMMAND --help" lists a command's flags.
 `
+
+// command is one subcommand: run it with its arguments (after the name).
+type command func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
+
+func commands() map[string]command {
+	return map[string]command{
+		"issuer": func(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+			return cmdIssuer(args, stdout, stderr)
+		},
+		"verify": cmdVerify,
+		"demo": func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+			return cmdDemo(ctx, args, stdout, stderr)
+		},
+		"mockidp": func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+			return cmdMockIDP(ctx, args, stdout, stderr)
+		},
+	}
+}
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -36,20 +58,78 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	switch args[0] {
-	case "issuer":
-		return cmdIssuer(args[1:], stdout, stderr)
-	case "verify":
-		return cmdVerify(ctx, args[1:], stdin, stdout, stderr)
-	case "demo":
-		return cmdDemo(ctx, args[1:], stdout, stderr)
-	case "mockidp":
-		return cmdMockIDP(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			return commandHelp(ctx, args[1], stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "ssokit: unknown command %q\n%s", args[0], usage)
-	return 2
+	cmd, ok := commands()[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "ssokit: unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+	if asksHelp(args[1:]) {
+		return commandHelp(ctx, args[0], stdout, stderr)
+	}
+	return cmd(ctx, args[1:], stdin, stdout, stderr)
+}
+
+// asksHelp reports whether args ask for help (-h, -help, --help) before
+// any "--" terminator.
+func asksHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+// commandHelp prints a command's flags to stdout and exits 0, as
+// "ssokit --help" does. The command's own flag set prints them: it is run
+// with -h alone, which every command answers by printing its flags and
+// returning before doing anything.
+func commandHelp(ctx context.Context, name string, stdout, stderr io.Writer) int {
+	cmd, ok := commands()[name]
+	if !ok {
+		fmt.Fprintf(stderr, "ssokit: unknown command %q\n%s", name, usage)
+		return 2
+	}
+	for _, line := range strings.Split(usage, "\n") {
+		if strings.HasPrefix(line, "  ssokit "+name+" ") {
+			fmt.Fprintf(stdout, "usage:\n%s\n\n", line)
+		}
+	}
+	var flags strings.Builder
+	cmd(ctx, []string{"-h"}, strings.NewReader(""), io.Discard, &flags)
+	fmt.Fprint(stdout, "flags:\n"+strings.TrimPrefix(flags.String(), "Usage of "+name+":\n"))
+	return 0
+}
+
+// parseInterspersed parses fs over args with the flags allowed before,
+// between or after the positional arguments, which it returns. "--" ends
+// the flags; "-" (stdin) is an argument.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
 }
 
 func writeJSON(w io.Writer, v any) {
@@ -62,14 +142,15 @@ func cmdIssuer(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("issuer", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	insecure := fs.Bool("insecure-http-loopback", false, "use http:// for a loopback Frontend API (a local mock Clerk)")
-	if err := fs.Parse(args); err != nil {
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 {
+	if len(positional) != 1 {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	k, err := middleware.ParsePublishableKey(fs.Arg(0))
+	k, err := middleware.ParsePublishableKey(positional[0])
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -99,21 +180,32 @@ func cmdVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var cfg middleware.ClerkConfig
 	var parties multiFlag
 	var keyFile string
-	fs.StringVar(&cfg.PublishableKey, "publishable-key", os.Getenv("CLERK_PUBLISHABLE_KEY"), "publishable key; the issuer is derived from it (default $CLERK_PUBLISHABLE_KEY)")
+	// The environment's keys are read after parsing, so --help never
+	// prints a secret as a default.
+	fs.StringVar(&cfg.PublishableKey, "publishable-key", "", "publishable key; the issuer is derived from it (default $CLERK_PUBLISHABLE_KEY)")
 	fs.StringVar(&cfg.Issuer, "issuer", "", "exact issuer, instead of or besides the publishable key")
 	fs.StringVar(&cfg.JWKSURL, "jwks-url", "", "JWKS URL (default: the Backend API with --secret-key, else {issuer}/.well-known/jwks.json)")
-	fs.StringVar(&cfg.SecretKey, "secret-key", os.Getenv("CLERK_SECRET_KEY"), "secret key for the Backend API JWKS (default $CLERK_SECRET_KEY)")
+	fs.StringVar(&cfg.SecretKey, "secret-key", "", "secret key for the Backend API JWKS (default $CLERK_SECRET_KEY)")
 	fs.StringVar(&cfg.APIURL, "api-url", "", "Backend API base including /v1 (default "+middleware.DefaultClerkAPIURL+")")
 	fs.StringVar(&keyFile, "public-key-file", "", "PEM file with the instance's JWT public key: verify with no network")
 	fs.Var(&parties, "authorized-party", "accepted azp value (repeatable); when given, azp is required")
 	fs.BoolVar(&cfg.InsecureHTTPLoopback, "insecure-http-loopback", false, "allow http for loopback hosts (a local mock Clerk)")
 	fs.DurationVar(&cfg.Leeway, "leeway", 0, "clock skew tolerated on exp/nbf/iat (default 5s)")
-	if err := fs.Parse(args); err != nil {
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 {
+	if len(positional) != 1 {
 		fmt.Fprint(stderr, usage)
 		return 2
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["publishable-key"] {
+		cfg.PublishableKey = os.Getenv("CLERK_PUBLISHABLE_KEY")
+	}
+	if !set["secret-key"] {
+		cfg.SecretKey = os.Getenv("CLERK_SECRET_KEY")
 	}
 	cfg.AuthorizedParties = parties
 	if keyFile != "" {
@@ -124,7 +216,7 @@ func cmdVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		}
 		cfg.PublicKeyPEM = string(b)
 	}
-	tok := fs.Arg(0)
+	tok := positional[0]
 	if tok == "-" {
 		b, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
 		if err != nil {

@@ -31,6 +31,90 @@ func runCmd(t *testing.T, stdin string, args ...string) (int, map[string]any, st
 	return code, m, errOut.String()
 }
 
+// runRaw runs the command and returns its exit code, stdout and stderr.
+func runRaw(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestHelp: "ssokit CMD --help" (and -h, -help, "ssokit help CMD") exits 0
+// with the command's usage and flags on stdout, like "ssokit --help", and
+// runs nothing.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		cmd   string
+		flags []string // flag names its help must list
+	}{
+		{"demo", []string{"-app-addr", "-mock-addr", "-headless", "-v"}},
+		{"mockidp", []string{"-config", "-addr", "-tls", "-ca-file", "-admin-token", "-print-config", "-v"}},
+		{"issuer", []string{"-insecure-http-loopback"}},
+		{"verify", []string{"-publishable-key", "-issuer", "-jwks-url", "-secret-key", "-api-url", "-public-key-file", "-authorized-party", "-insecure-http-loopback", "-leeway"}},
+	} {
+		for _, args := range [][]string{{tt.cmd, "--help"}, {tt.cmd, "-h"}, {tt.cmd, "-help"}, {"help", tt.cmd}, {tt.cmd, "--app-addr", "x", "--help"}} {
+			if tt.cmd != "demo" && len(args) == 4 {
+				continue
+			}
+			code, stdout, stderr := runRaw(t, args...)
+			if code != 0 || stderr != "" || !strings.Contains(stdout, "ssokit "+tt.cmd+" ") {
+				t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+				continue
+			}
+			for _, f := range tt.flags {
+				if !strings.Contains(stdout, "  "+f+" ") && !strings.Contains(stdout, "  "+f+"\n") && !strings.Contains(stdout, "  "+f+"\t") {
+					t.Errorf("%q: help lacks %s:\n%s", args, f, stdout)
+				}
+			}
+		}
+	}
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		if code, stdout, _ := runRaw(t, args...); code != 0 || !strings.Contains(stdout, "ssokit verify") {
+			t.Errorf("%q: exit %d, %q", args, code, stdout)
+		}
+	}
+	if code, _, stderr := runRaw(t, "help", "nonsense"); code != 2 || !strings.Contains(stderr, "unknown command") {
+		t.Errorf("help for an unknown command: exit %d, %q", code, stderr)
+	}
+	if code, _, _ := runRaw(t); code != 2 {
+		t.Errorf("no command: exit %d, want 2", code)
+	}
+}
+
+// TestHelpPrintsNoSecret: keys in the environment are never printed as a
+// flag's default.
+func TestHelpPrintsNoSecret(t *testing.T) {
+	t.Setenv("CLERK_SECRET_KEY", "sk_test_secret_from_env")
+	t.Setenv("CLERK_PUBLISHABLE_KEY", "pk_test_from_env")
+	if code, stdout, _ := runRaw(t, "verify", "--help"); code != 0 || strings.Contains(stdout, "from_env") {
+		t.Fatalf("verify --help with keys in the environment: exit %d\n%s", code, stdout)
+	}
+}
+
+// TestFlagsAfterArguments: flags are accepted after the positional
+// argument; "--" ends the flags.
+func TestFlagsAfterArguments(t *testing.T) {
+	t.Parallel()
+	local := "pk_test_" + base64.StdEncoding.EncodeToString([]byte("127.0.0.1:4451/clerk$"))
+	for _, args := range [][]string{
+		{"issuer", "--insecure-http-loopback", local},
+		{"issuer", local, "--insecure-http-loopback"},
+		{"issuer", "--insecure-http-loopback", "--", local},
+	} {
+		if code, m, stderr := runCmd(t, "", args...); code != 0 || m["issuer"] != "http://127.0.0.1:4451/clerk" {
+			t.Errorf("%q: exit %d, %v, %s", args, code, m, stderr)
+		}
+	}
+	// After "--", a flag-looking word is an argument: two arguments here.
+	if code, _, _ := runCmd(t, "", "issuer", "--", local, "--insecure-http-loopback"); code != 2 {
+		t.Errorf("issuer with two arguments after --: exit %d, want 2", code)
+	}
+	if code, _, stderr := runCmd(t, "", "issuer", local, "--no-such-flag"); code != 2 || !strings.Contains(stderr, "no-such-flag") {
+		t.Errorf("unknown flag after the argument: exit %d, %q", code, stderr)
+	}
+}
+
 func TestIssuer(t *testing.T) {
 	t.Parallel()
 	code, m, _ := runCmd(t, "", "issuer", "pk_test_aGFwcHktb3R0ZXItMTIuY2xlcmsuYWNjb3VudHMuZGV2JA")
@@ -78,6 +162,10 @@ func TestVerify(t *testing.T) {
 	code, m, stderr := runCmd(t, "", append(flags, sign(claims))...)
 	if code != 0 || m["ok"] != true {
 		t.Fatalf("code %d %v %s", code, m, stderr)
+	}
+	// The token first and the flags after it verify the same.
+	if code, m, stderr := runCmd(t, "", append([]string{"verify", sign(claims)}, flags[1:]...)...); code != 0 || m["ok"] != true {
+		t.Fatalf("flags after the token: code %d %v %s", code, m, stderr)
 	}
 	p := m["principal"].(map[string]any)
 	if p["user_id"] != "user_1" || p["clerk_org"].(map[string]any)["role"] != "org:admin" {
