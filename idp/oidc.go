@@ -2,11 +2,9 @@ package idp
 
 import (
 	"context"
-	"crypto"
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -24,7 +22,6 @@ import (
 const (
 	oidcKeyTTL         = time.Hour
 	oidcRefreshBetween = 30 * time.Second
-	maxJWKS            = 1 << 20
 )
 
 // oidcConnector is an OpenID Connect relying party for one connection, on
@@ -161,28 +158,7 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 }
 
 func fetchJWKS(client *http.Client, uri string) jwks.Fetcher {
-	return func(ctx context.Context) (map[string]crypto.PublicKey, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("GET %s: status %d", uri, resp.StatusCode)
-		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKS+1))
-		if err != nil {
-			return nil, err
-		}
-		if len(b) > maxJWKS {
-			return nil, fmt.Errorf("GET %s: larger than 1 MiB", uri)
-		}
-		return jwks.Parse(b, nil)
-	}
+	return jwks.HTTPFetcher(client, uri, nil)
 }
 
 // Connection returns the connection's settings.

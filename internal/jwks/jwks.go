@@ -1,8 +1,3 @@
-// Package jwks keeps a JSON Web Key Set per verifier: a TTL that hits never
-// extend, a refresh on an unknown key ID at most once per interval and one
-// at a time (every concurrent caller waits for the same fetch), and known
-// keys kept while the set cannot be fetched. The Clerk verifier and the
-// OIDC relying party share it.
 package jwks
 
 import (
@@ -13,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,14 +30,22 @@ var ErrUnavailable = errors.New("jwks: key set unavailable")
 type Fetcher func(ctx context.Context) (map[string]crypto.PublicKey, error)
 
 // Cache is a key set with its refresh policy. Set the fields, then use it;
-// it is safe for concurrent use.
+// it is safe for concurrent use. Fetch is required; the other fields have
+// the zero-value meanings given below.
 type Cache struct {
-	Fetch    Fetcher
-	Now      func() time.Time // nil: time.Now
-	TTL      time.Duration    // how long a fetched set is trusted; at least Interval
-	Interval time.Duration    // least time between two fetches
-	Timeout  time.Duration    // one fetch
-	Logger   *slog.Logger     // nil: silent
+	// Fetch fetches the whole set (HTTPFetcher, or a fixed set in tests).
+	Fetch Fetcher
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// TTL is how long a fetched set is trusted; at least Interval.
+	TTL time.Duration
+	// Interval is the least time between two fetches: lookups of unknown
+	// key IDs within it share the last answer.
+	Interval time.Duration
+	// Timeout bounds one fetch; zero means 5 seconds.
+	Timeout time.Duration
+	// Logger receives failed refreshes; nil means silent.
+	Logger *slog.Logger
 
 	snap atomic.Pointer[snapshot]
 
@@ -150,7 +155,7 @@ func (c *Cache) run(ctx context.Context, f *flight) {
 	} else {
 		c.lastErr = err
 		if c.Logger != nil {
-			c.Logger.Warn("ssokit: key set refresh failed; known keys stay in use", "err", err)
+			c.Logger.Warn("jwks: key set refresh failed; known keys stay in use", "err", err)
 		}
 	}
 	f.err = err
@@ -162,15 +167,47 @@ func (c *Cache) run(ctx context.Context, f *flight) {
 // MaxKeys bounds the keys taken from one set.
 const MaxKeys = 64
 
+// MaxBody bounds a key set document, in bytes.
+const MaxBody = 1 << 20
+
+// HTTPFetcher returns a Fetcher that GETs url with client and parses the
+// answer with Parse and accept. Anything but 200, and a body larger than
+// MaxBody, is an error (read no further than MaxBody+1 bytes).
+func HTTPFetcher(client *http.Client, url string, accept func(alg string, key crypto.PublicKey) bool) Fetcher {
+	return func(ctx context.Context) (map[string]crypto.PublicKey, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return nil, fmt.Errorf("jwks: %w", err)
+		}
+		req.Header.Set("Accept", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("jwks: %w", err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("jwks: GET %s: status %d", url, resp.StatusCode)
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+		if err != nil {
+			return nil, fmt.Errorf("jwks: reading %s: %w", url, err)
+		}
+		return Parse(body, accept)
+	}
+}
+
 // Parse reads a JWKS document, keeping the signing keys that accept allows
 // (by alg, which may be empty, and key) and indexing them by kid. Keys that
 // do not decode are skipped; a set with no usable key is an error.
 func Parse(body []byte, accept func(alg string, key crypto.PublicKey) bool) (map[string]crypto.PublicKey, error) {
+	if len(body) > MaxBody {
+		return nil, fmt.Errorf("jwks: the key set is larger than %d bytes", MaxBody)
+	}
 	var raw struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, fmt.Errorf("key set is not JSON: %w", err)
+		return nil, fmt.Errorf("jwks: the key set is not JSON: %w", err)
 	}
 	out := map[string]crypto.PublicKey{}
 	for _, r := range raw.Keys {
@@ -192,7 +229,7 @@ func Parse(body []byte, accept func(alg string, key crypto.PublicKey) bool) (map
 		}
 	}
 	if len(out) == 0 {
-		return nil, errors.New("key set has no usable signing key")
+		return nil, errors.New("jwks: the key set has no usable signing key")
 	}
 	return out, nil
 }
