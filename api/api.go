@@ -180,15 +180,15 @@ type SSOStatus struct {
 	TotalSSOUsers int `json:"total_sso_users"`
 }
 
-// SSOTestRequest is POST /v1/organizations/{org}/sso/test's body.
-type SSOTestRequest struct {
-	// LoginHint is the account to test with, when the IdP takes one.
-	LoginHint string `json:"login_hint,omitempty"`
-}
+// SSOTestRequest is POST /v1/organizations/{org}/sso/test's body. It has
+// no fields today: send {}. (The check signs no one in, so it takes no
+// account to test with.)
+type SSOTestRequest struct{}
 
-// SSOTestStep is one step of a connection test.
+// SSOTestStep is one step of a connection check.
 type SSOTestStep struct {
-	// Name names the step ("configuration", "metadata", ...).
+	// Name names the step ("configuration", "metadata", "discovery",
+	// ...).
 	Name string `json:"name"`
 	// OK reports whether the step passed.
 	OK bool `json:"ok"`
@@ -196,14 +196,17 @@ type SSOTestStep struct {
 	Detail string `json:"detail"`
 }
 
-// SSOTestReport is POST /v1/organizations/{org}/sso/test's answer.
+// SSOTestReport is POST /v1/organizations/{org}/sso/test's answer: the
+// server's check of the organization's direct connection against what the
+// identity provider publishes (SAML metadata and certificates, OIDC
+// discovery, keys and client credentials). It signs no one in.
 type SSOTestReport struct {
 	// OK reports whether every step passed.
 	OK bool `json:"ok"`
-	// Steps are the steps run, in order, up to the first failure.
+	// Steps are the steps run, in order.
 	Steps []SSOTestStep `json:"steps"`
-	// Identity is the normalized identity the sign-in produced; absent
-	// when the test did not get that far.
+	// Identity is the normalized identity of a test sign-in, for answers
+	// that include one; absent from the server-side check.
 	Identity *Identity `json:"identity,omitempty"`
 }
 

@@ -182,8 +182,8 @@ func TestMethods(t *testing.T) {
 			"GET /v1/organizations/acme/sso/status", "", 200, statusJSON,
 			api.SSOStatus{SSOEnabled: true, Provider: "okta", ConnectionState: api.ConnectionActive, LastLogin: &created, TotalSSOUsers: 3}},
 		{"test SSO", func(c *client.Client) (any, error) {
-			return c.Organizations.TestSSO(ctx, "acme", api.SSOTestRequest{LoginHint: "bob@acme.com"})
-		}, "POST /v1/organizations/acme/sso/test", `{"login_hint":"bob@acme.com"}`, 200, reportJSON,
+			return c.Organizations.TestSSO(ctx, "acme")
+		}, "POST /v1/organizations/acme/sso/test", `{}`, 200, reportJSON,
 			api.SSOTestReport{OK: true, Steps: []api.SSOTestStep{{Name: "metadata", OK: true, Detail: "fetched"}},
 				Identity: &api.Identity{Subject: "00u1", Email: "bob@acme.com", EmailVerified: true, IdP: "okta", Protocol: "saml"}}},
 		{"users", func(c *client.Client) (any, error) { return c.Organizations.Users(ctx, "acme") },

@@ -2,6 +2,7 @@ package controlplane_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/client"
 	"github.com/ssokit/ssokit/controlplane"
+	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/middleware"
 	"github.com/ssokit/ssokit/mockidp"
 	"github.com/ssokit/ssokit/store"
@@ -65,7 +67,9 @@ func newPlaneWith(t *testing.T, modMock func(*mockidp.Config), modAPI func(*cont
 	if err != nil {
 		t.Fatal(err)
 	}
-	acfg := controlplane.Config{Auth: auth, AppURL: p.app.URL, ClerkSignInURL: c.SignInURL(),
+	stateKey := make([]byte, 32)
+	rand.Read(stateKey)
+	acfg := controlplane.Config{Auth: auth, AppURL: p.app.URL, ClerkSignInURL: c.SignInURL(), IdP: idp.Options{StateKey: stateKey},
 		ClerkAPIURL: c.BackendAPIURL(), ClerkSecretKey: c.SecretKey(), HTTPClient: mock.Client(),
 		WebhookSecret: c.WebhookSigningSecret(), BootstrapAdminKey: adminKey}
 	if modAPI != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/clerk/clerk-sdk-go/v2/samlconnection"
@@ -78,8 +77,9 @@ func (a *API) clerkProvider(ctx context.Context, clerkOrgID string) string {
 	return ""
 }
 
-// ssoTest is POST /v1/organizations/{org}/sso/test {login_hint}: a
-// report of the org's direct connection, step by step.
+// ssoTest is POST /v1/organizations/{org}/sso/test {}: the org's direct
+// connection checked against what its IdP publishes, step by step
+// (idp.CheckConnection). It signs no one in.
 func (a *API) ssoTest(w http.ResponseWriter, r *http.Request) {
 	var body api.SSOTestRequest
 	if !decode(w, r, &body) {
@@ -90,14 +90,10 @@ func (a *API) ssoTest(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusUnprocessableEntity, codeNoConnection, "the organization has no direct connection to test")
 		return
 	}
-	conn, err := a.connector(r.Context(), org)
-	if err != nil {
-		writeJSON(w, http.StatusOK, testReportOut(idp.TestReport{Steps: []idp.TestStep{{Name: "configuration", Detail: err.Error()}}}))
+	var conn idp.Connection
+	if err := json.Unmarshal(org.Connection, &conn); err != nil {
+		writeJSON(w, http.StatusOK, checkReportOut(idp.CheckReport{Steps: []idp.CheckStep{{Name: "configuration", Detail: "the stored connection does not decode"}}}))
 		return
 	}
-	client := a.cfg.IdP.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: 15 * time.Second}
-	}
-	writeJSON(w, http.StatusOK, testReportOut(idp.TestConnection(r.Context(), conn, client, body.LoginHint)))
+	writeJSON(w, http.StatusOK, checkReportOut(idp.CheckConnection(r.Context(), conn, a.cfg.IdP)))
 }

@@ -115,16 +115,20 @@ func (a *API) callerIDs(ctx context.Context, p *middleware.Principal) (appUserID
 	return "", ""
 }
 
-// testReportOut is a connection test's report on the wire.
-func testReportOut(r idp.TestReport) api.SSOTestReport {
+// checkReportOut is a connection check's report on the wire.
+func checkReportOut(r idp.CheckReport) api.SSOTestReport {
 	out := api.SSOTestReport{OK: r.OK, Steps: make([]api.SSOTestStep, len(r.Steps))}
 	for i, s := range r.Steps {
 		out.Steps[i] = api.SSOTestStep{Name: s.Name, OK: s.OK, Detail: s.Detail}
 	}
-	if id := r.Identity; id != nil {
-		out.Identity = &api.Identity{Subject: id.Subject, Email: id.Email, EmailVerified: id.EmailVerified,
-			FirstName: id.FirstName, LastName: id.LastName, Groups: id.Groups, IdP: string(id.IdP), Protocol: string(id.Protocol),
-			ConnectionID: id.ConnectionID, TenantID: id.TenantID, HostedDomain: id.HostedDomain}
-	}
 	return out
+}
+
+// identityOut is a normalized sign-in on the wire (for a test sign-in that
+// shows an administrator what the IdP sends; it omits the raw attributes
+// and the SAML session details).
+func identityOut(id idp.Identity) *api.Identity {
+	return &api.Identity{Subject: id.Subject, Email: id.Email, EmailVerified: id.EmailVerified,
+		FirstName: id.FirstName, LastName: id.LastName, Groups: id.Groups, IdP: string(id.IdP), Protocol: string(id.Protocol),
+		ConnectionID: id.ConnectionID, TenantID: id.TenantID, HostedDomain: id.HostedDomain}
 }
