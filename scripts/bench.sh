@@ -33,18 +33,18 @@ cd "$(dirname "$0")/.."
 rows_dir=() rows_ours=() rows_peer=() rows_label=() rows_note=() rows_peerdir=()
 row() { rows_dir+=("$1") rows_ours+=("$2") rows_peer+=("$3") rows_label+=("$4") rows_note+=("$5") rows_peerdir+=("${6:-$1}"); }
 
-row middleware '^BenchmarkVerify$/^ssokit_cold$' '^BenchmarkVerify$/^rsa_floor$' \
+row clerkauth '^BenchmarkVerify$/^ssokit_cold$' '^BenchmarkVerify$/^rsa_floor$' \
 	"Clerk token cold vs bare rsa.VerifyPKCS1v15" \
 	"floor, not a peer: the RSA check alone, no parsing or claims"
-row middleware '^BenchmarkVerify$/^ssokit_cold$' '^BenchmarkVerify$/^golang_jwt$' \
+row peers/bench '^BenchmarkVerify$/^ssokit_cold$' '^BenchmarkVerify$/^golang_jwt$' \
 	"Clerk token cold vs golang-jwt ParseWithClaims" \
 	"golang-jwt gets the key passed in and checks iss/exp; ssokit also finds the kid in its JWKS and checks azp"
-row middleware '^BenchmarkVerify$/^ssokit_cold$' '^BenchmarkVerify$/^clerk_jwt_verify$' \
+row peers/bench '^BenchmarkVerify$/^ssokit_cold$' '^BenchmarkVerify$/^clerk_jwt_verify$' \
 	"Clerk token cold vs clerk-sdk-go jwt.Verify" \
 	"clerk-sdk-go gets the JWK passed in; ssokit finds the kid in its JWKS"
-row middleware '^BenchmarkVerify$/^ssokit_middleware_cold$' '^BenchmarkVerify$/^clerk_middleware$' \
+row peers/bench '^BenchmarkVerify$/^ssokit_middleware_cold$' '^BenchmarkVerify$/^clerk_middleware$' \
 	"HTTP middleware cold vs clerk-sdk-go RequireHeaderAuthorization" ""
-row middleware '^BenchmarkVerify$/^ssokit_cache_hit$' '' \
+row clerkauth '^BenchmarkVerify$/^ssokit_cache_hit$' '' \
 	"Clerk token repeated (token cache hit)" \
 	"ssokit alone: no peer caches verified tokens"
 row middleware '^BenchmarkAppCredentials$/^app_cookie$' '^BenchmarkAppCredentials$/^clerk_cache_hit$' \
