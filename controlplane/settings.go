@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/idp"
@@ -104,11 +105,17 @@ func normalizeDomainPattern(p string) (normalized, why string) {
 	if host == "" || strings.HasPrefix(host, ".") {
 		return "", "is not a domain name"
 	}
+	if !utf8.ValidString(host) {
+		return "", "is not a domain name" // IDNA would map the bad bytes to U+FFFD
+	}
 	ascii, err := domainProfile.ToASCII(host)
 	if err != nil || ascii == "" {
 		return "", "is not a domain name"
 	}
 	ascii = strings.ToLower(ascii)
+	if again, err := domainProfile.ToASCII(ascii); err != nil || again != ascii {
+		return "", "is not a domain name" // the stored form must normalize to itself
+	}
 	if slices.Contains(strings.Split(ascii, "."), "") {
 		return "", "is not a domain name" // the IDNA profile lets "acme..com" through
 	}

@@ -55,6 +55,7 @@ func TestValidateSSOSettings(t *testing.T) {
 		{"several", domains("acme.test", "*.eu.acme.test"), "", []string{"acme.test", "*.eu.acme.test"}},
 		// Domains: refused.
 		{"empty domain", domains(""), "allowed_domains", nil},
+		{"invalid UTF-8", domains("0.\xf9"), "allowed_domains", nil},
 		{"dot only", domains("."), "allowed_domains", nil},
 		{"leading dot", domains(".acme.test"), "allowed_domains", nil},
 		{"empty label", domains("acme..test"), "allowed_domains", nil},
