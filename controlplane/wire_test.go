@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/ssokit/ssokit/api"
+	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/sso"
 	"github.com/ssokit/ssokit/store"
 )
 
@@ -46,5 +48,22 @@ func TestWireTimes(t *testing.T) {
 	listed := keysOut([]store.APIKey{{ID: "k", Created: set, Expires: set.Add(time.Hour), LastUsed: set}})[0]
 	if listed != back || !back.CreatedAt.Equal(set.Truncate(time.Microsecond)) {
 		t.Fatalf("listed %+v, created %+v", listed, back)
+	}
+}
+
+// TestIdentityOut: a normalized sign-in on the wire keeps what an
+// administrator checks and drops the raw attributes and SAML session
+// details.
+func TestIdentityOut(t *testing.T) {
+	t.Parallel()
+	id := idp.Identity{Subject: "00u1", Email: "ada@acme.test", EmailVerified: true, Groups: []string{"admins"}, IdP: sso.Okta,
+		Protocol: sso.SAML, ConnectionID: "acme", NameID: "secret-nameid", SessionIndex: "idx", Raw: map[string]any{"x": 1}}
+	b, err := json.Marshal(identityOut(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"subject":"00u1","email":"ada@acme.test","email_verified":true,"groups":["admins"],"idp":"okta","protocol":"saml","connection_id":"acme"}`
+	if string(b) != want {
+		t.Fatalf("identity on the wire\n got %s\nwant %s", b, want)
 	}
 }
