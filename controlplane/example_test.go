@@ -20,7 +20,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	key, err := middleware.ParseSessionKeyPEM("2026-11", []byte(os.Getenv("SSOKIT_SESSION_KEY_PEM")))
+	key, err := middleware.ParseSessionKeyPEM("2026-11", []byte(os.Getenv("SSOKIT_SESSION_KEY")))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func Example() {
 	auth, _ := middleware.NewAuthenticator(middleware.AuthenticatorConfig{Clerk: verifier, Sessions: sessions, Store: st,
 		APIKeys: middleware.NewAPIKeys(st, "", nil)})
 	api, err := controlplane.New(controlplane.Config{Auth: auth, AppURL: "https://app.example.com",
-		ClerkSignInURL: "https://accounts.example.com/sign-in", WebhookSecret: os.Getenv("CLERK_WEBHOOK_SECRET"),
+		ClerkSignInURL: "https://accounts.example.com/sign-in", WebhookSecret: os.Getenv("CLERK_WEBHOOK_SIGNING_SECRET"),
 		BootstrapAdminKey: os.Getenv("SSOKIT_BOOTSTRAP_ADMIN_KEY")})
 	if err != nil {
 		log.Fatal(err)
