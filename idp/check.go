@@ -15,15 +15,20 @@ import (
 // CheckStep is one step of CheckConnection and how it went. Detail says
 // what was found, or what to fix when OK is false.
 type CheckStep struct {
-	Name   string `json:"name"`
-	OK     bool   `json:"ok"`
+	// Name is the step: metadata, signing certificate, discovery, ...
+	Name string `json:"name"`
+	// OK reports whether it passed.
+	OK bool `json:"ok"`
+	// Detail is what was found, or what to fix.
 	Detail string `json:"detail"`
 }
 
 // CheckReport is the outcome of CheckConnection, step by step. OK is true
 // when every step passed. It holds no Identity: a check signs no one in.
 type CheckReport struct {
-	OK    bool        `json:"ok"`
+	// OK reports whether every step passed.
+	OK bool `json:"ok"`
+	// Steps are in the order they ran; a failed step may end the check.
 	Steps []CheckStep `json:"steps"`
 }
 

@@ -138,9 +138,28 @@ func (o Options) logger() *slog.Logger {
 // identity provider; Finish reads its answer (the SAML ACS POST or the OIDC
 // redirect) and returns the Identity and the local path to go back to.
 type Connector interface {
+	// Connection returns the connection's settings.
 	Connection() Connection
+	// Start redirects the browser to the identity provider, keeping the
+	// login's state (bound to this browser) in a cookie. returnTo must be
+	// a local path ("/" otherwise); loginHint may be empty.
 	Start(w http.ResponseWriter, r *http.Request, returnTo, loginHint string) error
+	// Finish checks the identity provider's answer against this browser's
+	// state and returns the Identity and the return-to path, or a
+	// *LoginError.
 	Finish(w http.ResponseWriter, r *http.Request) (*Identity, string, error)
+}
+
+// SingleLogout is implemented by SAML connectors: StartLogout sends the
+// browser to the IdP with a signed LogoutRequest for the identity's
+// session (it needs Options.SPKey), keeping the request's ID in this
+// browser's state; FinishLogout accepts the IdP's LogoutResponse only in
+// answer to that request, once.
+type SingleLogout interface {
+	// StartLogout redirects the browser to the IdP's logout endpoint.
+	StartLogout(w http.ResponseWriter, r *http.Request, id *Identity) error
+	// FinishLogout checks the LogoutResponse and clears the state.
+	FinishLogout(w http.ResponseWriter, r *http.Request) error
 }
 
 // New validates the connection and builds its Connector. It fetches what it

@@ -13,6 +13,7 @@ import (
 // claim (_claim_names / _claim_sources) instead of them: endpoint is the
 // claim source, accessToken the login's access token.
 type GroupResolver interface {
+	// ResolveGroups returns the person's groups from the claim source.
 	ResolveGroups(ctx context.Context, id *Identity, endpoint, accessToken string) ([]string, error)
 }
 
@@ -28,7 +29,7 @@ type GraphGroupResolver struct {
 // ResolveGroups implements GroupResolver.
 func (g GraphGroupResolver) ResolveGroups(ctx context.Context, id *Identity, endpoint, accessToken string) ([]string, error) {
 	if !strings.HasPrefix(endpoint, "https://") && !strings.HasPrefix(endpoint, "http://127.0.0.1") {
-		return nil, fmt.Errorf("group claim source %q is not https", endpoint)
+		return nil, fmt.Errorf("idp: group claim source %q is not https", endpoint)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(`{"securityEnabledOnly":false}`))
 	if err != nil {
@@ -46,7 +47,7 @@ func (g GraphGroupResolver) ResolveGroups(ctx context.Context, id *Identity, end
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("group claim source answered %d", resp.StatusCode)
+		return nil, fmt.Errorf("idp: group claim source answered %d", resp.StatusCode)
 	}
 	var out struct {
 		Value []string `json:"value"`

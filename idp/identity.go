@@ -94,11 +94,15 @@ const (
 // LoginError is a refused login: a Reason for logs, tests and metrics, a
 // Detail for operators, and the sentinel it wraps.
 type LoginError struct {
+	// Reason names the check that refused (one of the Reason constants).
 	Reason string
+	// Detail says what was found, for operators' logs.
 	Detail string
-	Err    error
+	// Err is the sentinel (ErrInvalidResponse, ErrReplayed, ...).
+	Err error
 }
 
+// Error reads "sentinel (reason): detail".
 func (e *LoginError) Error() string { return fmt.Sprintf("%v (%s): %s", e.Err, e.Reason, e.Detail) }
 
 // Unwrap returns the sentinel.

@@ -188,7 +188,7 @@ func (o *oidcConnector) Start(w http.ResponseWriter, r *http.Request, returnTo, 
 func (o *oidcConnector) Finish(w http.ResponseWriter, r *http.Request) (*Identity, string, error) {
 	id, returnTo, err := o.finish(w, r)
 	if err != nil {
-		o.opts.logger().Info("ssokit: OIDC login refused", "connection", o.conn.ID, "reason", ReasonOf(err), "err", err)
+		o.opts.logger().Info("idp: OIDC login refused", "connection", o.conn.ID, "reason", ReasonOf(err), "err", err)
 	}
 	return id, returnTo, err
 }

@@ -19,6 +19,7 @@ import (
 // (PostgreSQL, Redis: an insert that fails on a live duplicate) lets
 // replicas refuse each other's replays, through Options.ReplayCache.
 type ReplayCache interface {
+	// Consume records key until the given time, or refuses it as a replay.
 	Consume(ctx context.Context, key string, until time.Time) error
 }
 

@@ -99,6 +99,8 @@ func parseCert(data string) (*x509.Certificate, error) {
 	return x509.ParseCertificate(der)
 }
 
+var _ SingleLogout = (*samlConnector)(nil)
+
 // samlConnector is a SAML service provider for one connection, on
 // crewjam/saml's ServiceProvider with checks of its own on top.
 type samlConnector struct {
@@ -279,7 +281,7 @@ func (s *samlConnector) Finish(w http.ResponseWriter, r *http.Request) (*Identit
 	}
 	id, err := s.consume(r.Context(), raw, ids)
 	if err != nil {
-		s.opts.logger().Info("ssokit: SAML login refused", "connection", s.conn.ID, "reason", ReasonOf(err), "err", err)
+		s.opts.logger().Info("idp: SAML login refused", "connection", s.conn.ID, "reason", ReasonOf(err), "err", err)
 		return nil, "", err
 	}
 	return id, returnTo, nil

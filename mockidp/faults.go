@@ -62,8 +62,11 @@ const (
 
 // FaultInfo describes a fault for GET /admin/v1/faults and the README.
 type FaultInfo struct {
-	ID          Fault  `json:"id"`
-	Site        string `json:"site"`
+	// ID names the fault in InjectFault and the admin API.
+	ID Fault `json:"id"`
+	// Site is where it acts: an endpoint, a token or a response.
+	Site string `json:"site"`
+	// Description says what the fault does, for people.
 	Description string `json:"description"`
 }
 

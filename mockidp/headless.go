@@ -17,9 +17,12 @@ import (
 // LoginReport is the outcome of HeadlessLogin, step by step, with the
 // Identity the connector returned when every step passed.
 type LoginReport struct {
-	OK       bool            `json:"ok"`
-	Steps    []idp.CheckStep `json:"steps"`
-	Identity *idp.Identity   `json:"identity,omitempty"`
+	// OK reports whether the login went through.
+	OK bool `json:"ok"`
+	// Steps are in order; the last failed one says where it stopped.
+	Steps []idp.CheckStep `json:"steps"`
+	// Identity is what the connector returned, when OK.
+	Identity *idp.Identity `json:"identity,omitempty"`
 }
 
 func (r *LoginReport) step(name string, err error, detail string) bool {

@@ -12,36 +12,54 @@ import (
 // Listing is what GET / answers: every persona with its issuers, clients
 // and users (and, from the Clerk side, the Clerk instances).
 type Listing struct {
+	// Personas in configuration order.
 	Personas []PersonaListing `json:"personas"`
-	Clerk    []ClerkListing   `json:"clerk"`
+	// Clerk lists the mock Clerk instances (empty, never null).
+	Clerk []ClerkListing `json:"clerk"`
 }
 
 // ClerkListing describes a mock Clerk instance: what an app configures.
 type ClerkListing struct {
-	Name                 string `json:"name"`
-	FrontendAPIURL       string `json:"frontend_api_url"`
-	BackendAPIURL        string `json:"backend_api_url"`
-	SignInURL            string `json:"sign_in_url"`
-	PublishableKey       string `json:"publishable_key"`
-	SecretKey            string `json:"secret_key"`
+	// Name is the instance's name and path prefix.
+	Name string `json:"name"`
+	// FrontendAPIURL is the Frontend API and the session tokens' issuer.
+	FrontendAPIURL string `json:"frontend_api_url"`
+	// BackendAPIURL is the Backend API base, ending in /v1.
+	BackendAPIURL string `json:"backend_api_url"`
+	// SignInURL is the hosted sign-in page.
+	SignInURL string `json:"sign_in_url"`
+	// PublishableKey encodes the Frontend API host, as Clerk's do.
+	PublishableKey string `json:"publishable_key"`
+	// SecretKey authenticates Backend API calls.
+	SecretKey string `json:"secret_key"`
+	// WebhookSigningSecret (whsec_...) signs webhook deliveries.
 	WebhookSigningSecret string `json:"webhook_signing_secret"`
 }
 
 // PersonaListing describes one persona in the Listing.
 type PersonaListing struct {
-	Name    string          `json:"name"`
-	Vendor  sso.Vendor      `json:"vendor"`
-	Tenant  string          `json:"tenant,omitempty"`
-	OIDC    OIDCListing     `json:"oidc"`
-	SAML    SAMLListing     `json:"saml"`
+	// Name is the persona's name and path prefix.
+	Name string `json:"name"`
+	// Vendor is the product it imitates.
+	Vendor sso.Vendor `json:"vendor"`
+	// Tenant is the Azure AD tenant GUID (Azure personas only).
+	Tenant string `json:"tenant,omitempty"`
+	// OIDC and SAML are its endpoints per protocol.
+	OIDC OIDCListing `json:"oidc"`
+	SAML SAMLListing `json:"saml"`
+	// Clients and Users are the registered OIDC clients and the people
+	// who can sign in.
 	Clients []ClientListing `json:"clients"`
 	Users   []UserListing   `json:"users"`
 }
 
 // OIDCListing names a persona's OIDC issuers.
 type OIDCListing struct {
-	Issuer       string   `json:"issuer"`
-	DiscoveryURL string   `json:"discovery_url"`
+	// Issuer is the primary issuer; DiscoveryURL its discovery document.
+	Issuer       string `json:"issuer"`
+	DiscoveryURL string `json:"discovery_url"`
+	// OtherIssuers are the vendor's other authorization servers (Okta's
+	// org and custom servers, Azure's v1 endpoint).
 	OtherIssuers []string `json:"other_issuers"`
 	// OtherDiscoveryURLs are the discovery documents of OtherIssuers.
 	OtherDiscoveryURLs []string `json:"other_discovery_urls"`
@@ -50,30 +68,41 @@ type OIDCListing struct {
 // SAMLListing names a persona's SAML endpoints. The IdP-initiated URL
 // takes ?sp={service provider ID or entity ID}&RelayState=....
 type SAMLListing struct {
-	EntityID         string   `json:"entity_id"`
-	MetadataURL      string   `json:"metadata_url"`
-	SSOURL           string   `json:"sso_url"`
-	IDPInitiatedURL  string   `json:"idp_initiated_url"`
+	// EntityID is the IdP's issuer; MetadataURL serves its metadata.
+	EntityID    string `json:"entity_id"`
+	MetadataURL string `json:"metadata_url"`
+	// SSOURL receives AuthnRequests (HTTP-Redirect and HTTP-POST).
+	SSOURL string `json:"sso_url"`
+	// IDPInitiatedURL starts an unsolicited login to a service provider.
+	IDPInitiatedURL string `json:"idp_initiated_url"`
+	// ServiceProviders are the entity IDs of the registered SPs.
 	ServiceProviders []string `json:"service_providers"`
 }
 
 // ClientListing is a registered client as listed.
 type ClientListing struct {
-	ClientID                string   `json:"client_id"`
-	ClientSecret            string   `json:"client_secret"`
-	RedirectURIs            []string `json:"redirect_uris"`
-	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
+	// ClientID and ClientSecret are the client's credentials.
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	// RedirectURIs are where the persona may send the code.
+	RedirectURIs []string `json:"redirect_uris"`
+	// TokenEndpointAuthMethod is how the client authenticates.
+	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method"`
 }
 
 // UserListing is a user as listed, with the vendor-shaped ID and, for
 // Azure AD, the group object IDs the persona sends.
 type UserListing struct {
-	Email      string   `json:"email"`
-	ID         string   `json:"id"`
-	GivenName  string   `json:"given_name,omitempty"`
-	FamilyName string   `json:"family_name,omitempty"`
-	Groups     []string `json:"groups"`
-	GroupIDs   []string `json:"group_ids,omitempty"`
+	// Email is the sign-in name (the login_hint).
+	Email string `json:"email"`
+	// ID is the vendor-shaped user ID (Okta 00u..., an Azure object ID).
+	ID string `json:"id"`
+	// GivenName and FamilyName are the person's names.
+	GivenName  string `json:"given_name,omitempty"`
+	FamilyName string `json:"family_name,omitempty"`
+	// Groups are the group names; GroupIDs the object IDs Azure sends.
+	Groups   []string `json:"groups"`
+	GroupIDs []string `json:"group_ids,omitempty"`
 }
 
 // Listing describes the server as GET / does.

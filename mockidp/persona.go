@@ -164,7 +164,7 @@ func (p *Persona) SetClockOffset(d time.Duration) {
 // PutUser adds or replaces a user.
 func (p *Persona) PutUser(u UserConfig) error {
 	if err := u.validate(); err != nil {
-		return err
+		return fmt.Errorf("mockidp: %w", err)
 	}
 	p.mu.Lock()
 	p.putUserLocked(u)
@@ -230,7 +230,7 @@ func (p *Persona) GroupIDs(names ...string) []string { return p.groupIDs(names) 
 // PutClient registers or replaces a client.
 func (p *Persona) PutClient(c ClientConfig) error {
 	if err := c.validate(); err != nil {
-		return err
+		return fmt.Errorf("mockidp: %w", err)
 	}
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
 	p.mu.Lock()

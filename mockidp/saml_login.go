@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -281,7 +282,10 @@ func (p *Persona) SAMLCertificate() (*x509.Certificate, error) {
 
 // RegisterServiceProvider registers (or replaces) a SAML service provider.
 func (p *Persona) RegisterServiceProvider(c ServiceProviderConfig) error {
-	return p.saml.register(contextBackground(), c)
+	if err := p.saml.register(contextBackground(), c); err != nil {
+		return fmt.Errorf("mockidp: %w", err)
+	}
+	return nil
 }
 
 // ServiceProviders lists the registered SAML service providers.

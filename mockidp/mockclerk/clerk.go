@@ -55,7 +55,10 @@ var defaultClaims = map[string]string{
 
 // OrgConfig is an organization of a mock Clerk instance.
 type OrgConfig struct {
-	ID   string `json:"id,omitempty"`
+	// ID is the organization ID; zero means "org_" + Slug.
+	ID string `json:"id,omitempty"`
+	// Name and Slug are required; connections and users name an
+	// organization by its ID or slug.
 	Name string `json:"name"`
 	Slug string `json:"slug"`
 }
@@ -64,12 +67,19 @@ type OrgConfig struct {
 // domain brokers to a persona over SAML or OIDC and adds the person to the
 // organization with the default role.
 type ConnectionConfig struct {
-	ID           string   `json:"id,omitempty"`
-	Name         string   `json:"name,omitempty"`
-	Protocol     string   `json:"protocol"` // saml or oidc
-	Persona      string   `json:"persona"`
-	Organization string   `json:"organization"` // organization ID or slug
-	Domains      []string `json:"domains"`
+	// ID is the connection ID; zero means samlc_ or oidcc_ + Persona.
+	ID string `json:"id,omitempty"`
+	// Name is shown in the Backend API; zero means Persona.
+	Name string `json:"name,omitempty"`
+	// Protocol is saml or oidc.
+	Protocol string `json:"protocol"`
+	// Persona is the name of the identity provider persona brokered to.
+	Persona string `json:"persona"`
+	// Organization is the organization's ID or slug.
+	Organization string `json:"organization"`
+	// Domains are the email domains that sign in through the connection
+	// (exact, case-insensitive).
+	Domains []string `json:"domains"`
 	// DefaultRole is the Clerk role a new member gets: "admin" or
 	// "member" (zero), with or without the "org:" prefix.
 	DefaultRole string `json:"default_role,omitempty"`
@@ -77,11 +87,15 @@ type ConnectionConfig struct {
 
 // UserConfig is a person known to the instance before any sign-in.
 type UserConfig struct {
-	ID        string            `json:"id,omitempty"`
-	Email     string            `json:"email"`
-	FirstName string            `json:"first_name,omitempty"`
-	LastName  string            `json:"last_name,omitempty"`
-	OrgRoles  map[string]string `json:"org_roles,omitempty"` // organization slug -> role
+	// ID is the user ID; zero means a generated user_... ID.
+	ID string `json:"id,omitempty"`
+	// Email is the primary email address (required).
+	Email string `json:"email"`
+	// FirstName and LastName are the person's names.
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	// OrgRoles maps an organization slug to the user's role in it.
+	OrgRoles map[string]string `json:"org_roles,omitempty"`
 }
 
 // nameRE is what an instance name (a path segment) may be.
@@ -426,23 +440,23 @@ func (c *Clerk) Wait() { c.wg.Wait() }
 // PutConnection adds or replaces an enterprise connection.
 func (c *Clerk) PutConnection(cn ConnectionConfig) error {
 	if cn.ID == "" || strings.ContainsAny(cn.ID, "/ ") {
-		return errors.New("the connection needs an ID without slashes or spaces")
+		return errors.New("mockclerk: the connection needs an ID without slashes or spaces")
 	}
 	if cn.Protocol != "saml" && cn.Protocol != "oidc" {
-		return fmt.Errorf("protocol %q is not saml or oidc", cn.Protocol)
+		return fmt.Errorf("mockclerk: protocol %q is not saml or oidc", cn.Protocol)
 	}
 	if c.idp(cn.Persona) == nil {
-		return fmt.Errorf("no persona %q", cn.Persona)
+		return fmt.Errorf("mockclerk: no persona %q", cn.Persona)
 	}
 	if len(cn.Domains) == 0 {
-		return errors.New("the connection needs domains")
+		return errors.New("mockclerk: the connection needs domains")
 	}
 	now := c.now().UnixMilli()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	o := c.orgLocked(cn.Organization)
 	if o == nil {
-		return fmt.Errorf("no organization %q", cn.Organization)
+		return fmt.Errorf("mockclerk: no organization %q", cn.Organization)
 	}
 	cn.Organization = o.ID
 	if cn.Name == "" {

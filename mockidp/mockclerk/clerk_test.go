@@ -20,9 +20,10 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2/samlconnection"
 	"github.com/clerk/clerk-sdk-go/v2/session"
 	"github.com/clerk/clerk-sdk-go/v2/user"
-	"github.com/ssokit/ssokit/middleware"
+	"github.com/ssokit/ssokit/clerkauth"
 	"github.com/ssokit/ssokit/mockidp"
 	"github.com/ssokit/ssokit/mockidp/mockclerk"
+	"github.com/ssokit/ssokit/ssoerr"
 	svix "github.com/svix/svix-webhooks/go"
 )
 
@@ -35,9 +36,9 @@ func jarClient(srv *mockidp.Server) *http.Client {
 
 // clerkVerifier is ssokit's own verifier configured as an app would be:
 // the mock's publishable key (issuer derived from it) and secret key.
-func clerkVerifier(t testing.TB, srv *mockidp.Server, c *mockclerk.Clerk, azp string) *middleware.ClerkVerifier {
+func clerkVerifier(t testing.TB, srv *mockidp.Server, c *mockclerk.Clerk, azp string) *clerkauth.Verifier {
 	t.Helper()
-	v, err := middleware.NewClerkVerifier(middleware.ClerkConfig{PublishableKey: c.PublishableKey(), SecretKey: c.SecretKey(),
+	v, err := clerkauth.New(clerkauth.Config{PublishableKey: c.PublishableKey(), SecretKey: c.SecretKey(),
 		APIURL: c.BackendAPIURL(), InsecureHTTPLoopback: true, HTTPClient: srv.Client(), AuthorizedParties: []string{azp},
 		DisableTokenCache: true})
 	if err != nil {
@@ -77,8 +78,8 @@ func TestClerkSignInBrokersToIdPs(t *testing.T) {
 			var idpName string
 			p.Claim("groups", &groups)
 			p.Claim("idp", &idpName)
-			if p.Email != tc.email || p.ClerkOrg.ID != tc.org || p.ClerkOrg.Role != "org:member" || idpName != tc.idp ||
-				!slices.Equal(groups, tc.groups) || p.Clerk.Version != 2 || p.ExpiresAt.Sub(p.IssuedAt) != time.Minute {
+			if p.Email != tc.email || p.Org.ID != tc.org || p.Org.Role != "org:member" || idpName != tc.idp ||
+				!slices.Equal(groups, tc.groups) || p.Claims.Version != 2 || p.ExpiresAt.Sub(p.IssuedAt) != time.Minute {
 				t.Fatalf("principal %+v groups %v idp %q", p, groups, idpName)
 			}
 		})
@@ -102,6 +103,11 @@ func TestClerkSignInBrokersToIdPs(t *testing.T) {
 			resp.Body.Close()
 			if resp.StatusCode != tc.status {
 				t.Errorf("%s: status %d, want %d", name, resp.StatusCode, tc.status)
+			}
+			// A foreign redirect_url or an unknown domain is refused by the
+			// sign-in page itself, before any identity provider is involved.
+			if refusedAtStart := tc.status != 401; refusedAtStart && resp.Request.URL.Path != "/clerk/sign-in" {
+				t.Errorf("%s: refused at %s, after brokering", name, resp.Request.URL.Path)
 			}
 		}
 	})
@@ -313,17 +319,17 @@ func TestClerkKeysAndFaults(t *testing.T) {
 	}
 	v := clerkVerifier(t, srv, c, azp)
 	p, err := v.Verify(context.Background(), tok)
-	if err != nil || p.ClerkOrg.Role != "org:admin" || p.ClerkOrg.Slug != "acme" || !p.Clerk.HasPermission("org:sso:manage") {
+	if err != nil || p.Org.Role != "org:admin" || p.Org.Slug != "acme" || !p.Claims.HasPermission("org:sso:manage") {
 		t.Fatalf("minted token: %v %+v", err, p)
 	}
 	// Rotation: the next token has a new kid; a verifier picks it up once
 	// its refresh interval allows another fetch.
 	c.InjectFault(mockclerk.KeyRotated, 1)
 	tok2, _ := c.MintSessionToken("carol@acme.test", "acme", "", azp)
-	if _, err := v.Verify(context.Background(), tok2); middleware.ReasonOf(err) != middleware.ReasonUnknownKeyID {
+	if _, err := v.Verify(context.Background(), tok2); ssoerr.ReasonOf(err) != ssoerr.ReasonUnknownKeyID {
 		t.Fatalf("within the refresh interval: %v", err)
 	}
-	quick, err := middleware.NewClerkVerifier(middleware.ClerkConfig{PublishableKey: c.PublishableKey(), InsecureHTTPLoopback: true,
+	quick, err := clerkauth.New(clerkauth.Config{PublishableKey: c.PublishableKey(), InsecureHTTPLoopback: true,
 		HTTPClient: srv.Client(), RefreshInterval: 10 * time.Millisecond, DisableTokenCache: true})
 	if err != nil {
 		t.Fatal(err)
@@ -337,7 +343,7 @@ func TestClerkKeysAndFaults(t *testing.T) {
 	// JWKS down: a fresh verifier cannot get keys.
 	c.InjectFault(mockclerk.JWKSUnavailable, 0)
 	_, err = clerkVerifier(t, srv, c, azp).Verify(context.Background(), tok)
-	if !errors.Is(err, middleware.ErrUpstream) {
+	if !errors.Is(err, ssoerr.ErrUpstream) {
 		t.Fatalf("JWKS down: %v", err)
 	}
 	c.ClearFaults()
@@ -350,7 +356,7 @@ func TestClerkKeysAndFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	p1, err := clerkVerifier(t, srv1, srv1.Clerk("clerk"), azp).Verify(context.Background(), tok1)
-	if err != nil || p1.Clerk.Version != 1 || p1.ClerkOrg.ID != "org_contoso" {
+	if err != nil || p1.Claims.Version != 1 || p1.Org.ID != "org_contoso" {
 		t.Fatalf("v1 token: %v %+v", err, p1)
 	}
 	// The listing names what an app configures.
@@ -396,7 +402,7 @@ func TestClerkConnectionsAndClaimsTemplate(t *testing.T) {
 	p.Claim("org_slug_copy", &slugCopy)
 	p.Claim("static", &static)
 	if ok, _ := p.Claim("bogus", new(any)); ok || mail != "alice@globex.test" || !slices.Equal(team, []string{"admins", "engineering"}) ||
-		slugCopy != "acme" || static != "hello" || p.Email != "" || p.ClerkOrg.Role != "org:admin" {
+		slugCopy != "acme" || static != "hello" || p.Email != "" || p.Org.Role != "org:admin" {
 		t.Fatalf("claims %s", p.RawClaims)
 	}
 }

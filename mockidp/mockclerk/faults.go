@@ -22,8 +22,11 @@ const (
 
 // FaultInfo describes a fault: where it acts and what it does.
 type FaultInfo struct {
-	ID          Fault  `json:"id"`
-	Site        string `json:"site"`
+	// ID names the fault in InjectFault and the admin API.
+	ID Fault `json:"id"`
+	// Site is where it acts: an endpoint, a token or a response.
+	Site string `json:"site"`
+	// Description says what the fault does, for people.
 	Description string `json:"description"`
 }
 

@@ -33,9 +33,11 @@ type IdP interface {
 	Vendor() sso.Vendor
 	// Issuer is the persona's OIDC issuer.
 	Issuer() string
-	// SAMLEntityID, SAMLSSOURL and SAMLMetadataURL describe its SAML IdP.
+	// SAMLEntityID is its SAML IdP's entity ID.
 	SAMLEntityID() string
+	// SAMLSSOURL is where its SAML IdP takes AuthnRequests.
 	SAMLSSOURL() string
+	// SAMLMetadataURL serves its SAML IdP's metadata.
 	SAMLMetadataURL() string
 	// RegisterServiceProvider trusts a SAML service provider (id names
 	// the registration) with its entity ID and ACS URL.

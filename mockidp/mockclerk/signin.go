@@ -113,7 +113,7 @@ func (c *Clerk) connector(ctx context.Context, cn *cConn) (idp.Connector, error)
 	}
 	p := c.idp(cn.Persona)
 	if p == nil {
-		return nil, fmt.Errorf("no persona %s", cn.Persona)
+		return nil, fmt.Errorf("mockclerk: no persona %s", cn.Persona)
 	}
 	vendor := p.Vendor()
 	front := c.FrontendAPIURL()

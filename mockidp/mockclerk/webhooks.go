@@ -14,14 +14,22 @@ import (
 
 // Delivery is one webhook event sent (or being sent) to one endpoint.
 type Delivery struct {
-	ID        string    `json:"id"` // svix-id
-	Type      string    `json:"type"`
-	URL       string    `json:"url"`
-	Attempts  int       `json:"attempts"`
-	Statuses  []int     `json:"statuses"` // HTTP status per attempt (0: no answer)
-	Delivered bool      `json:"delivered"`
-	LastError string    `json:"last_error,omitempty"`
-	Created   time.Time `json:"created_at"`
+	// ID is the svix-id header, the same on every attempt.
+	ID string `json:"id"`
+	// Type is the event type (user.created, ...).
+	Type string `json:"type"`
+	// URL is the endpoint.
+	URL string `json:"url"`
+	// Attempts counts the tries so far (at most 5).
+	Attempts int `json:"attempts"`
+	// Statuses is the HTTP status of each attempt (0: no answer).
+	Statuses []int `json:"statuses"`
+	// Delivered reports a 2xx answer.
+	Delivered bool `json:"delivered"`
+	// LastError is the last attempt's transport error, if any.
+	LastError string `json:"last_error,omitempty"`
+	// Created is when the event was emitted.
+	Created time.Time `json:"created_at"`
 }
 
 const (

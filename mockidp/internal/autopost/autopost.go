@@ -1,6 +1,3 @@
-// Package autopost reads the auto-submit pages of SAML's HTTP-POST
-// binding, so headless clients of the mock platform can do what a browser
-// does with JavaScript: submit the form.
 package autopost
 
 import (
