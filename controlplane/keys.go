@@ -11,6 +11,8 @@ import (
 	"github.com/ssokit/ssokit/store"
 )
 
+// createKey is POST /v1/organizations/{org}/api-keys {name, role,
+// expires_at}: the answer holds the secret, shown this once.
 func (a *API) createKey(w http.ResponseWriter, r *http.Request) {
 	var body api.CreateAPIKeyRequest
 	if !decode(w, r, &body) {
@@ -57,6 +59,7 @@ func (a *API) storedKey(ctx context.Context, k store.APIKey) store.APIKey {
 	return k
 }
 
+// listKeys is GET /v1/organizations/{org}/api-keys (never the secrets).
 func (a *API) listKeys(w http.ResponseWriter, r *http.Request) {
 	ks, err := a.st.ListAPIKeys(r.Context(), r.PathValue("org"))
 	if err != nil {
@@ -66,6 +69,7 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, keysOut(ks))
 }
 
+// revokeKey is DELETE /v1/organizations/{org}/api-keys/{id}.
 func (a *API) revokeKey(w http.ResponseWriter, r *http.Request) {
 	if err := a.st.RevokeAPIKey(r.Context(), r.PathValue("org"), r.PathValue("id")); errors.Is(err, store.ErrNotFound) {
 		fail(w, http.StatusNotFound, codeNotFound, "no such API key")

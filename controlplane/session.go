@@ -12,6 +12,8 @@ import (
 	"github.com/ssokit/ssokit/middleware"
 )
 
+// whoami is GET /v1/auth/whoami. A Clerk session that maps to no person
+// of an app organization is refused: it has no app identity to report.
 func (a *API) whoami(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	if p.OrgID == "" && p.Role != PlatformAdmin {

@@ -13,6 +13,10 @@ import (
 	"github.com/ssokit/ssokit/sso"
 )
 
+// ssoStatus is GET /v1/organizations/{org}/sso/status. The provider is the
+// configured connection's: a direct connection's vendor, else the vendor
+// of the Clerk organization's enterprise connection, else (Clerk names no
+// vendor for custom connections) the IdP of the latest sign-in.
 func (a *API) ssoStatus(w http.ResponseWriter, r *http.Request) {
 	org, err := a.st.GetOrg(r.Context(), r.PathValue("org"))
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"github.com/ssokit/ssokit/store"
 )
 
+// listUsers is GET /v1/organizations/{org}/users: the org's people ([]
+// when none).
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 	users, err := a.st.ListUsers(r.Context(), r.PathValue("org"))
 	if err != nil {
@@ -27,8 +29,8 @@ func (a *API) orgUser(w http.ResponseWriter, r *http.Request) (store.User, bool)
 	return u, true
 }
 
-// updateUser sets a person's role and ends their sessions, which carry
-// the old role.
+// updateUser is PATCH /v1/organizations/{org}/users/{id} {role}: it sets
+// a person's role and ends their sessions, which carry the old role.
 func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 	var body api.UpdateUserRequest
 	if !decode(w, r, &body) {
@@ -51,6 +53,7 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, userOut(u))
 }
 
+// deleteUser is DELETE /v1/organizations/{org}/users/{id}.
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 	u, ok := a.orgUser(w, r)
 	if !ok {
