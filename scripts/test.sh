@@ -25,12 +25,15 @@
 # Modules are found with `find . -name go.mod`, so a new nested module is
 # checked and tested without editing this script.
 #
-# Artifacts: tests that call t.ArtifactDir (the browser test's screenshots)
-# run with -artifacts, and their files are moved to a stable place that
-# mirrors the package directory:
+# Artifacts: a package whose tests call t.ArtifactDir (the browser test's
+# screenshots) is tested on its own with -v -artifacts, and each test's files
+# are moved to a stable place that mirrors the package directory:
 #   test-artifacts/<package dir>/<TestName>/<file>
 # e.g. test-artifacts/examples/controlplane/demo/TestDemoInABrowser/*.png.
-# test-artifacts/ is emptied at the start of every run.
+# (go test itself puts them in <outputdir>/_artifacts/<random>/.) Only the
+# package's summary line is printed unless it fails; its whole -v output is
+# kept in test-artifacts/<package dir>/go-test-v.log. test-artifacts/ is
+# emptied before the tests run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -87,9 +90,9 @@ print_durations() {
 	echo
 	echo "== step durations"
 	for i in "${!step_names[@]}"; do
-		printf '  %-44s %10s\n' "${step_names[$i]}" "$(fmt_dur "${step_durs[$i]}")"
+		printf '  %-56s %10s\n' "${step_names[$i]}" "$(fmt_dur "${step_durs[$i]}")"
 	done
-	printf '  %-44s %10s\n' "total" "$(fmt_dur "$total")"
+	printf '  %-56s %10s\n' "total" "$(fmt_dur "$total")"
 }
 finished=""
 on_exit() {
@@ -109,36 +112,59 @@ in_module() { # in_module DIR CMD...: run CMD in module DIR, naming it
 	(cd "$root/$dir" && "$@")
 }
 
-# ---- artifacts -------------------------------------------------------------
+# ---- tests and their artifacts ---------------------------------------------
 
 artifacts=$root/test-artifacts
 raw=$artifacts/.raw
-# collect_artifacts MODULE_DIR: move what go test -artifacts wrote under
-# $raw/MODULE_DIR/_artifacts/<pkg>/<TestName>/<random>/ to
-# test-artifacts/<package dir>/<TestName>/.
-outdir() { # outdir MODULE_DIR: the -outputdir of that module's go test
-	local key=${1//\//_}
-	[ "$1" != . ] || key=root
-	mkdir -p "$raw/$key"
-	echo "$raw/$key"
-}
-collect_artifacts() {
-	local mod=$1 out base testdir rel dest n
-	out=$(outdir "$mod")
-	base=$out/_artifacts
-	[ -d "$base" ] || return 0
-	while IFS= read -r -d '' testdir; do
-		rel=${testdir#"$base"/}
-		[ "$mod" = . ] || rel=$mod/$rel
-		dest=$artifacts/$rel
-		mkdir -p "$dest"
-		# One random directory per test run (-count=1); merge them all.
-		find "$testdir" -mindepth 1 -maxdepth 1 -type d -exec sh -c 'cp -R "$1"/. "$2"/' _ {} "$dest" \;
-		n=$(find "$dest" -type f | wc -l)
-		[ "$n" -eq 0 ] && rmdir "$dest" 2>/dev/null || echo "   artifacts: test-artifacts/$rel/ ($n files)"
-	done < <(find "$base" -mindepth 1 -type d -regextype posix-extended \
-		-regex '.*/(Test|Benchmark|Fuzz|Example)[^/]*' -print0 -prune | LC_ALL=C sort -z)
-	rm -rf "$out"
+
+# run_tests MODULE_DIR LOG: go test -race -count=1 every package of the
+# module, appending the usual go test output to LOG. Packages whose tests
+# call ArtifactDir run first, one by one (see Artifacts above).
+run_tests() {
+	local mod=$1 log=$2 status=0 pkg dir rel out line test path
+	local plain=() withart=() withdir=()
+	while read -r pkg dir; do
+		if grep -qs 'ArtifactDir()' "$dir"/*_test.go; then
+			withart+=("$pkg")
+			withdir+=("$dir")
+		else
+			plain+=("$pkg")
+		fi
+	done < <(cd "$root/$mod" && go list -f '{{.ImportPath}} {{.Dir}}' ./...)
+	for i in "${!withart[@]}"; do
+		pkg=${withart[$i]}
+		rel=${withdir[$i]#"$root"/}
+		[ "${withdir[$i]}" != "$root" ] || rel=.
+		out=$raw/pkg_${rel//\//_}
+		mkdir -p "$out" "$artifacts/$rel"
+		echo "-- $rel: go test -race -count=1 -v -artifacts -outputdir $out $pkg"
+		if (cd "$root/$mod" && go test -race -count=1 -v -artifacts -outputdir "$out" "$pkg") >"$artifacts/$rel/go-test-v.log" 2>&1; then
+			grep -E '^(ok|\?)[[:space:]]' "$artifacts/$rel/go-test-v.log" | tee -a "$log"
+		else
+			status=1
+			tee -a "$log" <"$artifacts/$rel/go-test-v.log"
+		fi
+		# "=== ARTIFACTS TestName /abs/dir" names each test's directory.
+		while IFS= read -r line; do
+			test=${line%% *}
+			path=${line#* }
+			[ -d "$path" ] || continue
+			mkdir -p "$artifacts/$rel/$test"
+			cp -R "$path"/. "$artifacts/$rel/$test"/
+			echo "   artifacts: test-artifacts/$rel/$test/ ($(find "$artifacts/$rel/$test" -type f | wc -l | tr -d ' ') files)"
+		done < <(sed -n 's/^=== ARTIFACTS \([^ ]*\) \(.*\)$/\1 \2/p' "$artifacts/$rel/go-test-v.log")
+		rm -rf "$out"
+	done
+	if [ "${#plain[@]}" -gt 0 ]; then
+		if [ "${#withart[@]}" -gt 0 ]; then
+			echo "-- $mod: go test -race -count=1 (every other package of ./...)"
+		else
+			echo "-- $mod: go test -race -count=1 ./..."
+		fi
+		(cd "$root/$mod" && go test -race -count=1 "${plain[@]}") 2>&1 | tee -a "$log"
+		[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+	fi
+	return "$status"
 }
 
 # ---- 1. tree ---------------------------------------------------------------
@@ -258,7 +284,7 @@ fi
 step "vet: go vet ./... (every module)"
 for m in "${modules[@]}"; do in_module "$m" go vet ./...; done
 
-step "staticcheck: $staticcheck (every module)"
+step "staticcheck ${staticcheck#*@} (every module)"
 for m in "${modules[@]}"; do in_module "$m" go run "$staticcheck" ./...; done
 
 # ---- 9. fuzz ---------------------------------------------------------------
@@ -283,20 +309,13 @@ rm -rf "$artifacts"
 mkdir -p "$raw"
 for m in "${modules[@]:1}"; do
 	step "test $m: go test -race -count=1 ./..."
-	in_module "$m" go test -race -count=1 ./... -artifacts -outputdir "$(outdir "$m")" || {
-		collect_artifacts "$m"
-		exit 1
-	}
-	collect_artifacts "$m"
+	run_tests "$m" "$artifacts/go-test-${m//\//_}.log" || exit 1
 done
 
 step "test .: go test -race -count=1 ./... (root module)"
 log=$artifacts/go-test.log
-set +e
-go test -race -count=1 ./... -artifacts -outputdir "$(outdir .)" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-set -e
-collect_artifacts .
+status=0
+run_tests . "$log" || status=$?
 rmdir "$raw" 2>/dev/null || true
 end_step
 print_durations
