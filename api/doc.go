@@ -23,7 +23,8 @@
 //	PATCH  /v1/organizations/{org}                 UpdateOrgRequest    -> Org
 //	PUT    /v1/organizations/{org}/sso             SSOSettings         -> Org
 //	GET    /v1/organizations/{org}/sso/status                          -> SSOStatus
-//	POST   /v1/organizations/{org}/sso/test        SSOTestRequest      -> SSOTestReport
+//	POST   /v1/organizations/{org}/sso/test        SSOTestRequest      -> SSOTestReport (server-side check)
+//	GET    /v1/organizations/{org}/sso/test/start  (a browser)         -> a sign-in, then SSOTestReport with Identity
 //	GET    /v1/organizations/{org}/users                               -> []User
 //	PATCH  /v1/organizations/{org}/users/{id}      UpdateUserRequest   -> User
 //	DELETE /v1/organizations/{org}/users/{id}                          -> 204

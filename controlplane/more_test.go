@@ -313,3 +313,94 @@ func TestWhoamiWithClerkToken(t *testing.T) {
 		t.Fatalf("the users API refuses whoami's user_id: %v", err)
 	}
 }
+
+// bearerTransport adds a Bearer credential to requests for one host.
+type bearerTransport struct {
+	host, token string
+	next        http.RoundTripper
+}
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Host == b.host {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+b.token)
+	}
+	return b.next.RoundTrip(r)
+}
+
+// TestTestSignIn: an admin's browser runs a real sign-in through the direct
+// connection and gets the normalized identity back; nobody is admitted and
+// no session starts. The public start cannot begin a test sign-in.
+func TestTestSignIn(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	ctx := context.Background()
+	persona := p.mock.Persona("onelogin")
+	entity, acs := p.app.URL+"/saml/initech", p.app.URL+"/auth/sso/acs/initech"
+	persona.RegisterServiceProvider(mockidp.ServiceProviderConfig{EntityID: entity, ACSURL: acs})
+	p.admin.Organizations.Create(ctx, "initech", "Initech", "enterprise")
+	conn := &idp.Connection{ID: "initech", Protocol: sso.SAML, Vendor: sso.OneLogin,
+		SAML: &idp.SAMLSettings{IDPMetadataURL: persona.SAMLMetadataURL(), EntityID: entity, ACSURL: acs}}
+	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "initech", api.SSOSettings{Connection: rawJSON(t, conn), AllowedDomains: []string{"initech.test"},
+		DefaultRole: "viewer", AutoCreateUsers: true}); err != nil {
+		t.Fatal(err)
+	}
+	app, _ := url.Parse(p.app.URL)
+	browser := func(bearer string) *http.Client {
+		jar, _ := cookiejar.New(nil)
+		hc := p.mock.Client()
+		hc.Jar = jar
+		if bearer != "" {
+			next := hc.Transport
+			if next == nil {
+				next = http.DefaultTransport
+			}
+			hc.Transport = bearerTransport{host: app.Host, token: bearer, next: next}
+		}
+		return hc
+	}
+
+	persona.QueueUser("bob@initech.test")
+	hc := browser(adminKey)
+	resp, err := mockidp.Browse(hc, p.app.URL+"/v1/organizations/initech/sso/test/start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep api.SSOTestReport
+	if body := readAll(resp); json.Unmarshal([]byte(body), &rep) != nil || resp.StatusCode != 200 {
+		t.Fatalf("test sign-in answered %d at %s: %.300s", resp.StatusCode, resp.Request.URL, body)
+	}
+	if !rep.OK || rep.Identity == nil || rep.Identity.Email != "bob@initech.test" || rep.Identity.IdP != "onelogin" || rep.Identity.Protocol != "saml" {
+		t.Fatalf("test sign-in report %+v", rep)
+	}
+	for _, c := range hc.Jar.Cookies(app) {
+		if strings.Contains(c.Name, "session") {
+			t.Fatalf("a test sign-in set the session cookie %s", c.Name)
+		}
+	}
+	if users, err := p.admin.Organizations.Users(ctx, "initech"); err != nil || len(users) != 0 {
+		t.Fatalf("a test sign-in admitted someone: %+v %v", users, err)
+	}
+
+	// Only org admins start one.
+	resp, err = browser("").Get(p.app.URL + "/v1/organizations/initech/sso/test/start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("anonymous test start: %d", resp.StatusCode)
+	}
+	// The public start with the test path as return_to signs in for real.
+	persona.QueueUser("alice@initech.test")
+	resp, err = mockidp.Browse(browser(""), p.app.URL+"/auth/sso/start?org=initech&return_to=/.ssokit/sso-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readAll(resp); strings.Contains(body, `"identity"`) {
+		t.Fatalf("the public start ran a test sign-in: %s", body)
+	}
+	if users, _ := p.admin.Organizations.Users(ctx, "initech"); len(users) != 1 || users[0].Email != "alice@initech.test" {
+		t.Fatalf("public sign-in: %+v", users)
+	}
+}

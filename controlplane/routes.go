@@ -23,6 +23,7 @@ func (a *API) routes() {
 	authed("PATCH /v1/organizations/{org}", a.orgAdmin(a.updateOrg))
 	authed("GET /v1/organizations/{org}/sso/status", a.orgAdmin(a.ssoStatus))
 	authed("POST /v1/organizations/{org}/sso/test", a.orgAdmin(a.ssoTest))
+	authed("GET /v1/organizations/{org}/sso/test/start", a.orgAdmin(a.ssoTestStart))
 	authed("GET /v1/organizations/{org}/users", a.orgAdmin(a.listUsers))
 	authed("PATCH /v1/organizations/{org}/users/{id}", a.orgAdmin(a.updateUser))
 	authed("DELETE /v1/organizations/{org}/users/{id}", a.orgAdmin(a.deleteUser))

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/middleware"
 )
@@ -15,6 +16,9 @@ import (
 func (a *API) ssoStart(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	ret := localPath(q.Get("return_to"))
+	if strings.HasPrefix(ret, testSignInReturn) {
+		ret = "/" // only ssoTestStart starts a test sign-in
+	}
 	email, orgID := strings.TrimSpace(q.Get("email")), q.Get("org")
 	if orgID != "" {
 		if org, err := a.st.GetOrg(r.Context(), orgID); err == nil && len(org.Connection) > 0 {
@@ -104,5 +108,50 @@ func (a *API) directFinish(w http.ResponseWriter, r *http.Request) {
 		a.browserFail(w, r, http.StatusUnauthorized, codeSSOFailed, "single sign-on failed")
 		return
 	}
+	if ret == testSignInReturn {
+		a.testSignInReport(w, id)
+		return
+	}
 	a.finish(w, r, middleware.IdentityLogin(org.ID, id), ret)
+}
+
+// testSignInReturn is the return path that marks a test sign-in. It
+// travels inside the connector's signed, browser-bound state, and only
+// ssoTestStart puts it there (ssoStart rewrites it), so a sign-in that
+// comes back with it was started by an organization admin.
+const testSignInReturn = "/.ssokit/sso-test"
+
+// ssoTestStart is GET /v1/organizations/{org}/sso/test/start[?login_hint=]:
+// an org admin's browser runs a real sign-in through the org's direct
+// connection; the callback then answers with the normalized identity
+// (testSignInReport) instead of admitting anyone or starting a session.
+func (a *API) ssoTestStart(w http.ResponseWriter, r *http.Request) {
+	org, err := a.st.GetOrg(r.Context(), r.PathValue("org"))
+	if err != nil || len(org.Connection) == 0 {
+		a.browserFail(w, r, http.StatusUnprocessableEntity, codeNoConnection, "the organization has no direct connection to test")
+		return
+	}
+	conn, err := a.connector(r.Context(), org)
+	if err == nil {
+		err = conn.Start(w, r, testSignInReturn, strings.TrimSpace(r.URL.Query().Get("login_hint")))
+	}
+	if err != nil {
+		a.log.Info("controlplane: test sign-in could not start", "org", org.ID, "err", err)
+		a.browserFail(w, r, http.StatusBadGateway, codeConnectionError, "the organization's identity provider connection is unusable")
+	}
+}
+
+// testSignInReport answers a test sign-in: the identity as the connector
+// normalized it, step by step. Nobody is admitted and no session starts.
+func (a *API) testSignInReport(w http.ResponseWriter, id *idp.Identity) {
+	rep := api.SSOTestReport{Steps: []api.SSOTestStep{{Name: "response", OK: true, Detail: "the identity provider's response verified"}}}
+	emailStep := api.SSOTestStep{Name: "email", OK: id.Email != "", Detail: "the identity carries an email"}
+	if !emailStep.OK {
+		emailStep.Detail = "the identity carries no email: check the connection's attribute mapping"
+	}
+	groups := api.SSOTestStep{Name: "groups", OK: true, Detail: fmt.Sprintf("%d groups", len(id.Groups))}
+	rep.Steps = append(rep.Steps, emailStep, groups)
+	rep.OK = emailStep.OK
+	rep.Identity = identityOut(*id)
+	writeJSON(w, http.StatusOK, rep)
 }
