@@ -264,6 +264,19 @@ func TestBaseURLPrefixAndAuth(t *testing.T) {
 	}
 }
 
+func TestTestSignInURL(t *testing.T) {
+	t.Parallel()
+	c := newClient(t, client.Config{BaseURL: "https://app.example.com/base/"})
+	for _, tt := range []struct{ org, hint, want string }{
+		{"acme", "", "https://app.example.com/base/v1/organizations/acme/sso/test/start"},
+		{"a/b", "ada+test@acme.com", "https://app.example.com/base/v1/organizations/a%2Fb/sso/test/start?login_hint=ada%2Btest%40acme.com"},
+	} {
+		if got := c.Organizations.TestSignInURL(tt.org, tt.hint); got != tt.want {
+			t.Errorf("TestSignInURL(%q, %q) = %q, want %q", tt.org, tt.hint, got, tt.want)
+		}
+	}
+}
+
 // TestSessionCookie: with a cookie jar, the session Login receives goes
 // with the next calls.
 func TestSessionCookie(t *testing.T) {

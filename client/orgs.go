@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/ssokit/ssokit/api"
 )
@@ -63,4 +64,17 @@ func (o *Organizations) SetRole(ctx context.Context, org, userID, role string) (
 // RemoveUser removes a person.
 func (o *Organizations) RemoveUser(ctx context.Context, org, userID string) error {
 	return o.c.do(ctx, http.MethodDelete, orgPath(org, "users", userID), nil, nil)
+}
+
+// TestSignInURL is where an organization admin's browser starts a test
+// sign-in through the organization's direct connection: a real sign-in at
+// the IdP whose answer is the normalized identity (api.SSOTestReport),
+// with no session started. loginHint, when not empty, names the account.
+// The browser must carry the admin's session; the URL holds no secret.
+func (o *Organizations) TestSignInURL(org, loginHint string) string {
+	u := o.c.base + orgPath(org, "sso", "test", "start")
+	if loginHint != "" {
+		u += "?" + url.Values{"login_hint": {loginHint}}.Encode()
+	}
+	return u
 }
