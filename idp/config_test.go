@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/internal/state"
 	"github.com/ssokit/ssokit/mockidp"
 	"github.com/ssokit/ssokit/sso"
 )
@@ -135,6 +136,20 @@ func TestSAMLStricterSkewGenericProfileAndLogout(t *testing.T) {
 	stolen.Name = cookies[0].Name
 	if _, err := finish(loc, []*http.Cookie{&stolen}); !errors.Is(err, idp.ErrNoLogin) {
 		t.Fatalf("logout response in another browser: %v", err)
+	}
+	// Genuine state of this browser, under this RelayState, but for another
+	// LogoutRequest: the response's InResponseTo does not match.
+	codec, err := state.New(state.Config{Key: testStateKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	relay := strings.TrimPrefix(cookies[0].Name, "ssokit_sso_")
+	forOther, err := codec.Encode(state.Payload{ConnectionID: gc.ID, Nonce: relay, LogoutRequestIDs: []string{"id-another-request"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := finish(loc, []*http.Cookie{{Name: cookies[0].Name, Value: forOther}}); !errors.Is(err, idp.ErrNoLogin) || idp.ReasonOf(err) != idp.ReasonInResponseTo {
+		t.Fatalf("logout response for another request: %v", err)
 	}
 	cleared, err := finish(loc, cookies)
 	if err != nil {

@@ -252,16 +252,17 @@ func TestClerkWebhooks(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var types []string
+	var verifyErrs []error // reported on the test goroutine
 	failures := 2
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
 		if err := wh.Verify(body, r.Header); err != nil {
-			t.Errorf("delivery does not verify: %v", err)
+			verifyErrs = append(verifyErrs, err)
 			w.WriteHeader(400)
 			return
 		}
-		mu.Lock()
-		defer mu.Unlock()
 		if failures > 0 { // the endpoint is down for the first two attempts
 			failures--
 			w.WriteHeader(503)
@@ -281,6 +282,9 @@ func TestClerkWebhooks(t *testing.T) {
 	c.Wait()
 	mu.Lock()
 	got := slices.Clone(types)
+	for _, err := range verifyErrs {
+		t.Errorf("delivery does not verify: %v", err)
+	}
 	mu.Unlock()
 	slices.Sort(got)
 	if want := []string{"organizationMembership.created", "session.created", "user.created"}; !slices.Equal(got, want) {
