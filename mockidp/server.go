@@ -104,7 +104,7 @@ func Start(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	s, err := NewServer(cfg)
 	if err != nil {
-		t.Fatalf("mockidp: %v", err)
+		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
 	return s
@@ -115,7 +115,7 @@ func StartTLS(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	s, err := NewTLSServer(cfg)
 	if err != nil {
-		t.Fatalf("mockidp: %v", err)
+		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
 	return s

@@ -3,6 +3,7 @@ package state
 import (
 	"encoding/base64"
 	"errors"
+	"net/url"
 	"testing"
 )
 
@@ -39,6 +40,38 @@ func FuzzDecode(f *testing.F) {
 		}
 		if len(p.LogoutRequestIDs) > MaxLogoutRequests {
 			t.Fatalf("%d logout IDs", len(p.LogoutRequestIDs))
+		}
+	})
+}
+
+// FuzzLocalPath: whatever LocalPath accepts stays on this origin when a
+// browser resolves it against the site's URL, written as given or with one
+// level of percent-decoding applied (as a careless server might).
+func FuzzLocalPath(f *testing.F) {
+	for _, p := range []string{"/", "/a?b=c", "//evil", "/\\evil", "/%2F%2Fevil", "/%5cevil", "/a/../b", "https://x"} {
+		f.Add(p)
+	}
+	base, _ := url.Parse("https://app.example/start")
+	f.Fuzz(func(t *testing.T, p string) {
+		got, err := LocalPath(p)
+		if err != nil {
+			return
+		}
+		if got != p {
+			t.Fatalf("LocalPath(%q) = %q", p, got)
+		}
+		forms := []string{p}
+		if dec, err := url.PathUnescape(p); err == nil {
+			forms = append(forms, dec)
+		}
+		for _, form := range forms {
+			u, err := url.Parse(form)
+			if err != nil {
+				continue
+			}
+			if r := base.ResolveReference(u); r.Scheme != "https" || r.Host != "app.example" {
+				t.Fatalf("LocalPath accepted %q, which resolves to %s", p, r)
+			}
 		}
 	})
 }
