@@ -13,7 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ssokit/ssokit/clerkauth"
 	"github.com/ssokit/ssokit/middleware"
+	"github.com/ssokit/ssokit/ssoerr"
 )
 
 func main() {
@@ -150,7 +152,7 @@ func cmdIssuer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	k, err := middleware.ParsePublishableKey(positional[0])
+	k, err := clerkauth.ParsePublishableKey(positional[0])
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -177,7 +179,7 @@ func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 func cmdVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cfg middleware.ClerkConfig
+	var cfg clerkauth.Config
 	var parties multiFlag
 	var keyFile string
 	// The environment's keys are read after parsing, so --help never
@@ -186,7 +188,7 @@ func cmdVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs.StringVar(&cfg.Issuer, "issuer", "", "exact issuer, instead of or besides the publishable key")
 	fs.StringVar(&cfg.JWKSURL, "jwks-url", "", "JWKS URL (default: the Backend API with --secret-key, else {issuer}/.well-known/jwks.json)")
 	fs.StringVar(&cfg.SecretKey, "secret-key", "", "secret key for the Backend API JWKS (default $CLERK_SECRET_KEY)")
-	fs.StringVar(&cfg.APIURL, "api-url", "", "Backend API base including /v1 (default "+middleware.DefaultClerkAPIURL+")")
+	fs.StringVar(&cfg.APIURL, "api-url", "", "Backend API base including /v1 (default "+clerkauth.DefaultClerkAPIURL+")")
 	fs.StringVar(&keyFile, "public-key-file", "", "PEM file with the instance's JWT public key: verify with no network")
 	fs.Var(&parties, "authorized-party", "accepted azp value (repeatable); when given, azp is required")
 	fs.BoolVar(&cfg.InsecureHTTPLoopback, "insecure-http-loopback", false, "allow http for loopback hosts (a local mock Clerk)")
@@ -225,7 +227,7 @@ func cmdVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		}
 		tok = strings.TrimSpace(string(b))
 	}
-	v, err := middleware.NewClerkVerifier(cfg)
+	v, err := clerkauth.New(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
@@ -236,17 +238,17 @@ func cmdVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err != nil {
 		resp := middleware.Classify(err)
 		detail := err.Error()
-		var te *middleware.TokenError
-		if errors.As(err, &te) {
-			detail = te.Detail
+		var refusal *ssoerr.Error
+		if errors.As(err, &refusal) {
+			detail = refusal.Detail
 		}
 		writeJSON(stdout, map[string]any{"ok": false, "status": resp.Status, "error": resp.Code,
-			"reason": middleware.ReasonOf(err), "detail": detail})
+			"reason": ssoerr.ReasonOf(err), "detail": detail})
 		return 1
 	}
 	writeJSON(stdout, map[string]any{"ok": true, "principal": map[string]any{
 		"user_id": p.UserID, "session_id": p.SessionID, "email": p.Email,
-		"clerk_org": map[string]any{"id": p.ClerkOrg.ID, "slug": p.ClerkOrg.Slug, "role": p.ClerkOrg.Role, "permissions": p.ClerkOrg.Permissions},
+		"clerk_org": map[string]any{"id": p.Org.ID, "slug": p.Org.Slug, "role": p.Org.Role, "permissions": p.Org.Permissions},
 		"issuer":    p.Issuer, "authorized_party": p.AuthorizedParty,
 		"expires_at": p.ExpiresAt.UTC().Format(time.RFC3339), "claims": p.RawClaims,
 	}})
