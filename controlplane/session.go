@@ -1,7 +1,6 @@
 package controlplane
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -20,13 +19,7 @@ func (a *API) whoami(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, r, fmt.Errorf("%w: the Clerk session maps to no person of an app organization", middleware.ErrForbidden))
 		return
 	}
-	writeJSON(w, http.StatusOK, a.whoamiOf(r.Context(), p))
-}
-
-// whoamiOf is the caller as whoami and login answer.
-func (a *API) whoamiOf(ctx context.Context, p *middleware.Principal) api.Whoami {
-	appUserID, clerkUserID := a.callerIDs(ctx, p)
-	return whoamiOut(p, appUserID, clerkUserID)
+	writeJSON(w, http.StatusOK, whoamiOut(p))
 }
 
 // login is password sign-in: POST /v1/auth/login {org, email, password}.
@@ -48,7 +41,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusInternalServerError, codeSessionError, "could not start the session")
 		return
 	}
-	writeJSON(w, http.StatusOK, a.whoamiOf(r.Context(), p))
+	writeJSON(w, http.StatusOK, whoamiOut(p))
 }
 
 // logout ends the app session and, when Clerk's Backend API is

@@ -1,8 +1,6 @@
 package controlplane
 
 import (
-	"context"
-
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/middleware"
@@ -83,36 +81,13 @@ func newKeyOut(plain string, k store.APIKey) api.NewAPIKey {
 	return api.NewAPIKey{APIKey: keyOut(k), Key: plain}
 }
 
-// whoamiOut is the caller as whoami and login answer. appUserID is the
-// app's ID of the person (see appUserID); the Clerk user and the API key
-// get their own fields.
-func whoamiOut(p *middleware.Principal, appUserID, clerkUserID string) api.Whoami {
-	return api.Whoami{UserID: appUserID, ClerkUserID: clerkUserID, APIKeyID: p.APIKeyID, Email: p.Email, OrgID: p.OrgID,
+// whoamiOut is the caller as whoami and login answer. user_id is the app
+// user's ID whatever the credential (the Principal's UserID; empty for an
+// API key or the platform administrator, who are no app user); the Clerk
+// user and the API key have fields of their own.
+func whoamiOut(p *middleware.Principal) api.Whoami {
+	return api.Whoami{UserID: p.UserID, ClerkUserID: p.ClerkUserID, APIKeyID: p.APIKeyID, Email: p.Email, OrgID: p.OrgID,
 		Role: p.Role, AuthMethod: p.AuthMethod, IdPName: p.IdPName}
-}
-
-// callerIDs returns the app user ID and the Clerk user ID of a principal,
-// whatever its credential: an app session's subject is the app user (its
-// Clerk user read from the store); a Clerk token's subject is the Clerk
-// user (its app user found as the authenticator found it, by email in the
-// mapped organization); an API key or the bootstrap key is no person. A
-// store miss leaves the ID empty rather than failing whoami.
-func (a *API) callerIDs(ctx context.Context, p *middleware.Principal) (appUserID, clerkUserID string) {
-	switch p.Credential {
-	case middleware.CredentialAppSession:
-		if u, err := a.st.GetUser(ctx, p.UserID); err == nil {
-			return p.UserID, u.ClerkUserID
-		}
-		return p.UserID, ""
-	case middleware.CredentialClerkSession:
-		if p.OrgID != "" && p.Email != "" {
-			if u, err := a.st.UserByEmail(ctx, p.OrgID, p.Email); err == nil {
-				return u.ID, p.UserID
-			}
-		}
-		return "", p.UserID
-	}
-	return "", ""
 }
 
 // checkReportOut is a connection check's report on the wire.
