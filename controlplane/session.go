@@ -19,7 +19,7 @@ func (a *API) whoami(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, r, fmt.Errorf("%w: the Clerk session maps to no person of an app organization", middleware.ErrForbidden))
 		return
 	}
-	writeJSON(w, http.StatusOK, whoamiOut(p))
+	writeJSON(w, http.StatusOK, a.whoamiOf(r.Context(), p))
 }
 
 // login is password sign-in: POST /v1/auth/login {org, email, password}.
@@ -41,7 +41,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusInternalServerError, codeSessionError, "could not start the session")
 		return
 	}
-	writeJSON(w, http.StatusOK, whoamiOut(p))
+	writeJSON(w, http.StatusOK, a.whoamiOf(r.Context(), p))
 }
 
 // logout ends the app session and, when Clerk's Backend API is

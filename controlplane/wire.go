@@ -1,6 +1,8 @@
 package controlplane
 
 import (
+	"context"
+
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/middleware"
@@ -106,4 +108,17 @@ func identityOut(id idp.Identity) *api.Identity {
 	return &api.Identity{Subject: id.Subject, Email: id.Email, EmailVerified: id.EmailVerified,
 		FirstName: id.FirstName, LastName: id.LastName, Groups: id.Groups, IdP: string(id.IdP), Protocol: string(id.Protocol),
 		ConnectionID: id.ConnectionID, TenantID: id.TenantID, HostedDomain: id.HostedDomain}
+}
+
+// whoamiOf is whoamiOut with the Clerk user of an app session read from
+// the store: app session tokens do not carry it. A store miss leaves it
+// empty rather than failing whoami.
+func (a *API) whoamiOf(ctx context.Context, p *middleware.Principal) api.Whoami {
+	me := whoamiOut(p)
+	if me.ClerkUserID == "" && p.Credential == middleware.CredentialAppSession && p.UserID != "" {
+		if u, err := a.st.GetUser(ctx, p.UserID); err == nil {
+			me.ClerkUserID = u.ClerkUserID
+		}
+	}
+	return me
 }
