@@ -9,14 +9,13 @@
 // first, then arbitrary live ones, an eighth of the shard at a time, so the
 // sweep is paid once per many insertions.
 //
-// Keys are strings. The shard is chosen by a seeded hash of a fixed window of
-// the key's last bytes: for a JWT that window is signature bytes, uniform
-// across tokens, so every shard is used; a lookup allocates nothing.
+// Keys are strings. The shard is chosen by a hash of a fixed window of the
+// key's last bytes: for a JWT that window is signature bytes, uniform across
+// tokens, so every shard is used; a lookup allocates nothing.
 package ttlcache
 
 import (
 	"errors"
-	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -35,10 +34,10 @@ type Config struct {
 // for concurrent use.
 type Cache[V any] struct {
 	shards   []shard[V]
+	shift    uint // 64 - log2(len(shards))
 	perShard int
 	ttl      int64
 	now      func() time.Time
-	seed     maphash.Seed
 }
 
 type shard[V any] struct {
@@ -52,7 +51,7 @@ type entry[V any] struct {
 }
 
 // hashWindow is how many of the key's last bytes pick its shard.
-const hashWindow = 16
+const hashWindow = 8
 
 // New returns an empty cache.
 func New[V any](cfg Config) (*Cache[V], error) {
@@ -62,11 +61,11 @@ func New[V any](cfg Config) (*Cache[V], error) {
 	if cfg.TTL <= 0 {
 		return nil, errors.New("ttlcache: TTL must be positive")
 	}
-	n := 16
+	n, bits := 16, uint(4)
 	for n > 1 && cfg.MaxEntries/n < 8 {
-		n /= 2
+		n, bits = n/2, bits-1
 	}
-	c := &Cache[V]{shards: make([]shard[V], n), perShard: cfg.MaxEntries / n, ttl: int64(cfg.TTL), now: cfg.Now, seed: maphash.MakeSeed()}
+	c := &Cache[V]{shards: make([]shard[V], n), shift: 64 - bits, perShard: cfg.MaxEntries / n, ttl: int64(cfg.TTL), now: cfg.Now}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -85,15 +84,22 @@ func MustNew[V any](cfg Config) *Cache[V] {
 	return c
 }
 
+// shard picks the key's shard from its last hashWindow bytes, multiplied
+// by the 64-bit golden ratio so every byte reaches the top bits (Fibonacci
+// hashing). The window of a JWT or an API key is random (signature bytes,
+// random key characters). The shard is about lock contention only: each
+// shard's map hashes its keys with the runtime's per-process seed, so
+// choosing keys that share a shard gains an attacker nothing but a shared
+// lock.
 func (c *Cache[V]) shard(key string) *shard[V] {
 	if len(c.shards) == 1 {
 		return &c.shards[0]
 	}
-	w := key
-	if len(w) > hashWindow {
-		w = w[len(w)-hashWindow:]
+	var h uint64
+	for i := max(0, len(key)-hashWindow); i < len(key); i++ {
+		h = h<<8 | uint64(key[i])
 	}
-	return &c.shards[maphash.String(c.seed, w)%uint64(len(c.shards))]
+	return &c.shards[(h*0x9E3779B97F4A7C15)>>c.shift]
 }
 
 // expiry is the earlier of now+TTL and exp (zero exp: TTL only).
