@@ -265,13 +265,20 @@ fi
 
 # ---- 5-8. static checks ----------------------------------------------------
 
+# each_module WHAT CMD...: run CMD in every module; fail after the last one
+# if it failed in any.
+each_module() {
+	local what=$1 m failed=()
+	shift
+	for m in "${modules[@]}"; do in_module "$m" "$@" || failed+=("$m"); done
+	if [ "${#failed[@]}" -gt 0 ]; then
+		echo "test.sh: $what failed in module(s): ${failed[*]}" >&2
+		return 1
+	fi
+}
+
 step "tidy: go mod tidy -diff (every module)"
-for m in "${modules[@]}"; do
-	in_module "$m" go mod tidy -diff || {
-		echo "test.sh: go.mod or go.sum of module $m is not tidy: run go mod tidy in $m" >&2
-		exit 1
-	}
-done
+each_module "go mod tidy -diff (run go mod tidy there)" go mod tidy -diff
 
 step "gofmt"
 unformatted=$(find . -name '*.go' -not -path '*/node_modules/*' -not -path './.git/*' -print0 | xargs -0 gofmt -l)
@@ -282,10 +289,10 @@ if [ -n "$unformatted" ]; then
 fi
 
 step "vet: go vet ./... (every module)"
-for m in "${modules[@]}"; do in_module "$m" go vet ./...; done
+each_module "go vet" go vet ./...
 
 step "staticcheck ${staticcheck#*@} (every module)"
-for m in "${modules[@]}"; do in_module "$m" go run "$staticcheck" ./...; done
+each_module "staticcheck" go run "$staticcheck" ./...
 
 # ---- 9. fuzz ---------------------------------------------------------------
 
