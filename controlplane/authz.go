@@ -2,23 +2,27 @@ package controlplane
 
 import (
 	"crypto/subtle"
-	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/ssokit/ssokit/middleware"
 	"github.com/ssokit/ssokit/rbac"
+	"github.com/ssokit/ssokit/ssoerr"
 )
 
+// platformAdmin is the principal of the bootstrap key: its own credential
+// kind, member of no organization and holding no organization role.
+var platformAdmin = &middleware.Principal{Credential: middleware.CredentialPlatformAdmin}
+
 // authenticated puts the request's principal in its context, or refuses:
-// the bootstrap key (compared in constant time) is a platform
+// the bootstrap key (compared in constant time) is the platform
 // administrator; anything else goes through the Authenticator.
 func (a *API) authenticated(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if k := a.cfg.BootstrapAdminKey; k != "" {
 			if scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " "); strings.EqualFold(scheme, "Bearer") &&
 				subtle.ConstantTimeCompare([]byte(tok), []byte(k)) == 1 {
-				h(w, r.WithContext(middleware.WithPrincipal(r.Context(), &middleware.Principal{UserID: "bootstrap", Role: PlatformAdmin, AuthMethod: middleware.MethodAPIKey})))
+				h(w, r.WithContext(middleware.WithPrincipal(r.Context(), platformAdmin)))
 				return
 			}
 		}
@@ -38,27 +42,32 @@ func principal(r *http.Request) *middleware.Principal {
 	return p
 }
 
-// platformOnly admits platform administrators only.
+func isPlatformAdmin(p *middleware.Principal) bool {
+	return p != nil && p.Credential == middleware.CredentialPlatformAdmin
+}
+
+// platformOnly admits the platform administrator only.
 func (a *API) platformOnly(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if principal(r).Role != PlatformAdmin {
-			a.refuse(w, r, fmt.Errorf("%w: platform administrators only", middleware.ErrForbidden))
+		if !isPlatformAdmin(principal(r)) {
+			a.refuse(w, r, ssoerr.New(ssoerr.ErrForbidden, ssoerr.ReasonRole, "platform administrator only"))
 			return
 		}
 		h(w, r)
 	}
 }
 
-// orgAdmin admits the organization's admins (and platform admins).
+// orgAdmin admits the organization's admins, and the platform
+// administrator.
 func (a *API) orgAdmin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p := principal(r)
-		if p.Role == PlatformAdmin {
+		if isPlatformAdmin(p) {
 			h(w, r)
 			return
 		}
 		if p.OrgID != r.PathValue("org") || !a.auth.Policy().AtLeast(rbac.Role(p.Role), rbac.Admin) {
-			a.refuse(w, r, fmt.Errorf("%w: organization admins only", middleware.ErrForbidden))
+			a.refuse(w, r, ssoerr.New(ssoerr.ErrForbidden, ssoerr.ReasonRole, "organization admins only"))
 			return
 		}
 		h(w, r)

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/store"
@@ -11,8 +12,8 @@ import (
 // connector returns the org's direct IdP connector, built once and cached
 // by org ID until the org's SSO settings change (configureSSO drops it).
 func (a *API) connector(ctx context.Context, org store.Org) (idp.Connector, error) {
-	if c, ok := a.conns.Load(org.ID); ok {
-		return c.(idp.Connector), nil
+	if c, ok := a.conns.Get(org.ID); ok {
+		return c, nil
 	}
 	var conn idp.Connection
 	if err := json.Unmarshal(org.Connection, &conn); err != nil {
@@ -22,6 +23,6 @@ func (a *API) connector(ctx context.Context, org store.Org) (idp.Connector, erro
 	if err != nil {
 		return nil, err
 	}
-	a.conns.Store(org.ID, c)
+	a.conns.Set(org.ID, c, time.Time{})
 	return c, nil
 }

@@ -1,120 +1,307 @@
 // Package controlplane is the control plane's HTTP API as one mountable
 // http.Handler: SSO start and callback (through Clerk, or a direct IdP
 // connection), password login and logout, whoami, organization SSO
-// settings and status, people, API keys, and Clerk webhooks. It is the
-// library's wiring of middleware, idp, rbac and store; package client is
-// its Go client.
+// settings and status, people, API keys, and Clerk webhooks. New is the one
+// call that assembles it from configuration: the Clerk verifier, the app's
+// sessions, API keys, admission and the authenticator, with documented
+// defaults; package client is its Go client, package api its JSON.
 package controlplane
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/clerk/clerk-sdk-go/v2/samlconnection"
 	clerksession "github.com/clerk/clerk-sdk-go/v2/session"
+	svix "github.com/svix/svix-webhooks/go"
+
+	"github.com/ssokit/ssokit/admission"
+	"github.com/ssokit/ssokit/apikey"
+	"github.com/ssokit/ssokit/appsession"
+	"github.com/ssokit/ssokit/clerkauth"
 	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/internal/state"
+	"github.com/ssokit/ssokit/internal/ttlcache"
 	"github.com/ssokit/ssokit/middleware"
+	"github.com/ssokit/ssokit/rbac"
 	"github.com/ssokit/ssokit/store"
 )
 
-// Config wires the API.
+// Defaults for the zero values of Config.
+const (
+	// DefaultMaxBodyBytes bounds a request body.
+	DefaultMaxBodyBytes = 256 << 10
+	// DefaultFlushInterval is how often Run writes API keys' last use.
+	DefaultFlushInterval = 30 * time.Second
+)
+
+// Config configures the control plane. AppURL, StateKey and session keys
+// (SessionKeys, or EphemeralSessionKey for a demo) are required; every
+// other field has a documented zero-value default.
 type Config struct {
-	// Auth authenticates requests and admits logins. Required; it needs
-	// Sessions and Store.
-	Auth *middleware.Authenticator
-	// AppURL is the app's public URL (callbacks are built from it).
+	// AppURL is the app's public URL: callbacks are built from it, it is
+	// the issuer of app sessions and, by default, Clerk's authorized party.
 	AppURL string
-	// ClerkSignInURL is the Clerk hosted sign-in (…/sign-in). Empty means
-	// SSO through Clerk is off (direct connections still work).
+
+	// StateKey signs the browser-bound state of every redirect flow (SSO
+	// start and callback, direct connections, single logout): at least 32
+	// random bytes, the same on every replica. There is no default.
+	StateKey []byte
+
+	// Store holds organizations, people, API keys and revocations. Nil
+	// means a new in-memory store: nothing survives a restart and replicas
+	// do not share it.
+	Store store.Store
+
+	// Clerk verifies Clerk session tokens. Its zero value (no
+	// PublishableKey and no Issuer) means no Clerk: only direct
+	// connections, passwords and API keys. AuthorizedParties defaults to
+	// AppURL; HTTPClient and Logger to this Config's.
+	Clerk clerkauth.Config
+	// ClerkSignInURL is the Clerk hosted sign-in page (.../sign-in). Empty
+	// means SSO through Clerk is off (direct connections still work).
 	ClerkSignInURL string
-	// ClerkAPIURL and ClerkSecretKey let logout revoke the Clerk session
-	// and sso/status read the provider of a Clerk organization's
-	// enterprise connection.
-	ClerkAPIURL, ClerkSecretKey string
-	// WebhookSecret (whsec_...) verifies Clerk webhooks; empty refuses them.
+	// WebhookSecret (whsec_...) verifies Clerk's svix-signed webhooks;
+	// empty refuses every webhook.
 	WebhookSecret string
-	// BootstrapAdminKey, as a Bearer token, is a platform administrator
-	// (creates organizations, sets plans). Empty means none.
-	BootstrapAdminKey string
+	// WebhookLog remembers the webhook messages already applied. Nil means
+	// a MemoryWebhookLog in this process.
+	WebhookLog WebhookLog
 	// AutoProvisionOrgs creates an app organization for each Clerk
 	// organization.created webhook (plan "growth", no domains).
 	AutoProvisionOrgs bool
-	// IdP options for direct connections (HTTP client, keys...).
+
+	// SessionKeys sign the app's session JWTs: the first signs, all verify
+	// (rotation). Required unless EphemeralSessionKey.
+	SessionKeys []appsession.Key
+	// EphemeralSessionKey signs sessions with a key made for this process:
+	// sessions end with it and replicas cannot share them. For demos.
+	EphemeralSessionKey bool
+	// SessionLifetime of an app session. Zero means 12 hours.
+	SessionLifetime time.Duration
+	// InsecureCookie drops the session cookie's Secure attribute. Zero
+	// (false) keeps it Secure, which browsers send over https and to
+	// http://localhost only; set it for a plain-http deployment on another
+	// host, never where users arrive over https.
+	InsecureCookie bool
+
+	// BootstrapAdminKey, as a Bearer token, is the platform administrator
+	// (creates organizations, sets plans): a credential of its own kind,
+	// not a role in any organization. Empty means none.
+	BootstrapAdminKey string
+	// Policy ranks roles and grants permissions. Nil means
+	// rbac.MustDefault() (viewer < editor < admin).
+	Policy *rbac.Policy
+	// SSOPlans are the plans entitled to SSO. Nil means enterprise and
+	// growth.
+	SSOPlans []string
+	// PasswordLimit and PasswordIPLimit count password-login attempts per
+	// account and per client address. Nil means 10 and 100 per 15 minutes
+	// in this process (admission's defaults).
+	PasswordLimit, PasswordIPLimit admission.Limiter
+
+	// IdP configures direct connections. Its StateKey defaults to
+	// StateKey; its HTTPClient to this Config's.
 	IdP idp.Options
-	// HTTPClient reaches Clerk's Backend API. Nil: 10 s timeout client.
+	// HTTPClient reaches Clerk's APIs and identity providers. Nil means a
+	// client with a 10 s timeout.
 	HTTPClient *http.Client
+	// MaxBodyBytes bounds request bodies. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
 	// ErrorPage, when set, renders refusals on the browser-facing SSO
 	// routes (status, stable code, human message). Nil: an HTML page when
 	// the request accepts HTML, else the JSON error.
 	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, code, message string)
-	// Now; nil means time.Now. Logger; nil means silent.
+	// Now is the clock; nil means time.Now. Logger receives refusals with
+	// their reasons; nil means silent.
 	Now    func() time.Time
 	Logger *slog.Logger
 }
 
-// API is the control-plane handler.
+// API is the control plane: an http.Handler, and the parts a program needs
+// beside it (the Authenticator to protect its own routes, Run for the
+// background work).
 type API struct {
-	cfg   Config
-	auth  *middleware.Authenticator
-	st    store.Store
-	mux   *http.ServeMux
-	h     http.Handler
-	key   []byte // signs SSO start state
-	now   func() time.Time
-	log   *slog.Logger
-	seen  sync.Map // svix-id -> time, replayed webhooks ignored
-	conns sync.Map // org ID -> idp.Connector
-	clerk *clerksession.Client
-	// clerkConns reads the Clerk organizations' enterprise connections
-	// (sso/status's provider); nil without ClerkSecretKey.
-	clerkConns *samlconnection.Client
+	cfg        Config
+	auth       *middleware.Authenticator
+	sessions   *appsession.Manager
+	apiKeys    *apikey.Manager
+	admit      *admission.Admitter
+	clerk      *clerkauth.Verifier
+	st         store.Store
+	state      *state.Codec
+	svix       *svix.Webhook
+	webhookLog WebhookLog
+	mux        *http.ServeMux
+	h          http.Handler
+	now        func() time.Time
+	log        *slog.Logger
+	conns      *ttlcache.Cache[idp.Connector]
+	clerkAPI   *clerksession.Client
+	clerkSAML  *samlconnection.Client
 }
 
-// PlatformAdmin is the role of the bootstrap key's principal.
-const PlatformAdmin = "platform_admin"
-
-// New validates cfg and builds the API.
+// New validates cfg and assembles the control plane. It fetches nothing:
+// Clerk's keys are fetched on first use.
 func New(cfg Config) (*API, error) {
-	if cfg.Auth == nil || cfg.Auth.Sessions() == nil || cfg.Auth.Store() == nil {
-		return nil, errors.New("controlplane: Config.Auth needs Sessions and Store")
+	u, err := url.Parse(cfg.AppURL)
+	if err != nil || cfg.AppURL == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, errors.New("controlplane: Config.AppURL must be the app's absolute http(s) URL")
 	}
-	if _, err := url.Parse(cfg.AppURL); err != nil || cfg.AppURL == "" {
-		return nil, errors.New("controlplane: Config.AppURL must be the app's absolute URL")
-	}
-	a := &API{cfg: cfg, auth: cfg.Auth, st: cfg.Auth.Store(), mux: http.NewServeMux(), now: cfg.Now, log: cfg.Logger}
+	a := &API{cfg: cfg, st: cfg.Store, mux: http.NewServeMux(), now: cfg.Now, log: cfg.Logger}
 	if a.now == nil {
 		a.now = time.Now
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
-	a.key = []byte(cfg.BootstrapAdminKey + "|" + cfg.AppURL + "|" + fmt.Sprint(a.now().UnixNano()))
-	if cfg.ClerkSecretKey != "" {
-		u, k := cfg.ClerkAPIURL, cfg.ClerkSecretKey
-		if u == "" {
-			u = middleware.DefaultClerkAPIURL
+	if a.st == nil {
+		a.st = store.NewMemory(a.now)
+	}
+	if cfg.HTTPClient == nil {
+		a.cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if a.cfg.MaxBodyBytes <= 0 {
+		a.cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if a.cfg.IdP.StateKey == nil {
+		a.cfg.IdP.StateKey = cfg.StateKey
+	}
+	if a.cfg.IdP.HTTPClient == nil {
+		a.cfg.IdP.HTTPClient = a.cfg.HTTPClient
+	}
+	if a.state, err = state.New(state.Config{Key: cfg.StateKey, Now: a.now}); err != nil {
+		return nil, fmt.Errorf("controlplane: StateKey: %w", err)
+	}
+	if err := a.credentials(); err != nil {
+		return nil, err
+	}
+	if err := a.clerkParts(); err != nil {
+		return nil, err
+	}
+	if a.webhookLog = cfg.WebhookLog; a.webhookLog == nil {
+		if a.webhookLog, err = NewMemoryWebhookLog(0, a.now); err != nil {
+			return nil, err
 		}
-		hc := cfg.HTTPClient
-		if hc == nil {
-			hc = &http.Client{Timeout: 10 * time.Second}
-		}
-		cc := &clerk.ClientConfig{BackendConfig: clerk.BackendConfig{HTTPClient: hc, URL: &u, Key: &k}}
-		a.clerk, a.clerkConns = clerksession.NewClient(cc), samlconnection.NewClient(cc)
+	}
+	if a.conns, err = ttlcache.New[idp.Connector](ttlcache.Config{MaxEntries: 10_000, TTL: time.Hour, Now: a.now}); err != nil {
+		return nil, err
 	}
 	a.routes()
-	cop := http.NewCrossOriginProtection()
-	a.h = cop.Handler(a.mux)
+	a.h = a.crossOrigin(a.mux)
 	return a, nil
+}
+
+// credentials builds sessions, API keys, admission and the authenticator.
+func (a *API) credentials() error {
+	cfg := &a.cfg
+	keys := cfg.SessionKeys
+	if cfg.EphemeralSessionKey {
+		if len(keys) > 0 {
+			return errors.New("controlplane: set SessionKeys or EphemeralSessionKey, not both")
+		}
+		keys = []appsession.Key{appsession.EphemeralKey()}
+	}
+	var err error
+	if a.sessions, err = appsession.New(appsession.Config{Keys: keys, Issuer: strings.TrimSuffix(cfg.AppURL, "/"),
+		Lifetime: cfg.SessionLifetime, InsecureCookie: cfg.InsecureCookie, Revocations: a.st, Ephemeral: cfg.EphemeralSessionKey,
+		Now: a.now, Logger: a.log}); err != nil {
+		return fmt.Errorf("controlplane: %w", err)
+	}
+	if a.apiKeys, err = apikey.New(apikey.Config{Store: a.st, Now: a.now}); err != nil {
+		return err
+	}
+	if a.admit, err = admission.New(admission.Config{Store: a.st, Policy: cfg.Policy, SSOPlans: cfg.SSOPlans,
+		AccountLimit: cfg.PasswordLimit, IPLimit: cfg.PasswordIPLimit, Now: a.now}); err != nil {
+		return err
+	}
+	ac := middleware.AuthenticatorConfig{Sessions: a.sessions, APIKeys: a.apiKeys, Admission: a.admit, Now: a.now, Logger: a.log}
+	if v, ok := a.st.(store.Versioned); ok {
+		ac.Versions = v
+	}
+	if cfg.Clerk.PublishableKey != "" || cfg.Clerk.Issuer != "" {
+		cc := cfg.Clerk
+		if len(cc.AuthorizedParties) == 0 {
+			cc.AuthorizedParties = []string{strings.TrimSuffix(cfg.AppURL, "/")}
+		}
+		if cc.HTTPClient == nil {
+			cc.HTTPClient = cfg.HTTPClient
+		}
+		if cc.Logger == nil {
+			cc.Logger = a.log
+		}
+		if cc.Now == nil {
+			cc.Now = cfg.Now
+		}
+		if a.clerk, err = clerkauth.New(cc); err != nil {
+			return err
+		}
+		ac.Clerk = a.clerk
+		if cc.SecretKey != "" {
+			if ac.ClerkUsers, err = clerkauth.NewUsers(clerkauth.UsersConfig{SecretKey: cc.SecretKey, APIURL: cc.APIURL,
+				InsecureHTTPLoopback: cc.InsecureHTTPLoopback, HTTPClient: cfg.HTTPClient, Now: cfg.Now}); err != nil {
+				return err
+			}
+		}
+	}
+	a.auth, err = middleware.NewAuthenticator(ac)
+	return err
+}
+
+// clerkParts builds the Backend API clients (logout revokes the Clerk
+// session; sso/status reads the connection's provider) and the webhook
+// verifier.
+func (a *API) clerkParts() error {
+	if a.cfg.WebhookSecret != "" {
+		wh, err := svix.NewWebhook(a.cfg.WebhookSecret)
+		if err != nil {
+			return fmt.Errorf("controlplane: WebhookSecret: %w", err)
+		}
+		a.svix = wh
+	}
+	if sk := a.cfg.Clerk.SecretKey; sk != "" {
+		u := a.cfg.Clerk.APIURL
+		if u == "" {
+			u = clerkauth.DefaultClerkAPIURL
+		}
+		cc := &clerk.ClientConfig{BackendConfig: clerk.BackendConfig{HTTPClient: a.cfg.HTTPClient, URL: &u, Key: &sk}}
+		a.clerkAPI, a.clerkSAML = clerksession.NewClient(cc), samlconnection.NewClient(cc)
+	}
+	return nil
 }
 
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes)
 	a.h.ServeHTTP(w, r)
+}
+
+// Authenticator authenticates requests the way the API does: wrap the
+// application's own routes with its Handler.
+func (a *API) Authenticator() *middleware.Authenticator { return a.auth }
+
+// Store is the control plane's store.
+func (a *API) Store() store.Store { return a.st }
+
+// Sessions is the app session manager (its JWKS is served at
+// /.well-known/jwks.json).
+func (a *API) Sessions() *appsession.Manager { return a.sessions }
+
+// Admission is the organization rules the API applies.
+func (a *API) Admission() *admission.Admitter { return a.admit }
+
+// APIKeys is the API-key manager.
+func (a *API) APIKeys() *apikey.Manager { return a.apiKeys }
+
+// Run does the background work until ctx ends: it writes API keys' last
+// use every DefaultFlushInterval, and once more on the way out.
+func (a *API) Run(ctx context.Context) {
+	a.apiKeys.RunFlusher(ctx, DefaultFlushInterval)
 }

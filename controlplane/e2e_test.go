@@ -16,10 +16,9 @@ import (
 	"time"
 
 	"github.com/ssokit/ssokit/api"
+	"github.com/ssokit/ssokit/clerkauth"
 	"github.com/ssokit/ssokit/client"
 	"github.com/ssokit/ssokit/controlplane"
-	"github.com/ssokit/ssokit/idp"
-	"github.com/ssokit/ssokit/middleware"
 	"github.com/ssokit/ssokit/mockidp"
 	"github.com/ssokit/ssokit/store"
 	"golang.org/x/crypto/bcrypt"
@@ -52,26 +51,11 @@ func newPlaneWith(t *testing.T, modMock func(*mockidp.Config), modAPI func(*cont
 	var h http.Handler = http.NotFoundHandler()
 	p.app = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(p.app.Close)
-	verifier, err := middleware.NewClerkVerifier(middleware.ClerkConfig{PublishableKey: c.PublishableKey(), SecretKey: c.SecretKey(),
-		APIURL: c.BackendAPIURL(), InsecureHTTPLoopback: true, HTTPClient: mock.Client(), AuthorizedParties: []string{p.app.URL}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := middleware.NewSessions(middleware.SessionConfig{Keys: []middleware.SessionKey{middleware.EphemeralSessionKey()},
-		Issuer: p.app.URL, InsecureCookie: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth, err := middleware.NewAuthenticator(middleware.AuthenticatorConfig{Clerk: verifier, Sessions: sess, Store: p.st,
-		APIKeys: middleware.NewAPIKeys(p.st, "", nil), ClerkUsers: middleware.NewClerkUsers(c.BackendAPIURL(), c.SecretKey(), mock.Client(), nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	stateKey := make([]byte, 32)
 	rand.Read(stateKey)
-	acfg := controlplane.Config{Auth: auth, AppURL: p.app.URL, ClerkSignInURL: c.SignInURL(), IdP: idp.Options{StateKey: stateKey},
-		ClerkAPIURL: c.BackendAPIURL(), ClerkSecretKey: c.SecretKey(), HTTPClient: mock.Client(),
-		WebhookSecret: c.WebhookSigningSecret(), BootstrapAdminKey: adminKey}
+	acfg := controlplane.Config{AppURL: p.app.URL, StateKey: stateKey, Store: p.st, EphemeralSessionKey: true, InsecureCookie: true,
+		Clerk:          clerkauth.Config{PublishableKey: c.PublishableKey(), SecretKey: c.SecretKey(), APIURL: c.BackendAPIURL(), InsecureHTTPLoopback: true},
+		ClerkSignInURL: c.SignInURL(), HTTPClient: mock.Client(), WebhookSecret: c.WebhookSigningSecret(), BootstrapAdminKey: adminKey}
 	if modAPI != nil {
 		modAPI(&acfg)
 	}

@@ -9,32 +9,34 @@ import (
 
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/middleware"
+	"github.com/ssokit/ssokit/ssoerr"
 )
 
 // The stable error codes this package answers with (besides the
 // middleware's, which refuse credentials). They are part of the API: the
 // README's error table lists each, and clients match on them.
 const (
-	codeTooLarge           = "too_large"            // 413: the request body is over the limit
-	codeInvalidJSON        = "invalid_json"         // 400: the body is not the JSON the route takes
-	codeNotFound           = "not_found"            // 404: no such organization, person, key or route
-	codeUpstream           = "upstream_unavailable" // 503: the store (or another dependency) failed
-	codeConnectionError    = "connection_error"     // 502: a direct IdP connection cannot be built or started
-	codeSSOUnavailable     = "sso_unavailable"      // 400: no SSO path for the request
-	codeInvalidState       = "invalid_state"        // 400: the SSO callback's state is bad or old
-	codeSessionError       = "session_error"        // 500: the app session could not be issued
-	codeSSOFailed          = "sso_failed"           // 401: a direct connection refused the login
-	codeInvalidSettings    = "invalid_settings"     // 422: an SSO or organization setting is invalid
-	codeInvalidConnection  = "invalid_connection"   // 422: the direct connection does not validate
-	codeClerkOrgTaken      = "clerk_org_taken"      // 409: the Clerk org is mapped to another org
-	codeExists             = "exists"               // 409: the organization exists
-	codeInvalidRole        = "invalid_role"         // 422: the role is not defined by the policy
-	codeAPIKeysUnavailable = "api_keys_unavailable" // 501: the Authenticator has no API-key manager
-	codeNoConnection       = "no_connection"        // 422: sso/test on an org without a direct connection
-	codeInvalidSignature   = "invalid_signature"    // 401: a webhook's svix signature does not verify
-	// codePlanNotEntitled is the middleware's code, answered here when SSO
+	codeTooLarge          = "too_large"            // 413: the request body is over the limit
+	codeInvalidJSON       = "invalid_json"         // 400: the body is not the JSON the route takes
+	codeNotFound          = "not_found"            // 404: no such organization, person, key or route
+	codeUpstream          = "upstream_unavailable" // 503: the store (or another dependency) failed
+	codeConnectionError   = "connection_error"     // 502: a direct IdP connection cannot be built or started
+	codeSSOUnavailable    = "sso_unavailable"      // 400: no SSO path for the request
+	codeInvalidState      = "invalid_state"        // 400: the SSO callback's state is bad or old
+	codeSessionError      = "session_error"        // 500: the app session could not be issued
+	codeSSOFailed         = "sso_failed"           // 401: a direct connection refused the login
+	codeInvalidSettings   = "invalid_settings"     // 422: an SSO or organization setting is invalid
+	codeInvalidConnection = "invalid_connection"   // 422: the direct connection does not validate
+	codeClerkOrgTaken     = "clerk_org_taken"      // 409: the Clerk org is mapped to another org
+	codeExists            = "exists"               // 409: the organization exists
+	codeInvalidRole       = "invalid_role"         // 422: the role is not defined by the policy
+	codeNoConnection      = "no_connection"        // 422: sso/test on an org without a direct connection
+	codeInvalidSignature  = "invalid_signature"    // 401: a webhook's svix signature does not verify
+	codeCrossOrigin       = "cross_origin"         // 403: a browser request from another origin
+	codeMethodNotAllowed  = "method_not_allowed"   // 405: the route exists, the method does not
+	// codePlanNotEntitled is admission's reason, answered here when SSO
 	// settings are saved on a plan without SSO.
-	codePlanNotEntitled = middleware.CodePlanNotEntitled
+	codePlanNotEntitled = string(ssoerr.ReasonPlanNotEntitled)
 )
 
 // apiError is a refusal decided by a pure check (settings validation,
@@ -96,8 +98,8 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html><html 
 
 // browserRefuse is refuse for browser-facing routes.
 func (a *API) browserRefuse(w http.ResponseWriter, r *http.Request, err error) {
-	a.log.Info("controlplane: refused", "path", r.URL.Path, "code", middleware.CodeOf(err), "err", err)
 	resp := middleware.Classify(err)
+	a.log.Info("controlplane: refused", "path", r.URL.Path, "code", resp.Code, "reason", ssoerr.ReasonOf(err), "err", err)
 	if resp.Challenge != "" {
 		w.Header().Set("WWW-Authenticate", resp.Challenge)
 	}
@@ -109,8 +111,7 @@ func (a *API) browserRefuse(w http.ResponseWriter, r *http.Request, err error) {
 
 // refuse answers an authentication or policy refusal with its code.
 func (a *API) refuse(w http.ResponseWriter, r *http.Request, err error) {
-	a.log.Info("controlplane: refused", "path", r.URL.Path, "code", middleware.CodeOf(err), "err", err)
-	middleware.WriteError(w, r, err)
+	a.auth.Refuse(w, r, err)
 }
 
 // decode reads the JSON body into v, refusing unknown fields and trailing

@@ -1,41 +1,50 @@
 package controlplane_test
 
 import (
+	"context"
+	"encoding/base64"
 	"log"
 	"net/http"
 	"os"
 
+	"github.com/ssokit/ssokit/appsession"
+	"github.com/ssokit/ssokit/clerkauth"
 	"github.com/ssokit/ssokit/controlplane"
-	"github.com/ssokit/ssokit/middleware"
-	"github.com/ssokit/ssokit/store"
 )
 
-// Wiring the control plane: a Clerk verifier, app sessions, API keys and a
-// store behind one Authenticator, and the API mounted on the app's mux.
+// The whole control plane from configuration: Clerk, app sessions, API
+// keys, admission and the authenticator in one call, the API mounted on the
+// app's mux, the app's own routes behind the same Authenticator.
 func Example() {
-	st := store.NewMemory(nil)
-	verifier, err := middleware.NewClerkVerifier(middleware.ClerkConfig{
-		PublishableKey: os.Getenv("CLERK_PUBLISHABLE_KEY"), SecretKey: os.Getenv("CLERK_SECRET_KEY"),
-		AuthorizedParties: []string{"https://app.example.com"}})
+	key, err := appsession.ParseKeyPEM("2026-11", []byte(os.Getenv("SSOKIT_SESSION_KEY")))
 	if err != nil {
 		log.Fatal(err)
 	}
-	key, err := middleware.ParseSessionKeyPEM("2026-11", []byte(os.Getenv("SSOKIT_SESSION_KEY")))
+	stateKey, err := base64.StdEncoding.DecodeString(os.Getenv("SSOKIT_STATE_KEY")) // 32+ random bytes
 	if err != nil {
 		log.Fatal(err)
 	}
-	sessions, _ := middleware.NewSessions(middleware.SessionConfig{Keys: []middleware.SessionKey{key}, Issuer: "https://app.example.com"})
-	auth, _ := middleware.NewAuthenticator(middleware.AuthenticatorConfig{Clerk: verifier, Sessions: sessions, Store: st,
-		APIKeys: middleware.NewAPIKeys(st, "", nil)})
-	api, err := controlplane.New(controlplane.Config{Auth: auth, AppURL: "https://app.example.com",
-		ClerkSignInURL: "https://accounts.example.com/sign-in", WebhookSecret: os.Getenv("CLERK_WEBHOOK_SIGNING_SECRET"),
-		BootstrapAdminKey: os.Getenv("SSOKIT_BOOTSTRAP_ADMIN_KEY")})
+	cp, err := controlplane.New(controlplane.Config{
+		AppURL:   "https://app.example.com",
+		StateKey: stateKey,
+		Clerk: clerkauth.Config{
+			PublishableKey: os.Getenv("CLERK_PUBLISHABLE_KEY"),
+			SecretKey:      os.Getenv("CLERK_SECRET_KEY"),
+		},
+		ClerkSignInURL:    "https://accounts.example.com/sign-in",
+		WebhookSecret:     os.Getenv("CLERK_WEBHOOK_SIGNING_SECRET"),
+		SessionKeys:       []appsession.Key{key},
+		BootstrapAdminKey: os.Getenv("SSOKIT_BOOTSTRAP_ADMIN_KEY"),
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
+	go cp.Run(context.Background()) // API keys' last use, written in batches
+	auth := cp.Authenticator()
 	mux := http.NewServeMux()
-	mux.Handle("/auth/", api)
-	mux.Handle("/v1/", api)
-	mux.Handle("/webhooks/", api)
+	for _, p := range []string{"/auth/", "/v1/", "/webhooks/", "/.well-known/"} {
+		mux.Handle(p, cp)
+	}
 	mux.Handle("/app/", auth.Handler(auth.RequireRole("editor")(http.NotFoundHandler())))
+	log.Fatal(http.ListenAndServe(":8080", mux))
 }

@@ -30,12 +30,7 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request) {
 		}
 		exp = *body.ExpiresAt
 	}
-	keys := a.auth.APIKeys()
-	if keys == nil {
-		fail(w, http.StatusNotImplemented, codeAPIKeysUnavailable, "API keys are not configured")
-		return
-	}
-	plain, k, err := keys.Create(r.Context(), r.PathValue("org"), body.Name, body.Role, exp)
+	plain, k, err := a.apiKeys.Create(r.Context(), r.PathValue("org"), body.Name, body.Role, exp)
 	if err != nil {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not save")
 		return

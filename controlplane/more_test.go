@@ -223,65 +223,96 @@ func TestOrganizationProvisioning(t *testing.T) {
 	}
 }
 
-// The SSO callback refuses a forged, tampered or stale state and a bad
-// session token, as JSON for programs and as an HTML page for browsers.
+// The SSO callback refuses a forged, tampered, stale, reused or
+// foreign state and a bad session token, as JSON for programs and as an
+// HTML page for browsers. The state is bound to the browser that started
+// the sign-in (a nonce cookie): a state handed to another browser (login
+// CSRF: an attacker's sign-in completed in the victim's browser) is
+// refused.
 func TestSSOCallbackRefusals(t *testing.T) {
 	t.Parallel()
 	var offset atomic.Int64
 	p := newPlaneWith(t, nil, func(c *controlplane.Config) {
 		c.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 	})
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.Get(p.app.URL + "/auth/sso/start?email=alice%40acme.test&return_to=/x")
-	if err != nil {
-		t.Fatal(err)
+	// start begins a sign-in in a new browser and returns it and its state.
+	start := func() (*http.Client, string) {
+		jar, _ := cookiejar.New(nil)
+		b := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := b.Get(p.app.URL + "/auth/sso/start?email=alice%40acme.test&return_to=/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		signIn, _ := url.Parse(resp.Header.Get("Location"))
+		callback, _ := url.Parse(signIn.Query().Get("redirect_url"))
+		state := callback.Query().Get("state")
+		if resp.StatusCode != http.StatusFound || state == "" || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("start: %d %s %v", resp.StatusCode, resp.Header.Get("Location"), resp.Header)
+		}
+		return b, state
 	}
-	resp.Body.Close()
-	signIn, _ := url.Parse(resp.Header.Get("Location"))
-	callback, _ := url.Parse(signIn.Query().Get("redirect_url"))
-	state := callback.Query().Get("state")
-	if resp.StatusCode != http.StatusFound || state == "" {
-		t.Fatalf("start: %d %s", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	payload, mac, _ := strings.Cut(state, ".")
-	flipped := []byte(mac)
-	flipped[0] ^= 1
-	if flipped[0] == '.' {
-		flipped[0] = 'A'
-	}
-	get := func(state, token, accept string) (int, string, string) {
+	get := func(b *http.Client, state, token, accept string) (int, string, string) {
 		req, _ := http.NewRequest("GET", p.app.URL+"/auth/sso/callback?"+url.Values{"state": {state}, "session_token": {token}}.Encode(), nil)
 		if accept != "" {
 			req.Header.Set("Accept", accept)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := b.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return resp.StatusCode, resp.Header.Get("Content-Type"), readAll(resp)
 	}
+	tamper := func(s string) string {
+		b := []byte(s)
+		i := len(b) / 2
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+		return string(b)
+	}
+	stranger := &http.Client{}
 	for _, tc := range []struct {
-		name, state, token, accept string
-		status                     int
-		code                       string
+		name   string
+		call   func() (int, string, string)
+		html   bool
+		status int
+		code   string
 	}{
-		{"no state", "", "x", "", 400, "invalid_state"},
-		{"forged state", "Lw.AAAAAAAAAAAAAAAAAAAAAA", "x", "", 400, "invalid_state"},
-		{"tampered MAC", payload + "." + string(flipped), "x", "", 400, "invalid_state"},
-		{"good state, bad token", state, "not-a-token", "", 401, "invalid_token"},
-		{"browser gets a page", payload + "." + string(flipped), "x", "text/html,application/xhtml+xml", 400, "invalid_state"},
+		{"no state", func() (int, string, string) { b, _ := start(); return get(b, "", "x", "") }, false, 400, "invalid_state"},
+		{"forged state", func() (int, string, string) { b, _ := start(); return get(b, "Lw.AAAAAAAAAAAAAAAAAAAAAA", "x", "") }, false, 400, "invalid_state"},
+		{"tampered state", func() (int, string, string) { b, st := start(); return get(b, tamper(st), "x", "") }, false, 400, "invalid_state"},
+		{"another browser's state", func() (int, string, string) { _, st := start(); return get(stranger, st, "x", "") }, false, 400, "invalid_state"},
+		{"state of one browser, nonce of another", func() (int, string, string) {
+			b, _ := start()
+			_, st := start()
+			return get(b, st, "x", "")
+		}, false, 400, "invalid_state"},
+		{"state used twice", func() (int, string, string) {
+			b, st := start()
+			get(b, st, "not-a-token", "")
+			return get(b, st, "not-a-token", "")
+		}, false, 400, "invalid_state"},
+		{"good state, bad token", func() (int, string, string) { b, st := start(); return get(b, st, "not-a-token", "") }, false, 401, "invalid_token"},
+		{"browser gets a page", func() (int, string, string) {
+			b, st := start()
+			return get(b, tamper(st), "x", "text/html,application/xhtml+xml")
+		}, true, 400, "invalid_state"},
 	} {
-		status, ctype, body := get(tc.state, tc.token, tc.accept)
+		status, ctype, body := tc.call()
 		if status != tc.status || !strings.Contains(body, tc.code) {
 			t.Errorf("%s: %d %s, want %d %s", tc.name, status, body, tc.status, tc.code)
 		}
-		if html := strings.HasPrefix(ctype, "text/html"); html != (tc.accept != "") {
+		if html := strings.HasPrefix(ctype, "text/html"); html != tc.html {
 			t.Errorf("%s: Content-Type %q", tc.name, ctype)
 		}
 	}
 	// The state lives ten minutes.
+	b, st := start()
 	offset.Store(int64(11 * time.Minute))
-	if status, _, body := get(state, "not-a-token", ""); status != 400 || !strings.Contains(body, "invalid_state") {
+	if status, _, body := get(b, st, "not-a-token", ""); status != 400 || !strings.Contains(body, "invalid_state") {
 		t.Errorf("stale state: %d %s", status, body)
 	}
 }

@@ -3,14 +3,13 @@ package controlplane
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/idp"
-	"github.com/ssokit/ssokit/middleware"
 	"github.com/ssokit/ssokit/rbac"
+	"github.com/ssokit/ssokit/ssoerr"
 	"github.com/ssokit/ssokit/store"
 )
 
@@ -100,8 +99,8 @@ func (a *API) updateOrg(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &body) {
 		return
 	}
-	if body.Plan != nil && principal(r).Role != PlatformAdmin {
-		a.refuse(w, r, fmt.Errorf("%w: only platform administrators set plans", middleware.ErrForbidden))
+	if body.Plan != nil && !isPlatformAdmin(principal(r)) {
+		a.refuse(w, r, ssoerr.New(ssoerr.ErrForbidden, ssoerr.ReasonRole, "only the platform administrator sets plans"))
 		return
 	}
 	now := a.now()

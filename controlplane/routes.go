@@ -1,6 +1,9 @@
 package controlplane
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // routes mounts every endpoint on a.mux. Browser-facing SSO routes and the
 // webhook authenticate themselves (state, IdP response, svix signature);
@@ -12,8 +15,8 @@ func (a *API) routes() {
 	m.HandleFunc("POST /auth/sso/acs/{org}", a.directFinish)
 	m.HandleFunc("GET /auth/sso/oidc/{org}", a.directFinish)
 	m.HandleFunc("POST /v1/auth/login", a.login)
-	m.HandleFunc("GET /.well-known/jwks.json", a.auth.Sessions().ServeJWKS)
-	m.HandleFunc("POST /webhooks/clerk", a.webhook)
+	m.HandleFunc("GET /.well-known/jwks.json", a.sessions.ServeJWKS)
+	m.HandleFunc("POST /webhooks/clerk", a.clerkWebhook)
 
 	authed := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, a.authenticated(h)) }
 	authed("POST /v1/auth/logout", a.logout)
@@ -30,4 +33,36 @@ func (a *API) routes() {
 	authed("POST /v1/organizations/{org}/api-keys", a.orgAdmin(a.createKey))
 	authed("GET /v1/organizations/{org}/api-keys", a.orgAdmin(a.listKeys))
 	authed("DELETE /v1/organizations/{org}/api-keys/{id}", a.orgAdmin(a.revokeKey))
+}
+
+// crossOrigin refuses cross-origin browser requests (net/http's
+// CrossOriginProtection: Sec-Fetch-Site, else Origin against Host) with
+// the JSON refusal every other route answers, and answers requests that
+// match no route as JSON too: 405 with Allow when the path exists under
+// other methods, else 404.
+func (a *API) crossOrigin(h http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fail(w, http.StatusForbidden, codeCrossOrigin, "cross-origin requests are refused")
+	}))
+	return cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := a.mux.Handler(r); pattern != "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := a.mux.Handler(probe); pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			fail(w, http.StatusMethodNotAllowed, codeMethodNotAllowed, "this route does not take "+r.Method)
+			return
+		}
+		fail(w, http.StatusNotFound, codeNotFound, "no such route")
+	}))
 }

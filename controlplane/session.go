@@ -1,22 +1,21 @@
 package controlplane
 
 import (
-	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 
 	clerksession "github.com/clerk/clerk-sdk-go/v2/session"
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/middleware"
+	"github.com/ssokit/ssokit/ssoerr"
 )
 
 // whoami is GET /v1/auth/whoami. A Clerk session that maps to no person
 // of an app organization is refused: it has no app identity to report.
 func (a *API) whoami(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
-	if p.OrgID == "" && p.Role != PlatformAdmin {
-		a.refuse(w, r, fmt.Errorf("%w: the Clerk session maps to no person of an app organization", middleware.ErrForbidden))
+	if p.OrgID == "" && !isPlatformAdmin(p) {
+		a.refuse(w, r, ssoerr.New(ssoerr.ErrForbidden, ssoerr.ReasonOrgNotMapped, "the Clerk session maps to no person of an app organization"))
 		return
 	}
 	writeJSON(w, http.StatusOK, a.whoamiOf(r.Context(), p))
@@ -32,16 +31,16 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		ip = r.RemoteAddr // no port: a test or an in-process transport
 	}
-	p, err := a.auth.PasswordLogin(r.Context(), body.Org, body.Email, body.Password, ip)
+	person, err := a.admit.PasswordLogin(r.Context(), body.Org, body.Email, body.Password, ip)
 	if err != nil {
 		a.refuse(w, r, err)
 		return
 	}
-	if err := a.auth.StartSession(w, p); err != nil {
+	if _, err := a.auth.StartSession(w, person); err != nil {
 		fail(w, http.StatusInternalServerError, codeSessionError, "could not start the session")
 		return
 	}
-	writeJSON(w, http.StatusOK, a.whoamiOf(r.Context(), p))
+	writeJSON(w, http.StatusOK, personOut(person))
 }
 
 // logout ends the app session and, when Clerk's Backend API is
@@ -52,22 +51,23 @@ func (a *API) logout(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not record the logout")
 		return
 	}
-	if sid := clerkSessionOf(p); sid != "" && a.clerk != nil {
-		if _, err := a.clerk.Revoke(r.Context(), &clerksession.RevokeParams{ID: sid}); err != nil {
+	if sid := clerkSessionOf(p); sid != "" && a.clerkAPI != nil {
+		if _, err := a.clerkAPI.Revoke(r.Context(), &clerksession.RevokeParams{ID: sid}); err != nil {
 			a.log.Warn("controlplane: revoking the Clerk session failed", "sid", sid, "err", err)
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// clerkSessionOf is the Clerk session ID (csid claim) carried by the
-// principal's token, or "".
+// clerkSessionOf is the Clerk session behind the principal: the csid of
+// an app session that began with an SSO sign-in through Clerk, or the sid
+// of a Clerk token; "" otherwise.
 func clerkSessionOf(p *middleware.Principal) string {
-	var c struct {
-		CSID string `json:"csid"`
-	}
-	if len(p.RawClaims) > 0 && json.Unmarshal(p.RawClaims, &c) == nil {
-		return c.CSID
+	switch {
+	case p.App != nil:
+		return p.App.ClerkSID
+	case p.Clerk != nil:
+		return p.SessionID
 	}
 	return ""
 }

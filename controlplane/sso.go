@@ -5,18 +5,28 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
+	"github.com/ssokit/ssokit/admission"
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/internal/state"
 	"github.com/ssokit/ssokit/middleware"
 )
 
+// stateCookie holds the nonce that binds an SSO start's state to the
+// browser that started it; clerkConnection names the Clerk path in it.
+const (
+	stateCookie     = "ssokit_sso_state"
+	clerkConnection = "clerk"
+)
+
 // ssoStart: ?email= (or org=) -> the org's direct IdP connection, or the
-// Clerk sign-in, with a signed return path.
+// Clerk sign-in, with a signed, browser-bound state.
 func (a *API) ssoStart(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	ret := localPath(q.Get("return_to"))
-	if strings.HasPrefix(ret, testSignInReturn) {
+	ret, err := state.LocalPath(q.Get("return_to"))
+	if err != nil || strings.HasPrefix(ret, testSignInReturn) {
 		ret = "/" // only ssoTestStart starts a test sign-in
 	}
 	email, orgID := strings.TrimSpace(q.Get("email")), q.Get("org")
@@ -33,61 +43,88 @@ func (a *API) ssoStart(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if a.cfg.ClerkSignInURL == "" {
+	if a.cfg.ClerkSignInURL == "" || a.clerk == nil {
 		a.browserFail(w, r, http.StatusBadRequest, codeSSOUnavailable, "no SSO path for this request")
 		return
 	}
-	cb := strings.TrimSuffix(a.cfg.AppURL, "/") + "/auth/sso/callback?" + url.Values{"state": {a.sign(ret + "\x00" + fmt.Sprint(a.now().Unix()))}}.Encode()
+	nonce, err := a.state.NewNonce()
+	if err != nil {
+		a.browserFail(w, r, http.StatusInternalServerError, codeSessionError, "could not start the sign-in")
+		return
+	}
+	st, err := a.state.Encode(state.Payload{ConnectionID: clerkConnection, ReturnTo: ret, Nonce: nonce})
+	if err != nil {
+		a.browserFail(w, r, http.StatusInternalServerError, codeSessionError, "could not start the sign-in")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: nonce, Path: "/auth/sso/", HttpOnly: true, Secure: a.sessions.SecureCookie(),
+		SameSite: http.SameSiteLaxMode, MaxAge: int(a.state.TTL() / time.Second)})
+	cb := strings.TrimSuffix(a.cfg.AppURL, "/") + "/auth/sso/callback?" + url.Values{"state": {st}}.Encode()
 	v := url.Values{"redirect_url": {cb}}
 	if email != "" {
 		v.Set("email", email)
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, a.cfg.ClerkSignInURL+"?"+v.Encode(), http.StatusFound)
 }
 
-// ssoCallback: verify the Clerk token, map, admit, role, cookie, redirect.
+// ssoCallback: the state must be this browser's and fresh (its nonce
+// cookie is cleared: one use); then verify the Clerk session, map, admit,
+// role, cookie, redirect.
 func (a *API) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Cache-Control", "no-store")
 	q := r.URL.Query()
-	state, ok := a.unsign(q.Get("state"))
-	ret, issued, _ := strings.Cut(state, "\x00")
-	var t int64
-	fmt.Sscan(issued, &t)
-	if !ok || a.now().Unix()-t > 600 {
-		a.browserFail(w, r, http.StatusBadRequest, codeInvalidState, "the sign-in expired or did not start here; start again")
+	nonce := ""
+	if cs := r.CookiesNamed(stateCookie); len(cs) == 1 {
+		nonce = cs[0].Value
+	}
+	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: "", Path: "/auth/sso/", HttpOnly: true, Secure: a.sessions.SecureCookie(),
+		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	st, err := a.state.Decode(q.Get("state"), nonce)
+	if err != nil || nonce == "" || st.ConnectionID != clerkConnection {
+		a.log.Info("controlplane: SSO callback state refused", "err", err)
+		a.browserFail(w, r, http.StatusBadRequest, codeInvalidState, "the sign-in expired or did not start in this browser; start again")
 		return
 	}
-	verifier := a.auth.Clerk()
-	if verifier == nil {
+	if a.clerk == nil {
 		a.browserFail(w, r, http.StatusBadRequest, codeSSOUnavailable, "Clerk is not configured")
 		return
 	}
-	p, err := verifier.Verify(r.Context(), q.Get("session_token"))
+	s, err := a.clerk.Verify(r.Context(), q.Get("session_token"))
 	if err != nil {
 		a.browserRefuse(w, r, err)
 		return
 	}
-	l, err := a.auth.ClerkLogin(r.Context(), p)
+	l, err := a.auth.ClerkLogin(r.Context(), &middleware.Principal{Credential: middleware.CredentialClerkSession, Clerk: s})
 	if err != nil {
 		a.browserRefuse(w, r, err)
 		return
 	}
-	a.finish(w, r, l, ret)
+	a.finish(w, r, l, st.ReturnTo)
 }
 
 // finish admits an SSO login (Clerk or direct), starts the app session and
 // redirects to the return path.
-func (a *API) finish(w http.ResponseWriter, r *http.Request, l middleware.SSOLogin, ret string) {
-	ap, err := a.auth.Admit(r.Context(), l)
+func (a *API) finish(w http.ResponseWriter, r *http.Request, l admission.Login, ret string) {
+	person, err := a.admit.Admit(r.Context(), l)
 	if err != nil {
 		a.browserRefuse(w, r, err)
 		return
 	}
-	if err := a.auth.StartSession(w, ap); err != nil {
+	if _, err := a.auth.StartSession(w, person); err != nil {
 		a.browserFail(w, r, http.StatusInternalServerError, codeSessionError, "could not start the session")
 		return
 	}
-	http.Redirect(w, r, localPath(ret), http.StatusFound)
+	if ret, err = state.LocalPath(ret); err != nil || ret == "" {
+		ret = "/"
+	}
+	http.Redirect(w, r, ret, http.StatusFound)
+}
+
+// identityLogin is the admission.Login of a direct connection's identity.
+func identityLogin(orgID string, id *idp.Identity) admission.Login {
+	return admission.Login{OrgID: orgID, Email: id.Email, Groups: id.Groups, IdPName: string(id.IdP)}
 }
 
 // directFinish is the ACS / OIDC callback of an org's direct connection.
@@ -112,7 +149,7 @@ func (a *API) directFinish(w http.ResponseWriter, r *http.Request) {
 		a.testSignInReport(w, id)
 		return
 	}
-	a.finish(w, r, middleware.IdentityLogin(org.ID, id), ret)
+	a.finish(w, r, identityLogin(org.ID, id), ret)
 }
 
 // testSignInReturn is the return path that marks a test sign-in. It

@@ -7,9 +7,9 @@ import (
 
 	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/clerk/clerk-sdk-go/v2/samlconnection"
+	"github.com/ssokit/ssokit/admission"
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/idp"
-	"github.com/ssokit/ssokit/middleware"
 	"github.com/ssokit/ssokit/sso"
 )
 
@@ -26,7 +26,7 @@ func (a *API) ssoStatus(w http.ResponseWriter, r *http.Request) {
 	users, _ := a.st.ListUsers(r.Context(), org.ID)
 	n := 0
 	for _, u := range users {
-		if u.Source == middleware.MethodSSO {
+		if u.Source == admission.MethodSSO {
 			n++
 		}
 	}
@@ -63,12 +63,12 @@ var clerkProviders = map[string]sso.Vendor{"saml_okta": sso.Okta, "saml_microsof
 // not configured, unreachable, or names no vendor (the status then falls
 // back to the IdP of the latest sign-in).
 func (a *API) clerkProvider(ctx context.Context, clerkOrgID string) string {
-	if a.clerkConns == nil {
+	if a.clerkSAML == nil {
 		return ""
 	}
 	params := &samlconnection.ListParams{}
 	params.Limit = clerk.Int64(500)
-	list, err := a.clerkConns.List(ctx, params)
+	list, err := a.clerkSAML.List(ctx, params)
 	if err != nil {
 		a.log.Warn("controlplane: listing Clerk enterprise connections failed", "err", err)
 		return ""

@@ -49,7 +49,7 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not save")
 		return
 	}
-	_ = a.auth.RevokeUser(r.Context(), u.ID) // sessions carry the old role
+	_ = a.admit.RevokeUser(r.Context(), u.ID) // sessions carry the old role
 	writeJSON(w, http.StatusOK, userOut(u))
 }
 

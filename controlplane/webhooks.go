@@ -2,57 +2,70 @@ package controlplane
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/ssokit/ssokit/internal/ttlcache"
 	"github.com/ssokit/ssokit/rbac"
 	"github.com/ssokit/ssokit/store"
 )
 
-// webhookTolerance is how far a svix timestamp may be from now.
+// webhookTolerance is how far a svix timestamp may be from now (svix's
+// own libraries use the same five minutes).
 const webhookTolerance = 5 * time.Minute
 
-// verifySvix checks the svix signature of a webhook: HMAC-SHA256 over
-// "{svix-id}.{svix-timestamp}.{body}" with the base64-decoded whsec_
-// secret, any of the space-separated v1 signatures, within 5 minutes.
-func verifySvix(secret string, h http.Header, body []byte, now time.Time) (string, error) {
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
-	if err != nil || len(key) == 0 {
-		return "", errors.New("webhook secret is not a whsec_ secret")
+// WebhookLog remembers the svix message IDs already applied, so a
+// redelivery (svix retries, or a replay of a captured request within the
+// timestamp tolerance) is acknowledged without being applied twice.
+// MemoryWebhookLog is the single-process implementation; replicas share a
+// SQL or Redis one.
+type WebhookLog interface {
+	// Claim records id until the given time and reports whether it was
+	// not recorded before. An error means it could not tell: the webhook
+	// is then answered 503 and svix delivers it again.
+	Claim(ctx context.Context, id string, until time.Time) (bool, error)
+	// Release forgets id after its event failed to apply, so svix's retry
+	// applies it.
+	Release(ctx context.Context, id string) error
+}
+
+// MemoryWebhookLog is a bounded, expiring WebhookLog in process memory.
+type MemoryWebhookLog struct{ ids *ttlcache.Cache[struct{}] }
+
+// NewMemoryWebhookLog returns a log of at most maxIDs IDs (zero: 100,000),
+// each kept at most a day.
+func NewMemoryWebhookLog(maxIDs int, now func() time.Time) (*MemoryWebhookLog, error) {
+	if maxIDs <= 0 {
+		maxIDs = 100_000
 	}
-	id, ts, sigs := h.Get("svix-id"), h.Get("svix-timestamp"), h.Get("svix-signature")
-	if id == "" || ts == "" || sigs == "" {
-		return "", errors.New("svix headers missing")
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
+	c, err := ttlcache.New[struct{}](ttlcache.Config{MaxEntries: maxIDs, TTL: 24 * time.Hour, Now: now, NoEvict: true})
 	if err != nil {
-		return "", errors.New("svix-timestamp is not a number")
+		return nil, err
 	}
-	if d := now.Sub(time.Unix(sec, 0)); d > webhookTolerance || d < -webhookTolerance {
-		return "", errors.New("svix-timestamp outside the 5-minute tolerance")
+	return &MemoryWebhookLog{ids: c}, nil
+}
+
+// Claim implements WebhookLog. A log full of live IDs answers an error
+// (svix retries later) rather than forget an ID and apply it twice.
+func (l *MemoryWebhookLog) Claim(_ context.Context, id string, until time.Time) (bool, error) {
+	switch err := l.ids.Insert(id, struct{}{}, until); err {
+	case nil:
+		return true, nil
+	case ttlcache.ErrExists:
+		return false, nil
+	default:
+		return false, err
 	}
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(id + "." + ts + "."))
-	m.Write(body)
-	want := m.Sum(nil)
-	for _, s := range strings.Fields(sigs) {
-		v, b64, ok := strings.Cut(s, ",")
-		if !ok || v != "v1" {
-			continue
-		}
-		if got, err := base64.StdEncoding.DecodeString(b64); err == nil && hmac.Equal(got, want) {
-			return id, nil
-		}
-	}
-	return "", errors.New("no matching svix signature")
+}
+
+// Release implements WebhookLog.
+func (l *MemoryWebhookLog) Release(_ context.Context, id string) error {
+	l.ids.Delete(id)
+	return nil
 }
 
 type clerkEvent struct {
@@ -60,8 +73,11 @@ type clerkEvent struct {
 	Data json.RawMessage `json:"data"`
 }
 
-func (a *API) webhook(w http.ResponseWriter, r *http.Request) {
-	if a.cfg.WebhookSecret == "" {
+// clerkWebhook is POST /webhooks/clerk: a svix-signed Clerk event. The
+// signature is checked by svix's own library; the timestamp against this
+// API's clock (so a test clock applies), within webhookTolerance.
+func (a *API) clerkWebhook(w http.ResponseWriter, r *http.Request) {
+	if a.svix == nil {
 		fail(w, http.StatusNotFound, codeNotFound, "webhooks are not configured")
 		return
 	}
@@ -71,30 +87,34 @@ func (a *API) webhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := a.now()
-	id, err := verifySvix(a.cfg.WebhookSecret, r.Header, body, now)
-	if err != nil {
+	if err := a.svix.VerifyIgnoringTimestamp(body, r.Header); err != nil {
 		a.log.Info("controlplane: webhook refused", "err", err)
 		fail(w, http.StatusUnauthorized, codeInvalidSignature, "the webhook signature does not verify")
 		return
 	}
-	if _, dup := a.seen.LoadOrStore(id, now); dup {
-		w.WriteHeader(http.StatusNoContent) // a replay (or svix retry) of one already handled
+	sec, err := strconv.ParseInt(r.Header.Get("svix-timestamp"), 10, 64)
+	if d := now.Sub(time.Unix(sec, 0)); err != nil || d > webhookTolerance || d < -webhookTolerance {
+		a.log.Info("controlplane: webhook refused", "err", "svix-timestamp outside the tolerance")
+		fail(w, http.StatusUnauthorized, codeInvalidSignature, "the webhook timestamp is too old or too new")
 		return
 	}
-	a.seen.Range(func(k, v any) bool { // forget ids past the tolerance
-		if now.Sub(v.(time.Time)) > 2*webhookTolerance {
-			a.seen.Delete(k)
-		}
-		return true
-	})
+	id := r.Header.Get("svix-id")
 	var ev clerkEvent
 	if err := json.Unmarshal(body, &ev); err != nil {
-		a.seen.Delete(id)
 		fail(w, http.StatusBadRequest, codeInvalidJSON, "the event is not JSON")
 		return
 	}
+	first, err := a.webhookLog.Claim(r.Context(), id, now.Add(24*time.Hour))
+	if err != nil {
+		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not record the event")
+		return
+	}
+	if !first {
+		w.WriteHeader(http.StatusNoContent) // a redelivery of one already applied
+		return
+	}
 	if err := a.handleEvent(r.Context(), ev); err != nil {
-		a.seen.Delete(id) // let svix retry
+		_ = a.webhookLog.Release(r.Context(), id) // let svix retry
 		a.log.Warn("controlplane: webhook failed", "type", ev.Type, "err", err)
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not apply the event")
 		return
@@ -148,7 +168,7 @@ func (a *API) handleEvent(ctx context.Context, ev clerkEvent) error {
 					return err
 				}
 			}
-			return a.auth.RevokeUser(ctx, u.ID)
+			return a.admit.RevokeUser(ctx, u.ID)
 		})
 	case "user.deleted":
 		var u struct{ ID string }
@@ -160,7 +180,7 @@ func (a *API) handleEvent(ctx context.Context, ev clerkEvent) error {
 			return err
 		}
 		for _, o := range orgs {
-			if err := a.forClerkUser(ctx, o.ID, u.ID, func(x store.User) error { return a.auth.RevokeUser(ctx, x.ID) }); err != nil {
+			if err := a.forClerkUser(ctx, o.ID, u.ID, func(x store.User) error { return a.admit.RevokeUser(ctx, x.ID) }); err != nil {
 				return err
 			}
 		}

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 
+	"github.com/ssokit/ssokit/admission"
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/middleware"
@@ -90,6 +91,12 @@ func newKeyOut(plain string, k store.APIKey) api.NewAPIKey {
 func whoamiOut(p *middleware.Principal) api.Whoami {
 	return api.Whoami{UserID: p.UserID, ClerkUserID: p.ClerkUserID, APIKeyID: p.APIKeyID, Email: p.Email, OrgID: p.OrgID,
 		Role: p.Role, AuthMethod: p.AuthMethod, IdPName: p.IdPName}
+}
+
+// personOut is whoami of a person just admitted (a password login).
+func personOut(p *admission.Person) api.Whoami {
+	return api.Whoami{UserID: p.UserID, ClerkUserID: p.ClerkUserID, Email: p.Email, OrgID: p.OrgID, Role: p.Role,
+		AuthMethod: p.AuthMethod, IdPName: p.IdPName}
 }
 
 // checkReportOut is a connection check's report on the wire.

@@ -262,7 +262,9 @@ func TestMemoryReplayCache(t *testing.T) {
 }
 
 // TestMemoryReplayCacheBound: however many IDs are consumed, the cache
-// holds at most MaxEntries.
+// holds at most MaxEntries; when full of live IDs it refuses new ones as an
+// upstream failure, never forgetting a live ID (that would let it be
+// replayed); every ID it took stays refused until it expires.
 func TestMemoryReplayCacheBound(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
@@ -270,16 +272,29 @@ func TestMemoryReplayCacheBound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var taken []string
+	full := 0
 	for i := range 10_000 {
-		if err := c.Consume(context.Background(), fmt.Sprintf("id-%d", i), now.Add(time.Minute)); err != nil {
+		id := fmt.Sprintf("id-%d", i)
+		switch err := c.Consume(context.Background(), id, now.Add(time.Minute)); {
+		case err == nil:
+			taken = append(taken, id)
+		case errors.Is(err, ErrUpstream):
+			full++
+		default:
 			t.Fatal(err)
 		}
 		if n := c.Len(); n > 256 {
 			t.Fatalf("after %d IDs the cache holds %d entries, bound 256", i+1, n)
 		}
 	}
-	if c.Len() < 128 {
-		t.Fatalf("the cache holds only %d entries", c.Len())
+	if len(taken) < 128 || full == 0 {
+		t.Fatalf("took %d, refused %d", len(taken), full)
+	}
+	for _, id := range taken {
+		if err := c.Consume(context.Background(), id, now.Add(time.Minute)); !errors.Is(err, ErrReplayed) {
+			t.Fatalf("%s replayed: %v", id, err)
+		}
 	}
 	if _, err := NewMemoryReplayCache(MemoryReplayCacheConfig{MaxEntries: -1}); !errors.Is(err, ErrConfig) {
 		t.Fatalf("negative size: %v", err)

@@ -27,7 +27,9 @@ type ReplayCache interface {
 type MemoryReplayCacheConfig struct {
 	// MaxEntries bounds the entries held. Zero means 100,000. Size it
 	// above the logins expected within an assertion's lifetime (minutes):
-	// when full of live entries the cache forgets arbitrary ones.
+	// when full of live entries the cache refuses new values (an
+	// ErrUpstream refusal) rather than forget a live one, which would let
+	// it be replayed.
 	MaxEntries int
 	// MaxTTL is the longest an entry is kept, whatever its until. Zero
 	// means one hour (assertions live minutes).
@@ -52,7 +54,7 @@ func NewMemoryReplayCache(cfg MemoryReplayCacheConfig) (*MemoryReplayCache, erro
 	if cfg.MaxTTL == 0 {
 		cfg.MaxTTL = time.Hour
 	}
-	c, err := ttlcache.New[struct{}](ttlcache.Config{MaxEntries: cfg.MaxEntries, TTL: cfg.MaxTTL, Now: cfg.Now})
+	c, err := ttlcache.New[struct{}](ttlcache.Config{MaxEntries: cfg.MaxEntries, TTL: cfg.MaxTTL, Now: cfg.Now, NoEvict: true})
 	if err != nil {
 		return nil, fmt.Errorf("%w: replay cache: %v", ErrConfig, err)
 	}
@@ -61,10 +63,14 @@ func NewMemoryReplayCache(cfg MemoryReplayCacheConfig) (*MemoryReplayCache, erro
 
 // Consume implements ReplayCache.
 func (c *MemoryReplayCache) Consume(_ context.Context, key string, until time.Time) error {
-	if !c.cache.Add(key, struct{}{}, until) {
+	switch err := c.cache.Insert(key, struct{}{}, until); err {
+	case nil:
+		return nil
+	case ttlcache.ErrExists:
 		return refuse(ErrReplayed, ReasonReplay, "already used")
+	default:
+		return fmt.Errorf("%w: replay cache: %v", ErrUpstream, err)
 	}
-	return nil
 }
 
 // Len reports the entries held (expired ones not yet swept included).

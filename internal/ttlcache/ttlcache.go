@@ -28,7 +28,20 @@ type Config struct {
 	TTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// NoEvict keeps live entries when full: Insert then refuses new keys
+	// with ErrFull instead of forgetting live ones. Single-use records
+	// (replay caches, idempotency keys) need it: forgetting a live entry
+	// would let its value be used twice. Set, Add and Update still evict.
+	NoEvict bool
 }
+
+// The errors of Insert.
+var (
+	// ErrExists: the key has a live entry.
+	ErrExists = errors.New("ttlcache: key exists")
+	// ErrFull: a NoEvict cache is full of live entries.
+	ErrFull = errors.New("ttlcache: full")
+)
 
 // Cache maps string keys to values of type V until they expire. It is safe
 // for concurrent use.
@@ -38,6 +51,7 @@ type Cache[V any] struct {
 	perShard int
 	ttl      int64
 	now      func() time.Time
+	noEvict  bool
 }
 
 type shard[V any] struct {
@@ -65,7 +79,7 @@ func New[V any](cfg Config) (*Cache[V], error) {
 	for n > 1 && cfg.MaxEntries/n < 8 {
 		n, bits = n/2, bits-1
 	}
-	c := &Cache[V]{shards: make([]shard[V], n), shift: 64 - bits, perShard: cfg.MaxEntries / n, ttl: int64(cfg.TTL), now: cfg.Now}
+	c := &Cache[V]{shards: make([]shard[V], n), shift: 64 - bits, perShard: cfg.MaxEntries / n, ttl: int64(cfg.TTL), now: cfg.Now, noEvict: cfg.NoEvict}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -168,6 +182,39 @@ func (c *Cache[V]) Add(key string, v V, exp time.Time) bool {
 	c.makeRoom(s, key, now)
 	s.m[key] = entry[V]{v: v, exp: e}
 	return true
+}
+
+// Insert stores v for key only when key has no live entry: nil when
+// stored, ErrExists when a live entry is there. In a NoEvict cache whose
+// shard is full of live entries it stores nothing and returns ErrFull, so
+// a caller recording single-use values refuses instead of forgetting one.
+func (c *Cache[V]) Insert(key string, v V, exp time.Time) error {
+	now := c.now().UnixNano()
+	e := c.expiry(now, exp)
+	s := c.shard(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.m[key]; ok && now < old.exp {
+		return ErrExists
+	}
+	if e <= now {
+		return nil
+	}
+	if _, ok := s.m[key]; !ok && len(s.m) >= c.perShard {
+		for k, x := range s.m {
+			if now >= x.exp {
+				delete(s.m, k)
+			}
+		}
+		if len(s.m) >= c.perShard {
+			if c.noEvict {
+				return ErrFull
+			}
+			c.makeRoom(s, key, now)
+		}
+	}
+	s.m[key] = entry[V]{v: v, exp: e}
+	return nil
 }
 
 // Update replaces the value for key with f(old, live) under the shard's lock

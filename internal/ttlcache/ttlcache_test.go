@@ -124,6 +124,41 @@ func TestAddIsSingleUse(t *testing.T) {
 	}
 }
 
+// A NoEvict cache full of live entries refuses new keys rather than
+// forget a live one; once entries expire it takes new ones again.
+func TestInsertNoEvict(t *testing.T) {
+	clk := &clock{t: time.Unix(1_800_000_000, 0)}
+	c, err := New[int](Config{MaxEntries: 16, TTL: time.Hour, Now: clk.now, NoEvict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, full := 0, 0
+	for i := range 200 {
+		switch err := c.Insert(fmt.Sprint("id-", i), i, clk.now().Add(time.Minute)); err {
+		case nil:
+			stored++
+		case ErrFull:
+			full++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if stored > c.Cap() || full == 0 || c.Len() != stored {
+		t.Fatalf("stored %d (cap %d), refused %d, holds %d", stored, c.Cap(), full, c.Len())
+	}
+	for i := range 200 { // every stored key is still refused as a duplicate
+		if _, ok := c.Get(fmt.Sprint("id-", i)); ok {
+			if err := c.Insert(fmt.Sprint("id-", i), 0, time.Time{}); err != ErrExists {
+				t.Fatalf("a live key inserted again: %v", err)
+			}
+		}
+	}
+	clk.add(time.Minute)
+	if err := c.Insert("fresh", 1, time.Time{}); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+}
+
 func TestUpdateCounts(t *testing.T) {
 	c, clk := newCache(t, 100, time.Hour)
 	inc := func(old int, _ bool) int { return old + 1 }
