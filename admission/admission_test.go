@@ -23,7 +23,7 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	clk := clerktest.NewClock()
-	st := store.NewMemory(clk.Now)
+	st, _ := store.NewMemory(store.MemoryConfig{Now: clk.Now})
 	ctx := context.Background()
 	if err := st.CreateOrg(ctx, store.Org{ID: "acme", Plan: "enterprise", ClerkOrgID: "org_acme", AllowedDomains: []string{"acme.test", "*.corp.acme.test"},
 		DefaultRole: "viewer", AutoCreateUsers: true,

@@ -11,7 +11,7 @@ import (
 
 func Example() {
 	ctx := context.Background()
-	st := store.NewMemory(nil)
+	st, _ := store.NewMemory(store.MemoryConfig{})
 	_ = st.CreateOrg(ctx, store.Org{ID: "acme", Plan: "enterprise", ClerkOrgID: "org_acme", AllowedDomains: []string{"acme.com"},
 		DefaultRole: "viewer", AutoCreateUsers: true, GroupRoles: []store.GroupRule{{Group: "eng", Role: "editor"}}})
 	adm, err := admission.New(admission.Config{Store: st})

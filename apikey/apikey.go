@@ -98,7 +98,7 @@ func (m *Manager) Looks(s string) bool { return strings.HasPrefix(s, m.prefix+"_
 func (m *Manager) Create(ctx context.Context, orgID, name, role string, expires time.Time) (string, store.APIKey, error) {
 	plain := m.prefix + "_live_" + randomKey(32)
 	k := store.APIKey{ID: "key_" + randomKey(16), OrgID: orgID, Name: name, Role: role, Prefix: plain[:len(m.prefix)+10],
-		Hash: Hash(plain), Expires: expires, Created: m.now()}
+		Hash: Hash(plain), Expires: store.Stamp(expires), Created: store.Stamp(m.now())}
 	if err := m.store.CreateAPIKey(ctx, k); err != nil {
 		return "", store.APIKey{}, ssoerr.Upstream(ssoerr.ReasonStore, err)
 	}

@@ -16,7 +16,7 @@ import (
 func newManager(t testing.TB) (*Manager, *store.Memory, *clerktest.Clock) {
 	t.Helper()
 	clk := clerktest.NewClock()
-	st := store.NewMemory(clk.Now)
+	st, _ := store.NewMemory(store.MemoryConfig{Now: clk.Now})
 	m, err := New(Config{Store: st, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,8 @@ func TestConfig(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Error("no store accepted")
 	}
-	if _, err := New(Config{Store: store.NewMemory(nil), Prefix: "a_b"}); err == nil {
+	st, _ := store.NewMemory(store.MemoryConfig{})
+	if _, err := New(Config{Store: st, Prefix: "a_b"}); err == nil {
 		t.Error("prefix with _ accepted")
 	}
 }

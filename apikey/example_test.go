@@ -14,7 +14,8 @@ import (
 
 func Example() {
 	ctx := context.Background()
-	keys, err := apikey.New(apikey.Config{Store: store.NewMemory(nil)})
+	st, _ := store.NewMemory(store.MemoryConfig{})
+	keys, err := apikey.New(apikey.Config{Store: st})
 	if err != nil {
 		panic(err)
 	}

@@ -25,9 +25,18 @@ import (
 
 const issuer = "https://app.test"
 
+func mem(t testing.TB, now func() time.Time) *store.Memory {
+	t.Helper()
+	m, err := store.NewMemory(store.MemoryConfig{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func newManager(t testing.TB, clk *clerktest.Clock, keys ...Key) *Manager {
 	t.Helper()
-	m, err := New(Config{Keys: keys, Issuer: issuer, Now: clk.Now, Revocations: store.NewMemory(clk.Now)})
+	m, err := New(Config{Keys: keys, Issuer: issuer, Now: clk.Now, Revocations: mem(t, clk.Now)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -163,7 +163,7 @@ func New(cfg Config) (*API, error) {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	if a.st == nil {
-		a.st = store.NewMemory(a.now)
+		a.st, _ = store.NewMemory(store.MemoryConfig{Now: a.now})
 	}
 	if cfg.HTTPClient == nil {
 		a.cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}

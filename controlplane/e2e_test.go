@@ -3,6 +3,7 @@ package controlplane_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/ssokit/ssokit/controlplane"
 	"github.com/ssokit/ssokit/mockidp"
 	"github.com/ssokit/ssokit/store"
+	svix "github.com/svix/svix-webhooks/go"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -47,7 +49,8 @@ func newPlaneWith(t *testing.T, modMock func(*mockidp.Config), modAPI func(*cont
 	mock := mockidp.Start(t, mcfg)
 	c := mock.Clerk("clerk")
 	c.SetWebhookRetryBase(10 * time.Millisecond)
-	p := &plane{mock: mock, clerk: c, st: store.NewMemory(nil)}
+	st, _ := store.NewMemory(store.MemoryConfig{})
+	p := &plane{mock: mock, clerk: c, st: st}
 	var h http.Handler = http.NotFoundHandler()
 	p.app = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(p.app.Close)
@@ -252,15 +255,28 @@ func TestMembershipDeletedByWebhook(t *testing.T) {
 	}
 }
 
+// TestWebhookRefusals: a webhook is applied only with a valid svix
+// signature over its id, timestamp and body, a timestamp within five
+// minutes (each case below is correctly signed but for the one thing it
+// names), and once per svix-id.
 func TestWebhookRefusals(t *testing.T) {
 	t.Parallel()
 	p := newPlane(t)
-	for name, h := range map[string]map[string]string{
-		"unsigned":      {},
-		"bad signature": {"svix-id": "msg_1", "svix-timestamp": fmt.Sprint(time.Now().Unix()), "svix-signature": "v1,AAAA"},
-		"stale":         {"svix-id": "msg_2", "svix-timestamp": fmt.Sprint(time.Now().Add(-time.Hour).Unix()), "svix-signature": "v1,AAAA"},
-	} {
-		req, _ := http.NewRequest("POST", p.app.URL+"/webhooks/clerk", strings.NewReader(`{"type":"user.deleted","data":{"id":"user_x"}}`))
+	wh, err := svix.NewWebhook(p.clerk.WebhookSigningSecret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := svix.NewWebhook("whsec_" + base64.StdEncoding.EncodeToString([]byte("another-secret-another-secret!!")))
+	body := `{"type":"user.deleted","data":{"id":"user_nobody"}}`
+	signed := func(w *svix.Webhook, id string, at time.Time, payload string) map[string]string {
+		sig, err := w.Sign(id, at, []byte(payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return map[string]string{"svix-id": id, "svix-timestamp": fmt.Sprint(at.Unix()), "svix-signature": sig}
+	}
+	post := func(h map[string]string, payload string) (int, string) {
+		req, _ := http.NewRequest("POST", p.app.URL+"/webhooks/clerk", strings.NewReader(payload))
 		for k, v := range h {
 			req.Header.Set(k, v)
 		}
@@ -268,11 +284,45 @@ func TestWebhookRefusals(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var body api.Error
-		json.NewDecoder(resp.Body).Decode(&body)
+		var e api.Error
+		json.NewDecoder(resp.Body).Decode(&e)
 		resp.Body.Close()
-		if resp.StatusCode != 401 || body.Code != "invalid_signature" {
-			t.Errorf("%s: %d %+v", name, resp.StatusCode, body)
+		return resp.StatusCode, e.Code
+	}
+	now := time.Now()
+	for name, tc := range map[string]struct {
+		h       map[string]string
+		payload string
+	}{
+		"unsigned":           {map[string]string{}, body},
+		"garbage signature":  {map[string]string{"svix-id": "msg_1", "svix-timestamp": fmt.Sprint(now.Unix()), "svix-signature": "v1,AAAA"}, body},
+		"another secret":     {signed(other, "msg_2", now, body), body},
+		"stale, well signed": {signed(wh, "msg_3", now.Add(-6*time.Minute), body), body},
+		"from the future":    {signed(wh, "msg_4", now.Add(6*time.Minute), body), body},
+		"body changed":       {signed(wh, "msg_5", now, body), strings.Replace(body, "nobody", "alice", 1)},
+		"id changed":         {func() map[string]string { h := signed(wh, "msg_6", now, body); h["svix-id"] = "msg_7"; return h }(), body},
+		"timestamp changed": {func() map[string]string {
+			h := signed(wh, "msg_8", now, body)
+			h["svix-timestamp"] = fmt.Sprint(now.Unix() - 1)
+			return h
+		}(), body},
+		"v1a scheme only": {func() map[string]string {
+			h := signed(wh, "msg_9", now, body)
+			h["svix-signature"] = "v1a," + h["svix-signature"][3:]
+			return h
+		}(), body},
+	} {
+		if status, code := post(tc.h, tc.payload); status != 401 || code != "invalid_signature" {
+			t.Errorf("%s: %d %s", name, status, code)
 		}
+	}
+	// A well-signed event is applied once; its redelivery is acknowledged
+	// and not applied again.
+	good := signed(wh, "msg_ok", now, body)
+	if status, _ := post(good, body); status != 204 {
+		t.Fatalf("a good webhook: %d", status)
+	}
+	if status, _ := post(good, body); status != 204 {
+		t.Fatalf("its redelivery: %d", status)
 	}
 }

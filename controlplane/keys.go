@@ -1,7 +1,6 @@
 package controlplane
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -35,23 +34,7 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not save")
 		return
 	}
-	writeJSON(w, http.StatusCreated, newKeyOut(plain, a.storedKey(r.Context(), k)))
-}
-
-// storedKey is k as the store kept it: a store may set fields such as the
-// creation time itself, and the answer at creation must equal what a
-// later list returns. On a store miss, k as created.
-func (a *API) storedKey(ctx context.Context, k store.APIKey) store.APIKey {
-	ks, err := a.st.ListAPIKeys(ctx, k.OrgID)
-	if err != nil {
-		return k
-	}
-	for _, s := range ks {
-		if s.ID == k.ID {
-			return s
-		}
-	}
-	return k
+	writeJSON(w, http.StatusCreated, newKeyOut(plain, k))
 }
 
 // listKeys is GET /v1/organizations/{org}/api-keys (never the secrets).

@@ -8,7 +8,7 @@ import (
 )
 
 func ExampleMemory() {
-	s := store.NewMemory(nil)
+	s, _ := store.NewMemory(store.MemoryConfig{})
 	ctx := context.Background()
 	s.CreateOrg(ctx, store.Org{ID: "acme", Plan: "enterprise", ClerkOrgID: "org_123", AllowedDomains: []string{"acme.test"}})
 	u, created, _ := s.CreateUserIfAbsent(ctx, store.User{ID: "u1", OrgID: "acme", Email: "Alice@acme.test", Role: "viewer", Source: "sso"})

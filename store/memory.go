@@ -25,14 +25,26 @@ type Memory struct {
 	now     func() time.Time
 }
 
-// NewMemory returns an empty store; now is the clock (nil: time.Now).
-func NewMemory(now func() time.Time) *Memory {
+// MemoryConfig configures a Memory store.
+type MemoryConfig struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// NewMemory returns an empty store. It cannot fail today; the error keeps
+// the constructor's shape the same as the SQL and Redis stores'.
+func NewMemory(cfg MemoryConfig) (*Memory, error) {
+	now := cfg.Now
 	if now == nil {
 		now = time.Now
 	}
 	return &Memory{orgs: map[string]Org{}, users: map[string]User{}, byEmail: map[string]string{},
-		keys: map[string]APIKey{}, byHash: map[string]string{}, revoked: map[string]time.Time{}, now: now}
+		keys: map[string]APIKey{}, byHash: map[string]string{}, revoked: map[string]time.Time{}, now: now}, nil
 }
+
+// stamp is the store's clock reading at the precision every store keeps
+// (microseconds, UTC), so a time reads back exactly as it was written.
+func (m *Memory) stamp() time.Time { return Stamp(m.now()) }
 
 func cloneOrg(o Org) Org {
 	o.AllowedDomains = slices.Clone(o.AllowedDomains)
@@ -65,7 +77,7 @@ func (m *Memory) CreateOrg(_ context.Context, o Org) error {
 			}
 		}
 	}
-	now := m.now()
+	now := m.stamp()
 	o.Created, o.Updated = now, now
 	m.orgs[o.ID] = cloneOrg(o)
 	return nil
@@ -110,6 +122,7 @@ func (m *Memory) UpdateOrg(_ context.Context, id string, fn func(*Org) error) (O
 		return Org{}, err
 	}
 	o.ID = id
+	o.LastSSOLogin, o.RequireSSOSince = Stamp(o.LastSSOLogin), Stamp(o.RequireSSOSince)
 	if o.ClerkOrgID != "" {
 		for _, x := range m.orgs {
 			if x.ID != id && x.ClerkOrgID == o.ClerkOrgID {
@@ -117,7 +130,7 @@ func (m *Memory) UpdateOrg(_ context.Context, id string, fn func(*Org) error) (O
 			}
 		}
 	}
-	o.Updated = m.now()
+	o.Updated = m.stamp()
 	m.orgs[id] = cloneOrg(o)
 	return o, nil
 }
@@ -171,7 +184,7 @@ func (m *Memory) CreateUserIfAbsent(_ context.Context, u User) (User, bool, erro
 		return User{}, false, fmt.Errorf("%w: user %s", ErrExists, u.ID)
 	}
 	u.Email = strings.ToLower(u.Email)
-	u.Created = m.now()
+	u.Created = m.stamp()
 	m.users[u.ID] = u
 	m.byEmail[k] = u.ID
 	return u, true, nil
@@ -191,6 +204,7 @@ func (m *Memory) UpdateUser(_ context.Context, id string, fn func(*User) error) 
 	}
 	old := m.users[id]
 	u.ID, u.OrgID, u.Email = id, old.OrgID, old.Email
+	u.LastLogin, u.ValidAfter = Stamp(u.LastLogin), Stamp(u.ValidAfter)
 	m.users[id] = u
 	return u, nil
 }
@@ -233,7 +247,11 @@ func (m *Memory) CreateAPIKey(_ context.Context, k APIKey) error {
 	if _, ok := m.byHash[k.Hash]; ok || k.Hash == "" {
 		return fmt.Errorf("%w: API key hash", ErrExists)
 	}
-	k.Created = m.now()
+	if k.Created.IsZero() {
+		k.Created = m.stamp()
+	} else {
+		k.Created = Stamp(k.Created)
+	}
 	m.keys[k.ID] = k
 	m.byHash[k.Hash] = k.ID
 	return nil
@@ -283,8 +301,8 @@ func (m *Memory) TouchAPIKeys(_ context.Context, used map[string]time.Time) erro
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for id, t := range used {
-		if k, ok := m.keys[id]; ok && t.After(k.LastUsed) {
-			k.LastUsed = t
+		if k, ok := m.keys[id]; ok && Stamp(t).After(k.LastUsed) {
+			k.LastUsed = Stamp(t)
 			m.keys[id] = k
 		}
 	}

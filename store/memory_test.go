@@ -10,5 +10,8 @@ import (
 
 func TestMemoryContract(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store { return store.NewMemory(now) })
+	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
+		m, _ := store.NewMemory(store.MemoryConfig{Now: now})
+		return m
+	})
 }

@@ -1,8 +1,9 @@
-// Package store keeps what replicas of the control plane share:
-// organizations with their SSO settings, users, API keys and token
-// revocations. The interfaces are what the control plane needs; Memory is
-// the embedded implementation, and SQL and Redis ones run the same contract
-// tests (package storetest).
+// Package store keeps the control plane's state: organizations with their
+// SSO settings, people, API keys and session revocations. The interfaces
+// are what the control plane needs; Memory, in process memory, is the only
+// implementation today (nothing survives a restart and replicas do not
+// share it). Package storetest is the contract suite every implementation
+// must pass.
 package store
 
 import (
@@ -10,6 +11,20 @@ import (
 	"errors"
 	"time"
 )
+
+// Precision is the resolution at which every store keeps times: a time
+// reads back exactly as it was written, whatever the engine (PostgreSQL
+// keeps microseconds).
+const Precision = time.Microsecond
+
+// Stamp is t as a store keeps it: UTC, truncated to Precision. The zero
+// time stays zero.
+func Stamp(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC().Truncate(Precision)
+}
 
 // Errors every implementation returns, matched with errors.Is.
 var (

@@ -2,7 +2,7 @@
 // pass. An implementation's test calls Run with a constructor:
 //
 //	func TestContract(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store { return store.NewMemory(now) })
+//		storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store { m, _ := store.NewMemory(store.MemoryConfig{Now: now}); return m })
 //	}
 package storetest
 
@@ -44,6 +44,33 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) store.S
 		clk := &Clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 		return newStore(t, clk.Now), clk
 	}
+
+	// Times read back exactly as written, at store.Precision in UTC,
+	// whatever zone and nanoseconds they were written with.
+	t.Run("times", func(t *testing.T) {
+		s, clk := fresh(t)
+		zone := time.FixedZone("UTC+5:30", 5*3600+1800)
+		clk.t = time.Date(2026, 3, 4, 5, 6, 7, 123456789, zone)
+		if err := s.CreateOrg(ctx, store.Org{ID: "acme"}); err != nil {
+			t.Fatal(err)
+		}
+		o, _ := s.GetOrg(ctx, "acme")
+		if want := store.Stamp(clk.t); !o.Created.Equal(want) || o.Created.Location() != time.UTC || o.Created.Nanosecond() != 123456000 {
+			t.Errorf("org created %v, want %v", o.Created, want)
+		}
+		created := time.Date(2026, 3, 4, 5, 6, 7, 987654321, zone)
+		expires := created.Add(time.Hour)
+		if err := s.CreateAPIKey(ctx, store.APIKey{ID: "k1", OrgID: "acme", Hash: "h1", Created: created, Expires: store.Stamp(expires)}); err != nil {
+			t.Fatal(err)
+		}
+		ks, _ := s.ListAPIKeys(ctx, "acme")
+		if len(ks) != 1 || !ks[0].Created.Equal(store.Stamp(created)) || !ks[0].Expires.Equal(store.Stamp(expires)) {
+			t.Errorf("key times %+v, want created %v", ks, store.Stamp(created))
+		}
+		if ks[0].LastUsed != (time.Time{}) {
+			t.Errorf("an unused key has LastUsed %v", ks[0].LastUsed)
+		}
+	})
 
 	t.Run("orgs", func(t *testing.T) {
 		s, _ := fresh(t)
