@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
@@ -56,11 +57,17 @@ func NormalizeDomainPattern(p string) (normalized, why string) {
 	if host == "" || strings.HasPrefix(host, ".") {
 		return "", "is not a domain name"
 	}
+	if !utf8.ValidString(host) {
+		return "", "is not a domain name" // IDNA would map the bad bytes to U+FFFD
+	}
 	ascii, err := idnaProfile.ToASCII(host)
 	if err != nil || ascii == "" {
 		return "", "is not a domain name"
 	}
 	ascii = strings.ToLower(ascii)
+	if again, err := idnaProfile.ToASCII(ascii); err != nil || again != ascii {
+		return "", "is not a domain name" // the stored form must normalize to itself
+	}
 	if slices.Contains(strings.Split(ascii, "."), "") {
 		return "", "is not a domain name" // the IDNA profile lets "acme..com" through
 	}

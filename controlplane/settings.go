@@ -5,17 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/ssokit/ssokit/admission"
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/rbac"
 	"github.com/ssokit/ssokit/store"
-	"golang.org/x/net/idna"
-	"golang.org/x/net/publicsuffix"
 )
 
 // ssoSettings are SSO settings as validateSSOSettings accepts them, in the
@@ -74,93 +69,11 @@ func validateSSOSettings(in api.SSOSettings, pol *rbac.Policy) (ssoSettings, err
 	}
 	s.AllowedDomains = make([]string, 0, len(in.AllowedDomains))
 	for _, d := range in.AllowedDomains {
-		n, why := normalizeDomainPattern(d)
+		n, why := admission.NormalizeDomainPattern(d)
 		if why != "" {
 			return invalid("allowed_domains: %q %s", d, why)
 		}
 		s.AllowedDomains = append(s.AllowedDomains, n)
 	}
 	return s, nil
-}
-
-// domainProfile is the IDNA profile admission uses for email domains
-// (UTS #46 lookup mapping, bidi rule, STD3 host names), so a saved pattern
-// is compared in the same form as a signing-in person's domain.
-var domainProfile = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.StrictDomainName(true), idna.ValidateLabels(true))
-
-// normalizeDomainPattern returns an allowed_domains entry in its stored
-// form: "acme.com" or "*.acme.com" (subdomains only, never the apex),
-// IDNA-mapped to lower-case ASCII, trailing dot removed. why is non-empty
-// when the entry is refused:
-//   - not a host name (empty, spaces, "@", "/", a port, a "*" anywhere but
-//     a leading "*." label, invalid IDNA);
-//   - a public suffix ("com", "co.uk") or a wildcard over one ("*.com"):
-//     that would admit every organization under it;
-//   - a label mixing scripts (Latin "a" beside Cyrillic "а"), the shape of
-//     a lookalike of another name; single-script IDNs are kept in their
-//     xn-- form, which differs from any lookalike's.
-func normalizeDomainPattern(p string) (normalized, why string) {
-	wild := strings.HasPrefix(p, "*.")
-	host := strings.TrimSuffix(strings.TrimPrefix(p, "*."), ".")
-	if host == "" || strings.HasPrefix(host, ".") {
-		return "", "is not a domain name"
-	}
-	if !utf8.ValidString(host) {
-		return "", "is not a domain name" // IDNA would map the bad bytes to U+FFFD
-	}
-	ascii, err := domainProfile.ToASCII(host)
-	if err != nil || ascii == "" {
-		return "", "is not a domain name"
-	}
-	ascii = strings.ToLower(ascii)
-	if again, err := domainProfile.ToASCII(ascii); err != nil || again != ascii {
-		return "", "is not a domain name" // the stored form must normalize to itself
-	}
-	if slices.Contains(strings.Split(ascii, "."), "") {
-		return "", "is not a domain name" // the IDNA profile lets "acme..com" through
-	}
-	if suffix, _ := publicsuffix.PublicSuffix(ascii); suffix == ascii {
-		switch {
-		case wild:
-			return "", "is a wildcard over a public suffix"
-		case !strings.Contains(ascii, "."):
-			return "", "is a top-level name, not an organization's domain"
-		}
-		return "", "is a public suffix, not an organization's domain"
-	}
-	if uni, err := domainProfile.ToUnicode(ascii); err == nil {
-		for label := range strings.SplitSeq(uni, ".") {
-			if mixedScripts(label) {
-				return "", "mixes scripts in one label (a lookalike of another name?)"
-			}
-		}
-	}
-	if wild {
-		return "*." + ascii, ""
-	}
-	return ascii, ""
-}
-
-// lookalikeScripts are the scripts whose letters pass for one another.
-var lookalikeScripts = map[string]*unicode.RangeTable{
-	"Latin": unicode.Latin, "Cyrillic": unicode.Cyrillic, "Greek": unicode.Greek, "Armenian": unicode.Armenian,
-	"Cherokee": unicode.Cherokee, "Georgian": unicode.Georgian,
-}
-
-// mixedScripts reports whether a label holds letters of more than one of
-// lookalikeScripts (the homograph pattern browsers also refuse to show in
-// Unicode form).
-func mixedScripts(label string) bool {
-	seen := ""
-	for _, r := range label {
-		for name, table := range lookalikeScripts {
-			if unicode.Is(table, r) {
-				if seen != "" && seen != name {
-					return true
-				}
-				seen = name
-			}
-		}
-	}
-	return false
 }

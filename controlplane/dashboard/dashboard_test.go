@@ -1,0 +1,125 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ssokit/ssokit/examples/controlplane/demo"
+	"github.com/ssokit/ssokit/store"
+	"golang.org/x/crypto/bcrypt"
+)
+
+func start(t *testing.T) *demo.Demo {
+	t.Helper()
+	d, err := demo.Start(context.Background(), demo.Config{AppAddr: "127.0.0.1:0", MockAddr: "127.0.0.1:0", Headless: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return d
+}
+
+func browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 10 * time.Second}
+}
+
+func send(t *testing.T, c *http.Client, method, u string, form url.Values, hdr ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestDashboardRefusals(t *testing.T) {
+	t.Parallel()
+	d := start(t)
+	hash, _ := bcrypt.GenerateFromPassword([]byte("viewer-password"), bcrypt.MinCost)
+	if _, _, err := d.App.Store().CreateUserIfAbsent(t.Context(), store.User{ID: "usr_vic", OrgID: "acme", Email: "vic@acme.test",
+		Role: "viewer", PasswordHash: string(hash), Source: "password"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("wrong password", func(t *testing.T) {
+		status, body := send(t, browser(), "POST", d.AppURL+"/dashboard/login",
+			url.Values{"org": {"acme"}, "email": {demo.PasswordEmail}, "password": {"nope"}})
+		if status != 401 || !strings.Contains(body, "invalid_credentials") || !strings.Contains(body, `id="pw-email" value="dave@acme.test"`) {
+			t.Fatalf("%d %s", status, body)
+		}
+	})
+	t.Run("viewer cannot change settings", func(t *testing.T) {
+		c := browser()
+		if status, _ := send(t, c, "POST", d.AppURL+"/dashboard/login",
+			url.Values{"org": {"acme"}, "email": {"vic@acme.test"}, "password": {"viewer-password"}}); status != 200 {
+			t.Fatalf("login %d", status)
+		}
+		status, body := send(t, c, "POST", d.AppURL+"/dashboard/settings", url.Values{"require_sso": {"on"}})
+		if status != 403 || !strings.Contains(body, "Only organization admins") {
+			t.Fatalf("%d %s", status, body)
+		}
+		if org, _ := d.App.Store().GetOrg(t.Context(), "acme"); org.RequireSSO {
+			t.Fatal("a viewer turned require_sso on")
+		}
+		if status, _ := send(t, c, "POST", d.AppURL+"/dashboard/api-keys", url.Values{"name": {"x"}, "role": {"admin"}}); status != 403 {
+			t.Fatalf("viewer made an API key: %d", status)
+		}
+	})
+	t.Run("cross-site form post", func(t *testing.T) {
+		c := browser()
+		if status, _ := send(t, c, "POST", d.AppURL+"/dashboard/login",
+			url.Values{"org": {"acme"}, "email": {demo.PasswordEmail}, "password": {demo.Password}}); status != 200 {
+			t.Fatalf("login %d", status)
+		}
+		status, _ := send(t, c, "POST", d.AppURL+"/dashboard/settings", url.Values{"require_sso": {"on"}},
+			"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.test")
+		if status != 403 {
+			t.Fatalf("cross-site POST: %d", status)
+		}
+		if org, _ := d.App.Store().GetOrg(t.Context(), "acme"); org.RequireSSO {
+			t.Fatal("a cross-site form changed require_sso")
+		}
+		// The same admin, same-site, may.
+		status, body := send(t, c, "POST", d.AppURL+"/dashboard/settings", url.Values{"require_sso": {"on"}}, "Sec-Fetch-Site", "same-origin")
+		if status != 200 || !strings.Contains(body, "Settings saved.") {
+			t.Fatalf("same-site POST: %d %s", status, body)
+		}
+	})
+	t.Run("sso refusal page", func(t *testing.T) {
+		c := browser()
+		status, body := send(t, c, "GET", d.AppURL+"/auth/sso/callback?state=forged&session_token=x", nil)
+		if status != 400 || !strings.Contains(body, `id="code">invalid_state<`) || !strings.Contains(body, "Start again") {
+			t.Fatalf("%d %s", status, body)
+		}
+	})
+}
+
+func TestHeadlessSSOThroughDashboard(t *testing.T) {
+	t.Parallel()
+	d := start(t)
+	c := browser()
+	resp, err := c.Get(d.AppURL + "/auth/sso/start?email=bob%40contoso.test&return_to=/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`id="email">bob@contoso.test<`, `id="role">editor<`, `id="idp-name">azure_ad<`} {
+		if !strings.Contains(string(b), want) {
+			t.Fatalf("dashboard lacks %s:\n%s", want, b)
+		}
+	}
+}
