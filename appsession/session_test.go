@@ -195,7 +195,7 @@ func TestRotation(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &served); err != nil || len(served.Keys) != 2 {
 		t.Fatalf("served JWKS: %v %s", err, rec.Body)
 	}
-	sig, err := jose.ParseSigned(newTok, []jose.SignatureAlgorithm{jose.EdDSA})
+	sig, err := jose.ParseSignedCompact(newTok, []jose.SignatureAlgorithm{jose.EdDSA})
 	if err != nil {
 		t.Fatal(err)
 	}

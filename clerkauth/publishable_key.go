@@ -69,27 +69,27 @@ func checkFrontendAPI(fapi string) error {
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
 			c == '.' || c == '-' || c == ':' || c == '/' || c == '_' || c == '[' || c == ']'
 		if !ok {
-			return fmt.Errorf("Frontend API %q contains %q", fapi, c)
+			return fmt.Errorf("the Frontend API %q contains %q", fapi, c)
 		}
 	}
 	u, err := url.Parse("https://" + fapi)
 	if err != nil {
-		return fmt.Errorf("Frontend API %q: %v", fapi, err)
+		return fmt.Errorf("the Frontend API %q: %v", fapi, err)
 	}
 	if u.Host == "" || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("Frontend API %q is not host[:port][/path]", fapi)
+		return fmt.Errorf("the Frontend API %q is not host[:port][/path]", fapi)
 	}
 	if p := u.Path; p != "" && (strings.HasSuffix(p, "/") || strings.Contains(p, "//") ||
 		strings.Contains(p, "/./") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") || strings.HasSuffix(p, "/.")) {
-		return fmt.Errorf("Frontend API path %q is not clean", p)
+		return fmt.Errorf("the Frontend API path %q is not clean", p)
 	}
 	if port := u.Port(); port != "" || strings.HasSuffix(u.Host, ":") {
 		if port == "" {
-			return fmt.Errorf("Frontend API %q has an empty port", fapi)
+			return fmt.Errorf("the Frontend API %q has an empty port", fapi)
 		}
 		for _, c := range port {
 			if c < '0' || c > '9' {
-				return fmt.Errorf("Frontend API port %q is not numeric", port)
+				return fmt.Errorf("the Frontend API port %q is not numeric", port)
 			}
 		}
 	}
