@@ -9,12 +9,16 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/ssokit/ssokit/examples/controlplane/demo"
+	"github.com/ssokit/ssokit/mockidp/demo"
 )
 
-// cmdDemo runs the mock identity platform and the example control plane
-// until ctx ends. Stdout gets exactly one line, the JSON ready line; the
-// summary and logs go to stderr.
+// cmdDemo runs the mock identity platform and the demo control plane with
+// its dashboard (package mockidp/demo) until ctx ends. Stdout gets exactly
+// one line, the JSON ready line; the summary and logs go to stderr.
+//
+// The demo serves plain http on loopback, so its session cookie is not
+// Secure (controlplane.Config.InsecureCookie, set by mockidp/demo); its
+// session key and state key are made at start and die with it.
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -43,6 +47,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer d.Close()
 	fmt.Fprintln(stderr, d.Summary())
 	logger.Warn("app sessions are signed with an ephemeral key made at start: sessions end when the demo stops; configure a key for real use")
+	logger.Warn("the session cookie is not Secure: the demo serves plain http on loopback")
 	line, _ := json.Marshal(map[string]any{"ready": true, "app": d.AppURL, "mock": d.MockURL})
 	fmt.Fprintf(stdout, "%s\n", line)
 	<-ctx.Done()

@@ -1,8 +1,10 @@
 // Command ssokit is ssokit's command line: small helpers for operators and
 // test suites in any language, and the mock identity platform (ssokit
-// mockidp). Later it also runs the demo control plane (ssokit demo). Every
-// command prints JSON on stdout; diagnostics go to stderr.
+// mockidp), and the demo: the mock platform with a seeded control plane and
+// its dashboard (ssokit demo). Every command prints JSON on stdout;
+// diagnostics go to stderr.
 //
+//	ssokit demo                                # dashboard on http://127.0.0.1:4450, mock on :4451
 //	ssokit mockidp --addr 127.0.0.1:0          # prints {"ready":true,"url":"http://127.0.0.1:PORT"}
 //	ssokit mockidp --print-config > idp.yaml   # the documented default configuration
 //	ssokit issuer pk_test_aGFwcHktb3R0ZXItMTIuY2xlcmsuYWNjb3VudHMuZGV2JA

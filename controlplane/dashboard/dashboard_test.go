@@ -1,4 +1,4 @@
-package app_test
+package dashboard_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ssokit/ssokit/examples/controlplane/demo"
+	"github.com/ssokit/ssokit/mockidp/demo"
 	"github.com/ssokit/ssokit/store"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -50,7 +50,7 @@ func TestDashboardRefusals(t *testing.T) {
 	t.Parallel()
 	d := start(t)
 	hash, _ := bcrypt.GenerateFromPassword([]byte("viewer-password"), bcrypt.MinCost)
-	if _, _, err := d.App.Store().CreateUserIfAbsent(t.Context(), store.User{ID: "usr_vic", OrgID: "acme", Email: "vic@acme.test",
+	if _, _, err := d.API.Store().CreateUserIfAbsent(t.Context(), store.User{ID: "usr_vic", OrgID: "acme", Email: "vic@acme.test",
 		Role: "viewer", PasswordHash: string(hash), Source: "password"}); err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestDashboardRefusals(t *testing.T) {
 		if status != 403 || !strings.Contains(body, "Only organization admins") {
 			t.Fatalf("%d %s", status, body)
 		}
-		if org, _ := d.App.Store().GetOrg(t.Context(), "acme"); org.RequireSSO {
+		if org, _ := d.API.Store().GetOrg(t.Context(), "acme"); org.RequireSSO {
 			t.Fatal("a viewer turned require_sso on")
 		}
 		if status, _ := send(t, c, "POST", d.AppURL+"/dashboard/api-keys", url.Values{"name": {"x"}, "role": {"admin"}}); status != 403 {
@@ -89,7 +89,7 @@ func TestDashboardRefusals(t *testing.T) {
 		if status != 403 {
 			t.Fatalf("cross-site POST: %d", status)
 		}
-		if org, _ := d.App.Store().GetOrg(t.Context(), "acme"); org.RequireSSO {
+		if org, _ := d.API.Store().GetOrg(t.Context(), "acme"); org.RequireSSO {
 			t.Fatal("a cross-site form changed require_sso")
 		}
 		// The same admin, same-site, may.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/ssokit/ssokit/clerkauth"
 	"github.com/ssokit/ssokit/middleware"
 	"github.com/ssokit/ssokit/rbac"
 )
@@ -27,7 +28,7 @@ func newRouter(auth *middleware.Authenticator) http.Handler {
 		r.Get("/whoami", func(w http.ResponseWriter, r *http.Request) {
 			p, _ := middleware.PrincipalFrom(r.Context())
 			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(map[string]string{"user_id": p.UserID, "role": p.Role, "clerk_org_id": p.ClerkOrg.ID})
+			_ = json.NewEncoder(w).Encode(map[string]string{"clerk_user_id": p.ClerkUserID, "role": p.Role, "clerk_org_id": p.ClerkOrg.ID})
 		})
 		r.With(auth.RequireRole(rbac.Editor)).Post("/reindex", func(w http.ResponseWriter, _ *http.Request) {
 			w.WriteHeader(http.StatusAccepted)
@@ -37,7 +38,7 @@ func newRouter(auth *middleware.Authenticator) http.Handler {
 }
 
 func main() {
-	v, err := middleware.NewClerkVerifier(middleware.ClerkConfig{PublishableKey: os.Getenv("CLERK_PUBLISHABLE_KEY"),
+	v, err := clerkauth.New(clerkauth.Config{PublishableKey: os.Getenv("CLERK_PUBLISHABLE_KEY"),
 		SecretKey: os.Getenv("CLERK_SECRET_KEY")})
 	if err != nil {
 		log.Fatalf("chirouter: %v (set CLERK_PUBLISHABLE_KEY)", err)

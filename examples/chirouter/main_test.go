@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/ssokit/ssokit/clerkauth"
 	"github.com/ssokit/ssokit/middleware"
 	"github.com/ssokit/ssokit/mockidp"
 	"github.com/ssokit/ssokit/rbac"
@@ -15,7 +16,7 @@ import (
 func TestChiRouter(t *testing.T) {
 	mock := mockidp.Start(t, mockidp.DefaultConfig())
 	clerk := mock.Clerk("clerk")
-	v, err := middleware.NewClerkVerifier(middleware.ClerkConfig{PublishableKey: clerk.PublishableKey(), SecretKey: clerk.SecretKey(),
+	v, err := clerkauth.New(clerkauth.Config{PublishableKey: clerk.PublishableKey(), SecretKey: clerk.SecretKey(),
 		APIURL: clerk.BackendAPIURL(), InsecureHTTPLoopback: true, HTTPClient: mock.Client()})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,8 @@
-// Command controlplane is the example control plane: a small server-rendered
-// dashboard ("Sign in with SSO" by email; whoami, the organization's SSO
-// status, settings for admins and API keys), the control-plane API and the
-// Clerk webhook endpoint, on a memory store.
+// Command controlplane is the example control plane: the control-plane API
+// (controlplane.New, the one call that assembles it), the Clerk webhook
+// endpoint and the dashboard of package controlplane/dashboard ("Sign in
+// with SSO" by email; whoami, the organization's SSO status, settings for
+// admins and API keys), on a memory store.
 //
 // Against your Clerk instance:
 //
@@ -9,17 +10,24 @@
 //	       CLERK_WEBHOOK_SIGNING_SECRET=whsec_... \
 //	       CLERK_SIGN_IN_URL=https://accounts.example.com/sign-in \
 //	       SSOKIT_SESSION_KEY_FILE=session-key.pem \
+//	       SSOKIT_STATE_KEY=$(openssl rand -base64 32) \
 //	       SSOKIT_BOOTSTRAP_ADMIN_KEY=$(openssl rand -hex 32)
 //	go run ./examples/controlplane --app-url http://localhost:4450
 //
+// The session cookie is Secure unless the app URL is plain http on a
+// loopback host (localhost, 127.0.0.0/8, ::1), where a browser would not
+// send it back otherwise; --insecure-cookie drops Secure for another plain
+// http host.
+//
 // Against the mock identity platform, with sample organizations (the same
-// code ssokit demo runs):
+// code ssokit demo runs, package mockidp/demo):
 //
 //	go run ./examples/controlplane --demo
 package main
 
 import (
 	"context"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -32,26 +40,29 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ssokit/ssokit/examples/controlplane/app"
-	"github.com/ssokit/ssokit/examples/controlplane/demo"
-	"github.com/ssokit/ssokit/middleware"
+	"github.com/ssokit/ssokit/appsession"
+	"github.com/ssokit/ssokit/clerkauth"
+	"github.com/ssokit/ssokit/controlplane"
+	"github.com/ssokit/ssokit/controlplane/dashboard"
+	"github.com/ssokit/ssokit/mockidp/demo"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:4450", "listen address")
 	appURL := flag.String("app-url", "", "the app's public URL (default http://ADDR)")
 	runDemo := flag.Bool("demo", false, "run against the mock identity platform (as ssokit demo)")
+	insecureCookie := flag.Bool("insecure-cookie", false, "drop the session cookie's Secure attribute (plain http on a host other than loopback; never behind https)")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, *appURL, *runDemo, logger); err != nil {
+	if err := run(ctx, *addr, *appURL, *runDemo, *insecureCookie, logger); err != nil {
 		logger.Error(err.Error())
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, addr, appURL string, runDemo bool, logger *slog.Logger) error {
+func run(ctx context.Context, addr, appURL string, runDemo, insecureCookie bool, logger *slog.Logger) error {
 	if runDemo {
 		d, err := demo.Start(ctx, demo.Config{AppAddr: addr, MockAddr: "127.0.0.1:0", Logger: logger})
 		if err != nil {
@@ -69,19 +80,34 @@ func run(ctx context.Context, addr, appURL string, runDemo bool, logger *slog.Lo
 	if err != nil {
 		return err
 	}
-	u, _ := url.Parse(appURL)
-	a, err := app.New(app.Config{
-		AppURL: appURL,
-		Clerk: middleware.ClerkConfig{PublishableKey: os.Getenv("CLERK_PUBLISHABLE_KEY"),
+	stateKey, err := stateKey()
+	if err != nil {
+		return err
+	}
+	u, err := url.Parse(appURL)
+	if err != nil {
+		return fmt.Errorf("--app-url: %w", err)
+	}
+	cp, err := controlplane.New(controlplane.Config{
+		AppURL:   appURL,
+		StateKey: stateKey,
+		Clerk: clerkauth.Config{PublishableKey: os.Getenv("CLERK_PUBLISHABLE_KEY"),
 			SecretKey: os.Getenv("CLERK_SECRET_KEY"), PublicKeyPEM: os.Getenv("CLERK_JWT_KEY")},
 		ClerkSignInURL:    os.Getenv("CLERK_SIGN_IN_URL"),
 		WebhookSecret:     os.Getenv("CLERK_WEBHOOK_SIGNING_SECRET"),
 		BootstrapAdminKey: os.Getenv("SSOKIT_BOOTSTRAP_ADMIN_KEY"),
-		SessionKey:        key,
-		// http://localhost only: a browser drops Secure cookies on plain http.
-		InsecureCookie: u != nil && u.Scheme == "http" && isLoopback(u.Hostname()),
+		SessionKeys:       []appsession.Key{key},
+		// Plain http on a loopback host: not every browser keeps a Secure
+		// cookie there, so it is dropped; --insecure-cookie drops it for
+		// another plain-http host.
+		InsecureCookie: insecureCookie || (u.Scheme == "http" && isLoopback(u.Hostname())),
+		ErrorPage:      dashboard.ErrorPage,
 		Logger:         logger,
 	})
+	if err != nil {
+		return err
+	}
+	d, err := dashboard.New(dashboard.Config{API: cp, AppURL: appURL, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -89,24 +115,46 @@ func run(ctx context.Context, addr, appURL string, runDemo bool, logger *slog.Lo
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second}
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		cp.Run(runCtx) // API keys' last use, in batches and once more at the end
+	}()
+	srv := &http.Server{Handler: d, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
-		_ = a.FlushAPIKeyUse(sctx)
 	}()
 	logger.Info("control plane listening", "url", appURL)
-	if err := srv.Serve(l); err != http.ErrServerClosed {
+	err = srv.Serve(l)
+	stopRun()
+	<-ran
+	if err != http.ErrServerClosed {
 		return err
 	}
 	return nil
 }
 
+// stateKey reads SSOKIT_STATE_KEY: at least 32 random bytes, base64
+// (openssl rand -base64 32), the same on every replica.
+func stateKey() ([]byte, error) {
+	s := strings.TrimSpace(os.Getenv("SSOKIT_STATE_KEY"))
+	if s == "" {
+		return nil, fmt.Errorf("set SSOKIT_STATE_KEY (openssl rand -base64 32), or use --demo")
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("SSOKIT_STATE_KEY: not base64: %w", err)
+	}
+	return b, nil
+}
+
 // sessionKey loads the app's signing key from SSOKIT_SESSION_KEY_FILE (PEM
 // or JWK) or SSOKIT_SESSION_KEY (PEM text).
-func sessionKey() (middleware.SessionKey, error) {
+func sessionKey() (appsession.Key, error) {
 	kid := os.Getenv("SSOKIT_SESSION_KEY_ID")
 	if kid == "" {
 		kid = "app-1"
@@ -115,16 +163,16 @@ func sessionKey() (middleware.SessionKey, error) {
 	if f := os.Getenv("SSOKIT_SESSION_KEY_FILE"); f != "" {
 		var err error
 		if b, err = os.ReadFile(f); err != nil {
-			return middleware.SessionKey{}, err
+			return appsession.Key{}, err
 		}
 	}
 	if len(b) == 0 {
-		return middleware.SessionKey{}, fmt.Errorf("set SSOKIT_SESSION_KEY_FILE (an Ed25519 or RSA private key, PEM or JWK), or use --demo")
+		return appsession.Key{}, fmt.Errorf("set SSOKIT_SESSION_KEY_FILE (an Ed25519 or RSA private key, PEM or JWK), or use --demo")
 	}
 	if strings.HasPrefix(strings.TrimSpace(string(b)), "{") {
-		return middleware.ParseSessionKeyJWK(b)
+		return appsession.ParseKeyJWK(b)
 	}
-	return middleware.ParseSessionKeyPEM(kid, b)
+	return appsession.ParseKeyPEM(kid, b)
 }
 
 func isLoopback(host string) bool {

@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log"
@@ -24,43 +25,23 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ssokit/ssokit/clerkauth"
 	"github.com/ssokit/ssokit/controlplane"
 	"github.com/ssokit/ssokit/middleware"
 	"github.com/ssokit/ssokit/mockidp"
 	"github.com/ssokit/ssokit/store"
 )
 
-// config is what the app needs from its environment.
-type config struct {
-	AppURL, ClerkSignInURL, WebhookSecret string
-	Clerk                                 middleware.ClerkConfig
-	SessionKey                            middleware.SessionKey
-	InsecureCookie                        bool
-	Store                                 store.Store
-}
-
-// newApp is the team's app: its own handlers, protected by ssokit.
-func newApp(cfg config) (http.Handler, error) {
-	verifier, err := middleware.NewClerkVerifier(cfg.Clerk)
+// newApp is the team's app: its own handlers, protected by ssokit. The
+// control plane (SSO routes, Clerk webhooks, whoami) comes from one call,
+// controlplane.New, with the configuration the caller gives; its
+// Authenticator guards the team's routes too.
+func newApp(cfg controlplane.Config) (http.Handler, *controlplane.API, error) {
+	api, err := controlplane.New(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	sessions, err := middleware.NewSessions(middleware.SessionConfig{Keys: []middleware.SessionKey{cfg.SessionKey},
-		Issuer: cfg.AppURL, InsecureCookie: cfg.InsecureCookie})
-	if err != nil {
-		return nil, err
-	}
-	auth, err := middleware.NewAuthenticator(middleware.AuthenticatorConfig{Clerk: verifier, Sessions: sessions,
-		Store: cfg.Store, ClerkUsers: middleware.NewClerkUsers(cfg.Clerk.APIURL, cfg.Clerk.SecretKey, cfg.Clerk.HTTPClient, nil)})
-	if err != nil {
-		return nil, err
-	}
-	api, err := controlplane.New(controlplane.Config{Auth: auth, AppURL: cfg.AppURL, ClerkSignInURL: cfg.ClerkSignInURL,
-		ClerkAPIURL: cfg.Clerk.APIURL, ClerkSecretKey: cfg.Clerk.SecretKey, HTTPClient: cfg.Clerk.HTTPClient,
-		WebhookSecret: cfg.WebhookSecret})
-	if err != nil {
-		return nil, err
-	}
+	auth := api.Authenticator()
 	n := &notes{}
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", api)
@@ -68,7 +49,30 @@ func newApp(cfg config) (http.Handler, error) {
 	mux.Handle("/webhooks/", api)
 	mux.Handle("GET /notes", auth.Handler(auth.RequirePermission("notes:read")(http.HandlerFunc(n.list))))
 	mux.Handle("POST /notes", auth.Handler(auth.RequirePermission("notes:write")(http.HandlerFunc(n.add))))
-	return mux, nil
+	return mux, api, nil
+}
+
+// mockConfig is the control plane's configuration against the mock
+// platform's Clerk: keys made now (a state key, an ephemeral session key)
+// and a session cookie without Secure, for plain http on loopback.
+func mockConfig(appURL string, mock *mockidp.Server, st store.Store) (controlplane.Config, error) {
+	clerk := mock.Clerk("clerk")
+	stateKey := make([]byte, 32)
+	if _, err := rand.Read(stateKey); err != nil {
+		return controlplane.Config{}, err
+	}
+	return controlplane.Config{
+		AppURL:   appURL,
+		StateKey: stateKey,
+		Store:    st,
+		Clerk: clerkauth.Config{PublishableKey: clerk.PublishableKey(), SecretKey: clerk.SecretKey(),
+			APIURL: clerk.BackendAPIURL(), InsecureHTTPLoopback: true},
+		ClerkSignInURL:      clerk.SignInURL(),
+		WebhookSecret:       clerk.WebhookSigningSecret(),
+		EphemeralSessionKey: true,
+		InsecureCookie:      true,
+		HTTPClient:          mock.Client(),
+	}, nil
 }
 
 // notes is the team's own code: it only reads the Principal.
@@ -130,20 +134,24 @@ func main() {
 		log.Fatal(err)
 	}
 	defer mock.Close()
-	clerk := mock.Clerk("clerk")
 	const addr = "127.0.0.1:4460"
-	st := store.NewMemory(nil)
-	if err := seed(ctx, st); err != nil {
-		log.Fatal(err)
-	}
-	h, err := newApp(config{AppURL: "http://" + addr, ClerkSignInURL: clerk.SignInURL(), WebhookSecret: clerk.WebhookSigningSecret(),
-		Clerk: middleware.ClerkConfig{PublishableKey: clerk.PublishableKey(), SecretKey: clerk.SecretKey(), APIURL: clerk.BackendAPIURL(),
-			InsecureHTTPLoopback: true, HTTPClient: mock.Client(), AuthorizedParties: []string{"http://" + addr}},
-		SessionKey: middleware.EphemeralSessionKey(), InsecureCookie: true, Store: st})
+	st, err := store.NewMemory(store.MemoryConfig{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	clerk.SetWebhooks("http://" + addr + "/webhooks/clerk")
+	if err := seed(ctx, st); err != nil {
+		log.Fatal(err)
+	}
+	cfg, err := mockConfig("http://"+addr, mock, st)
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, api, err := newApp(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	go api.Run(ctx)
+	mock.Clerk("clerk").SetWebhooks("http://" + addr + "/webhooks/clerk")
 	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() { <-ctx.Done(); _ = srv.Close() }()
 	fmt.Fprintf(os.Stderr, "notes app on http://%s (sign in: http://%s/auth/sso/start?email=alice@acme.test&return_to=/notes)\n", addr, addr)

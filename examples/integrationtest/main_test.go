@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ssokit/ssokit/middleware"
 	"github.com/ssokit/ssokit/mockidp"
 	"github.com/ssokit/ssokit/store"
 )
@@ -32,19 +31,22 @@ func newTestbed(t *testing.T, mod func(*mockidp.Config)) *testbed {
 		mod(&cfg)
 	}
 	mock := mockidp.Start(t, cfg)
-	tb := &testbed{mock: mock, clerk: mock.Clerk("clerk"), st: store.NewMemory(nil)}
+	st, err := store.NewMemory(store.MemoryConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := &testbed{mock: mock, clerk: mock.Clerk("clerk"), st: st}
 	var h http.Handler = http.NotFoundHandler()
 	tb.app = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(tb.app.Close)
 	if err := seed(t.Context(), tb.st); err != nil {
 		t.Fatal(err)
 	}
-	var err error
-	h, err = newApp(config{AppURL: tb.app.URL, ClerkSignInURL: tb.clerk.SignInURL(), WebhookSecret: tb.clerk.WebhookSigningSecret(),
-		Clerk: middleware.ClerkConfig{PublishableKey: tb.clerk.PublishableKey(), SecretKey: tb.clerk.SecretKey(),
-			APIURL: tb.clerk.BackendAPIURL(), InsecureHTTPLoopback: true, HTTPClient: mock.Client(), AuthorizedParties: []string{tb.app.URL}},
-		SessionKey: middleware.EphemeralSessionKey(), InsecureCookie: true, Store: tb.st})
+	cpCfg, err := mockConfig(tb.app.URL, mock, tb.st)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _, err = newApp(cpCfg); err != nil {
 		t.Fatal(err)
 	}
 	tb.clerk.SetWebhooks(tb.app.URL + "/webhooks/clerk")

@@ -1,5 +1,7 @@
 // Command wraphandler protects an existing net/http handler with Clerk
-// session verification.
+// session verification: a clerkauth verifier and a middleware
+// Authenticator, nothing else (a program that only verifies Clerk tokens
+// needs no control plane and links no SAML or OIDC code).
 //
 //	CLERK_PUBLISHABLE_KEY=pk_... CLERK_SECRET_KEY=sk_... go run ./examples/wraphandler
 //	curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/api/whoami
@@ -16,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssokit/ssokit/clerkauth"
 	"github.com/ssokit/ssokit/middleware"
 	"github.com/ssokit/ssokit/rbac"
 )
@@ -29,7 +32,7 @@ func main() {
 		parties = strings.Split(s, ",")
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	v, err := middleware.NewClerkVerifier(middleware.ClerkConfig{
+	v, err := clerkauth.New(clerkauth.Config{
 		PublishableKey:    os.Getenv("CLERK_PUBLISHABLE_KEY"),
 		SecretKey:         os.Getenv("CLERK_SECRET_KEY"),
 		PublicKeyPEM:      os.Getenv("CLERK_JWT_KEY"),
@@ -53,14 +56,14 @@ func main() {
 		p, _ := middleware.PrincipalFrom(r.Context())
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{
-			"user_id": p.UserID, "session_id": p.SessionID, "email": p.Email,
+			"clerk_user_id": p.ClerkUserID, "session_id": p.SessionID, "email": p.Email,
 			"clerk_org_id": p.ClerkOrg.ID, "clerk_org_role": p.ClerkOrg.Role,
 		})
 	})
 
 	api.HandleFunc("POST /api/admin/reindex", func(w http.ResponseWriter, r *http.Request) {
 		p, _ := middleware.PrincipalFrom(r.Context())
-		logger.Info("reindex requested", "user", p.UserID, "role", p.Role)
+		logger.Info("reindex requested", "clerk_user", p.ClerkUserID, "role", p.Role)
 		w.WriteHeader(http.StatusAccepted)
 	})
 

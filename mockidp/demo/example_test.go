@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/ssokit/ssokit/examples/controlplane/demo"
+	"github.com/ssokit/ssokit/mockidp/demo"
 )
 
 // Starting the demo on free ports, as a test would; ssokit demo uses

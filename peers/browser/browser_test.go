@@ -1,4 +1,4 @@
-package demo_test
+package browser_test
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/ssokit/ssokit/examples/controlplane/demo"
 	"github.com/ssokit/ssokit/internal/testenv"
+	"github.com/ssokit/ssokit/mockidp/demo"
 )
 
 // chromium finds the browser: $SSOKIT_CHROMIUM, then Debian's chromium.
@@ -28,7 +28,7 @@ func chromium(t *testing.T) string {
 			return p
 		}
 	}
-	testenv.Missing(t, "Chromium", "apt-get update && apt-get install -y chromium, or set SSOKIT_CHROMIUM")
+	testenv.Missing(t, "Chromium", "apt-get update && apt-get install -y --no-install-recommends chromium, or set SSOKIT_CHROMIUM")
 	return ""
 }
 
@@ -59,7 +59,7 @@ func TestDemoInABrowser(t *testing.T) {
 		if testenv.InCI() {
 			t.Fatalf("Chromium at %s did not start: %v", path, err)
 		}
-		t.Skipf("skipping: Chromium at %s did not start (%v); install chromium", path, err)
+		t.Skipf("skipping: Chromium at %s did not start (%v); install it (apt-get install -y --no-install-recommends chromium) or set SSOKIT_CHROMIUM", path, err)
 	}
 	shots := t.ArtifactDir()
 	shot := func(t *testing.T, ctx context.Context, name string) {

@@ -12,11 +12,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ssokit/ssokit/examples/controlplane/app"
-	"github.com/ssokit/ssokit/middleware"
+	"github.com/ssokit/ssokit/admission"
+	"github.com/ssokit/ssokit/clerkauth"
+	"github.com/ssokit/ssokit/controlplane"
+	"github.com/ssokit/ssokit/controlplane/dashboard"
 	"github.com/ssokit/ssokit/mockidp"
 	"github.com/ssokit/ssokit/store"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // Config chooses where the demo listens.
@@ -55,13 +56,23 @@ type Demo struct {
 	// Mock and Clerk are the mock platform and its Clerk instance.
 	Mock  *mockidp.Server
 	Clerk *mockidp.Clerk
-	// App is the control plane.
-	App *app.App
+	// API is the control plane (controlplane.New); its Store holds the
+	// seeded organizations and people.
+	API *controlplane.API
+	// Dashboard serves the dashboard and the API at AppURL.
+	Dashboard *dashboard.Dashboard
 
-	srv *http.Server
+	srv     *http.Server
+	stopRun context.CancelFunc
+	ran     chan struct{}
 }
 
-// Start starts the mock platform and the app and seeds the app.
+// Start starts the mock platform and the control plane with its dashboard,
+// and seeds the control plane's store. The control plane is configured for
+// a demo on loopback http: a state key generated now, an ephemeral session
+// key (sessions end when the demo stops), and InsecureCookie, so the
+// session cookie is not Secure and a browser keeps it over plain http on
+// any loopback address.
 func Start(ctx context.Context, cfg Config) (*Demo, error) {
 	if cfg.AppAddr == "" {
 		cfg.AppAddr = "127.0.0.1:4450"
@@ -112,14 +123,19 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 		return nil, err
 	}
 	clerk := mock.Clerk("clerk")
-	a, err := app.New(app.Config{
-		AppURL: appURL,
-		Clerk: middleware.ClerkConfig{PublishableKey: clerk.PublishableKey(), SecretKey: clerk.SecretKey(),
+	stateKey := make([]byte, 32)
+	_, _ = rand.Read(stateKey)
+	cp, err := controlplane.New(controlplane.Config{
+		AppURL:   appURL,
+		StateKey: stateKey, // made now: sign-ins in flight end with the demo
+		Clerk: clerkauth.Config{PublishableKey: clerk.PublishableKey(), SecretKey: clerk.SecretKey(),
 			APIURL: clerk.BackendAPIURL(), InsecureHTTPLoopback: true},
 		ClerkSignInURL: clerk.SignInURL(), WebhookSecret: clerk.WebhookSigningSecret(),
 		BootstrapAdminKey: cfg.AdminKey,
-		// The demo only: a key made now, gone when it stops.
-		SessionKey: middleware.EphemeralSessionKey(), InsecureCookie: true,
+		// The demo only: a session key made now, gone when it stops, and a
+		// cookie without Secure, for plain http on loopback.
+		EphemeralSessionKey: true, InsecureCookie: true,
+		ErrorPage:  dashboard.ErrorPage,
 		HTTPClient: mock.Client(), Logger: cfg.Logger,
 	})
 	if err != nil {
@@ -127,14 +143,27 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 		appL.Close()
 		return nil, err
 	}
-	d := &Demo{AppURL: appURL, MockURL: mock.URL, AdminKey: cfg.AdminKey, Mock: mock, Clerk: clerk, App: a,
-		srv: &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second,
-			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)}}
+	dash, err := dashboard.New(dashboard.Config{API: cp, AppURL: appURL, Logger: cfg.Logger})
+	if err != nil {
+		mock.Close()
+		appL.Close()
+		return nil, err
+	}
+	d := &Demo{AppURL: appURL, MockURL: mock.URL, AdminKey: cfg.AdminKey, Mock: mock, Clerk: clerk, API: cp, Dashboard: dash,
+		srv: &http.Server{Handler: dash, ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)},
+		ran: make(chan struct{})}
 	if err := d.seed(ctx); err != nil {
 		mock.Close()
 		appL.Close()
 		return nil, err
 	}
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	d.stopRun = stopRun
+	go func() {
+		defer close(d.ran)
+		cp.Run(runCtx)
+	}()
 	go func() { _ = d.srv.Serve(appL) }()
 	return d, nil
 }
@@ -142,7 +171,7 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 // seed creates Acme (Okta over SAML, enterprise plan) and Contoso (Azure AD
 // over OIDC, growth plan) with their SSO settings, and a password user.
 func (d *Demo) seed(ctx context.Context) error {
-	st := d.App.Store()
+	st := d.API.Store()
 	az := d.Mock.Persona("azure")
 	for _, o := range []struct {
 		id, name, plan, clerkOrg, domain string
@@ -162,22 +191,26 @@ func (d *Demo) seed(ctx context.Context) error {
 			return fmt.Errorf("demo: seed %s: %w", o.id, err)
 		}
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(Password), bcrypt.DefaultCost)
+	hash, err := admission.HashPassword(Password)
 	if err != nil {
 		return err
 	}
 	_, _, err = st.CreateUserIfAbsent(ctx, store.User{ID: "usr_dave", OrgID: PasswordOrg, Email: PasswordEmail, Role: "admin",
-		PasswordHash: string(hash), Source: "password", Created: time.Now()})
+		PasswordHash: hash, Source: "password", Created: time.Now()})
 	return err
 }
 
-// Close stops the app and the mock platform, waiting briefly for requests
-// in flight.
+// Close stops the control plane and the mock platform, waiting briefly for
+// requests in flight, and writes API keys' last use once more.
 func (d *Demo) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = d.srv.Shutdown(ctx)
-	_ = d.App.FlushAPIKeyUse(ctx)
+	d.stopRun()
+	select {
+	case <-d.ran:
+	case <-ctx.Done():
+	}
 	d.Mock.Close()
 }
 
