@@ -409,11 +409,15 @@ func (v *Verifier) verify(ctx context.Context, token string, now int64) (*Sessio
 	return v.check(&wc, payload, now)
 }
 
+// num prints a NumericDate as the token wrote it: an integer as an integer
+// (exp 1796083723, not 1.796083723e+09), a fraction in full.
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
 // numericDate turns a JWT NumericDate into unix nanoseconds, refusing
 // values before 1970 or after 2242.
 func numericDate(name string, f float64) (int64, error) {
 	if !(f >= 0 && f < 1<<33) {
-		return 0, invalidf(ssoerr.ReasonNumericDate, "%s %v out of range", name, f)
+		return 0, invalidf(ssoerr.ReasonNumericDate, "%s %s out of range", name, num(f))
 	}
 	return int64(f * 1e9), nil
 }
@@ -432,7 +436,7 @@ func (v *Verifier) check(wc *wireClaims, payload []byte, now int64) (*Session, e
 		return nil, err
 	}
 	if now-leeway >= exp {
-		return nil, &ssoerr.Error{Reason: ssoerr.ReasonExpired, Detail: fmt.Sprintf("exp %v is past", *wc.Exp), Err: ssoerr.ErrExpired}
+		return nil, &ssoerr.Error{Reason: ssoerr.ReasonExpired, Detail: "exp " + num(*wc.Exp) + " is past", Err: ssoerr.ErrExpired}
 	}
 	b.exp = int64(*wc.Exp)
 	b.c.Expiry = &b.exp
@@ -442,7 +446,7 @@ func (v *Verifier) check(wc *wireClaims, payload []byte, now int64) (*Session, e
 			return nil, err
 		}
 		if now+leeway < nbf {
-			return nil, invalidf(ssoerr.ReasonNotYetValid, "nbf %v is in the future", *wc.Nbf)
+			return nil, invalidf(ssoerr.ReasonNotYetValid, "nbf %s is in the future", num(*wc.Nbf))
 		}
 		b.nbf = int64(*wc.Nbf)
 		b.c.NotBefore = &b.nbf
@@ -453,7 +457,7 @@ func (v *Verifier) check(wc *wireClaims, payload []byte, now int64) (*Session, e
 			return nil, err
 		}
 		if now+leeway < iat {
-			return nil, invalidf(ssoerr.ReasonIssuedInFuture, "iat %v is in the future", *wc.Iat)
+			return nil, invalidf(ssoerr.ReasonIssuedInFuture, "iat %s is in the future", num(*wc.Iat))
 		}
 		b.iat = int64(*wc.Iat)
 		b.c.IssuedAt = &b.iat

@@ -308,3 +308,18 @@ func TestOrgPermissionsV2(t *testing.T) {
 		}
 	}
 }
+
+// Refusal details print NumericDates as the token wrote them.
+func TestNumericDatesInMessages(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, testKid, nil)
+	now := f.clk.Now()
+	_, err := f.v.Verify(context.Background(), mint(t, f.keys[0], hdr(testKid), with(v1Claims(now), "exp", 1796083723)))
+	if err == nil || !strings.Contains(err.Error(), "exp 1796083723 is past") {
+		t.Fatalf("%v", err)
+	}
+	_, err = f.v.Verify(context.Background(), mint(t, f.keys[0], hdr(testKid), with(v1Claims(now), "nbf", now.Unix()+3600)))
+	if err == nil || strings.Contains(err.Error(), "e+09") {
+		t.Fatalf("%v", err)
+	}
+}

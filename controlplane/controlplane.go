@@ -107,8 +107,16 @@ type Config struct {
 	// in this process (admission's defaults).
 	PasswordLimit, PasswordIPLimit admission.Limiter
 
+	// ReplayCache records one-time values: the nonce of every SSO state
+	// (a state is accepted once, even with its cookie), and for direct
+	// connections SAML assertion and LogoutResponse IDs. Nil means one
+	// idp.MemoryReplayCache in this process; replicas share a SQL or Redis
+	// one.
+	ReplayCache idp.ReplayCache
+
 	// IdP configures direct connections. Its StateKey defaults to
-	// StateKey; its HTTPClient to this Config's.
+	// StateKey, its HTTPClient to this Config's, its ReplayCache to
+	// ReplayCache.
 	IdP idp.Options
 	// HTTPClient reaches Clerk's APIs and identity providers. Nil means a
 	// client with a 10 s timeout.
@@ -176,6 +184,14 @@ func New(cfg Config) (*API, error) {
 	}
 	if a.cfg.IdP.HTTPClient == nil {
 		a.cfg.IdP.HTTPClient = a.cfg.HTTPClient
+	}
+	if a.cfg.ReplayCache == nil {
+		if a.cfg.ReplayCache, err = idp.NewMemoryReplayCache(idp.MemoryReplayCacheConfig{Now: a.now}); err != nil {
+			return nil, err
+		}
+	}
+	if a.cfg.IdP.ReplayCache == nil {
+		a.cfg.IdP.ReplayCache = a.cfg.ReplayCache
 	}
 	if a.state, err = state.New(state.Config{Key: cfg.StateKey, Now: a.now}); err != nil {
 		return nil, fmt.Errorf("controlplane: StateKey: %w", err)

@@ -295,6 +295,15 @@ func TestSSOCallbackRefusals(t *testing.T) {
 			get(b, st, "not-a-token", "")
 			return get(b, st, "not-a-token", "")
 		}, false, 400, "invalid_state"},
+		{"state and its cookie replayed", func() (int, string, string) {
+			b, st := start()
+			u, _ := url.Parse(p.app.URL + "/auth/sso/")
+			cookies := b.Jar.Cookies(u)
+			get(b, st, "not-a-token", "")
+			jar, _ := cookiejar.New(nil)
+			jar.SetCookies(u, cookies) // the attacker kept a copy of the cookie
+			return get(&http.Client{Jar: jar}, st, "not-a-token", "")
+		}, false, 400, "invalid_state"},
 		{"good state, bad token", func() (int, string, string) { b, st := start(); return get(b, st, "not-a-token", "") }, false, 401, "invalid_token"},
 		{"browser gets a page", func() (int, string, string) {
 			b, st := start()
@@ -433,5 +442,49 @@ func TestTestSignIn(t *testing.T) {
 	}
 	if users, _ := p.admin.Organizations.Users(ctx, "initech"); len(users) != 1 || users[0].Email != "alice@initech.test" {
 		t.Fatalf("public sign-in: %+v", users)
+	}
+}
+
+// Every refusal is JSON with a stable code: a cross-origin browser
+// request, a route that takes other methods (405 with Allow) and a route
+// that does not exist.
+func TestJSONRefusalsOutsideHandlers(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	do := func(method, path string, h map[string]string) (*http.Response, api.Error) {
+		req, _ := http.NewRequest(method, p.app.URL+path, strings.NewReader(`{}`))
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var e api.Error
+		if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+			t.Fatalf("%s %s: %d, body not JSON: %v", method, path, resp.StatusCode, err)
+		}
+		return resp, e
+	}
+	for _, tc := range []struct {
+		name, method, path string
+		h                  map[string]string
+		status             int
+		code, allow        string
+	}{
+		{"cross-origin write", "POST", "/v1/auth/logout", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.test"}, 403, "cross_origin", ""},
+		{"cross-origin by Origin", "POST", "/v1/auth/login", map[string]string{"Origin": "https://evil.test"}, 403, "cross_origin", ""},
+		{"method", "DELETE", "/v1/auth/whoami", nil, 405, "method_not_allowed", "GET"},
+		{"method on a pattern", "GET", "/v1/organizations/acme/sso", nil, 405, "method_not_allowed", "PUT"},
+		{"no route", "GET", "/v1/nothing-here", nil, 404, "not_found", ""},
+	} {
+		resp, e := do(tc.method, tc.path, tc.h)
+		if resp.StatusCode != tc.status || e.Code != tc.code || resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s: %d %+v %s", tc.name, resp.StatusCode, e, resp.Header.Get("Content-Type"))
+		}
+		if tc.allow != "" && !strings.Contains(resp.Header.Get("Allow"), tc.allow) {
+			t.Errorf("%s: Allow %q", tc.name, resp.Header.Get("Allow"))
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -82,8 +83,19 @@ func (a *API) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: "", Path: "/auth/sso/", HttpOnly: true, Secure: a.sessions.SecureCookie(),
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	st, err := a.state.Decode(q.Get("state"), nonce)
-	if err != nil || nonce == "" || st.ConnectionID != clerkConnection {
+	if err == nil && (nonce == "" || st.ConnectionID != clerkConnection) {
+		err = state.ErrInvalid
+	}
+	if err == nil {
+		// One use, even if the cookie was copied along with the URL.
+		err = a.cfg.ReplayCache.Consume(r.Context(), "sso-state:"+nonce, st.Expires)
+	}
+	if err != nil {
 		a.log.Info("controlplane: SSO callback state refused", "err", err)
+		if errors.Is(err, idp.ErrUpstream) {
+			a.browserFail(w, r, http.StatusServiceUnavailable, codeUpstream, "the sign-in could not be checked; try again")
+			return
+		}
 		a.browserFail(w, r, http.StatusBadRequest, codeInvalidState, "the sign-in expired or did not start in this browser; start again")
 		return
 	}
