@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssokit/ssokit/controlplane/dashboard"
 	"github.com/ssokit/ssokit/mockidp/demo"
 	"github.com/ssokit/ssokit/store"
 	"golang.org/x/crypto/bcrypt"
@@ -121,5 +122,28 @@ func TestHeadlessSSOThroughDashboard(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Fatalf("dashboard lacks %s:\n%s", want, b)
 		}
+	}
+}
+
+// TestNewRequires: the dashboard refuses to start without the control
+// plane it calls or the app's URL.
+func TestNewRequires(t *testing.T) {
+	t.Parallel()
+	d := start(t)
+	for _, tc := range []struct {
+		name string
+		cfg  dashboard.Config
+		want string
+	}{
+		{"no API", dashboard.Config{AppURL: d.AppURL}, "API is required"},
+		{"no AppURL", dashboard.Config{API: d.API}, "AppURL is required"},
+		{"relative AppURL", dashboard.Config{API: d.API, AppURL: "/app"}, "AppURL"},
+	} {
+		if _, err := dashboard.New(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error naming %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := dashboard.New(dashboard.Config{API: d.API, AppURL: d.AppURL}); err != nil {
+		t.Fatal(err)
 	}
 }
