@@ -16,6 +16,7 @@ import (
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/client"
 	"github.com/ssokit/ssokit/controlplane"
+	"github.com/ssokit/ssokit/ssoerr"
 	"github.com/ssokit/ssokit/store"
 )
 
@@ -305,10 +306,10 @@ func ErrorPage(w http.ResponseWriter, _ *http.Request, status int, code, message
 }
 
 var hints = map[string]string{
-	"domain_not_allowed":   "Your email domain is not one this organization admits. Ask its administrator to add it.",
-	"org_not_mapped":       "Your organization is not connected to this app yet.",
-	"user_not_provisioned": "Your organization admits only people its administrator has added.",
-	"invalid_state":        "The sign-in took too long or started elsewhere. Start again.",
+	string(ssoerr.ReasonDomainNotAllowed):   "Your email domain is not one this organization admits. Ask its administrator to add it.",
+	string(ssoerr.ReasonOrgNotMapped):       "Your organization is not connected to this app yet.",
+	string(ssoerr.ReasonUserNotProvisioned): "Your organization admits only people its administrator has added.",
+	"invalid_state":                         "The sign-in took too long or started elsewhere. Start again.", // controlplane's code for a bad or old state
 }
 
 const style = `<style>
@@ -330,7 +331,7 @@ var refusal = template.Must(template.New("refusal").Parse(`<!doctype html><html 
 
 var page = template.Must(template.New("dashboard").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>ssokit control plane</title>` + style + `</head><body>
-<h1>ssokit example control plane</h1>
+<h1>ssokit control plane</h1>
 {{if .Notice}}<p class="ok" id="notice" data-notice="{{.Notice}}">{{.Notice}}</p>{{end}}
 {{if .Error}}<p class="err" id="error" role="alert">{{.Error}}</p>{{end}}
 {{if .NewKey}}<p>New API key: <code id="new-key">{{.NewKey}}</code></p>{{end}}

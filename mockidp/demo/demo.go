@@ -49,7 +49,8 @@ const (
 
 // Demo is a running demo.
 type Demo struct {
-	// AppURL is the example control plane; MockURL the mock platform.
+	// AppURL is the control plane with its dashboard; MockURL the mock
+	// platform.
 	AppURL, MockURL string
 	// AdminKey is the platform administrator's bootstrap key.
 	AdminKey string
