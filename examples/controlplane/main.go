@@ -64,7 +64,8 @@ func main() {
 
 func run(ctx context.Context, addr, appURL string, runDemo, insecureCookie bool, logger *slog.Logger) error {
 	if runDemo {
-		d, err := demo.Start(ctx, demo.Config{AppAddr: addr, MockAddr: "127.0.0.1:0", Logger: logger})
+		d, err := demo.Start(ctx, demo.Config{AppAddr: addr, MockAddr: "127.0.0.1:0",
+			AdminKey: os.Getenv("SSOKIT_BOOTSTRAP_ADMIN_KEY"), Logger: logger}) // empty: a random key, in the summary
 		if err != nil {
 			return err
 		}
