@@ -12,6 +12,8 @@
 #   scripts/bench.sh                     # ROUNDS=7, BENCHTIME=1s, every row
 #   ROUNDS=11 BENCHTIME=2s scripts/bench.sh
 #   ROWS=1,4 scripts/bench.sh            # re-measure rows 1 and 4 only
+# Keep BENCHTIME at 1s or more: with less, a benchmark whose first iteration
+# is slow (a cold key fetch) may run only that iteration and report it.
 #
 # It prints the Go version, CPU, date, commit and the exact command first, so
 # any figure can be re-measured the same way.
