@@ -29,7 +29,7 @@
 # screenshots) is tested on its own with -v -artifacts, and each test's files
 # are moved to a stable place that mirrors the package directory:
 #   test-artifacts/<package dir>/<TestName>/<file>
-# e.g. test-artifacts/examples/controlplane/demo/TestDemoInABrowser/*.png.
+# e.g. test-artifacts/peers/browser/TestDemoInABrowser/*.png.
 # (go test itself puts them in <outputdir>/_artifacts/<random>/.) Only the
 # package's summary line is printed unless it fails; its whole -v output is
 # kept in test-artifacts/<package dir>/go-test-v.log. test-artifacts/ is
