@@ -42,8 +42,8 @@ func checkPassword(hash, pw string) bool {
 // means the count could not be kept (a store outage): the attempt is then
 // refused, never let through.
 //
-// MemoryLimiter is the single-process implementation; a shared one (Redis,
-// SQL) makes the limit hold across replicas.
+// MemoryLimiter is the single-process implementation; a shared one would make
+// the limit hold across replicas (ssokit does not ship one yet).
 type Limiter interface {
 	Allow(ctx context.Context, key string) (bool, error)
 }

@@ -8,7 +8,7 @@
 //   - Field names are snake_case; the struct tags are the wire format.
 //   - Times are RFC 3339 in UTC with up to six fractional digits: the
 //     server truncates every time it returns to the microsecond (the
-//     precision SQL stores keep), so a time read back later is exactly the
+//     precision PostgreSQL keeps), so a time read back later is exactly the
 //     time returned when the record was created.
 //   - A time that is not set is absent (fields tagged omitzero) or null
 //     (pointer fields), never "0001-01-01T00:00:00Z".

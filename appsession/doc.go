@@ -16,7 +16,7 @@
 //	m, err := appsession.New(appsession.Config{
 //		Keys:        []appsession.Key{key},  // ParseKeyPEM / ParseKeyJWK
 //		Issuer:      "https://app.example.com",
-//		Revocations: st,                     // store.Memory, SQL, Redis
+//		Revocations: st,                     // e.g. a *store.Memory
 //	})
 //	tok, exp, err := m.Issue(appsession.Claims{Subject: userID, OrgID: orgID, Role: "editor", AuthMethod: "sso"})
 //	m.SetCookie(w, tok, exp)

@@ -27,7 +27,7 @@ const (
 )
 
 // Revocations remembers revoked session IDs (jti) until the session would
-// have expired. store.Memory and the SQL and Redis stores implement it.
+// have expired. store.Memory implements it.
 type Revocations interface {
 	RevokeToken(ctx context.Context, jti string, until time.Time) error
 	IsRevoked(ctx context.Context, jti string) (bool, error)

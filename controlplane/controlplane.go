@@ -110,8 +110,8 @@ type Config struct {
 	// ReplayCache records one-time values: the nonce of every SSO state
 	// (a state is accepted once, even with its cookie), and for direct
 	// connections SAML assertion and LogoutResponse IDs. Nil means one
-	// idp.MemoryReplayCache in this process; replicas share a SQL or Redis
-	// one.
+	// idp.MemoryReplayCache in this process (replicas would need a shared
+	// implementation, which ssokit does not ship yet).
 	ReplayCache idp.ReplayCache
 
 	// IdP configures direct connections. Its StateKey defaults to

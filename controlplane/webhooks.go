@@ -22,7 +22,7 @@ const webhookTolerance = 5 * time.Minute
 // redelivery (svix retries, or a replay of a captured request within the
 // timestamp tolerance) is acknowledged without being applied twice.
 // MemoryWebhookLog is the single-process implementation; replicas share a
-// SQL or Redis one.
+// shared one (not shipped yet).
 type WebhookLog interface {
 	// Claim records id until the given time and reports whether it was
 	// not recorded before. An error means it could not tell: the webhook

@@ -94,8 +94,8 @@ type Options struct {
 	// Logger receives refusals in detail. Nil means silent.
 	Logger *slog.Logger
 	// ReplayCache records used assertion and LogoutResponse IDs. Nil means
-	// a MemoryReplayCache of default size per connection; replicas share a
-	// database- or Redis-backed one.
+	// a MemoryReplayCache of default size per connection; replicas need a
+	// shared implementation (ssokit does not ship one yet).
 	ReplayCache ReplayCache
 	// StateKey signs the login- and logout-state cookies. Required: 32
 	// random bytes or more, shared by every replica; there is no default.

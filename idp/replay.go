@@ -16,8 +16,9 @@ import (
 //
 // Implementations must be safe for concurrent use. The memory default
 // (MemoryReplayCache) serves one process; a shared implementation
-// (PostgreSQL, Redis: an insert that fails on a live duplicate) lets
-// replicas refuse each other's replays, through Options.ReplayCache.
+// (an insert that fails on a live duplicate, in a database both replicas
+// use) would let replicas refuse each other's replays, through
+// Options.ReplayCache; ssokit does not ship one yet.
 type ReplayCache interface {
 	// Consume records key until the given time, or refuses it as a replay.
 	Consume(ctx context.Context, key string, until time.Time) error

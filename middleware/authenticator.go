@@ -52,8 +52,8 @@ type AuthenticatorConfig struct {
 	// person's app organization and role.
 	Admission *admission.Admitter
 	// Versions, when set, reports a counter that moves whenever anything
-	// that can end a session or key changes (store.Memory and the SQL
-	// stores implement it). Checks that passed are then remembered per
+	// that can end a session or key changes (store.Memory implements
+	// it). Checks that passed are then remembered per
 	// credential until it moves; without it every request is checked in
 	// full.
 	Versions store.Versioned

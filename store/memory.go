@@ -32,7 +32,7 @@ type MemoryConfig struct {
 }
 
 // NewMemory returns an empty store. It cannot fail today; the error keeps
-// the constructor's shape the same as the SQL and Redis stores'.
+// the one shape every ssokit constructor has.
 func NewMemory(cfg MemoryConfig) (*Memory, error) {
 	now := cfg.Now
 	if now == nil {

@@ -83,10 +83,14 @@ func TestImportRules(t *testing.T) {
 	pkgs := load(t)
 	credential := []string{"middleware", "clerkauth", "appsession", "apikey", "admission"}
 	allowed := map[string]func(string) bool{
-		"leaf":   func(imp string) bool { return std(imp) },
-		"rbac":   func(imp string) bool { return std(imp) || under(imp, leaves...) },
-		"idp":    func(imp string) bool { return !ours(imp) || under(imp, leaves...) || under(imp, "rbac", "idp", "internal") },
-		"cred":   func(imp string) bool { return !ours(imp) || under(imp, leaves...) || under(imp, "rbac", "store", "internal") || under(imp, credential...) },
+		"leaf": func(imp string) bool { return std(imp) },
+		"rbac": func(imp string) bool { return std(imp) || under(imp, leaves...) },
+		"idp": func(imp string) bool {
+			return !ours(imp) || under(imp, leaves...) || under(imp, "rbac", "idp", "internal")
+		},
+		"cred": func(imp string) bool {
+			return !ours(imp) || under(imp, leaves...) || under(imp, "rbac", "store", "internal") || under(imp, credential...)
+		},
 		"store":  func(imp string) bool { return !ours(imp) || under(imp, leaves...) || under(imp, "store", "internal") },
 		"client": func(imp string) bool { return !ours(imp) || under(imp, leaves...) },
 	}

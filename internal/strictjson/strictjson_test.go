@@ -16,19 +16,19 @@ func TestCheckObject(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		`{"sub":"a","sub":"b"}`:          "appears twice",
-		`{"sub":"a","SUB":"b"}`:          "differ only in case",
-		`{"org_id":"a","Org_Id":"b"}`:    "differ only in case",
-		`{"kid":"a","\u212aid":"b"}`:     "differ only in case", // Kelvin sign folds to k
-		`{"iss":"a","i\u017fs":"b"}`:     "differ only in case", // long s folds to s
-		`{"a":{"x":1,"X":2}}`:            "differ only in case",
-		`{"a":[{"x":1,"x":2}]}`:          "appears twice",
-		`{"sub":"a"} {"sub":"b"}`:        "after the object",
-		`{"sub":"a"}x`:                   "",
-		`["sub"]`:                        "not a JSON object",
-		`"x"`:                            "not a JSON object",
-		`{"sub":`:                        "",
-		``:                               "",
+		`{"sub":"a","sub":"b"}`:       "appears twice",
+		`{"sub":"a","SUB":"b"}`:       "differ only in case",
+		`{"org_id":"a","Org_Id":"b"}`: "differ only in case",
+		`{"kid":"a","\u212aid":"b"}`:  "differ only in case", // Kelvin sign folds to k
+		`{"iss":"a","i\u017fs":"b"}`:  "differ only in case", // long s folds to s
+		`{"a":{"x":1,"X":2}}`:         "differ only in case",
+		`{"a":[{"x":1,"x":2}]}`:       "appears twice",
+		`{"sub":"a"} {"sub":"b"}`:     "after the object",
+		`{"sub":"a"}x`:                "",
+		`["sub"]`:                     "not a JSON object",
+		`"x"`:                         "not a JSON object",
+		`{"sub":`:                     "",
+		``:                            "",
 		strings.Repeat(`{"a":`, 40) + `1` + strings.Repeat(`}`, 40): "nesting",
 	}
 	for s, want := range bad {
