@@ -1,11 +1,9 @@
 package mockidp
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
@@ -22,12 +20,10 @@ import (
 
 	"github.com/crewjam/saml"
 	"github.com/crewjam/saml/samlsp"
-	saml2 "github.com/russellhaering/gosaml2"
-	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/ssokit/ssokit/sso"
 )
 
-// maxSAMLResponse is the size limit both test service providers apply to
+// maxSAMLResponse is the size limit the test service provider applies to
 // the posted SAMLResponse, as a deployment does with http.MaxBytesReader.
 const maxSAMLResponse = 1 << 20
 
@@ -174,70 +170,6 @@ func (c *crewjamSP) parse(b64, requestID string) (*saml.Assertion, error) {
 		return nil, fmt.Errorf("%w: %v", err, ire.PrivateErr)
 	}
 	return as, err
-}
-
-// carefulGosaml2 is gosaml2 v0.12.0 wrapped with the checks a careful user
-// writes, because gosaml2 itself keeps no replay cache, does not check a
-// response's InResponseTo, and reports expiry and audience only as
-// warnings: a size limit, request tracking, a replay cache on assertion
-// IDs, and warnings treated as refusals.
-type carefulGosaml2 struct {
-	sp *saml2.SAMLServiceProvider
-
-	mu   sync.Mutex
-	seen map[string]bool
-}
-
-func newGosaml2(t testing.TB, p *Persona, spEntity, acs string) *carefulGosaml2 {
-	t.Helper()
-	cert, err := p.SAMLCertificate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &carefulGosaml2{seen: map[string]bool{}, sp: &saml2.SAMLServiceProvider{
-		IdentityProviderSSOURL:      p.SAMLSSOURL(),
-		IdentityProviderIssuer:      p.SAMLEntityID(),
-		ServiceProviderIssuer:       spEntity,
-		AssertionConsumerServiceURL: acs,
-		AudienceURI:                 spEntity,
-		IDPCertificateStore:         &dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{cert}},
-		Clock:                       dsig.NewRealClock(),
-	}}
-}
-
-func (c *carefulGosaml2) accept(b64, requestID string) (*saml2.AssertionInfo, error) {
-	if len(b64) > maxSAMLResponse {
-		return nil, errors.New("SAMLResponse larger than 1 MiB")
-	}
-	if raw, err := base64.StdEncoding.DecodeString(b64); err == nil && bytes.Contains(raw, []byte("<!DOCTYPE")) {
-		return nil, errors.New("DOCTYPE refused")
-	}
-	resp, err := c.sp.ValidateEncodedResponse(b64)
-	if err != nil {
-		return nil, err
-	}
-	if resp.InResponseTo != requestID {
-		return nil, fmt.Errorf("InResponseTo %q is not the request %q", resp.InResponseTo, requestID)
-	}
-	info, err := c.sp.RetrieveAssertionInfo(b64)
-	if err != nil {
-		return nil, err
-	}
-	if info.WarningInfo.InvalidTime {
-		return nil, errors.New("assertion outside its validity window")
-	}
-	if info.WarningInfo.NotInAudience {
-		return nil, errors.New("assertion not addressed to this service provider")
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, a := range info.Assertions {
-		if c.seen[a.ID] {
-			return nil, errors.New("assertion replayed")
-		}
-		c.seen[a.ID] = true
-	}
-	return info, nil
 }
 
 func decodeB64(t testing.TB, b64 string) []byte {

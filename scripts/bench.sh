@@ -58,16 +58,16 @@ row middleware '^BenchmarkAppCredentials$/^api_key$' '^BenchmarkAppCredentials$/
 row middleware '^BenchmarkAppCredentials$/^require_permission$' '' \
 	"RequirePermission" \
 	"ssokit alone"
-row mockidp '^BenchmarkCodeFlow$/^ssokit_okta$' '^BenchmarkCodeFlow$/^mockoidc$' \
+row peers/bench '^BenchmarkCodeFlow$/^ssokit_okta$' '^BenchmarkCodeFlow$/^mockoidc$' \
 	"Mock OIDC code flow, Okta vs oauth2-proxy/mockoidc" \
 	"not like for like: mockoidc signs three JWTs per token response, the mock one"
-row mockidp '^BenchmarkCodeFlow$/^ssokit_azure$' '^BenchmarkCodeFlow$/^mockoidc$' \
+row peers/bench '^BenchmarkCodeFlow$/^ssokit_azure$' '^BenchmarkCodeFlow$/^mockoidc$' \
 	"Mock OIDC code flow, Azure vs oauth2-proxy/mockoidc" \
 	"not like for like: mockoidc signs three JWTs per token response, the mock one"
-row mockidp '^BenchmarkSAMLResponse$/^ssokit_okta$' '^BenchmarkSAMLResponse$/^crewjam_default$' \
+row peers/bench '^BenchmarkSAMLResponse$/^ssokit_okta$' '^BenchmarkSAMLResponse$/^crewjam_default$' \
 	"SAML response, Okta shape vs crewjam IdentityProvider" \
 	""
-row mockidp '^BenchmarkSAMLResponse$/^ssokit_azure$' '^BenchmarkSAMLResponse$/^crewjam_default$' \
+row peers/bench '^BenchmarkSAMLResponse$/^ssokit_azure$' '^BenchmarkSAMLResponse$/^crewjam_default$' \
 	"SAML response, Azure shape vs crewjam IdentityProvider" \
 	"not like for like: crewjam's IdP signs response and assertion, the Azure shape only the assertion"
 row idp '^BenchmarkACS$/^ssokit_acs$' '^BenchmarkACS$/^crewjam_parse$' \

@@ -1,4 +1,4 @@
-package mockidp
+package node_test
 
 import (
 	"bufio"
@@ -12,7 +12,15 @@ import (
 	"time"
 
 	"github.com/ssokit/ssokit/internal/testenv"
+	"github.com/ssokit/ssokit/mockidp"
 )
+
+// loopbackRedirect is a loopback redirect URI with a port: it matches the
+// mock's default clients' port-less registrations (RFC 8252).
+const loopbackRedirect = "http://127.0.0.1:18080/callback"
+
+// installNode says how to get the node command.
+const installNode = "install Node.js 20 (apt-get install -y nodejs)"
 
 // TestOpenIDClientInterop completes the code flow with PKCE and nonce
 // against every persona with openid-client v6 (Node.js), verifying each ID
@@ -20,7 +28,7 @@ import (
 // https with the mock's generated CA, as a strict client runs.
 func TestOpenIDClientInterop(t *testing.T) {
 	t.Parallel()
-	node := testenv.LookPath(t, "node", "install Node.js 20 (apt-get install -y nodejs)")
+	node := testenv.LookPath(t, "node", installNode)
 	dir := testenv.NodeModules(t)
 	for _, useTLS := range []bool{false, true} {
 		name := "http"
@@ -29,11 +37,11 @@ func TestOpenIDClientInterop(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			var srv *Server
+			var srv *mockidp.Server
 			if useTLS {
-				srv = StartTLS(t, DefaultConfig())
+				srv = mockidp.StartTLS(t, mockidp.DefaultConfig())
 			} else {
-				srv = Start(t, DefaultConfig())
+				srv = mockidp.Start(t, mockidp.DefaultConfig())
 			}
 			type tcase struct {
 				Persona      string `json:"persona"`
@@ -45,11 +53,19 @@ func TestOpenIDClientInterop(t *testing.T) {
 				RedirectURI  string `json:"redirect_uri"`
 				Scope        string `json:"scope"`
 			}
+			// The listing gives each client's registered token endpoint
+			// auth method (the persona's default when the client names none).
 			var cases []tcase
-			for _, p := range srv.Personas() {
-				cl := p.Clients()[0]
-				cases = append(cases, tcase{Persona: p.Name(), Issuer: p.Issuer(), ClientID: cl.ClientID, ClientSecret: cl.ClientSecret,
-					AuthMethod: p.authMethod(cl), Email: p.Users()[0].Email, RedirectURI: testRedirect, Scope: "openid profile email groups"})
+			for _, p := range srv.Listing().Personas {
+				if len(p.Clients) == 0 || len(p.Users) == 0 {
+					t.Fatalf("persona %s lists no client or no user", p.Name)
+				}
+				cl := p.Clients[0]
+				cases = append(cases, tcase{Persona: p.Name, Issuer: p.OIDC.Issuer, ClientID: cl.ClientID, ClientSecret: cl.ClientSecret,
+					AuthMethod: cl.TokenEndpointAuthMethod, Email: p.Users[0].Email, RedirectURI: loopbackRedirect, Scope: "openid profile email groups"})
+			}
+			if len(cases) != len(srv.Personas()) {
+				t.Fatalf("the listing has %d personas, the server %d", len(cases), len(srv.Personas()))
 			}
 			arg, _ := json.Marshal(cases)
 			args := []string{filepath.Join(dir, "oidc-rp.mjs"), string(arg)}

@@ -1,4 +1,4 @@
-package mockclerk_test
+package node_test
 
 import (
 	"bufio"
@@ -20,7 +20,7 @@ import (
 // svix npm package, and a tampered one does not.
 func TestSvixNodeInterop(t *testing.T) {
 	t.Parallel()
-	node := testenv.LookPath(t, "node", "install Node.js 20 (apt-get install -y nodejs)")
+	node := testenv.LookPath(t, "node", installNode)
 	dir := testenv.NodeModules(t)
 	srv := mockidp.Start(t, mockidp.DefaultConfig())
 	c := srv.Clerk("clerk")
