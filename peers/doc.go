@@ -5,13 +5,14 @@
 // Its subdirectories hold:
 //
 //   - bench: benchmarks against rivals on the same work — golang-jwt and
-//     clerk-sdk-go's middleware for Clerk token verification,
+//     clerk-sdk-go for Clerk token verification and its middleware,
 //     oauth2-proxy/mockoidc for OIDC code flows, crewjam's IdentityProvider
 //     for signed SAML responses and its ServiceProvider for parsing them.
 //     scripts/bench.sh runs them in interleaved rounds and prints ratios.
 //   - interop: ssokit against independent clients and service providers —
-//     russellhaering/gosaml2, and the Node.js openid-client and jose tests
-//     under interop/node.
+//     russellhaering/gosaml2 (every persona's response accepted, every
+//     attack refused), and the Node.js openid-client and jose clients and
+//     the svix package (the npm project at the repository's interop/node).
 //   - browser: the demo driven in a real Chromium through chromedp, with
 //     screenshots saved under test-artifacts/.
 //

@@ -1,5 +1,7 @@
-// Package bench measures ssokit beside its peers on the same inputs, in
-// one benchmark per comparison so scripts/bench.sh can run both sides back
-// to back in every round: Clerk token verification against golang-jwt and
-// clerk-sdk-go, and the HTTP middleware against clerk-sdk-go's.
+// Package bench measures ssokit beside its peers on the same inputs, one
+// benchmark per comparison so scripts/bench.sh can run both sides back to
+// back in every round: Clerk token verification against golang-jwt and
+// clerk-sdk-go, the HTTP middleware against clerk-sdk-go's, headless OIDC
+// code flows against the mock personas beside oauth2-proxy/mockoidc, and
+// signed SAML responses beside crewjam's IdentityProvider.
 package bench
