@@ -33,11 +33,23 @@ func normalizeDomain(d string) (string, bool) {
 	if d == "" || strings.HasPrefix(d, ".") {
 		return "", false
 	}
+	if !utf8.ValidString(d) {
+		return "", false // the IDNA mapping would turn bad bytes into U+FFFD, a name no one owns
+	}
 	a, err := idnaProfile.ToASCII(d)
 	if err != nil || a == "" {
 		return "", false
 	}
-	return strings.ToLower(a), true
+	a = strings.ToLower(a)
+	if slices.Contains(strings.Split(a, "."), "") {
+		return "", false // "acme..com", "acme.com.." : an empty label (the profile lets some through)
+	}
+	// The ASCII form must be its own normal form: one that is not names no
+	// domain anyone can register.
+	if again, err := idnaProfile.ToASCII(a); err != nil || again != a {
+		return "", false
+	}
+	return a, true
 }
 
 // NormalizeDomainPattern returns an allowed_domains entry in its stored

@@ -24,6 +24,10 @@ func TestDomainAllowed(t *testing.T) {
 		"alice@":                     false,
 		"alice <alice@acme.com>":     false,
 		"alice@.acme.com":            false,
+		"alice@acme..com":            false, // an empty label
+		"alice@acme.com..":           false,
+		"alice@\x8facme.com":         false, // not UTF-8: would map to U+FFFD
+
 	} {
 		d, ok := EmailDomain(email)
 		if got := ok && DomainAllowed(d, allowed); got != want {
