@@ -69,26 +69,24 @@ func TestExpiry(t *testing.T) {
 // a full shard drops its expired entries before any live one.
 func TestBound(t *testing.T) {
 	const max = 256
-	c, clk := newCache(t, max, time.Hour)
+	c, _ := newCache(t, max, time.Hour)
 	for i := range 10 * max {
 		c.Set(fmt.Sprint("k", i), i, time.Time{})
 		if n := c.Len(); n > max {
 			t.Fatalf("after %d inserts the cache holds %d > %d", i+1, n, max)
 		}
 	}
-	c.Clear()
-	// Fill with short-lived entries, then one live entry per shard slot
-	// beyond: the short-lived ones are the ones to go.
-	for i := range c.Cap() {
-		c.Set(fmt.Sprint("short", i), i, clk.now().Add(time.Second))
+	// A full shard drops its expired entries first, all of them, and no
+	// live one: one shard of 8, seven short-lived entries and a keeper.
+	one, clk2 := newCache(t, 8, time.Hour)
+	for i := range 7 {
+		one.Set(fmt.Sprint("short", i), i, clk2.now().Add(time.Second))
 	}
-	c.Set("keeper", 1, time.Time{})
-	clk.add(2 * time.Second)
-	for i := range c.Cap() {
-		c.Set(fmt.Sprint("live", i), i, time.Time{})
-	}
-	if _, ok := c.Get("keeper"); !ok {
-		t.Error("a live entry was evicted while expired ones filled the cache")
+	one.Set("keeper", 1, time.Time{})
+	clk2.add(2 * time.Second)
+	one.Set("new", 2, time.Time{})
+	if _, ok := one.Get("keeper"); !ok || one.Len() != 2 {
+		t.Errorf("after one insert into a full shard of expired entries: keeper kept %v, %d entries (want 2)", ok, one.Len())
 	}
 }
 
