@@ -301,11 +301,17 @@ for m in "${modules[@]}"; do
 	while read -r pkg dir; do
 		for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | LC_ALL=C sort -u); do
 			echo "-- $pkg $target"
-			(cd "$root/$m" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null) || {
-				echo "fuzz target $target in $pkg failed; the failing input is under $dir/testdata/fuzz/$target" >&2
+			fuzzlog=$(mktemp)
+			(cd "$root/$m" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >"$fuzzlog" 2>&1) || {
+				# Show why: a failing input (saved under testdata/fuzz and
+				# replayed below), or the fuzzing engine's own error.
+				grep -v '^fuzz: elapsed' "$fuzzlog" | tail -n 40 >&2
+				echo "fuzz target $target in $pkg failed; a failing input, if any, is under $dir/testdata/fuzz/$target" >&2
 				(cd "$root/$m" && go test -run "^${target}\$" "$pkg") >&2 || true
+				rm -f "$fuzzlog"
 				exit 1
 			}
+			rm -f "$fuzzlog"
 		done
 	done < <(cd "$root/$m" && go list -f '{{.ImportPath}} {{.Dir}}' ./...)
 done
