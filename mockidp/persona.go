@@ -313,7 +313,7 @@ func (p *Persona) takeFaults(site faultSite) []Fault {
 	if len(p.faults) == 0 {
 		return nil
 	}
-	return p.faults.take(site)
+	return p.faults.Take(string(site), siteOf)
 }
 
 // QueueUser makes the next authorization request sign in as email without

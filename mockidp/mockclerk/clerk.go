@@ -431,7 +431,7 @@ func (c *Clerk) takeFaults(site faultSite) []Fault {
 	if len(c.faults) == 0 {
 		return nil
 	}
-	return c.faults.take(site)
+	return c.faults.Take(string(site), siteOf)
 }
 
 // Wait blocks until webhook deliveries in flight are done (tests).

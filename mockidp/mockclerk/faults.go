@@ -2,7 +2,10 @@ package mockclerk
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+
+	"github.com/ssokit/ssokit/mockidp/internal/armed"
 )
 
 // Fault is a misbehaviour a mock Clerk instance can be switched into for
@@ -59,34 +62,11 @@ func Faults() []FaultInfo {
 }
 
 // faultSet tracks armed faults: remaining uses, or -1 for until cleared.
-type faultSet map[Fault]int
+type faultSet = armed.Set[Fault]
 
-// take consumes one use of each armed fault at site and returns them.
-func (fs faultSet) take(site faultSite) []Fault {
-	var out []Fault
-	for id, n := range fs {
-		if faultCatalog[id].Site != string(site) {
-			continue
-		}
-		out = append(out, id)
-		switch {
-		case n == 1:
-			delete(fs, id)
-		case n > 1:
-			fs[id] = n - 1
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
-}
+// siteOf is where a fault fires.
+func siteOf(f Fault) string { return faultCatalog[f].Site }
 
-func hasFault(fs []Fault, f Fault) bool {
-	for _, x := range fs {
-		if x == f {
-			return true
-		}
-	}
-	return false
-}
+func hasFault(fs []Fault, f Fault) bool { return slices.Contains(fs, f) }
 
 func unknownFault(f Fault) error { return fmt.Errorf("mockclerk: %q is not a Clerk fault", f) }
