@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ssokit/ssokit/mockidp/internal/redirect"
 	"github.com/ssokit/ssokit/mockidp/mockclerk"
 )
 
@@ -274,8 +275,8 @@ func TestRedirectAllowed(t *testing.T) {
 		"http://127.0.0.2:5555/callback":   false,
 		"":                                 false,
 	} {
-		if got2 := redirectAllowed(reg, got); got2 != want {
-			t.Errorf("redirectAllowed(%q) = %v", got, got2)
+		if got2 := redirect.Allowed(reg, got); got2 != want {
+			t.Errorf("redirect.Allowed(%q) = %v", got, got2)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ssokit/ssokit/mockidp/internal/jwtkeys"
+	"github.com/ssokit/ssokit/mockidp/internal/redirect"
 	"github.com/ssokit/ssokit/sso"
 )
 
@@ -154,7 +155,7 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 			return
 		}
 		redirectURI := q.Get("redirect_uri")
-		if !redirectAllowed(cl.RedirectURIs, redirectURI) {
+		if !redirect.Allowed(cl.RedirectURIs, redirectURI) {
 			p.errorPage(w, http.StatusBadRequest, "invalid_request", "The redirect_uri does not match the client's registration.")
 			return
 		}
@@ -547,7 +548,7 @@ func (p *Persona) endSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, c := range p.Clients() {
-		if redirectAllowed(c.PostLogoutRedirectURIs, target) || redirectAllowed(c.RedirectURIs, target) {
+		if redirect.Allowed(c.PostLogoutRedirectURIs, target) || redirect.Allowed(c.RedirectURIs, target) {
 			if st := r.URL.Query().Get("state"); st != "" {
 				target = addQuery(target, url.Values{"state": {st}})
 			}

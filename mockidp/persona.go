@@ -4,8 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"net"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -378,35 +376,6 @@ func (p *Persona) lookup(m map[string]*grant, h string) (*grant, bool) {
 	defer p.mu.Unlock()
 	g, ok := m[h]
 	return g, ok
-}
-
-// redirectAllowed matches a redirect URI against a registration: exact, or
-// for a loopback http URI registered without a port, any port (RFC 8252).
-func redirectAllowed(registered []string, got string) bool {
-	if got == "" {
-		return false
-	}
-	if slices.Contains(registered, got) {
-		return true
-	}
-	gu, err := url.Parse(got)
-	if err != nil || gu.Scheme != "http" || gu.Port() == "" {
-		return false
-	}
-	ip := net.ParseIP(gu.Hostname())
-	if ip == nil || !ip.IsLoopback() {
-		return false
-	}
-	for _, r := range registered {
-		ru, err := url.Parse(r)
-		if err != nil || ru.Scheme != "http" || ru.Port() != "" || ru.Hostname() != gu.Hostname() {
-			continue
-		}
-		if ru.Path == gu.Path && ru.RawQuery == gu.RawQuery {
-			return true
-		}
-	}
-	return false
 }
 
 func randomToken(n int) string {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ssokit/ssokit/mockidp/internal/jwtkeys"
+	"github.com/ssokit/ssokit/mockidp/internal/redirect"
 )
 
 // sessionTTL is how long a mock Clerk session lives; tokens live 60 s.
@@ -163,7 +164,7 @@ func (c *Clerk) redirectAllowed(u string) bool {
 	if err != nil || pu.Fragment != "" {
 		return false
 	}
-	return redirectAllowed(c.cfg.AllowedRedirectURLs, u) || redirectAllowed(c.cfg.AllowedRedirectURLs, pu.Scheme+"://"+pu.Host+pu.Path)
+	return redirect.Allowed(c.cfg.AllowedRedirectURLs, u) || redirect.Allowed(c.cfg.AllowedRedirectURLs, pu.Scheme+"://"+pu.Host+pu.Path)
 }
 
 func origin(u string) string {

@@ -5,10 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"html/template"
-	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 )
@@ -49,36 +47,6 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// redirectAllowed reports whether got is one of the registered URLs, or a
-// loopback http URL that matches one registered without a port (RFC 8252
-// section 7.3: any port).
-func redirectAllowed(registered []string, got string) bool {
-	if got == "" {
-		return false
-	}
-	if slices.Contains(registered, got) {
-		return true
-	}
-	gu, err := url.Parse(got)
-	if err != nil || gu.Scheme != "http" || gu.Port() == "" {
-		return false
-	}
-	ip := net.ParseIP(gu.Hostname())
-	if ip == nil || !ip.IsLoopback() {
-		return false
-	}
-	for _, r := range registered {
-		ru, err := url.Parse(r)
-		if err != nil || ru.Scheme != "http" || ru.Port() != "" || ru.Hostname() != gu.Hostname() {
-			continue
-		}
-		if ru.Path == gu.Path && ru.RawQuery == gu.RawQuery {
-			return true
-		}
-	}
-	return false
 }
 
 var errorPage = template.Must(template.New("").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8">
