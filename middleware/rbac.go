@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/ssokit/ssokit/rbac"
@@ -55,5 +54,5 @@ func roleOf(p *Principal) string {
 	if p == nil {
 		return ""
 	}
-	return fmt.Sprint(p.Role)
+	return p.Role
 }

@@ -8,11 +8,11 @@ import (
 )
 
 func Example() {
-	seen := ttlcache.MustNew[struct{}](ttlcache.Config{MaxEntries: 10_000, TTL: 24 * time.Hour})
+	seen := ttlcache.MustNew[struct{}](ttlcache.Config{MaxEntries: 10_000, TTL: 24 * time.Hour, NoEvict: true})
 	exp := time.Now().Add(5 * time.Minute) // e.g. an assertion's NotOnOrAfter
-	fmt.Println(seen.Add("assertion-id", struct{}{}, exp))
-	fmt.Println(seen.Add("assertion-id", struct{}{}, exp))
+	fmt.Println(seen.Insert("assertion-id", struct{}{}, exp))
+	fmt.Println(seen.Insert("assertion-id", struct{}{}, exp))
 	// Output:
-	// true
-	// false
+	// <nil>
+	// ttlcache: key exists
 }

@@ -31,7 +31,7 @@ type Config struct {
 	// NoEvict keeps live entries when full: Insert then refuses new keys
 	// with ErrFull instead of forgetting live ones. Single-use records
 	// (replay caches, idempotency keys) need it: forgetting a live entry
-	// would let its value be used twice. Set, Add and Update still evict.
+	// would let its value be used twice. Set and Update still evict.
 	NoEvict bool
 }
 
@@ -162,32 +162,12 @@ func (c *Cache[V]) Set(key string, v V, exp time.Time) {
 	s.m[key] = entry[V]{v: v, exp: e}
 }
 
-// Add stores v for key only when key has no live entry, and reports whether
-// it did: the single-use primitive (replay caches, idempotency keys). The
-// bound holds here too: a full shard evicts, so under a flood an old key may
-// be forgotten before its expiry; callers that must never forget size the
-// cache for their rate or use a persistent store.
-func (c *Cache[V]) Add(key string, v V, exp time.Time) bool {
-	now := c.now().UnixNano()
-	e := c.expiry(now, exp)
-	s := c.shard(key)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old, ok := s.m[key]; ok && now < old.exp {
-		return false
-	}
-	if e <= now {
-		return true
-	}
-	c.makeRoom(s, key, now)
-	s.m[key] = entry[V]{v: v, exp: e}
-	return true
-}
-
 // Insert stores v for key only when key has no live entry: nil when
-// stored, ErrExists when a live entry is there. In a NoEvict cache whose
+// stored, ErrExists when a live entry is there. It is the single-use
+// primitive (replay caches, idempotency keys). In a NoEvict cache whose
 // shard is full of live entries it stores nothing and returns ErrFull, so
-// a caller recording single-use values refuses instead of forgetting one.
+// a caller recording single-use values refuses instead of forgetting one;
+// without NoEvict a full shard forgets others to make room.
 func (c *Cache[V]) Insert(key string, v V, exp time.Time) error {
 	now := c.now().UnixNano()
 	e := c.expiry(now, exp)

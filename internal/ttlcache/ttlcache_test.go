@@ -90,27 +90,27 @@ func TestBound(t *testing.T) {
 	}
 }
 
-func TestAddIsSingleUse(t *testing.T) {
+func TestInsertIsSingleUse(t *testing.T) {
 	c, clk := newCache(t, 100, time.Hour)
 	exp := clk.now().Add(time.Minute)
-	if !c.Add("id", 1, exp) {
-		t.Fatal("first Add refused")
+	if err := c.Insert("id", 1, exp); err != nil {
+		t.Fatalf("first Insert: %v", err)
 	}
-	if c.Add("id", 2, exp) {
-		t.Fatal("second Add of a live key accepted")
+	if err := c.Insert("id", 2, exp); err != ErrExists {
+		t.Fatalf("second Insert of a live key: %v", err)
 	}
 	if v, _ := c.Get("id"); v != 1 {
-		t.Errorf("Add overwrote: %d", v)
+		t.Errorf("Insert overwrote: %d", v)
 	}
 	clk.add(time.Minute)
-	if !c.Add("id", 3, clk.now().Add(time.Minute)) {
-		t.Error("Add of an expired key refused")
+	if err := c.Insert("id", 3, clk.now().Add(time.Minute)); err != nil {
+		t.Errorf("Insert of an expired key: %v", err)
 	}
 	var wg sync.WaitGroup
 	wins := make(chan int, 50)
 	for i := range 50 {
 		wg.Go(func() {
-			if c.Add("race", i, time.Time{}) {
+			if c.Insert("race", i, time.Time{}) == nil {
 				wins <- i
 			}
 		})
@@ -118,7 +118,7 @@ func TestAddIsSingleUse(t *testing.T) {
 	wg.Wait()
 	close(wins)
 	if n := len(wins); n != 1 {
-		t.Errorf("%d concurrent Adds of one key won, want 1", n)
+		t.Errorf("%d concurrent Inserts of one key won, want 1", n)
 	}
 }
 
