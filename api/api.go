@@ -344,3 +344,15 @@ type Whoami struct {
 	// "google_workspace", "onelogin", "jumpcloud"); empty otherwise.
 	IdPName string `json:"idp_name"`
 }
+
+// WebhookDuplicate is WebhookAck.Status for a webhook whose svix-id was
+// already applied: acknowledged, and not applied again.
+const WebhookDuplicate = "duplicate"
+
+// WebhookAck is POST /webhooks/clerk's 200 answer to a redelivery (or a
+// replay) of an event already applied. A first delivery that is applied
+// or ignored is answered 204 with no body.
+type WebhookAck struct {
+	// Status is WebhookDuplicate.
+	Status string `json:"status"`
+}

@@ -1,11 +1,17 @@
 package controlplane
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
+	"io"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/middleware"
@@ -34,6 +40,9 @@ const (
 	codeInvalidSignature  = "invalid_signature"    // 401: a webhook's svix signature does not verify
 	codeCrossOrigin       = "cross_origin"         // 403: a browser request from another origin
 	codeMethodNotAllowed  = "method_not_allowed"   // 405: the route exists, the method does not
+	codeInvalidHeader     = "invalid_header"       // 400: a request header is malformed or over its length limit
+	codeStaleWebhook      = "stale_webhook"        // 401: a well-signed webhook's timestamp is outside the tolerance
+	codeInProgress        = "in_progress"          // 409: another delivery of the same webhook is being applied
 	// codePlanNotEntitled is admission's reason, answered here when SSO
 	// settings are saved on a plan without SSO.
 	codePlanNotEntitled = string(ssoerr.ReasonPlanNotEntitled)
@@ -99,7 +108,7 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html><html 
 // browserRefuse is refuse for browser-facing routes.
 func (a *API) browserRefuse(w http.ResponseWriter, r *http.Request, err error) {
 	resp := middleware.Classify(err)
-	a.log.Info("controlplane: refused", "path", r.URL.Path, "code", resp.Code, "reason", ssoerr.ReasonOf(err), "err", err)
+	a.log.Info("controlplane: refused", "path", logValue(r.URL.Path), "code", resp.Code, "reason", ssoerr.ReasonOf(err), "err", err)
 	if resp.Challenge != "" {
 		w.Header().Set("WWW-Authenticate", resp.Challenge)
 	}
@@ -114,23 +123,100 @@ func (a *API) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	a.auth.Refuse(w, r, err)
 }
 
-// decode reads the JSON body into v, refusing unknown fields and trailing
-// data; on failure it has answered and returns false.
+// decode reads the JSON body into v: one JSON value of valid UTF-8,
+// unknown fields and trailing data refused. On failure it has answered
+// 413 too_large or 400 invalid_json with jsonProblem's message, never
+// encoding/json's (which names Go types and struct fields), and returns
+// false.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			fail(w, http.StatusRequestEntityTooLarge, codeTooLarge, "the body is too large")
 			return false
 		}
-		fail(w, http.StatusBadRequest, codeInvalidJSON, err.Error())
+		fail(w, http.StatusBadRequest, codeInvalidJSON, "the body could not be read")
 		return false
 	}
-	if dec.More() {
-		fail(w, http.StatusBadRequest, codeInvalidJSON, "trailing data after the JSON body")
+	if !utf8.Valid(body) {
+		fail(w, http.StatusBadRequest, codeInvalidJSON, "the body is not UTF-8")
+		return false
+	}
+	if msg := decodeJSON(body, v); msg != "" {
+		fail(w, http.StatusBadRequest, codeInvalidJSON, msg)
 		return false
 	}
 	return true
+}
+
+// decodeJSON decodes exactly one JSON value from body into v, refusing
+// unknown fields and anything after the value; it returns "" or
+// jsonProblem's message.
+func decodeJSON(body []byte, v any) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonProblem(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return "trailing data after the JSON body"
+	}
+	return ""
+}
+
+// jsonField is a JSON field path safe to quote in a message: short, and
+// made of the characters the API's own field names use.
+var jsonField = regexp.MustCompile(`^[A-Za-z0-9_.]{1,64}$`)
+
+// jsonProblem says what is wrong with a body encoding/json refused, in
+// words of the API: at most the JSON field path (when it is one the API
+// could name), never a Go type, struct or package name, nor the
+// offending value.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return "the body is empty"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the body is truncated JSON"
+	case errors.As(err, &syn):
+		return fmt.Sprintf("the body is not valid JSON (at byte %d)", syn.Offset)
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return "the body must be a JSON object"
+		}
+		if jsonField.MatchString(typ.Field) {
+			return fmt.Sprintf("%s has the wrong type", typ.Field)
+		}
+		return "a field has the wrong type"
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if name, err := strconv.Unquote(name); err == nil && jsonField.MatchString(name) {
+			return fmt.Sprintf("unknown field %q", name)
+		}
+		return "the body has an unknown field"
+	}
+	return "the body is not the JSON this route takes"
+}
+
+// maxLogValue bounds a request-derived value written to a log.
+const maxLogValue = 200
+
+// logValue is a request-derived string bounded for a log line: at most
+// maxLogValue bytes of valid UTF-8, marked when cut.
+func logValue(s string) string {
+	if len(s) <= maxLogValue && utf8.ValidString(s) {
+		return s
+	}
+	s = strings.ToValidUTF8(s, "\ufffd")
+	if len(s) > maxLogValue {
+		cut := maxLogValue
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…(cut)"
+	}
+	return s
 }

@@ -7,9 +7,10 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
-	"github.com/ssokit/ssokit/internal/ttlcache"
+	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/rbac"
 	"github.com/ssokit/ssokit/store"
 )
@@ -20,52 +21,141 @@ const webhookTolerance = 5 * time.Minute
 
 // WebhookLog remembers the svix message IDs already applied, so a
 // redelivery (svix retries, or a replay of a captured request within the
-// timestamp tolerance) is acknowledged without being applied twice.
+// timestamp tolerance) is acknowledged without being applied twice. An ID
+// is recorded as applied only after its event was applied (Done): a
+// delivery that fails releases its claim, and a claim never finished
+// lapses at its lease, so svix's retry applies the event.
 // MemoryWebhookLog is the single-process implementation; replicas share a
 // shared one (not shipped yet).
 type WebhookLog interface {
-	// Claim records id until the given time and reports whether it was
-	// not recorded before. An error means it could not tell: the webhook
-	// is then answered 503 and svix delivers it again.
-	Claim(ctx context.Context, id string, until time.Time) (bool, error)
-	// Release forgets id after its event failed to apply, so svix's retry
-	// applies it.
+	// Claim takes id for one delivery until lease and says what it found:
+	// WebhookNew (the caller applies the event, then calls Done or
+	// Release), WebhookApplied (recorded by Done) or WebhookInProgress
+	// (another delivery holds the claim). An error, or any other value,
+	// means it could not tell: the webhook is then answered 503 and svix
+	// delivers it again.
+	Claim(ctx context.Context, id string, lease time.Time) (WebhookClaim, error)
+	// Done records id as applied until the given time.
+	Done(ctx context.Context, id string, until time.Time) error
+	// Release forgets the claim on id after its event failed to apply, so
+	// svix's retry applies it.
 	Release(ctx context.Context, id string) error
 }
 
+// WebhookClaim is what WebhookLog.Claim found. Its zero value is no
+// answer, and is treated as an error.
+type WebhookClaim int
+
+// The answers of WebhookLog.Claim.
+const (
+	// WebhookNew: the ID was neither applied nor claimed; it now is.
+	WebhookNew WebhookClaim = iota + 1
+	// WebhookApplied: the ID's event was applied.
+	WebhookApplied
+	// WebhookInProgress: another delivery of the ID holds the claim.
+	WebhookInProgress
+)
+
+// Webhook timing: an applied ID is remembered a day (svix retries for
+// about 28 hours, but a redelivery after a day re-applies an event that
+// is idempotent); an unfinished claim lapses after webhookLease.
+const (
+	webhookRemember = 24 * time.Hour
+	webhookLease    = time.Minute
+	// maxSvixIDLen bounds the svix-id header before it reaches the log
+	// (svix's IDs are "msg_" and 27 characters).
+	maxSvixIDLen = 128
+)
+
+// errWebhookLogFull is MemoryWebhookLog's answer when it holds maxIDs
+// live IDs.
+var errWebhookLogFull = errors.New("controlplane: the webhook log is full")
+
 // MemoryWebhookLog is a bounded, expiring WebhookLog in process memory.
-type MemoryWebhookLog struct{ ids *ttlcache.Cache[struct{}] }
+type MemoryWebhookLog struct {
+	mu  sync.Mutex
+	max int
+	now func() time.Time
+	ids map[string]webhookEntry
+}
+
+type webhookEntry struct {
+	applied bool
+	until   time.Time
+}
 
 // NewMemoryWebhookLog returns a log of at most maxIDs IDs (zero: 100,000),
-// each kept at most a day.
+// each kept at most a day; now is its clock (nil: time.Now).
 func NewMemoryWebhookLog(maxIDs int, now func() time.Time) (*MemoryWebhookLog, error) {
 	if maxIDs <= 0 {
 		maxIDs = 100_000
 	}
-	c, err := ttlcache.New[struct{}](ttlcache.Config{MaxEntries: maxIDs, TTL: 24 * time.Hour, Now: now, NoEvict: true})
-	if err != nil {
-		return nil, err
+	if now == nil {
+		now = time.Now
 	}
-	return &MemoryWebhookLog{ids: c}, nil
+	return &MemoryWebhookLog{max: maxIDs, now: now, ids: map[string]webhookEntry{}}, nil
+}
+
+// room makes room for id, dropping expired IDs when the log is full; false
+// when it holds maxIDs live ones. The caller holds l.mu.
+func (l *MemoryWebhookLog) room(id string, now time.Time) bool {
+	if _, ok := l.ids[id]; ok || len(l.ids) < l.max {
+		return true
+	}
+	for k, e := range l.ids {
+		if !now.Before(e.until) {
+			delete(l.ids, k)
+		}
+	}
+	return len(l.ids) < l.max
 }
 
 // Claim implements WebhookLog. A log full of live IDs answers an error
 // (svix retries later) rather than forget an ID and apply it twice.
-func (l *MemoryWebhookLog) Claim(_ context.Context, id string, until time.Time) (bool, error) {
-	switch err := l.ids.Insert(id, struct{}{}, until); err {
-	case nil:
-		return true, nil
-	case ttlcache.ErrExists:
-		return false, nil
-	default:
-		return false, err
+func (l *MemoryWebhookLog) Claim(_ context.Context, id string, lease time.Time) (WebhookClaim, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if e, ok := l.ids[id]; ok && now.Before(e.until) {
+		if e.applied {
+			return WebhookApplied, nil
+		}
+		return WebhookInProgress, nil
 	}
+	if !l.room(id, now) {
+		return 0, errWebhookLogFull
+	}
+	l.ids[id] = webhookEntry{until: earlier(lease, now.Add(webhookRemember))}
+	return WebhookNew, nil
 }
 
-// Release implements WebhookLog.
-func (l *MemoryWebhookLog) Release(_ context.Context, id string) error {
-	l.ids.Delete(id)
+// Done implements WebhookLog.
+func (l *MemoryWebhookLog) Done(_ context.Context, id string, until time.Time) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if !l.room(id, now) {
+		return errWebhookLogFull
+	}
+	l.ids[id] = webhookEntry{applied: true, until: earlier(until, now.Add(webhookRemember))}
 	return nil
+}
+
+// Release implements WebhookLog: it forgets a claim, never an applied ID.
+func (l *MemoryWebhookLog) Release(_ context.Context, id string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e, ok := l.ids[id]; ok && !e.applied {
+		delete(l.ids, id)
+	}
+	return nil
+}
+
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 type clerkEvent struct {
@@ -73,75 +163,49 @@ type clerkEvent struct {
 	Data json.RawMessage `json:"data"`
 }
 
-// clerkWebhook is POST /webhooks/clerk: a svix-signed Clerk event. The
-// signature is checked by svix's own library; the timestamp against this
-// API's clock (so a test clock applies), within webhookTolerance.
-func (a *API) clerkWebhook(w http.ResponseWriter, r *http.Request) {
-	if a.svix == nil {
-		fail(w, http.StatusNotFound, codeNotFound, "webhooks are not configured")
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		fail(w, http.StatusRequestEntityTooLarge, codeTooLarge, "the body is too large")
-		return
-	}
-	now := a.now()
-	if err := a.svix.VerifyIgnoringTimestamp(body, r.Header); err != nil {
-		a.log.Info("controlplane: webhook refused", "err", err)
-		fail(w, http.StatusUnauthorized, codeInvalidSignature, "the webhook signature does not verify")
-		return
-	}
-	sec, err := strconv.ParseInt(r.Header.Get("svix-timestamp"), 10, 64)
-	if d := now.Sub(time.Unix(sec, 0)); err != nil || d > webhookTolerance || d < -webhookTolerance {
-		a.log.Info("controlplane: webhook refused", "err", "svix-timestamp outside the tolerance")
-		fail(w, http.StatusUnauthorized, codeInvalidSignature, "the webhook timestamp is too old or too new")
-		return
-	}
-	id := r.Header.Get("svix-id")
-	var ev clerkEvent
-	if err := json.Unmarshal(body, &ev); err != nil {
-		fail(w, http.StatusBadRequest, codeInvalidJSON, "the event is not JSON")
-		return
-	}
-	first, err := a.webhookLog.Claim(r.Context(), id, now.Add(24*time.Hour))
-	if err != nil {
-		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not record the event")
-		return
-	}
-	if !first {
-		w.WriteHeader(http.StatusNoContent) // a redelivery of one already applied
-		return
-	}
-	if err := a.handleEvent(r.Context(), ev); err != nil {
-		_ = a.webhookLog.Release(r.Context(), id) // let svix retry
-		a.log.Warn("controlplane: webhook failed", "type", ev.Type, "err", err)
-		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not apply the event")
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+// The Clerk events applied; any other type is acknowledged and ignored.
+const (
+	eventOrgCreated        = "organization.created"
+	eventMembershipDeleted = "organizationMembership.deleted"
+	eventMembershipUpdated = "organizationMembership.updated"
+	eventUserDeleted       = "user.deleted"
+)
+
+// webhookEvent is a Clerk event decoded for handleEvent: the fields its
+// type needs, each checked present.
+type webhookEvent struct {
+	Type string
+	// organization.created
+	ClerkOrgID, Name, Slug string
+	// organizationMembership.*: ClerkOrgID, ClerkUserID and Role;
+	// user.deleted: ClerkUserID.
+	ClerkUserID, Role string
 }
 
-func (a *API) handleEvent(ctx context.Context, ev clerkEvent) error {
+// errBadEvent is a signed event that does not decode or lacks a field its
+// type needs: a 400, never silently acknowledged.
+var errBadEvent = errors.New("the event is not a Clerk event this endpoint understands")
+
+// decodeEvent decodes a Clerk event. Unknown types decode to their type
+// alone; a known type with malformed or missing data is errBadEvent.
+func decodeEvent(body []byte) (webhookEvent, error) {
+	var ev clerkEvent
+	if err := json.Unmarshal(body, &ev); err != nil || ev.Type == "" {
+		return webhookEvent{}, errBadEvent
+	}
+	out := webhookEvent{Type: ev.Type}
 	switch ev.Type {
-	case "organization.created":
-		if !a.cfg.AutoProvisionOrgs {
-			return nil
+	case eventOrgCreated:
+		var o struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+			Slug string `json:"slug"`
 		}
-		var o struct{ ID, Name, Slug string }
 		if err := json.Unmarshal(ev.Data, &o); err != nil || o.ID == "" {
-			return nil
+			return webhookEvent{}, errBadEvent
 		}
-		id := o.Slug
-		if id == "" {
-			id = o.ID
-		}
-		err := a.st.CreateOrg(ctx, store.Org{ID: id, Name: o.Name, Plan: "growth", ClerkOrgID: o.ID, DefaultRole: string(rbac.Viewer), AutoCreateUsers: true})
-		if errors.Is(err, store.ErrExists) {
-			return nil
-		}
-		return err
-	case "organizationMembership.deleted", "organizationMembership.updated":
+		out.ClerkOrgID, out.Name, out.Slug = o.ID, o.Name, o.Slug
+	case eventMembershipDeleted, eventMembershipUpdated:
 		var m struct {
 			Role         string `json:"role"`
 			Organization struct {
@@ -151,16 +215,151 @@ func (a *API) handleEvent(ctx context.Context, ev clerkEvent) error {
 				UserID string `json:"user_id"`
 			} `json:"public_user_data"`
 		}
-		if err := json.Unmarshal(ev.Data, &m); err != nil {
+		if err := json.Unmarshal(ev.Data, &m); err != nil || m.Organization.ID == "" || m.PublicUserData.UserID == "" {
+			return webhookEvent{}, errBadEvent
+		}
+		out.ClerkOrgID, out.ClerkUserID, out.Role = m.Organization.ID, m.PublicUserData.UserID, m.Role
+	case eventUserDeleted:
+		var u struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(ev.Data, &u); err != nil || u.ID == "" {
+			return webhookEvent{}, errBadEvent
+		}
+		out.ClerkUserID = u.ID
+	}
+	return out, nil
+}
+
+// known reports whether handleEvent applies the event's type.
+func (ev webhookEvent) known() bool {
+	switch ev.Type {
+	case eventOrgCreated, eventMembershipDeleted, eventMembershipUpdated, eventUserDeleted:
+		return true
+	}
+	return false
+}
+
+// clerkWebhook is POST /webhooks/clerk: a svix-signed Clerk event. The
+// signature is checked by svix's own library; the timestamp against this
+// API's clock (so a test clock applies), within webhookTolerance. Answers:
+// 204 applied or ignored (a type not handled); 200 {"status":"duplicate"}
+// for an svix-id already applied (not applied again); 400 invalid_json for
+// a signed event that does not decode, invalid_header for an over-long
+// svix-id; 401 invalid_signature, stale_webhook; 409 in_progress while
+// another delivery of the same svix-id is being applied; 503 when the
+// store or the log failed (nothing is recorded, so svix's retry applies
+// the event).
+func (a *API) clerkWebhook(w http.ResponseWriter, r *http.Request) {
+	if a.svix == nil {
+		fail(w, http.StatusNotFound, codeNotFound, "webhooks are not configured")
+		return
+	}
+	id := r.Header.Get("svix-id")
+	if len(id) > maxSvixIDLen {
+		fail(w, http.StatusBadRequest, codeInvalidHeader, "the svix-id header is too long")
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			fail(w, http.StatusRequestEntityTooLarge, codeTooLarge, "the body is too large")
+			return
+		}
+		fail(w, http.StatusBadRequest, codeInvalidJSON, "the body could not be read")
+		return
+	}
+	now := a.now()
+	if err := a.svix.VerifyIgnoringTimestamp(body, r.Header); err != nil || id == "" {
+		a.log.Info("controlplane: webhook refused", "err", err)
+		fail(w, http.StatusUnauthorized, codeInvalidSignature, "the webhook signature does not verify")
+		return
+	}
+	sec, err := strconv.ParseInt(r.Header.Get("svix-timestamp"), 10, 64)
+	if err != nil {
+		fail(w, http.StatusUnauthorized, codeInvalidSignature, "the webhook timestamp is not a Unix time")
+		return
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > webhookTolerance || d < -webhookTolerance {
+		a.log.Info("controlplane: webhook refused", "err", "svix-timestamp outside the tolerance", "svix_id", id)
+		fail(w, http.StatusUnauthorized, codeStaleWebhook, "the webhook timestamp is more than five minutes from now")
+		return
+	}
+	ev, err := decodeEvent(body)
+	if err != nil {
+		a.log.Info("controlplane: webhook refused", "err", err, "svix_id", id)
+		fail(w, http.StatusBadRequest, codeInvalidJSON, err.Error())
+		return
+	}
+	if !ev.known() {
+		w.WriteHeader(http.StatusNoContent) // a type this endpoint does not handle
+		return
+	}
+	switch claim, err := a.webhookLog.Claim(r.Context(), id, now.Add(webhookLease)); {
+	case err != nil || (claim != WebhookNew && claim != WebhookApplied && claim != WebhookInProgress):
+		a.log.Warn("controlplane: webhook log failed", "svix_id", id, "err", err)
+		w.Header().Set("Retry-After", "5")
+		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not record the event")
+		return
+	case claim == WebhookApplied:
+		writeJSON(w, http.StatusOK, api.WebhookAck{Status: api.WebhookDuplicate})
+		return
+	case claim == WebhookInProgress:
+		w.Header().Set("Retry-After", "5")
+		fail(w, http.StatusConflict, codeInProgress, "another delivery of this event is being applied")
+		return
+	}
+	if err := a.handleEvent(r.Context(), ev); err != nil {
+		if rerr := a.webhookLog.Release(r.Context(), id); rerr != nil {
+			a.log.Warn("controlplane: releasing a webhook claim failed", "svix_id", id, "err", rerr) // it lapses at its lease
+		}
+		a.log.Warn("controlplane: webhook failed", "type", ev.Type, "svix_id", id, "err", err)
+		w.Header().Set("Retry-After", "5")
+		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not apply the event")
+		return
+	}
+	if err := a.webhookLog.Done(r.Context(), id, now.Add(webhookRemember)); err != nil {
+		// Applied but not recorded: svix's retry applies it again, which
+		// each handled event tolerates.
+		_ = a.webhookLog.Release(r.Context(), id)
+		a.log.Warn("controlplane: recording a webhook failed", "svix_id", id, "err", err)
+		w.Header().Set("Retry-After", "5")
+		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not record the event")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleEvent applies a decoded event. Only a genuine store.ErrNotFound
+// (an organization that is not ours) or store.ErrExists (an organization
+// already provisioned) is success without a change; any other store error
+// is returned, so the webhook is answered 503 and svix retries.
+func (a *API) handleEvent(ctx context.Context, ev webhookEvent) error {
+	switch ev.Type {
+	case eventOrgCreated:
+		if !a.cfg.AutoProvisionOrgs {
 			return nil
 		}
-		org, err := a.st.OrgByClerkID(ctx, m.Organization.ID)
-		if err != nil {
-			return nil // not one of ours
+		id := ev.Slug
+		if id == "" {
+			id = ev.ClerkOrgID
 		}
-		return a.forClerkUser(ctx, org.ID, m.PublicUserData.UserID, func(u store.User) error {
-			if ev.Type == "organizationMembership.updated" {
-				role, ok := org.ClerkRoleMap[m.Role]
+		err := a.st.CreateOrg(ctx, store.Org{ID: id, Name: ev.Name, Plan: "growth", ClerkOrgID: ev.ClerkOrgID, DefaultRole: string(rbac.Viewer), AutoCreateUsers: true})
+		if errors.Is(err, store.ErrExists) {
+			return nil
+		}
+		return err
+	case eventMembershipDeleted, eventMembershipUpdated:
+		org, err := a.st.OrgByClerkID(ctx, ev.ClerkOrgID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // not one of ours
+		} else if err != nil {
+			return err
+		}
+		return a.forClerkUser(ctx, org.ID, ev.ClerkUserID, func(u store.User) error {
+			if ev.Type == eventMembershipUpdated {
+				role, ok := org.ClerkRoleMap[ev.Role]
 				if !ok || len(org.GroupRoles) > 0 {
 					return nil // group rules decide at the next login
 				}
@@ -170,17 +369,13 @@ func (a *API) handleEvent(ctx context.Context, ev clerkEvent) error {
 			}
 			return a.admit.RevokeUser(ctx, u.ID)
 		})
-	case "user.deleted":
-		var u struct{ ID string }
-		if err := json.Unmarshal(ev.Data, &u); err != nil || u.ID == "" {
-			return nil
-		}
+	case eventUserDeleted:
 		orgs, err := a.st.ListOrgs(ctx)
 		if err != nil {
 			return err
 		}
 		for _, o := range orgs {
-			if err := a.forClerkUser(ctx, o.ID, u.ID, func(x store.User) error { return a.admit.RevokeUser(ctx, x.ID) }); err != nil {
+			if err := a.forClerkUser(ctx, o.ID, ev.ClerkUserID, func(x store.User) error { return a.admit.RevokeUser(ctx, x.ID) }); err != nil {
 				return err
 			}
 		}

@@ -1,7 +1,9 @@
 package controlplane
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 
 	"github.com/ssokit/ssokit/admission"
 	"github.com/ssokit/ssokit/api"
@@ -21,10 +23,39 @@ func orgOut(o store.Org) api.Org {
 		ClerkOrgID: o.ClerkOrgID, AllowedDomains: o.AllowedDomains, DefaultRole: o.DefaultRole,
 		AutoCreateUsers: o.AutoCreateUsers, RequireSSO: o.RequireSSO, DisableAPIKeyAuth: o.DisableAPIKeyAuth,
 		GroupRoles: groupRulesOut(o.GroupRoles), ClerkRoleMap: o.ClerkRoleMap,
-		Connection: o.Connection, SSOConfigured: o.SSOConfigured,
+		Connection: connectionOut(o.Connection), SSOConfigured: o.SSOConfigured,
 		RequireSSOSince: api.Time(o.RequireSSOSince), LastSSOLogin: api.Time(o.LastSSOLogin), LastSSOProvider: o.LastSSOProvider,
 		CreatedAt: api.Time(o.Created), UpdatedAt: api.Time(o.Updated),
 	}
+}
+
+// connectionOut is a stored direct connection as the API returns it: the
+// OIDC client secret is never written back; "client_secret_set" says
+// whether one is stored. A stored connection that does not decode is
+// omitted rather than passed through, so no stored byte reaches the wire
+// unexamined.
+func connectionOut(stored []byte) json.RawMessage {
+	if len(stored) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(stored))
+	dec.UseNumber() // numbers (max_clock_skew) round-trip exactly
+	var view map[string]any
+	if err := dec.Decode(&view); err != nil || view == nil {
+		return nil
+	}
+	if oidc, ok := view["oidc"].(map[string]any); ok {
+		secret, _ := oidc["client_secret"].(string)
+		delete(oidc, "client_secret")
+		oidc["client_secret_set"] = secret != ""
+	} else if view["oidc"] != nil {
+		return nil // not an idp.Connection: say nothing
+	}
+	out, err := json.Marshal(view)
+	if err != nil {
+		return nil
+	}
+	return out
 }
 
 func groupRulesOut(rules []store.GroupRule) []api.GroupRule {
