@@ -18,6 +18,7 @@ import (
 
 	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/ssokit/ssokit/internal/jwks"
+	"github.com/ssokit/ssokit/internal/strictjson"
 	"github.com/ssokit/ssokit/internal/ttlcache"
 	"github.com/ssokit/ssokit/ssoerr"
 )
@@ -319,6 +320,15 @@ type jwsHeader struct {
 	Crit json.RawMessage `json:"crit"`
 }
 
+// headerNotNull and claimsNotNull are the members that must not be
+// null: encoding/json would read a null number as zero, or as absent where
+// the member is a pointer, and a null string as empty.
+var (
+	headerNotNull = []string{"alg", "kid", "typ", "crit"}
+	claimsNotNull = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "v", "sid", "azp", "sts",
+		"org_id", "org_slug", "org_role", "org_permissions", "fva", "fea", "o", "email"}
+)
+
 // wireClaims is the payload as Clerk writes it, v1 and v2.
 type wireClaims struct {
 	Iss            string          `json:"iss"`
@@ -328,7 +338,7 @@ type wireClaims struct {
 	Nbf            *float64        `json:"nbf"`
 	Iat            *float64        `json:"iat"`
 	Jti            string          `json:"jti"`
-	V              int             `json:"v"`
+	V              *int            `json:"v"`
 	Sid            string          `json:"sid"`
 	Azp            string          `json:"azp"`
 	Sts            string          `json:"sts"`
@@ -370,6 +380,9 @@ func (v *Verifier) verify(ctx context.Context, token string, now int64) (*Sessio
 	if err != nil {
 		return nil, invalidf(ssoerr.ReasonMalformed, "header: %v", err)
 	}
+	if err := strictjson.Check(hb, headerNotNull...); err != nil {
+		return nil, invalidf(ssoerr.ReasonMalformed, "header: %v", err)
+	}
 	var hdr jwsHeader
 	if err := json.Unmarshal(hb, &hdr); err != nil {
 		return nil, invalidf(ssoerr.ReasonMalformed, "header: %v", err)
@@ -400,6 +413,9 @@ func (v *Verifier) verify(ctx context.Context, token string, now int64) (*Sessio
 	}
 	payload, err := b64.DecodeString(pl)
 	if err != nil {
+		return nil, invalidf(ssoerr.ReasonMalformed, "payload: %v", err)
+	}
+	if err := strictjson.Check(payload, claimsNotNull...); err != nil {
 		return nil, invalidf(ssoerr.ReasonMalformed, "payload: %v", err)
 	}
 	var wc wireClaims
@@ -485,21 +501,29 @@ func (v *Verifier) check(wc *wireClaims, payload []byte, now int64) (*Session, e
 
 	c := &b.c
 	c.Issuer, c.Subject, c.Audience, c.ID = wc.Iss, wc.Sub, aud, wc.Jti
-	c.Version, c.SessionID, c.AuthorizedParty = wc.V, wc.Sid, wc.Azp
+	c.SessionID, c.AuthorizedParty = wc.Sid, wc.Azp
 	c.Actor, c.FactorVerificationAge = wc.Act, wc.Fva
-	if wc.V == 2 && wc.O != nil && wc.O.ID != "" {
-		c.ActiveOrganizationID = wc.O.ID
-		c.ActiveOrganizationSlug = wc.O.Slg
-		c.ActiveOrganizationRole = "org:" + wc.O.Rol
-		c.ActiveOrganizationPermissions = orgPermissionsV2(wc.Fea, wc.O.Per, wc.O.Fpm)
-	} else {
-		// Clerk's v1 tokens have no v claim, and a v2 token without an
-		// active organization reads the same way.
+	switch {
+	case wc.V == nil || *wc.V == 1:
+		// Clerk's v1 tokens have no v claim (or v 1): organization claims
+		// are top-level.
 		c.Version = 1
 		c.ActiveOrganizationID = wc.OrgID
 		c.ActiveOrganizationSlug = wc.OrgSlug
 		c.ActiveOrganizationRole = wc.OrgRole
 		c.ActiveOrganizationPermissions = wc.OrgPermissions
+	case *wc.V == 2:
+		// A v2 token's organization is its o claim and nothing else: v1
+		// claims beside it are never read.
+		c.Version = 2
+		if wc.O != nil && wc.O.ID != "" {
+			c.ActiveOrganizationID = wc.O.ID
+			c.ActiveOrganizationSlug = wc.O.Slg
+			c.ActiveOrganizationRole = "org:" + wc.O.Rol
+			c.ActiveOrganizationPermissions = orgPermissionsV2(wc.Fea, wc.O.Per, wc.O.Fpm)
+		}
+	default:
+		return nil, invalidf(ssoerr.ReasonMalformed, "token version %d is not 1 or 2", *wc.V)
 	}
 
 	p := &b.s

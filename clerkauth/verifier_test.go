@@ -70,7 +70,7 @@ func TestVerifyValidTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Org.ID != "" || p.Org.Role != "" || p.Claims.Version != 1 {
+		if p.Org.ID != "" || p.Org.Role != "" || p.Claims.Version != 2 {
 			t.Errorf("org = %+v version %d", p.Org, p.Claims.Version)
 		}
 	})

@@ -2,18 +2,22 @@
 // it. encoding/json, which every JWT library in Go decodes claims with,
 // keeps the last of two members with the same name and matches member names
 // to struct fields case-insensitively, so {"sub":"a","SUB":"b"} or
-// {"org_id":"x","ORG_ID":"y"} mean whatever the decoder picks. A token whose
-// JSON another parser could read differently is refused here instead.
+// {"org_id":"x","ORG_ID":"y"} mean whatever the decoder picks, and it
+// decodes null into a number as zero. A token whose JSON another parser
+// could read differently is refused here instead.
+//
+// The check is one pass over the bytes without allocating for documents
+// whose member names are ASCII without escapes (every JWT header and claim
+// set in practice), so it can sit on a verifier's cold path.
 package strictjson
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // MaxDepth bounds the nesting of objects and arrays.
@@ -23,83 +27,297 @@ const MaxDepth = 32
 // no object, at any depth, has two members whose names are equal or equal
 // under Unicode case folding, nesting stays within MaxDepth, and nothing
 // but white space follows.
-func CheckObject(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return fmt.Errorf("strictjson: %w", err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+func CheckObject(b []byte) error { return Check(b) }
+
+// Check is CheckObject that also refuses a top-level member named in
+// notNull (exactly, or equal under case folding) whose value is null: a
+// claim where a number or a string belongs is then absent or typed, never
+// a null that a decoder reads as zero.
+func Check(b []byte, notNull ...string) error {
+	s := scanner{b: b}
+	s.ws()
+	if s.i >= len(b) || b[s.i] != '{' {
+		if s.i >= len(b) {
+			return errors.New("strictjson: empty document")
+		}
 		return errors.New("strictjson: not a JSON object")
 	}
-	if err := object(dec, 1); err != nil {
+	if err := s.object(1, notNull); err != nil {
 		return err
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	s.ws()
+	if s.i != len(b) {
 		return errors.New("strictjson: data after the object")
 	}
 	return nil
 }
 
-// object reads members up to and including the closing brace.
-func object(dec *json.Decoder, depth int) error {
-	seen := map[string]string{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return fmt.Errorf("strictjson: %w", err)
-		}
-		name, ok := tok.(string)
-		if !ok {
-			return errors.New("strictjson: member name is not a string")
-		}
-		f := fold(name)
-		if prev, dup := seen[f]; dup {
-			if prev == name {
-				return fmt.Errorf("strictjson: member %q appears twice", name)
-			}
-			return fmt.Errorf("strictjson: members %q and %q differ only in case", prev, name)
-		}
-		seen[f] = name
-		if err := value(dec, depth); err != nil {
-			return err
+type scanner struct {
+	b []byte
+	i int
+}
+
+// span is a member name's raw bytes (between the quotes); plain means ASCII
+// without escapes.
+type span struct {
+	start, end int
+	plain      bool
+}
+
+var errEOF = errors.New("strictjson: unexpected end of JSON")
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
 		}
 	}
-	_, err := dec.Token() // '}'
-	if err != nil {
-		return fmt.Errorf("strictjson: %w", err)
+}
+
+// object reads an object from its opening brace through its closing one.
+// notNull applies to its members (only passed for the top level).
+func (s *scanner) object(depth int, notNull []string) error {
+	s.i++ // '{'
+	var buf [24]span
+	names := buf[:0]
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == '}' {
+		s.i++
+		return nil
+	}
+	for {
+		s.ws()
+		if s.i >= len(s.b) {
+			return errEOF
+		}
+		if s.b[s.i] != '"' {
+			return errors.New("strictjson: member name is not a string")
+		}
+		name, err := s.str()
+		if err != nil {
+			return err
+		}
+		for _, prev := range names {
+			if same, exact := s.equalFold(prev, name); same {
+				if exact {
+					return fmt.Errorf("strictjson: member %q appears twice", s.text(name))
+				}
+				return fmt.Errorf("strictjson: members %q and %q differ only in case", s.text(prev), s.text(name))
+			}
+		}
+		names = append(names, name)
+		s.ws()
+		if s.i >= len(s.b) || s.b[s.i] != ':' {
+			return errors.New("strictjson: missing colon after a member name")
+		}
+		s.i++
+		s.ws()
+		isNull, err := s.value(depth)
+		if err != nil {
+			return err
+		}
+		if isNull && len(notNull) > 0 {
+			for _, n := range notNull {
+				if same, _ := s.equalFoldString(name, n); same {
+					return fmt.Errorf("strictjson: member %q is null", s.text(name))
+				}
+			}
+		}
+		s.ws()
+		if s.i >= len(s.b) {
+			return errEOF
+		}
+		switch s.b[s.i] {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			return nil
+		default:
+			return errors.New("strictjson: expected , or } in an object")
+		}
+	}
+}
+
+// value reads one value; it reports whether it was the literal null.
+func (s *scanner) value(depth int) (bool, error) {
+	if s.i >= len(s.b) {
+		return false, errEOF
+	}
+	switch c := s.b[s.i]; {
+	case c == '{' || c == '[':
+		if depth >= MaxDepth {
+			return false, fmt.Errorf("strictjson: nesting deeper than %d", MaxDepth)
+		}
+		if c == '{' {
+			return false, s.object(depth+1, nil)
+		}
+		return false, s.array(depth + 1)
+	case c == '"':
+		_, err := s.str()
+		return false, err
+	case c == 't':
+		return false, s.literal("true")
+	case c == 'f':
+		return false, s.literal("false")
+	case c == 'n':
+		return true, s.literal("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return false, s.number()
+	}
+	return false, fmt.Errorf("strictjson: invalid character %q", s.b[s.i])
+}
+
+func (s *scanner) array(depth int) error {
+	s.i++ // '['
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == ']' {
+		s.i++
+		return nil
+	}
+	for {
+		s.ws()
+		if _, err := s.value(depth); err != nil {
+			return err
+		}
+		s.ws()
+		if s.i >= len(s.b) {
+			return errEOF
+		}
+		switch s.b[s.i] {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			return nil
+		default:
+			return errors.New("strictjson: expected , or ] in an array")
+		}
+	}
+}
+
+func (s *scanner) literal(word string) error {
+	if len(s.b)-s.i < len(word) || string(s.b[s.i:s.i+len(word)]) != word {
+		return errors.New("strictjson: invalid literal")
+	}
+	s.i += len(word)
+	return nil
+}
+
+// number skips a JSON number (the grammar is checked by the decoder that
+// runs after this pass; here only its extent matters).
+func (s *scanner) number() error {
+	start := s.i
+	for s.i < len(s.b) {
+		switch c := s.b[s.i]; {
+		case c >= '0' && c <= '9', c == '-', c == '+', c == '.', c == 'e', c == 'E':
+			s.i++
+		default:
+			if s.i == start {
+				return errors.New("strictjson: invalid number")
+			}
+			return nil
+		}
 	}
 	return nil
 }
 
-func value(dec *json.Decoder, depth int) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return fmt.Errorf("strictjson: %w", err)
+// str reads a string from its opening quote and returns the span of its
+// contents.
+func (s *scanner) str() (span, error) {
+	s.i++ // '"'
+	sp := span{start: s.i, plain: true}
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			sp.end = s.i
+			s.i++
+			return sp, nil
+		case c == '\\':
+			sp.plain = false
+			s.i += 2
+		case c < 0x20:
+			return span{}, errors.New("strictjson: control character in a string")
+		default:
+			if c >= utf8.RuneSelf {
+				sp.plain = false
+			}
+			s.i++
+		}
 	}
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return nil
+	return span{}, errEOF
+}
+
+// text is a name as a decoder reads it (escapes resolved, invalid UTF-8
+// replaced).
+func (s *scanner) text(sp span) string {
+	raw := s.b[sp.start:sp.end]
+	if sp.plain {
+		return string(raw)
 	}
-	if depth >= MaxDepth {
-		return fmt.Errorf("strictjson: nesting deeper than %d", MaxDepth)
+	var out string
+	quoted := make([]byte, 0, len(raw)+2)
+	quoted = append(append(append(quoted, '"'), raw...), '"')
+	if err := json.Unmarshal(quoted, &out); err != nil {
+		return string(raw)
 	}
-	switch d {
-	case '{':
-		return object(dec, depth+1)
-	case '[':
-		for dec.More() {
-			if err := value(dec, depth+1); err != nil {
-				return err
+	return out
+}
+
+// equalFold reports whether two names match under case folding, and
+// whether they are exactly equal.
+func (s *scanner) equalFold(a, b span) (same, exact bool) {
+	if a.plain && b.plain {
+		x, y := s.b[a.start:a.end], s.b[b.start:b.end]
+		if len(x) != len(y) {
+			return false, false
+		}
+		exact = true
+		for i := range x {
+			if x[i] != y[i] {
+				exact = false
+				if upper(x[i]) != upper(y[i]) {
+					return false, false
+				}
 			}
 		}
-		_, err := dec.Token() // ']'
-		if err != nil {
-			return fmt.Errorf("strictjson: %w", err)
+		return true, exact
+	}
+	// A name that is plain ASCII can still fold equal to one with escapes
+	// or non-ASCII letters (the Kelvin sign folds to k, long s to s).
+	x, y := s.text(a), s.text(b)
+	return fold(x) == fold(y), x == y
+}
+
+func (s *scanner) equalFoldString(a span, name string) (same, exact bool) {
+	if a.plain {
+		x := s.b[a.start:a.end]
+		if len(x) == len(name) {
+			same = true
+			for i := range x {
+				if upper(x[i]) != upper(name[i]) {
+					same = false
+					break
+				}
+			}
+			if same {
+				return true, string(x) == name
+			}
 		}
 	}
-	return nil
+	x := s.text(a)
+	return fold(x) == fold(name), x == name
+}
+
+func upper(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
 }
 
 // fold maps each rune to the least rune of its Unicode simple case-folding
