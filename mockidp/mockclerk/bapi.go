@@ -178,11 +178,13 @@ func (c *Clerk) bapi(h func(w http.ResponseWriter, r *http.Request)) http.Handle
 	}
 }
 
-func (c *Clerk) bapiRoutes(mux *http.ServeMux) {
-	v1 := "/" + c.cfg.Name + "/v1"
+// backendRoutes are the BAPI's endpoints, relative to /{name}/bapi/v1;
+// Routes wraps each in bapi (the secret key, then faults).
+func (c *Clerk) backendRoutes() []route {
+	var out []route
 	h := func(pattern string, fn func(w http.ResponseWriter, r *http.Request)) {
 		method, path, _ := strings.Cut(pattern, " ")
-		mux.HandleFunc(method+" "+v1+path, c.bapi(fn))
+		out = append(out, route{method, path, fn})
 	}
 	h("GET /jwks", c.serveJWKS)
 	h("GET /organizations", c.listOrgs)
@@ -214,6 +216,8 @@ func (c *Clerk) bapiRoutes(mux *http.ServeMux) {
 	h("GET /saml_connections/{id}", c.getConn)
 	h("PATCH /saml_connections/{id}", c.updateConn)
 	h("DELETE /saml_connections/{id}", c.deleteConn)
+	h("GET /clients/handshake_payload", c.handshakePayload)
+	return out
 }
 
 // decodeBody reads an optional JSON body ("null" and empty are {}).
@@ -644,7 +648,7 @@ func (c *Clerk) sessionToken(w http.ResponseWriter, r *http.Request) {
 	if body.ExpiresInSeconds != nil && *body.ExpiresInSeconds > 0 && *body.ExpiresInSeconds <= 315360000 {
 		ttl = secondsDuration(*body.ExpiresInSeconds)
 	}
-	tok, err := c.mintToken(r.PathValue("sid"), ttl)
+	tok, err := c.mintToken(r.PathValue("sid"), "", ttl)
 	switch {
 	case errors.Is(err, errSessionNotActive):
 		clerkError(w, http.StatusNotFound, "resource_not_found", "Session not found or not active")

@@ -20,13 +20,29 @@ import (
 	"github.com/ssokit/ssokit/mockidp/internal/jwtkeys"
 )
 
-// Config is one mock Clerk instance, served under /{name}/: its
-// Frontend API (JWKS, hosted sign-in) and its Backend API at /{name}/v1.
+// Config is one mock Clerk instance: its Frontend API (FAPI: JWKS, hosted
+// sign-in, dev browser, handshake) under /{name}/, and its Backend API
+// (BAPI) under /{name}/bapi/v1/. No path answers on both.
 type Config struct {
 	// Name is the path prefix and handle (Server.Clerk(name)).
 	Name string `json:"name"`
-	// AllowedRedirectURLs are where sign-in may send the browser back
-	// (exact, or a loopback http URL without a port matching any port).
+	// Instance is "development" (zero) or "production": pk_test_/sk_test_
+	// keys and a dev browser (__clerk_db_jwt) identifying the client, or
+	// pk_live_/sk_live_ keys and the __client cookie on the FAPI host.
+	Instance string `json:"instance,omitempty"`
+	// FrontendHost, when set (a DNS name such as clerk.example.test), also
+	// serves the FAPI at the root of that host on the same server; the
+	// Frontend API URL, the tokens' issuer and the publishable key then name
+	// it (with the server's scheme and port).
+	FrontendHost string `json:"frontend_host,omitempty"`
+	// HandshakeNonce makes the handshake deliver a nonce (redeemed once at
+	// the BAPI) whenever the SDK accepts one (format=nonce), not only for
+	// payloads over 2048 bytes.
+	HandshakeNonce bool `json:"handshake_nonce,omitempty"`
+	// AllowedRedirectURLs are where sign-in and the handshake may send the
+	// browser back: same scheme, host, port and path (the query is not
+	// compared), or for a loopback http URL registered without a port, any
+	// port.
 	AllowedRedirectURLs []string `json:"allowed_redirect_urls"`
 	// Webhooks are endpoints that receive svix-signed events.
 	Webhooks []string `json:"webhooks,omitempty"`
@@ -107,6 +123,12 @@ func (c *Config) Validate(hasPersona func(name string) bool) error {
 	if !nameRE.MatchString(c.Name) {
 		return fmt.Errorf("mockclerk: instance name %q must be letters, digits, - or _", c.Name)
 	}
+	if c.Instance != "" && c.Instance != Development && c.Instance != Production {
+		return fmt.Errorf("mockclerk: %s: instance %q is not development or production", c.Name, c.Instance)
+	}
+	if c.FrontendHost != "" && !validHostName(c.FrontendHost) {
+		return fmt.Errorf("mockclerk: %s: frontend_host %q is not a DNS name of two or more labels (no port)", c.Name, c.FrontendHost)
+	}
 	if c.TokenVersion != 0 && c.TokenVersion != 1 && c.TokenVersion != 2 {
 		return fmt.Errorf("mockclerk: %s: token_version %d is not 1 or 2", c.Name, c.TokenVersion)
 	}
@@ -132,12 +154,39 @@ func (c *Config) Validate(hasPersona func(name string) bool) error {
 		}
 	}
 	for _, r := range c.AllowedRedirectURLs {
-		u, err := url.Parse(r)
-		if err != nil || u.Scheme == "" || u.Host == "" || u.Fragment != "" {
-			return fmt.Errorf("mockclerk: %s: allowed redirect URL %q is not an absolute URL without a fragment", c.Name, r)
+		if _, ok := parseRedirect(r); !ok {
+			return fmt.Errorf("mockclerk: %s: allowed redirect URL %q is not an absolute http(s) URL without userinfo or a fragment", c.Name, r)
 		}
 	}
 	return nil
+}
+
+// The instance kinds (Config.Instance).
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// validHostName accepts a lower-case DNS name of two or more labels.
+func validHostName(h string) bool {
+	if len(h) > 253 || strings.HasPrefix(h, ".") || strings.HasSuffix(h, ".") {
+		return false
+	}
+	labels := strings.Split(h, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			if b := l[i]; !(b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Clerk is a mock Clerk instance of a Server. Its methods are the Go form
@@ -157,6 +206,10 @@ type Clerk struct {
 	orgs        map[string]*cOrg
 	memberships map[string]map[string]*cMembership // org ID -> user ID
 	sessions    map[string]*cSession
+	clients     map[string]*cClient // by ID
+	byToken     map[string]*cClient // production: the __client cookie's value
+	byDevBrowse map[string]*cClient // development: the dev browser token
+	nonces      map[string]handshakeNonce
 	conns       map[string]*cConn
 	connectors  map[string]idp.Connector
 	webhooks    []string
@@ -194,6 +247,14 @@ type cSession struct {
 	ID, UserID, ClientID, Status, OrgID string
 	Azp, IdP                            string
 	Created, Updated, Expire            int64
+}
+
+// cClient is a Clerk client: one browser, known to the FAPI by its dev
+// browser (development) or its __client cookie (production), with its
+// active session and when it last signed in or out (__client_uat).
+type cClient struct {
+	ID, Token, DevBrowser, SessionID string
+	UAT                              int64
 }
 
 type cConn struct {
@@ -239,7 +300,7 @@ func New(cfg Config, host Host, opts Options) (*Clerk, error) {
 	}
 	secret := make([]byte, 24)
 	_, _ = rand.Read(secret)
-	c.sk = "sk_test_" + base64.RawURLEncoding.EncodeToString(secret)
+	c.sk = "sk_" + c.kindPrefix() + "_" + base64.RawURLEncoding.EncodeToString(secret)
 	_, _ = rand.Read(secret)
 	c.whsec = "whsec_" + base64.StdEncoding.EncodeToString(secret)
 	c.Reset()
@@ -247,11 +308,31 @@ func New(cfg Config, host Host, opts Options) (*Clerk, error) {
 }
 
 // Routes registers the instance's Frontend API (JWKS, hosted sign-in, SAML
-// ACS and metadata, OIDC callback) and Backend API under /{name}/ on mux.
+// ACS and metadata, OIDC callback, dev browser, handshake) under /{name}/
+// and, with Config.FrontendHost, at the root of that host; and its Backend
+// API under /{name}/bapi/v1/.
 func (c *Clerk) Routes(mux *http.ServeMux) {
-	c.frontendRoutes(mux)
-	c.bapiRoutes(mux)
+	for _, rt := range c.frontendRoutes() {
+		mux.HandleFunc(rt.method+" "+c.fapiPrefix()+rt.path, rt.h)
+		if c.cfg.FrontendHost != "" {
+			mux.HandleFunc(rt.method+" "+c.cfg.FrontendHost+rt.path, rt.h)
+		}
+	}
+	for _, rt := range c.backendRoutes() {
+		mux.HandleFunc(rt.method+" "+c.bapiPrefix()+rt.path, c.bapi(rt.h))
+	}
 }
+
+// route is one endpoint of the FAPI or the BAPI, relative to its prefix.
+type route struct {
+	method, path string
+	h            http.HandlerFunc
+}
+
+// fapiPrefix is the FAPI's path on the shared server; bapiPrefix the
+// BAPI's, ending in /v1.
+func (c *Clerk) fapiPrefix() string { return "/" + c.cfg.Name }
+func (c *Clerk) bapiPrefix() string { return "/" + c.cfg.Name + "/bapi/v1" }
 
 // Reset puts the instance back to its configuration: users, organizations,
 // memberships, sessions, connections, webhooks, faults and deliveries.
@@ -261,6 +342,7 @@ func (c *Clerk) Reset() {
 	now := c.now().UnixMilli()
 	c.users, c.orgs, c.memberships = map[string]*cUser{}, map[string]*cOrg{}, map[string]map[string]*cMembership{}
 	c.sessions, c.conns, c.connectors = map[string]*cSession{}, map[string]*cConn{}, map[string]idp.Connector{}
+	c.clients, c.byToken, c.byDevBrowse, c.nonces = map[string]*cClient{}, map[string]*cClient{}, map[string]*cClient{}, map[string]handshakeNonce{}
 	c.webhooks = slices.Clone(c.cfg.Webhooks)
 	c.faults, c.deliveries = faultSet{}, nil
 	for _, o := range c.cfg.Organizations {
@@ -346,21 +428,58 @@ func clerkRole(r string) string {
 // Name is the instance's name and path prefix.
 func (c *Clerk) Name() string { return c.cfg.Name }
 
-// FrontendAPIURL is the instance's Frontend API, and its tokens' issuer.
-func (c *Clerk) FrontendAPIURL() string { return c.host.BaseURL() + "/" + c.cfg.Name }
+// Instance is the instance kind: Development or Production.
+func (c *Clerk) Instance() string {
+	if c.cfg.Instance == Production {
+		return Production
+	}
+	return Development
+}
 
-// BackendAPIURL is the Backend API base, ending in /v1 as the Clerk SDK's
-// own base does.
-func (c *Clerk) BackendAPIURL() string { return c.FrontendAPIURL() + "/v1" }
+func (c *Clerk) production() bool { return c.cfg.Instance == Production }
 
-// SignInURL is the hosted sign-in page (?redirect_url=...&email=...).
+// kindPrefix is the kind's part of the keys: test or live.
+func (c *Clerk) kindPrefix() string {
+	if c.production() {
+		return "live"
+	}
+	return "test"
+}
+
+// FrontendAPIURL is the instance's Frontend API without a trailing slash,
+// and its tokens' issuer: {server}/{name}, or with Config.FrontendHost
+// {scheme}://{FrontendHost}[:{server port}].
+func (c *Clerk) FrontendAPIURL() string {
+	base := c.host.BaseURL()
+	if c.cfg.FrontendHost == "" {
+		return base + c.fapiPrefix()
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme == "" {
+		return "http://" + c.cfg.FrontendHost
+	}
+	host := c.cfg.FrontendHost
+	if p := u.Port(); p != "" {
+		host += ":" + p
+	}
+	return u.Scheme + "://" + host
+}
+
+// BackendAPIURL is the Backend API base, {server}/{name}/bapi/v1: ending
+// in /v1, as clerkauth.Config.APIURL and clerk-sdk-go take it.
+// (@clerk/backend's apiUrl is this without the /v1.)
+func (c *Clerk) BackendAPIURL() string { return c.host.BaseURL() + c.bapiPrefix() }
+
+// SignInURL is the hosted sign-in page on the Frontend API
+// (?redirect_url=...[&email=...][&__clerk_db_jwt=...]).
 func (c *Clerk) SignInURL() string { return c.FrontendAPIURL() + "/sign-in" }
 
-// PublishableKey is pk_test_ + base64 of the Frontend API host and path,
-// followed by "$", as Clerk encodes it.
+// PublishableKey is pk_test_ (development) or pk_live_ (production) + the
+// standard base64 of the Frontend API host[:port][/path] followed by "$",
+// as Clerk encodes it.
 func (c *Clerk) PublishableKey() string {
 	host := strings.TrimPrefix(strings.TrimPrefix(c.FrontendAPIURL(), "https://"), "http://")
-	return "pk_test_" + base64.StdEncoding.EncodeToString([]byte(host+"$"))
+	return "pk_" + c.kindPrefix() + "_" + base64.StdEncoding.EncodeToString([]byte(host+"$"))
 }
 
 // SecretKey authenticates Backend API calls.

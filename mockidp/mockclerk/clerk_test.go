@@ -367,7 +367,7 @@ func TestClerkKeysAndFaults(t *testing.T) {
 	var l mockidp.Listing
 	resp, _ := srv.Client().Get(srv.URL + "/")
 	jsonDecode(resp, &l)
-	if len(l.Clerk) != 1 || l.Clerk[0].PublishableKey != c.PublishableKey() || !strings.HasSuffix(l.Clerk[0].BackendAPIURL, "/clerk/v1") ||
+	if len(l.Clerk) != 1 || l.Clerk[0].PublishableKey != c.PublishableKey() || !strings.HasSuffix(l.Clerk[0].BackendAPIURL, "/clerk/bapi/v1") ||
 		!strings.HasPrefix(l.Clerk[0].WebhookSigningSecret, "whsec_") || !strings.HasPrefix(l.Clerk[0].SecretKey, "sk_test_") {
 		t.Fatalf("clerk listing %+v", l.Clerk)
 	}

@@ -3,6 +3,8 @@ package mockclerk
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,23 +21,21 @@ import (
 // The hosted sign-in: an email picks the enterprise connection by its
 // domain, the mock Clerk (a real SAML service provider or OIDC relying
 // party through package idp) logs the person in at the persona, creates or
-// updates the user and the membership, starts a session and sends the
-// browser back to redirect_url with ?session_token=.
-
-func (c *Clerk) frontendRoutes(mux *http.ServeMux) {
-	prefix := "/" + c.cfg.Name
-	mux.HandleFunc("GET "+prefix+"/.well-known/jwks.json", c.serveJWKS)
-	mux.HandleFunc("GET "+prefix+"/sign-in", c.signIn)
-	mux.HandleFunc("POST "+prefix+"/v1/saml/acs/{conn}", c.finishSignIn)
-	mux.HandleFunc("GET "+prefix+"/v1/oauth_callback/{conn}", c.finishSignIn)
-	mux.HandleFunc("GET "+prefix+"/v1/saml/metadata/{conn}", c.spMetadata)
-}
+// updates the user and the membership, starts a session on the browser's
+// client and sends the browser back to redirect_url: in development with
+// __clerk_db_jwt (the dev browser) in the query, in production with the
+// __client and __client_uat cookies set. The app then gets the session
+// through the handshake (handshake.go).
 
 func (c *Clerk) signInError(w http.ResponseWriter, status int, code, msg string) {
+	c.pageError(w, "Sign-in error", status, code, msg)
+}
+
+func (c *Clerk) pageError(w http.ResponseWriter, title string, status int, code, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = errorPage.Execute(w, map[string]any{"Title": "Sign-in error", "Code": code, "Message": msg})
+	_ = errorPage.Execute(w, map[string]any{"Title": title, "Code": code, "Message": msg})
 }
 
 func (c *Clerk) signIn(w http.ResponseWriter, r *http.Request) {
@@ -45,6 +45,16 @@ func (c *Clerk) signIn(w http.ResponseWriter, r *http.Request) {
 		c.signInError(w, http.StatusBadRequest, "redirect_url_not_allowed", "The redirect_url is not an allowed redirect URL of this instance.")
 		return
 	}
+	db := q.Get(paramDevBrowser)
+	if db != "" {
+		c.mu.Lock()
+		known := !c.production() && c.clientOfLocked(r, db) != nil
+		c.mu.Unlock()
+		if !known {
+			c.signInError(w, http.StatusBadRequest, "dev_browser_invalid", "The __clerk_db_jwt is not a dev browser of this instance.")
+			return
+		}
+	}
 	email := strings.TrimSpace(q.Get("email"))
 	if email == "" {
 		email = strings.TrimSpace(q.Get("login_hint"))
@@ -52,7 +62,7 @@ func (c *Clerk) signIn(w http.ResponseWriter, r *http.Request) {
 	if email == "" {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		_ = signInPage.Execute(w, map[string]string{"Action": r.URL.Path, "Redirect": redirect, "Name": c.cfg.Name})
+		_ = signInPage.Execute(w, map[string]string{"Action": r.URL.Path, "Redirect": redirect, "DevBrowser": db, "Name": c.cfg.Name})
 		return
 	}
 	cn := c.connectionFor(email)
@@ -67,15 +77,21 @@ func (c *Clerk) signIn(w http.ResponseWriter, r *http.Request) {
 		c.signInError(w, http.StatusBadGateway, "connection_unavailable", "The enterprise connection could not be used.")
 		return
 	}
-	back := "/" + c.cfg.Name + "/sign-in/complete?" + url.Values{"redirect_url": {redirect}}.Encode()
-	if err := conn.Start(w, r, back, email); err != nil {
+	back := url.Values{"redirect_url": {redirect}}
+	if db != "" {
+		back.Set(paramDevBrowser, db)
+	}
+	// The return path travels in the connector's state cookie, bound to
+	// this browser; finishSignIn reads redirect_url and the dev browser
+	// back from it.
+	if err := conn.Start(w, r, "/sign-in/complete?"+back.Encode(), email); err != nil {
 		c.signInError(w, http.StatusBadGateway, "connection_unavailable", "The enterprise connection could not start.")
 	}
 }
 
 var signInPage = mustTemplate(`<!doctype html><html><head><meta charset="utf-8"><title>Sign in</title></head><body>
 <h1>Sign in ({{.Name}})</h1><p>Mock Clerk hosted sign-in: enterprise SSO by email domain.</p>
-<form method="get" action="{{.Action}}"><input type="hidden" name="redirect_url" value="{{.Redirect}}">
+<form method="get" action="{{.Action}}"><input type="hidden" name="redirect_url" value="{{.Redirect}}">{{if .DevBrowser}}<input type="hidden" name="__clerk_db_jwt" value="{{.DevBrowser}}">{{end}}
 <label>Email <input type="email" name="email" autocomplete="username"></label> <button type="submit">Continue</button></form></body></html>`)
 
 // connectionFor finds the active enterprise connection of the email's
@@ -138,7 +154,7 @@ func (c *Clerk) connector(ctx context.Context, cn *cConn) (idp.Connector, error)
 			Scopes: []string{"openid", "profile", "email", "groups"}}
 	}
 	conn, err := idp.New(ctx, ic, idp.Options{HTTPClient: c.host.HTTPClient(), Now: c.now, Logger: c.log,
-		StateKey: key, CookiePath: "/" + c.cfg.Name, GroupResolver: idp.GraphGroupResolver{HTTPClient: c.host.HTTPClient()}})
+		StateKey: key, CookiePath: c.stateCookiePath(), GroupResolver: idp.GraphGroupResolver{HTTPClient: c.host.HTTPClient()}})
 	if err != nil {
 		return nil, err
 	}
@@ -146,6 +162,15 @@ func (c *Clerk) connector(ctx context.Context, cn *cConn) (idp.Connector, error)
 	c.connectors[cn.ID] = conn
 	c.mu.Unlock()
 	return conn, nil
+}
+
+// stateCookiePath scopes the connectors' login state cookie to the FAPI:
+// its path prefix, or the whole Frontend host.
+func (c *Clerk) stateCookiePath() string {
+	if c.cfg.FrontendHost != "" {
+		return "/"
+	}
+	return c.fapiPrefix()
 }
 
 func (c *Clerk) stateKeyLocked() []byte {
@@ -208,14 +233,27 @@ func (c *Clerk) finishSignIn(w http.ResponseWriter, r *http.Request) {
 		c.signInError(w, http.StatusForbidden, "domain_mismatch", "The identity provider returned an email outside the connection's domains.")
 		return
 	}
-	sid := c.provision(cn, id, origin(redirect))
-	tok, err := c.mintToken(sid, sessionTokenTTL)
-	if err != nil {
-		c.signInError(w, http.StatusInternalServerError, "token_unavailable", "Could not issue the session token.")
+	// The browser's client: the dev browser it started with (or a new
+	// one), or its __client cookie (or a new client).
+	c.mu.Lock()
+	cl := c.clientOfLocked(r, bu.Query().Get(paramDevBrowser))
+	if cl == nil {
+		cl = c.newClientLocked()
+	}
+	c.mu.Unlock()
+	sid := c.provision(cn, id, origin(redirect), cl.ID)
+	c.mu.Lock()
+	cl.SessionID, cl.UAT = sid, c.now().Unix()
+	c.mu.Unlock()
+	w.Header().Set("Cache-Control", "no-store")
+	if c.production() {
+		for _, ck := range c.signInCookies(cl) {
+			w.Header().Add("Set-Cookie", ck)
+		}
+		http.Redirect(w, r, redirect, http.StatusFound)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, addQuery(redirect, url.Values{"session_token": {tok}}), http.StatusFound)
+	http.Redirect(w, r, withParams(redirect, url.Values{paramDevBrowser: {cl.DevBrowser}}), http.StatusFound)
 }
 
 func domainOf(email string) string {
@@ -227,7 +265,7 @@ func domainOf(email string) string {
 // OIDC account, groups into public_metadata.groups as custom attribute
 // mapping does), adds the membership with the connection's default role
 // (just in time), starts a session and announces each change.
-func (c *Clerk) provision(cn *cConn, id *idp.Identity, azp string) string {
+func (c *Clerk) provision(cn *cConn, id *idp.Identity, azp, clientID string) string {
 	now := c.now().UnixMilli()
 	c.mu.Lock()
 	_, existed := c.userByEmailLocked(id.Email)
@@ -266,7 +304,7 @@ func (c *Clerk) provision(cn *cConn, id *idp.Identity, azp string) string {
 	if memberOut != nil {
 		c.emit("organizationMembership.created", memberOut)
 	}
-	return c.newSession(u.ID, cn.Organization, azp, string(id.IdP)).ID
+	return c.newSession(u.ID, cn.Organization, azp, string(id.IdP), clientID).ID
 }
 
 func (c *Clerk) userByEmailLocked(email string) (*cUser, bool) {
@@ -278,9 +316,13 @@ func (c *Clerk) userByEmailLocked(email string) (*cUser, bool) {
 	return nil, false
 }
 
-// SignIn runs the hosted sign-in headlessly with client (give it a cookie
-// jar) as email, and returns the session token handed to redirectURL. It
-// follows redirects and posts SAML auto-submit forms as a browser does.
+// SignIn runs the hosted sign-in headlessly with client as email, then
+// the handshake as @clerk/backend would start it for redirectURL, and
+// returns the __session token of the handshake's payload. It follows
+// redirects and posts SAML auto-submit forms as a browser does; it carries
+// the dev browser (development) or the __client cookie (production)
+// itself, so client needs no cookie jar beyond what the identity provider
+// round trip wants (give it one).
 func (c *Clerk) SignIn(client *http.Client, email, redirectURL string) (string, error) {
 	cl := *client
 	cl.CheckRedirect = func(req *http.Request, via []*http.Request) error {
@@ -297,10 +339,7 @@ func (c *Clerk) SignIn(client *http.Client, email, redirectURL string) (string, 
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 		resp.Body.Close()
 		if loc := resp.Header.Get("Location"); resp.StatusCode == http.StatusFound && strings.HasPrefix(loc, redirectURL) {
-			u, _ := url.Parse(loc)
-			if tok := u.Query().Get("session_token"); tok != "" {
-				return tok, nil
-			}
+			return c.handshakeToken(&cl, resp, loc, redirectURL)
 		}
 		action, form, ok := autopost.Form(resp.Request.URL, body)
 		if !ok {
@@ -309,4 +348,87 @@ func (c *Clerk) SignIn(client *http.Client, email, redirectURL string) (string, 
 		resp, err = cl.PostForm(action, form)
 	}
 	return "", errors.New("mockclerk: sign-in did not come back")
+}
+
+// handshakeToken runs the handshake after a sign-in whose last answer was
+// signedIn (redirecting to loc) and returns the payload's session token.
+func (c *Clerk) handshakeToken(cl *http.Client, signedIn *http.Response, loc, redirectURL string) (string, error) {
+	q := url.Values{"redirect_url": {redirectURL}, "__clerk_api_version": {"2025-04-10"}, "suffixed_cookies": {"false"},
+		"__clerk_hs_reason": {"dev-browser-sync"}}
+	var clientCookie *http.Cookie
+	if c.production() {
+		for _, ck := range signedIn.Cookies() {
+			if ck.Name == cookieClient {
+				clientCookie = ck
+			}
+		}
+		if clientCookie == nil {
+			return "", errors.New("mockclerk: the sign-in set no __client cookie")
+		}
+		q.Set("__clerk_hs_reason", "client-uat-but-no-session-token")
+	} else {
+		lu, err := url.Parse(loc)
+		if err != nil || lu.Query().Get(paramDevBrowser) == "" {
+			return "", errors.New("mockclerk: the sign-in returned no dev browser")
+		}
+		q.Set(paramDevBrowser, lu.Query().Get(paramDevBrowser))
+	}
+	req, err := http.NewRequest(http.MethodGet, c.FrontendAPIURL()+"/v1/client/handshake?"+q.Encode(), nil)
+	if err != nil {
+		return "", err
+	}
+	if clientCookie != nil {
+		req.AddCookie(&http.Cookie{Name: cookieClient, Value: clientCookie.Value})
+	}
+	hc := *cl
+	hc.Jar = nil // the __client cookie is sent above, and only it
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTemporaryRedirect {
+		return "", fmt.Errorf("mockclerk: handshake answered %d", resp.StatusCode)
+	}
+	payload := ""
+	if c.production() {
+		for _, ck := range resp.Cookies() {
+			if ck.Name == cookieHandshake {
+				payload = ck.Value
+			}
+		}
+	} else if lu, err := url.Parse(resp.Header.Get("Location")); err == nil {
+		payload = lu.Query().Get(cookieHandshake)
+	}
+	return sessionFromHandshake(payload)
+}
+
+// sessionFromHandshake returns the value of the last __session directive
+// of a handshake payload (not verified: the caller made it).
+func sessionFromHandshake(payload string) (string, error) {
+	parts := strings.Split(payload, ".")
+	if len(parts) != 3 {
+		return "", errors.New("mockclerk: the handshake carried no payload")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", err
+	}
+	var body struct {
+		Handshake []string `json:"handshake"`
+	}
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return "", err
+	}
+	tok := ""
+	for _, d := range body.Handshake {
+		if v, ok := strings.CutPrefix(d, cookieSession+"="); ok {
+			tok, _, _ = strings.Cut(v, ";")
+		}
+	}
+	if tok == "" {
+		return "", errors.New("mockclerk: the handshake says signed out")
+	}
+	return tok, nil
 }

@@ -3,12 +3,10 @@ package mockclerk
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/ssokit/ssokit/mockidp/internal/jwtkeys"
-	"github.com/ssokit/ssokit/mockidp/internal/redirect"
 )
 
 // sessionTTL is how long a mock Clerk session lives; tokens live 60 s.
@@ -19,9 +17,12 @@ const (
 
 // newSession starts a session for the user in the organization (may be
 // empty) and announces it.
-func (c *Clerk) newSession(userID, orgID, azp, idpName string) *cSession {
+func (c *Clerk) newSession(userID, orgID, azp, idpName, clientID string) *cSession {
 	now := c.now()
-	s := &cSession{ID: newID("sess"), UserID: userID, ClientID: newID("client"), Status: "active", OrgID: orgID,
+	if clientID == "" {
+		clientID = newID("client")
+	}
+	s := &cSession{ID: newID("sess"), UserID: userID, ClientID: clientID, Status: "active", OrgID: orgID,
 		Azp: azp, IdP: idpName, Created: now.UnixMilli(), Updated: now.UnixMilli(), Expire: now.Add(sessionTTL).UnixMilli()}
 	c.mu.Lock()
 	c.sessions[s.ID] = s
@@ -33,8 +34,9 @@ func (c *Clerk) newSession(userID, orgID, azp, idpName string) *cSession {
 
 var errSessionNotActive = errors.New("session is not active")
 
-// mintToken signs a session token for an active session.
-func (c *Clerk) mintToken(sid string, ttl time.Duration) (string, error) {
+// mintToken signs a session token for an active session; azp "" is the
+// session's own authorized party (its sign-in's redirect origin).
+func (c *Clerk) mintToken(sid, azp string, ttl time.Duration) (string, error) {
 	if hasFault(c.takeFaults(siteToken), KeyRotated) {
 		if _, err := c.keys.Rotate(); err != nil {
 			return "", err
@@ -52,8 +54,11 @@ func (c *Clerk) mintToken(sid string, ttl time.Duration) (string, error) {
 		return "", errSessionNotActive
 	}
 	u := c.users[s.UserID]
+	if azp == "" {
+		azp = s.Azp
+	}
 	claims := map[string]any{
-		"iss": c.FrontendAPIURL(), "sub": s.UserID, "sid": s.ID, "azp": s.Azp,
+		"iss": c.FrontendAPIURL(), "sub": s.UserID, "sid": s.ID, "azp": azp,
 		"iat": now.Unix(), "nbf": now.Add(-10 * time.Second).Unix(), "exp": now.Add(ttl).Unix(),
 		"jti": strings.ToLower(newID("jti")[4:24]), "fva": []int{0, -1},
 	}
@@ -119,8 +124,8 @@ func (c *Clerk) MintSessionToken(email, org, role, azp string) (string, error) {
 		}
 	}
 	c.mu.Unlock()
-	s := c.newSession(u.ID, orgID, azp, "")
-	return c.mintToken(s.ID, sessionTokenTTL)
+	s := c.newSession(u.ID, orgID, azp, "", "")
+	return c.mintToken(s.ID, "", sessionTokenTTL)
 }
 
 // RevokeSession revokes a session: no further tokens are issued for it.
@@ -156,23 +161,6 @@ func (c *Clerk) serveJWKS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, set)
-}
-
-// redirectAllowed reports whether the sign-in may send the browser to u.
-func (c *Clerk) redirectAllowed(u string) bool {
-	pu, err := url.Parse(u)
-	if err != nil || pu.Fragment != "" {
-		return false
-	}
-	return redirect.Allowed(c.cfg.AllowedRedirectURLs, u) || redirect.Allowed(c.cfg.AllowedRedirectURLs, pu.Scheme+"://"+pu.Host+pu.Path)
-}
-
-func origin(u string) string {
-	pu, err := url.Parse(u)
-	if err != nil {
-		return ""
-	}
-	return pu.Scheme + "://" + pu.Host
 }
 
 // shortcodeLocked resolves a session token template value; false drops the
