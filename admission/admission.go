@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -120,6 +121,14 @@ type Login struct {
 	Email   string
 	Groups  []string
 	IdPName string
+	// Subject is the identifier the login's issuer vouches for the person
+	// with: the Clerk user ID on the Clerk path (ClerkOrgID; ClerkUserID
+	// stands in when Subject is empty), the OIDC sub or SAML NameID of a
+	// direct connection (OrgID). It is bound to the person at their first
+	// login by that path (per IdPName for direct connections); a later
+	// login with the same email and another subject, or none, is refused
+	// with ssoerr.ReasonSubjectMismatch.
+	Subject string
 }
 
 // Person is an admitted person: who, in which organization, with which
@@ -127,7 +136,7 @@ type Login struct {
 type Person struct {
 	// UserID is the app user's ID.
 	UserID string
-	// Email is the stored (lower-case) address.
+	// Email is the stored, canonical address (CanonicalEmail).
 	Email string
 	// OrgID is the app organization; Role the person's role in it.
 	OrgID, Role string
@@ -168,11 +177,18 @@ func (a *Admitter) Admit(ctx context.Context, l Login) (*Person, error) {
 	if l.Email == "" {
 		return nil, forbid(ssoerr.ReasonNoEmail, "no email for %s", l.ClerkUserID)
 	}
-	domain, ok := EmailDomain(l.Email)
-	if !ok || !DomainAllowed(domain, org.AllowedDomains) {
+	email, err := CanonicalEmail(l.Email)
+	if err != nil {
+		return nil, err
+	}
+	if domain := email[strings.LastIndexByte(email, '@')+1:]; !DomainAllowed(domain, org.AllowedDomains) {
 		return nil, forbid(ssoerr.ReasonDomainNotAllowed, "%q is not an allowed domain of %s", l.Email, org.ID)
 	}
-	email := strings.ToLower(strings.TrimSpace(l.Email))
+	viaClerk := l.OrgID == ""
+	subject := l.Subject
+	if viaClerk && subject == "" {
+		subject = l.ClerkUserID
+	}
 	u, err := a.store.UserByEmail(ctx, org.ID, email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -184,7 +200,7 @@ func (a *Admitter) Admit(ctx context.Context, l Login) (*Person, error) {
 			role = string(rbac.Viewer)
 		}
 		u, _, err = a.store.CreateUserIfAbsent(ctx, store.User{ID: "usr_" + randomID(12), OrgID: org.ID, Email: email,
-			Role: role, ClerkUserID: l.ClerkUserID, Source: MethodSSO})
+			Role: role, Source: MethodSSO})
 		if err != nil {
 			return nil, ssoerr.Upstream(ssoerr.ReasonStore, err)
 		}
@@ -193,13 +209,33 @@ func (a *Admitter) Admit(ctx context.Context, l Login) (*Person, error) {
 	}
 	role := a.role(org, u, l)
 	now := a.now()
+	var mismatch error
 	u, err = a.store.UpdateUser(ctx, u.ID, func(x *store.User) error {
-		x.Role, x.LastLogin = role, now
-		if l.ClerkUserID != "" {
-			x.ClerkUserID = l.ClerkUserID
+		// The subject is checked and bound in the same atomic write as the
+		// role: two first logins with different subjects bind one.
+		if viaClerk {
+			if x.ClerkUserID != "" && x.ClerkUserID != subject {
+				mismatch = forbid(ssoerr.ReasonSubjectMismatch, "%s is bound to Clerk user %s, not %q", x.ID, x.ClerkUserID, subject)
+				return mismatch
+			}
+			if subject != "" {
+				x.ClerkUserID = subject
+			}
+		} else {
+			if x.Subject != "" && x.SubjectIssuer == l.IdPName && x.Subject != subject {
+				mismatch = forbid(ssoerr.ReasonSubjectMismatch, "%s is bound to subject %q of %s, not %q", x.ID, x.Subject, l.IdPName, subject)
+				return mismatch
+			}
+			if subject != "" {
+				x.Subject, x.SubjectIssuer = subject, l.IdPName
+			}
 		}
+		x.Role, x.LastLogin = role, now
 		return nil
 	})
+	if mismatch != nil {
+		return nil, mismatch
+	}
 	if err != nil {
 		return nil, ssoerr.Upstream(ssoerr.ReasonStore, err)
 	}
@@ -237,36 +273,50 @@ func (a *Admitter) role(org store.Org, u store.User, l Login) string {
 }
 
 // Lookup finds the app person behind a Clerk session without admitting
-// anyone: the organization mapped to clerkOrgID and the person with email
-// in it. ok is false when either is unknown; only a store failure is an
-// error.
-func (a *Admitter) Lookup(ctx context.Context, clerkOrgID, email string) (p *Person, ok bool, err error) {
+// anyone: the organization mapped to clerkOrgID and the person with the
+// canonical form of email in it. ok is false when either is unknown or
+// the email has no canonical form. A person bound to another Clerk user
+// than clerkUserID is refused (ssoerr.ReasonSubjectMismatch); a store
+// failure is ssoerr.ErrUpstream, never "unknown".
+func (a *Admitter) Lookup(ctx context.Context, clerkOrgID, email, clerkUserID string) (p *Person, ok bool, err error) {
+	canon, err := CanonicalEmail(email)
+	if err != nil {
+		return nil, false, nil
+	}
 	org, err := a.store.OrgByClerkID(ctx, clerkOrgID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, false, nil
 	} else if err != nil {
 		return nil, false, ssoerr.Upstream(ssoerr.ReasonStore, err)
 	}
-	u, err := a.store.UserByEmail(ctx, org.ID, strings.ToLower(strings.TrimSpace(email)))
+	u, err := a.store.UserByEmail(ctx, org.ID, canon)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, false, nil
 	} else if err != nil {
 		return nil, false, ssoerr.Upstream(ssoerr.ReasonStore, err)
 	}
+	if u.ClerkUserID != "" && u.ClerkUserID != clerkUserID {
+		return nil, false, forbid(ssoerr.ReasonSubjectMismatch, "%s is bound to Clerk user %s, not %q", u.ID, u.ClerkUserID, clerkUserID)
+	}
 	return &Person{UserID: u.ID, Email: u.Email, OrgID: org.ID, Role: u.Role, AuthMethod: MethodSSO, ClerkUserID: u.ClerkUserID}, true, nil
 }
 
 // PasswordLogin checks an email and password for an organization. The
-// same refusal answers an unknown organization, an unknown person and a
-// wrong password, after the same bcrypt work; attempts are limited per
-// account and per client address; require_sso refuses the login even with
-// the right password.
+// same refusal answers an unknown organization, an unknown person, an
+// address with no canonical form and a wrong password, after the same
+// bcrypt work; attempts are limited per account (organization and
+// canonical email) and per client address (ClientKey of clientIP);
+// require_sso refuses the login even with the right password. A store
+// failure is ssoerr.ErrUpstream, never a wrong password.
 func (a *Admitter) PasswordLogin(ctx context.Context, orgID, email, password, clientIP string) (*Person, error) {
-	email = strings.ToLower(strings.TrimSpace(email))
+	canon, cerr := CanonicalEmail(email)
+	if cerr == nil {
+		email = canon
+	}
 	for _, c := range []struct {
 		l   Limiter
 		key string
-	}{{a.accountLimit, orgID + "\x00" + email}, {a.ipLimit, clientIP}} {
+	}{{a.accountLimit, orgID + "\x00" + email}, {a.ipLimit, ClientKey(clientIP)}} {
 		ok, err := c.l.Allow(ctx, c.key)
 		if err != nil {
 			return nil, ssoerr.Upstream(ssoerr.ReasonStore, err)
@@ -282,6 +332,10 @@ func (a *Admitter) PasswordLogin(ctx context.Context, orgID, email, password, cl
 	if err != nil {
 		checkPassword("", password)
 		return nil, badPassword("no organization %s", orgID)
+	}
+	if cerr != nil {
+		checkPassword("", password)
+		return nil, badPassword("%v", cerr)
 	}
 	u, err := a.store.UserByEmail(ctx, orgID, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -350,6 +404,23 @@ func (a *Admitter) CheckAPIKey(ctx context.Context, k store.APIKey) error {
 		return forbid(ssoerr.ReasonAPIKeyDisabled, "%s disables API keys", org.ID)
 	}
 	return nil
+}
+
+// ChangeRole sets a person's role and ends every app session of theirs
+// issued until now (sessions carry the old role), in one atomic store
+// write: on any error neither happened. An unknown person is
+// store.ErrNotFound; any other store failure is ssoerr.ErrUpstream.
+func (a *Admitter) ChangeRole(ctx context.Context, userID, role string) (store.User, error) {
+	if !a.policy.Has(rbac.Role(role)) {
+		return store.User{}, fmt.Errorf("admission: role %q is not defined by the policy", role)
+	}
+	u, err := a.store.ChangeRole(ctx, userID, role, a.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, err
+	} else if err != nil {
+		return store.User{}, ssoerr.Upstream(ssoerr.ReasonStore, err)
+	}
+	return u, nil
 }
 
 // RevokeUser ends every app session of a person issued until now.

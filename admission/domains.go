@@ -10,18 +10,15 @@ import (
 	"golang.org/x/net/publicsuffix"
 )
 
-// EmailDomain returns the normalized domain of an email address: exactly
-// one @, a non-empty local part, no white space or address syntax
-// (<>()[],;:\"), the domain IDNA-mapped to its ASCII form (a lookalike in
-// another script becomes a different xn-- name), lower case, trailing dot
-// removed. ok is false for anything else.
+// EmailDomain returns the domain of an email address in the form
+// CanonicalEmail gives it: lower-case ASCII (IDNA A-labels). ok is false
+// for any address CanonicalEmail refuses.
 func EmailDomain(email string) (domain string, ok bool) {
-	email = strings.TrimSpace(email)
-	local, d, found := strings.Cut(email, "@")
-	if !found || local == "" || d == "" || strings.Contains(d, "@") || strings.ContainsAny(email, " \t\r\n<>()[],;:\\\"") {
+	c, err := CanonicalEmail(email)
+	if err != nil {
 		return "", false
 	}
-	return normalizeDomain(d)
+	return c[strings.LastIndexByte(c, '@')+1:], true
 }
 
 // idnaProfile is the lookup profile with the strict checks on: a name that

@@ -8,7 +8,7 @@ func TestDomainAllowed(t *testing.T) {
 	for email, want := range map[string]bool{
 		"alice@acme.com":             true,
 		"Alice@ACME.COM":             true,
-		"alice@acme.com.":            true,  // trailing dot
+		"alice@acme.com.":            false, // trailing dot: not the canonical form
 		"bob@eu.corp.acme.com":       true,  // wildcard subdomain
 		"bob@corp.acme.com":          false, // the wildcard's apex is not included
 		"alice@sub.acme.com":         false, // exact entries do not cover subdomains

@@ -3,6 +3,7 @@ package admission
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -93,4 +94,22 @@ func NewMemoryLimiter(cfg LimiterConfig) (*MemoryLimiter, error) {
 func (l *MemoryLimiter) Allow(_ context.Context, key string) (bool, error) {
 	n := l.counts.Update(key, l.now().Add(l.window), func(old int, _ bool) int { return old + 1 })
 	return n <= l.max, nil
+}
+
+// ClientKey is the per-address limit key of a client address: an IPv4
+// address (an IPv4-mapped IPv6 address unmapped), or the /64 of an IPv6
+// address, since one subscriber routinely holds a whole /64 and could
+// otherwise take a fresh address per attempt; a zone is dropped. Anything
+// that is not an IP address is its own key.
+func ClientKey(clientIP string) string {
+	a, err := netip.ParseAddr(clientIP)
+	if err != nil {
+		return clientIP
+	}
+	a = a.WithZone("").Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -106,6 +107,12 @@ type Config struct {
 	// account and per client address. Nil means 10 and 100 per 15 minutes
 	// in this process (admission's defaults).
 	PasswordLimit, PasswordIPLimit admission.Limiter
+	// TrustedProxies are the reverse proxies (CIDRs, IPv4 ones in IPv4
+	// form) whose X-Forwarded-For is believed when finding the client
+	// address PasswordIPLimit counts (middleware.ClientIP). Nil means the
+	// connection's peer alone: behind a proxy not listed here every client
+	// shares the proxy's count.
+	TrustedProxies []netip.Prefix
 
 	// ReplayCache records one-time values: the nonce of every SSO state
 	// (a state is accepted once, even with its cookie), and for direct

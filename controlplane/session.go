@@ -1,7 +1,6 @@
 package controlplane
 
 import (
-	"net"
 	"net/http"
 
 	clerksession "github.com/clerk/clerk-sdk-go/v2/session"
@@ -27,10 +26,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &body) {
 		return
 	}
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr // no port: a test or an in-process transport
-	}
+	ip := middleware.ClientIP(r, a.cfg.TrustedProxies)
 	person, err := a.admit.PasswordLogin(r.Context(), body.Org, body.Email, body.Password, ip)
 	if err != nil {
 		a.refuse(w, r, err)

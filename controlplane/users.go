@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/ssokit/ssokit/api"
@@ -19,10 +20,15 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, usersOut(users))
 }
 
-// orgUser is the person {id} of organization {org}, or a 404 answered.
+// orgUser is the person {id} of organization {org}, or a 404 answered
+// (a 503 when the store fails: an outage is not an unknown person).
 func (a *API) orgUser(w http.ResponseWriter, r *http.Request) (store.User, bool) {
 	u, err := a.st.GetUser(r.Context(), r.PathValue("id"))
-	if err != nil || u.OrgID != r.PathValue("org") {
+	switch {
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not read")
+		return store.User{}, false
+	case err != nil || u.OrgID != r.PathValue("org"):
 		fail(w, http.StatusNotFound, codeNotFound, "no such person in the organization")
 		return store.User{}, false
 	}
@@ -30,7 +36,8 @@ func (a *API) orgUser(w http.ResponseWriter, r *http.Request) (store.User, bool)
 }
 
 // updateUser is PATCH /v1/organizations/{org}/users/{id} {role}: it sets
-// a person's role and ends their sessions, which carry the old role.
+// a person's role and ends their sessions, which carry the old role, in
+// one store write: when it fails, neither happened (503).
 func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 	var body api.UpdateUserRequest
 	if !decode(w, r, &body) {
@@ -44,12 +51,15 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u, err := a.st.UpdateUser(r.Context(), u.ID, func(x *store.User) error { x.Role = body.Role; return nil })
-	if err != nil {
+	u, err := a.admit.ChangeRole(r.Context(), u.ID, body.Role)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		fail(w, http.StatusNotFound, codeNotFound, "no such person in the organization")
+		return
+	case err != nil:
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not save")
 		return
 	}
-	_ = a.admit.RevokeUser(r.Context(), u.ID) // sessions carry the old role
 	writeJSON(w, http.StatusOK, userOut(u))
 }
 

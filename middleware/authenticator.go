@@ -302,7 +302,7 @@ func (a *Authenticator) clerkToken(ctx context.Context, tok string) (*Principal,
 	p := &Principal{Credential: CredentialClerkSession, Email: s.Email, SessionID: s.SessionID, ClerkUserID: s.UserID,
 		ClerkOrg: s.Org, IssuedAt: s.IssuedAt, ExpiresAt: s.ExpiresAt, Clerk: s}
 	if a.admit != nil && s.Org.ID != "" && s.Email != "" {
-		person, ok, err := a.admit.Lookup(ctx, s.Org.ID, s.Email)
+		person, ok, err := a.admit.Lookup(ctx, s.Org.ID, s.Email, s.UserID)
 		if err != nil {
 			return nil, err
 		}

@@ -11,7 +11,7 @@ import (
 )
 
 // ClerkLogin reads an admission.Login from a verified Clerk principal:
-// email, groups and IdP from the token's claims (names configurable, groups
+// the Clerk user as its Subject; email, groups and IdP from the token's claims (names configurable, groups
 // as an array or OneLogin's ;-joined string), the email through the Backend
 // API (AuthenticatorConfig.ClerkUsers) when the token has none.
 func (a *Authenticator) ClerkLogin(ctx context.Context, p *Principal) (admission.Login, error) {
@@ -19,7 +19,8 @@ func (a *Authenticator) ClerkLogin(ctx context.Context, p *Principal) (admission
 	if s == nil {
 		return admission.Login{}, errors.New("middleware: ClerkLogin needs a Clerk-session principal")
 	}
-	l := admission.Login{ClerkOrgID: s.Org.ID, ClerkRole: s.Org.Role, ClerkUserID: s.UserID, ClerkSessionID: s.SessionID, Email: s.Email}
+	l := admission.Login{ClerkOrgID: s.Org.ID, ClerkRole: s.Org.Role, ClerkUserID: s.UserID, ClerkSessionID: s.SessionID, Email: s.Email,
+		Subject: s.UserID}
 	var groups []string
 	if ok, err := s.Claim(a.groupsClaim, &groups); ok && err == nil {
 		l.Groups = groups

@@ -99,6 +99,8 @@ const (
 	ReasonInvalidCredentials Reason = "invalid_credentials"   // wrong email or password
 	ReasonRateLimited        Reason = "rate_limited"          // too many attempts
 	ReasonNoEmail            Reason = "email_missing"         // the identity carries no email
+	ReasonInvalidEmail       Reason = "email_invalid"         // the email is not one plain address in canonical form
+	ReasonSubjectMismatch    Reason = "subject_mismatch"      // the IdP vouches for the email with another subject than the account's
 	ReasonRole               Reason = "insufficient_role"     // role below the one required, or lacking a permission
 )
 

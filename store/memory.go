@@ -18,7 +18,7 @@ type Memory struct {
 	mu      sync.RWMutex
 	orgs    map[string]Org
 	users   map[string]User
-	byEmail map[string]string // org \x00 lower(email) -> user ID
+	byEmail map[string]string // org \x00 canonical email -> user ID
 	keys    map[string]APIKey // by ID
 	byHash  map[string]string
 	revoked map[string]time.Time
@@ -60,7 +60,9 @@ func cloneOrg(o Org) Org {
 	return o
 }
 
-func emailKey(org, email string) string { return org + "\x00" + strings.ToLower(email) }
+// emailKey is the uniqueness key of a person: the organization and the
+// canonical email, byte for byte.
+func emailKey(org, email string) string { return org + "\x00" + email }
 
 // CreateOrg implements Orgs.
 func (m *Memory) CreateOrg(_ context.Context, o Org) error {
@@ -183,7 +185,6 @@ func (m *Memory) CreateUserIfAbsent(_ context.Context, u User) (User, bool, erro
 	if _, ok := m.users[u.ID]; ok {
 		return User{}, false, fmt.Errorf("%w: user %s", ErrExists, u.ID)
 	}
-	u.Email = strings.ToLower(u.Email)
 	u.Created = m.stamp()
 	m.users[u.ID] = u
 	m.byEmail[k] = u.ID
@@ -205,6 +206,23 @@ func (m *Memory) UpdateUser(_ context.Context, id string, fn func(*User) error) 
 	old := m.users[id]
 	u.ID, u.OrgID, u.Email = id, old.OrgID, old.Email
 	u.LastLogin, u.ValidAfter = Stamp(u.LastLogin), Stamp(u.ValidAfter)
+	m.users[id] = u
+	return u, nil
+}
+
+// ChangeRole implements Users.
+func (m *Memory) ChangeRole(_ context.Context, id, role string, revokeBefore time.Time) (User, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	defer m.version.Add(1)
+	u, ok := m.users[id]
+	if !ok {
+		return User{}, fmt.Errorf("%w: user %s", ErrNotFound, id)
+	}
+	u.Role = role
+	if t := Stamp(revokeBefore); t.After(u.ValidAfter) {
+		u.ValidAfter = t
+	}
 	m.users[id] = u
 	return u, nil
 }

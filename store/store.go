@@ -68,11 +68,24 @@ type Org struct {
 
 // User is a person in one organization.
 type User struct {
-	ID          string `json:"id"`
-	OrgID       string `json:"org_id"`
-	Email       string `json:"email"`
-	Role        string `json:"role"`
+	ID    string `json:"id"`
+	OrgID string `json:"org_id"`
+	// Email is the canonical address (admission.CanonicalEmail): a store
+	// keeps it as given and compares it byte for byte, so (OrgID, Email)
+	// is unique exactly when the canonical forms are.
+	Email string `json:"email"`
+	Role  string `json:"role"`
+	// ClerkUserID is the Clerk user the person signs in as through Clerk,
+	// bound at their first SSO login there: a later Clerk login with the
+	// same email and another Clerk user is refused.
 	ClerkUserID string `json:"clerk_user_id,omitempty"`
+	// Subject is the identifier a direct connection's identity provider
+	// vouches for the person with (the OIDC sub or the SAML NameID), bound
+	// at their first SSO login through SubjectIssuer, the IdP's name
+	// (okta, azure_ad, ...): a later login from that IdP with the same
+	// email and another subject is refused. Empty until then.
+	Subject       string `json:"subject,omitempty"`
+	SubjectIssuer string `json:"subject_issuer,omitempty"`
 	// PasswordHash is empty for SSO-only people.
 	PasswordHash string `json:"-"`
 	// Source is how the user was created: sso, password, admin.
@@ -108,14 +121,21 @@ type Orgs interface {
 	ListOrgs(ctx context.Context) ([]Org, error)
 }
 
-// Users stores people.
+// Users stores people. Emails are canonical (see User.Email) and
+// compared byte for byte.
 type Users interface {
 	GetUser(ctx context.Context, id string) (User, error)
 	UserByEmail(ctx context.Context, orgID, email string) (User, error)
 	// CreateUserIfAbsent creates u unless a user with its org and email
 	// exists, atomically: concurrent first logins create one user.
 	CreateUserIfAbsent(ctx context.Context, u User) (User, bool, error)
+	// UpdateUser applies fn to the stored user atomically; if fn returns an
+	// error nothing is written. ID, OrgID and Email cannot change.
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) (User, error)
+	// ChangeRole sets the user's role and revokes every session of theirs
+	// issued before revokeBefore (ValidAfter, which never moves back) in
+	// one atomic write: both happen or, on any error, neither.
+	ChangeRole(ctx context.Context, id, role string, revokeBefore time.Time) (User, error)
 	DeleteUser(ctx context.Context, id string) error
 	ListUsers(ctx context.Context, orgID string) ([]User, error)
 }

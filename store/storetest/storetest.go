@@ -140,7 +140,7 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) store.S
 		created, ids := 0, map[string]bool{}
 		for i := range 50 {
 			wg.Go(func() {
-				u, ok, err := s.CreateUserIfAbsent(ctx, store.User{ID: fmt.Sprintf("u%d", i), OrgID: "acme", Email: "Alice@Acme.test", Role: "viewer"})
+				u, ok, err := s.CreateUserIfAbsent(ctx, store.User{ID: fmt.Sprintf("u%d", i), OrgID: "acme", Email: "alice@acme.test", Role: "viewer"})
 				if err != nil {
 					t.Error(err)
 					return
@@ -157,9 +157,39 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) store.S
 		if created != 1 || len(ids) != 1 {
 			t.Fatalf("%d users created, %d distinct", created, len(ids))
 		}
-		u, err := s.UserByEmail(ctx, "acme", "ALICE@acme.TEST")
+		u, err := s.UserByEmail(ctx, "acme", "alice@acme.test")
 		if err != nil || u.Email != "alice@acme.test" || u.Created.IsZero() {
 			t.Fatalf("by email: %v %+v", err, u)
+		}
+		// Emails arrive canonical and are compared byte for byte: the store
+		// neither re-cases nor folds them, and tags and dots are other
+		// people.
+		for _, other := range []string{"Alice@acme.test", "alice@ACME.test", "alice+x@acme.test", "a.lice@acme.test", "alice@acme.test.", " alice@acme.test"} {
+			if got, err := s.UserByEmail(ctx, "acme", other); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("%q found %+v (%v): emails are compared byte for byte", other, got, err)
+			}
+		}
+		if tagged, ok, err := s.CreateUserIfAbsent(ctx, store.User{ID: "u-tag", OrgID: "acme", Email: "alice+x@acme.test"}); err != nil || !ok || tagged.ID != "u-tag" {
+			t.Fatalf("a +tag address is another person: %v %v %+v", err, ok, tagged)
+		}
+		s.DeleteUser(ctx, "u-tag")
+		// The subject binding reads back as written.
+		if b, err := s.UpdateUser(ctx, u.ID, func(x *store.User) error {
+			x.Subject, x.SubjectIssuer, x.ClerkUserID = "00u1", "okta", "user_1"
+			return nil
+		}); err != nil || b.Subject != "00u1" || b.SubjectIssuer != "okta" || b.ClerkUserID != "user_1" {
+			t.Fatalf("binding: %v %+v", err, b)
+		}
+		if b, _ := s.GetUser(ctx, u.ID); b.Subject != "00u1" || b.SubjectIssuer != "okta" || b.ClerkUserID != "user_1" {
+			t.Fatalf("binding read back %+v", b)
+		}
+		// A failed update writes nothing.
+		boom := errors.New("boom")
+		if _, err := s.UpdateUser(ctx, u.ID, func(x *store.User) error { x.Role = "admin"; x.Subject = "evil"; return boom }); !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		if b, _ := s.GetUser(ctx, u.ID); b.Role != "viewer" || b.Subject != "00u1" {
+			t.Fatalf("a failed update was written: %+v", b)
 		}
 		if _, err := s.UserByEmail(ctx, "other", "alice@acme.test"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatal("a user leaked into another org")
@@ -170,6 +200,9 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) store.S
 		}
 		if list, _ := s.ListUsers(ctx, "acme"); len(list) != 1 {
 			t.Fatalf("list %v", list)
+		}
+		if _, err := s.ChangeRole(ctx, "nope", "admin", time.Now()); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("role change of a missing user: %v", err)
 		}
 		if err := s.DeleteUser(ctx, u.ID); err != nil {
 			t.Fatal(err)
@@ -182,6 +215,40 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) store.S
 		}
 		if err := s.DeleteUser(ctx, u.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Fatal(err)
+		}
+	})
+
+	// A role change and the revocation of the person's sessions are one
+	// write: both are there together, the revocation time at
+	// store.Precision, and it never moves back.
+	t.Run("change role", func(t *testing.T) {
+		s, clk := fresh(t)
+		s.CreateOrg(ctx, store.Org{ID: "acme"})
+		s.CreateUserIfAbsent(ctx, store.User{ID: "u", OrgID: "acme", Email: "a@acme.test", Role: "viewer", Subject: "s", SubjectIssuer: "okta"})
+		at := clk.Now().Add(123456789 * time.Nanosecond)
+		u, err := s.ChangeRole(ctx, "u", "admin", at)
+		if err != nil || u.Role != "admin" || !u.ValidAfter.Equal(store.Stamp(at)) || u.Email != "a@acme.test" || u.Subject != "s" {
+			t.Fatalf("change role: %v %+v", err, u)
+		}
+		if got, _ := s.GetUser(ctx, "u"); got.Role != "admin" || !got.ValidAfter.Equal(store.Stamp(at)) {
+			t.Fatalf("read back %+v", got)
+		}
+		u, err = s.ChangeRole(ctx, "u", "editor", at.Add(-time.Hour))
+		if err != nil || u.Role != "editor" || !u.ValidAfter.Equal(store.Stamp(at)) {
+			t.Fatalf("an earlier revocation moved ValidAfter back: %v %+v", err, u)
+		}
+		if got, _ := s.GetUser(ctx, "u"); got.Role != "editor" || !got.ValidAfter.Equal(store.Stamp(at)) {
+			t.Fatalf("read back %+v", got)
+		}
+		if v, ok := s.(store.Versioned); ok {
+			before := v.Version()
+			s.ChangeRole(ctx, "u", "viewer", clk.Now())
+			if v.Version() == before {
+				t.Error("a role change did not change the version")
+			}
+		}
+		if _, err := s.ChangeRole(ctx, "nope", "admin", at); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("missing user: %v", err)
 		}
 	})
 
