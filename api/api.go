@@ -77,7 +77,10 @@ type Org struct {
 	// roles.
 	ClerkRoleMap map[string]string `json:"clerk_role_map,omitempty"`
 	// Connection is the organization's direct IdP connection (package
-	// idp's Connection as JSON), absent when SSO goes through Clerk.
+	// idp's Connection as JSON), absent when SSO goes through Clerk. The
+	// server never returns the OIDC client secret: "oidc" has no
+	// "client_secret" and has "client_secret_set" (true when one is
+	// stored) instead.
 	Connection json.RawMessage `json:"connection,omitempty"`
 	// SSOConfigured is true once SSO settings were saved.
 	SSOConfigured bool `json:"sso_configured"`

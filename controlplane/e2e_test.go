@@ -312,7 +312,11 @@ func TestWebhookRefusals(t *testing.T) {
 			return h
 		}(), body},
 	} {
-		if status, code := post(tc.h, tc.payload); status != 401 || code != "invalid_signature" {
+		want := "invalid_signature"
+		if strings.HasPrefix(name, "stale") || name == "from the future" {
+			want = "stale_webhook"
+		}
+		if status, code := post(tc.h, tc.payload); status != 401 || code != want {
 			t.Errorf("%s: %d %s", name, status, code)
 		}
 	}
@@ -322,7 +326,7 @@ func TestWebhookRefusals(t *testing.T) {
 	if status, _ := post(good, body); status != 204 {
 		t.Fatalf("a good webhook: %d", status)
 	}
-	if status, _ := post(good, body); status != 204 {
+	if status, _ := post(good, body); status != 200 {
 		t.Fatalf("its redelivery: %d", status)
 	}
 }

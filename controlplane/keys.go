@@ -10,6 +10,9 @@ import (
 	"github.com/ssokit/ssokit/store"
 )
 
+// maxKeyName bounds an API key's name.
+const maxKeyName = 200
+
 // createKey is POST /v1/organizations/{org}/api-keys {name, role,
 // expires_at}: the answer holds the secret, shown this once.
 func (a *API) createKey(w http.ResponseWriter, r *http.Request) {
@@ -17,8 +20,8 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &body) {
 		return
 	}
-	if body.Name == "" || !a.auth.Policy().Has(rbac.Role(body.Role)) {
-		fail(w, http.StatusUnprocessableEntity, codeInvalidSettings, "name and a defined role are required")
+	if body.Name == "" || !printable(body.Name, maxKeyName) || !a.auth.Policy().Has(rbac.Role(body.Role)) {
+		fail(w, http.StatusUnprocessableEntity, codeInvalidSettings, "a name (at most 200 bytes of printable text) and a defined role are required")
 		return
 	}
 	var exp time.Time

@@ -3,8 +3,12 @@ package controlplane
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/idp"
@@ -20,8 +24,12 @@ func (a *API) createOrg(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &body) {
 		return
 	}
-	if body.ID == "" || strings.ContainsAny(body.ID, "/ ") || body.Name == "" {
-		fail(w, http.StatusUnprocessableEntity, codeInvalidSettings, "id (no spaces or slashes) and name are required")
+	if !orgIDPattern.MatchString(body.ID) || body.Name == "" {
+		fail(w, http.StatusUnprocessableEntity, codeInvalidSettings, "id (1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit) and name are required")
+		return
+	}
+	if msg := checkOrgText(&body.Name, &body.Plan); msg != "" {
+		fail(w, http.StatusUnprocessableEntity, codeInvalidSettings, msg)
 		return
 	}
 	if body.Plan == "" {
@@ -35,7 +43,10 @@ func (a *API) createOrg(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not save")
 		return
 	}
-	org, _ := a.st.GetOrg(r.Context(), o.ID)
+	org, err := a.st.GetOrg(r.Context(), o.ID)
+	if err != nil {
+		org = o // created; the read-back failed
+	}
 	writeJSON(w, http.StatusCreated, orgOut(org))
 }
 
@@ -55,7 +66,8 @@ func (a *API) configureSSO(w http.ResponseWriter, r *http.Request) {
 	var connJSON []byte
 	if s.Connection != nil {
 		if _, err := idp.New(r.Context(), *s.Connection, a.cfg.IdP); err != nil {
-			fail(w, http.StatusUnprocessableEntity, codeInvalidConnection, err.Error())
+			a.log.Info("controlplane: direct connection refused", "org", logValue(r.PathValue("org")), "err", err)
+			fail(w, http.StatusUnprocessableEntity, codeInvalidConnection, connectionProblem(err))
 			return
 		}
 		connJSON, _ = json.Marshal(s.Connection)
@@ -99,6 +111,14 @@ func (a *API) updateOrg(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &body) {
 		return
 	}
+	if msg := checkOrgText(body.Name, body.Plan); msg != "" {
+		fail(w, http.StatusUnprocessableEntity, codeInvalidSettings, msg)
+		return
+	}
+	if body.Name != nil && *body.Name == "" {
+		fail(w, http.StatusUnprocessableEntity, codeInvalidSettings, "name cannot be empty")
+		return
+	}
 	if body.Plan != nil && !isPlatformAdmin(principal(r)) {
 		a.refuse(w, r, ssoerr.New(ssoerr.ErrForbidden, ssoerr.ReasonRole, "only the platform administrator sets plans"))
 		return
@@ -130,4 +150,56 @@ func (a *API) updateOrg(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, orgOut(org))
+}
+
+// Limits on what an organization's fields may hold: they reach URLs,
+// logs, headers and pages.
+const (
+	maxOrgName = 200
+	maxPlan    = 64
+)
+
+// orgIDPattern is an organization ID: it is a path segment of every
+// organization route.
+var orgIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// checkOrgText checks a name and a plan (nil: not given): at most
+// maxOrgName and maxPlan bytes, printable text without control characters.
+// It returns "" or the message of a 422.
+func checkOrgText(name, plan *string) string {
+	if name != nil && !printable(*name, maxOrgName) {
+		return fmt.Sprintf("name must be at most %d bytes of printable text", maxOrgName)
+	}
+	if plan != nil && !printable(*plan, maxPlan) {
+		return fmt.Sprintf("plan must be at most %d bytes of printable text", maxPlan)
+	}
+	return ""
+}
+
+// printable reports whether s is at most max bytes of UTF-8 without
+// control or format characters (bidi overrides included).
+func printable(s string, max int) bool {
+	if len(s) > max || !utf8.ValidString(s) {
+		return false
+	}
+	for _, c := range s {
+		if unicode.IsControl(c) || unicode.Is(unicode.Cf, c) {
+			return false
+		}
+	}
+	return true
+}
+
+// maxConnectionProblem bounds the message of an invalid_connection.
+const maxConnectionProblem = 300
+
+// connectionProblem is the message of a 422 invalid_connection: idp's
+// configuration refusal (which says what to fix in the connection's own
+// terms), bounded; any other failure as a generic message, since it may
+// carry addresses and errors of the network.
+func connectionProblem(err error) string {
+	if !errors.Is(err, idp.ErrConfig) {
+		return "the connection could not be built: check its metadata or discovery URL and that the IdP answers"
+	}
+	return bounded(err.Error(), maxConnectionProblem)
 }

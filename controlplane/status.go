@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/clerk/clerk-sdk-go/v2"
@@ -11,6 +12,7 @@ import (
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/sso"
+	"github.com/ssokit/ssokit/store"
 )
 
 // ssoStatus is GET /v1/organizations/{org}/sso/status. The provider is the
@@ -19,11 +21,18 @@ import (
 // vendor for custom connections) the IdP of the latest sign-in.
 func (a *API) ssoStatus(w http.ResponseWriter, r *http.Request) {
 	org, err := a.st.GetOrg(r.Context(), r.PathValue("org"))
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
 		fail(w, http.StatusNotFound, codeNotFound, "no such organization")
 		return
+	} else if err != nil {
+		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not read")
+		return
 	}
-	users, _ := a.st.ListUsers(r.Context(), org.ID)
+	users, err := a.st.ListUsers(r.Context(), org.ID)
+	if err != nil {
+		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not read")
+		return
+	}
 	n := 0
 	for _, u := range users {
 		if u.Source == admission.MethodSSO {
@@ -90,6 +99,10 @@ func (a *API) ssoTest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	org, err := a.st.GetOrg(r.Context(), r.PathValue("org"))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not read")
+		return
+	}
 	if err != nil || len(org.Connection) == 0 {
 		fail(w, http.StatusUnprocessableEntity, codeNoConnection, "the organization has no direct connection to test")
 		return
