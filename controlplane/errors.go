@@ -206,17 +206,21 @@ const maxLogValue = 200
 
 // logValue is a request-derived string bounded for a log line: at most
 // maxLogValue bytes of valid UTF-8, marked when cut.
-func logValue(s string) string {
-	if len(s) <= maxLogValue && utf8.ValidString(s) {
+func logValue(s string) string { return bounded(s, maxLogValue) }
+
+// bounded is s as valid UTF-8 of at most n bytes (cut on a rune boundary),
+// then "…(cut)" when it was cut.
+func bounded(s string, n int) string {
+	if len(s) <= n && utf8.ValidString(s) {
 		return s
 	}
 	s = strings.ToValidUTF8(s, "\ufffd")
-	if len(s) > maxLogValue {
-		cut := maxLogValue
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…(cut)"
+	if len(s) <= n {
+		return s
 	}
-	return s
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…(cut)"
 }
