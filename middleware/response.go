@@ -34,6 +34,8 @@ var publicReasons = map[ssoerr.Reason]string{
 	ssoerr.ReasonAPIKeyDisabled:     "API keys are disabled for this organization",
 	ssoerr.ReasonSessionRevoked:     "the session has ended",
 	ssoerr.ReasonNoEmail:            "the identity carries no email",
+	ssoerr.ReasonInvalidEmail:       "the email is not one plain address in canonical form",
+	ssoerr.ReasonSubjectMismatch:    "the identity provider vouches for this email with another identity than the account's",
 }
 
 // PublicCodes lists every code Classify can answer with, for documentation
