@@ -41,6 +41,12 @@ func (r *LoginReport) step(name string, err error, detail string) bool {
 // redirect back, or the SAML auto-post form as Browse does) and finishes
 // the login with conn. It reports each step and the Identity.
 //
+// Each request carries what a browser's page load sends
+// (NavigationHeaders): the trip to the IdP and back are navigations from
+// the app's page (its site is that of the connection's ACS or redirect
+// URL), cross-site when the IdP is on another site; the SAML form post
+// comes from the IdP's page, with its Origin.
+//
 // It only works against an identity provider that honours login_hint
 // without a page, as the mock personas do: a real IdP asks for a
 // password, and the report says it stopped at a login page.
@@ -61,6 +67,8 @@ func HeadlessLogin(ctx context.Context, conn idp.Connector, client *http.Client,
 		rep.step("identity provider reached", err, "")
 		return rep
 	}
+	app := appURL(conn.Connection())
+	NavigationHeaders(req, FetchSite(app, req.URL), false)
 	resp, err := b.Do(req)
 	if !rep.step("identity provider reached", err, "") {
 		return rep
@@ -78,6 +86,7 @@ func HeadlessLogin(ctx context.Context, conn idp.Connector, client *http.Client,
 		}
 		rep.step("identity provider answered", nil, "redirect to "+trimQuery(loc))
 		back = httptest.NewRequest(http.MethodGet, loc, nil)
+		NavigationHeaders(back, FetchSite(app, req.URL, back.URL), false)
 	case sso.SAML:
 		action, form, ok := autopost.Form(resp.Request.URL, body)
 		if !ok || form.Get("SAMLResponse") == "" {
@@ -87,6 +96,8 @@ func HeadlessLogin(ctx context.Context, conn idp.Connector, client *http.Client,
 		rep.step("identity provider answered", nil, "SAMLResponse posted to "+action)
 		back = httptest.NewRequest(http.MethodPost, action, strings.NewReader(form.Encode()))
 		back.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		back.Header.Set("Origin", formOrigin(resp))
+		NavigationHeaders(back, FetchSite(resp.Request.URL, back.URL), false)
 	default:
 		rep.step("identity provider answered", fmt.Errorf("mockidp: protocol %q", conn.Connection().Protocol), "")
 		return rep
@@ -101,6 +112,22 @@ func HeadlessLogin(ctx context.Context, conn idp.Connector, client *http.Client,
 	rep.step("identity", nil, fmt.Sprintf("subject %s, email %s, %d groups", id.Subject, id.Email, len(id.Groups)))
 	rep.Identity, rep.OK = id, true
 	return rep
+}
+
+// appURL is where the connection's answers come back: the app's site.
+func appURL(c idp.Connection) *url.URL {
+	raw := ""
+	switch {
+	case c.SAML != nil:
+		raw = c.SAML.ACSURL
+	case c.OIDC != nil:
+		raw = c.OIDC.RedirectURL
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	return u
 }
 
 // trimQuery drops the query of a URL (SAMLRequest, state...) for a report.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,9 +40,14 @@ type Server struct {
 
 	listener net.Listener
 	http     *http.Server
-	caPEM    []byte
 	client   *http.Client
 	closed   sync.Once
+	// hosts are the names LoopbackClient maps to loopback besides its
+	// patterns: ListenOptions.Host and Hostnames.
+	hosts []string
+
+	caMu sync.Mutex
+	ca   *testCA
 }
 
 // New validates cfg and builds an unstarted server. Its Handler can be
@@ -121,15 +127,73 @@ func StartTLS(t testing.TB, cfg Config) *Server {
 	return s
 }
 
+// ListenOptions are how ListenWith serves: a production-like site for
+// tests, e.g. the IdP at https://idp.okta.test:<port> while the app under
+// test runs at https://app.example.test:<port>, so that the IdP's
+// responses reach the app cross-site as they do in production. Clients
+// resolve the names with LoopbackClient or LoopbackTransport (Go) or
+// Chromium's --host-resolver-rules.
+type ListenOptions struct {
+	// TLS serves https with a certificate from the server's CA
+	// (CACertPEM, SPKIHash).
+	TLS bool
+	// Host, when set, is the host name of the server's URL instead of the
+	// listener's address: Host "idp.okta.test" on 127.0.0.1:40123 makes
+	// URL https://idp.okta.test:40123, and every issuer, metadata and
+	// endpoint URL of the personas and the mock Clerk is built on it. A
+	// TLS certificate carries it. Ignored when Config.BaseURL is set.
+	Host string
+	// Hostnames are more DNS names the TLS certificate carries ("*."
+	// wildcards allowed), for a server reached under several names.
+	Hostnames []string
+}
+
+// StartWith is ListenWith for tests: a new server on a free 127.0.0.1 port,
+// closed when the test ends; it fails t on error.
+func StartWith(t testing.TB, cfg Config, o ListenOptions) *Server {
+	t.Helper()
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ListenWith("127.0.0.1:0", o); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
 // Listen serves http on addr (host:port; port 0 picks a free one).
-func (s *Server) Listen(addr string) error { return s.listen(addr, false) }
+func (s *Server) Listen(addr string) error { return s.ListenWith(addr, ListenOptions{}) }
 
 // ListenTLS serves https on addr with a generated CA.
-func (s *Server) ListenTLS(addr string) error { return s.listen(addr, true) }
+func (s *Server) ListenTLS(addr string) error { return s.ListenWith(addr, ListenOptions{TLS: true}) }
 
-func (s *Server) listen(addr string, useTLS bool) error {
+// ListenWith serves on addr as o says. A Host or Hostnames entry that is
+// not a DNS name is refused before anything listens.
+func (s *Server) ListenWith(addr string, o ListenOptions) error {
 	if s.listener != nil {
 		return errors.New("mockidp: server already listening")
+	}
+	names := slices.Clone(loopbackNames)
+	if o.Host != "" {
+		if err := checkHostname(o.Host); err != nil || strings.HasPrefix(o.Host, "*.") {
+			return fmt.Errorf("mockidp: ListenOptions.Host %q is not a host name", o.Host)
+		}
+		names = append(names, o.Host)
+	}
+	for _, h := range o.Hostnames {
+		if err := checkHostname(h); err != nil {
+			return fmt.Errorf("mockidp: ListenOptions.Hostnames: %w", err)
+		}
+		names = append(names, h)
+	}
+	var cert tls.Certificate
+	if o.TLS {
+		var err error
+		if cert, err = s.IssueCertificate(names...); err != nil {
+			return err
+		}
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -139,23 +203,23 @@ func (s *Server) listen(addr string, useTLS bool) error {
 	s.client = &http.Client{Timeout: 30 * time.Second}
 	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
-	if useTLS {
-		ca, err := newTestCA()
-		if err != nil {
-			l.Close()
-			return err
-		}
-		s.caPEM = ca.certPEM
-		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{ca.leaf}, MinVersion: tls.VersionTLS12}
+	if o.TLS {
+		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		l = tls.NewListener(l, s.http.TLSConfig)
 		pool := x509.NewCertPool()
-		pool.AppendCertsFromPEM(ca.certPEM)
+		pool.AppendCertsFromPEM(s.CACertPEM())
 		s.client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 		scheme = "https"
 	}
 	s.listener = l
+	s.hosts = names[len(loopbackNames):]
 	if s.cfg.BaseURL == "" {
-		base := scheme + "://" + l.Addr().String()
+		host := l.Addr().String()
+		if o.Host != "" {
+			_, port, _ := net.SplitHostPort(host)
+			host = net.JoinHostPort(strings.ToLower(o.Host), port)
+		}
+		base := scheme + "://" + host
 		s.base.Store(&base)
 		s.URL = base
 	}
@@ -181,18 +245,19 @@ func (s *Server) Close() {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Client returns an HTTP client for the server: for a TLS server it trusts
-// the generated CA. It follows redirects like http.DefaultClient.
+// the generated CA, and for a server listening under ListenOptions.Host
+// or Hostnames it dials those names on loopback (LoopbackClient). It
+// follows redirects like http.DefaultClient.
 func (s *Server) Client() *http.Client {
 	if s.client == nil {
 		return &http.Client{Timeout: 30 * time.Second}
 	}
+	if len(s.hosts) > 0 {
+		return s.LoopbackClient()
+	}
 	c := *s.client
 	return &c
 }
-
-// CACertPEM is the PEM certificate of the CA that signed a TLS server's
-// certificate (nil for an http server).
-func (s *Server) CACertPEM() []byte { return s.caPEM }
 
 // Persona returns the persona named name, or nil.
 func (s *Server) Persona(name string) *Persona { return s.byName[name] }
