@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
@@ -33,7 +34,7 @@ const (
 	paramDevBrowser    = "__clerk_db_jwt"
 	uatMaxAge          = 315360000 // ten years, as Clerk sets __client_uat
 	handshakeNonceTTL  = time.Minute
-	maxHandshakeInline = 2048 // a larger payload goes by nonce when the SDK accepts one
+	maxHandshakeInline = 2048 // a larger JSON payload goes by nonce when the SDK accepts one
 	maxCredential      = 256  // bound on a dev browser or __client value read from a request
 )
 
@@ -252,7 +253,7 @@ func (c *Clerk) handshake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, value := cookieHandshake, payload
-	if q.Get("format") == "nonce" && (len(payload) > maxHandshakeInline || c.cfg.HandshakeNonce) {
+	if q.Get("format") == "nonce" && (directivesSize(dirs) > maxHandshakeInline || c.cfg.HandshakeNonce) {
 		name, value = cookieNonce, randToken()
 		now := c.now()
 		c.mu.Lock()
@@ -274,6 +275,12 @@ func (c *Clerk) handshake(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Location", withParams(redirect, url.Values{name: {value}}, cookieHandshake, cookieNonce, paramDevBrowser))
 	}
 	w.WriteHeader(http.StatusTemporaryRedirect)
+}
+
+// directivesSize is the length of the payload's JSON, {"handshake":[...]}.
+func directivesSize(dirs []string) int {
+	b, _ := json.Marshal(map[string]any{"handshake": dirs})
+	return len(b)
 }
 
 // selectOrgLocked makes the organization (ID or slug) the session's

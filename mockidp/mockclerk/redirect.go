@@ -48,16 +48,19 @@ func parseRedirect(raw string) (*url.URL, bool) {
 	return u, true
 }
 
+// validPort is a decimal port 1-65535 without leading zeros.
 func validPort(p string) bool {
 	if p == "" || len(p) > 5 || p[0] == '0' {
 		return false
 	}
+	n := 0
 	for i := 0; i < len(p); i++ {
 		if p[i] < '0' || p[i] > '9' {
 			return false
 		}
+		n = n*10 + int(p[i]-'0')
 	}
-	return true
+	return n <= 65535
 }
 
 // redirectAllowed reports whether the browser may be sent to raw: it

@@ -195,3 +195,13 @@ func (c *Clerk) shortcodeLocked(code string, u *cUser, o *cOrg, s *cSession) (an
 	}
 	return nil, false
 }
+
+// UserID returns the ID of the user with the email address, if any.
+func (c *Clerk) UserID(email string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if u, ok := c.userByEmailLocked(email); ok {
+		return u.ID, true
+	}
+	return "", false
+}
