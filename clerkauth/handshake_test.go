@@ -223,8 +223,8 @@ func TestHandshakePayload(t *testing.T) {
 	good := f.payload(t, nil,
 		"__clerk_handshake=; Path=/; Domain=example.com; Max-Age=0; Secure; SameSite=Lax",
 		"__client_uat="+strconv.FormatInt(f.now.Unix(), 10)+"; Path=/; Domain=example.com; Max-Age=315360000; Secure; SameSite=Lax",
-		"app_session=attacker; Path=/; HttpOnly",     // not Clerk's
-		"__session_deadbeef=x; Path=/",               // another instance's suffix
+		"app_session=attacker; Path=/; HttpOnly",      // not Clerk's
+		"__session_deadbeef=x; Path=/",                // another instance's suffix
 		"__client_uat=1; Path=/; Domain=evil.example", // not this site
 		"__session="+tok+"; Path=/; Secure; SameSite=Lax",
 	)
