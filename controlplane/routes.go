@@ -14,6 +14,7 @@ func (a *API) routes() {
 	m.HandleFunc("GET /auth/sso/callback", a.ssoCallback)
 	m.HandleFunc("POST /auth/sso/acs/{org}", a.directFinish)
 	m.HandleFunc("GET /auth/sso/oidc/{org}", a.directFinish)
+	m.HandleFunc("GET /auth/sso/saml/{org}/metadata", a.spMetadata)
 	m.HandleFunc("POST /v1/auth/login", a.login)
 	m.HandleFunc("GET /.well-known/jwks.json", a.sessions.ServeJWKS)
 	m.HandleFunc("POST /webhooks/clerk", a.clerkWebhook)
@@ -25,6 +26,7 @@ func (a *API) routes() {
 	authed("PUT /v1/organizations/{org}/sso", a.orgAdmin(a.configureSSO))
 	authed("PATCH /v1/organizations/{org}", a.orgAdmin(a.updateOrg))
 	authed("GET /v1/organizations/{org}/sso/status", a.orgAdmin(a.ssoStatus))
+	authed("GET /v1/organizations/{org}/sso/saml", a.orgAdmin(a.samlServiceProvider))
 	authed("POST /v1/organizations/{org}/sso/test", a.orgAdmin(a.ssoTest))
 	authed("GET /v1/organizations/{org}/sso/test/start", a.orgAdmin(a.ssoTestStart))
 	authed("GET /v1/organizations/{org}/users", a.orgAdmin(a.listUsers))
@@ -35,13 +37,25 @@ func (a *API) routes() {
 	authed("DELETE /v1/organizations/{org}/api-keys/{id}", a.orgAdmin(a.revokeKey))
 }
 
+// crossOriginExempt are the routes a customer's identity provider sends
+// the browser to from its own site: the SAML response is a cross-site form
+// POST to the ACS (and an OIDC callback a cross-site navigation). They
+// authenticate themselves — the IdP's signed response, the state bound to
+// this browser by its cookie, the replay cache — so cross-origin
+// protection, which would refuse every real browser's POST there, is off
+// on exactly these patterns.
+var crossOriginExempt = []string{"POST /auth/sso/acs/{org}", "GET /auth/sso/oidc/{org}"}
+
 // crossOrigin refuses cross-origin browser requests (net/http's
 // CrossOriginProtection: Sec-Fetch-Site, else Origin against Host) with
-// the JSON refusal every other route answers, and answers requests that
-// match no route as JSON too: 405 with Allow when the path exists under
-// other methods, else 404.
+// the JSON refusal every other route answers, except on crossOriginExempt,
+// and answers requests that match no route as JSON too: 405 with Allow
+// when the path exists under other methods, else 404.
 func (a *API) crossOrigin(h http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
+	for _, p := range crossOriginExempt {
+		cop.AddInsecureBypassPattern(p)
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusForbidden, codeCrossOrigin, "cross-origin requests are refused")
 	}))
