@@ -18,8 +18,10 @@ const slowFaultDelay = 3 * time.Second
 var protectedClaims = map[string]bool{"iss": true, "aud": true, "exp": true, "iat": true, "nbf": true,
 	"nonce": true, "sub": true, "at_hash": true, "azp": true, "auth_time": true}
 
+// writeJSON answers JSON as Clerk's APIs do: Content-Type exactly
+// application/json, which @clerk/backend requires before it parses a body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
