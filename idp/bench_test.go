@@ -36,7 +36,7 @@ func BenchmarkACS(b *testing.B) {
 	if err := p.RegisterServiceProvider(mockidp.ServiceProviderConfig{EntityID: spEntity, ACSURL: acs}); err != nil {
 		b.Fatal(err)
 	}
-	conn, err := idp.New(context.Background(), c, idp.Options{HTTPClient: srv.Client(), ReplayCache: acceptAll{}, StateKey: testStateKey})
+	conn, err := idp.New(context.Background(), c, idp.Options{HTTPClient: srv.Client(), InsecureAllowLoopback: true, ReplayCache: acceptAll{}, StateKey: testStateKey})
 	if err != nil {
 		b.Fatal(err)
 	}

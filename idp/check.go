@@ -65,6 +65,11 @@ func CheckConnection(ctx context.Context, c Connection, opts Options) CheckRepor
 		// connector without asking the caller for the real one.
 		opts.StateKey = []byte(randomToken(32))
 	}
+	opts, err := opts.prepare()
+	if err != nil {
+		rep.add("configuration", err, "")
+		return rep
+	}
 	switch {
 	case c.Protocol == sso.SAML && c.SAML != nil:
 		checkSAML(ctx, &rep, c, opts)
@@ -167,11 +172,11 @@ func checkOIDC(ctx context.Context, rep *CheckReport, c Connection, opts Options
 		return
 	}
 	rep.Steps[len(rep.Steps)-1].Detail = "issuer " + c.OIDC.Issuer + ", keys at " + trimQuery(conn.jwksURI)
-	keys, err := fetchJWKS(opts.client(), conn.jwksURI)(ctx)
+	keys, err := fetchJWKS(conn.opts.client(), conn.jwksURI)(ctx)
 	if err == nil && len(keys) == 0 {
 		err = fmt.Errorf("%w: the JWKS at %s has no usable signing key", ErrConfig, trimQuery(conn.jwksURI))
 	} else if err != nil {
-		err = fmt.Errorf("%w: the JWKS did not answer usably: %v", ErrConfig, err)
+		err = fetchFailed(conn.opts, "keys", conn.jwksURI, err)
 	}
 	rep.add("signing keys", err, fmt.Sprintf("%d usable signing keys", len(keys)))
 	rep.add("client credentials", conn.CheckClientSecret(ctx), "the token endpoint accepts the client ID and secret")

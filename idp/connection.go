@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/ssokit/ssokit/internal/safehttp"
 	"github.com/ssokit/ssokit/internal/state"
 	"github.com/ssokit/ssokit/sso"
 )
@@ -86,9 +88,24 @@ type OIDCSettings struct {
 // Options are a process's dependencies, shared by its connections. The
 // zero value works.
 type Options struct {
-	// HTTPClient fetches metadata, discovery and keys and calls token
-	// endpoints. Nil means a client with a 10 s timeout.
+	// HTTPClient supplies, for the requests to the identity provider
+	// (metadata, discovery, keys, token and userinfo endpoints: URLs a
+	// tenant chooses), only its TLS trust (the TLSClientConfig of its
+	// *http.Transport, which it must have if it has a Transport) and its
+	// Timeout (capped at 10 s). Those requests always go through ssokit's
+	// guarded client: https only, the dialed address checked after DNS
+	// resolution (no loopback, private, link-local, CGNAT, multicast or
+	// other special-purpose address, in any IPv6 form), no proxy, at most
+	// 3 redirects each checked again, bodies and time bounded. Nil means
+	// the system roots and 10 s.
 	HTTPClient *http.Client
+	// InsecureAllowLoopback lets those requests reach loopback addresses
+	// (127.0.0.0/8, ::1), over plain http too when the URL's host is a
+	// loopback literal or localhost: for tests and the demo, whose mock
+	// identity provider runs on this machine. An operator's setting;
+	// never derive it from a tenant's input. Other internal addresses stay
+	// refused.
+	InsecureAllowLoopback bool
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
 	// Logger receives refusals in detail. Nil means silent.
@@ -111,6 +128,11 @@ type Options struct {
 	// decrypt encrypted assertions.
 	SPKey         crypto.Signer
 	SPCertificate *x509.Certificate
+	// SAML limits the lifetime and authentication age of SAML assertions.
+	// The zero value means the documented defaults.
+	SAML SAMLLimits
+
+	guarded *http.Client
 }
 
 func (o Options) now() time.Time {
@@ -120,11 +142,32 @@ func (o Options) now() time.Time {
 	return time.Now()
 }
 
+// client is the guarded client every request to the identity provider
+// goes through (prepare builds it).
 func (o Options) client() *http.Client {
-	if o.HTTPClient != nil {
-		return o.HTTPClient
+	if o.guarded != nil {
+		return o.guarded
 	}
-	return &http.Client{Timeout: 10 * time.Second}
+	return safehttp.NewClient(safehttp.Config{AllowLoopback: o.InsecureAllowLoopback})
+}
+
+// prepare builds the guarded client from HTTPClient's trust and timeout.
+func (o Options) prepare() (Options, error) {
+	cfg := safehttp.Config{AllowLoopback: o.InsecureAllowLoopback, Timeout: 10 * time.Second}
+	if c := o.HTTPClient; c != nil {
+		if c.Timeout > 0 && c.Timeout < cfg.Timeout {
+			cfg.Timeout = c.Timeout
+		}
+		switch tr := c.Transport.(type) {
+		case nil:
+		case *http.Transport:
+			cfg.TLSClientConfig = tr.TLSClientConfig
+		default:
+			return o, fmt.Errorf("%w: Options.HTTPClient's Transport must be an *http.Transport (its TLS settings are used under ssokit's guard), not %T", ErrConfig, tr)
+		}
+	}
+	o.guarded = safehttp.NewClient(cfg)
+	return o, nil
 }
 
 func (o Options) logger() *slog.Logger {
@@ -181,6 +224,10 @@ func New(ctx context.Context, c Connection, opts Options) (Connector, error) {
 	if len(opts.StateKey) < state.MinKeySize {
 		return nil, fmt.Errorf("%w: Options.StateKey must be at least %d random bytes (it is required)", ErrConfig, state.MinKeySize)
 	}
+	opts, err := opts.prepare()
+	if err != nil {
+		return nil, err
+	}
 	if opts.ReplayCache == nil {
 		rc, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Now: opts.Now})
 		if err != nil {
@@ -211,6 +258,21 @@ func checkHTTPURL(field, raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// checkFetchURL is checkHTTPURL for a URL the server will fetch: https
+// (http only to a loopback host with InsecureAllowLoopback), and no IP
+// literal the guarded client would refuse. Host names are checked when
+// dialed.
+func checkFetchURL(field, raw string, opts Options) (*url.URL, error) {
+	u, err := checkHTTPURL(field, raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := safehttp.CheckURL(u, opts.InsecureAllowLoopback); err != nil {
+		return nil, fmt.Errorf("%w: %s %q must be an https URL of a public host", ErrConfig, field, raw)
+	}
+	return u, nil
+}
+
 // clock adapts Options.Now to the clock interface crewjam and goxmldsig
 // take per instance, so their package clocks are never touched.
 type clock struct {
@@ -221,3 +283,38 @@ type clock struct {
 func (c clock) Now() time.Time                  { return c.now() }
 func (c clock) Since(t time.Time) time.Duration { return c.now().Sub(t) }
 func (c clock) Until(t time.Time) time.Duration { return t.Sub(c.now()) }
+
+// fetch GETs a tenant-supplied URL through the guarded client and returns
+// a body of at most limit bytes from a 200 answer. Its errors are
+// detailed, for logs only: see fetchFailed.
+func fetch(ctx context.Context, opts Options, rawURL string, limit int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := opts.client().Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	return b, nil
+}
+
+// fetchFailed logs why a request to a tenant-supplied URL failed and
+// returns an error that says only which step failed: the remote status,
+// body and network error stay in the operator's log, so the connection
+// settings cannot be used to probe what the server can reach.
+func fetchFailed(opts Options, step, rawURL string, err error) error {
+	opts.logger().Warn("idp: "+step+" fetch failed", "url", trimQuery(rawURL), "err", err)
+	return fmt.Errorf("%w: %s fetch failed (the URL must be https on a public address and answer 200 with the document)", ErrConfig, step)
+}

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -16,6 +17,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,9 +30,10 @@ import (
 // /callback (OIDC) and /saml/acs (SAML) finish it and answer the Identity
 // as JSON, or the refusal's reason with 401.
 type app struct {
-	srv  *httptest.Server
-	conn idp.Connector
-	hint string
+	srv      *httptest.Server
+	conn     idp.Connector
+	hint     string
+	restarts atomic.Int32 // Finish restarted the sign-in (ErrReauthenticate)
 }
 
 func newApp(t testing.TB) *app {
@@ -44,6 +47,10 @@ func newApp(t testing.TB) *app {
 	})
 	finish := func(w http.ResponseWriter, r *http.Request) {
 		id, returnTo, err := a.conn.Finish(w, r)
+		if errors.Is(err, idp.ErrReauthenticate) {
+			a.restarts.Add(1) // Finish has redirected the browser back to the IdP
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		if err != nil {
 			w.WriteHeader(http.StatusUnauthorized)
@@ -125,6 +132,7 @@ func connect(t testing.TB, srv *mockidp.Server, c idp.Connection, opts idp.Optio
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = srv.Client()
 	}
+	opts.InsecureAllowLoopback = true // the mock listens on 127.0.0.1
 	if opts.StateKey == nil {
 		opts.StateKey = testStateKey
 	}
@@ -209,7 +217,7 @@ func TestCheckConnection(t *testing.T) {
 	srv := mockidp.Start(t, mockidp.DefaultConfig())
 	a := newApp(t)
 	p := srv.Persona("okta")
-	opts := idp.Options{HTTPClient: srv.Client()}
+	opts := idp.Options{HTTPClient: srv.Client(), InsecureAllowLoopback: true}
 	ctx := context.Background()
 	failedAt := func(rep idp.CheckReport) string {
 		for _, s := range rep.Steps {

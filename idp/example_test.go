@@ -26,7 +26,7 @@ func ExampleCheckConnection() {
 		ID: "acme", Protocol: sso.OIDC, Vendor: sso.Okta,
 		OIDC: &idp.OIDCSettings{Issuer: okta.Issuer(), ClientID: client.ClientID, ClientSecret: client.ClientSecret,
 			RedirectURL: "https://app.example/callback"},
-	}, idp.Options{HTTPClient: srv.Client()})
+	}, idp.Options{HTTPClient: srv.Client(), InsecureAllowLoopback: true})
 	for _, s := range rep.Steps {
 		fmt.Println(s.OK, s.Name)
 	}

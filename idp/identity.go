@@ -54,6 +54,12 @@ var (
 	// ErrGroupOverage: Azure AD sent the group overage claim and no group
 	// resolver is configured, so the groups are unknown.
 	ErrGroupOverage = errors.New("idp: Azure AD group overage and no group resolver configured")
+	// ErrReauthenticate: the SAML AuthnInstant is older than
+	// SAMLLimits.MaxAuthnAge. Finish has already redirected the browser to
+	// the IdP again with ForceAuthn="true" (once per login): the caller
+	// writes nothing more to the response. A second stale AuthnInstant is
+	// refused with ErrInvalidResponse (ReasonAuthnTooOld) instead.
+	ErrReauthenticate = errors.New("idp: the IdP session is too old; sign-in restarted with ForceAuthn")
 	// ErrUpstream: the identity provider could not be reached.
 	ErrUpstream = errors.New("idp: identity provider unreachable")
 	// ErrConfig: the connection's settings are wrong; the message says how.
@@ -84,6 +90,14 @@ const (
 	ReasonUnknownKey         = "unknown_kid"
 	ReasonAlgorithm          = "algorithm"
 	ReasonHostedDomain       = "hosted_domain"
+	ReasonNoHostedDomain     = "no_hosted_domain"
+	ReasonHostedDomainEmail  = "hosted_domain_mismatch"
+	ReasonEmailUnverified    = "email_unverified"
+	ReasonEmailVerifiedNone  = "email_verified_missing"
+	ReasonUserinfo           = "userinfo"
+	ReasonUserinfoSubject    = "userinfo_subject"
+	ReasonAssertionLifetime  = "assertion_lifetime"
+	ReasonAuthnTooOld        = "authn_too_old"
 	ReasonTenant             = "tenant"
 	ReasonNoSubject          = "no_subject"
 	ReasonIdPError           = "idp_error"

@@ -36,6 +36,8 @@ type oidcConnector struct {
 	state       stateCodec
 	multiTenant string // the {tenantid} issuer template, for common/organizations
 	jwksURI     string
+	userinfoURL string
+	provider    *oidc.Provider
 	ctx         context.Context
 }
 
@@ -84,7 +86,7 @@ func (k keySet) verify(ctx context.Context, raw string) ([]byte, error) {
 
 func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, error) {
 	s := c.OIDC
-	if _, err := checkHTTPURL("issuer", s.Issuer); err != nil {
+	if _, err := checkFetchURL("issuer", s.Issuer, opts); err != nil {
 		return nil, err
 	}
 	redirect, err := checkHTTPURL("redirect_url", s.RedirectURL)
@@ -106,19 +108,29 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 	if err != nil {
 		var mismatch *oidc.IssuerMismatchError
 		if errors.As(err, &mismatch) {
-			return nil, fmt.Errorf("%w: the discovery document says the issuer is %q, the connection says %q: use the discovery's value exactly (trailing slash included)", ErrConfig, mismatch.Discovered, mismatch.Provided)
+			opts.logger().Warn("idp: discovery names another issuer", "connection", c.ID, "discovered", mismatch.Discovered, "configured", mismatch.Provided)
+			return nil, fmt.Errorf("%w: the discovery document names another issuer than the connection's %q: use the issuer of the discovery document exactly (trailing slash included)", ErrConfig, mismatch.Provided)
 		}
-		return nil, fmt.Errorf("%w: discovery at %s/.well-known/openid-configuration did not answer usably: %v", ErrConfig, strings.TrimSuffix(s.Issuer, "/"), err)
+		return nil, fetchFailed(opts, "discovery", strings.TrimSuffix(s.Issuer, "/")+"/.well-known/openid-configuration", err)
 	}
 	var disc struct {
-		Issuer  string `json:"issuer"`
-		JWKSURI string `json:"jwks_uri"`
+		Issuer   string `json:"issuer"`
+		JWKSURI  string `json:"jwks_uri"`
+		Userinfo string `json:"userinfo_endpoint"`
 	}
 	if err := provider.Claims(&disc); err != nil || disc.JWKSURI == "" {
 		return nil, fmt.Errorf("%w: the discovery document has no jwks_uri", ErrConfig)
 	}
-	if _, err := checkHTTPURL("jwks_uri", disc.JWKSURI); err != nil {
-		return nil, err
+	if _, err := checkFetchURL("token_endpoint", provider.Endpoint().TokenURL, opts); err != nil {
+		return nil, fmt.Errorf("%w: the discovery document's token_endpoint must be an https URL of a public host", ErrConfig)
+	}
+	if disc.Userinfo != "" {
+		if _, err := checkFetchURL("userinfo_endpoint", disc.Userinfo, opts); err != nil {
+			return nil, fmt.Errorf("%w: the discovery document's userinfo_endpoint must be an https URL of a public host", ErrConfig)
+		}
+	}
+	if _, err := checkFetchURL("jwks_uri", disc.JWKSURI, opts); err != nil {
+		return nil, fmt.Errorf("%w: the discovery document's jwks_uri must be an https URL of a public host", ErrConfig)
 	}
 	st, err := newStateCodec(opts, redirect.Scheme == "https")
 	if err != nil {
@@ -127,11 +139,11 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 	o := &oidcConnector{conn: c, opts: opts, ctx: context.WithoutCancel(hctx), state: st}
 	if multi {
 		if !strings.Contains(disc.Issuer, "{tenantid}") {
-			return nil, fmt.Errorf("%w: a multi-tenant Azure AD discovery should name the issuer with {tenantid}; it says %q", ErrConfig, disc.Issuer)
+			return nil, fmt.Errorf("%w: a multi-tenant Azure AD discovery should name the issuer with {tenantid}, and this one does not", ErrConfig)
 		}
 		o.multiTenant = disc.Issuer
 	}
-	o.jwksURI = disc.JWKSURI
+	o.jwksURI, o.userinfoURL, o.provider = disc.JWKSURI, disc.Userinfo, provider
 	o.keys = &jwks.Cache{Now: opts.Now, TTL: oidcKeyTTL, Interval: oidcRefreshBetween, Logger: opts.Logger,
 		Fetch: fetchJWKS(opts.client(), disc.JWKSURI)}
 	o.verifier = oidc.NewVerifier(s.Issuer, keySet{o.keys}, &oidc.Config{
@@ -236,6 +248,11 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (*Identit
 	if err := idt.Claims(&claims); err != nil {
 		return nil, "", refuse(ErrInvalidResponse, ReasonMalformed, "claims: %v", err)
 	}
+	if o.userinfoURL != "" && o.needsUserinfo(claims) {
+		if err := o.addUserinfo(ctx, tok, idt.Subject, claims); err != nil {
+			return nil, "", err
+		}
+	}
 	id := oidcIdentity(o.conn, claims)
 	if o.multiTenant != "" {
 		if !slices.Contains(o.conn.OIDC.AllowedTenants, id.TenantID) {
@@ -245,19 +262,33 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (*Identit
 			return nil, "", refuse(ErrInvalidResponse, ReasonIssuer, "iss %q is not tenant %s's issuer %q", idt.Issuer, id.TenantID, want)
 		}
 	}
+	if id.Email != "" {
+		switch verified, present := emailVerifiedClaim(claims); {
+		case present && !verified:
+			return nil, "", refuse(ErrNotAllowed, ReasonEmailUnverified, "email_verified is %v for %s", claims["email_verified"], id.Email)
+		case !present && sendsEmailVerified(o.conn.Vendor):
+			return nil, "", refuse(ErrNotAllowed, ReasonEmailVerifiedNone, "the %s identity carries no email_verified claim", o.conn.Vendor)
+		}
+	}
 	if o.conn.Vendor == sso.GoogleWorkspace {
 		if id.HostedDomain == "" {
-			return nil, "", refuse(ErrNotAllowed, ReasonHostedDomain, "a consumer Google account (no hd) is not a Workspace login")
+			return nil, "", refuse(ErrNotAllowed, ReasonNoHostedDomain, "a consumer Google account (no hd) is not a Workspace login")
+		}
+		if _, domain, _ := strings.Cut(id.Email, "@"); id.Email != "" && !strings.EqualFold(domain, id.HostedDomain) {
+			return nil, "", refuse(ErrNotAllowed, ReasonHostedDomainEmail, "hd %q is not the domain of the email %q", id.HostedDomain, id.Email)
 		}
 		if len(o.conn.AllowedDomains) > 0 && !slices.ContainsFunc(o.conn.AllowedDomains, func(d string) bool { return strings.EqualFold(d, id.HostedDomain) }) {
 			return nil, "", refuse(ErrNotAllowed, ReasonHostedDomain, "hd %q is not an allowed domain", id.HostedDomain)
 		}
 	}
-	if src := overageSource(claims); src != "" {
+	if hasOverage(claims) {
 		if o.opts.GroupResolver == nil {
 			return nil, "", refuse(ErrGroupOverage, ReasonGroupOverage, "Azure AD sent more than 200 groups as an overage claim; configure a group resolver")
 		}
-		groups, err := o.opts.GroupResolver.ResolveGroups(ctx, id, src, tok.AccessToken)
+		// The claim's own endpoint is never called: the resolver's
+		// configured Graph URL is, so a token cannot send the access token
+		// elsewhere.
+		groups, err := o.opts.GroupResolver.ResolveGroups(ctx, id, tok.AccessToken)
 		if err != nil {
 			return nil, "", refuse(ErrUpstream, ReasonGroupOverage, "resolving the overage groups: %v", err)
 		}
@@ -269,17 +300,58 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (*Identit
 	return id, st.ReturnTo, nil
 }
 
-// overageSource returns the endpoint of Azure AD's groups overage claim.
-func overageSource(claims map[string]any) string {
+// hasOverage reports whether the claims carry Azure AD's groups overage
+// claim (_claim_names.groups) instead of the groups.
+func hasOverage(claims map[string]any) bool {
 	names, _ := claims["_claim_names"].(map[string]any)
-	src, _ := names["groups"].(string)
-	if src == "" {
-		return ""
+	_, ok := names["groups"]
+	return ok
+}
+
+// needsUserinfo reports whether the ID token lacks a claim the profile
+// reads: the email, both names, or the groups when the groups scope was
+// asked for (Entra ID's userinfo never carries groups).
+func (o *oidcConnector) needsUserinfo(claims map[string]any) bool {
+	missing := func(key string) bool {
+		name := field(o.conn, oidcProfiles, key)
+		if name == "" {
+			return false
+		}
+		_, ok := claims[name]
+		return !ok
 	}
-	sources, _ := claims["_claim_sources"].(map[string]any)
-	s, _ := sources[src].(map[string]any)
-	ep, _ := s["endpoint"].(string)
-	return ep
+	switch {
+	case missing("email"):
+		return true
+	case missing("first_name") && missing("last_name") && claims["name"] == nil:
+		return true
+	case o.conn.Vendor != sso.AzureAD && slices.Contains(o.oauth.Scopes, "groups") && missing("groups") && !hasOverage(claims):
+		return true
+	}
+	return false
+}
+
+// addUserinfo calls the userinfo endpoint with the access token and adds
+// the claims the ID token lacks (the ID token's own claims win). Its sub
+// must be the ID token's: a userinfo answer about someone else is refused.
+func (o *oidcConnector) addUserinfo(ctx context.Context, tok *oauth2.Token, sub string, claims map[string]any) error {
+	ui, err := o.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		return refuse(ErrUpstream, ReasonUserinfo, "userinfo: %v", err)
+	}
+	var extra map[string]any
+	if err := ui.Claims(&extra); err != nil {
+		return refuse(ErrInvalidResponse, ReasonUserinfo, "userinfo claims: %v", err)
+	}
+	if s, _ := extra["sub"].(string); ui.Subject == "" || s != ui.Subject || subtle.ConstantTimeCompare([]byte(ui.Subject), []byte(sub)) != 1 {
+		return refuse(ErrInvalidResponse, ReasonUserinfoSubject, "userinfo names sub %q, the ID token %q", ui.Subject, sub)
+	}
+	for k, v := range extra {
+		if _, ok := claims[k]; !ok {
+			claims[k] = v
+		}
+	}
+	return nil
 }
 
 func classifyOIDC(err error) error {
@@ -315,9 +387,9 @@ func (o *oidcConnector) CheckClientSecret(ctx context.Context) error {
 	case err == nil:
 		return fmt.Errorf("%w: the token endpoint accepted a made-up code", ErrConfig)
 	case errors.As(err, &re) && re.ErrorCode == "invalid_client":
-		return fmt.Errorf("%w: the token endpoint refused the client ID or secret (%s)", ErrConfig, re.ErrorDescription)
+		return fmt.Errorf("%w: the token endpoint refused the client ID or secret (invalid_client)", ErrConfig)
 	case errors.As(err, &re) && re.ErrorCode == "invalid_grant":
 		return nil
 	}
-	return fmt.Errorf("%w: the token endpoint did not answer usably: %v", ErrConfig, err)
+	return fetchFailed(o.opts, "token endpoint", o.oauth.Endpoint.TokenURL, err)
 }

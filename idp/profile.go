@@ -116,6 +116,29 @@ func splitGroups(v string) []string {
 	return out
 }
 
+// sendsEmailVerified reports whether the vendor's ID tokens carry
+// email_verified: Okta, Google and JumpCloud do (and a generic IdP is
+// held to it); Entra ID and OneLogin never send it, and their addresses
+// come from the customer's directory.
+func sendsEmailVerified(v sso.Vendor) bool {
+	return v != sso.AzureAD && v != sso.OneLogin
+}
+
+// emailVerifiedClaim reads email_verified: a boolean, or the strings
+// "true" / "false" some IdPs send. A null claim is absent; any other
+// value is present and not true.
+func emailVerifiedClaim(claims map[string]any) (verified, present bool) {
+	switch v := claims["email_verified"].(type) {
+	case nil:
+		return false, false
+	case bool:
+		return v, true
+	case string:
+		return v == "true", true
+	}
+	return false, true
+}
+
 // oidcIdentity maps verified ID token claims to an Identity.
 func oidcIdentity(c Connection, claims map[string]any) *Identity {
 	str := func(key string) string {
@@ -127,16 +150,8 @@ func oidcIdentity(c Connection, claims map[string]any) *Identity {
 	if id.Subject == "" {
 		id.Subject, _ = claims["sub"].(string)
 	}
-	switch v := claims["email_verified"].(type) {
-	case bool:
-		id.EmailVerified = v
-	case string: // some IdPs send "true"
-		id.EmailVerified = v == "true"
-	default:
-		// No claim: Azure AD and OneLogin addresses come from the
-		// enterprise directory.
-		id.EmailVerified = (c.Vendor == sso.AzureAD || c.Vendor == sso.OneLogin) && id.Email != ""
-	}
+	verified, present := emailVerifiedClaim(claims)
+	id.EmailVerified = verified || (!present && !sendsEmailVerified(c.Vendor) && id.Email != "")
 	if c.Vendor == sso.AzureAD {
 		id.TenantID, _ = claims["tid"].(string)
 		if id.Email == "" {

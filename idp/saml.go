@@ -9,7 +9,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -21,6 +20,48 @@ import (
 	"github.com/ssokit/ssokit/internal/state"
 	"github.com/ssokit/ssokit/sso"
 )
+
+// SAMLLimits bound how long a SAML assertion may be valid and how old
+// the authentication it reports may be. The zero value means the
+// defaults, which every vendor's real shape meets (Entra ID's assertions
+// are valid for 65 minutes, Okta's, Google's and JumpCloud's for 10,
+// OneLogin's for 6; each reports the authentication of the login it
+// answers).
+type SAMLLimits struct {
+	// MaxAssertionLifetime bounds NotOnOrAfter minus NotBefore (IssueInstant
+	// when NotBefore is absent) of the Conditions, and NotOnOrAfter minus
+	// IssueInstant of every SubjectConfirmationData: an assertion valid for
+	// longer is refused (ReasonAssertionLifetime). Zero means
+	// DefaultMaxAssertionLifetime.
+	MaxAssertionLifetime time.Duration
+	// MaxAuthnAge bounds how long ago the AuthnStatement's AuthnInstant
+	// may be. IdP sessions of days are normal (Entra's "stay signed in",
+	// Google Workspace), so an older one restarts the sign-in once with
+	// ForceAuthn="true" (Finish returns ErrReauthenticate, having
+	// redirected); only a second stale answer is refused
+	// (ReasonAuthnTooOld). Zero means DefaultMaxAuthnAge.
+	MaxAuthnAge time.Duration
+}
+
+// The defaults of SAMLLimits.
+const (
+	DefaultMaxAssertionLifetime = 2 * time.Hour
+	DefaultMaxAuthnAge          = 12 * time.Hour
+)
+
+func (l SAMLLimits) lifetime() time.Duration {
+	if l.MaxAssertionLifetime > 0 {
+		return l.MaxAssertionLifetime
+	}
+	return DefaultMaxAssertionLifetime
+}
+
+func (l SAMLLimits) authnAge() time.Duration {
+	if l.MaxAuthnAge > 0 {
+		return l.MaxAuthnAge
+	}
+	return DefaultMaxAuthnAge
+}
 
 // Bounds on what a SAML login reads.
 const (
@@ -172,24 +213,12 @@ func idpMetadata(ctx context.Context, s *SAMLSettings, opts Options) (*saml.Enti
 	case s.IDPMetadataXML != "":
 		return ParseIdPMetadata([]byte(s.IDPMetadataXML), opts.now())
 	case s.IDPMetadataURL != "":
-		if _, err := checkHTTPURL("idp_metadata_url", s.IDPMetadataURL); err != nil {
+		if _, err := checkFetchURL("idp_metadata_url", s.IDPMetadataURL, opts); err != nil {
 			return nil, err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.IDPMetadataURL, nil)
+		b, err := fetch(ctx, opts, s.IDPMetadataURL, maxMetadata)
 		if err != nil {
-			return nil, fmt.Errorf("%w: idp_metadata_url: %v", ErrConfig, err)
-		}
-		resp, err := opts.client().Do(req)
-		if err != nil {
-			return nil, fmt.Errorf("%w: the IdP metadata URL did not answer: %v", ErrConfig, err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("%w: the IdP metadata URL answered %d", ErrConfig, resp.StatusCode)
-		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, maxMetadata+1))
-		if err != nil {
-			return nil, fmt.Errorf("%w: reading the IdP metadata: %v", ErrConfig, err)
+			return nil, fetchFailed(opts, "metadata", s.IDPMetadataURL, err)
 		}
 		return ParseIdPMetadata(b, opts.now())
 	case s.IDPEntityID != "" && s.IDPSSOURL != "" && s.IDPCertificatePEM != "":
@@ -227,6 +256,12 @@ func (s *samlConnector) Connection() Connection { return s.conn }
 // HTTP-Redirect; the request ID is remembered in a cookie bound to this
 // browser, under the RelayState.
 func (s *samlConnector) Start(w http.ResponseWriter, r *http.Request, returnTo, loginHint string) error {
+	return s.start(w, r, returnTo, loginHint, false)
+}
+
+// start is Start; force sets ForceAuthn="true" on the AuthnRequest and
+// records in the state that this login was restarted for it.
+func (s *samlConnector) start(w http.ResponseWriter, r *http.Request, returnTo, loginHint string, force bool) error {
 	loc := s.sp.GetSSOBindingLocation(saml.HTTPRedirectBinding)
 	if loc == "" {
 		return fmt.Errorf("%w: the IdP has no HTTP-Redirect SSO endpoint", ErrConfig)
@@ -234,6 +269,10 @@ func (s *samlConnector) Start(w http.ResponseWriter, r *http.Request, returnTo, 
 	req, err := s.sp.MakeAuthenticationRequest(loc, saml.HTTPRedirectBinding, saml.HTTPPostBinding)
 	if err != nil {
 		return fmt.Errorf("%w: making the AuthnRequest: %v", ErrConfig, err)
+	}
+	if force {
+		t := true
+		req.ForceAuthn = &t
 	}
 	relay := randomToken(24)
 	u, err := req.Redirect(relay, s.sp)
@@ -245,7 +284,7 @@ func (s *samlConnector) Start(w http.ResponseWriter, r *http.Request, returnTo, 
 		q.Set("login_hint", loginHint)
 		u.RawQuery = q.Encode()
 	}
-	if err := s.state.set(w, relay, state.Payload{ConnectionID: s.conn.ID, RequestID: req.ID, ReturnTo: localPath(returnTo)}); err != nil {
+	if err := s.state.set(w, relay, state.Payload{ConnectionID: s.conn.ID, RequestID: req.ID, ReturnTo: localPath(returnTo), ForceAuthn: force}); err != nil {
 		return err
 	}
 	http.Redirect(w, r, u.String(), http.StatusFound)
@@ -272,14 +311,22 @@ func (s *samlConnector) Finish(w http.ResponseWriter, r *http.Request) (*Identit
 	relay := r.PostForm.Get("RelayState")
 	ids := []string{}
 	returnTo := "/"
+	forced := false
 	if st, ok := s.state.take(w, r, relay, s.conn.ID); ok {
 		ids = append(ids, st.RequestID)
-		returnTo = st.ReturnTo
+		returnTo, forced = st.ReturnTo, st.ForceAuthn
 	} else if s.conn.SAML.AllowIDPInitiated {
 		ids = append(ids, "")
 		returnTo = localPath(relay)
 	}
 	id, err := s.consume(r.Context(), raw, ids)
+	if ReasonOf(err) == ReasonAuthnTooOld && errors.Is(err, ErrInvalidResponse) && !forced {
+		s.opts.logger().Info("idp: SAML authentication too old; restarting with ForceAuthn", "connection", s.conn.ID, "err", err)
+		if serr := s.start(w, r, returnTo, "", true); serr != nil {
+			return nil, "", serr
+		}
+		return nil, "", &LoginError{Reason: ReasonAuthnTooOld, Detail: err.Error(), Err: ErrReauthenticate}
+	}
 	if err != nil {
 		s.opts.logger().Info("idp: SAML login refused", "connection", s.conn.ID, "reason", ReasonOf(err), "err", err)
 		return nil, "", err
@@ -307,6 +354,9 @@ func (s *samlConnector) consume(ctx context.Context, raw []byte, ids []string) (
 		return nil, classifySAML(err)
 	}
 	now := s.opts.now()
+	if err := s.checkTimes(as, now); err != nil {
+		return nil, err
+	}
 	if skew := s.conn.SAML.MaxClockSkew; skew > 0 {
 		if d := now.Sub(as.IssueInstant); d > skew || d < -skew {
 			return nil, refuse(ErrInvalidResponse, ReasonExpired, "IssueInstant %s is beyond the connection's %s skew", as.IssueInstant, skew)
@@ -323,6 +373,45 @@ func (s *samlConnector) consume(ctx context.Context, raw []byte, ids []string) (
 		return nil, err
 	}
 	return samlIdentity(s.conn, as)
+}
+
+// checkTimes bounds the assertion's validity window and the age of its
+// authentication (SAMLLimits).
+func (s *samlConnector) checkTimes(as *saml.Assertion, now time.Time) error {
+	maxLife := s.opts.SAML.lifetime()
+	if c := as.Conditions; c != nil && !c.NotOnOrAfter.IsZero() {
+		from := c.NotBefore
+		if from.IsZero() {
+			from = as.IssueInstant
+		}
+		if life := c.NotOnOrAfter.Sub(from); life > maxLife {
+			return refuse(ErrInvalidResponse, ReasonAssertionLifetime, "the Conditions are valid for %s (NotBefore %s, NotOnOrAfter %s), more than %s",
+				life, from.UTC().Format(time.RFC3339), c.NotOnOrAfter.UTC().Format(time.RFC3339), maxLife)
+		}
+	}
+	if as.Subject != nil {
+		for _, sc := range as.Subject.SubjectConfirmations {
+			if d := sc.SubjectConfirmationData; d != nil && !d.NotOnOrAfter.IsZero() {
+				if life := d.NotOnOrAfter.Sub(as.IssueInstant); life > maxLife {
+					return refuse(ErrInvalidResponse, ReasonAssertionLifetime, "the SubjectConfirmationData is valid for %s after IssueInstant, more than %s", life, maxLife)
+				}
+			}
+		}
+	}
+	maxAge := s.opts.SAML.authnAge()
+	for _, st := range as.AuthnStatements {
+		if st.AuthnInstant.IsZero() {
+			return refuse(ErrInvalidResponse, ReasonMalformed, "an AuthnStatement without AuthnInstant")
+		}
+		if st.AuthnInstant.After(now.Add(saml.MaxClockSkew)) {
+			return refuse(ErrInvalidResponse, ReasonNotYetValid, "AuthnInstant %s is in the future", st.AuthnInstant.UTC().Format(time.RFC3339))
+		}
+		if age := now.Sub(st.AuthnInstant); age > maxAge {
+			return &LoginError{Reason: ReasonAuthnTooOld, Err: ErrInvalidResponse,
+				Detail: fmt.Sprintf("AuthnInstant %s is %s old, more than %s", st.AuthnInstant.UTC().Format(time.RFC3339), age.Round(time.Second), maxAge)}
+		}
+	}
+	return nil
 }
 
 // classifySAML turns crewjam's refusal (its reason is in PrivateErr) into

@@ -66,6 +66,14 @@ type PersonaConfig struct {
 	// sets it); queued users (QueueUser) still skip the page. False: a
 	// login_hint naming a user signs that user in at once (headless).
 	Interactive bool `json:"interactive,omitempty"`
+	// ClaimsInUserinfoOnly leaves the scope claims (email, email_verified,
+	// names, groups, hd and the users' own claims) out of the ID token,
+	// which keeps sub (and Azure's oid and tid) and the protocol claims;
+	// the userinfo endpoint answers them, as IdPs with "thin" ID tokens do.
+	ClaimsInUserinfoOnly bool `json:"claims_in_userinfo_only,omitempty"`
+	// UserinfoSubject, when set, is the sub the userinfo endpoint names
+	// instead of the user's: a misbehaving IdP a relying party must refuse.
+	UserinfoSubject string `json:"userinfo_subject,omitempty"`
 	// Users can sign in; Clients may ask them to.
 	Users   []UserConfig   `json:"users"`
 	Clients []ClientConfig `json:"clients"`
@@ -91,6 +99,18 @@ type SAMLConfig struct {
 	// TrustAnySP accepts an AuthnRequest from an unregistered service
 	// provider, answering on the request's own ACS URL only.
 	TrustAnySP bool `json:"trust_any_sp,omitempty"`
+	// SessionAgeSeconds, when set, puts the AuthnInstant this long before
+	// the response, as for an IdP session that began earlier (Entra's
+	// "stay signed in"); an AuthnRequest with ForceAuthn="true" gets a
+	// fresh authentication.
+	SessionAgeSeconds int `json:"session_age_seconds,omitempty"`
+	// IgnoreForceAuthn keeps SessionAgeSeconds' old AuthnInstant even when
+	// the AuthnRequest asks for ForceAuthn: an IdP that does not honour it.
+	IgnoreForceAuthn bool `json:"ignore_force_authn,omitempty"`
+	// AssertionLifetimeSeconds, when set, replaces the vendor's validity:
+	// the Conditions' and SubjectConfirmationData's NotOnOrAfter are this
+	// long after the response.
+	AssertionLifetimeSeconds int `json:"assertion_lifetime_seconds,omitempty"`
 	// ServiceProviders are registered at start.
 	ServiceProviders []ServiceProviderConfig `json:"service_providers,omitempty"`
 }

@@ -127,7 +127,7 @@ func ExampleHeadlessLogin() {
 		ID: "acme", Protocol: sso.OIDC, Vendor: sso.Okta,
 		OIDC: &idp.OIDCSettings{Issuer: okta.Issuer(), ClientID: client.ClientID, ClientSecret: client.ClientSecret,
 			RedirectURL: "http://127.0.0.1:8080/callback"},
-	}, idp.Options{HTTPClient: srv.Client(), StateKey: make([]byte, 32)})
+	}, idp.Options{HTTPClient: srv.Client(), InsecureAllowLoopback: true, StateKey: make([]byte, 32)})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func headlessConn(t *testing.T, srv *mockidp.Server, proto sso.Protocol) idp.Con
 		c.OIDC = &idp.OIDCSettings{Issuer: p.Issuer(), ClientID: cl.ClientID, ClientSecret: cl.ClientSecret,
 			RedirectURL: "http://127.0.0.1:8080/callback", TokenEndpointAuthMethod: cl.TokenEndpointAuthMethod}
 	}
-	conn, err := idp.New(context.Background(), c, idp.Options{HTTPClient: srv.Client(), StateKey: make([]byte, 32)})
+	conn, err := idp.New(context.Background(), c, idp.Options{HTTPClient: srv.Client(), InsecureAllowLoopback: true, StateKey: make([]byte, 32)})
 	if err != nil {
 		t.Fatal(err)
 	}

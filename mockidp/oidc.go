@@ -522,6 +522,9 @@ func (p *Persona) userinfo(w http.ResponseWriter, r *http.Request) {
 			c[k] = v
 		}
 	}
+	if p.cfg.UserinfoSubject != "" {
+		c["sub"] = p.cfg.UserinfoSubject
+	}
 	writeJSON(w, http.StatusOK, c)
 }
 

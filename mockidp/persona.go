@@ -114,6 +114,10 @@ func (p *Persona) Tenant() string { return p.tenant }
 
 func (p *Persona) base() string { return p.srv.baseURL() + "/" + p.cfg.Name }
 
+// GraphURL is the root of the persona's Microsoft Graph imitation (Azure
+// AD group overage), for idp.GraphGroupResolver's BaseURL.
+func (p *Persona) GraphURL() string { return p.base() + "/graph" }
+
 // Issuer is the persona's primary OIDC issuer (Okta's /oauth2/default,
 // Azure's tenant issuer, ...).
 func (p *Persona) Issuer() string { return p.base() + p.sets[0].issuer }

@@ -115,7 +115,8 @@ func (s *samlIdP) WriteResponse(w http.ResponseWriter, req *saml.IdpAuthnRequest
 	if req.ACSEndpoint == nil {
 		return errNoACS
 	}
-	b64, err := s.respond(req.ServiceProviderMetadata, req.ACSEndpoint.Location, req.Request.ID, pl.user, pl.nameIDFmt, pl.nameID, pl.assertionID)
+	force := req.Request.ForceAuthn != nil && *req.Request.ForceAuthn
+	b64, err := s.respond(req.ServiceProviderMetadata, req.ACSEndpoint.Location, req.Request.ID, pl.user, pl.nameIDFmt, pl.nameID, pl.assertionID, force)
 	if err != nil {
 		return err
 	}
@@ -154,7 +155,7 @@ func spEncryptionCert(md *saml.EntityDescriptor) []byte {
 
 // respond makes the base64 SAMLResponse for one login, applying the armed
 // SAML attacks, and remembers it for a replay.
-func (s *samlIdP) respond(md *saml.EntityDescriptor, acs, inResponseTo string, u UserConfig, nameIDFmt, nameID, assertID string) (string, error) {
+func (s *samlIdP) respond(md *saml.EntityDescriptor, acs, inResponseTo string, u UserConfig, nameIDFmt, nameID, assertID string, force bool) (string, error) {
 	cert, err := s.keyPair()
 	if err != nil {
 		return "", err
@@ -166,7 +167,15 @@ func (s *samlIdP) respond(md *saml.EntityDescriptor, acs, inResponseTo string, u
 	pp := &samlParams{sp: sp, spEntity: spEntity, acs: acs, inResponseTo: inResponseTo, user: u,
 		nameID: nameID, nameIDFormat: nameIDFmt, responseID: sh.responseID(), assertID: assertID,
 		issueInstant: now, notBefore: now.Add(-sh.before), notOnOrAfter: now.Add(sh.after), scdNotOnOrAfter: now.Add(sh.scd),
-		audience: spEntity, destination: acs, recipient: acs, sign: sh.sign, sigAlg: sp.SignatureAlgorithm}
+		audience: spEntity, destination: acs, recipient: acs, sign: sh.sign, sigAlg: sp.SignatureAlgorithm,
+		authnInstant: now.Add(-2 * time.Second)}
+	if age := s.p.cfg.SAML.SessionAgeSeconds; age > 0 && (!force || s.p.cfg.SAML.IgnoreForceAuthn) {
+		pp.authnInstant = now.Add(-time.Duration(age) * time.Second)
+	}
+	if life := s.p.cfg.SAML.AssertionLifetimeSeconds; life > 0 {
+		pp.notOnOrAfter = now.Add(time.Duration(life) * time.Second)
+		pp.scdNotOnOrAfter = pp.notOnOrAfter
+	}
 	if s.p.cfg.SAML.Sign != "" {
 		pp.sign = s.p.cfg.SAML.Sign
 	}
@@ -240,7 +249,7 @@ func (p *Persona) SAMLResponse(sp, email, inResponseTo string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return s.respond(reg.metadata, acs, inResponseTo, u, format, value, samlShapes[p.cfg.Vendor].assertID())
+	return s.respond(reg.metadata, acs, inResponseTo, u, format, value, samlShapes[p.cfg.Vendor].assertID(), false)
 }
 
 // NextResponse arms a SAML attack for the persona's next SAML response;

@@ -115,6 +115,7 @@ type samlParams struct {
 	issueInstant            time.Time
 	notBefore, notOnOrAfter time.Time
 	scdNotOnOrAfter         time.Time
+	authnInstant            time.Time
 	audience, destination   string
 	recipient               string
 	sign                    string // response, assertion, both, none
@@ -192,7 +193,7 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 		attrStmt = as.CreateElement(a("AttributeStatement"))
 	}
 	authn := as.CreateElement(a("AuthnStatement"))
-	authn.CreateAttr("AuthnInstant", samlTime(pp.issueInstant.Add(-2*time.Second)))
+	authn.CreateAttr("AuthnInstant", samlTime(pp.authnInstant))
 	switch p.cfg.Vendor {
 	case sso.Okta:
 		idx := pp.inResponseTo

@@ -215,6 +215,15 @@ func (p *Persona) idTokenClaims(u *UserConfig, g *grant, accessToken string, now
 			c[k] = v
 		}
 	}
+	if p.cfg.ClaimsInUserinfoOnly {
+		thin := map[string]any{}
+		for _, k := range []string{"sub", "oid", "tid"} {
+			if v, ok := c[k]; ok {
+				thin[k] = v
+			}
+		}
+		c = thin
+	}
 	c["iss"] = p.base() + g.set.issuer
 	c["aud"] = g.client
 	c["iat"] = now.Unix()

@@ -71,6 +71,10 @@ type Payload struct {
 	// was sent with; a LogoutResponse is accepted only InResponseTo one of
 	// them. At most MaxLogoutRequests.
 	LogoutRequestIDs []string `json:"l,omitempty"`
+	// ForceAuthn records that this login was already restarted with
+	// ForceAuthn because the IdP's authentication was too old: a second
+	// stale answer is refused rather than restarted again.
+	ForceAuthn bool `json:"f,omitempty"`
 }
 
 // wire is Payload with its expiry in seconds, as encoded.
