@@ -92,6 +92,13 @@ type Config struct {
 	// http://localhost only; set it for a plain-http deployment on another
 	// host, never where users arrive over https.
 	InsecureCookie bool
+	// InsecureAllowLoopbackIdP lets direct connections reach identity
+	// providers on loopback addresses (over http too): it sets
+	// IdP.InsecureAllowLoopback, for tests and the demo whose mock IdP
+	// runs on 127.0.0.1. Zero (false) refuses loopback with every other
+	// internal address whatever a tenant's connection names. Never set
+	// it in production.
+	InsecureAllowLoopbackIdP bool
 
 	// BootstrapAdminKey, as a Bearer token, is the platform administrator
 	// (creates organizations, sets plans): a credential of its own kind,
@@ -191,6 +198,9 @@ func New(cfg Config) (*API, error) {
 	}
 	if a.cfg.IdP.HTTPClient == nil {
 		a.cfg.IdP.HTTPClient = a.cfg.HTTPClient
+	}
+	if cfg.InsecureAllowLoopbackIdP {
+		a.cfg.IdP.InsecureAllowLoopback = true
 	}
 	if a.cfg.ReplayCache == nil {
 		if a.cfg.ReplayCache, err = idp.NewMemoryReplayCache(idp.MemoryReplayCacheConfig{Now: a.now}); err != nil {

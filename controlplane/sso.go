@@ -152,6 +152,9 @@ func (a *API) directFinish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, ret, err := conn.Finish(w, r)
+	if errors.Is(err, idp.ErrReauthenticate) {
+		return // the connector has sent the browser back to the IdP (ForceAuthn)
+	}
 	if err != nil {
 		a.log.Info("controlplane: direct SSO refused", "org", org.ID, "reason", idp.ReasonOf(err), "err", err)
 		a.browserFail(w, r, http.StatusUnauthorized, codeSSOFailed, "single sign-on failed")
