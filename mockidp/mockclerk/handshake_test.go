@@ -47,7 +47,7 @@ func handshakeURL(c *mockclerk.Clerk, redirect string, extra url.Values) string 
 // its directives.
 func handshakeJWT(t *testing.T, client *http.Client, c *mockclerk.Clerk, tok string) []string {
 	t.Helper()
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		t.Fatalf("handshake payload: %v", err)
 	}
@@ -105,7 +105,7 @@ func names(dirs []string) []string {
 // claimsOf decodes a JWT's claims without verifying it.
 func claimsOf(t *testing.T, tok string) map[string]any {
 	t.Helper()
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 )
 
@@ -36,13 +34,6 @@ func sleepCtx(r *http.Request, d time.Duration) bool {
 	case <-r.Context().Done():
 		return false
 	}
-}
-
-func addQuery(u string, v url.Values) string {
-	if strings.Contains(u, "?") {
-		return u + "&" + v.Encode()
-	}
-	return u + "?" + v.Encode()
 }
 
 func randHex(n int) string {
