@@ -3,6 +3,8 @@ package admission
 import (
 	"strings"
 	"testing"
+
+	"github.com/ssokit/ssokit/ssoerr"
 )
 
 // FuzzNormalizeDomainPattern: an accepted allowed_domains entry is stored
@@ -61,6 +63,36 @@ func FuzzEmailDomain(f *testing.F) {
 		}
 		if i := strings.IndexByte(d, '.'); i > 0 && DomainAllowed(d, []string{d[i+1:]}) {
 			t.Fatalf("%q: %q allowed by its parent %q without a wildcard", email, d, d[i+1:])
+		}
+	})
+}
+
+// FuzzCanonicalEmail: whatever the input, CanonicalEmail never panics; an
+// accepted address is its own canonical form, within the length limits,
+// with exactly one @ and the domain EmailDomain gives; a refusal carries
+// one of its two reasons.
+func FuzzCanonicalEmail(f *testing.F) {
+	for _, s := range []string{"alice@acme.com", "ALICE+x@Acme.Com", "jose\u0301@b\u00fccher.example", "a@acme.com.", "\"a\"@b.c",
+		"a@ac\u200bme.com", "a@\uff41cme.com", "a@acme\u3002com", "a..b@c.d", "\u0430lice@acme.com"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, email string) {
+		c, err := CanonicalEmail(email)
+		if err != nil {
+			if r := ssoerr.ReasonOf(err); c != "" || (r != ssoerr.ReasonDomainNotAllowed && r != ssoerr.ReasonInvalidEmail) {
+				t.Fatalf("%q refused as %q with %v", email, c, err)
+			}
+			return
+		}
+		if again, err := CanonicalEmail(c); err != nil || again != c {
+			t.Fatalf("%q -> %q -> %q, %v", email, c, again, err)
+		}
+		local, domain, _ := strings.Cut(c, "@")
+		if len(c) > MaxEmailLength || len(local) > MaxLocalLength || strings.Count(c, "@") != 1 {
+			t.Fatalf("%q -> %q: over the limits", email, c)
+		}
+		if d, ok := EmailDomain(email); !ok || d != domain {
+			t.Fatalf("%q: EmailDomain %q %v, canonical domain %q", email, d, ok, domain)
 		}
 	})
 }
