@@ -46,7 +46,7 @@ func validateSSOSettings(in api.SSOSettings, pol *rbac.Policy) (ssoSettings, err
 		dec.DisallowUnknownFields()
 		s.Connection = new(idp.Connection)
 		if err := dec.Decode(s.Connection); err != nil {
-			return ssoSettings{}, &apiError{Status: http.StatusBadRequest, Code: codeInvalidJSON, Message: "connection: " + err.Error()}
+			return ssoSettings{}, &apiError{Status: http.StatusBadRequest, Code: codeInvalidJSON, Message: "connection: " + jsonProblem(err)}
 		}
 	}
 	switch {
