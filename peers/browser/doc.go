@@ -2,8 +2,14 @@
 // identity platform and a seeded control plane with its dashboard) in a
 // real Chromium through chromedp, as a person would: SSO through Okta SAML
 // and Azure AD OIDC via the mock Clerk, require_sso switched on in the
-// dashboard, a refused domain. It lives in the peers module so that
-// chromedp stays out of the library's go.mod.
+// dashboard, a refused domain. TestDirectConnectionsInABrowser signs in
+// through direct SAML and OIDC connections on production-like sites: the
+// app at https://app.example.test and the IdP at https://idp.okta.test,
+// both on 127.0.0.1 (Chromium's --host-resolver-rules), over TLS from the
+// mock's CA (trusted by its SPKI hash), so the SAML response is a real
+// cross-site POST; it checks the Secure, HttpOnly and SameSite attributes
+// of the app's cookies. It lives in the peers module so that chromedp
+// stays out of the library's go.mod.
 //
 // The test finds Chromium through $SSOKIT_CHROMIUM, then chromium,
 // chromium-browser or google-chrome on PATH. Without one it skips with the
