@@ -25,9 +25,10 @@ var errStoreDown = errors.New("store down")
 // whose ListUsers waits on block when it is set.
 type faultStore struct {
 	store.Store
-	mu    sync.Mutex
-	fail  map[string]bool
-	block chan struct{}
+	mu      sync.Mutex
+	fail    map[string]bool
+	block   chan struct{} // the next ListUsers closes entered, then waits on it
+	entered chan struct{}
 }
 
 func (s *faultStore) arm(method string, on bool) {
@@ -65,9 +66,11 @@ func (s *faultStore) ListOrgs(ctx context.Context) ([]store.Org, error) {
 
 func (s *faultStore) ListUsers(ctx context.Context, orgID string) ([]store.User, error) {
 	s.mu.Lock()
-	block := s.block
+	block, entered := s.block, s.entered
+	s.block = nil
 	s.mu.Unlock()
 	if block != nil {
+		close(entered)
 		<-block
 	}
 	if s.down("ListUsers") {
@@ -350,30 +353,21 @@ func TestWebhookReplayIsNotApplied(t *testing.T) {
 func TestWebhookConcurrentDeliveryIsNotAcknowledged(t *testing.T) {
 	t.Parallel()
 	p := newHookPlane(t)
-	block := make(chan struct{})
+	block, entered := make(chan struct{}), make(chan struct{})
 	p.st.mu.Lock()
-	p.st.block = block
+	p.st.block, p.st.entered = block, entered
 	p.st.mu.Unlock()
-	first := make(chan int)
+	first := make(chan int, 1)
 	go func() {
 		status, _, _ := p.post(t, delivery{id: "msg_1", body: evMembershipDeleted})
 		first <- status
 	}()
-	var status int
-	var code string
-	for range 200 { // until the first delivery holds the claim
-		if status, code, _ = p.post(t, delivery{id: "msg_1", body: evMembershipDeleted}); status == http.StatusConflict {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	<-entered // the first delivery holds the claim and is applying
+	status, code, _ := p.post(t, delivery{id: "msg_1", body: evMembershipDeleted})
+	close(block)
 	if status != http.StatusConflict || code != codeInProgress {
 		t.Fatalf("a concurrent delivery: %d %q", status, code)
 	}
-	p.st.mu.Lock()
-	p.st.block = nil
-	p.st.mu.Unlock()
-	close(block)
 	if s := <-first; s != http.StatusNoContent {
 		t.Fatalf("the first delivery: %d", s)
 	}
