@@ -23,6 +23,7 @@
 //	PATCH  /v1/organizations/{org}                 UpdateOrgRequest    -> Org
 //	PUT    /v1/organizations/{org}/sso             SSOSettings         -> Org
 //	GET    /v1/organizations/{org}/sso/status                          -> SSOStatus
+//	GET    /v1/organizations/{org}/sso/saml                            -> SAMLServiceProvider
 //	POST   /v1/organizations/{org}/sso/test        SSOTestRequest      -> SSOTestReport (server-side check)
 //	GET    /v1/organizations/{org}/sso/test/start  (a browser)         -> a sign-in, then SSOTestReport with Identity
 //	GET    /v1/organizations/{org}/users                               -> []User
