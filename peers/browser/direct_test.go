@@ -30,10 +30,11 @@ import (
 // TestDirectConnectionsInABrowser signs in through an organization's
 // direct SAML connection and through a direct OIDC connection in a real
 // Chromium, on sites as in production: the app at
-// https://app.example.test, the IdP at https://idp.okta.test (Chromium
-// maps both to 127.0.0.1 with --host-resolver-rules and trusts the mock's
-// CA by its SPKI hash), so the IdP's SAML response is a genuinely
-// cross-site POST and the browser applies SameSite and Secure as it does
+// https://app.example.test, the SAML IdP at https://idp.okta.test
+// (Chromium maps both to 127.0.0.1 with --host-resolver-rules and trusts
+// the mocks' CAs by their SPKI hashes) and the OIDC IdP at
+// https://localhost, so the IdP's SAML response is a genuinely cross-site
+// POST and the browser applies SameSite and Secure as it does
 // in production. The IdP registers the app's service provider from the
 // SP metadata the control plane publishes.
 func TestDirectConnectionsInABrowser(t *testing.T) {
@@ -50,7 +51,17 @@ func TestDirectConnectionsInABrowser(t *testing.T) {
 	t.Cleanup(app.Close)
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(app.URL, "https://"))
 	appURL := "https://app.example.test:" + port
-	hc := mock.LoopbackClient("*.example.test")
+	// The control plane's guarded client for identity providers resolves
+	// names itself (no loopback mapping), so the OIDC IdP, which the app
+	// calls server to server, is a second mock at https://localhost:<port>:
+	// still another site than the app. The SAML IdP is only reached by the
+	// browser (its metadata is given as XML), at https://idp.okta.test.
+	oidcMock := mockidp.StartWith(t, mockidp.DefaultConfig(), mockidp.ListenOptions{TLS: true, Host: "localhost"})
+	tr, err := mockidp.LoopbackTransport(append(append([]byte(nil), mock.CACertPEM()...), oidcMock.CACertPEM()...), "*.example.test", "*.okta.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 
 	const adminKey = "bootstrap-admin-key-for-the-browser-test"
 	stateKey := make([]byte, 32)
@@ -60,7 +71,7 @@ func TestDirectConnectionsInABrowser(t *testing.T) {
 		logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	cp, err := controlplane.New(controlplane.Config{AppURL: appURL, StateKey: stateKey, EphemeralSessionKey: true,
-		BootstrapAdminKey: adminKey, HTTPClient: hc, Logger: logger})
+		BootstrapAdminKey: adminKey, HTTPClient: hc, Logger: logger, InsecureAllowLoopbackIdP: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +87,13 @@ func TestDirectConnectionsInABrowser(t *testing.T) {
 	if _, err := admin.Organizations.Create(ctx, "acme", "Acme", "enterprise"); err != nil {
 		t.Fatal(err)
 	}
-	samlConn := &idp.Connection{ID: "acme", Protocol: sso.SAML, Vendor: sso.Okta, SAML: &idp.SAMLSettings{IDPMetadataURL: okta.SAMLMetadataURL(),
+	resp, err := hc.Get(okta.SAMLMetadataURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	idpMD, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	samlConn := &idp.Connection{ID: "acme", Protocol: sso.SAML, Vendor: sso.Okta, SAML: &idp.SAMLSettings{IDPMetadataXML: string(idpMD),
 		EntityID: appURL + "/auth/sso/saml/acme", ACSURL: appURL + "/auth/sso/acs/acme"}}
 	configure(t, admin, "acme", samlConn, "acme.test", []api.GroupRule{{Group: "admins", Role: "admin"}})
 	sp, err := admin.Organizations.SAMLServiceProvider(ctx, "acme")
@@ -86,7 +103,7 @@ func TestDirectConnectionsInABrowser(t *testing.T) {
 	// The mock fetches metadata_url with a client that cannot resolve
 	// app.example.test, so the test fetches the published metadata and
 	// hands it over as it is.
-	resp, err := hc.Get(sp.MetadataURL)
+	resp, err = hc.Get(sp.MetadataURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +117,7 @@ func TestDirectConnectionsInABrowser(t *testing.T) {
 	}
 
 	// Contoso: OIDC to the mock Azure AD, with a client for the app's callback.
-	azure := mock.Persona("azure")
+	azure := oidcMock.Persona("azure")
 	if _, err := admin.Organizations.Create(ctx, "contoso", "Contoso", "enterprise"); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +134,7 @@ func TestDirectConnectionsInABrowser(t *testing.T) {
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("host-resolver-rules", "MAP *.example.test 127.0.0.1, MAP *.okta.test 127.0.0.1"),
-		chromedp.Flag("ignore-certificate-errors-spki-list", mock.SPKIHash()),
+		chromedp.Flag("ignore-certificate-errors-spki-list", mock.SPKIHash()+","+oidcMock.SPKIHash()),
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1100, 900))
 	defer cancelAlloc()
 	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
@@ -131,10 +148,12 @@ func TestDirectConnectionsInABrowser(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, org, email, idpName, role string
+		idpURL, idpPrefix               string
 		stateSameSite                   []network.CookieSameSite
 	}{
-		{"saml", "acme", "alice@acme.test", "okta", "admin", []network.CookieSameSite{network.CookieSameSiteNone}},
-		{"oidc", "contoso", "carol@contoso.test", "azure_ad", "viewer", []network.CookieSameSite{network.CookieSameSiteNone, network.CookieSameSiteLax}},
+		{"saml", "acme", "alice@acme.test", "okta", "admin", mock.URL, "https://idp.okta.test:", []network.CookieSameSite{network.CookieSameSiteNone}},
+		{"oidc", "contoso", "carol@contoso.test", "azure_ad", "viewer", oidcMock.URL, "https://localhost:",
+			[]network.CookieSameSite{network.CookieSameSiteNone, network.CookieSameSiteLax}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(bctx, 45*time.Second)
@@ -147,8 +166,8 @@ func TestDirectConnectionsInABrowser(t *testing.T) {
 				t.Fatalf("the IdP login page did not show %s (at %s): %v\n%.500s", tc.email, loc, err, body)
 			}
 			loc, err := chromedp.Run(ctx, chromedp.Location())
-			if err != nil || !strings.HasPrefix(loc, mock.URL+"/") || !strings.HasPrefix(mock.URL, "https://idp.okta.test:") {
-				t.Fatalf("login page at %s (%v), want the IdP at https://idp.okta.test", loc, err)
+			if err != nil || !strings.HasPrefix(loc, tc.idpURL+"/") || !strings.HasPrefix(tc.idpURL, tc.idpPrefix) {
+				t.Fatalf("login page at %s (%v), want the IdP at %s", loc, err, tc.idpPrefix)
 			}
 			// At the IdP, the browser holds the app's sign-in state cookie:
 			// Secure and HttpOnly; SameSite=None for SAML, whose response

@@ -4,9 +4,10 @@
 // and Azure AD OIDC via the mock Clerk, require_sso switched on in the
 // dashboard, a refused domain. TestDirectConnectionsInABrowser signs in
 // through direct SAML and OIDC connections on production-like sites: the
-// app at https://app.example.test and the IdP at https://idp.okta.test,
-// both on 127.0.0.1 (Chromium's --host-resolver-rules), over TLS from the
-// mock's CA (trusted by its SPKI hash), so the SAML response is a real
+// app at https://app.example.test, the SAML IdP at https://idp.okta.test
+// (both on 127.0.0.1 through Chromium's --host-resolver-rules) and the
+// OIDC IdP at https://localhost, over TLS from the mocks' CAs (trusted by
+// their SPKI hashes), so the SAML response is a real
 // cross-site POST; it checks the Secure, HttpOnly and SameSite attributes
 // of the app's cookies. It lives in the peers module so that chromedp
 // stays out of the library's go.mod.
