@@ -58,7 +58,8 @@ func newPlaneWith(t *testing.T, modMock func(*mockidp.Config), modAPI func(*cont
 	rand.Read(stateKey)
 	acfg := controlplane.Config{AppURL: p.app.URL, StateKey: stateKey, Store: p.st, EphemeralSessionKey: true, InsecureCookie: true,
 		Clerk:          clerkauth.Config{PublishableKey: c.PublishableKey(), SecretKey: c.SecretKey(), APIURL: c.BackendAPIURL(), InsecureHTTPLoopback: true},
-		ClerkSignInURL: c.SignInURL(), HTTPClient: mock.Client(), WebhookSecret: c.WebhookSigningSecret(), BootstrapAdminKey: adminKey}
+		ClerkSignInURL: c.SignInURL(), HTTPClient: mock.Client(), WebhookSecret: c.WebhookSigningSecret(), BootstrapAdminKey: adminKey,
+		InsecureAllowLoopbackIdP: true} // direct connections reach the mock on 127.0.0.1
 	if modAPI != nil {
 		modAPI(&acfg)
 	}

@@ -84,7 +84,7 @@ func TestFetchErrorsAreGeneric(t *testing.T) {
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/status/"):
 			metadataHits.Add(1)
-			http.Error(w, "SECRET-BODY of an internal service", 418)
+			http.Error(w, "SECRET-BODY of an internal service", http.StatusTeapot)
 		case r.URL.Path == "/redirect/.well-known/openid-configuration", r.URL.Path == "/redirect/metadata":
 			http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/iam", http.StatusFound)
 		case r.URL.Path == "/big/metadata":

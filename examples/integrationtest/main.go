@@ -72,6 +72,8 @@ func mockConfig(appURL string, mock *mockidp.Server, st store.Store) (controlpla
 		EphemeralSessionKey: true,
 		InsecureCookie:      true,
 		HTTPClient:          mock.Client(),
+		// The mock IdP listens on 127.0.0.1; never set this in production.
+		InsecureAllowLoopbackIdP: true,
 	}, nil
 }
 

@@ -136,8 +136,10 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 		// The demo only: a session key made now, gone when it stops, and a
 		// cookie without Secure, for plain http on loopback.
 		EphemeralSessionKey: true, InsecureCookie: true,
-		ErrorPage:  dashboard.ErrorPage,
-		HTTPClient: mock.Client(), Logger: cfg.Logger,
+		// The demo only: direct connections reach the mock IdP on loopback.
+		InsecureAllowLoopbackIdP: true,
+		ErrorPage:                dashboard.ErrorPage,
+		HTTPClient:               mock.Client(), Logger: cfg.Logger,
 	})
 	if err != nil {
 		mock.Close()
