@@ -20,5 +20,13 @@
 // discovery, signing certificates and keys, client credentials) and reports
 // each step, signing no one in.
 //
+// Every URL a tenant's connection names (metadata, discovery, keys, token
+// and userinfo endpoints) is fetched through internal/safehttp's guarded
+// client: https only, the dialed address checked against loopback,
+// private, link-local, CGNAT and other internal ranges, bounded redirects,
+// bodies and time; a failure says only which step failed. A SAML
+// AuthnInstant older than SAMLLimits.MaxAuthnAge restarts the login once
+// with ForceAuthn (Finish returns ErrReauthenticate after redirecting).
+//
 // It imports nothing of ssokit but internal packages.
 package idp
