@@ -202,8 +202,10 @@ const (
 // HandshakeResult is what Authenticate decided.
 type HandshakeResult struct {
 	Status HandshakeStatus
-	// Session is set when Status is SignedIn.
+	// Session is set when Status is SignedIn, and Token is its session
+	// token (to pass on as a Bearer token).
 	Session *Session
+	Token   string
 	// Location is set when Status is Redirect.
 	Location string
 	// Reason is Clerk's name for the decision (the __clerk_hs_reason of a
@@ -292,7 +294,7 @@ func (h *Handshake) Authenticate(w http.ResponseWriter, r *http.Request) Handsha
 		if s.IssuedAt.Unix() < uatSec {
 			return h.handshake(w, r, "session-token-iat-before-client-uat") // step 9
 		}
-		return HandshakeResult{Status: SignedIn, Session: s, Reason: "session-token-valid"}
+		return HandshakeResult{Status: SignedIn, Session: s, Token: session, Reason: "session-token-valid"}
 	case errors.Is(err, ssoerr.ErrExpired):
 		return h.handshakeOr(w, r, "session-token-expired", err) // step 11
 	case ssoerr.ReasonOf(err) == ssoerr.ReasonNotYetValid:
@@ -436,7 +438,7 @@ func (h *Handshake) resolvePayload(ctx context.Context, w http.ResponseWriter, r
 	if err != nil {
 		return h.out("handshake-session-invalid", err), true
 	}
-	return HandshakeResult{Status: SignedIn, Session: s, Reason: "handshake"}, true
+	return HandshakeResult{Status: SignedIn, Session: s, Token: sessionTok, Reason: "handshake"}, true
 }
 
 // domainOK accepts a directive's Domain when it is empty or the request

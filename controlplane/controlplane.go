@@ -157,6 +157,7 @@ type API struct {
 	apiKeys    *apikey.Manager
 	admit      *admission.Admitter
 	clerk      *clerkauth.Verifier
+	hs         *clerkauth.Handshake
 	st         store.Store
 	state      *state.Codec
 	svix       *svix.Webhook
@@ -217,6 +218,9 @@ func New(cfg Config) (*API, error) {
 		return nil, err
 	}
 	if err := a.clerkParts(); err != nil {
+		return nil, err
+	}
+	if err := a.handshakeParts(); err != nil {
 		return nil, err
 	}
 	if a.webhookLog = cfg.WebhookLog; a.webhookLog == nil {

@@ -16,6 +16,7 @@ func (a *API) routes() {
 	m.HandleFunc("GET /auth/sso/oidc/{org}", a.directFinish)
 	m.HandleFunc("GET /auth/sso/saml/{org}/metadata", a.spMetadata)
 	m.HandleFunc("POST /v1/auth/login", a.login)
+	m.HandleFunc("POST /v1/auth/session", a.exchange)
 	m.HandleFunc("GET /.well-known/jwks.json", a.sessions.ServeJWKS)
 	m.HandleFunc("POST /webhooks/clerk", a.clerkWebhook)
 

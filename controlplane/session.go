@@ -47,6 +47,7 @@ func (a *API) logout(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not record the logout")
 		return
 	}
+	a.clearClerkCookies(w)
 	if sid := clerkSessionOf(p); sid != "" && a.clerkAPI != nil {
 		if _, err := a.clerkAPI.Revoke(r.Context(), &clerksession.RevokeParams{ID: sid}); err != nil {
 			a.log.Warn("controlplane: revoking the Clerk session failed", "sid", sid, "err", err)

@@ -6,21 +6,17 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/ssokit/ssokit/admission"
 	"github.com/ssokit/ssokit/api"
+	"github.com/ssokit/ssokit/clerkauth"
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/internal/state"
 	"github.com/ssokit/ssokit/middleware"
 )
 
-// stateCookie holds the nonce that binds an SSO start's state to the
-// browser that started it; clerkConnection names the Clerk path in it.
-const (
-	stateCookie     = "ssokit_sso_state"
-	clerkConnection = "clerk"
-)
+// clerkConnection names the Clerk path in an SSO state.
+const clerkConnection = "clerk"
 
 // ssoStart: ?email= (or org=) -> the org's direct IdP connection, or the
 // Clerk sign-in, with a signed, browser-bound state.
@@ -44,7 +40,7 @@ func (a *API) ssoStart(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if a.cfg.ClerkSignInURL == "" || a.clerk == nil {
+	if a.cfg.ClerkSignInURL == "" || a.hs == nil {
 		a.browserFail(w, r, http.StatusBadRequest, codeSSOUnavailable, "no SSO path for this request")
 		return
 	}
@@ -58,8 +54,7 @@ func (a *API) ssoStart(w http.ResponseWriter, r *http.Request) {
 		a.browserFail(w, r, http.StatusInternalServerError, codeSessionError, "could not start the sign-in")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: nonce, Path: "/auth/sso/", HttpOnly: true, Secure: a.sessions.SecureCookie(),
-		SameSite: http.SameSiteLaxMode, MaxAge: int(a.state.TTL() / time.Second)})
+	a.setStateCookie(w, nonce)
 	cb := strings.TrimSuffix(a.cfg.AppURL, "/") + "/auth/sso/callback?" + url.Values{"state": {st}}.Encode()
 	v := url.Values{"redirect_url": {cb}}
 	if email != "" {
@@ -69,29 +64,54 @@ func (a *API) ssoStart(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, a.cfg.ClerkSignInURL+"?"+v.Encode(), http.StatusFound)
 }
 
-// ssoCallback: the state must be this browser's and fresh (its nonce
-// cookie is cleared: one use); then verify the Clerk session, map, admit,
-// role, cookie, redirect.
+// ssoCallback is where the Clerk sign-in returns. The state must be this
+// browser's and fresh; then the Clerk session is resolved the way Clerk's
+// backend SDK does on a page load (clerkauth.Handshake: the __session
+// cookie when fresh, else a handshake redirect through the Frontend API
+// that comes back here with a signed payload). The state is consumed once
+// a session is resolved (one use, even if its cookie was copied along with
+// the URL): the person is then mapped, admitted, given a role and the
+// app's own cookie, and sent to the return path.
 func (a *API) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Cache-Control", "no-store")
-	q := r.URL.Query()
-	nonce := ""
-	if cs := r.CookiesNamed(stateCookie); len(cs) == 1 {
-		nonce = cs[0].Value
+	if a.hs == nil {
+		a.browserFail(w, r, http.StatusBadRequest, codeSSOUnavailable, "Clerk is not configured")
+		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: "", Path: "/auth/sso/", HttpOnly: true, Secure: a.sessions.SecureCookie(),
-		SameSite: http.SameSiteLaxMode, MaxAge: -1})
-	st, err := a.state.Decode(q.Get("state"), nonce)
-	if err == nil && (nonce == "" || st.ConnectionID != clerkConnection) {
+	q := r.URL.Query()
+	nonce, dup := a.stateNonce(r)
+	var st state.Payload
+	var err error
+	if dup || len(q["state"]) != 1 {
+		err = state.ErrInvalid // a tossed second cookie, or two states
+	} else if st, err = a.state.Decode(q.Get("state"), nonce); err == nil && (nonce == "" || st.ConnectionID != clerkConnection) {
 		err = state.ErrInvalid
 	}
-	if err == nil {
-		// One use, even if the cookie was copied along with the URL.
-		err = a.cfg.ReplayCache.Consume(r.Context(), "sso-state:"+nonce, st.Expires)
-	}
 	if err != nil {
+		a.clearStateCookie(w)
 		a.log.Info("controlplane: SSO callback state refused", "err", err)
+		a.browserFail(w, r, http.StatusBadRequest, codeInvalidState, "the sign-in expired or did not start in this browser; start again")
+		return
+	}
+	res := a.hs.Authenticate(w, r)
+	switch res.Status {
+	case clerkauth.Redirect:
+		res.WriteRedirect(w) // the state cookie stays for the way back
+		return
+	case clerkauth.SignedOut:
+		a.clearStateCookie(w)
+		if res.Err != nil {
+			a.browserRefuse(w, r, res.Err)
+			return
+		}
+		a.log.Info("controlplane: SSO callback without a Clerk session", "reason", res.Reason)
+		a.browserFail(w, r, http.StatusUnauthorized, codeClerkSignedOut, "Clerk did not sign you in; start again")
+		return
+	}
+	a.clearStateCookie(w)
+	if err := a.cfg.ReplayCache.Consume(r.Context(), "sso-state:"+nonce, st.Expires); err != nil {
+		a.log.Info("controlplane: SSO callback state reused", "err", err)
 		if errors.Is(err, idp.ErrUpstream) {
 			a.browserFail(w, r, http.StatusServiceUnavailable, codeUpstream, "the sign-in could not be checked; try again")
 			return
@@ -99,16 +119,7 @@ func (a *API) ssoCallback(w http.ResponseWriter, r *http.Request) {
 		a.browserFail(w, r, http.StatusBadRequest, codeInvalidState, "the sign-in expired or did not start in this browser; start again")
 		return
 	}
-	if a.clerk == nil {
-		a.browserFail(w, r, http.StatusBadRequest, codeSSOUnavailable, "Clerk is not configured")
-		return
-	}
-	s, err := a.clerk.Verify(r.Context(), q.Get("session_token"))
-	if err != nil {
-		a.browserRefuse(w, r, err)
-		return
-	}
-	l, err := a.auth.ClerkLogin(r.Context(), &middleware.Principal{Credential: middleware.CredentialClerkSession, Clerk: s})
+	l, err := a.auth.ClerkLogin(r.Context(), &middleware.Principal{Credential: middleware.CredentialClerkSession, Clerk: res.Session})
 	if err != nil {
 		a.browserRefuse(w, r, err)
 		return
