@@ -27,6 +27,10 @@ func (a *API) ssoStart(w http.ResponseWriter, r *http.Request) {
 		ret = "/" // only ssoTestStart starts a test sign-in
 	}
 	email, orgID := strings.TrimSpace(q.Get("email")), q.Get("org")
+	if len(email) > maxEmailHint || strings.ContainsFunc(email, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		a.browserFail(w, r, http.StatusBadRequest, codeInvalidParameter, "the email is too long or malformed")
+		return
+	}
 	if orgID != "" {
 		if org, err := a.st.GetOrg(r.Context(), orgID); err == nil && len(org.Connection) > 0 {
 			conn, err := a.connector(r.Context(), org)
