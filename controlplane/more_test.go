@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -252,16 +253,29 @@ func TestSSOCallbackRefusals(t *testing.T) {
 		}
 		return b, state
 	}
+	// get calls the callback with the state and, when token is not empty,
+	// Clerk's cookies on the app's host as Clerk's handshake leaves them:
+	// the session token, the client's last sign-in time and (a development
+	// instance) the dev browser.
 	get := func(b *http.Client, state, token, accept string) (int, string, string) {
-		req, _ := http.NewRequest("GET", p.app.URL+"/auth/sso/callback?"+url.Values{"state": {state}, "session_token": {token}}.Encode(), nil)
+		req, _ := http.NewRequest("GET", p.app.URL+"/auth/sso/callback?"+url.Values{"state": {state}}.Encode(), nil)
 		if accept != "" {
 			req.Header.Set("Accept", accept)
+		}
+		if token != "" {
+			req.AddCookie(&http.Cookie{Name: "__session", Value: token})
+			req.AddCookie(&http.Cookie{Name: "__client_uat", Value: strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 10)})
+			req.AddCookie(&http.Cookie{Name: "__clerk_db_jwt", Value: "dvb_test"})
 		}
 		resp, err := b.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return resp.StatusCode, resp.Header.Get("Content-Type"), readAll(resp)
+	}
+	good, err := p.clerk.MintSessionToken("alice@acme.test", "org_acme", "admin", p.app.URL)
+	if err != nil {
+		t.Fatal(err)
 	}
 	tamper := func(s string) string {
 		b := []byte(s)
@@ -292,19 +306,24 @@ func TestSSOCallbackRefusals(t *testing.T) {
 		}, false, 400, "invalid_state"},
 		{"state used twice", func() (int, string, string) {
 			b, st := start()
-			get(b, st, "not-a-token", "")
-			return get(b, st, "not-a-token", "")
+			if status, _, body := get(b, st, good, ""); status != http.StatusFound {
+				t.Fatalf("first use: %d %s", status, body)
+			}
+			return get(b, st, good, "")
 		}, false, 400, "invalid_state"},
 		{"state and its cookie replayed", func() (int, string, string) {
 			b, st := start()
 			u, _ := url.Parse(p.app.URL + "/auth/sso/")
 			cookies := b.Jar.Cookies(u)
-			get(b, st, "not-a-token", "")
+			if status, _, body := get(b, st, good, ""); status != http.StatusFound {
+				t.Fatalf("first use: %d %s", status, body)
+			}
 			jar, _ := cookiejar.New(nil)
 			jar.SetCookies(u, cookies) // the attacker kept a copy of the cookie
-			return get(&http.Client{Jar: jar}, st, "not-a-token", "")
+			return get(&http.Client{Jar: jar, CheckRedirect: b.CheckRedirect}, st, good, "")
 		}, false, 400, "invalid_state"},
 		{"good state, bad token", func() (int, string, string) { b, st := start(); return get(b, st, "not-a-token", "") }, false, 401, "invalid_token"},
+		{"good state, no Clerk session", func() (int, string, string) { b, st := start(); return get(b, st, "", "") }, false, 401, "clerk_signed_out"},
 		{"browser gets a page", func() (int, string, string) {
 			b, st := start()
 			return get(b, tamper(st), "x", "text/html,application/xhtml+xml")
@@ -321,7 +340,7 @@ func TestSSOCallbackRefusals(t *testing.T) {
 	// The state lives ten minutes.
 	b, st := start()
 	offset.Store(int64(11 * time.Minute))
-	if status, _, body := get(b, st, "not-a-token", ""); status != 400 || !strings.Contains(body, "invalid_state") {
+	if status, _, body := get(b, st, good, ""); status != 400 || !strings.Contains(body, "invalid_state") {
 		t.Errorf("stale state: %d %s", status, body)
 	}
 }

@@ -150,9 +150,20 @@ func (a *API) finish(w http.ResponseWriter, r *http.Request, l admission.Login, 
 }
 
 // identityLogin is the admission.Login of a direct connection's identity.
+// Its Subject (the OIDC sub, the SAML subject attribute or NameID) is bound
+// to the person at the first login, so a later login that carries the same
+// email under another subject is refused. A transient NameID names one
+// session, not a person: it is not bound.
 func identityLogin(orgID string, id *idp.Identity) admission.Login {
-	return admission.Login{OrgID: orgID, Email: id.Email, Groups: id.Groups, IdPName: string(id.IdP)}
+	subject := id.Subject
+	if subject == id.NameID && id.NameIDFormat == transientNameID {
+		subject = ""
+	}
+	return admission.Login{OrgID: orgID, Email: id.Email, Groups: id.Groups, IdPName: string(id.IdP), Subject: subject}
 }
+
+// transientNameID is SAML's one-time NameID format (SAML Core 8.3.8).
+const transientNameID = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
 
 // directFinish is the ACS / OIDC callback of an org's direct connection.
 func (a *API) directFinish(w http.ResponseWriter, r *http.Request) {

@@ -133,8 +133,20 @@ func TestUnknownDomainIsRefused(t *testing.T) {
 	if status != http.StatusForbidden || !strings.Contains(body, "domain_not_allowed") {
 		t.Fatalf("outsider: %d %s", status, body)
 	}
-	if got := tb.post(t, c, "hi"); got != http.StatusUnauthorized {
-		t.Fatalf("outsider holds a session: POST /notes %d", got)
+	// The browser still holds Clerk's session for the app's host (Clerk
+	// signed eve in; the app did not), so the app sees a Clerk principal
+	// with no app user and no role: refused, and nothing was created.
+	if got := tb.post(t, c, "hi"); got != http.StatusUnauthorized && got != http.StatusForbidden {
+		t.Fatalf("outsider: POST /notes %d, want 401 or 403", got)
+	}
+	users, err := tb.st.ListUsers(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if strings.EqualFold(u.Email, "eve@acme-partners.test") {
+			t.Fatalf("outsider was created: %+v", u)
+		}
 	}
 }
 

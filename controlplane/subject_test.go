@@ -1,0 +1,105 @@
+package controlplane_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"testing"
+
+	"github.com/ssokit/ssokit/api"
+	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/mockidp"
+	"github.com/ssokit/ssokit/sso"
+)
+
+// directSignIn signs email in through org's direct connection in a new
+// browser and returns the final status and body.
+func directSignIn(t *testing.T, p *plane, org string) (int, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := p.mock.Client()
+	hc.Jar = jar
+	resp, err := mockidp.Browse(hc, p.app.URL+"/auth/sso/start?org="+org+"&return_to=/v1/auth/whoami")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, readAll(resp)
+}
+
+// A direct connection's subject (the OIDC sub) is bound to the person at
+// the first login: when the IdP later vouches for the same email under
+// another subject (the account was deleted and the address given to a new
+// one, or someone renamed their own account), the login is refused.
+func TestDirectLoginSubjectIsBound(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	ctx := context.Background()
+	okta := p.mock.Persona("okta")
+	redirect := p.app.URL + "/auth/sso/oidc/globex"
+	if err := okta.PutClient(mockidp.ClientConfig{ClientID: "globex-app", ClientSecret: "globex-secret", RedirectURIs: []string{redirect}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.admin.Organizations.Create(ctx, "globex", "Globex", "enterprise"); err != nil {
+		t.Fatal(err)
+	}
+	conn := &idp.Connection{ID: "globex", Protocol: sso.OIDC, Vendor: sso.Okta,
+		OIDC: &idp.OIDCSettings{Issuer: okta.Issuer(), ClientID: "globex-app", ClientSecret: "globex-secret", RedirectURL: redirect}}
+	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "globex", api.SSOSettings{Connection: rawJSON(t, conn),
+		AllowedDomains: []string{"globex.test"}, DefaultRole: "viewer", AutoCreateUsers: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := okta.PutUser(mockidp.UserConfig{Email: "hank@globex.test", ID: "00uhank0000000000001"}); err != nil {
+		t.Fatal(err)
+	}
+	okta.QueueUser("hank@globex.test")
+	if status, body := directSignIn(t, p, "globex"); status != http.StatusOK || !strings.Contains(body, `"hank@globex.test"`) {
+		t.Fatalf("first login: %d %s", status, body)
+	}
+	// Same email, another Okta user.
+	if err := okta.PutUser(mockidp.UserConfig{Email: "hank@globex.test", ID: "00uimpostor000000002"}); err != nil {
+		t.Fatal(err)
+	}
+	okta.QueueUser("hank@globex.test")
+	if status, body := directSignIn(t, p, "globex"); status != http.StatusForbidden || !strings.Contains(body, "subject_mismatch") {
+		t.Fatalf("login under another subject: %d %s", status, body)
+	}
+	// The bound subject still signs in.
+	if err := okta.PutUser(mockidp.UserConfig{Email: "hank@globex.test", ID: "00uhank0000000000001"}); err != nil {
+		t.Fatal(err)
+	}
+	okta.QueueUser("hank@globex.test")
+	if status, body := directSignIn(t, p, "globex"); status != http.StatusOK {
+		t.Fatalf("login with the bound subject: %d %s", status, body)
+	}
+}
+
+// A transient SAML NameID names one session, not a person: a connection
+// whose IdP sends one (and no subject attribute) is not bound to it, so the
+// second login is not refused.
+func TestTransientNameIDIsNotBound(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	ctx := context.Background()
+	ol := p.mock.Persona("onelogin")
+	entity, acs := p.app.URL+"/saml/initech", p.app.URL+"/auth/sso/acs/initech"
+	if err := ol.RegisterServiceProvider(mockidp.ServiceProviderConfig{EntityID: entity, ACSURL: acs,
+		NameIDFormat: "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.admin.Organizations.Create(ctx, "initech", "Initech", "enterprise"); err != nil {
+		t.Fatal(err)
+	}
+	conn := &idp.Connection{ID: "initech", Protocol: sso.SAML, Vendor: sso.OneLogin,
+		SAML: &idp.SAMLSettings{IDPMetadataURL: ol.SAMLMetadataURL(), EntityID: entity, ACSURL: acs}}
+	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "initech", api.SSOSettings{Connection: rawJSON(t, conn),
+		AllowedDomains: []string{"initech.test"}, DefaultRole: "viewer", AutoCreateUsers: true}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		ol.QueueUser("alice@initech.test")
+		if status, body := directSignIn(t, p, "initech"); status != http.StatusOK || !strings.Contains(body, `"alice@initech.test"`) {
+			t.Fatalf("login %d: %d %s", i+1, status, body)
+		}
+	}
+}
