@@ -181,6 +181,11 @@ func (a *API) directFinish(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, idp.ErrReauthenticate) {
 		return // the connector has sent the browser back to the IdP (ForceAuthn)
 	}
+	if errors.Is(err, idp.ErrUpstream) {
+		a.log.Warn("controlplane: identity provider unreachable", "org", org.ID, "reason", idp.ReasonOf(err), "err", err)
+		a.browserFail(w, r, http.StatusServiceUnavailable, codeUpstream, "the identity provider could not be reached; start again")
+		return
+	}
 	if err != nil {
 		a.log.Info("controlplane: direct SSO refused", "org", org.ID, "reason", idp.ReasonOf(err), "err", err)
 		a.browserFail(w, r, http.StatusUnauthorized, codeSSOFailed, "single sign-on failed")

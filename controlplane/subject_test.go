@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -27,13 +28,10 @@ func directSignIn(t *testing.T, p *plane, org string) (int, string) {
 	return resp.StatusCode, readAll(resp)
 }
 
-// A direct connection's subject (the OIDC sub) is bound to the person at
-// the first login: when the IdP later vouches for the same email under
-// another subject (the account was deleted and the address given to a new
-// one, or someone renamed their own account), the login is refused.
-func TestDirectLoginSubjectIsBound(t *testing.T) {
-	t.Parallel()
-	p := newPlane(t)
+// globexOIDC gives organization globex a direct OIDC connection to the
+// mock Okta and returns the persona.
+func globexOIDC(t *testing.T, p *plane) *mockidp.Persona {
+	t.Helper()
 	ctx := context.Background()
 	okta := p.mock.Persona("okta")
 	redirect := p.app.URL + "/auth/sso/oidc/globex"
@@ -49,6 +47,39 @@ func TestDirectLoginSubjectIsBound(t *testing.T) {
 		AllowedDomains: []string{"globex.test"}, DefaultRole: "viewer", AutoCreateUsers: true}); err != nil {
 		t.Fatal(err)
 	}
+	return okta
+}
+
+// An identity provider that cannot be reached at the callback (its token
+// endpoint answers 500) is a 503 the person can retry, not a refusal of
+// their login; nobody is signed in.
+func TestDirectCallbackIdPOutage(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	okta := globexOIDC(t, p)
+	if err := okta.PutUser(mockidp.UserConfig{Email: "hank@globex.test"}); err != nil {
+		t.Fatal(err)
+	}
+	okta.QueueUser("hank@globex.test")
+	if err := okta.InjectFault(mockidp.FaultTokenError500, 1); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := directSignIn(t, p, "globex"); status != http.StatusServiceUnavailable || !strings.Contains(body, "upstream_unavailable") {
+		t.Fatalf("token endpoint down: %d %s", status, body)
+	}
+	if users, _ := p.st.ListUsers(context.Background(), "globex"); len(users) != 0 {
+		t.Fatalf("users after a failed login: %+v", users)
+	}
+}
+
+// A direct connection's subject (the OIDC sub) is bound to the person at
+// the first login: when the IdP later vouches for the same email under
+// another subject (the account was deleted and the address given to a new
+// one, or someone renamed their own account), the login is refused.
+func TestDirectLoginSubjectIsBound(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	okta := globexOIDC(t, p)
 	if err := okta.PutUser(mockidp.UserConfig{Email: "hank@globex.test", ID: "00uhank0000000000001"}); err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +131,40 @@ func TestTransientNameIDIsNotBound(t *testing.T) {
 		ol.QueueUser("alice@initech.test")
 		if status, body := directSignIn(t, p, "initech"); status != http.StatusOK || !strings.Contains(body, `"alice@initech.test"`) {
 			t.Fatalf("login %d: %d %s", i+1, status, body)
+		}
+	}
+}
+
+// The sign-in's email hint travels on to Clerk's sign-in URL and the IdP's
+// login_hint: one longer than an address can be, or holding a control
+// character (a CR LF aimed at a header, a NUL), is refused before any
+// redirect is built.
+func TestSSOStartEmailHintIsBounded(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	long := strings.Repeat("a", 320-len("@acme.test")) + "@acme.test"
+	for _, tc := range []struct {
+		name, email string
+		status      int
+	}{
+		{"an address of the longest length", long, http.StatusFound},
+		{"one byte longer", "a" + long, http.StatusBadRequest},
+		{"CR LF", "alice@acme.test\r\nSet-Cookie: x=y", http.StatusBadRequest},
+		{"NUL", "alice@acme.test\x00", http.StatusBadRequest},
+		{"DEL", "alice\x7f@acme.test", http.StatusBadRequest},
+		{"tab", "alice@acme.test\tx", http.StatusBadRequest},
+	} {
+		resp, err := noFollow.Get(p.app.URL + "/auth/sso/start?" + url.Values{"email": {tc.email}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(resp)
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: %d %s, want %d", tc.name, resp.StatusCode, body, tc.status)
+		}
+		if tc.status == http.StatusBadRequest && (!strings.Contains(body, "invalid_parameter") || resp.Header.Get("Location") != "") {
+			t.Errorf("%s: %s Location %q", tc.name, body, resp.Header.Get("Location"))
 		}
 	}
 }

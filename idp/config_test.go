@@ -143,7 +143,7 @@ func TestSAMLStricterSkewGenericProfileAndLogout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	relay := strings.TrimPrefix(cookies[0].Name, "ssokit_sso_")
+	relay := strings.TrimPrefix(strings.TrimPrefix(cookies[0].Name, "__Host-"), "ssokit_sso_")
 	forOther, err := codec.Encode(state.Payload{ConnectionID: gc.ID, Nonce: relay, LogoutRequestIDs: []string{"id-another-request"}})
 	if err != nil {
 		t.Fatal(err)

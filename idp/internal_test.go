@@ -210,9 +210,50 @@ func TestStateCookie(t *testing.T) {
 		"other key":        func() bool { _, ok := other.take(httptest.NewRecorder(), req(ck), "h1", "conn"); return ok },
 		"expired":          func() bool { _, ok := later.take(httptest.NewRecorder(), req(ck), "h1", "conn"); return ok },
 		"bad handle":       func() bool { _, ok := c.take(httptest.NewRecorder(), req(ck), "h1; x=y", "conn"); return ok },
+		"sent twice": func() bool {
+			r := req(ck)
+			r.AddCookie(ck)
+			_, ok := c.take(httptest.NewRecorder(), r, "h1", "conn")
+			return ok
+		},
 	} {
 		if f() {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// Over https with the path "/", the state cookie is a __Host- cookie (no
+// Domain, Secure, Path=/) and only that name is read back: a cookie of the
+// plain name, which a sibling subdomain could set, is not a state.
+func TestStateCookieHostPrefix(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		secure bool
+		path   string
+		cookie string
+	}{
+		{"https, path /", true, "", "__Host-ssokit_sso_h1"},
+		{"https, narrower path", true, "/auth/sso/", "ssokit_sso_h1"},
+		{"http", false, "", "ssokit_sso_h1"},
+	} {
+		c, err := newStateCodec(Options{StateKey: make([]byte, 32), CookiePath: tc.path}, tc.secure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		if err := c.set(w, "h1", state.Payload{ConnectionID: "conn"}); err != nil {
+			t.Fatal(err)
+		}
+		ck := w.Result().Cookies()[0]
+		if ck.Name != tc.cookie || ck.Domain != "" || ck.Secure != tc.secure || ck.Path != c.cookiePath() || !ck.HttpOnly {
+			t.Errorf("%s: cookie %+v", tc.name, ck)
+		}
+		r := httptest.NewRequest("POST", "/acs", nil)
+		r.AddCookie(&http.Cookie{Name: "ssokit_sso_h1", Value: ck.Value})
+		if _, ok := c.take(httptest.NewRecorder(), r, "h1", "conn"); ok != (tc.cookie == "ssokit_sso_h1") {
+			t.Errorf("%s: the plain-named cookie taken: %v", tc.name, ok)
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 // cleared when read).
 const (
 	stateCookiePrefix = "ssokit_sso_"
+	hostCookiePrefix  = "__Host-"
 	stateTTL          = 10 * time.Minute
 	maxHandle         = 64
 )
@@ -45,6 +46,18 @@ func newStateCodec(opts Options, secure bool) (stateCodec, error) {
 	return stateCodec{codec: codec, secure: secure, path: opts.CookiePath}, nil
 }
 
+// cookieName is the state cookie of handle. Over https with the path "/"
+// it carries the __Host- prefix: a browser takes such a cookie only from
+// this exact host, over https, without a Domain, so a sibling subdomain
+// cannot toss its own state (an attacker's login) into this site
+// (RFC 6265bis section 4.1.3.2).
+func (c stateCodec) cookieName(handle string) string {
+	if c.secure && c.cookiePath() == "/" {
+		return hostCookiePrefix + stateCookiePrefix + handle
+	}
+	return stateCookiePrefix + handle
+}
+
 func (c stateCodec) cookiePath() string {
 	if c.path == "" {
 		return "/"
@@ -59,7 +72,7 @@ func (c stateCodec) set(w http.ResponseWriter, handle string, p state.Payload) e
 	if err != nil {
 		return fmt.Errorf("%w: state: %v", ErrConfig, err)
 	}
-	ck := &http.Cookie{Name: stateCookiePrefix + handle, Value: v, Path: c.cookiePath(), HttpOnly: true,
+	ck := &http.Cookie{Name: c.cookieName(handle), Value: v, Path: c.cookiePath(), HttpOnly: true,
 		MaxAge: int(stateTTL / time.Second), Secure: c.secure, SameSite: http.SameSiteLaxMode}
 	if c.secure {
 		ck.SameSite = http.SameSiteNoneMode // the SAML response is a cross-site POST
@@ -69,15 +82,16 @@ func (c stateCodec) set(w http.ResponseWriter, handle string, p state.Payload) e
 }
 
 // take reads and clears the state for handle; false when it is missing,
-// forged, bound to another handle, for another connection, or expired.
+// sent twice, forged, bound to another handle, for another connection, or expired.
 func (c stateCodec) take(w http.ResponseWriter, r *http.Request, handle, conn string) (state.Payload, bool) {
 	if handle == "" || len(handle) > maxHandle || strings.ContainsAny(handle, "=;, \t\r\n\"") {
 		return state.Payload{}, false
 	}
-	ck, err := r.Cookie(stateCookiePrefix + handle)
-	if err != nil {
-		return state.Payload{}, false
+	cks := r.CookiesNamed(c.cookieName(handle))
+	if len(cks) != 1 {
+		return state.Payload{}, false // none, or a second one tossed in beside it
 	}
+	ck := cks[0]
 	http.SetCookie(w, &http.Cookie{Name: ck.Name, Value: "", Path: c.cookiePath(), MaxAge: -1, HttpOnly: true, Secure: c.secure})
 	p, err := c.codec.Decode(ck.Value, handle)
 	if err != nil || p.ConnectionID != conn {
