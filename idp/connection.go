@@ -104,7 +104,9 @@ type Options struct {
 	// loopback literal or localhost: for tests and the demo, whose mock
 	// identity provider runs on this machine. An operator's setting;
 	// never derive it from a tenant's input. Other internal addresses stay
-	// refused.
+	// refused. With it, HTTPClient's dialer (one that maps test host names
+	// such as idp.okta.test to 127.0.0.1) is used, and the address it
+	// connects to is still checked.
 	InsecureAllowLoopback bool
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
@@ -162,6 +164,11 @@ func (o Options) prepare() (Options, error) {
 		case nil:
 		case *http.Transport:
 			cfg.TLSClientConfig = tr.TLSClientConfig
+			if o.InsecureAllowLoopback {
+				// A test's dialer mapping names to loopback; the
+				// guard still checks where it connects.
+				cfg.LoopbackDial = tr.DialContext
+			}
 		default:
 			return o, fmt.Errorf("%w: Options.HTTPClient's Transport must be an *http.Transport (its TLS settings are used under ssokit's guard), not %T", ErrConfig, tr)
 		}

@@ -28,6 +28,7 @@
 package safehttp
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -78,6 +79,11 @@ type Config struct {
 	// MaxRedirects bounds the redirects followed. Zero means
 	// DefaultMaxRedirects; negative follows none.
 	MaxRedirects int
+	// LoopbackDial, honoured only with AllowLoopback, dials instead of
+	// the client's own dialer: a test's dialer that maps host names such
+	// as idp.okta.test to 127.0.0.1. The address it connects to is checked
+	// as every other (CheckAddr) before a byte is sent.
+	LoopbackDial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // NewClient returns a client that enforces cfg (see the package comment).
@@ -108,9 +114,13 @@ func NewClient(cfg Config) *http.Client {
 			return CheckAddr(ap.Addr(), allow)
 		},
 	}
+	dial := dialer.DialContext
+	if allow && cfg.LoopbackDial != nil {
+		dial = checkedDial(cfg.LoopbackDial, allow)
+	}
 	tr := &http.Transport{
 		Proxy:                  nil,
-		DialContext:            dialer.DialContext,
+		DialContext:            dial,
 		TLSClientConfig:        cfg.TLSClientConfig.Clone(),
 		ForceAttemptHTTP2:      true,
 		TLSHandshakeTimeout:    5 * time.Second,
@@ -131,6 +141,27 @@ func NewClient(cfg Config) *http.Client {
 			}
 			return CheckURL(req.URL, allow)
 		},
+	}
+}
+
+// checkedDial dials with dial and keeps the connection only when its
+// remote address is one CheckAddr accepts.
+func checkedDial(dial func(ctx context.Context, network, addr string) (net.Conn, error), allow bool) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		ta, ok := conn.RemoteAddr().(*net.TCPAddr)
+		if !ok {
+			conn.Close()
+			return nil, fmt.Errorf("%w: not a TCP connection", ErrBlocked)
+		}
+		if err := CheckAddr(ta.AddrPort().Addr(), allow); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return conn, nil
 	}
 }
 

@@ -1,9 +1,11 @@
 package safehttp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -210,6 +212,59 @@ func TestDialTimeCheck(t *testing.T) {
 		t.Fatalf("with AllowLoopback: %v", err)
 	}
 	resp.Body.Close()
+}
+
+// spoofedConn is a real connection that reports another remote address.
+type spoofedConn struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (c spoofedConn) RemoteAddr() net.Addr { return c.remote }
+
+// TestLoopbackDial: a test's dialer that maps names to loopback is used
+// only with AllowLoopback, and where it connected is checked like any
+// other address: a mapping onto a cloud metadata or private address is
+// refused before the request is sent.
+func TestLoopbackDial(t *testing.T) {
+	srv, hits := testServer(t)
+	u, _ := url.Parse(srv.URL)
+	const name = "https://idp.okta.test:"
+	mapped := func(remote string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return func(ctx context.Context, network, addr string) (net.Conn, error) {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, network, u.Host)
+			if err != nil || remote == "" {
+				return c, err
+			}
+			return spoofedConn{c, net.TCPAddrFromAddrPort(netip.MustParseAddrPort(remote))}, nil
+		}
+	}
+	cfg := tlsConfig(srv)
+	cfg.AllowLoopback, cfg.LoopbackDial = true, mapped("")
+	cfg.TLSClientConfig = cfg.TLSClientConfig.Clone()
+	cfg.TLSClientConfig.ServerName = "127.0.0.1" // the certificate names 127.0.0.1, not idp.okta.test
+	resp, err := NewClient(cfg).Get(name + u.Port() + "/hop/0")
+	if err != nil {
+		t.Fatalf("a name mapped to loopback: %v", err)
+	}
+	resp.Body.Close()
+	before := hits.Load()
+	for _, remote := range []string{"169.254.169.254:443", "10.0.0.7:443", "[fd00::1]:443"} {
+		cfg.LoopbackDial = mapped(remote)
+		if _, err := NewClient(cfg).Get(name + u.Port() + "/hop/0"); !errors.Is(err, ErrBlocked) {
+			t.Errorf("a name mapped to %s: %v", remote, err)
+		}
+	}
+	// Without AllowLoopback the dialer is not used: the name is looked up
+	// as any other (and does not resolve here).
+	cfg.AllowLoopback, cfg.LoopbackDial = false, mapped("")
+	if _, err := NewClient(cfg).Get(name + u.Port() + "/hop/0"); err == nil {
+		t.Error("LoopbackDial used without AllowLoopback")
+	}
+	if hits.Load() != before {
+		t.Errorf("%d refused requests reached the server", hits.Load()-before)
+	}
 }
 
 func mustURL(t *testing.T, s string) *url.URL {
