@@ -55,6 +55,10 @@ type Config struct {
 	// start and callback, direct connections, single logout): at least 32
 	// random bytes, the same on every replica. There is no default.
 	StateKey []byte
+	// PreviousStateKeys still verify state (never sign it): to rotate,
+	// deploy the new StateKey with the old one here, and drop it ten
+	// minutes later, when every state it signed has expired.
+	PreviousStateKeys [][]byte
 
 	// Store holds organizations, people, API keys and revocations. Nil
 	// means a new in-memory store: nothing survives a restart and replicas
@@ -128,8 +132,8 @@ type Config struct {
 	// implementation, which ssokit does not ship yet).
 	ReplayCache idp.ReplayCache
 
-	// IdP configures direct connections. Its StateKey defaults to
-	// StateKey, its HTTPClient to this Config's, its ReplayCache to
+	// IdP configures direct connections. Its StateKey (and
+	// PreviousStateKeys) default to this Config's, its HTTPClient to this Config's, its ReplayCache to
 	// ReplayCache.
 	IdP idp.Options
 	// HTTPClient reaches Clerk's APIs and identity providers. Nil means a
@@ -195,7 +199,7 @@ func New(cfg Config) (*API, error) {
 		a.cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if a.cfg.IdP.StateKey == nil {
-		a.cfg.IdP.StateKey = cfg.StateKey
+		a.cfg.IdP.StateKey, a.cfg.IdP.PreviousStateKeys = cfg.StateKey, cfg.PreviousStateKeys
 	}
 	if a.cfg.IdP.HTTPClient == nil {
 		a.cfg.IdP.HTTPClient = a.cfg.HTTPClient
@@ -211,7 +215,7 @@ func New(cfg Config) (*API, error) {
 	if a.cfg.IdP.ReplayCache == nil {
 		a.cfg.IdP.ReplayCache = a.cfg.ReplayCache
 	}
-	if a.state, err = state.New(state.Config{Key: cfg.StateKey, Now: a.now}); err != nil {
+	if a.state, err = state.New(state.Config{Key: cfg.StateKey, PreviousKeys: cfg.PreviousStateKeys, Now: a.now}); err != nil {
 		return nil, fmt.Errorf("controlplane: StateKey: %w", err)
 	}
 	if err := a.credentials(); err != nil {

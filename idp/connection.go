@@ -119,6 +119,10 @@ type Options struct {
 	// StateKey signs the login- and logout-state cookies. Required: 32
 	// random bytes or more, shared by every replica; there is no default.
 	StateKey []byte
+	// PreviousStateKeys still verify state cookies (never sign them), so
+	// that sign-ins in flight survive a rotation of StateKey. Each is at
+	// least 32 bytes; drop one ten minutes after the switch.
+	PreviousStateKeys [][]byte
 	// GroupResolver fetches Azure AD groups when a token carries the
 	// overage claim instead of them. Nil refuses such logins with
 	// ErrGroupOverage.

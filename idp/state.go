@@ -39,7 +39,7 @@ type stateCodec struct {
 }
 
 func newStateCodec(opts Options, secure bool) (stateCodec, error) {
-	codec, err := state.New(state.Config{Key: opts.StateKey, TTL: stateTTL, Now: opts.Now})
+	codec, err := state.New(state.Config{Key: opts.StateKey, PreviousKeys: opts.PreviousStateKeys, TTL: stateTTL, Now: opts.Now})
 	if err != nil {
 		return stateCodec{}, fmt.Errorf("%w: StateKey: %v", ErrConfig, err)
 	}

@@ -81,7 +81,7 @@ func run(ctx context.Context, addr, appURL string, runDemo, insecureCookie bool,
 	if err != nil {
 		return err
 	}
-	stateKey, err := stateKey()
+	stateKey, previousStateKeys, err := stateKeys()
 	if err != nil {
 		return err
 	}
@@ -90,8 +90,9 @@ func run(ctx context.Context, addr, appURL string, runDemo, insecureCookie bool,
 		return fmt.Errorf("--app-url: %w", err)
 	}
 	cp, err := controlplane.New(controlplane.Config{
-		AppURL:   appURL,
-		StateKey: stateKey,
+		AppURL:            appURL,
+		StateKey:          stateKey,
+		PreviousStateKeys: previousStateKeys,
 		Clerk: clerkauth.Config{PublishableKey: os.Getenv("CLERK_PUBLISHABLE_KEY"),
 			SecretKey: os.Getenv("CLERK_SECRET_KEY"), PublicKeyPEM: os.Getenv("CLERK_JWT_KEY")},
 		ClerkSignInURL:    os.Getenv("CLERK_SIGN_IN_URL"),
@@ -139,18 +140,29 @@ func run(ctx context.Context, addr, appURL string, runDemo, insecureCookie bool,
 	return nil
 }
 
-// stateKey reads SSOKIT_STATE_KEY: at least 32 random bytes, base64
-// (openssl rand -base64 32), the same on every replica.
-func stateKey() ([]byte, error) {
+// stateKeys reads SSOKIT_STATE_KEY (at least 32 random bytes, base64:
+// openssl rand -base64 32, the same on every replica) and, during a
+// rotation, SSOKIT_PREVIOUS_STATE_KEYS (the keys it replaced, base64,
+// comma-separated), which still verify sign-ins in flight.
+func stateKeys() (key []byte, previous [][]byte, err error) {
 	s := strings.TrimSpace(os.Getenv("SSOKIT_STATE_KEY"))
 	if s == "" {
-		return nil, fmt.Errorf("set SSOKIT_STATE_KEY (openssl rand -base64 32), or use --demo")
+		return nil, nil, fmt.Errorf("set SSOKIT_STATE_KEY (openssl rand -base64 32), or use --demo")
 	}
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("SSOKIT_STATE_KEY: not base64: %w", err)
+	if key, err = base64.StdEncoding.DecodeString(s); err != nil {
+		return nil, nil, fmt.Errorf("SSOKIT_STATE_KEY: not base64: %w", err)
 	}
-	return b, nil
+	for i, p := range strings.Split(os.Getenv("SSOKIT_PREVIOUS_STATE_KEYS"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		k, err := base64.StdEncoding.DecodeString(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("SSOKIT_PREVIOUS_STATE_KEYS: key %d: not base64: %w", i+1, err)
+		}
+		previous = append(previous, k)
+	}
+	return key, previous, nil
 }
 
 // sessionKey loads the app's signing key from SSOKIT_SESSION_KEY_FILE (PEM

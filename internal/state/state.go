@@ -88,6 +88,11 @@ type Config struct {
 	// Key signs the values (HMAC-SHA256). Required, at least MinKeySize
 	// random bytes, shared by every replica; there is no default.
 	Key []byte
+	// PreviousKeys still verify values (never sign them): during a key
+	// rotation, values signed before the switch keep working until they
+	// expire. Each is at least MinKeySize bytes. Drop a key once TTL has
+	// passed since the switch.
+	PreviousKeys [][]byte
 	// TTL is how long a value lives. Zero means DefaultTTL.
 	TTL time.Duration
 	// Now is the clock. Nil means time.Now.
@@ -100,6 +105,7 @@ type Config struct {
 // concurrent use. Its zero value is not usable: use New.
 type Codec struct {
 	key  []byte
+	old  [][]byte
 	ttl  time.Duration
 	now  func() time.Time
 	rand io.Reader
@@ -114,6 +120,12 @@ func New(cfg Config) (*Codec, error) {
 		return nil, errors.New("state: TTL is negative")
 	}
 	c := &Codec{key: append([]byte(nil), cfg.Key...), ttl: cfg.TTL, now: cfg.Now, rand: cfg.Rand}
+	for i, k := range cfg.PreviousKeys {
+		if len(k) < MinKeySize {
+			return nil, fmt.Errorf("state: previous key %d must be at least %d bytes, got %d", i+1, MinKeySize, len(k))
+		}
+		c.old = append(c.old, append([]byte(nil), k...))
+	}
 	if c.ttl == 0 {
 		c.ttl = DefaultTTL
 	}
@@ -185,7 +197,7 @@ func (c *Codec) Decode(v, nonce string) (Payload, error) {
 	if err1 != nil || err2 != nil {
 		return Payload{}, fmt.Errorf("%w: not base64url", ErrInvalid)
 	}
-	if !hmac.Equal(mac, c.mac(body)) {
+	if !c.verify(body, mac) {
 		return Payload{}, fmt.Errorf("%w: the MAC does not match", ErrInvalid)
 	}
 	var w wire
@@ -211,8 +223,19 @@ func (c *Codec) Decode(v, nonce string) (Payload, error) {
 	return p, nil
 }
 
-func (c *Codec) mac(body []byte) []byte {
-	m := hmac.New(sha256.New, c.key)
+func (c *Codec) mac(body []byte) []byte { return macWith(c.key, body) }
+
+// verify reports whether mac is body's under the key or a previous key.
+func (c *Codec) verify(body, mac []byte) bool {
+	ok := hmac.Equal(mac, macWith(c.key, body))
+	for _, k := range c.old {
+		ok = hmac.Equal(mac, macWith(k, body)) || ok
+	}
+	return ok
+}
+
+func macWith(key, body []byte) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(macContext))
 	m.Write(body)
 	return m.Sum(nil)

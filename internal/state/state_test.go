@@ -36,6 +36,43 @@ func TestNewRequiresKey(t *testing.T) {
 	}
 }
 
+// TestKeyRotation: after a switch of keys, values signed with the old key
+// still decode where it is a previous key, new values are signed with the
+// new one only, and a codec that dropped the old key refuses them.
+func TestKeyRotation(t *testing.T) {
+	t.Parallel()
+	oldKey, newKey := bytes.Repeat([]byte("o"), 32), bytes.Repeat([]byte("n"), 32)
+	before, err := New(Config{Key: oldKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	during, err := New(Config{Key: newKey, PreviousKeys: [][]byte{oldKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := New(Config{Key: newKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := before.Encode(Payload{Nonce: "n1"})
+	if _, err := during.Decode(v, "n1"); err != nil {
+		t.Errorf("an old value during the rotation: %v", err)
+	}
+	if _, err := after.Decode(v, "n1"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("an old value after the old key was dropped: %v", err)
+	}
+	w, _ := during.Encode(Payload{Nonce: "n2"})
+	if _, err := after.Decode(w, "n2"); err != nil {
+		t.Errorf("a value signed during the rotation, after: %v", err)
+	}
+	if _, err := before.Decode(w, "n2"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a value signed during the rotation verifies under the old key: %v", err)
+	}
+	if _, err := New(Config{Key: newKey, PreviousKeys: [][]byte{oldKey, make([]byte, 31)}}); err == nil {
+		t.Error("a previous key of 31 bytes accepted")
+	}
+}
+
 func TestRoundTrip(t *testing.T) {
 	t.Parallel()
 	c, _ := newCodec(t)

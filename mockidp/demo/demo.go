@@ -242,5 +242,7 @@ func (d *Demo) Summary() string {
 	}
 	slices.Sort(names)
 	fmt.Fprintf(&b, "Mock personas: %s; Clerk sign-in %s\n", strings.Join(names, ", "), d.Clerk.SignInURL())
+	b.WriteString("Keys: the state key and the session signing key were generated at start and die with the demo\n" +
+		"  (sign-ins in flight and app sessions end when it stops; a deployment sets SSOKIT_STATE_KEY and a session key)\n")
 	return b.String()
 }

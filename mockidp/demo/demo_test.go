@@ -26,6 +26,10 @@ func TestSessionCookieOverPlainHTTP(t *testing.T) {
 	if d.API.Sessions().SecureCookie() {
 		t.Error("the demo's session cookie is Secure over plain http")
 	}
+	// The keys are made at start, and the demo says so.
+	if s := d.Summary(); !strings.Contains(s, "state key and the session signing key were generated at start") {
+		t.Errorf("the summary does not say the keys were generated:\n%s", s)
+	}
 	body := `{"org":"` + demo.PasswordOrg + `","email":"` + demo.PasswordEmail + `","password":"` + demo.Password + `"}`
 	resp, err := http.Post(d.AppURL+"/v1/auth/login", "application/json", strings.NewReader(body))
 	if err != nil {
