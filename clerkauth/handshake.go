@@ -69,7 +69,7 @@ const (
 	maxDirectives      = 16
 	maxDirectiveBytes  = 8 << 10
 	maxNoncePayload    = 64 << 10
-	redirectCountAge   = 3 // seconds
+	redirectCountAge   = 2 // seconds, as Clerk's SDK
 	catSession         = "cl_B7d4PD111AAA"
 	catSessionInternal = "cl_I7d4PD111III"
 )
@@ -247,6 +247,18 @@ func Eligible(r *http.Request) bool {
 // under one name (cookie tossing from a sibling subdomain) signs the
 // request out.
 func (h *Handshake) Authenticate(w http.ResponseWriter, r *http.Request) HandshakeResult {
+	res := h.authenticate(w, r)
+	if res.Status == SignedIn && cookieValue(r, CookieRedirectCount) != "" {
+		// The handshakes ended in a session: the loop guard starts over,
+		// so a second sign-in within the counter's life (another person
+		// after a sign-out) is not taken for a loop.
+		http.SetCookie(w, &http.Cookie{Name: CookieRedirectCount, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+			SameSite: http.SameSiteLaxMode, Secure: h.app.Scheme == "https"})
+	}
+	return res
+}
+
+func (h *Handshake) authenticate(w http.ResponseWriter, r *http.Request) HandshakeResult {
 	ctx := r.Context()
 	q := r.URL.Query()
 	for _, n := range []string{CookieSession, CookieClientUAT, CookieDevBrowser, CookieHandshake, CookieHandshakeNonce, CookieRedirectCount} {

@@ -108,7 +108,7 @@ func TestHandshakeDecisions(t *testing.T) {
 	if loc.Query().Get("__clerk_hs_reason") != "client-uat-but-no-session-token" || loc.Query().Get("__clerk_api_version") == "" {
 		t.Errorf("query = %v", loc.Query())
 	}
-	if c := setCookie(w, CookieRedirectCount); c == nil || c.Value != "1" || !c.HttpOnly {
+	if c := setCookie(w, CookieRedirectCount); c == nil || c.Value != "1" || !c.HttpOnly || c.MaxAge != 2 {
 		t.Errorf("redirect count cookie = %+v", c)
 	}
 	rw := httptest.NewRecorder()
@@ -120,10 +120,20 @@ func TestHandshakeDecisions(t *testing.T) {
 	res, _ = run(f, page("/dash", ck(CookieSession, f.session(t, f.now))))
 	wantStatus(t, res, Redirect, "session-token-but-no-client-uat")
 
-	res, _ = run(f, page("/dash", uat(earlier), ck(CookieSession, f.session(t, f.now))))
+	res, w = run(f, page("/dash", uat(earlier), ck(CookieSession, f.session(t, f.now))))
 	wantStatus(t, res, SignedIn, "")
 	if res.Session.UserID != "user_1" {
 		t.Errorf("session = %+v", res.Session)
+	}
+	if c := setCookie(w, CookieRedirectCount); c != nil {
+		t.Errorf("redirect count cookie set without one: %+v", c)
+	}
+	// A session resolved after handshakes resets the loop guard: the next
+	// sign-in in this browser (another person's) starts from zero.
+	res, w = run(f, page("/dash", uat(earlier), ck(CookieSession, f.session(t, f.now)), ck(CookieRedirectCount, "2")))
+	wantStatus(t, res, SignedIn, "")
+	if c := setCookie(w, CookieRedirectCount); c == nil || c.MaxAge >= 0 || c.Value != "" {
+		t.Errorf("redirect count cookie after a session = %+v", c)
 	}
 
 	// A sign-in (or sign-out) after the token was minted: the token is stale.
