@@ -28,17 +28,9 @@ func TestDirectSSOAndConnectionTest(t *testing.T) {
 	t.Parallel()
 	p := newPlane(t)
 	ctx := context.Background()
-	okta := p.mock.Persona("onelogin")
-	entity, acs := p.app.URL+"/saml/initech", p.app.URL+"/auth/sso/acs/initech"
-	okta.RegisterServiceProvider(mockidp.ServiceProviderConfig{EntityID: entity, ACSURL: acs})
-	p.admin.Organizations.Create(ctx, "initech", "Initech", "enterprise")
-	conn := &idp.Connection{ID: "initech", Protocol: sso.SAML, Vendor: sso.OneLogin,
-		SAML: &idp.SAMLSettings{IDPMetadataURL: okta.SAMLMetadataURL(), EntityID: entity, ACSURL: acs}}
 	// The control plane reaches the mock with its own client.
-	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "initech", api.SSOSettings{Connection: rawJSON(t, conn), AllowedDomains: []string{"initech.test"},
-		DefaultRole: "viewer", AutoCreateUsers: true}); err != nil {
-		t.Fatal(err)
-	}
+	okta, conn := initechSAML(t, p, "")
+	entity, acs := conn.SAML.EntityID, conn.SAML.ACSURL
 	okta.QueueUser("alice@initech.test")
 	jar, _ := cookiejar.New(nil)
 	hc := p.mock.Client()

@@ -220,14 +220,7 @@ func TestSPMetadataRefusals(t *testing.T) {
 func TestCrossSiteACSReachesTheConnector(t *testing.T) {
 	t.Parallel()
 	p := newPlane(t)
-	ctx := context.Background()
-	persona := p.mock.Persona("onelogin")
-	p.admin.Organizations.Create(ctx, "initech", "Initech", "enterprise")
-	conn := &idp.Connection{ID: "initech", Protocol: sso.SAML, Vendor: sso.OneLogin, SAML: &idp.SAMLSettings{IDPMetadataURL: persona.SAMLMetadataURL(),
-		EntityID: p.app.URL + "/saml/initech", ACSURL: p.app.URL + "/auth/sso/acs/initech"}}
-	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "initech", api.SSOSettings{Connection: rawJSON(t, conn), AllowedDomains: []string{"initech.test"}}); err != nil {
-		t.Fatal(err)
-	}
+	initechSAML(t, p, "")
 	for _, h := range []map[string]string{
 		{"Sec-Fetch-Site": "cross-site", "Origin": "https://idp.okta.test"},
 		{"Origin": "https://idp.okta.test"},

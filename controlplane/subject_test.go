@@ -50,6 +50,30 @@ func globexOIDC(t *testing.T, p *plane) *mockidp.Persona {
 	return okta
 }
 
+// initechSAML gives organization initech a direct SAML connection to the
+// mock OneLogin (which registers the app as a service provider, sending
+// NameIDs in nameIDFormat, or its default when empty), admitting
+// initech.test with JIT viewers, and returns the persona and connection.
+func initechSAML(t *testing.T, p *plane, nameIDFormat string) (*mockidp.Persona, *idp.Connection) {
+	t.Helper()
+	ctx := context.Background()
+	ol := p.mock.Persona("onelogin")
+	entity, acs := p.app.URL+"/saml/initech", p.app.URL+"/auth/sso/acs/initech"
+	if err := ol.RegisterServiceProvider(mockidp.ServiceProviderConfig{EntityID: entity, ACSURL: acs, NameIDFormat: nameIDFormat}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.admin.Organizations.Create(ctx, "initech", "Initech", "enterprise"); err != nil {
+		t.Fatal(err)
+	}
+	conn := &idp.Connection{ID: "initech", Protocol: sso.SAML, Vendor: sso.OneLogin,
+		SAML: &idp.SAMLSettings{IDPMetadataURL: ol.SAMLMetadataURL(), EntityID: entity, ACSURL: acs}}
+	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "initech", api.SSOSettings{Connection: rawJSON(t, conn),
+		AllowedDomains: []string{"initech.test"}, DefaultRole: "viewer", AutoCreateUsers: true}); err != nil {
+		t.Fatal(err)
+	}
+	return ol, conn
+}
+
 // An identity provider that cannot be reached at the callback (its token
 // endpoint answers 500) is a 503 the person can retry, not a refusal of
 // their login; nobody is signed in.
@@ -111,22 +135,7 @@ func TestDirectLoginSubjectIsBound(t *testing.T) {
 func TestTransientNameIDIsNotBound(t *testing.T) {
 	t.Parallel()
 	p := newPlane(t)
-	ctx := context.Background()
-	ol := p.mock.Persona("onelogin")
-	entity, acs := p.app.URL+"/saml/initech", p.app.URL+"/auth/sso/acs/initech"
-	if err := ol.RegisterServiceProvider(mockidp.ServiceProviderConfig{EntityID: entity, ACSURL: acs,
-		NameIDFormat: "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.admin.Organizations.Create(ctx, "initech", "Initech", "enterprise"); err != nil {
-		t.Fatal(err)
-	}
-	conn := &idp.Connection{ID: "initech", Protocol: sso.SAML, Vendor: sso.OneLogin,
-		SAML: &idp.SAMLSettings{IDPMetadataURL: ol.SAMLMetadataURL(), EntityID: entity, ACSURL: acs}}
-	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "initech", api.SSOSettings{Connection: rawJSON(t, conn),
-		AllowedDomains: []string{"initech.test"}, DefaultRole: "viewer", AutoCreateUsers: true}); err != nil {
-		t.Fatal(err)
-	}
+	ol, _ := initechSAML(t, p, "urn:oasis:names:tc:SAML:2.0:nameid-format:transient")
 	for i := range 2 {
 		ol.QueueUser("alice@initech.test")
 		if status, body := directSignIn(t, p, "initech"); status != http.StatusOK || !strings.Contains(body, `"alice@initech.test"`) {
