@@ -2,6 +2,7 @@ package appsession_test
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ssokit/ssokit/appsession"
 	"github.com/ssokit/ssokit/ssoerr"
@@ -15,7 +16,16 @@ func Example() {
 	tok, _, _ := m.Issue(appsession.Claims{Subject: "usr_1", OrgID: "acme", Role: "editor", AuthMethod: "sso"})
 	c, err := m.Verify(tok)
 	fmt.Println(c.Subject, c.OrgID, c.Role, err)
-	_, err = m.Verify(tok[:len(tok)-2] + "AA")
+	// One character of the signature changed (its first, which always
+	// carries six bits of it).
+	b := []byte(tok)
+	i := strings.LastIndexByte(tok, '.') + 1
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	_, err = m.Verify(string(b))
 	fmt.Println(ssoerr.ReasonOf(err))
 	// Output:
 	// usr_1 acme editor <nil>
