@@ -23,6 +23,7 @@ type Memory struct {
 	byHash  map[string]string
 	revoked map[string]time.Time
 	now     func() time.Time
+	exp     expiringMemory
 }
 
 // MemoryConfig configures a Memory store.
@@ -340,7 +341,9 @@ func (m *Memory) RevokeToken(_ context.Context, jti string, until time.Time) err
 			}
 		}
 	}
-	m.revoked[jti] = until
+	if t, ok := m.revoked[jti]; !ok || until.After(t) {
+		m.revoked[jti] = until // a second revocation never shortens the first
+	}
 	return nil
 }
 

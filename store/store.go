@@ -1,9 +1,12 @@
 // Package store keeps the control plane's state: organizations with their
-// SSO settings, people, API keys and session revocations. The interfaces
-// are what the control plane needs; Memory, in process memory, is the only
-// implementation today (nothing survives a restart and replicas do not
-// share it). Package storetest is the contract suite every implementation
-// must pass.
+// SSO settings, people and API keys (Store), and the state that lives only
+// until it expires and that replicas must share (Expiring): session
+// revocations, one-time values such as SAML assertion IDs and sign-in
+// state nonces (ReplayCache), webhook message IDs (WebhookLog) and login
+// counts (RateCounter). Memory, in process memory, implements both; nothing
+// in it survives a restart and replicas do not share it. Package storetest
+// is the contract suite, split by interface, every implementation must
+// pass.
 package store
 
 import (

@@ -1,9 +1,16 @@
-// Package storetest is the contract every store.Store implementation must
-// pass. An implementation's test calls Run with a constructor:
+// Package storetest is the contract every store implementation must pass,
+// split by interface. A store.Store calls Run, which also runs the
+// expiring-state contracts (RunExpiring) when the store implements
+// store.Expiring; an implementation of only the expiring state (Redis)
+// calls RunExpiring, and one of a single interface its Run function
+// (RunRevocations, RunReplayCache, RunWebhookLog, RunRateCounter):
 //
 //	func TestContract(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store { m, _ := store.NewMemory(store.MemoryConfig{Now: now}); return m })
 //	}
+//
+// Each constructor call must return an empty store of its own (a fresh
+// database schema, key prefix or instance): subtests run in parallel.
 package storetest
 
 import (
@@ -313,20 +320,15 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) store.S
 		}
 	})
 
-	t.Run("revocations", func(t *testing.T) {
-		s, clk := fresh(t)
-		if err := s.RevokeToken(ctx, "jti-1", clk.Now().Add(time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-		if ok, err := s.IsRevoked(ctx, "jti-1"); !ok || err != nil {
-			t.Fatalf("revoked: %v %v", ok, err)
-		}
-		if ok, _ := s.IsRevoked(ctx, "jti-2"); ok {
-			t.Fatal("an unrevoked token is revoked")
-		}
-		clk.Advance(2 * time.Hour)
-		if ok, _ := s.IsRevoked(ctx, "jti-1"); ok {
-			t.Fatal("a revocation outlived its token")
-		}
-	})
+	if _, ok := newStore(t, time.Now).(store.Expiring); ok {
+		t.Run("expiring", func(t *testing.T) {
+			RunExpiring(t, func(t *testing.T, now func() time.Time) store.Expiring {
+				return newStore(t, now).(store.Expiring)
+			})
+		})
+	} else {
+		t.Run("revocations", func(t *testing.T) {
+			RunRevocations(t, func(t *testing.T, now func() time.Time) store.Revocations { return newStore(t, now) })
+		})
+	}
 }
