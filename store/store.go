@@ -33,6 +33,11 @@ func Stamp(t time.Time) time.Time {
 var (
 	ErrNotFound = errors.New("store: not found")
 	ErrExists   = errors.New("store: already exists")
+	// ErrUnavailable: the store cannot answer now (the engine is down, or a
+	// replica lost the channel that tells it of other replicas' changes
+	// and cannot vouch for what it would read). Callers answer 503 and
+	// never treat it as "not found" or "not revoked".
+	ErrUnavailable = errors.New("store: unavailable")
 )
 
 // GroupRule maps an identity-provider group to an app role.
