@@ -2,7 +2,6 @@ package controlplane
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/ssokit/ssokit/idp"
@@ -10,19 +9,21 @@ import (
 )
 
 // connector returns the org's direct IdP connector, built once and cached
-// by org ID until the org's SSO settings change (configureSSO drops it).
+// by the organization and the stored connection's digest: a change of the
+// connection (on this replica or another) builds a new one.
 func (a *API) connector(ctx context.Context, org store.Org) (idp.Connector, error) {
-	if c, ok := a.conns.Get(org.ID); ok {
+	key := connectionKey(org)
+	if c, ok := a.conns.Get(key); ok {
 		return c, nil
 	}
-	var conn idp.Connection
-	if err := json.Unmarshal(org.Connection, &conn); err != nil {
+	conn, err := a.orgConnection(org)
+	if err != nil {
 		return nil, err
 	}
 	c, err := idp.New(ctx, conn, a.cfg.IdP)
 	if err != nil {
 		return nil, err
 	}
-	a.conns.Set(org.ID, c, time.Time{})
+	a.conns.Set(key, c, time.Time{})
 	return c, nil
 }

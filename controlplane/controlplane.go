@@ -55,6 +55,14 @@ type Config struct {
 	// start and callback, direct connections, single logout): at least 32
 	// random bytes, the same on every replica. There is no default.
 	StateKey []byte
+	// SecretsKeys encrypt the secrets the store keeps (the OIDC client
+	// secret of a direct connection) with AES-256-GCM: 32 random bytes
+	// each; the first encrypts, every one decrypts (to rotate, put the new
+	// key first). Nil keeps secrets as given, which only the in-process
+	// memory store allows: with any other store, saving a connection with
+	// a client secret is refused (secrets_key_required).
+	SecretsKeys [][]byte
+
 	// PreviousStateKeys still verify state (never sign it): to rotate,
 	// deploy the new StateKey with the old one here, and drop it ten
 	// minutes later, when every state it signed has expired.
@@ -171,6 +179,7 @@ type API struct {
 	now        func() time.Time
 	log        *slog.Logger
 	conns      *ttlcache.Cache[idp.Connector]
+	secrets    *secrets
 	clerkAPI   *clerksession.Client
 	clerkSAML  *samlconnection.Client
 }
@@ -194,6 +203,9 @@ func New(cfg Config) (*API, error) {
 	}
 	if cfg.HTTPClient == nil {
 		a.cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if a.secrets, err = newSecrets(cfg.SecretsKeys, a.st); err != nil {
+		return nil, err
 	}
 	if a.cfg.MaxBodyBytes <= 0 {
 		a.cfg.MaxBodyBytes = DefaultMaxBodyBytes

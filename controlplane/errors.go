@@ -22,27 +22,28 @@ import (
 // middleware's, which refuse credentials). They are part of the API: the
 // README's error table lists each, and clients match on them.
 const (
-	codeTooLarge          = "too_large"            // 413: the request body is over the limit
-	codeInvalidJSON       = "invalid_json"         // 400: the body is not the JSON the route takes
-	codeNotFound          = "not_found"            // 404: no such organization, person, key or route
-	codeUpstream          = "upstream_unavailable" // 503: the store (or another dependency) failed
-	codeConnectionError   = "connection_error"     // 502: a direct IdP connection cannot be built or started
-	codeSSOUnavailable    = "sso_unavailable"      // 400: no SSO path for the request
-	codeInvalidState      = "invalid_state"        // 400: the SSO callback's state is bad or old
-	codeSessionError      = "session_error"        // 500: the app session could not be issued
-	codeSSOFailed         = "sso_failed"           // 401: a direct connection refused the login
-	codeInvalidSettings   = "invalid_settings"     // 422: an SSO or organization setting is invalid
-	codeInvalidConnection = "invalid_connection"   // 422: the direct connection does not validate
-	codeClerkOrgTaken     = "clerk_org_taken"      // 409: the Clerk org is mapped to another org
-	codeExists            = "exists"               // 409: the organization exists
-	codeInvalidRole       = "invalid_role"         // 422: the role is not defined by the policy
-	codeNoConnection      = "no_connection"        // 422: sso/test on an org without a direct connection
-	codeInvalidSignature  = "invalid_signature"    // 401: a webhook's svix signature does not verify
-	codeCrossOrigin       = "cross_origin"         // 403: a browser request from another origin
-	codeMethodNotAllowed  = "method_not_allowed"   // 405: the route exists, the method does not
-	codeInvalidHeader     = "invalid_header"       // 400: a request header is malformed or over its length limit
-	codeStaleWebhook      = "stale_webhook"        // 401: a well-signed webhook's timestamp is outside the tolerance
-	codeInProgress        = "in_progress"          // 409: another delivery of the same webhook is being applied
+	codeTooLarge           = "too_large"            // 413: the request body is over the limit
+	codeInvalidJSON        = "invalid_json"         // 400: the body is not the JSON the route takes
+	codeNotFound           = "not_found"            // 404: no such organization, person, key or route
+	codeUpstream           = "upstream_unavailable" // 503: the store (or another dependency) failed
+	codeConnectionError    = "connection_error"     // 502: a direct IdP connection cannot be built or started
+	codeSSOUnavailable     = "sso_unavailable"      // 400: no SSO path for the request
+	codeInvalidState       = "invalid_state"        // 400: the SSO callback's state is bad or old
+	codeSessionError       = "session_error"        // 500: the app session could not be issued
+	codeSSOFailed          = "sso_failed"           // 401: a direct connection refused the login
+	codeInvalidSettings    = "invalid_settings"     // 422: an SSO or organization setting is invalid
+	codeInvalidConnection  = "invalid_connection"   // 422: the direct connection does not validate
+	codeSecretsKeyRequired = "secrets_key_required" // 422: a client secret would be kept in the clear
+	codeClerkOrgTaken      = "clerk_org_taken"      // 409: the Clerk org is mapped to another org
+	codeExists             = "exists"               // 409: the organization exists
+	codeInvalidRole        = "invalid_role"         // 422: the role is not defined by the policy
+	codeNoConnection       = "no_connection"        // 422: sso/test on an org without a direct connection
+	codeInvalidSignature   = "invalid_signature"    // 401: a webhook's svix signature does not verify
+	codeCrossOrigin        = "cross_origin"         // 403: a browser request from another origin
+	codeMethodNotAllowed   = "method_not_allowed"   // 405: the route exists, the method does not
+	codeInvalidHeader      = "invalid_header"       // 400: a request header is malformed or over its length limit
+	codeStaleWebhook       = "stale_webhook"        // 401: a well-signed webhook's timestamp is outside the tolerance
+	codeInProgress         = "in_progress"          // 409: another delivery of the same webhook is being applied
 	// codePlanNotEntitled is admission's reason, answered here when SSO
 	// settings are saved on a plan without SSO.
 	codePlanNotEntitled = string(ssoerr.ReasonPlanNotEntitled)

@@ -1,7 +1,6 @@
 package controlplane
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -69,7 +68,11 @@ func (a *API) configureSSO(w http.ResponseWriter, r *http.Request) {
 			fail(w, http.StatusUnprocessableEntity, codeInvalidConnection, connectionProblem(err))
 			return
 		}
-		connJSON, _ = json.Marshal(s.Connection)
+		if connJSON, err = a.sealConnection(r.PathValue("org"), *s.Connection); err != nil {
+			a.log.Warn("controlplane: a connection's client secret cannot be kept", "org", logValue(r.PathValue("org")), "err", err)
+			fail(w, http.StatusUnprocessableEntity, codeSecretsKeyRequired, "the server has no key to encrypt the client secret with (Config.SecretsKeys); it will not keep it in the clear")
+			return
+		}
 	}
 	now := a.now()
 	org, err := a.st.UpdateOrg(r.Context(), r.PathValue("org"), func(o *store.Org) error {
@@ -99,7 +102,7 @@ func (a *API) configureSSO(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not save")
 		return
 	}
-	a.conns.Delete(org.ID)
+	// The connector cache is keyed by the stored connection: the new one is built on first use.
 	writeJSON(w, http.StatusOK, orgOut(org))
 }
 

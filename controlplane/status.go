@@ -2,7 +2,6 @@ package controlplane
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -42,8 +41,7 @@ func (a *API) ssoStatus(w http.ResponseWriter, r *http.Request) {
 	st := api.SSOStatus{SSOEnabled: org.SSOConfigured && (org.ClerkOrgID != "" || len(org.Connection) > 0), Provider: org.LastSSOProvider,
 		ConnectionState: api.ConnectionNotConfigured, TotalSSOUsers: n, LastLogin: api.TimePtr(org.LastSSOLogin)}
 	if len(org.Connection) > 0 {
-		var c idp.Connection
-		if json.Unmarshal(org.Connection, &c) == nil {
+		if c, err := a.orgConnection(org); err == nil {
 			st.Provider = string(c.Vendor)
 		}
 		if _, err := a.connector(r.Context(), org); err != nil {
@@ -107,9 +105,9 @@ func (a *API) ssoTest(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusUnprocessableEntity, codeNoConnection, "the organization has no direct connection to test")
 		return
 	}
-	var conn idp.Connection
-	if err := json.Unmarshal(org.Connection, &conn); err != nil {
-		writeJSON(w, http.StatusOK, checkReportOut(idp.CheckReport{Steps: []idp.CheckStep{{Name: "configuration", Detail: "the stored connection does not decode"}}}))
+	conn, err := a.orgConnection(org)
+	if err != nil {
+		writeJSON(w, http.StatusOK, checkReportOut(idp.CheckReport{Steps: []idp.CheckStep{{Name: "configuration", Detail: "the stored connection does not decode or its secret does not open"}}}))
 		return
 	}
 	writeJSON(w, http.StatusOK, checkReportOut(idp.CheckConnection(r.Context(), conn, a.cfg.IdP)))
