@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ssokit/ssokit/internal/ttlcache"
+	"github.com/ssokit/ssokit/store"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -112,4 +113,27 @@ func ClientKey(clientIP string) string {
 		return p.String()
 	}
 	return a.String()
+}
+
+// CounterLimiter is a Limiter over a store.RateCounter that replicas
+// share (a SQL table, Redis), so a limit holds across all of them: at most
+// Max attempts per key in each Window, windows aligned to the epoch. Keys
+// are namespaced by Name, so two limiters can share one counter.
+type CounterLimiter struct {
+	Counter store.RateCounter
+	Name    string
+	Max     int
+	Window  time.Duration
+}
+
+// Allow implements Limiter. A counter that cannot count refuses.
+func (l CounterLimiter) Allow(ctx context.Context, key string) (bool, error) {
+	if l.Counter == nil || l.Max <= 0 || l.Window <= 0 {
+		return false, errors.New("admission: CounterLimiter needs Counter, Max and Window")
+	}
+	n, err := l.Counter.Hit(ctx, l.Name+":"+key, l.Window)
+	if err != nil {
+		return false, err
+	}
+	return n <= int64(l.Max), nil
 }

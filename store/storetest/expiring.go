@@ -15,9 +15,11 @@ import (
 var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // hostileKeys are keys an attacker may choose (SAML assertion IDs, svix
-// IDs, emails as rate keys): separators, wildcards, quotes, non-ASCII, a
-// long one. Each must be its own key.
+// IDs, emails as rate keys): separators (package idp joins the parts of
+// its keys with NUL bytes), wildcards, quotes, non-ASCII, a long one. Each
+// must be its own key.
 var hostileKeys = []string{"a:b", "a", "a:", "*", "a*", "?", "[a]", "a b", "a\tb", "'; DROP TABLE x; --", `"a"`, "\\a",
+	"saml\x00conn\x00idp\x00_id1", "saml\x00conn\x00idp\x00_id2", "saml\x00conn", "\xff\xfe",
 	"ä", "a\u0308", "%", "_", "a%", "a_", "ünï©ødé-🔑", strings.Repeat("k", 400), strings.Repeat("k", 399) + "j"}
 
 // RunExpiring runs every expiring-state contract against fresh instances
