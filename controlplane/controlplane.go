@@ -124,7 +124,7 @@ type Config struct {
 	SSOPlans []string
 	// PasswordLimit and PasswordIPLimit count password-login attempts per
 	// account and per client address. Nil means 10 and 100 per 15 minutes
-	// in this process (admission's defaults).
+	// (admission's defaults), counted in Expiring (admission.CounterLimiter).
 	PasswordLimit, PasswordIPLimit admission.Limiter
 	// TrustedProxies are the reverse proxies (CIDRs, IPv4 ones in IPv4
 	// form) whose X-Forwarded-For is believed when finding the client
@@ -135,10 +135,17 @@ type Config struct {
 
 	// ReplayCache records one-time values: the nonce of every SSO state
 	// (a state is accepted once, even with its cookie), and for direct
-	// connections SAML assertion and LogoutResponse IDs. Nil means one
-	// idp.MemoryReplayCache in this process (replicas would need a shared
-	// implementation, which ssokit does not ship yet).
+	// connections SAML assertion and LogoutResponse IDs. Nil means
+	// Expiring's.
 	ReplayCache idp.ReplayCache
+
+	// Expiring keeps what lives only until it expires and replicas must
+	// share: session revocations, one-time values, webhook message IDs and
+	// login counts (store.Expiring; redisstore is one). Nil means the
+	// Store's own, which store.Memory and the SQL stores implement (else
+	// this process's memory). ReplayCache, WebhookLog, PasswordLimit and
+	// PasswordIPLimit, when set, take precedence for their part.
+	Expiring store.Expiring
 
 	// IdP configures direct connections. Its StateKey (and
 	// PreviousStateKeys) default to this Config's, its HTTPClient to this Config's, its ReplayCache to
@@ -180,6 +187,7 @@ type API struct {
 	log        *slog.Logger
 	conns      *ttlcache.Cache[idp.Connector]
 	secrets    *secrets
+	exp        store.Expiring
 	clerkAPI   *clerksession.Client
 	clerkSAML  *samlconnection.Client
 }
@@ -219,9 +227,22 @@ func New(cfg Config) (*API, error) {
 	if cfg.InsecureAllowLoopbackIdP {
 		a.cfg.IdP.InsecureAllowLoopback = true
 	}
+	if a.exp = cfg.Expiring; a.exp == nil {
+		a.exp, _ = a.st.(store.Expiring)
+	}
 	if a.cfg.ReplayCache == nil {
-		if a.cfg.ReplayCache, err = idp.NewMemoryReplayCache(idp.MemoryReplayCacheConfig{Now: a.now}); err != nil {
+		if a.exp != nil {
+			a.cfg.ReplayCache = replayCache{a.exp}
+		} else if a.cfg.ReplayCache, err = idp.NewMemoryReplayCache(idp.MemoryReplayCacheConfig{Now: a.now}); err != nil {
 			return nil, err
+		}
+	}
+	if a.exp != nil {
+		if a.cfg.PasswordLimit == nil {
+			a.cfg.PasswordLimit = admission.CounterLimiter{Counter: a.exp, Name: "password-account", Max: admission.DefaultAccountAttempts, Window: admission.DefaultAttemptWindow}
+		}
+		if a.cfg.PasswordIPLimit == nil {
+			a.cfg.PasswordIPLimit = admission.CounterLimiter{Counter: a.exp, Name: "password-ip", Max: admission.DefaultIPAttempts, Window: admission.DefaultAttemptWindow}
 		}
 	}
 	if a.cfg.IdP.ReplayCache == nil {
@@ -239,7 +260,9 @@ func New(cfg Config) (*API, error) {
 	if err := a.handshakeParts(); err != nil {
 		return nil, err
 	}
-	if a.webhookLog = cfg.WebhookLog; a.webhookLog == nil {
+	if a.webhookLog = cfg.WebhookLog; a.webhookLog == nil && a.exp != nil {
+		a.webhookLog = a.exp
+	} else if a.webhookLog == nil {
 		if a.webhookLog, err = NewMemoryWebhookLog(0, a.now); err != nil {
 			return nil, err
 		}
@@ -264,7 +287,7 @@ func (a *API) credentials() error {
 	}
 	var err error
 	if a.sessions, err = appsession.New(appsession.Config{Keys: keys, Issuer: strings.TrimSuffix(cfg.AppURL, "/"),
-		Lifetime: cfg.SessionLifetime, InsecureCookie: cfg.InsecureCookie, Revocations: a.st, Ephemeral: cfg.EphemeralSessionKey,
+		Lifetime: cfg.SessionLifetime, InsecureCookie: cfg.InsecureCookie, Revocations: a.revocations(), Ephemeral: cfg.EphemeralSessionKey,
 		Now: a.now, Logger: a.log}); err != nil {
 		return fmt.Errorf("controlplane: %w", err)
 	}
@@ -276,7 +299,7 @@ func (a *API) credentials() error {
 		return err
 	}
 	ac := middleware.AuthenticatorConfig{Sessions: a.sessions, APIKeys: a.apiKeys, Admission: a.admit, Now: a.now, Logger: a.log}
-	if v, ok := a.st.(store.Versioned); ok {
+	if v := a.versions(); v != nil {
 		ac.Versions = v
 	}
 	if cfg.Clerk.PublishableKey != "" || cfg.Clerk.Issuer != "" {

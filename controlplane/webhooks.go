@@ -21,39 +21,20 @@ const webhookTolerance = 5 * time.Minute
 
 // WebhookLog remembers the svix message IDs already applied, so a
 // redelivery (svix retries, or a replay of a captured request within the
-// timestamp tolerance) is acknowledged without being applied twice. An ID
-// is recorded as applied only after its event was applied (Done): a
-// delivery that fails releases its claim, and a claim never finished
-// lapses at its lease, so svix's retry applies the event.
-// MemoryWebhookLog is the single-process implementation; replicas share a
-// shared one (not shipped yet).
-type WebhookLog interface {
-	// Claim takes id for one delivery until lease and says what it found:
-	// WebhookNew (the caller applies the event, then calls Done or
-	// Release), WebhookApplied (recorded by Done) or WebhookInProgress
-	// (another delivery holds the claim). An error, or any other value,
-	// means it could not tell: the webhook is then answered 503 and svix
-	// delivers it again.
-	Claim(ctx context.Context, id string, lease time.Time) (WebhookClaim, error)
-	// Done records id as applied until the given time.
-	Done(ctx context.Context, id string, until time.Time) error
-	// Release forgets the claim on id after its event failed to apply, so
-	// svix's retry applies it.
-	Release(ctx context.Context, id string) error
-}
+// timestamp tolerance) is acknowledged without being applied twice; it is
+// store.WebhookLog (see there for the claim protocol). MemoryWebhookLog is
+// a bounded single-process implementation; the SQL and Redis stores are
+// shared by replicas.
+type WebhookLog = store.WebhookLog
 
-// WebhookClaim is what WebhookLog.Claim found. Its zero value is no
-// answer, and is treated as an error.
-type WebhookClaim int
+// WebhookClaim is what WebhookLog.Claim found (store.WebhookClaim).
+type WebhookClaim = store.WebhookClaim
 
 // The answers of WebhookLog.Claim.
 const (
-	// WebhookNew: the ID was neither applied nor claimed; it now is.
-	WebhookNew WebhookClaim = iota + 1
-	// WebhookApplied: the ID's event was applied.
-	WebhookApplied
-	// WebhookInProgress: another delivery of the ID holds the claim.
-	WebhookInProgress
+	WebhookNew        = store.WebhookNew
+	WebhookApplied    = store.WebhookApplied
+	WebhookInProgress = store.WebhookInProgress
 )
 
 // Webhook timing: an applied ID is remembered a day (svix retries for
