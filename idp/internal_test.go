@@ -341,3 +341,25 @@ func TestMemoryReplayCacheBound(t *testing.T) {
 		t.Fatalf("negative size: %v", err)
 	}
 }
+
+type plainCache struct{ err error }
+
+func (p plainCache) Consume(context.Context, string, time.Time) error { return p.err }
+
+// A ReplayCache of any implementation gets a reason: its replay answer
+// (wrapping ErrReplayed) is ReasonReplay, any other error ErrUpstream with
+// ReasonUpstream, never a pass.
+func TestConsumeGivesReasons(t *testing.T) {
+	ctx := context.Background()
+	if err := consume(ctx, plainCache{}, "k", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	err := consume(ctx, plainCache{fmt.Errorf("shared cache: %w", ErrReplayed)}, "k", time.Now())
+	if !errors.Is(err, ErrReplayed) || ReasonOf(err) != ReasonReplay {
+		t.Errorf("replayed: %v (%s)", err, ReasonOf(err))
+	}
+	err = consume(ctx, plainCache{errors.New("connection refused")}, "k", time.Now())
+	if !errors.Is(err, ErrUpstream) || ReasonOf(err) != ReasonUpstream || errors.Is(err, ErrReplayed) {
+		t.Errorf("cache down: %v (%s)", err, ReasonOf(err))
+	}
+}

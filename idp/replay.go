@@ -2,6 +2,7 @@ package idp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -76,3 +77,21 @@ func (c *MemoryReplayCache) Consume(_ context.Context, key string, until time.Ti
 
 // Len reports the entries held (expired ones not yet swept included).
 func (c *MemoryReplayCache) Len() int { return c.cache.Len() }
+
+// consume asks the cache to record key and gives its answer a reason: a
+// replay is ErrReplayed (ReasonReplay), anything else a cache could say
+// ErrUpstream (ReasonUpstream), whatever error type the implementation
+// returned.
+func consume(ctx context.Context, c ReplayCache, key string, until time.Time) error {
+	err := c.Consume(ctx, key, until)
+	var le *LoginError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &le):
+		return err
+	case errors.Is(err, ErrReplayed):
+		return refuse(ErrReplayed, ReasonReplay, "already used: %v", err)
+	}
+	return refuse(ErrUpstream, ReasonUpstream, "replay cache: %v", err)
+}

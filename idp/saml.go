@@ -369,7 +369,7 @@ func (s *samlConnector) consume(ctx context.Context, raw []byte, ids []string) (
 	if c := as.Conditions; c != nil && !c.NotOnOrAfter.IsZero() {
 		until = c.NotOnOrAfter.Add(saml.MaxClockSkew)
 	}
-	if err := s.opts.ReplayCache.Consume(ctx, "saml\x00"+s.conn.ID+"\x00"+s.idpID+"\x00"+as.ID, until); err != nil {
+	if err := consume(ctx, s.opts.ReplayCache, "saml\x00"+s.conn.ID+"\x00"+s.idpID+"\x00"+as.ID, until); err != nil {
 		return nil, err
 	}
 	return samlIdentity(s.conn, as)
@@ -515,7 +515,7 @@ func (s *samlConnector) FinishLogout(w http.ResponseWriter, r *http.Request) err
 		return refuse(ErrInvalidResponse, ReasonSignature, "logout response: %v", err)
 	}
 	until := s.opts.now().Add(saml.MaxIssueDelay + saml.MaxClockSkew)
-	if err := s.opts.ReplayCache.Consume(r.Context(), "slo\x00"+s.conn.ID+"\x00"+s.idpID+"\x00"+resp.ID, until); err != nil {
+	if err := consume(r.Context(), s.opts.ReplayCache, "slo\x00"+s.conn.ID+"\x00"+s.idpID+"\x00"+resp.ID, until); err != nil {
 		return err
 	}
 	return nil
