@@ -267,6 +267,37 @@ else
 	echo "Chromium not found: the browser test will skip ($chromium_install, or set SSOKIT_CHROMIUM)"
 fi
 
+step "services: PostgreSQL and Redis (the store suites)"
+# tcp_open HOST PORT: whether something listens there.
+tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+pg_hostport=$(sed -E 's|^[a-z]+://([^@/]*@)?([^/?]*).*|\2|' <<<"$SSOKIT_TEST_POSTGRES")
+pg_host=${pg_hostport%:*} pg_port=${pg_hostport##*:}
+[ "$pg_port" != "$pg_hostport" ] || pg_port=5432
+redis_host=${SSOKIT_TEST_REDIS%:*} redis_port=${SSOKIT_TEST_REDIS##*:}
+pg_up() { if command -v pg_isready >/dev/null; then pg_isready -q -d "$SSOKIT_TEST_POSTGRES"; else tcp_open "$pg_host" "$pg_port"; fi; }
+redis_up() { if command -v redis-cli >/dev/null; then [ "$(redis-cli -h "$redis_host" -p "$redis_port" ping 2>/dev/null)" = PONG ]; else tcp_open "$redis_host" "$redis_port"; fi; }
+# ensure NAME CHECK SERVICE...: NAME answers, or is started with the
+# machine's service command (the first SERVICE name that exists) and
+# waited for (30 s).
+ensure() {
+	local name=$1 check=$2 svc
+	shift 2
+	if $check; then echo "$name: answers"; return 0; fi
+	if command -v service >/dev/null; then
+		for svc in "$@"; do
+			if $sudo service "$svc" start >/dev/null 2>&1; then echo "$name: started ($svc)"; break; fi
+		done
+	fi
+	for _ in $(seq 30); do $check && { echo "$name: answers"; return 0; }; sleep 1; done
+	if [ -n "${CI:-}" ]; then
+		echo "test.sh: $name does not answer and could not be started; its suite must run in CI" >&2
+		return 1
+	fi
+	echo "$name does not answer: its suite will skip (start it, or set ${name%% *} to a running one)"
+}
+ensure "SSOKIT_TEST_POSTGRES ($pg_host:$pg_port)" pg_up postgresql postgresql@15-main || exit 1
+ensure "SSOKIT_TEST_REDIS ($redis_host:$redis_port)" redis_up redis-server redis || exit 1
+
 # ---- 5-8. static checks ----------------------------------------------------
 
 # each_module WHAT CMD...: run CMD in every module; fail after the last one
