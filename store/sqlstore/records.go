@@ -74,7 +74,7 @@ func (s *Store) orgWriteErr(o store.Org, err error) error {
 		}
 		return fmt.Errorf("%w: organization %s", store.ErrExists, o.ID)
 	}
-	return s.fail("writing organization "+o.ID, err)
+	return s.fail(fmt.Sprintf("writing organization %q", o.ID), err)
 }
 
 // CreateOrg implements store.Orgs. Created and Updated are the store's
@@ -369,7 +369,7 @@ func (s *Store) updateUser(ctx context.Context, id string, change func(*store.Us
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE users SET role = $4, clerk_user_id = $5, subject = $6, subject_issuer = $7, "+
 			"password_hash = $8, source = $9, last_login = $10, valid_after = $11, created_at = $12 WHERE id = $1 AND org_id = $2 AND email = $3", args...); err != nil {
-			return s.fail("updating user "+id, err)
+			return s.fail(fmt.Sprintf("updating user %q", id), err)
 		}
 		out = u
 		return nil
@@ -412,10 +412,10 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return s.write(ctx, true, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM users WHERE id = $1", id)
 		if err != nil {
-			return s.fail("deleting user "+id, err)
+			return s.fail(fmt.Sprintf("deleting user %q", id), err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return s.fail("deleting user "+id, err)
+			return s.fail(fmt.Sprintf("deleting user %q", id), err)
 		} else if n == 0 {
 			return fmt.Errorf("%w: user %s", store.ErrNotFound, id)
 		}
@@ -488,7 +488,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 	case classify(err) == errForeignKey:
 		return fmt.Errorf("%w: organization %s", store.ErrNotFound, k.OrgID)
 	case err != nil:
-		return s.fail("creating API key "+k.ID, err)
+		return s.fail(fmt.Sprintf("creating API key %q", k.ID), err)
 	}
 	return nil
 }
@@ -550,10 +550,10 @@ func (s *Store) RevokeAPIKey(ctx context.Context, orgID, id string) error {
 	return s.write(ctx, true, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE api_keys SET revoked = TRUE WHERE id = $1 AND org_id = $2", id, orgID)
 		if err != nil {
-			return s.fail("revoking API key "+id, err)
+			return s.fail(fmt.Sprintf("revoking API key %q", id), err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return s.fail("revoking API key "+id, err)
+			return s.fail(fmt.Sprintf("revoking API key %q", id), err)
 		} else if n == 0 {
 			return fmt.Errorf("%w: API key %s", store.ErrNotFound, id)
 		}

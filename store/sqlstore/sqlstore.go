@@ -130,7 +130,7 @@ func parseDSN(dsn string) (target, error) {
 	switch {
 	case ok && strings.EqualFold(scheme, "sqlite"):
 		if rest == "" {
-			return target{}, fmt.Errorf("%w: sqlite: needs a path (sqlite:./ssokit.db) or :memory:", ErrDSN)
+			return target{}, fmt.Errorf("%w: sqlite: needs a path (sqlite:./ssokit.db) or :memory: (sqlite::memory:)", ErrDSN)
 		}
 		if strings.ContainsRune(rest, 0) {
 			return target{}, fmt.Errorf("%w: the SQLite path holds a NUL byte", ErrDSN)
