@@ -30,6 +30,7 @@ const usage = `usage:
   ssokit mockidp [--config FILE] [--addr 127.0.0.1:4451] [--tls] [--ca-file F] [--admin-token T] [--print-config] [-v]
   ssokit issuer [--insecure-http-loopback] PUBLISHABLE_KEY
   ssokit verify [flags] TOKEN|-
+  ssokit migrate [apply|status] [--store DSN] [--json]
   ssokit help [COMMAND]
 
 Flags may come before or after the arguments; "--" ends the flags.
@@ -50,6 +51,9 @@ func commands() map[string]command {
 		},
 		"mockidp": func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return cmdMockIDP(ctx, args, stdout, stderr)
+		},
+		"migrate": func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+			return cmdMigrate(ctx, args, stdout, stderr)
 		},
 	}
 }
