@@ -363,3 +363,30 @@ func replaceSchema(dsn, schema string) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// Concurrent updates of one organization from two replicas are applied
+// one after the other: none is lost.
+func TestPostgresReplicasUpdateOrg(t *testing.T) {
+	t.Parallel()
+	a, b, _ := replicas(t, nil, nil)
+	ctx := context.Background()
+	if err := a.CreateOrg(ctx, store.Org{ID: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		s := []*Store{a, b}[i%2]
+		wg.Go(func() {
+			if _, err := s.UpdateOrg(ctx, "acme", func(o *store.Org) error {
+				o.AllowedDomains = append(o.AllowedDomains, fmt.Sprintf("d%d.test", i))
+				return nil
+			}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if o, _ := b.GetOrg(ctx, "acme"); len(o.AllowedDomains) != 20 {
+		t.Errorf("20 concurrent updates kept %d domains: updates were lost", len(o.AllowedDomains))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -225,4 +226,50 @@ func TestEngineGone(t *testing.T) {
 	if err := s.Consume(ctx, "k", time.Now().Add(time.Minute)); !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("Consume: %v", err)
 	}
+}
+
+// Lists are in byte order, as Memory's are, whatever the database's
+// collation.
+func TestListOrder(t *testing.T) {
+	t.Parallel()
+	eachEngine(t, Config{}, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		ids := []string{"b", "B", "_", "a", "ä", "A-1", "a-1"}
+		for _, id := range ids {
+			must0(t, s.CreateOrg(ctx, store.Org{ID: id}))
+		}
+		for _, id := range ids {
+			_, _, err := s.CreateUserIfAbsent(ctx, store.User{ID: "u" + id, OrgID: "a", Email: id + "@x.test"})
+			must0(t, err)
+			must0(t, s.CreateAPIKey(ctx, store.APIKey{ID: id, OrgID: "a", Hash: "h" + id}))
+		}
+		want := slices.Clone(ids)
+		slices.Sort(want)
+		var orgs, emails, keys []string // emails sort with their domain: "a-1@" before "a@"
+		list, _ := s.ListOrgs(ctx)
+		for _, o := range list {
+			orgs = append(orgs, o.ID)
+		}
+		users, _ := s.ListUsers(ctx, "a")
+		for _, u := range users {
+			emails = append(emails, u.Email)
+		}
+		wantEmails := make([]string, len(ids))
+		for i, id := range ids {
+			wantEmails[i] = id + "@x.test"
+		}
+		slices.Sort(wantEmails)
+		if !slices.Equal(emails, wantEmails) {
+			t.Errorf("users in order %q, want %q", emails, wantEmails)
+		}
+		ks, _ := s.ListAPIKeys(ctx, "a")
+		for _, k := range ks {
+			keys = append(keys, k.ID)
+		}
+		for name, got := range map[string][]string{"orgs": orgs, "keys": keys} {
+			if !slices.Equal(got, want) {
+				t.Errorf("%s in order %q, want %q", name, got, want)
+			}
+		}
+	})
 }
