@@ -33,6 +33,7 @@ import (
 	"github.com/ssokit/ssokit/middleware"
 	"github.com/ssokit/ssokit/rbac"
 	"github.com/ssokit/ssokit/store"
+	"github.com/ssokit/ssokit/store/sqlstore"
 )
 
 // Defaults for the zero values of Config.
@@ -69,9 +70,15 @@ type Config struct {
 	PreviousStateKeys [][]byte
 
 	// Store holds organizations, people, API keys and revocations. Nil
-	// means a new in-memory store: nothing survives a restart and replicas
-	// do not share it.
+	// means StoreDSN's, else a new in-memory store: nothing survives a
+	// restart and replicas do not share it.
 	Store store.Store
+	// StoreDSN, when Store is nil, is the SQL store New opens (and Close
+	// closes), its migrations applied: sqlite:PATH (a file, created if
+	// missing), sqlite::memory:, or postgres://… for replicas (package
+	// sqlstore). A library never creates a file on its own: the path is
+	// the caller's choice.
+	StoreDSN string
 
 	// Clerk verifies Clerk session tokens. Its zero value (no
 	// PublishableKey and no Issuer) means no Clerk: only direct
@@ -188,6 +195,7 @@ type API struct {
 	conns      *ttlcache.Cache[idp.Connector]
 	secrets    *secrets
 	exp        store.Expiring
+	closers    []func() error
 	clerkAPI   *clerksession.Client
 	clerkSAML  *samlconnection.Client
 }
@@ -206,9 +214,24 @@ func New(cfg Config) (*API, error) {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
-	if a.st == nil {
+	switch {
+	case a.st != nil && cfg.StoreDSN != "":
+		return nil, errors.New("controlplane: set Store or StoreDSN, not both")
+	case cfg.StoreDSN != "":
+		sq, err := sqlstore.Open(context.Background(), sqlstore.Config{DSN: cfg.StoreDSN, Now: cfg.Now, Logger: a.log})
+		if err != nil {
+			return nil, fmt.Errorf("controlplane: StoreDSN: %w", err)
+		}
+		a.st, a.closers = sq, append(a.closers, sq.Close)
+	case a.st == nil:
 		a.st, _ = store.NewMemory(store.MemoryConfig{Now: a.now})
 	}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
 	if cfg.HTTPClient == nil {
 		a.cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -272,7 +295,19 @@ func New(cfg Config) (*API, error) {
 	}
 	a.routes()
 	a.h = a.crossOrigin(a.mux)
+	ok = true
 	return a, nil
+}
+
+// Close closes what New opened from StoreDSN and RedisURL. A Store or
+// Expiring given in Config is the caller's to close.
+func (a *API) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
 }
 
 // credentials builds sessions, API keys, admission and the authenticator.

@@ -117,13 +117,19 @@ func TestClientSecretRefusedWithoutKey(t *testing.T) {
 	}
 }
 
+// newTestServer serves h until the test ends and returns its URL.
+func newTestServer(t *testing.T, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
 // ssoStatusOf asks cp (served in memory) for org's SSO status as the
 // platform administrator.
 func ssoStatusOf(t *testing.T, cp *controlplane.API, org string) api.SSOStatus {
 	t.Helper()
-	srv := httptest.NewServer(cp)
-	defer srv.Close()
-	st, err := newClient(t, srv.URL, adminKey, nil).Organizations.SSOStatus(context.Background(), org)
+	st, err := newClient(t, newTestServer(t, cp), adminKey, nil).Organizations.SSOStatus(context.Background(), org)
 	if err != nil {
 		t.Fatal(err)
 	}

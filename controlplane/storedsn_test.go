@@ -1,0 +1,72 @@
+package controlplane_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ssokit/ssokit/api"
+	"github.com/ssokit/ssokit/appsession"
+	"github.com/ssokit/ssokit/controlplane"
+	"github.com/ssokit/ssokit/store"
+	"github.com/ssokit/ssokit/store/sqlstore"
+)
+
+// With StoreDSN the control plane opens the SQL store itself: what it
+// saves is in the file after Close, and a control plane opened on the same
+// file again (a restart) has it.
+func TestStoreDSNSurvivesARestart(t *testing.T) {
+	t.Parallel()
+	dsn := "sqlite:" + filepath.Join(t.TempDir(), "ssokit.db")
+	key := appsession.EphemeralKey()
+	open := func() *controlplane.API {
+		t.Helper()
+		cp, err := controlplane.New(controlplane.Config{AppURL: "https://app.example", StateKey: bytes.Repeat([]byte("s"), 32),
+			SessionKeys: []appsession.Key{key}, StoreDSN: dsn, BootstrapAdminKey: adminKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cp
+	}
+	cp := open()
+	if _, ok := cp.Store().(*sqlstore.Store); !ok {
+		t.Fatalf("store %T", cp.Store())
+	}
+	st := ssoStatusOrCreate(t, cp)
+	if st.ID != "acme" {
+		t.Fatalf("created %+v", st)
+	}
+	if err := cp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cp = open()
+	defer cp.Close()
+	if o, err := cp.Store().GetOrg(context.Background(), "acme"); err != nil || o.Plan != "enterprise" {
+		t.Fatalf("after a restart: %+v %v", o, err)
+	}
+	// Both a Store and a StoreDSN is a configuration error, and so is a DSN
+	// of no known kind (nothing is created for it).
+	mem, _ := store.NewMemory(store.MemoryConfig{})
+	for name, cfg := range map[string]controlplane.Config{
+		"both":       {Store: mem, StoreDSN: dsn},
+		"bad scheme": {StoreDSN: "mysql://x"},
+	} {
+		cfg.AppURL, cfg.StateKey, cfg.EphemeralSessionKey = "https://app.example", bytes.Repeat([]byte("s"), 32), true
+		if _, err := controlplane.New(cfg); err == nil || !strings.Contains(err.Error(), "Store") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// ssoStatusOrCreate creates organization acme through cp's API.
+func ssoStatusOrCreate(t *testing.T, cp *controlplane.API) api.Org {
+	t.Helper()
+	srv := newTestServer(t, cp)
+	o, err := newClient(t, srv, adminKey, nil).Organizations.Create(context.Background(), "acme", "Acme", "enterprise")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
