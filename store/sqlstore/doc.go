@@ -54,7 +54,8 @@
 // minutes (Config.MaxOpenConns, MaxIdleConns, ConnMaxLifetime), plus one
 // listener connection (application_name ssokit-listener).
 //
-// SQLite: WAL mode, busy_timeout 10 s, foreign keys on. Every write goes
+// SQLite: WAL mode, busy_timeout 10 s, foreign keys on; a new database
+// file is created with mode 0600 (it holds password and API key hashes). Every write goes
 // through one connection in transactions that begin with the write lock
 // (BEGIN IMMEDIATE), so writers queue rather than fail with SQLITE_BUSY,
 // in this process and across processes sharing the file. Reads use a

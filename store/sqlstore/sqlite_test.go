@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -85,7 +88,11 @@ func TestSQLiteConcurrentWriters(t *testing.T) {
 			if _, herr := s.Hit(ctx, "ip", time.Hour); herr != nil {
 				t.Errorf("hit: %v", herr)
 			}
-			if _, uerr := s.UpdateOrg(ctx, "acme", func(o *store.Org) error { o.Name += "x"; return nil }); uerr != nil {
+			if _, uerr := s.UpdateOrg(ctx, "acme", func(o *store.Org) error {
+				time.Sleep(3 * time.Millisecond) // between the read and the write, another Open's writer runs
+				o.Name += "x"
+				return nil
+			}); uerr != nil {
 				t.Errorf("update org: %v", uerr)
 			}
 			mu.Lock()
@@ -194,4 +201,21 @@ func TestSchemaConstraints(t *testing.T) {
 		dsn, _ := postgresSchema(t)
 		run(t, openT(t, Config{DSN: dsn}))
 	})
+}
+
+// A new SQLite file, and its WAL, are readable by the owner only.
+func TestSQLiteFileMode(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := openT(t, Config{DSN: "sqlite:" + filepath.Join(dir, "ssokit.db")})
+	must0(t, s.CreateOrg(context.Background(), store.Org{ID: "acme"}))
+	for _, name := range []string{"ssokit.db", "ssokit.db-wal"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", name, fi.Mode().Perm())
+		}
+	}
 }

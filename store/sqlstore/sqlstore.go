@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -307,6 +308,12 @@ func (s *Store) connect(ctx context.Context, t target, cfg Config) error {
 		db.SetConnMaxIdleTime(0)
 		s.rw, s.ro = db, db
 	default:
+		// A new database file is readable by its owner only (it holds
+		// password and API key hashes); SQLite gives its -wal and -shm
+		// files the same mode.
+		if f, err := os.OpenFile(t.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+			f.Close()
+		}
 		// Writes go through one connection, in transactions that take the
 		// write lock when they begin (BEGIN IMMEDIATE), so writers in this
 		// process queue for the connection and writers in another wait
