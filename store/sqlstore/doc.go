@@ -26,7 +26,9 @@
 // once. Migrate and Status do the same for a command (ssokit migrate)
 // without starting a store. Uniqueness lives in the schema: one person
 // per organization and email, one organization per Clerk organization,
-// one API key per hash; users.org_id references orgs.
+// one API key per hash; users.org_id references orgs. (api_keys.org_id
+// does not yet: the store contract, package storetest, creates API keys
+// of organizations it never created.)
 //
 // Times are kept at store.Precision in UTC (PostgreSQL timestamptz,
 // SQLite INTEGER microseconds since the Unix epoch), the zero time as
@@ -73,13 +75,16 @@
 //   - PostgreSQL: each such write runs pg_notify on a channel derived
 //     from the schema in its own transaction; each Store LISTENs on a
 //     connection of its own and moves Version on every notification. The
-//     bound is a notification's delivery: well under 1 s in normal
+//     bound is a notification's delivery: ≤ 1 s in normal
 //     operation. If that connection is lost, the Store moves Version and
 //     is degraded (Degraded reports it): every call fails with an error
 //     wrapping store.ErrUnavailable, because it could have missed another
 //     replica's revocation. It reconnects with backoff (100 ms doubling to
 //     5 s), moves Version again and serves calls once it LISTENs. A quiet
 //     listener connection is pinged every 30 s.
+//     LISTEN needs a session of its own: point a PostgreSQL DSN at the
+//     server or at a pooler in session mode, not at one in transaction
+//     mode (PgBouncer's pool_mode=transaction drops notifications).
 //   - SQLite: other processes (or other Opens) of the same file are
 //     noticed by polling PRAGMA data_version every Config.InvalidationPoll
 //     (500 ms), which is the bound.

@@ -44,6 +44,8 @@ CREATE TABLE users (
 	CONSTRAINT users_org_id_email_key UNIQUE (org_id, email)
 ) STRICT;
 
+-- org_id does not reference orgs yet: the store contract (package storetest)
+-- creates API keys of organizations it never created.
 CREATE TABLE api_keys (
 	id         TEXT    NOT NULL PRIMARY KEY,
 	org_id     TEXT    NOT NULL,
