@@ -8,8 +8,11 @@
 // Every key, and the channel on which revocations are announced, lives
 // under Config.Prefix, so deployments (and test runs) that share one Redis
 // do not collide. A key is the prefix, its kind and the hex SHA-256 of the
-// caller's key (prefix + "revoked:" + sha256(jti), and "once:", "webhook:",
-// "rate:"), so any byte string is a safe key of bounded length.
+// caller's key, so any byte string is a safe key of bounded length:
+// prefix + "revoked:" + sha256(jti), "once:" (one-time values),
+// "webhook:" (webhook IDs), and "rate:" + sha256(key) + ":" + the window
+// length in nanoseconds + ":" + the window's start (Unix seconds and
+// nanoseconds) for login counts.
 //
 // Expiry is decided by the store's clock (Config.Now), not Redis's: each
 // value holds the time it expires at, and a value past it is absent even

@@ -22,11 +22,18 @@ import (
 
 // Defaults of Config's zero fields.
 const (
-	DefaultDialTimeout    = 2 * time.Second
+	// DefaultDialTimeout bounds opening a connection.
+	DefaultDialTimeout = 2 * time.Second
+	// DefaultCommandTimeout bounds each read and write of a command.
 	DefaultCommandTimeout = time.Second
-	DefaultMaxRetries     = 1
+	// DefaultMaxRetries is how many times a command that failed on a
+	// network error is sent again.
+	DefaultMaxRetries = 1
+	// DefaultHealthInterval is how long the changes subscription may stay
+	// silent before it is pinged.
 	DefaultHealthInterval = time.Second
-	DefaultMaxBackoff     = 5 * time.Second
+	// DefaultMaxBackoff caps the wait between attempts to subscribe again.
+	DefaultMaxBackoff = 5 * time.Second
 )
 
 // firstBackoff is the first wait before subscribing again (a variable
@@ -48,28 +55,6 @@ type Config struct {
 	// Logger receives the loss and the recovery of the changes
 	// subscription. Nil means silent.
 	Logger *slog.Logger
-
-	// PoolSize is the number of connections kept for commands; 0 means
-	// go-redis's default, 10 per GOMAXPROCS.
-	PoolSize int
-	// MinIdleConns is the number of idle connections kept open; 0 means
-	// none.
-	MinIdleConns int
-	// DialTimeout bounds opening a connection; 0 means
-	// DefaultDialTimeout (2 s).
-	DialTimeout time.Duration
-	// CommandTimeout bounds each read and write of a command (and the
-	// subscription's confirmation); past it the call fails with
-	// store.ErrUnavailable. A caller's context deadline, when earlier,
-	// applies too. 0 means DefaultCommandTimeout (1 s).
-	CommandTimeout time.Duration
-	// MaxRetries is how many times a command that failed on a network
-	// error is sent again on another connection (a pooled connection
-	// that went stale); 0 means DefaultMaxRetries (1), a negative value
-	// none. A retried write never answers falsely: a second Consume of a
-	// value whose first went through answers ErrReplayed, a second Hit
-	// counts one more.
-	MaxRetries int
 	// HealthInterval is how long the changes subscription may stay silent
 	// before it is pinged; a ping unanswered for as long again counts as
 	// a lost subscription. 0 means DefaultHealthInterval (1 s).
@@ -78,6 +63,33 @@ type Config struct {
 	// first wait is 50 ms and each next one doubles. 0 means
 	// DefaultMaxBackoff (5 s).
 	MaxBackoff time.Duration
+
+	// The connection settings below, when zero, are taken from the URL's
+	// query parameter named with each (as go-redis's ParseURL reads it),
+	// and otherwise from their default.
+
+	// PoolSize is the number of connections kept for commands (pool_size);
+	// the default is go-redis's, 10 per GOMAXPROCS.
+	PoolSize int
+	// MinIdleConns is the number of idle connections kept open
+	// (min_idle_conns); the default is none.
+	MinIdleConns int
+	// DialTimeout bounds opening a connection (dial_timeout); the default
+	// is DefaultDialTimeout, 2 s.
+	DialTimeout time.Duration
+	// CommandTimeout bounds each read and write of a command, and the wait
+	// for the subscription's confirmation (read_timeout, write_timeout);
+	// past it the call fails with store.ErrUnavailable. A caller's
+	// context deadline, when earlier, applies too. The default is
+	// DefaultCommandTimeout, 1 s; no setting leaves commands unbounded.
+	CommandTimeout time.Duration
+	// MaxRetries is how many times a command that failed on a network
+	// error is sent again on another connection, e.g. after a pooled
+	// connection went stale (max_retries); negative means none, the
+	// default is DefaultMaxRetries, 1. A retry never makes a false
+	// answer: a Consume whose first attempt went through answers
+	// ErrReplayed, a Hit counts one more.
+	MaxRetries int
 }
 
 // Store is package store's expiring state in Redis. It implements
@@ -123,12 +135,19 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: Config.URL: %w", err)
 	}
+	cmdTimeout := cfg.CommandTimeout
+	if cmdTimeout <= 0 {
+		cmdTimeout = DefaultCommandTimeout
+		if cfg.CommandTimeout == 0 && opts.ReadTimeout > 0 {
+			cmdTimeout = opts.ReadTimeout // the URL's read_timeout
+		}
+	}
 	s := &Store{
 		prefix:     cfg.Prefix,
 		channel:    cfg.Prefix + "changes",
 		now:        cfg.Now,
 		log:        cfg.Logger,
-		cmdTimeout: orDefault(cfg.CommandTimeout, DefaultCommandTimeout),
+		cmdTimeout: cmdTimeout,
 		health:     orDefault(cfg.HealthInterval, DefaultHealthInterval),
 		maxBackoff: orDefault(cfg.MaxBackoff, DefaultMaxBackoff),
 		minBackoff: firstBackoff,
@@ -140,27 +159,40 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	opts.PoolSize = cfg.PoolSize
+	// Config's settings win; a zero one leaves the URL's query parameter,
+	// and then the default.
+	if cfg.PoolSize > 0 {
+		opts.PoolSize = cfg.PoolSize
+	}
 	if opts.PoolSize <= 0 {
 		opts.PoolSize = 10 * runtime.GOMAXPROCS(0)
 	}
-	opts.MinIdleConns = max(cfg.MinIdleConns, 0)
-	opts.DialTimeout = orDefault(cfg.DialTimeout, DefaultDialTimeout)
-	// One dial per attempt: a command retries as MaxRetries says and the
-	// subscriber with its own backoff, so a lost subscription is noticed
-	// without waiting for go-redis's dial retries.
-	opts.DialerRetries = 1
-	opts.ReadTimeout = s.cmdTimeout
-	opts.WriteTimeout = s.cmdTimeout
+	if cfg.MinIdleConns > 0 {
+		opts.MinIdleConns = cfg.MinIdleConns
+	}
+	if cfg.DialTimeout > 0 {
+		opts.DialTimeout = cfg.DialTimeout
+	}
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = DefaultDialTimeout
+	}
+	opts.ReadTimeout = cmdTimeout
+	if cfg.CommandTimeout > 0 || opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = cmdTimeout
+	}
 	opts.ContextTimeoutEnabled = true
 	switch {
 	case cfg.MaxRetries < 0:
 		opts.MaxRetries = -1
-	case cfg.MaxRetries == 0:
-		opts.MaxRetries = DefaultMaxRetries
-	default:
+	case cfg.MaxRetries > 0:
 		opts.MaxRetries = cfg.MaxRetries
+	case opts.MaxRetries == 0:
+		opts.MaxRetries = DefaultMaxRetries
 	}
+	// One dial per attempt: a command retries as MaxRetries says and the
+	// subscriber with its own backoff, so a lost subscription is noticed
+	// without waiting for go-redis's dial retries.
+	opts.DialerRetries = 1
 	// Cluster maintenance notifications are of no use to one Redis, and
 	// asking a server that lacks them only adds a round trip.
 	opts.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}

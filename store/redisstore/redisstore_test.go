@@ -592,6 +592,15 @@ func TestSlowCommand(t *testing.T) {
 	unavailable(t, "Consume through a slow link", b.Consume(ctx, "k", time.Now().Add(time.Hour)))
 	_, err = b.Hit(ctx, "k", time.Minute)
 	unavailable(t, "Hit through a slow link", err)
+
+	// Without CommandTimeout, the URL's read_timeout applies.
+	p.Slow(0)
+	c := open(t, addr, redisstore.Config{URL: "redis://" + p.Addr() + "/0?read_timeout=200ms", Prefix: prefix, HealthInterval: time.Minute})
+	p.Slow(2 * time.Second)
+	_, err = c.IsRevoked(ctx, "jti-1")
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Errorf("IsRevoked through a slow link with read_timeout=200ms: %v, want a timeout", err)
+	}
 }
 
 // TestClose: Close ends the Store's goroutines and later calls fail.
