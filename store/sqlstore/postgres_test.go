@@ -254,7 +254,11 @@ func TestPostgresListenerLost(t *testing.T) {
 	if !waitFor(time.Second, func() bool { return b.Version() != before }) {
 		t.Error("losing the listener did not move the version")
 	}
-	<-reconnecting // it tries again by itself; the hook holds the attempt
+	select { // it tries again by itself; the hook holds the attempt
+	case <-reconnecting:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no attempt to reconnect")
+	}
 	// A revocation on the other replica meanwhile is not heard.
 	if err := a.RevokeToken(ctx, "missed", time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
@@ -388,5 +392,38 @@ func TestPostgresReplicasUpdateOrg(t *testing.T) {
 	wg.Wait()
 	if o, _ := b.GetOrg(ctx, "acme"); len(o.AllowedDomains) != 20 {
 		t.Errorf("20 concurrent updates kept %d domains: updates were lost", len(o.AllowedDomains))
+	}
+}
+
+// A quiet listener connection is checked and kept: quiet periods neither
+// degrade the store nor lose later notifications.
+func TestPostgresListenerQuiet(t *testing.T) {
+	t.Parallel()
+	a, b, _ := replicas(t, nil, &hooks{listenerPing: 20 * time.Millisecond})
+	ctx := context.Background()
+	pid := b.listenerPID()
+	for i := range 5 {
+		time.Sleep(100 * time.Millisecond) // several quiet periods, each ended by a ping
+		if b.Degraded() || b.listenerPID() != pid {
+			t.Fatalf("a quiet connection was taken for lost (degraded %v, pid %d, was %d)", b.Degraded(), b.listenerPID(), pid)
+		}
+		v := b.Version()
+		if err := a.RevokeToken(ctx, fmt.Sprint("j", i), time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if !waitFor(5*time.Second, func() bool { return b.Version() != v }) {
+			t.Fatalf("after quiet period %d a notification was not heard", i)
+		}
+	}
+	// A connection that dies while quiet is noticed.
+	var killed bool
+	if err := postgresAdmin(t).QueryRow("SELECT pg_terminate_backend($1)", int64(pid)).Scan(&killed); err != nil || !killed {
+		t.Fatalf("terminate: %v %v", killed, err)
+	}
+	if !waitFor(5*time.Second, b.Degraded) {
+		t.Fatal("not degraded")
+	}
+	if !waitFor(10*time.Second, func() bool { return !b.Degraded() }) {
+		t.Fatal("did not recover")
 	}
 }

@@ -198,6 +198,8 @@ type Store struct {
 type hooks struct {
 	// migrations replaces the embedded migrations when not nil.
 	migrations []migration
+	// listenerPing replaces listenerPing when not zero.
+	listenerPing time.Duration
 	// beforeReconnect runs before each attempt of the PostgreSQL listener
 	// to reconnect.
 	beforeReconnect func(ctx context.Context)

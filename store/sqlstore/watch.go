@@ -76,8 +76,12 @@ func (s *Store) runListener(ctx context.Context, conn *pgx.Conn) {
 // connection quiet for listenerPing is checked with a ping, so one that
 // died without a word (a network partition) is noticed.
 func (s *Store) waitNotifications(ctx context.Context, conn *pgx.Conn) error {
+	quietFor := listenerPing
+	if s.hooks.listenerPing != 0 {
+		quietFor = s.hooks.listenerPing
+	}
 	for {
-		wctx, cancel := context.WithTimeout(ctx, listenerPing)
+		wctx, cancel := context.WithTimeout(ctx, quietFor)
 		_, err := conn.WaitForNotification(wctx)
 		quiet := wctx.Err() != nil
 		cancel()
