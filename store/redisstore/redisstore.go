@@ -308,8 +308,8 @@ func (s *Store) watch(ps *redis.PubSub) {
 			if s.ctx.Err() != nil {
 				return
 			}
-			s.log.Debug("redisstore: subscribing again failed", "channel", s.channel, "err", err, "retry_in", backoff)
 			backoff = min(2*backoff, s.maxBackoff)
+			s.log.Debug("redisstore: subscribing again failed", "channel", s.channel, "err", err, "retry_in", backoff)
 		}
 		s.degraded.Store(false)
 		s.version.Add(1)
