@@ -33,6 +33,7 @@ import (
 	"github.com/ssokit/ssokit/middleware"
 	"github.com/ssokit/ssokit/rbac"
 	"github.com/ssokit/ssokit/store"
+	"github.com/ssokit/ssokit/store/redisstore"
 	"github.com/ssokit/ssokit/store/sqlstore"
 )
 
@@ -153,6 +154,11 @@ type Config struct {
 	// this process's memory). ReplayCache, WebhookLog, PasswordLimit and
 	// PasswordIPLimit, when set, take precedence for their part.
 	Expiring store.Expiring
+	// RedisURL, when Expiring is nil, is the Redis New opens (and Close
+	// closes) for the expiring state (package redisstore):
+	// redis://[user:password@]host:port/db. RedisPrefix starts its keys;
+	// empty means "ssokit:". Replicas sharing state use the same prefix.
+	RedisURL, RedisPrefix string
 
 	// IdP configures direct connections. Its StateKey (and
 	// PreviousStateKeys) default to this Config's, its HTTPClient to this Config's, its ReplayCache to
@@ -250,7 +256,20 @@ func New(cfg Config) (*API, error) {
 	if cfg.InsecureAllowLoopbackIdP {
 		a.cfg.IdP.InsecureAllowLoopback = true
 	}
-	if a.exp = cfg.Expiring; a.exp == nil {
+	switch a.exp = cfg.Expiring; {
+	case a.exp != nil && cfg.RedisURL != "":
+		return nil, errors.New("controlplane: set Expiring or RedisURL, not both")
+	case cfg.RedisURL != "":
+		prefix := cfg.RedisPrefix
+		if prefix == "" {
+			prefix = "ssokit:"
+		}
+		rs, err := redisstore.New(context.Background(), redisstore.Config{URL: cfg.RedisURL, Prefix: prefix, Now: cfg.Now, Logger: a.log})
+		if err != nil {
+			return nil, fmt.Errorf("controlplane: RedisURL: %w", err)
+		}
+		a.exp, a.closers = rs, append(a.closers, rs.Close)
+	case a.exp == nil:
 		a.exp, _ = a.st.(store.Expiring)
 	}
 	if a.cfg.ReplayCache == nil {

@@ -47,23 +47,42 @@ import (
 	"github.com/ssokit/ssokit/mockidp/demo"
 )
 
+// options are the command's flags.
+type options struct {
+	addr, appURL, store, redis string
+	demo, insecureCookie       bool
+	insecureLoopback           bool
+}
+
 func main() {
-	addr := flag.String("addr", "127.0.0.1:4450", "listen address")
-	appURL := flag.String("app-url", "", "the app's public URL (default http://ADDR)")
-	runDemo := flag.Bool("demo", false, "run against the mock identity platform (as ssokit demo)")
-	insecureCookie := flag.Bool("insecure-cookie", false, "drop the session cookie's Secure attribute (plain http on a host other than loopback; never behind https)")
+	var o options
+	flag.StringVar(&o.addr, "addr", "127.0.0.1:4450", "listen address")
+	flag.StringVar(&o.appURL, "app-url", "", "the app's public URL (default http://ADDR); every replica behind one URL takes the same")
+	flag.StringVar(&o.store, "store", envOr("SSOKIT_STORE", "sqlite:./ssokit.db"), "the store: sqlite:PATH, or postgres://... for replicas (env SSOKIT_STORE)")
+	flag.StringVar(&o.redis, "redis", os.Getenv("SSOKIT_REDIS_URL"), "optional redis://host:port/db for the expiring state (revocations, replay cache, webhook IDs, login counts; env SSOKIT_REDIS_URL)")
+	flag.BoolVar(&o.demo, "demo", false, "run against the mock identity platform (as ssokit demo), in memory")
+	flag.BoolVar(&o.insecureCookie, "insecure-cookie", false, "drop the session cookie's Secure attribute (plain http on a host other than loopback; never behind https)")
+	flag.BoolVar(&o.insecureLoopback, "insecure-loopback", false, "accept Clerk and identity providers over plain http on loopback (the mock identity platform in tests; never in production)")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, *appURL, *runDemo, *insecureCookie, logger); err != nil {
+	if err := run(ctx, o, logger); err != nil {
 		logger.Error(err.Error())
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, addr, appURL string, runDemo, insecureCookie bool, logger *slog.Logger) error {
-	if runDemo {
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(ctx context.Context, o options, logger *slog.Logger) error {
+	addr, appURL := o.addr, o.appURL
+	if o.demo {
 		d, err := demo.Start(ctx, demo.Config{AppAddr: addr, MockAddr: "127.0.0.1:0",
 			AdminKey: os.Getenv("SSOKIT_BOOTSTRAP_ADMIN_KEY"), Logger: logger}) // empty: a random key, in the summary
 		if err != nil {
@@ -85,6 +104,10 @@ func run(ctx context.Context, addr, appURL string, runDemo, insecureCookie bool,
 	if err != nil {
 		return err
 	}
+	secretsKeys, err := base64Keys("SSOKIT_SECRETS_KEYS")
+	if err != nil {
+		return err
+	}
 	u, err := url.Parse(appURL)
 	if err != nil {
 		return fmt.Errorf("--app-url: %w", err)
@@ -93,22 +116,29 @@ func run(ctx context.Context, addr, appURL string, runDemo, insecureCookie bool,
 		AppURL:            appURL,
 		StateKey:          stateKey,
 		PreviousStateKeys: previousStateKeys,
+		StoreDSN:          o.store,
+		RedisURL:          o.redis,
+		RedisPrefix:       os.Getenv("SSOKIT_REDIS_PREFIX"),
+		SecretsKeys:       secretsKeys,
 		Clerk: clerkauth.Config{PublishableKey: os.Getenv("CLERK_PUBLISHABLE_KEY"),
-			SecretKey: os.Getenv("CLERK_SECRET_KEY"), PublicKeyPEM: os.Getenv("CLERK_JWT_KEY")},
-		ClerkSignInURL:    os.Getenv("CLERK_SIGN_IN_URL"),
-		WebhookSecret:     os.Getenv("CLERK_WEBHOOK_SIGNING_SECRET"),
-		BootstrapAdminKey: os.Getenv("SSOKIT_BOOTSTRAP_ADMIN_KEY"),
-		SessionKeys:       []appsession.Key{key},
+			SecretKey: os.Getenv("CLERK_SECRET_KEY"), PublicKeyPEM: os.Getenv("CLERK_JWT_KEY"),
+			APIURL: os.Getenv("CLERK_API_URL"), InsecureHTTPLoopback: o.insecureLoopback},
+		InsecureAllowLoopbackIdP: o.insecureLoopback,
+		ClerkSignInURL:           os.Getenv("CLERK_SIGN_IN_URL"),
+		WebhookSecret:            os.Getenv("CLERK_WEBHOOK_SIGNING_SECRET"),
+		BootstrapAdminKey:        os.Getenv("SSOKIT_BOOTSTRAP_ADMIN_KEY"),
+		SessionKeys:              []appsession.Key{key},
 		// Plain http on a loopback host: not every browser keeps a Secure
 		// cookie there, so it is dropped; --insecure-cookie drops it for
 		// another plain-http host.
-		InsecureCookie: insecureCookie || (u.Scheme == "http" && isLoopback(u.Hostname())),
+		InsecureCookie: o.insecureCookie || (u.Scheme == "http" && isLoopback(u.Hostname())),
 		ErrorPage:      dashboard.ErrorPage,
 		Logger:         logger,
 	})
 	if err != nil {
 		return err
 	}
+	defer cp.Close()
 	d, err := dashboard.New(dashboard.Config{API: cp, AppURL: appURL, Logger: logger})
 	if err != nil {
 		return err
@@ -152,17 +182,25 @@ func stateKeys() (key []byte, previous [][]byte, err error) {
 	if key, err = base64.StdEncoding.DecodeString(s); err != nil {
 		return nil, nil, fmt.Errorf("SSOKIT_STATE_KEY: not base64: %w", err)
 	}
-	for i, p := range strings.Split(os.Getenv("SSOKIT_PREVIOUS_STATE_KEYS"), ",") {
+	previous, err = base64Keys("SSOKIT_PREVIOUS_STATE_KEYS")
+	return key, previous, err
+}
+
+// base64Keys reads the environment variable name: keys in base64,
+// comma-separated (none when it is unset).
+func base64Keys(name string) ([][]byte, error) {
+	var keys [][]byte
+	for i, p := range strings.Split(os.Getenv(name), ",") {
 		if p = strings.TrimSpace(p); p == "" {
 			continue
 		}
 		k, err := base64.StdEncoding.DecodeString(p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("SSOKIT_PREVIOUS_STATE_KEYS: key %d: not base64: %w", i+1, err)
+			return nil, fmt.Errorf("%s: key %d: not base64: %w", name, i+1, err)
 		}
-		previous = append(previous, k)
+		keys = append(keys, k)
 	}
-	return key, previous, nil
+	return keys, nil
 }
 
 // sessionKey loads the app's signing key from SSOKIT_SESSION_KEY_FILE (PEM

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the driver PostgresSchema uses
+	"github.com/redis/go-redis/v9"
 )
 
 // Postgres is the PostgreSQL server tests use (SSOKIT_TEST_POSTGRES, e.g.
@@ -76,4 +77,28 @@ func PostgresSchema(t testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// RedisPrefix is a key prefix no other test uses on the Redis server
+// (redis://ADDR/0 is returned with it); its keys are deleted when the test
+// ends.
+func RedisPrefix(t testing.TB) (redisURL, prefix string) {
+	t.Helper()
+	addr := Redis(t)
+	prefix = RandomName("ssokit-test-") + ":"
+	redisURL = "redis://" + addr + "/0"
+	t.Cleanup(func() {
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		defer c.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+		if err := iter.Err(); err != nil {
+			t.Errorf("deleting the keys of %s: %v", prefix, err)
+		}
+	})
+	return redisURL, prefix
 }
