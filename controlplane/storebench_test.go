@@ -78,70 +78,74 @@ func benchBackends(b *testing.B) []struct {
 // memory are what scripts/bench.sh reports.
 func BenchmarkAuthenticated(b *testing.B) {
 	for _, be := range benchBackends(b) {
-		st, exp := be.open(b)
-		cp, err := controlplane.New(controlplane.Config{AppURL: "http://app.example", StateKey: bytes.Repeat([]byte("s"), 32),
-			SessionKeys: []appsession.Key{appsession.EphemeralKey()}, InsecureCookie: true, Store: st, Expiring: exp, BootstrapAdminKey: adminKey})
-		if err != nil {
-			b.Fatal(err)
+		b.Run(be.name, func(b *testing.B) { benchAuthenticated(b, be.open) })
+	}
+}
+
+func benchAuthenticated(b *testing.B, open func(b *testing.B) (store.Store, store.Expiring)) {
+	st, exp := open(b)
+	cp, err := controlplane.New(controlplane.Config{AppURL: "http://app.example", StateKey: bytes.Repeat([]byte("s"), 32),
+		SessionKeys: []appsession.Key{appsession.EphemeralKey()}, InsecureCookie: true, Store: st, Expiring: exp, BootstrapAdminKey: adminKey})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(cp)
+	b.Cleanup(srv.Close)
+	ctx := context.Background()
+	admin := newClient(b, srv.URL, adminKey, nil)
+	if _, err := admin.Organizations.Create(ctx, "acme", "Acme", "enterprise"); err != nil {
+		b.Fatal(err)
+	}
+	hash, _ := bcrypt.GenerateFromPassword([]byte("a long password"), bcrypt.MinCost)
+	if _, _, err := st.CreateUserIfAbsent(ctx, store.User{ID: "usr_dave", OrgID: "acme", Email: "dave@acme.test", Role: "admin",
+		PasswordHash: string(hash), Source: "password"}); err != nil {
+		b.Fatal(err)
+	}
+	resp, err := http.Post(srv.URL+"/v1/auth/login", "application/json", strings.NewReader(`{"org":"acme","email":"dave@acme.test","password":"a long password"}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == cp.Sessions().CookieName() {
+			cookie = c
 		}
-		srv := httptest.NewServer(cp)
-		b.Cleanup(srv.Close)
-		ctx := context.Background()
-		admin := newClient(b, srv.URL, adminKey, nil)
-		if _, err := admin.Organizations.Create(ctx, "acme", "Acme", "enterprise"); err != nil {
-			b.Fatal(err)
-		}
-		hash, _ := bcrypt.GenerateFromPassword([]byte("a long password"), bcrypt.MinCost)
-		if _, _, err := st.CreateUserIfAbsent(ctx, store.User{ID: "usr_dave", OrgID: "acme", Email: "dave@acme.test", Role: "admin",
-			PasswordHash: string(hash), Source: "password"}); err != nil {
-			b.Fatal(err)
-		}
-		resp, err := http.Post(srv.URL+"/v1/auth/login", "application/json", strings.NewReader(`{"org":"acme","email":"dave@acme.test","password":"a long password"}`))
-		if err != nil {
-			b.Fatal(err)
-		}
-		resp.Body.Close()
-		var cookie *http.Cookie
-		for _, c := range resp.Cookies() {
-			if c.Name == cp.Sessions().CookieName() {
-				cookie = c
+	}
+	if cookie == nil {
+		b.Fatalf("no session cookie: %d", resp.StatusCode)
+	}
+	key, err := admin.APIKeys.Create(ctx, "acme", "bench", "editor", time.Time{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	auth := cp.Authenticator()
+	for _, c := range []struct {
+		name string
+		req  *http.Request
+	}{
+		{"cookie", func() *http.Request {
+			r := httptest.NewRequest("GET", "/v1/auth/whoami", nil)
+			r.AddCookie(cookie)
+			return r
+		}()},
+		{"apikey", func() *http.Request {
+			r := httptest.NewRequest("GET", "/v1/auth/whoami", nil)
+			r.Header.Set("X-API-Key", key.Key)
+			return r
+		}()},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			if _, err := auth.Authenticate(c.req); err != nil { // warm: the steady state
+				b.Fatal(err)
 			}
-		}
-		if cookie == nil {
-			b.Fatalf("no session cookie: %d", resp.StatusCode)
-		}
-		key, err := admin.APIKeys.Create(ctx, "acme", "bench", "editor", time.Time{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		auth := cp.Authenticator()
-		for _, c := range []struct {
-			name string
-			req  *http.Request
-		}{
-			{"cookie", func() *http.Request {
-				r := httptest.NewRequest("GET", "/v1/auth/whoami", nil)
-				r.AddCookie(cookie)
-				return r
-			}()},
-			{"apikey", func() *http.Request {
-				r := httptest.NewRequest("GET", "/v1/auth/whoami", nil)
-				r.Header.Set("X-API-Key", key.Key)
-				return r
-			}()},
-		} {
-			b.Run(be.name+"_"+c.name, func(b *testing.B) {
-				if _, err := auth.Authenticate(c.req); err != nil { // warm: the steady state
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := auth.Authenticate(c.req); err != nil {
 					b.Fatal(err)
 				}
-				b.ReportAllocs()
-				for b.Loop() {
-					if _, err := auth.Authenticate(c.req); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		}
-		cp.Close()
+			}
+		})
 	}
+	cp.Close()
 }

@@ -76,6 +76,18 @@ row idp '^BenchmarkACS$/^ssokit_acs$' '^BenchmarkACS$/^crewjam_parse$' \
 row idp '^BenchmarkOIDCCallback$/^ssokit_callback$' '^BenchmarkOIDCCallback$/^go_oidc_verify$' \
 	"OIDC callback vs go-oidc IDTokenVerifier.Verify" \
 	"not like for like: the callback includes the code exchange with the mock (HTTP + a signature); the peer only verifies"
+# An authenticated request at steady state on each store, against the
+# memory store: PostgreSQL and Redis are the servers the tests use.
+for cred in cookie apikey; do
+	what=$([ $cred = cookie ] && echo "App session cookie" || echo "Agent API key")
+	for be in sqlite postgres postgres_redis; do
+		label=$(case $be in sqlite) echo "SQLite file" ;; postgres) echo "PostgreSQL" ;; *) echo "PostgreSQL + Redis" ;; esac)
+		row controlplane "^BenchmarkAuthenticated\$/^$be\$/^$cred\$" "^BenchmarkAuthenticated\$/^memory\$/^$cred\$" \
+			"$what, $label store vs memory store" "in-house baseline: the same request on the in-process store"
+	done
+done
+export SSOKIT_TEST_POSTGRES=${SSOKIT_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
+export SSOKIT_TEST_REDIS=${SSOKIT_TEST_REDIS:-127.0.0.1:6379}
 
 # ---- settings ---------------------------------------------------------------
 rounds=${ROUNDS:-7}
