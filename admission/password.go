@@ -44,8 +44,9 @@ func checkPassword(hash, pw string) bool {
 // means the count could not be kept (a store outage): the attempt is then
 // refused, never let through.
 //
-// MemoryLimiter is the single-process implementation; a shared one would make
-// the limit hold across replicas (ssokit does not ship one yet).
+// MemoryLimiter is the single-process implementation; CounterLimiter over a
+// shared store.RateCounter (the SQL stores, Redis) makes the limit hold
+// across replicas.
 type Limiter interface {
 	Allow(ctx context.Context, key string) (bool, error)
 }

@@ -48,3 +48,28 @@ func Example() {
 	mux.Handle("/app/", auth.Handler(auth.RequireRole("editor")(http.NotFoundHandler())))
 	log.Fatal(http.ListenAndServe(":8080", mux))
 }
+
+// Replicas: records in PostgreSQL, the expiring state in Redis, client
+// secrets sealed before they are stored. Every replica takes the same
+// configuration.
+func Example_replicas() {
+	stateKey, _ := base64.StdEncoding.DecodeString(os.Getenv("SSOKIT_STATE_KEY"))
+	secretsKey, _ := base64.StdEncoding.DecodeString(os.Getenv("SSOKIT_SECRETS_KEYS"))
+	key, err := appsession.ParseKeyPEM("2026-11", []byte(os.Getenv("SSOKIT_SESSION_KEY")))
+	if err != nil {
+		log.Fatal(err)
+	}
+	cp, err := controlplane.New(controlplane.Config{
+		AppURL:      "https://app.example.com",
+		StateKey:    stateKey,
+		SessionKeys: []appsession.Key{key},
+		StoreDSN:    "postgres://ssokit@db.internal:5432/ssokit?sslmode=verify-full",
+		RedisURL:    "redis://cache.internal:6379/0", // optional
+		SecretsKeys: [][]byte{secretsKey},            // 32 bytes: seals OIDC client secrets
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer cp.Close() // closes what StoreDSN and RedisURL opened
+	log.Fatal(http.ListenAndServe(":8080", cp))
+}

@@ -114,7 +114,7 @@ type Options struct {
 	Logger *slog.Logger
 	// ReplayCache records used assertion and LogoutResponse IDs. Nil means
 	// a MemoryReplayCache of default size per connection; replicas need a
-	// shared implementation (ssokit does not ship one yet).
+	// shared implementation (the control plane passes its store's).
 	ReplayCache ReplayCache
 	// StateKey signs the login- and logout-state cookies. Required: 32
 	// random bytes or more, shared by every replica; there is no default.

@@ -16,10 +16,10 @@ import (
 // cache cannot answer (a login is then refused, never let through).
 //
 // Implementations must be safe for concurrent use. The memory default
-// (MemoryReplayCache) serves one process; a shared implementation
-// (an insert that fails on a live duplicate, in a database both replicas
-// use) would let replicas refuse each other's replays, through
-// Options.ReplayCache; ssokit does not ship one yet.
+// (MemoryReplayCache) serves one process; a shared one (package store's
+// SQL and Redis implementations, which the control plane adapts) lets
+// replicas refuse each other's replays, through Options.ReplayCache. Any
+// error that does not wrap ErrReplayed is taken as ErrUpstream.
 type ReplayCache interface {
 	// Consume records key until the given time, or refuses it as a replay.
 	Consume(ctx context.Context, key string, until time.Time) error
