@@ -2,7 +2,8 @@
 // (controlplane.New, the one call that assembles it), the Clerk webhook
 // endpoint and the dashboard of package controlplane/dashboard ("Sign in
 // with SSO" by email; whoami, the organization's SSO status, settings for
-// admins and API keys), on a memory store.
+// admins and API keys), on the store --store names (default the SQLite
+// file ./ssokit.db; postgres://… and --redis for replicas).
 //
 // Against your Clerk instance:
 //
@@ -160,7 +161,7 @@ func run(ctx context.Context, o options, logger *slog.Logger) error {
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	logger.Info("control plane listening", "url", appURL)
+	logger.Info("control plane listening", "addr", l.Addr().String(), "url", appURL)
 	err = srv.Serve(l)
 	stopRun()
 	<-ran
