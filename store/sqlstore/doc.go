@@ -26,9 +26,12 @@
 // once. Migrate and Status do the same for a command (ssokit migrate)
 // without starting a store. Uniqueness lives in the schema: one person
 // per organization and email, one organization per Clerk organization,
-// one API key per hash; users.org_id references orgs. (api_keys.org_id
-// does not yet: the store contract, package storetest, creates API keys
-// of organizations it never created.)
+// one API key per hash; users.org_id and api_keys.org_id reference orgs,
+// so a person or an API key of an organization that does not exist is
+// refused with store.ErrNotFound. (api_keys.org_id references orgs from
+// migration 0002 on, which deleted the API keys of organizations that did
+// not exist: none could be used, admission refuses a key whose
+// organization is gone.)
 //
 // Times are kept at store.Precision in UTC (PostgreSQL timestamptz,
 // SQLite INTEGER microseconds since the Unix epoch), the zero time as

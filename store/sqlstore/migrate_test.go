@@ -3,8 +3,11 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,7 +18,8 @@ import (
 	"github.com/ssokit/ssokit/store"
 )
 
-// Both engines have the same migrations, and they make the same tables.
+// Both engines have the same migrations, and after the last one the same
+// tables and indexes.
 func TestEmbeddedMigrations(t *testing.T) {
 	t.Parallel()
 	lite, err := embeddedMigrations(dialectSQLite)
@@ -29,26 +33,74 @@ func TestEmbeddedMigrations(t *testing.T) {
 	if len(pg) != len(lite) {
 		t.Fatalf("%d sqlite migrations, %d postgres", len(lite), len(pg))
 	}
-	tables := regexp.MustCompile(`(?i)CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+(\w+)`)
 	for i := range lite {
 		if lite[i].version != pg[i].version || lite[i].name != pg[i].name || lite[i].version != i+1 {
 			t.Errorf("migration %d: sqlite %d_%s, postgres %d_%s", i, lite[i].version, lite[i].name, pg[i].version, pg[i].name)
 		}
-		var a, b []string
-		for _, m := range tables.FindAllStringSubmatch(lite[i].sql, -1) {
-			a = append(a, m[1])
+		for _, m := range []migration{lite[i], pg[i]} {
+			if strings.TrimSpace(sqlComment.ReplaceAllString(m.sql, "")) == "" {
+				t.Errorf("migration %04d_%s has no statement", m.version, m.name)
+			}
 		}
-		for _, m := range tables.FindAllStringSubmatch(pg[i].sql, -1) {
-			b = append(b, m[1])
-		}
-		if !slices.Equal(a, b) || len(a) == 0 {
-			t.Errorf("migration %d creates %v on sqlite, %v on postgres", lite[i].version, a, b)
-		}
+	}
+	a, b := schemaObjects(lite), schemaObjects(pg)
+	if !slices.Equal(a, b) || !slices.Contains(a, "table api_keys") || !slices.Contains(a, "index api_keys_org_id on api_keys") {
+		t.Errorf("the migrations make\n%v on sqlite,\n%v on postgres", a, b)
 	}
 }
 
-// doomed is a migration that changes the schema and then fails.
-var doomed = migration{version: 2, name: "doomed", sql: `
+var (
+	sqlComment = regexp.MustCompile(`--[^\n]*`)
+	schemaDDL  = regexp.MustCompile(`(?i)\b(?:CREATE\s+(?:UNIQUE\s+)?(TABLE|INDEX)\s+(\w+)(?:\s+ON\s+(\w+))?` +
+		`|DROP\s+(TABLE|INDEX)\s+(?:IF\s+EXISTS\s+)?(\w+)|ALTER\s+TABLE\s+(\w+)\s+RENAME\s+TO\s+(\w+))`)
+)
+
+// schemaObjects reads migrations' SQL for the tables and indexes there
+// are after the last one ("table NAME", "index NAME on TABLE", sorted):
+// tables created, dropped (with their indexes) and renamed (with them).
+func schemaObjects(list []migration) []string {
+	tables := map[string]bool{}
+	indexes := map[string]string{} // name -> table
+	for _, m := range list {
+		for _, g := range schemaDDL.FindAllStringSubmatch(sqlComment.ReplaceAllString(m.sql, ""), -1) {
+			for i := range g {
+				g[i] = strings.ToLower(g[i])
+			}
+			switch {
+			case g[1] == "table":
+				tables[g[2]] = true
+			case g[1] == "index":
+				indexes[g[2]] = g[3]
+			case g[4] == "table":
+				delete(tables, g[5])
+				maps.DeleteFunc(indexes, func(_, table string) bool { return table == g[5] })
+			case g[4] == "index":
+				delete(indexes, g[5])
+			case g[6] != "":
+				delete(tables, g[6])
+				tables[g[7]] = true
+				for name, table := range indexes {
+					if table == g[6] {
+						indexes[name] = g[7]
+					}
+				}
+			}
+		}
+	}
+	var out []string
+	for name := range tables {
+		out = append(out, "table "+name)
+	}
+	for name, table := range indexes {
+		out = append(out, "index "+name+" on "+table)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// doomed is a migration that changes the schema and then fails; its
+// version is set after the last embedded one.
+var doomed = migration{name: "doomed", sql: `
 CREATE TABLE doomed (x INTEGER);
 INSERT INTO doomed VALUES (1);
 ALTER TABLE orgs ADD COLUMN doomed_col TEXT;
@@ -106,13 +158,19 @@ func testFailingMigration(t *testing.T, dsn string) {
 	if err := s.CreateOrg(ctx, store.Org{ID: "acme", Name: "Acme"}); err != nil {
 		t.Fatal(err)
 	}
+	base, _ := embeddedMigrations(s.d)
+	var all []int
+	for _, m := range base {
+		all = append(all, m.version)
+	}
 	shape, versions := schemaShape(t, s), appliedVersions(t, s)
-	if !slices.Contains(shape, "table orgs") || !slices.Contains(shape, "column name") || !slices.Equal(versions, []int{1}) {
+	if !slices.Contains(shape, "table orgs") || !slices.Contains(shape, "column name") || !slices.Equal(versions, all) {
 		t.Fatalf("schema %v, versions %v", shape, versions)
 	}
-	base, _ := embeddedMigrations(s.d)
-	_, err := open(ctx, Config{DSN: dsn}, &hooks{migrations: append(slices.Clone(base), doomed)})
-	if err == nil || !strings.Contains(err.Error(), "0002_doomed") {
+	failing := doomed
+	failing.version = all[len(all)-1] + 1
+	_, err := open(ctx, Config{DSN: dsn}, &hooks{migrations: append(slices.Clone(base), failing)})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%04d_doomed", failing.version)) {
 		t.Fatalf("open with a failing migration: %v", err)
 	}
 	if got := schemaShape(t, s); !slices.Equal(got, shape) {
@@ -124,10 +182,10 @@ func testFailingMigration(t *testing.T, dsn string) {
 	if o, err := s.GetOrg(ctx, "acme"); err != nil || o.Name != "Acme" {
 		t.Errorf("data after a failed migration: %v %+v", err, o)
 	}
-	fixed := doomed
+	fixed := failing
 	fixed.sql = "CREATE TABLE fixed (x INTEGER);"
 	s2 := openHooked(t, Config{DSN: dsn}, &hooks{migrations: append(slices.Clone(base), fixed)})
-	if got := appliedVersions(t, s2); !slices.Equal(got, []int{1, 2}) {
+	if got := appliedVersions(t, s2); !slices.Equal(got, append(all, fixed.version)) {
 		t.Errorf("the fixed migration: versions %v", got)
 	}
 	if got := schemaShape(t, s2); !slices.Contains(got, "table fixed") {
@@ -244,4 +302,186 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// An API key of an organization that does not exist is refused, as a
+// person of one is: store.ErrNotFound naming the organization.
+func testAPIKeyMissingOrg(t *testing.T, dsn string) {
+	ctx := context.Background()
+	s := openT(t, Config{DSN: dsn})
+	err := s.CreateAPIKey(ctx, store.APIKey{ID: "k1", OrgID: "nope", Hash: "h1"})
+	if !errors.Is(err, store.ErrNotFound) || !strings.Contains(err.Error(), "organization nope") {
+		t.Fatalf("an API key of a missing organization: %v", err)
+	}
+	if _, _, err := s.CreateUserIfAbsent(ctx, store.User{ID: "u1", OrgID: "nope", Email: "a@x.test"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a person of a missing organization: %v", err)
+	}
+	if _, err := s.APIKeyByHash(ctx, "h1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the refused key was stored: %v", err)
+	}
+	if err := s.CreateOrg(ctx, store.Org{ID: "nope"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateAPIKey(ctx, store.APIKey{ID: "k1", OrgID: "nope", Hash: "h1"}); err != nil {
+		t.Fatalf("once the organization exists: %v", err)
+	}
+}
+
+func TestAPIKeyMissingOrgSQLite(t *testing.T) {
+	t.Parallel()
+	testAPIKeyMissingOrg(t, sqliteFileDSN(t))
+}
+
+func TestAPIKeyMissingOrgPostgres(t *testing.T) {
+	t.Parallel()
+	dsn, _ := postgresSchema(t)
+	testAPIKeyMissingOrg(t, dsn)
+}
+
+// apiKeysShape lists api_keys' columns (name, type, nullability, default)
+// and indexes.
+func apiKeysShape(t *testing.T, s *Store) []string {
+	t.Helper()
+	q := `SELECT 'column ' || name || ' ' || type || ' ' || "notnull" || ' ' || coalesce(dflt_value, '-') || ' ' || pk FROM pragma_table_info('api_keys')
+		UNION ALL SELECT 'index ' || (CASE WHEN origin = 'c' THEN name ELSE origin END) || ' ' || "unique" FROM pragma_index_list('api_keys')
+		ORDER BY 1`
+	if s.d == dialectPostgres {
+		q = `SELECT 'column ' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '-') FROM information_schema.columns
+				WHERE table_schema = current_schema() AND table_name = 'api_keys'
+			UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'api_keys'
+			ORDER BY 1`
+	}
+	rows, err := s.rw.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A database made at version 1, with data, migrates to the latest
+// version: its rows are kept exactly, except the API keys of
+// organizations that do not exist, which 0002 deletes; then such keys are
+// refused, and the table has the same columns and indexes as before.
+func testUpgradeFromVersion1(t *testing.T, dsn string) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	cfg := Config{DSN: dsn, Now: func() time.Time { return now }}
+	base, err := embeddedMigrations(must(parseDSN(dsn)).d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := open(ctx, cfg, &hooks{migrations: base[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v1.Close()
+	if got := appliedVersions(t, v1); !slices.Equal(got, []int{1}) {
+		t.Fatalf("versions %v", got)
+	}
+	org := store.Org{ID: "acme", Name: "Acme", ClerkOrgID: "org_1", AllowedDomains: []string{"acme.test"}, RequireSSO: true}
+	if err := v1.CreateOrg(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := v1.CreateUserIfAbsent(ctx, store.User{ID: "u1", OrgID: "acme", Email: "a@acme.test", Role: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []store.APIKey{
+		{ID: "k1", OrgID: "acme", Name: "ci", Role: "editor", Prefix: "ssk_live_ab", Hash: "h1", Expires: now.Add(time.Hour)},
+		{ID: "k2", OrgID: "acme", Hash: "h2"},
+		{ID: "k3", OrgID: "gone", Name: "orphan", Hash: "h3"}, // version 1 has no foreign key
+	} {
+		if err := v1.CreateAPIKey(ctx, k); err != nil {
+			t.Fatalf("create %s at version 1: %v", k.ID, err)
+		}
+	}
+	if err := v1.RevokeAPIKey(ctx, "acme", "k2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v1.TouchAPIKeys(ctx, map[string]time.Time{"k1": now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v1.RevokeToken(ctx, "jti-1", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := v1.Hit(ctx, "ip:1", time.Hour); err != nil || n != 1 {
+		t.Fatalf("hit: %d %v", n, err)
+	}
+	wantOrg, _ := v1.GetOrg(ctx, "acme")
+	wantUser, _ := v1.GetUser(ctx, "u1")
+	wantKeys, _ := v1.ListAPIKeys(ctx, "acme")
+	if len(wantKeys) != 2 {
+		t.Fatalf("keys at version 1: %+v", wantKeys)
+	}
+	shape, keysShape := schemaShape(t, v1), apiKeysShape(t, v1)
+	if err := v1.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	applied, err := Migrate(ctx, dsn)
+	if err != nil || len(applied) == 0 || applied[0] != 2 || len(applied) != len(base)-1 {
+		t.Fatalf("migrate from version 1: %v %v", applied, err)
+	}
+	s := openT(t, cfg)
+	if got := appliedVersions(t, s); len(got) != len(base) {
+		t.Fatalf("versions %v", got)
+	}
+	if got, err := s.GetOrg(ctx, "acme"); err != nil || !reflect.DeepEqual(got, wantOrg) {
+		t.Errorf("org after the migration: %v\n%+v\nwant\n%+v", err, got, wantOrg)
+	}
+	if got, err := s.GetUser(ctx, "u1"); err != nil || !reflect.DeepEqual(got, wantUser) {
+		t.Errorf("user after the migration: %v\n%+v\nwant\n%+v", err, got, wantUser)
+	}
+	if got, err := s.ListAPIKeys(ctx, "acme"); err != nil || !reflect.DeepEqual(got, wantKeys) {
+		t.Errorf("keys after the migration: %v\n%+v\nwant\n%+v", err, got, wantKeys)
+	}
+	if k, err := s.APIKeyByHash(ctx, "h1"); err != nil || k.ID != "k1" {
+		t.Errorf("key by hash after the migration: %v %+v", err, k)
+	}
+	if _, err := s.APIKeyByHash(ctx, "h3"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the key of a missing organization survived the migration: %v", err)
+	}
+	if ok, err := s.IsRevoked(ctx, "jti-1"); !ok || err != nil {
+		t.Errorf("revocation after the migration: %v %v", ok, err)
+	}
+	if n, err := s.Hit(ctx, "ip:1", time.Hour); err != nil || n != 2 {
+		t.Errorf("rate count after the migration: %d %v", n, err)
+	}
+	if got := schemaShape(t, s); !slices.Equal(got, shape) {
+		t.Errorf("schema after the migration:\n%v\nwas\n%v", got, shape)
+	}
+	if got := apiKeysShape(t, s); !slices.Equal(got, keysShape) {
+		t.Errorf("api_keys after the migration:\n%v\nwas\n%v", got, keysShape)
+	}
+	if err := s.CreateAPIKey(ctx, store.APIKey{ID: "k3", OrgID: "gone", Hash: "h3"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an API key of a missing organization after the migration: %v", err)
+	}
+	if err := s.CreateAPIKey(ctx, store.APIKey{ID: "k4", OrgID: "acme", Hash: "h1"}); !errors.Is(err, store.ErrExists) {
+		t.Errorf("a duplicate hash after the migration: %v", err)
+	}
+	if err := s.CreateAPIKey(ctx, store.APIKey{ID: "k4", OrgID: "acme", Hash: "h4"}); err != nil {
+		t.Errorf("a new key after the migration: %v", err)
+	}
+}
+
+func TestUpgradeFromVersion1SQLite(t *testing.T) {
+	t.Parallel()
+	testUpgradeFromVersion1(t, sqliteFileDSN(t))
+}
+
+func TestUpgradeFromVersion1Postgres(t *testing.T) {
+	t.Parallel()
+	dsn, _ := postgresSchema(t)
+	testUpgradeFromVersion1(t, dsn)
 }

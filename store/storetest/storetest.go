@@ -261,6 +261,11 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) store.S
 
 	t.Run("api keys", func(t *testing.T) {
 		s, clk := fresh(t)
+		// Keys belong to an organization that exists, as every caller's
+		// do (a SQL store refuses others).
+		if err := s.CreateOrg(ctx, store.Org{ID: "acme"}); err != nil {
+			t.Fatal(err)
+		}
 		k := store.APIKey{ID: "k1", OrgID: "acme", Name: "ci", Role: "editor", Prefix: "ssk_live_ab", Hash: "h1"}
 		if err := s.CreateAPIKey(ctx, k); err != nil {
 			t.Fatal(err)

@@ -44,8 +44,9 @@ CREATE TABLE users (
 	CONSTRAINT users_org_id_email_key UNIQUE (org_id, email)
 );
 
--- org_id does not reference orgs yet: the store contract (package storetest)
--- creates API keys of organizations it never created.
+-- org_id does not reference orgs here: migration 0002_api_keys_org_fk adds
+-- the reference (the store contract, package storetest, used to create API
+-- keys of organizations it never created).
 CREATE TABLE api_keys (
 	id         text        NOT NULL PRIMARY KEY,
 	org_id     text        NOT NULL,

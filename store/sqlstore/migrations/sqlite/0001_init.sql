@@ -44,8 +44,9 @@ CREATE TABLE users (
 	CONSTRAINT users_org_id_email_key UNIQUE (org_id, email)
 ) STRICT;
 
--- org_id does not reference orgs yet: the store contract (package storetest)
--- creates API keys of organizations it never created.
+-- org_id does not reference orgs here: migration 0002_api_keys_org_fk
+-- rebuilds this table with the reference (the store contract, package
+-- storetest, used to create API keys of organizations it never created).
 CREATE TABLE api_keys (
 	id         TEXT    NOT NULL PRIMARY KEY,
 	org_id     TEXT    NOT NULL,
