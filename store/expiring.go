@@ -57,10 +57,13 @@ type WebhookLog interface {
 // limits shared by replicas.
 type RateCounter interface {
 	// Hit records one event for key in the current window of the given
-	// length (windows are aligned to the Unix epoch: the window of t is
-	// t truncated to window) and returns how many events the key has in
-	// that window, this one included. An error means it could not count
-	// (the caller then refuses the attempt).
+	// length (windows are aligned to the Unix epoch: the window of t
+	// starts at the last multiple of window since 1970-01-01 00:00 UTC, at
+	// or before t; not at t.Truncate(window), which counts from Go's zero
+	// time and differs for lengths that do not divide a day) and returns
+	// how many events the key has in that window, this one included. An
+	// error means it could not count (the caller then refuses the
+	// attempt).
 	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
 }
 

@@ -129,7 +129,7 @@ func (m *Memory) Hit(_ context.Context, key string, window time.Duration) (int64
 	defer e.mu.Unlock()
 	e.init()
 	now := m.now()
-	start := now.Truncate(window)
+	start := windowStart(now, window)
 	key = fmt.Sprintf("%d\x00%s", window, key) // each window length counts apart
 	c, ok := e.counts[key]
 	if !ok || !c.window.Equal(start) {
@@ -143,6 +143,20 @@ func (m *Memory) Hit(_ context.Context, key string, window time.Duration) (int64
 	c.n++
 	e.counts[key] = c
 	return c.n, nil
+}
+
+// windowStart is the start of the window of length w (positive) that
+// holds t, windows aligned to the Unix epoch as RateCounter says. It is
+// not t.Truncate(w), which counts from Go's zero time: the two differ for
+// lengths that do not divide a day (7 s, 7 min). A time before 1970 is in
+// the window that starts at or before it.
+func windowStart(t time.Time, w time.Duration) time.Time {
+	n, d := t.UnixNano(), int64(w)
+	r := n % d
+	if r < 0 {
+		r += d
+	}
+	return time.Unix(0, n-r).UTC()
 }
 
 var _ Expiring = (*Memory)(nil)

@@ -554,7 +554,7 @@ func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int6
 		return 0, err
 	}
 	now := s.now()
-	start := now.Truncate(window)
+	start := windowStart(now, window)
 	k := s.key("rate", key) + ":" + strconv.FormatInt(int64(window), 10) + ":" +
 		strconv.FormatInt(start.Unix(), 10) + "." + strconv.Itoa(start.Nanosecond())
 	n, err := hitScript.Run(ctx, s.rdb, []string{k}, ttl(start.Add(window), now)).Int64()
@@ -562,6 +562,20 @@ func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int6
 		return 0, unavailable("hit", err)
 	}
 	return n, nil
+}
+
+// windowStart is the start of the window of length w (positive) that
+// holds t, windows aligned to the Unix epoch as store.RateCounter says
+// (the SQL store and store.Memory align the same way). It is not
+// t.Truncate(w), which counts from Go's zero time: the two differ for
+// lengths that do not divide a day (7 s, 7 min).
+func windowStart(t time.Time, w time.Duration) time.Time {
+	n, d := t.UnixNano(), int64(w)
+	r := n % d
+	if r < 0 {
+		r += d
+	}
+	return time.Unix(0, n-r).UTC()
 }
 
 var (

@@ -231,6 +231,41 @@ func RunRateCounter(t *testing.T, newCounter func(t *testing.T, now func() time.
 	if _, err := s.Hit(ctx, "k", 0); err == nil {
 		t.Error("a zero window accepted")
 	}
+	// Windows are aligned to the Unix epoch, not to Go's zero time
+	// (t.Truncate): for a length that does not divide a day they differ.
+	// 7-second windows of the epoch start at t0; those of the zero time
+	// start 3 seconds later, so t0+6s is in t0's window for one and not the
+	// other, and t0+7s the other way round.
+	t0 := time.Unix(start.Unix()/7*7, 0).UTC()
+	if t0.Truncate(7 * time.Second).Equal(t0) {
+		t.Fatal("the 7-second case does not tell the alignments apart")
+	}
+	clk7 := &Clock{t: t0}
+	s7 := newCounter(t, clk7.Now)
+	for _, step := range []struct {
+		advance time.Duration
+		want    int64
+	}{{0, 1}, {6 * time.Second, 2}, {time.Second, 1}, {6 * time.Second, 2}} {
+		clk7.Advance(step.advance)
+		if n, err := s7.Hit(ctx, "acct:seven", 7*time.Second); err != nil || n != step.want {
+			t.Errorf("7-second window at t0+%v: %d %v, want %d (windows start at multiples of 7 s since the Unix epoch)",
+				clk7.Now().Sub(t0), n, err, step.want)
+		}
+	}
+	// Before 1970 (no clock should read it, but nothing breaks) windows
+	// are aligned the same way: 1969-12-31 23:59:50 is in the window that
+	// starts 14 s before the epoch, not in the one that starts 7 s before.
+	clkOld := &Clock{t: time.Unix(-10, 0).UTC()}
+	sOld := newCounter(t, clkOld.Now)
+	for _, step := range []struct {
+		advance time.Duration
+		want    int64
+	}{{0, 1}, {2 * time.Second, 2}, {time.Second, 1}} {
+		clkOld.Advance(step.advance)
+		if n, err := sOld.Hit(ctx, "acct:seven", 7*time.Second); err != nil || n != step.want {
+			t.Errorf("7-second window at %v: %d %v, want %d", clkOld.Now(), n, err, step.want)
+		}
+	}
 	seen := map[int64]bool{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
