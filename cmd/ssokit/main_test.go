@@ -52,6 +52,7 @@ func TestHelp(t *testing.T) {
 		{"mockidp", []string{"-config", "-addr", "-tls", "-ca-file", "-admin-token", "-print-config", "-v"}},
 		{"issuer", []string{"-insecure-http-loopback"}},
 		{"verify", []string{"-publishable-key", "-issuer", "-jwks-url", "-secret-key", "-api-url", "-public-key-file", "-authorized-party", "-insecure-http-loopback", "-leeway"}},
+		{"migrate", []string{"-store", "-json"}},
 	} {
 		for _, args := range [][]string{{tt.cmd, "--help"}, {tt.cmd, "-h"}, {tt.cmd, "-help"}, {"help", tt.cmd}, {tt.cmd, "--app-addr", "x", "--help"}} {
 			if tt.cmd != "demo" && len(args) == 4 {
