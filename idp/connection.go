@@ -64,6 +64,16 @@ type SAMLSettings struct {
 	// crewjam's (180 s, which it keeps as a package variable that ssokit
 	// never changes). It cannot loosen crewjam's.
 	MaxClockSkew time.Duration `json:"max_clock_skew,omitempty"`
+	// AllowSHA1 accepts responses signed with a SHA-1 based algorithm
+	// (rsa-sha1 SignatureMethod or a sha1 DigestMethod). Zero refuses them
+	// (ReasonAlgorithm), with a message naming the IdP setting that
+	// switches to SHA-256: Okta's "Signature Algorithm" and "Digest
+	// Algorithm" of the app's SAML settings, OneLogin's "SAML Signature
+	// Algorithm" on the app's SSO tab, Entra's "Signing Algorithm" under
+	// SAML Certificates. Set it only for an IdP that cannot be changed:
+	// SHA-1 signatures are forgeable in principle (chosen-prefix
+	// collisions) and every vendor ssokit profiles can sign with SHA-256.
+	AllowSHA1 bool `json:"allow_sha1,omitempty"`
 }
 
 // OIDCSettings is an OpenID Connect connection.

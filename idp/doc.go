@@ -27,6 +27,12 @@
 // bodies and time; a failure says only which step failed. A SAML
 // AuthnInstant older than SAMLLimits.MaxAuthnAge restarts the login once
 // with ForceAuthn (Finish returns ErrReauthenticate after redirecting).
+// A SAML response signed with SHA-1 (SignatureMethod or DigestMethod) is
+// refused with ReasonAlgorithm, the message naming the vendor's setting
+// that switches to SHA-256, unless the connection sets
+// SAMLSettings.AllowSHA1. Attributes sent without a value (Google's empty
+// Attribute, OneLogin's empty AttributeValue) are never an email, a name
+// or a group.
 //
 // It imports nothing of ssokit but internal packages.
 package idp

@@ -43,13 +43,23 @@ func field(c Connection, profiles map[sso.Vendor]map[string]string, key string) 
 	return profiles[c.Vendor][key]
 }
 
-// samlIdentity maps a validated assertion to an Identity.
+// samlIdentity maps a validated assertion to an Identity. Vendors send
+// attributes they have no value for: Google an Attribute without
+// AttributeValue, OneLogin an empty AttributeValue (memberOf of a person
+// in no role). An empty or blank value counts as absent: it never becomes
+// an email, a name or a group, and Raw lists the attribute with the
+// values it really has (none).
 func samlIdentity(c Connection, as *saml.Assertion) (*Identity, error) {
 	attrs := map[string][]string{}
 	for _, st := range as.AttributeStatements {
 		for _, a := range st.Attributes {
+			if _, ok := attrs[a.Name]; !ok {
+				attrs[a.Name] = []string{}
+			}
 			for _, v := range a.Values {
-				attrs[a.Name] = append(attrs[a.Name], v.Value)
+				if strings.TrimSpace(v.Value) != "" {
+					attrs[a.Name] = append(attrs[a.Name], v.Value)
+				}
 			}
 		}
 	}
@@ -80,9 +90,9 @@ func samlIdentity(c Connection, as *saml.Assertion) (*Identity, error) {
 		id.Email = id.NameID
 	}
 	if c.Vendor == sso.AzureAD {
-		id.TenantID = first2(attrs["http://schemas.microsoft.com/identity/claims/tenantid"])
+		id.TenantID = strings.TrimSpace(first2(attrs["http://schemas.microsoft.com/identity/claims/tenantid"]))
 		if id.Email == "" {
-			id.Email = first2(attrs["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"])
+			id.Email = strings.TrimSpace(first2(attrs["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"]))
 		}
 		if link := attrs["http://schemas.microsoft.com/claims/groups.link"]; len(link) > 0 {
 			return nil, refuse(ErrGroupOverage, ReasonGroupOverage,

@@ -177,6 +177,7 @@ func newSAML(ctx context.Context, c Connection, opts Options) (*samlConnector, e
 		Key:                     opts.SPKey,
 		Certificate:             opts.SPCertificate,
 		AuthnNameIDFormat:       saml.UnspecifiedNameIDFormat,
+		RejectSHA1Signatures:    !s.AllowSHA1,
 	}
 	if metaURL != nil {
 		sp.MetadataURL = *metaURL
@@ -351,7 +352,7 @@ func (s *samlConnector) consume(ctx context.Context, raw []byte, ids []string) (
 	}
 	as, err := s.sp.ParseXMLResponse(raw, ids, s.sp.AcsURL)
 	if err != nil {
-		return nil, classifySAML(err)
+		return nil, s.classify(err)
 	}
 	now := s.opts.now()
 	if err := s.checkTimes(as, now); err != nil {
@@ -414,14 +415,59 @@ func (s *samlConnector) checkTimes(as *saml.Assertion, now time.Time) error {
 	return nil
 }
 
+// classify is classifySAML with the connection's vendor: a SHA-1
+// signature refused by policy is ReasonAlgorithm, and the message says
+// which setting of the IdP to change (or that the connection may allow
+// SHA-1).
+func (s *samlConnector) classify(err error) error {
+	if isSHA1Refusal(err) {
+		return refuse(ErrInvalidResponse, ReasonAlgorithm, "the IdP signed with SHA-1 (%s), which this connection refuses: %s, or set allow_sha1 on the connection to accept SHA-1 from this IdP",
+			samlDetail(err), sha1Advice(s.conn.Vendor))
+	}
+	return classifySAML(err)
+}
+
+// isSHA1Refusal reports whether crewjam refused the response for its
+// SHA-1 signature (RejectSHA1Signatures: the error matches ErrUnsupported
+// and names the algorithm).
+func isSHA1Refusal(err error) bool {
+	d := samlDetail(err)
+	return strings.Contains(d, "SHA-1 based signature algorithms are not accepted") ||
+		(errors.Is(err, saml.ErrUnsupported) && strings.Contains(strings.ToLower(d), "sha1"))
+}
+
+// sha1Advice is where each vendor's administrator switches the signature
+// to SHA-256.
+func sha1Advice(v sso.Vendor) string {
+	switch v {
+	case sso.Okta:
+		return `in the Okta app's SAML settings (General > SAML Settings > Edit > Show Advanced Settings) set "Signature Algorithm: RSA-SHA256" and "Digest Algorithm: SHA256"`
+	case sso.OneLogin:
+		return `in the OneLogin app's SSO tab set "SAML Signature Algorithm: SHA-256"`
+	case sso.AzureAD:
+		return `in the Entra enterprise application's Single sign-on > SAML Certificates set "Signing Algorithm: SHA-256"`
+	case sso.GoogleWorkspace:
+		return "Google Workspace signs with RSA-SHA256: check that the metadata is the Google app's own"
+	case sso.JumpCloud:
+		return "JumpCloud signs with RSA-SHA256: check that the metadata is the JumpCloud application's own"
+	}
+	return "configure the IdP to sign with RSA-SHA256 (SHA-256 signature and digest)"
+}
+
+// samlDetail is crewjam's reason for a refusal: PrivateErr when it has
+// one, else the error itself.
+func samlDetail(err error) string {
+	var ire *saml.InvalidResponseError
+	if errors.As(err, &ire) && ire.PrivateErr != nil {
+		return ire.PrivateErr.Error()
+	}
+	return err.Error()
+}
+
 // classifySAML turns crewjam's refusal (its reason is in PrivateErr) into
 // a LoginError with a specific reason.
 func classifySAML(err error) error {
-	detail := err.Error()
-	var ire *saml.InvalidResponseError
-	if errors.As(err, &ire) && ire.PrivateErr != nil {
-		detail = ire.PrivateErr.Error()
-	}
+	detail := samlDetail(err)
 	var bad saml.ErrBadStatus
 	var badp *saml.ErrBadStatus
 	if errors.As(err, &bad) || errors.As(err, &badp) || strings.HasPrefix(detail, "urn:oasis:names:tc:SAML:2.0:status:") {

@@ -136,8 +136,12 @@ func (c *Clerk) connector(ctx context.Context, cn *cConn) (idp.Connector, error)
 	ic := idp.Connection{ID: c.cfg.Name + "-" + cn.ID, Vendor: vendor}
 	switch cn.Protocol {
 	case "saml":
+		// The signature algorithms are stated, not left to idp's default
+		// (SHA-256 only): the mock Clerk accepts RSA-SHA256 and, as
+		// OneLogin still signs with by default, RSA-SHA1, so the
+		// platform's sign-in keeps working whichever a persona uses.
 		s := &idp.SAMLSettings{IDPMetadataURL: p.SAMLMetadataURL(), EntityID: front + "/v1/saml/metadata/" + cn.ID,
-			ACSURL: front + "/v1/saml/acs/" + cn.ID}
+			ACSURL: front + "/v1/saml/acs/" + cn.ID, AllowSHA1: clerkAllowsSHA1}
 		if err := p.RegisterServiceProvider("clerk-"+c.cfg.Name+"-"+cn.ID, s.EntityID, s.ACSURL); err != nil {
 			return nil, err
 		}
@@ -167,6 +171,13 @@ func (c *Clerk) connector(ctx context.Context, cn *cConn) (idp.Connector, error)
 	c.mu.Unlock()
 	return conn, nil
 }
+
+// clerkAllowsSHA1 is whether the mock Clerk's SAML connections accept
+// responses signed with SHA-1 (idp.SAMLSettings.AllowSHA1) besides
+// SHA-256. It is the mock's choice, made so that personas signing as
+// OneLogin does by default (RSA-SHA1) still sign people in; it makes no
+// claim about the hosted Clerk's own policy.
+const clerkAllowsSHA1 = true
 
 // stateCookiePath scopes the connectors' login state cookie to the FAPI:
 // its path prefix, or the whole Frontend host.
