@@ -2,6 +2,7 @@ package mockidp
 
 import (
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -40,12 +41,14 @@ const (
 
 // samlShape is a vendor's SAML wire format as a service provider sees it.
 type samlShape struct {
-	respPrefix, asrtPrefix string // "" on the assertion: unprefixed, default namespace (Entra)
-	issuerFormat           bool   // Format=entity on Issuers (Okta)
-	nameIDFormat           string // "" : no Format attribute (Google)
-	attrNameFormat         string // "" : none
-	xsiType                string // "" : none
-	sigPrefix              string // "" : default namespace (Entra)
+	respPrefix, asrtPrefix string  // "" on the assertion: unprefixed, default namespace (Entra)
+	issuerFormat           bool    // Format=entity on Issuers (Okta)
+	nameIDFormat           string  // "" : no Format attribute (Google)
+	attrNameFormat         string  // "" : none
+	xsiType                string  // "" : none
+	xsNS                   nsPlace // where xmlns:xs and xmlns:xsi are declared (with xsiType)
+	prefixList             string  // exclusive c14n InclusiveNamespaces PrefixList on the signatures (Okta: xs)
+	sigPrefix              string  // "" : default namespace (Entra)
 	authnContext           string
 	sessionNotOnOrAfter    time.Duration
 	before, after, scd     time.Duration // Conditions NotBefore/NotOnOrAfter, SubjectConfirmationData NotOnOrAfter
@@ -53,6 +56,27 @@ type samlShape struct {
 	attrs                  map[string]string
 	responseID, assertID   func() string
 }
+
+// nsPlace is where a vendor declares the xs and xsi namespaces that
+// xsi:type="xs:..." on AttributeValue names. Exclusive canonicalization
+// renders a declaration only where an element or attribute name uses it,
+// never for a QName inside an attribute value, so the declarations must be
+// in the wire document itself for schema-validating service providers.
+type nsPlace int
+
+const (
+	// nsOnValue: xmlns:xs and xmlns:xsi on each AttributeValue (Google, in
+	// crewjam's TestSPCanHandlePlaintextResponse_response capture).
+	nsOnValue nsPlace = iota
+	// nsOnRootsAndValue: xmlns:xs on the Response and the Assertion as well
+	// as xs and xsi on each AttributeValue (Okta, in gosaml2's
+	// providertests/testdata/okta_response.xml capture).
+	nsOnRootsAndValue
+	// nsOnAssertion: xmlns:xs and xmlns:xsi on the Assertion, xmlns:xsi on
+	// each AttributeValue (OneLogin, in crewjam's
+	// TestSPCanHandleOneloginResponse_response capture).
+	nsOnAssertion
+)
 
 func randHex(n int) string {
 	b := make([]byte, n)
@@ -74,8 +98,8 @@ func underscoreGUID() string { b := make([]byte, 16); _, _ = rand.Read(b); retur
 
 var samlShapes = map[sso.Vendor]*samlShape{
 	sso.Okta: {respPrefix: "saml2p", asrtPrefix: "saml2", issuerFormat: true, nameIDFormat: fmtUnspecified,
-		attrNameFormat: attrUnspecified, xsiType: "xs:string", sigPrefix: "ds", authnContext: acPPT,
-		before: 5 * time.Minute, after: 5 * time.Minute, scd: 5 * time.Minute, sign: "both",
+		attrNameFormat: attrUnspecified, xsiType: "xs:string", xsNS: nsOnRootsAndValue, prefixList: "xs",
+		sigPrefix: "ds", authnContext: acPPT, before: 5 * time.Minute, after: 5 * time.Minute, scd: 5 * time.Minute, sign: "both",
 		attrs:      map[string]string{"email": "email", "first_name": "firstName", "last_name": "lastName", "groups": "groups"},
 		responseID: oktaID, assertID: oktaID},
 	sso.AzureAD: {respPrefix: "samlp", asrtPrefix: "", nameIDFormat: fmtEmail, sigPrefix: "", authnContext: acPassword,
@@ -88,16 +112,16 @@ var samlShapes = map[sso.Vendor]*samlShape{
 			"groups":       "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
 		},
 		responseID: underscoreGUID, assertID: underscoreGUID},
-	sso.GoogleWorkspace: {respPrefix: "saml2p", asrtPrefix: "saml2", nameIDFormat: "", xsiType: "xs:anyType", sigPrefix: "ds",
+	sso.GoogleWorkspace: {respPrefix: "saml2p", asrtPrefix: "saml2", nameIDFormat: "", xsiType: "xs:anyType", xsNS: nsOnValue, sigPrefix: "ds",
 		authnContext: acUnspecified, before: 5 * time.Minute, after: 5 * time.Minute, scd: 5 * time.Minute, sign: "assertion",
 		attrs:      map[string]string{"email": "email", "first_name": "firstName", "last_name": "lastName"},
 		responseID: func() string { return "_" + randHex(16) }, assertID: func() string { return "_" + randHex(16) }},
-	sso.OneLogin: {respPrefix: "samlp", asrtPrefix: "saml", nameIDFormat: fmtEmail, attrNameFormat: attrBasic, xsiType: "xs:string",
+	sso.OneLogin: {respPrefix: "samlp", asrtPrefix: "saml", nameIDFormat: fmtEmail, attrNameFormat: attrBasic, xsiType: "xs:string", xsNS: nsOnAssertion,
 		sigPrefix: "ds", authnContext: acPPT, sessionNotOnOrAfter: 24 * time.Hour,
 		before: 3 * time.Minute, after: 3 * time.Minute, scd: 3 * time.Minute, sign: "response",
 		attrs:      map[string]string{"email": "User.email", "first_name": "User.FirstName", "last_name": "User.LastName", "groups": "memberOf"},
 		responseID: func() string { return "pfx" + guid([]byte(randHex(8))) }, assertID: func() string { return "A" + randHex(20) }},
-	sso.JumpCloud: {respPrefix: "saml2p", asrtPrefix: "saml2", nameIDFormat: fmtEmail, attrNameFormat: attrUnspecified, xsiType: "xs:string",
+	sso.JumpCloud: {respPrefix: "saml2p", asrtPrefix: "saml2", nameIDFormat: fmtEmail, attrNameFormat: attrUnspecified, xsiType: "xs:string", xsNS: nsOnRootsAndValue,
 		sigPrefix: "ds", authnContext: acPPT, before: 5 * time.Minute, after: 5 * time.Minute, scd: 5 * time.Minute, sign: "assertion",
 		attrs:      map[string]string{"email": "email", "first_name": "firstname", "last_name": "lastname", "groups": "memberOf"},
 		responseID: func() string { return "_" + randHex(16) }, assertID: func() string { return "_" + randHex(16) }},
@@ -155,8 +179,11 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 	} else {
 		as.CreateAttr("xmlns:"+sh.asrtPrefix, nsAssertion)
 	}
-	if sh.xsiType != "" {
+	if sh.xsiType != "" && sh.xsNS != nsOnValue {
 		as.CreateAttr("xmlns:xs", nsXS)
+		if sh.xsNS == nsOnAssertion {
+			as.CreateAttr("xmlns:xsi", nsXSI)
+		}
 	}
 	as.CreateAttr("ID", pp.assertID)
 	as.CreateAttr("IssueInstant", samlTime(pp.issueInstant))
@@ -226,7 +253,9 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 		for _, v := range values {
 			av := at.CreateElement(a("AttributeValue"))
 			if sh.xsiType != "" {
-				av.CreateAttr("xmlns:xs", nsXS)
+				if sh.xsNS != nsOnAssertion {
+					av.CreateAttr("xmlns:xs", nsXS)
+				}
 				av.CreateAttr("xmlns:xsi", nsXSI)
 				av.CreateAttr("xsi:type", sh.xsiType)
 			}
@@ -282,7 +311,7 @@ func (s *samlIdP) buildResponse(pp *samlParams, assertion *etree.Element) *etree
 	r := func(local string) string { return sh.tag(sh.respPrefix, local) }
 	resp := etree.NewElement(r("Response"))
 	resp.CreateAttr("xmlns:"+sh.respPrefix, nsProtocol)
-	if sh.xsiType != "" {
+	if sh.xsiType != "" && sh.xsNS == nsOnRootsAndValue {
 		resp.CreateAttr("xmlns:xs", nsXS)
 	}
 	resp.CreateAttr("Destination", pp.destination)
@@ -311,7 +340,15 @@ func (s *samlIdP) buildResponse(pp *samlParams, assertion *etree.Element) *etree
 }
 
 // signEl signs el with an enveloped signature placed right after its
-// Issuer, as every vendor does.
+// Issuer, as every vendor does. A non-empty prefixList is announced in an
+// ec:InclusiveNamespaces element inside the exclusive-c14n Transform (Okta
+// sends PrefixList="xs") and used for the digest.
+//
+// goxmldsig canonicalizes the element it digests in place, dropping every
+// namespace declaration exclusive c14n does not render, among them the
+// xmlns:xs that only an xsi:type value uses. So the digest is taken over a
+// copy, and the element goes on the wire with the declarations it was
+// built with, as the vendors' responses do.
 func signEl(el *etree.Element, cert tls.Certificate, sigPrefix, alg, prefixList string) (*etree.Element, error) {
 	ctx := dsig.NewDefaultSigningContext(dsig.TLSCertKeyStore(cert))
 	ctx.Prefix = sigPrefix
@@ -323,26 +360,77 @@ func signEl(el *etree.Element, cert tls.Certificate, sigPrefix, alg, prefixList 
 	if err := ctx.SetSignatureMethod(method); err != nil {
 		return nil, err
 	}
-	signed, err := ctx.SignEnveloped(el)
+	sig, err := ctx.ConstructSignature(el.Copy(), true)
 	if err != nil {
 		return nil, err
 	}
-	kids := signed.ChildElements()
-	sig := kids[len(kids)-1]
-	out := signed.Copy()
+	if prefixList != "" {
+		if err := addInclusiveNamespaces(sig, ctx, cert, prefixList); err != nil {
+			return nil, err
+		}
+	}
+	out := el.Copy()
 	out.Child = nil
 	placed := false
-	for _, c := range kids[:len(kids)-1] {
+	for _, c := range el.ChildElements() {
 		out.AddChild(c.Copy())
 		if c.Tag == "Issuer" && !placed {
-			out.AddChild(sig.Copy())
+			out.AddChild(sig)
 			placed = true
 		}
 	}
 	if !placed {
-		out.InsertChildAt(0, sig.Copy())
+		out.InsertChildAt(0, sig)
 	}
 	return out, nil
+}
+
+// nsExcC14N is the namespace of exclusive c14n's InclusiveNamespaces.
+const nsExcC14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+
+// addInclusiveNamespaces puts <ec:InclusiveNamespaces PrefixList=...> in
+// sig's exclusive-c14n Reference Transform, which goxmldsig does not write,
+// and signs the changed SignedInfo again.
+func addInclusiveNamespaces(sig *etree.Element, ctx *dsig.SigningContext, cert tls.Certificate, prefixList string) error {
+	si := findChild(sig, "SignedInfo")
+	if si == nil {
+		return errors.New("signature without SignedInfo")
+	}
+	for _, tr := range findDeep(si, "Transforms").ChildElements() {
+		if tr.SelectAttrValue("Algorithm", "") == string(dsig.CanonicalXML10ExclusiveAlgorithmId) {
+			in := tr.CreateElement("ec:InclusiveNamespaces")
+			in.CreateAttr("xmlns:ec", nsExcC14N)
+			in.CreateAttr("PrefixList", prefixList)
+		}
+	}
+	// SignedInfo is canonicalized (exclusive, no prefix list) on its own,
+	// with the signature namespace it inherits declared on it.
+	detached := si.Copy()
+	xmlns := "xmlns"
+	if ctx.Prefix != "" {
+		xmlns += ":" + ctx.Prefix
+	}
+	detached.CreateAttr(xmlns, dsig.Namespace)
+	canonical, err := dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("").Canonicalize(detached)
+	if err != nil {
+		return err
+	}
+	key, ok := cert.PrivateKey.(*rsa.PrivateKey)
+	if !ok {
+		return errors.New("signing key is not RSA")
+	}
+	h := ctx.Hash.New()
+	h.Write(canonical)
+	value, err := rsa.SignPKCS1v15(nil, key, ctx.Hash, h.Sum(nil))
+	if err != nil {
+		return err
+	}
+	sv := findChild(sig, "SignatureValue")
+	if sv == nil {
+		return errors.New("signature without SignatureValue")
+	}
+	sv.SetText(base64.StdEncoding.EncodeToString(value))
+	return nil
 }
 
 // encryptAssertion wraps a (signed) assertion in an EncryptedAssertion for
@@ -384,9 +472,7 @@ func (s *samlIdP) encryptAssertion(as *etree.Element, certDER []byte) (*etree.El
 // build makes the signed response document for pp with the persona's key.
 func (s *samlIdP) build(pp *samlParams, cert tls.Certificate) (*etree.Document, error) {
 	sh := samlShapes[s.p.cfg.Vendor]
-	// goxmldsig writes no InclusiveNamespaces, so no prefix list: the xs
-	// prefix that xsi:type values name is declared on each AttributeValue.
-	const prefixList = ""
+	prefixList := sh.prefixList
 	as := s.buildAssertion(pp)
 	var err error
 	if pp.sign == "assertion" || pp.sign == "both" {
