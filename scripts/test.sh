@@ -16,6 +16,9 @@
 #   4. chromium     installs Chromium when it is missing (apt-get, without
 #                   recommended packages; refuses if that would upgrade
 #                   anything already installed)
+#      python3-saml installs Debian's python3-onelogin-saml2 (the Python
+#                   interoperability test runs it with /usr/bin/python3) and
+#                   libxml2-utils (xmllint) when missing, the same way
 #   5. tidy         go mod tidy -diff in every module: no diff
 #   6. gofmt        every .go file
 #   7. vet          go vet ./... in every module
@@ -265,6 +268,39 @@ elif [ -n "${CI:-}" ]; then
 	exit 1
 else
 	echo "Chromium not found: the browser test will skip ($chromium_install, or set SSOKIT_CHROMIUM)"
+fi
+
+step "python3-saml (the Python SAML interoperability test)"
+# python3-saml comes from Debian and is imported by Debian's own
+# interpreter: another python3 earlier on PATH may not see its packages.
+pysaml_pkgs=()
+/usr/bin/python3 -c 'import onelogin.saml2.auth, xmlsec' >/dev/null 2>&1 || pysaml_pkgs+=(python3-onelogin-saml2)
+command -v xmllint >/dev/null || pysaml_pkgs+=(libxml2-utils)
+pysaml_install="apt-get update && apt-get install -y --no-install-recommends python3-onelogin-saml2 libxml2-utils"
+if [ "${#pysaml_pkgs[@]}" -eq 0 ]; then
+	echo "found"
+elif command -v apt-get >/dev/null && { [ -z "$sudo" ] || command -v sudo >/dev/null; }; then
+	$sudo apt-get update
+	# Only the missing packages and what they depend on: no recommended
+	# packages, and no upgrade of anything already installed.
+	plan=$($sudo apt-get install -s -y --no-install-recommends "${pysaml_pkgs[@]}")
+	upgrades=$(grep -E '^Inst [^ ]+ \[' <<<"$plan" || true)
+	if [ -n "$upgrades" ]; then
+		echo "installing ${pysaml_pkgs[*]} would upgrade packages already on this machine:" >&2
+		echo "$upgrades" >&2
+		if [ -n "${CI:-}" ]; then
+			echo "test.sh: refusing to upgrade them; install them by hand ($pysaml_install)" >&2
+			exit 1
+		fi
+		echo "not installing: the Python SAML interoperability test will skip ($pysaml_install)"
+	else
+		$sudo apt-get install -y --no-install-recommends "${pysaml_pkgs[@]}"
+	fi
+elif [ -n "${CI:-}" ]; then
+	echo "test.sh: ${pysaml_pkgs[*]} required in CI ($pysaml_install)" >&2
+	exit 1
+else
+	echo "${pysaml_pkgs[*]} not found: the Python SAML interoperability test will skip ($pysaml_install)"
 fi
 
 step "services: PostgreSQL and Redis (the store suites)"
