@@ -1,15 +1,26 @@
 package mockidp
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"html"
+	"io"
+	"math/big"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ssokit/ssokit/mockidp/internal/jwtkeys"
@@ -36,7 +47,15 @@ func (p *Persona) routes(mux *http.ServeMux) {
 		handle("GET "+prefix+es.userinfo, p.userinfo)
 		handle("POST "+prefix+es.userinfo, p.userinfo)
 		handle("GET "+prefix+es.jwks, p.jwks)
-		handle("GET "+prefix+es.endSession, p.endSession)
+		if es.endSession != "" {
+			handle("GET "+prefix+es.endSession, p.endSession)
+		}
+		if es.introspect != "" {
+			handle("POST "+prefix+es.introspect, p.introspect(es))
+		}
+		if es.revoke != "" {
+			handle("POST "+prefix+es.revoke, p.revoke)
+		}
 	}
 	if p.cfg.Vendor == sso.AzureAD {
 		handle("POST "+prefix+"/graph/v1.0/users/{oid}/getMemberObjects", p.memberObjects)
@@ -90,9 +109,8 @@ func (p *Persona) discovery(es *endpointSet) http.HandlerFunc {
 			"token_endpoint":                        b + es.token,
 			"userinfo_endpoint":                     b + es.userinfo,
 			"jwks_uri":                              b + es.jwks,
-			"end_session_endpoint":                  b + es.endSession,
 			"response_types_supported":              []string{"code"},
-			"response_modes_supported":              []string{"query"},
+			"response_modes_supported":              p.prof.responseModes,
 			"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
 			"subject_types_supported":               subjects,
 			"id_token_signing_alg_values_supported": []string{"RS256"},
@@ -101,9 +119,35 @@ func (p *Persona) discovery(es *endpointSet) http.HandlerFunc {
 			"token_endpoint_auth_methods_supported": p.prof.authMethods,
 			"code_challenge_methods_supported":      p.prof.challengeMethods,
 		}
+		if es.endSession != "" {
+			doc["end_session_endpoint"] = b + es.endSession
+		}
+		if es.introspect != "" {
+			doc["introspection_endpoint"] = b + es.introspect
+			doc["introspection_endpoint_auth_methods_supported"] = p.prof.authMethods
+		}
+		if es.revoke != "" {
+			doc["revocation_endpoint"] = b + es.revoke
+			doc["revocation_endpoint_auth_methods_supported"] = p.prof.authMethods
+		}
 		if p.cfg.Vendor == sso.AzureAD {
+			// Only the members Microsoft's v2.0 document has: no
+			// grant_types_supported, no code_challenge_methods_supported,
+			// Microsoft's own claims_supported, and its cloud members.
+			delete(doc, "grant_types_supported")
+			delete(doc, "code_challenge_methods_supported")
+			doc["scopes_supported"] = []string{"openid", "profile", "email", "offline_access"}
+			doc["claims_supported"] = []string{"sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
+				"cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce",
+				"preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"}
+			doc["request_uri_parameter_supported"] = false
+			doc["http_logout_supported"] = true
+			doc["frontchannel_logout_supported"] = true
 			doc["tenant_region_scope"] = "NA"
 			doc["cloud_instance_name"] = "microsoftonline.com"
+			doc["cloud_graph_host_name"] = "graph.windows.net"
+			doc["msgraph_host"] = "graph.microsoft.com"
+			doc["rbac_url"] = "https://pas.windows.net"
 		}
 		writeJSON(w, http.StatusOK, doc)
 	}
@@ -122,6 +166,9 @@ func (p *Persona) jwks(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	set, err := p.keys.JWKS()
+	if err == nil && p.cfg.Vendor == sso.AzureAD {
+		err = p.azureJWKS(set)
+	}
 	if err != nil {
 		http.Error(w, "key generation failed", http.StatusInternalServerError)
 		return
@@ -160,12 +207,21 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 			return
 		}
 		state := q.Get("state")
+		// The response mode carries errors too, once it is one the vendor
+		// accepts; an unknown or refused one is answered in the query.
+		mode := q.Get("response_mode")
 		fail := func(code, desc string) {
 			v := url.Values{"error": {code}, "error_description": {desc}}
 			if state != "" {
 				v.Set("state", state)
 			}
-			http.Redirect(w, r, addQuery(redirectURI, v), http.StatusFound)
+			respond(w, r, redirectURI, mode, v)
+		}
+		if mode != "" && !slices.Contains(p.prof.responseModes, mode) {
+			refused := mode
+			mode = "query"
+			fail("invalid_request", "response_mode "+refused+" is not supported; use "+strings.Join(p.prof.responseModes, ", ")+".")
+			return
 		}
 		if q.Get("response_type") != "code" {
 			fail("unsupported_response_type", "Only the authorization code flow (response_type=code) is supported.")
@@ -244,8 +300,54 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 		if p.cfg.Vendor == sso.AzureAD {
 			v.Set("session_state", guid(p.hash("session", code)))
 		}
+		respond(w, r, redirectURI, mode, v)
+	}
+}
+
+// respond delivers an authorization response (or error) to the redirect
+// URI in the response mode: query (the default for code), fragment, or
+// form_post (OAuth 2.0 Form Post Response Mode: an auto-submitting form).
+func respond(w http.ResponseWriter, r *http.Request, redirectURI, mode string, v url.Values) {
+	switch mode {
+	case "fragment":
+		http.Redirect(w, r, redirectURI+"#"+v.Encode(), http.StatusFound)
+	case "form_post":
+		writeFormPost(w, redirectURI, v)
+	default:
 		http.Redirect(w, r, addQuery(redirectURI, v), http.StatusFound)
 	}
+}
+
+// formPostScript submits the page's form; the page's CSP allows only it.
+const formPostScript = "document.forms[0].submit();"
+
+var formPostCSP = func() string {
+	d := sha256.Sum256([]byte(formPostScript))
+	return "default-src 'none'; script-src 'sha256-" + base64.StdEncoding.EncodeToString(d[:]) + "'; style-src 'unsafe-inline'"
+}()
+
+func writeFormPost(w http.ResponseWriter, action string, v url.Values) {
+	var b strings.Builder
+	b.WriteString(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>Submit This Form</title></head><body>` + "\n")
+	b.WriteString(`<form method="post" action="` + html.EscapeString(action) + `">` + "\n")
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, val := range v[k] {
+			b.WriteString(`<input type="hidden" name="` + html.EscapeString(k) + `" value="` + html.EscapeString(val) + `"/>` + "\n")
+		}
+	}
+	b.WriteString(`<noscript><p>Script is disabled. Click Submit to continue.</p><input type="submit" value="Submit"/></noscript>` + "\n")
+	b.WriteString(`</form><script>` + formPostScript + `</script></body></html>` + "\n")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	w.Header().Set("Content-Security-Policy", formPostCSP)
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, b.String())
 }
 
 func addQuery(u string, v url.Values) string {
@@ -390,13 +492,20 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 		access := *g
 		access.expires = now.Add(accessTTL)
 		at := p.store(p.access, &access, now)
+		if jwt, err := p.mintAccessToken(&u, g, now); err != nil {
+			oauthError(w, http.StatusInternalServerError, "server_error", "Could not sign the access token.")
+			return
+		} else if jwt != "" {
+			p.rekey(p.access, at, jwt)
+			at = jwt
+		}
 		idt, err := p.mintIDToken(&u, g, at, now)
 		if err != nil {
 			oauthError(w, http.StatusInternalServerError, "server_error", "Could not sign the ID token.")
 			return
 		}
 		resp := map[string]any{
-			"access_token": at, "token_type": "Bearer", "expires_in": int(accessTTL / time.Second),
+			"access_token": at, "token_type": tokenType(p.cfg.Vendor), "expires_in": int(accessTTL / time.Second),
 			"scope": strings.Join(g.scopes, " "), "id_token": idt,
 		}
 		if g.offline {
@@ -516,10 +625,15 @@ func (p *Persona) userinfo(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusUnauthorized, "invalid_token", "The user no longer exists.")
 		return
 	}
-	c := p.identityClaims(&u, g)
-	for k, v := range u.Claims {
-		if !protectedClaims[k] {
-			c[k] = v
+	var c map[string]any
+	if p.cfg.Vendor == sso.AzureAD {
+		c = p.azureUserinfo(&u, g)
+	} else {
+		c = p.identityClaims(&u, g)
+		for k, v := range u.Claims {
+			if !protectedClaims[k] {
+				c[k] = v
+			}
 		}
 	}
 	if p.cfg.UserinfoSubject != "" {
@@ -560,4 +674,218 @@ func (p *Persona) endSession(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.errorPage(w, http.StatusBadRequest, "invalid_request", "The post_logout_redirect_uri is not registered.")
+}
+
+// mintAccessToken signs g's access token where the vendor issues JWTs
+// (accessTokenClaims); "" where it issues opaque ones.
+func (p *Persona) mintAccessToken(u *UserConfig, g *grant, now time.Time) (string, error) {
+	c := p.accessTokenClaims(u, g, now)
+	if c == nil {
+		return "", nil
+	}
+	key, err := p.keys.Active()
+	if err != nil {
+		return "", err
+	}
+	header := map[string]any{"alg": "RS256", "kid": key.KID}
+	if p.cfg.Vendor == sso.AzureAD {
+		header["typ"] = "JWT"
+	}
+	return jwtkeys.Sign(key, header, c)
+}
+
+// rekey files the grant stored under handle h under tok instead.
+func (p *Persona) rekey(m map[string]*grant, h, tok string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if g, ok := m[h]; ok {
+		delete(m, h)
+		m[tok] = g
+	}
+}
+
+// tokenAuth parses a form POST and authenticates its client, answering
+// the error itself; ok is false when it did.
+func (p *Persona) tokenAuth(w http.ResponseWriter, r *http.Request) (ClientConfig, bool) {
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "The request body is not a form.")
+		return ClientConfig{}, false
+	}
+	cl, status, code, desc := p.authenticateClient(r)
+	if status != 0 {
+		if status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="`+p.cfg.Name+`"`)
+		}
+		oauthError(w, status, code, desc)
+		return ClientConfig{}, false
+	}
+	if r.PostForm.Get("token") == "" {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "The token parameter is missing.")
+		return ClientConfig{}, false
+	}
+	return cl, true
+}
+
+// introspect is RFC 7662 token introspection as Okta answers it: the
+// token's scope, client_id, username (the login), exp, iat, sub (the
+// login), aud, iss, token_type, uid and, for a JWT, its jti; {"active":
+// false} for a token that is unknown, expired, revoked, another client's
+// or another authorization server's.
+func (p *Persona) introspect(es *endpointSet) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		cl, ok := p.tokenAuth(w, r)
+		if !ok {
+			return
+		}
+		tok := r.PostForm.Get("token")
+		now := p.now()
+		w.Header().Set("Cache-Control", "no-store")
+		g, ttl := p.lookupToken(tok, r.PostForm.Get("token_type_hint"))
+		var u UserConfig
+		if g != nil {
+			u, ok = p.User(g.email)
+		}
+		if g == nil || !ok || g.client != cl.ClientID || g.set != es || now.After(g.expires) {
+			writeJSON(w, http.StatusOK, map[string]any{"active": false})
+			return
+		}
+		aud := es.accessAudience
+		if aud == "" {
+			aud = p.base() + es.issuer
+		}
+		resp := map[string]any{
+			"active": true, "scope": strings.Join(g.scopes, " "), "client_id": g.client,
+			"username": u.Email, "exp": g.expires.Unix(), "iat": g.expires.Add(-ttl).Unix(),
+			"sub": u.Email, "aud": aud, "iss": p.base() + es.issuer, "token_type": "Bearer",
+			"uid": p.userID(&u),
+		}
+		if jti := jwtID(tok); jti != "" {
+			resp["jti"] = jti
+		}
+		writeJSON(w, http.StatusOK, resp)
+	}
+}
+
+// lookupToken finds an access or refresh token, the hint's kind first.
+func (p *Persona) lookupToken(tok, hint string) (*grant, time.Duration) {
+	if hint == "refresh_token" {
+		if g, ok := p.lookup(p.refresh, tok); ok {
+			return g, refreshTTL
+		}
+	}
+	if g, ok := p.lookup(p.access, tok); ok {
+		return g, accessTTL
+	}
+	if g, ok := p.lookup(p.refresh, tok); ok {
+		return g, refreshTTL
+	}
+	return nil, 0
+}
+
+// jwtID is the jti of a JWT access token ("" for an opaque one).
+func jwtID(tok string) string {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		JTI string `json:"jti"`
+	}
+	if json.Unmarshal(b, &c) != nil {
+		return ""
+	}
+	return c.JTI
+}
+
+// revoke is RFC 7009 revocation: an authenticated client's own access or
+// refresh token stops working; the answer is 200 with an empty body
+// whatever the token was (unknown, already revoked, another client's).
+func (p *Persona) revoke(w http.ResponseWriter, r *http.Request) {
+	cl, ok := p.tokenAuth(w, r)
+	if !ok {
+		return
+	}
+	tok := r.PostForm.Get("token")
+	p.mu.Lock()
+	for _, m := range []map[string]*grant{p.access, p.refresh} {
+		if g, ok := m[tok]; ok && g.client == cl.ClientID {
+			delete(m, tok)
+		}
+	}
+	p.mu.Unlock()
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}
+
+// The keys Azure AD publishes carry an X.509 certificate (x5c) and its
+// SHA-1 thumbprint (x5t), and an issuer member, and no alg. The mock's
+// certificates are issued by a throwaway in-process CA (Microsoft's are
+// self-signed); relying parties use the key, not the chain.
+var (
+	azureCertCA struct {
+		once sync.Once
+		key  *ecdsa.PrivateKey
+		err  error
+	}
+	azureCerts sync.Map // kid + "\x00" + n -> []byte (DER)
+)
+
+func (p *Persona) azureJWKS(set map[string]any) error {
+	keys, _ := set["keys"].([]any)
+	for _, k := range keys {
+		jwk, ok := k.(map[string]any)
+		if !ok {
+			continue
+		}
+		n, _ := jwk["n"].(string)
+		e, _ := jwk["e"].(string)
+		kid, _ := jwk["kid"].(string)
+		der, err := azureCert(kid, n, e)
+		if err != nil {
+			return err
+		}
+		thumb := sha1.Sum(der)
+		delete(jwk, "alg")
+		jwk["x5t"] = base64.RawURLEncoding.EncodeToString(thumb[:])
+		jwk["x5c"] = []string{base64.StdEncoding.EncodeToString(der)}
+		jwk["issuer"] = p.base() + "/{tenantid}/v2.0"
+	}
+	return nil
+}
+
+func azureCert(kid, n, e string) ([]byte, error) {
+	cacheKey := kid + "\x00" + n
+	if der, ok := azureCerts.Load(cacheKey); ok {
+		return der.([]byte), nil
+	}
+	nb, err1 := base64.RawURLEncoding.DecodeString(n)
+	eb, err2 := base64.RawURLEncoding.DecodeString(e)
+	if err1 != nil || err2 != nil {
+		return nil, errors.New("mockidp: malformed JWK")
+	}
+	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(nb), E: int(new(big.Int).SetBytes(eb).Int64())}
+	ca := &azureCertCA
+	ca.once.Do(func() { ca.key, ca.err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader) })
+	if ca.err != nil {
+		return nil, ca.err
+	}
+	serial := new(big.Int).SetBytes(nb[:16])
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "accounts.accesscontrol.windows.net"},
+		NotBefore:    time.Now().Add(-24 * time.Hour),
+		NotAfter:     time.Now().Add(5 * 365 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+	}
+	issuer := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mockidp Azure AD key CA"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, pub, ca.key)
+	if err != nil {
+		return nil, err
+	}
+	v, _ := azureCerts.LoadOrStore(cacheKey, der)
+	return v.([]byte), nil
 }

@@ -20,6 +20,12 @@ type endpointSet struct {
 	// set, is what discovery claims instead (Azure's literal {tenantid}).
 	issuer, discoveryIssuer                                 string
 	discovery, authorize, token, userinfo, jwks, endSession string
+	// introspect and revoke are RFC 7662 / RFC 7009 endpoints, where the
+	// vendor has them (empty: not served, not advertised).
+	introspect, revoke string
+	// accessAudience, when set, makes the access tokens of this issuer
+	// JWTs with that aud (Okta's custom authorization server).
+	accessAudience string
 }
 
 // profile is what differs between vendors as a relying party sees it.
@@ -29,9 +35,12 @@ type profile struct {
 	pkceRequired     bool
 	defaultAuth      string // client auth method when the client names none
 	authMethods      []string
-	atHash           bool   // at_hash on ID tokens from the token endpoint
-	unknownUser      string // error_description for a user the IdP does not know
-	userID           func(p *Persona, email string) string
+	// responseModes are the response_mode values the vendor accepts for
+	// response_type=code, first the default; others are refused.
+	responseModes []string
+	atHash        bool   // at_hash on ID tokens from the token endpoint
+	unknownUser   string // error_description for a user the IdP does not know
+	userID        func(p *Persona, email string) string
 }
 
 var profiles = map[sso.Vendor]*profile{
@@ -41,18 +50,23 @@ var profiles = map[sso.Vendor]*profile{
 			return []endpointSet{
 				{name: "default", issuer: custom, discovery: custom + "/.well-known/openid-configuration",
 					authorize: custom + "/v1/authorize", token: custom + "/v1/token", userinfo: custom + "/v1/userinfo",
-					jwks: custom + "/v1/keys", endSession: custom + "/v1/logout"},
+					jwks: custom + "/v1/keys", endSession: custom + "/v1/logout",
+					introspect: custom + "/v1/introspect", revoke: custom + "/v1/revoke", accessAudience: "api://default"},
 				{name: "org", issuer: "", discovery: "/.well-known/openid-configuration",
 					authorize: "/oauth2/v1/authorize", token: "/oauth2/v1/token", userinfo: "/oauth2/v1/userinfo",
-					jwks: "/oauth2/v1/keys", endSession: "/oauth2/v1/logout"},
+					jwks: "/oauth2/v1/keys", endSession: "/oauth2/v1/logout",
+					introspect: "/oauth2/v1/introspect", revoke: "/oauth2/v1/revoke"},
 			}
 		},
 		challengeMethods: []string{"S256"},
 		defaultAuth:      "client_secret_basic",
 		authMethods:      []string{"client_secret_basic", "client_secret_post", "none"},
-		atHash:           true,
-		unknownUser:      "User is not assigned to the client application.",
-		userID:           func(p *Persona, email string) string { return "00u" + base62(p.hash("user", email), 17) },
+		// Okta's /authorize takes query, fragment, form_post (and
+		// okta_post_message, which the mock does not do).
+		responseModes: []string{"query", "fragment", "form_post"},
+		atHash:        true,
+		unknownUser:   "User is not assigned to the client application.",
+		userID:        func(p *Persona, email string) string { return "00u" + base62(p.hash("user", email), 17) },
 	},
 	sso.AzureAD: {
 		sets: func(p *Persona) []endpointSet {
@@ -71,19 +85,24 @@ var profiles = map[sso.Vendor]*profile{
 		},
 		challengeMethods: []string{"S256", "plain"},
 		defaultAuth:      "client_secret_post",
-		authMethods:      []string{"client_secret_post", "client_secret_basic", "none"},
-		unknownUser:      "AADSTS50034: The user account does not exist in this directory.",
-		userID:           func(p *Persona, email string) string { return guid(p.hash("oid", email)) },
+		// Microsoft's discovery lists client_secret_post, private_key_jwt,
+		// client_secret_basic; the mock advertises the two it does (a
+		// client registered with "none" and PKCE still works, as at Azure).
+		authMethods:   []string{"client_secret_post", "client_secret_basic"},
+		responseModes: []string{"query", "fragment", "form_post"},
+		unknownUser:   "AADSTS50034: The user account does not exist in this directory.",
+		userID:        func(p *Persona, email string) string { return guid(p.hash("oid", email)) },
 	},
 	sso.GoogleWorkspace: {
 		sets: func(p *Persona) []endpointSet {
 			return []endpointSet{{name: "default", issuer: "", discovery: "/.well-known/openid-configuration",
 				authorize: "/o/oauth2/v2/auth", token: "/token", userinfo: "/v1/userinfo",
-				jwks: "/oauth2/v3/certs", endSession: "/logout"}}
+				jwks: "/oauth2/v3/certs"}} // Google publishes no end_session_endpoint
 		},
 		challengeMethods: []string{"S256", "plain"},
 		defaultAuth:      "client_secret_post",
 		authMethods:      []string{"client_secret_post", "client_secret_basic"},
+		responseModes:    []string{"query", "fragment", "form_post"},
 		atHash:           true,
 		unknownUser:      "Couldn't find your Google Account.",
 		userID:           func(p *Persona, email string) string { return digits(p.hash("sub", email), 21) },
@@ -97,6 +116,7 @@ var profiles = map[sso.Vendor]*profile{
 		challengeMethods: []string{"S256"},
 		defaultAuth:      "client_secret_basic",
 		authMethods:      []string{"client_secret_basic", "client_secret_post", "none"},
+		responseModes:    []string{"query", "fragment", "form_post"},
 		atHash:           true,
 		unknownUser:      "The user is not authorized to access this app.",
 		userID:           func(p *Persona, email string) string { return digits(p.hash("sub", email), 9) },
@@ -111,9 +131,11 @@ var profiles = map[sso.Vendor]*profile{
 		pkceRequired:     true,
 		defaultAuth:      "client_secret_basic",
 		authMethods:      []string{"client_secret_basic", "client_secret_post", "none"},
-		atHash:           true,
-		unknownUser:      "The user is not bound to this application.",
-		userID:           func(p *Persona, email string) string { return hex.EncodeToString(p.hash("sub", email)[:12]) },
+		// Ory Hydra's discovery lists query and fragment only.
+		responseModes: []string{"query", "fragment"},
+		atHash:        true,
+		unknownUser:   "The user is not bound to this application.",
+		userID:        func(p *Persona, email string) string { return hex.EncodeToString(p.hash("sub", email)[:12]) },
 	},
 }
 
@@ -134,6 +156,10 @@ func (p *Persona) identityClaims(u *UserConfig, g *grant) map[string]any {
 		if has("profile") {
 			c["name"], c["preferred_username"] = name, u.Email
 			c["given_name"], c["family_name"] = u.GivenName, u.FamilyName
+			// An Okta user profile's defaults, which Okta returns for the
+			// profile scope (updated_at as seconds since the epoch).
+			c["locale"], c["zoneinfo"] = "en_US", "America/Los_Angeles"
+			c["updated_at"] = p.srv.now().Truncate(24 * time.Hour).Unix()
 		}
 		if has("email") {
 			c["email"], c["email_verified"] = u.Email, true
@@ -226,6 +252,9 @@ func (p *Persona) idTokenClaims(u *UserConfig, g *grant, accessToken string, now
 	}
 	c["iss"] = p.base() + g.set.issuer
 	c["aud"] = g.client
+	if p.cfg.Vendor == sso.JumpCloud {
+		c["aud"] = []string{g.client} // Ory Hydra's ID tokens: aud is an array
+	}
 	c["iat"] = now.Unix()
 	c["exp"] = now.Add(time.Hour).Unix()
 	if g.nonce != "" {
@@ -349,4 +378,71 @@ func nonNil(s []string) []string {
 func tokenHash(v string) string {
 	d := sha256.Sum256([]byte(v))
 	return base64.RawURLEncoding.EncodeToString(d[:16])
+}
+
+// tokenType is the token_type of the vendor's token responses: Ory Hydra
+// (JumpCloud) writes it in lower case (ory/hydra#1934 shows "bearer").
+func tokenType(v sso.Vendor) string {
+	if v == sso.JumpCloud {
+		return "bearer"
+	}
+	return "Bearer"
+}
+
+// Microsoft Graph, the resource of an Azure AD access token for the
+// openid, profile and email scopes.
+const graphAppID = "00000003-0000-0000-c000-000000000000"
+
+// accessTokenClaims are the claims of a JWT access token for g, or nil
+// where the vendor issues opaque ones: Okta's custom authorization server
+// (not its org server) and Azure AD (a v1.0 token for Microsoft Graph)
+// issue JWTs; Google, OneLogin and JumpCloud's are opaque here.
+func (p *Persona) accessTokenClaims(u *UserConfig, g *grant, now time.Time) map[string]any {
+	switch {
+	case p.cfg.Vendor == sso.Okta && g.set.accessAudience != "":
+		return map[string]any{
+			"ver": 1, "jti": "AT." + randomToken(32),
+			"iss": p.base() + g.set.issuer, "aud": g.set.accessAudience,
+			"iat": now.Unix(), "exp": now.Add(accessTTL).Unix(),
+			"cid": g.client, "uid": p.userID(u), "scp": nonNil(g.scopes),
+			"auth_time": g.authTime.Unix(), "sub": u.Email,
+		}
+	case p.cfg.Vendor == sso.AzureAD:
+		oid := p.userID(u)
+		scp := []string{}
+		for _, s := range g.scopes {
+			if s != "offline_access" {
+				scp = append(scp, s)
+			}
+		}
+		scp = append(scp, "User.Read")
+		return map[string]any{
+			"aud": graphAppID, "iss": "https://sts.windows.net/" + p.tenant + "/",
+			"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(accessTTL).Unix(),
+			"appid": g.client, "appidacr": "1", "idp": "https://sts.windows.net/" + p.tenant + "/",
+			"idtyp": "user", "oid": oid, "tid": p.tenant, "sub": pairwise(oid, graphAppID),
+			"name":       strings.TrimSpace(u.GivenName + " " + u.FamilyName),
+			"given_name": u.GivenName, "family_name": u.FamilyName,
+			"unique_name": u.Email, "upn": u.Email, "scp": strings.Join(scp, " "),
+			"ver": "1.0", "uti": randomToken(16), "aio": randomToken(32), "rh": "0.A" + randomToken(20) + ".",
+		}
+	}
+	return nil
+}
+
+// azureUserinfo is Microsoft Graph's OIDC userinfo: the ID token's sub, the
+// name claims and picture for profile, email for email, nothing else (no
+// oid, tid or preferred_username; learn.microsoft.com, "Microsoft identity
+// platform UserInfo endpoint").
+func (p *Persona) azureUserinfo(u *UserConfig, g *grant) map[string]any {
+	c := map[string]any{"sub": pairwise(p.userID(u), g.client)}
+	if g.hasScope("profile") {
+		c["name"] = strings.TrimSpace(u.GivenName + " " + u.FamilyName)
+		c["given_name"], c["family_name"] = u.GivenName, u.FamilyName
+		c["picture"] = "https://graph.microsoft.com/v1.0/me/photo/$value"
+	}
+	if g.hasScope("email") {
+		c["email"] = u.Email
+	}
+	return c
 }
