@@ -3,6 +3,7 @@ module github.com/ssokit/ssokit/peers
 go 1.26.0
 
 require (
+	github.com/beevik/etree v1.8.1
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/clerk/clerk-sdk-go/v2 v2.4.2
@@ -17,7 +18,6 @@ require (
 )
 
 require (
-	github.com/beevik/etree v1.8.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/go-jose/go-jose/v3 v3.0.4 // indirect
