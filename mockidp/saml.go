@@ -46,6 +46,18 @@ type samlIdP struct {
 	last     map[string]string        // last base64 response per SP entity ID, for replay
 	lastAny  string
 	inflight sync.Map // *saml.IdpAuthnRequest -> *pendingLogin
+
+	// rand is where generated IDs come from; nil means crypto/rand. Only
+	// tests set it (saml_ids_test.go), to count what each ID reads.
+	rand io.Reader
+}
+
+// random is the source of the persona's generated IDs.
+func (s *samlIdP) random() io.Reader {
+	if s.rand != nil {
+		return s.rand
+	}
+	return rand.Reader
 }
 
 // registeredSP is a service provider known to a persona.

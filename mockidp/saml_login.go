@@ -97,7 +97,7 @@ func (s *samlIdP) MakeAssertion(req *saml.IdpAuthnRequest, session *saml.Session
 	if err != nil {
 		return err
 	}
-	aid := samlShapes[s.p.cfg.Vendor].assertID()
+	aid := samlShapes[s.p.cfg.Vendor].assertID(s.random())
 	req.Assertion = &saml.Assertion{ID: aid, IssueInstant: req.Now, Version: "2.0",
 		Subject: &saml.Subject{NameID: &saml.NameID{Format: format, Value: value}}}
 	s.inflight.Store(req, &pendingLogin{user: u, nameID: value, nameIDFmt: format, assertionID: aid, session: session})
@@ -165,7 +165,7 @@ func (s *samlIdP) respond(md *saml.EntityDescriptor, acs, inResponseTo string, u
 	sh := samlShapes[s.p.cfg.Vendor]
 	now := s.p.now()
 	pp := &samlParams{sp: sp, spEntity: spEntity, acs: acs, inResponseTo: inResponseTo, user: u,
-		nameID: nameID, nameIDFormat: nameIDFmt, responseID: sh.responseID(), assertID: assertID,
+		nameID: nameID, nameIDFormat: nameIDFmt, responseID: sh.responseID(s.random()), assertID: assertID,
 		issueInstant: now, notBefore: now.Add(-sh.before), notOnOrAfter: now.Add(sh.after), scdNotOnOrAfter: now.Add(sh.scd),
 		audience: spEntity, destination: acs, recipient: acs, sign: sh.sign, sigAlg: sp.SignatureAlgorithm,
 		authnInstant: now.Add(-2 * time.Second)}
@@ -249,7 +249,7 @@ func (p *Persona) SAMLResponse(sp, email, inResponseTo string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return s.respond(reg.metadata, acs, inResponseTo, u, format, value, samlShapes[p.cfg.Vendor].assertID(), false)
+	return s.respond(reg.metadata, acs, inResponseTo, u, format, value, samlShapes[p.cfg.Vendor].assertID(s.random()), false)
 }
 
 // NextResponse arms a SAML attack for the persona's next SAML response;

@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"math/big"
 	"strings"
 	"time"
 
@@ -54,7 +56,7 @@ type samlShape struct {
 	before, after, scd     time.Duration // Conditions NotBefore/NotOnOrAfter, SubjectConfirmationData NotOnOrAfter
 	sign                   string        // default: response, assertion, both
 	attrs                  map[string]string
-	responseID, assertID   func() string
+	responseID, assertID   func(rnd io.Reader) string // from rnd: at least 16 bytes (128 bits) each, see idBytes
 }
 
 // nsPlace is where a vendor declares the xs and xsi namespaces that
@@ -79,22 +81,56 @@ const (
 )
 
 func randHex(n int) string {
+	return hex.EncodeToString(randomBytes(rand.Reader, n))
+}
+
+// idBytes is how many random bytes every generated identifier carries at
+// least (Response and Assertion IDs, SessionIndex, EncryptedData and
+// EncryptedKey Ids): 128 bits, so that no ID is guessable.
+const idBytes = 16
+
+// randomBytes reads n bytes from rnd. A failing source of randomness
+// is not survivable: crypto/rand's Read does not fail on supported
+// systems, and an ID made of zeros must never go out.
+func randomBytes(rnd io.Reader, n int) []byte {
 	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func oktaID() string {
-	b := make([]byte, 13)
-	_, _ = rand.Read(b)
-	s := ""
-	for _, c := range b {
-		s += fmt.Sprintf("%02d", int(c)%100)
+	if _, err := io.ReadFull(rnd, b); err != nil {
+		panic("mockidp: reading random bytes: " + err.Error())
 	}
-	return "id" + s
+	return b
 }
 
-func underscoreGUID() string { b := make([]byte, 16); _, _ = rand.Read(b); return "_" + guid(b) }
+// randomHex is n random bytes from rnd in hex.
+func randomHex(rnd io.Reader, n int) string { return hex.EncodeToString(randomBytes(rnd, n)) }
+
+// guidShaped formats 16 bytes as 8-4-4-4-12 hex digits, keeping all 128
+// bits (no RFC 4122 version and variant bits, as xmlseclibs' pfx IDs
+// show: crewjam's TestSPCanHandleOneloginResponse_response has
+// pfxed88c43d-6504-e1f1-...).
+func guidShaped(b []byte) string {
+	h := hex.EncodeToString(b[:16])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// oktaIDDigits is the length of Okta's decimal IDs ("id" and 26 digits in
+// gosaml2's okta_response.xml: id12433943337943699538801121).
+const oktaIDDigits = 26
+
+var oktaIDModulus = new(big.Int).Exp(big.NewInt(10), big.NewInt(oktaIDDigits), nil)
+
+// oktaID is "id" and 26 decimal digits drawn from 16 random bytes. 26
+// digits hold at most 86 bits: Okta's shape, kept because the golden
+// files' normalizer (saml_golden_test.go) matches exactly 26 digits.
+func oktaID(rnd io.Reader) string {
+	n := new(big.Int).SetBytes(randomBytes(rnd, idBytes))
+	return fmt.Sprintf("id%0*s", oktaIDDigits, n.Mod(n, oktaIDModulus).String())
+}
+
+// underscoreGUID is Entra's "_" and a GUID-shaped 128-bit value.
+func underscoreGUID(rnd io.Reader) string { return "_" + guidShaped(randomBytes(rnd, idBytes)) }
+
+// underscoreHex is "_" and 32 hex digits (Google, JumpCloud).
+func underscoreHex(rnd io.Reader) string { return "_" + randomHex(rnd, idBytes) }
 
 var samlShapes = map[sso.Vendor]*samlShape{
 	sso.Okta: {respPrefix: "saml2p", asrtPrefix: "saml2", issuerFormat: true, nameIDFormat: fmtUnspecified,
@@ -115,16 +151,17 @@ var samlShapes = map[sso.Vendor]*samlShape{
 	sso.GoogleWorkspace: {respPrefix: "saml2p", asrtPrefix: "saml2", nameIDFormat: "", xsiType: "xs:anyType", xsNS: nsOnValue, sigPrefix: "ds",
 		authnContext: acUnspecified, before: 5 * time.Minute, after: 5 * time.Minute, scd: 5 * time.Minute, sign: "assertion",
 		attrs:      map[string]string{"email": "email", "first_name": "firstName", "last_name": "lastName"},
-		responseID: func() string { return "_" + randHex(16) }, assertID: func() string { return "_" + randHex(16) }},
+		responseID: underscoreHex, assertID: underscoreHex},
 	sso.OneLogin: {respPrefix: "samlp", asrtPrefix: "saml", nameIDFormat: fmtEmail, attrNameFormat: attrBasic, xsiType: "xs:string", xsNS: nsOnAssertion,
 		sigPrefix: "ds", authnContext: acPPT, sessionNotOnOrAfter: 24 * time.Hour,
 		before: 3 * time.Minute, after: 3 * time.Minute, scd: 3 * time.Minute, sign: "response",
 		attrs:      map[string]string{"email": "User.email", "first_name": "User.FirstName", "last_name": "User.LastName", "groups": "memberOf"},
-		responseID: func() string { return "pfx" + guid([]byte(randHex(8))) }, assertID: func() string { return "A" + randHex(20) }},
+		responseID: func(rnd io.Reader) string { return "pfx" + guidShaped(randomBytes(rnd, idBytes)) },
+		assertID:   func(rnd io.Reader) string { return "A" + randomHex(rnd, 20) }},
 	sso.JumpCloud: {respPrefix: "saml2p", asrtPrefix: "saml2", nameIDFormat: fmtEmail, attrNameFormat: attrUnspecified, xsiType: "xs:string", xsNS: nsOnRootsAndValue,
 		sigPrefix: "ds", authnContext: acPPT, before: 5 * time.Minute, after: 5 * time.Minute, scd: 5 * time.Minute, sign: "assertion",
 		attrs:      map[string]string{"email": "email", "first_name": "firstname", "last_name": "lastname", "groups": "memberOf"},
-		responseID: func() string { return "_" + randHex(16) }, assertID: func() string { return "_" + randHex(16) }},
+		responseID: underscoreHex, assertID: underscoreHex},
 }
 
 // samlParams is everything one response is made of. Attacks change it
@@ -231,7 +268,7 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 	case sso.AzureAD:
 		authn.CreateAttr("SessionIndex", pp.assertID)
 	default:
-		authn.CreateAttr("SessionIndex", "_"+randHex(16))
+		authn.CreateAttr("SessionIndex", "_"+randomHex(s.random(), idBytes))
 	}
 	if sh.sessionNotOnOrAfter > 0 {
 		authn.CreateAttr("SessionNotOnOrAfter", samlTime(pp.issueInstant.Add(sh.sessionNotOnOrAfter)))
@@ -455,6 +492,12 @@ func (s *samlIdP) encryptAssertion(as *etree.Element, certDER []byte) (*etree.El
 		return nil, err
 	}
 	ed.CreateAttr("Type", "http://www.w3.org/2001/04/xmlenc#Element")
+	// xmlenc draws the Ids from its package-wide RandReader; they are made
+	// again from the persona's source, so that every ID comes from one.
+	ed.CreateAttr("Id", "_"+randomHex(s.random(), idBytes))
+	if ek := findDeep(ed, "EncryptedKey"); ek != nil {
+		ek.CreateAttr("Id", "_"+randomHex(s.random(), idBytes))
+	}
 	sh := samlShapes[s.p.cfg.Vendor]
 	prefix := sh.asrtPrefix
 	var ea *etree.Element
@@ -515,7 +558,7 @@ func (s *samlIdP) nameIDFor(u UserConfig, spEntity, requested string, sp Service
 	}
 	switch format {
 	case fmtTransient:
-		return format, "_" + randHex(20), nil // a new value every login
+		return format, "_" + randomHex(s.random(), 20), nil // a new value every login
 	case fmtPersistent:
 		h := p.hash("persistent", strings.ToLower(u.Email)+"\x00"+spEntity)
 		return format, base64.StdEncoding.EncodeToString(h[:32]), nil
