@@ -29,7 +29,7 @@ func start(t *testing.T) *demo.Demo {
 
 func browser() *http.Client {
 	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	return &http.Client{Jar: jar, Timeout: time.Minute} // a bound on a hang; password logins are bcrypt cost 12 under -race
 }
 
 func send(t *testing.T, c *http.Client, method, u string, form url.Values, hdr ...string) (int, string) {
