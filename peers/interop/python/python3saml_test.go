@@ -224,20 +224,14 @@ var emailAttr = map[string]string{
 	"jumpcloud": "email",
 }
 
-// schemaRefusal is how python3-saml refuses a response its strict mode's
-// schema validation rejects.
-const schemaRefusal = "Not match the saml-schema-protocol-2.0.xsd"
-
 // knownMockBug lists the personas whose responses python3-saml refuses
 // because of a bug in the mock, with the refusal. Each entry is asserted to
 // still fail that way: when the mock is fixed the test goes red, and the
 // entry must be removed.
-var knownMockBug = map[string]string{
-	// The mock writes xsi:type="xs:string" without declaring the xs
-	// prefix; schema validation refuses the undeclared QName.
-	"okta":     schemaRefusal,
-	"onelogin": schemaRefusal,
-}
+// (okta and onelogin were listed, refused by schema validation with "Not
+// match the saml-schema-protocol-2.0.xsd", until the mock declared the xs
+// prefix of its xsi:type="xs:string".)
+var knownMockBug = map[string]string{}
 
 // TestPython3SAMLEveryPersona: python3-saml, strict with schema
 // validation, accepts every persona's response to its own AuthnRequest,
