@@ -111,6 +111,10 @@ func oidcConn(p *mockidp.Persona, a *app, vendor sso.Vendor) idp.Connection {
 func samlConn(t testing.TB, p *mockidp.Persona, a *app, vendor sso.Vendor, mod func(*idp.SAMLSettings)) idp.Connection {
 	t.Helper()
 	s := &idp.SAMLSettings{IDPMetadataURL: p.SAMLMetadataURL(), EntityID: a.srv.URL + "/saml/metadata", ACSURL: a.srv.URL + "/saml/acs"}
+	// OneLogin apps sign with SHA-1 unless their administrator changes
+	// it, so the persona may too; ssokit refuses SHA-1 unless allowed
+	// (the refusal is tested in sha1_test.go and captures_test.go).
+	s.AllowSHA1 = vendor == sso.OneLogin
 	if mod != nil {
 		mod(s)
 	}
