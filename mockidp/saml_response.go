@@ -51,6 +51,10 @@ type samlShape struct {
 	xsNS                   nsPlace // where xmlns:xs and xmlns:xsi are declared (with xsiType)
 	prefixList             string  // exclusive c14n InclusiveNamespaces PrefixList on the signatures (Okta: xs)
 	sigPrefix              string  // "" : default namespace (Entra)
+	attrsFirst             bool    // AttributeStatement before AuthnStatement (Entra, Google)
+	sessionIndexIsAssertID bool    // SessionIndex is the assertion's ID (Entra, Google)
+	authnWholeSecond       bool    // AuthnInstant on a whole second (Google: ...:38.000Z)
+	emptyAttr              emptyAttrStyle
 	authnContext           string
 	sessionNotOnOrAfter    time.Duration
 	before, after, scd     time.Duration // Conditions NotBefore/NotOnOrAfter, SubjectConfirmationData NotOnOrAfter
@@ -78,6 +82,22 @@ const (
 	// each AttributeValue (OneLogin, in crewjam's
 	// TestSPCanHandleOneloginResponse_response capture).
 	nsOnAssertion
+)
+
+// emptyAttrStyle is what a vendor sends for a mapped attribute the user
+// has no value for.
+type emptyAttrStyle int
+
+const (
+	// emptyOmitted: no Attribute at all (Okta, Entra, JumpCloud).
+	emptyOmitted emptyAttrStyle = iota
+	// emptyAttribute: <Attribute Name="phone"/>, no value (Google, in
+	// crewjam's TestSPCanHandlePlaintextResponse_response capture).
+	emptyAttribute
+	// emptyValue: the Attribute with one empty AttributeValue (OneLogin,
+	// memberOf and PersonImmutableID in crewjam's
+	// TestSPCanHandleOneloginResponse_response capture).
+	emptyValue
 )
 
 func randHex(n int) string {
@@ -139,6 +159,7 @@ var samlShapes = map[sso.Vendor]*samlShape{
 		attrs:      map[string]string{"email": "email", "first_name": "firstName", "last_name": "lastName", "groups": "groups"},
 		responseID: oktaID, assertID: oktaID},
 	sso.AzureAD: {respPrefix: "samlp", asrtPrefix: "", nameIDFormat: fmtEmail, sigPrefix: "", authnContext: acPassword,
+		attrsFirst: true, sessionIndexIsAssertID: true,
 		before: 5 * time.Minute, after: 70 * time.Minute, scd: 5 * time.Minute, sign: "assertion",
 		attrs: map[string]string{
 			"email":        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
@@ -149,10 +170,14 @@ var samlShapes = map[sso.Vendor]*samlShape{
 		},
 		responseID: underscoreGUID, assertID: underscoreGUID},
 	sso.GoogleWorkspace: {respPrefix: "saml2p", asrtPrefix: "saml2", nameIDFormat: "", xsiType: "xs:anyType", xsNS: nsOnValue, sigPrefix: "ds",
+		// Google's capture (crewjam TestSPCanHandlePlaintextResponse_response):
+		// attributes before the AuthnStatement, SessionIndex = the assertion
+		// ID, AuthnInstant on a whole second, empty attributes as <Attribute/>.
+		attrsFirst: true, sessionIndexIsAssertID: true, authnWholeSecond: true, emptyAttr: emptyAttribute,
 		authnContext: acUnspecified, before: 5 * time.Minute, after: 5 * time.Minute, scd: 5 * time.Minute, sign: "assertion",
 		attrs:      map[string]string{"email": "email", "first_name": "firstName", "last_name": "lastName"},
 		responseID: underscoreHex, assertID: underscoreHex},
-	sso.OneLogin: {respPrefix: "samlp", asrtPrefix: "saml", nameIDFormat: fmtEmail, attrNameFormat: attrBasic, xsiType: "xs:string", xsNS: nsOnAssertion,
+	sso.OneLogin: {respPrefix: "samlp", asrtPrefix: "saml", nameIDFormat: fmtEmail, attrNameFormat: attrBasic, xsiType: "xs:string", xsNS: nsOnAssertion, emptyAttr: emptyValue,
 		sigPrefix: "ds", authnContext: acPPT, sessionNotOnOrAfter: 24 * time.Hour,
 		before: 3 * time.Minute, after: 3 * time.Minute, scd: 3 * time.Minute, sign: "response",
 		attrs:      map[string]string{"email": "User.email", "first_name": "User.FirstName", "last_name": "User.LastName", "groups": "memberOf"},
@@ -251,21 +276,26 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 	cond.CreateAttr("NotOnOrAfter", samlTime(pp.notOnOrAfter))
 	cond.CreateElement(a("AudienceRestriction")).CreateElement(a("Audience")).SetText(pp.audience)
 
-	// Entra puts the attributes before the AuthnStatement; the others after.
+	// Entra and Google put the attributes before the AuthnStatement; the
+	// others after.
 	var attrStmt *etree.Element
-	if p.cfg.Vendor == sso.AzureAD {
+	if sh.attrsFirst {
 		attrStmt = as.CreateElement(a("AttributeStatement"))
 	}
 	authn := as.CreateElement(a("AuthnStatement"))
-	authn.CreateAttr("AuthnInstant", samlTime(pp.authnInstant))
-	switch p.cfg.Vendor {
-	case sso.Okta:
+	authnInstant := pp.authnInstant
+	if sh.authnWholeSecond {
+		authnInstant = authnInstant.Truncate(time.Second)
+	}
+	authn.CreateAttr("AuthnInstant", samlTime(authnInstant))
+	switch {
+	case p.cfg.Vendor == sso.Okta:
 		idx := pp.inResponseTo
 		if idx == "" {
 			idx = pp.assertID
 		}
 		authn.CreateAttr("SessionIndex", idx)
-	case sso.AzureAD:
+	case sh.sessionIndexIsAssertID:
 		authn.CreateAttr("SessionIndex", pp.assertID)
 	default:
 		authn.CreateAttr("SessionIndex", "_"+randomHex(s.random(), idBytes))
@@ -279,8 +309,11 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 		attrStmt = as.CreateElement(a("AttributeStatement"))
 	}
 	addAttr := func(name string, values ...string) {
-		if name == "" || len(values) == 0 {
+		if name == "" || len(values) == 0 && sh.emptyAttr == emptyOmitted {
 			return
+		}
+		if len(values) == 0 && sh.emptyAttr == emptyValue {
+			values = []string{""}
 		}
 		at := attrStmt.CreateElement(a("Attribute"))
 		at.CreateAttr("Name", name)
@@ -296,7 +329,9 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 				av.CreateAttr("xmlns:xsi", nsXSI)
 				av.CreateAttr("xsi:type", sh.xsiType)
 			}
-			av.SetText(v)
+			if v != "" {
+				av.SetText(v)
+			}
 		}
 	}
 	u := pp.user
@@ -325,9 +360,7 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 		addAttr(p.attrName(pp.sp, "first_name"), nonEmpty(u.GivenName)...)
 		addAttr(p.attrName(pp.sp, "last_name"), nonEmpty(u.FamilyName)...)
 		addAttr(p.attrName(pp.sp, "display_name"), nonEmpty(display)...)
-		if len(u.Groups) > 0 {
-			addAttr(p.attrName(pp.sp, "groups"), u.Groups...)
-		}
+		addAttr(p.attrName(pp.sp, "groups"), u.Groups...)
 	}
 	if len(attrStmt.ChildElements()) == 0 {
 		as.RemoveChild(attrStmt)

@@ -17,6 +17,7 @@ import (
 	"github.com/crewjam/saml"
 	"github.com/crewjam/saml/xmlenc"
 	"github.com/ssokit/ssokit/internal/testenv"
+	"github.com/ssokit/ssokit/sso"
 )
 
 // samlSchemaDir is where Debian's python3-onelogin-saml2 installs the OASIS
@@ -161,4 +162,118 @@ func errDetail(err error) error {
 		return ire.PrivateErr
 	}
 	return err
+}
+
+// TestSAMLVendorDetailsFromCaptures checks details taken from real
+// captures, for a user with every mapped attribute and for one with only
+// an email (validated against the schema too):
+//   - Google (crewjam testdata/TestSPCanHandlePlaintextResponse_response,
+//     2016): AttributeStatement before AuthnStatement, SessionIndex equal
+//     to the assertion ID, AuthnInstant on a whole second (…:38.000Z), an
+//     attribute without value sent as <saml2:Attribute Name="phone"/>;
+//   - OneLogin (crewjam testdata/TestSPCanHandleOneloginResponse_response,
+//     2016): an attribute without value sent with one empty
+//     <saml:AttributeValue xsi:type="xs:string"/> (memberOf);
+//   - the others leave such an attribute out.
+func TestSAMLVendorDetailsFromCaptures(t *testing.T) {
+	t.Parallel()
+	xmllint, dir := samlSchemas(t)
+	cfg := DefaultConfig()
+	cfg.BaseURL = "http://127.0.0.1:4454"
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range srv.Personas() {
+		t.Run(p.Name(), func(t *testing.T) {
+			entity := "https://sp.example.test/details/" + p.Name()
+			if err := p.RegisterServiceProvider(ServiceProviderConfig{EntityID: entity, ACSURL: "https://sp.example.test/saml/acs"}); err != nil {
+				t.Fatal(err)
+			}
+			full := p.Users()[0]
+			_, domain, _ := strings.Cut(full.Email, "@")
+			bare := UserConfig{Email: "bare@" + domain}
+			if err := p.PutUser(bare); err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range []UserConfig{full, bare} {
+				b64, err := p.SAMLResponse(entity, u.Email, "id-details-request")
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw := decodeB64(t, b64)
+				if u.Email == bare.Email {
+					validateXSD(t, xmllint, filepath.Join(dir, "saml-schema-protocol-2.0.xsd"), raw)
+				}
+				doc := etree.NewDocument()
+				if err := doc.ReadFromBytes(raw); err != nil {
+					t.Fatal(err)
+				}
+				as := findChild(doc.Root(), "Assertion")
+				if as == nil {
+					t.Fatalf("no plain Assertion:\n%s", raw)
+				}
+				var order []string
+				for _, c := range as.ChildElements() {
+					order = append(order, c.Tag)
+				}
+				authn := findChild(as, "AuthnStatement")
+				attrs := findChild(as, "AttributeStatement")
+				if authn == nil || attrs == nil {
+					t.Fatalf("Assertion children %v", order)
+				}
+				attrsFirst := attrs.Index() < authn.Index()
+				sessionIndex := authn.SelectAttrValue("SessionIndex", "")
+				authnInstant := authn.SelectAttrValue("AuthnInstant", "")
+				switch p.Vendor() {
+				case sso.GoogleWorkspace:
+					if !attrsFirst {
+						t.Errorf("Google sends the AttributeStatement before the AuthnStatement; got %v", order)
+					}
+					if id := as.SelectAttrValue("ID", ""); sessionIndex != id {
+						t.Errorf("SessionIndex %q, want the assertion ID %q", sessionIndex, id)
+					}
+					if !strings.HasSuffix(authnInstant, ".000Z") {
+						t.Errorf("AuthnInstant %q is not on a whole second", authnInstant)
+					}
+				case sso.AzureAD:
+					if !attrsFirst {
+						t.Errorf("Entra sends the AttributeStatement before the AuthnStatement; got %v", order)
+					}
+				default:
+					if attrsFirst {
+						t.Errorf("%s sends the AuthnStatement before the AttributeStatement; got %v", p.Vendor(), order)
+					}
+				}
+				firstName := p.attrName(ServiceProviderConfig{}, "first_name")
+				var first *etree.Element
+				for _, at := range attrs.ChildElements() {
+					if at.SelectAttrValue("Name", "") == firstName {
+						first = at
+					}
+				}
+				if u.Email == full.Email {
+					if first == nil || len(first.ChildElements()) != 1 || first.ChildElements()[0].Text() != full.GivenName {
+						t.Errorf("attribute %s for %s: want one value %q", firstName, u.Email, full.GivenName)
+					}
+					continue
+				}
+				switch p.Vendor() {
+				case sso.GoogleWorkspace:
+					if first == nil || len(first.Child) != 0 {
+						t.Errorf("Google sends an empty attribute as <Attribute Name=%q/>; got %v", firstName, first)
+					}
+				case sso.OneLogin:
+					if first == nil || len(first.ChildElements()) != 1 || first.ChildElements()[0].Text() != "" ||
+						first.ChildElements()[0].SelectAttrValue("xsi:type", "") != "xs:string" {
+						t.Errorf("OneLogin sends an empty attribute with one empty xs:string AttributeValue; got %v", first)
+					}
+				default:
+					if first != nil {
+						t.Errorf("%s leaves an empty attribute out; got %s with %d values", p.Vendor(), firstName, len(first.ChildElements()))
+					}
+				}
+			}
+		})
+	}
 }
