@@ -7,7 +7,8 @@
 // russellhaering/gosaml2 v0.12.0 (both required by this module); nothing
 // is downloaded. Every difference is listed below with its reason; any
 // other fails the test, and so does a listed difference that no longer
-// exists (unless it is listed as being fixed in the mock right now).
+// exists (unless it is listed as being fixed in the mock right now; no
+// entry is, since those fixes landed).
 package captures
 
 import (
@@ -123,8 +124,8 @@ func references(t *testing.T) []reference {
 			"Response.children":         {reason: "as Response.signed: the Signature follows the Issuer of whichever element is signed"},
 			"Response.Signature":        {reason: "as Response.signed"},
 			"Assertion.Signature":       {reason: "as Response.signed"},
-			"Assertion.children":        {reason: "the Signature as Response.signed; AttributeStatement before AuthnStatement in the capture: Google's attribute order, being fixed in the mock", fixing: true},
-			"Assertion.attribute-names": {reason: "attribute mappings are the app's own: the capture maps phone, address, jobTitle, firstName, lastName (no email: the NameID is the address); the persona maps email, firstName, lastName; their order is being fixed in the mock", fixing: true},
+			"Assertion.children":        {reason: "the Signature as Response.signed (the AttributeStatement now precedes the AuthnStatement in both)"},
+			"Assertion.attribute-names": {reason: "attribute mappings are the app's own: the capture maps phone, address, jobTitle, firstName, lastName (no email: the NameID is the address; the three without a value have no AttributeValue); the persona maps email, firstName, lastName"},
 			"signature-shape":           {gap: true, reason: "Google's KeyInfo has an X509SubjectName before the X509Certificate; the mock sends the certificate only"},
 			"document.xml-declaration":  {gap: true, reason: "Google's document starts with <?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>; the mock writes none"},
 		},
@@ -161,8 +162,8 @@ func references(t *testing.T) []reference {
 			"Assertion.children":              {reason: "as Response.signed; and the capture has no AttributeStatement (its app maps none)"},
 			"Response.Signature":              {reason: "as Response.signed"},
 			"Assertion.Signature":             {reason: "as Response.signed"},
-			"Response.ID":                     {reason: "OneLogin gives the signed element the pfx ID (the Response in 2016, the Assertion in 2017) and the other R or A and 40 hex digits; the persona signs the Response, so its IDs are 2016's (the pfx ID length is being fixed in the mock)", fixing: true},
-			"Assertion.ID":                    {reason: "as Response.ID", fixing: true},
+			"Response.ID":                     {reason: "OneLogin gives the signed element the pfx ID (the Response in 2016, the Assertion in 2017) and the other R or A and 40 hex digits; the persona signs the Response, so its IDs are 2016's"},
+			"Assertion.ID":                    {reason: "as Response.ID"},
 			"Assertion.attribute-names":       {reason: "the 2017 capture's app maps no attributes; the persona's attribute statement is compared with OneLogin 2016's"},
 			"Assertion.attribute-nameformats": {reason: "as Assertion.attribute-names"},
 			"Assertion.attribute-value-types": {reason: "as Assertion.attribute-names"},
