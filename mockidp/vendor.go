@@ -128,9 +128,14 @@ var profiles = map[sso.Vendor]*profile{
 				jwks: "/.well-known/jwks.json", endSession: "/oauth2/sessions/logout"}}
 		},
 		challengeMethods: []string{"S256"},
-		pkceRequired:     true,
-		defaultAuth:      "client_secret_basic",
-		authMethods:      []string{"client_secret_basic", "client_secret_post", "none"},
+		// PKCE is not required of a confidential client: Ory Hydra, which
+		// JumpCloud's OIDC runs on, enforces it only when configured
+		// (oauth2.pkce.enforced, default false), and client libraries'
+		// JumpCloud providers default to no PKCE with a client secret
+		// (openauth.js.org/docs/provider/jumpcloud: pkce, default false).
+		// A public client ("none") still needs it here.
+		defaultAuth: "client_secret_basic",
+		authMethods: []string{"client_secret_basic", "client_secret_post", "none"},
 		// Ory Hydra's discovery lists query and fragment only.
 		responseModes: []string{"query", "fragment"},
 		atHash:        true,
