@@ -132,15 +132,18 @@ func guidShaped(b []byte) string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// oktaIDDigits is the length of Okta's decimal IDs ("id" and 26 digits in
-// gosaml2's okta_response.xml: id12433943337943699538801121).
-const oktaIDDigits = 26
+// oktaIDDigits is the length of the mock's Okta-shaped decimal IDs: "id"
+// and digits, as Okta writes them (gosaml2's okta_response.xml:
+// id12433943337943699538801121, 26 digits), but 39 digits rather than 26:
+// 26 digits hold only 86 bits, and every ID the mock makes carries 128
+// bits of randomness (a deliberate difference, listed in the capture
+// comparison of peers/interop/captures).
+const oktaIDDigits = 39
 
 var oktaIDModulus = new(big.Int).Exp(big.NewInt(10), big.NewInt(oktaIDDigits), nil)
 
-// oktaID is "id" and 26 decimal digits drawn from 16 random bytes. 26
-// digits hold at most 86 bits: Okta's shape, kept because the golden
-// files' normalizer (saml_golden_test.go) matches exactly 26 digits.
+// oktaID is "id" and 39 decimal digits holding 16 random bytes (10^39 >
+// 2^128: the value is not reduced).
 func oktaID(rnd io.Reader) string {
 	n := new(big.Int).SetBytes(randomBytes(rnd, idBytes))
 	return fmt.Sprintf("id%0*s", oktaIDDigits, n.Mod(n, oktaIDModulus).String())
