@@ -270,7 +270,7 @@ else
 	echo "Chromium not found: the browser test will skip ($chromium_install, or set SSOKIT_CHROMIUM)"
 fi
 
-step "python3-saml (the Python SAML interoperability test)"
+step "python3-saml and xmllint (SAML interoperability and schema tests)"
 # python3-saml comes from Debian and is imported by Debian's own
 # interpreter: another python3 earlier on PATH may not see its packages.
 pysaml_pkgs=()
@@ -282,9 +282,11 @@ if [ "${#pysaml_pkgs[@]}" -eq 0 ]; then
 elif command -v apt-get >/dev/null && { [ -z "$sudo" ] || command -v sudo >/dev/null; }; then
 	$sudo apt-get update
 	# Only the missing packages and what they depend on: no recommended
-	# packages, and no upgrade of anything already installed.
+	# packages, and no upgrade of anything already installed except
+	# libxml2 itself, which libxml2-utils must match (a point release of
+	# the same Debian version).
 	plan=$($sudo apt-get install -s -y --no-install-recommends "${pysaml_pkgs[@]}")
-	upgrades=$(grep -E '^Inst [^ ]+ \[' <<<"$plan" || true)
+	upgrades=$(grep -E '^Inst [^ ]+ \[' <<<"$plan" | grep -vE '^Inst libxml2(-dev)? \[' || true)
 	if [ -n "$upgrades" ]; then
 		echo "installing ${pysaml_pkgs[*]} would upgrade packages already on this machine:" >&2
 		echo "$upgrades" >&2
