@@ -20,6 +20,7 @@ func normalizeSAML(t *testing.T, raw []byte) []byte {
 	s := string(raw)
 	for _, r := range []struct{ re, with string }{
 		{`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z`, "{INSTANT}"},
+		{`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`, "{SECOND}"}, // whole-second instants (OneLogin)
 		{`(ID|SessionIndex)="(?:id\d{39}|_[0-9a-f-]{32,36}|pfx[0-9a-f-]{36}|A[0-9a-f]{40})"`, `$1="{ID}"`},
 		{`URI="#[^"]+"`, `URI="#{ID}"`},
 		{`(DigestValue|SignatureValue|X509Certificate)>[^<]+<`, "$1>{BASE64}<"},

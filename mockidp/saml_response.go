@@ -54,6 +54,7 @@ type samlShape struct {
 	attrsFirst             bool    // AttributeStatement before AuthnStatement (Entra, Google)
 	sessionIndexIsAssertID bool    // SessionIndex is the assertion's ID (Entra, Google)
 	authnWholeSecond       bool    // AuthnInstant on a whole second (Google: ...:38.000Z)
+	wholeSeconds           bool    // every timestamp without fractional seconds (OneLogin: 2017-08-02T17:44:48Z)
 	emptyAttr              emptyAttrStyle
 	authnContext           string
 	sessionNotOnOrAfter    time.Duration
@@ -181,7 +182,8 @@ var samlShapes = map[sso.Vendor]*samlShape{
 		attrs:      map[string]string{"email": "email", "first_name": "firstName", "last_name": "lastName"},
 		responseID: underscoreHex, assertID: underscoreHex},
 	sso.OneLogin: {respPrefix: "samlp", asrtPrefix: "saml", nameIDFormat: fmtEmail, attrNameFormat: attrBasic, xsiType: "xs:string", xsNS: nsOnAssertion, emptyAttr: emptyValue,
-		sigPrefix: "ds", authnContext: acPPT, sessionNotOnOrAfter: 24 * time.Hour,
+		wholeSeconds: true, // IssueInstant="2017-08-02T17:44:48Z" and the rest (crewjam's and gosaml2's OneLogin captures)
+		sigPrefix:    "ds", authnContext: acPPT, sessionNotOnOrAfter: 24 * time.Hour,
 		before: 3 * time.Minute, after: 3 * time.Minute, scd: 3 * time.Minute, sign: "response",
 		attrs:      map[string]string{"email": "User.email", "first_name": "User.FirstName", "last_name": "User.LastName", "groups": "memberOf"},
 		responseID: func(rnd io.Reader) string { return "pfx" + guidShaped(randomBytes(rnd, idBytes)) },
@@ -213,6 +215,14 @@ type samlParams struct {
 }
 
 func samlTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// stamp is t as the vendor writes its timestamps.
+func (sh *samlShape) stamp(t time.Time) string {
+	if sh.wholeSeconds {
+		return t.UTC().Format("2006-01-02T15:04:05Z")
+	}
+	return samlTime(t)
+}
 
 func (sh *samlShape) tag(prefix, local string) string {
 	if prefix == "" {
@@ -251,7 +261,7 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 		}
 	}
 	as.CreateAttr("ID", pp.assertID)
-	as.CreateAttr("IssueInstant", samlTime(pp.issueInstant))
+	as.CreateAttr("IssueInstant", sh.stamp(pp.issueInstant))
 	as.CreateAttr("Version", "2.0")
 	iss := as.CreateElement(a("Issuer"))
 	if sh.issuerFormat {
@@ -271,12 +281,12 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 	if pp.inResponseTo != "" {
 		scd.CreateAttr("InResponseTo", pp.inResponseTo)
 	}
-	scd.CreateAttr("NotOnOrAfter", samlTime(pp.scdNotOnOrAfter))
+	scd.CreateAttr("NotOnOrAfter", sh.stamp(pp.scdNotOnOrAfter))
 	scd.CreateAttr("Recipient", pp.recipient)
 
 	cond := as.CreateElement(a("Conditions"))
-	cond.CreateAttr("NotBefore", samlTime(pp.notBefore))
-	cond.CreateAttr("NotOnOrAfter", samlTime(pp.notOnOrAfter))
+	cond.CreateAttr("NotBefore", sh.stamp(pp.notBefore))
+	cond.CreateAttr("NotOnOrAfter", sh.stamp(pp.notOnOrAfter))
 	cond.CreateElement(a("AudienceRestriction")).CreateElement(a("Audience")).SetText(pp.audience)
 
 	// Entra and Google put the attributes before the AuthnStatement; the
@@ -290,7 +300,7 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 	if sh.authnWholeSecond {
 		authnInstant = authnInstant.Truncate(time.Second)
 	}
-	authn.CreateAttr("AuthnInstant", samlTime(authnInstant))
+	authn.CreateAttr("AuthnInstant", sh.stamp(authnInstant))
 	switch {
 	case p.cfg.Vendor == sso.Okta:
 		idx := pp.inResponseTo
@@ -304,7 +314,7 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 		authn.CreateAttr("SessionIndex", "_"+randomHex(s.random(), idBytes))
 	}
 	if sh.sessionNotOnOrAfter > 0 {
-		authn.CreateAttr("SessionNotOnOrAfter", samlTime(pp.issueInstant.Add(sh.sessionNotOnOrAfter)))
+		authn.CreateAttr("SessionNotOnOrAfter", sh.stamp(pp.issueInstant.Add(sh.sessionNotOnOrAfter)))
 	}
 	authn.CreateElement(a("AuthnContext")).CreateElement(a("AuthnContextClassRef")).SetText(sh.authnContext)
 
@@ -392,7 +402,7 @@ func (s *samlIdP) buildResponse(pp *samlParams, assertion *etree.Element) *etree
 	if pp.inResponseTo != "" {
 		resp.CreateAttr("InResponseTo", pp.inResponseTo)
 	}
-	resp.CreateAttr("IssueInstant", samlTime(pp.issueInstant))
+	resp.CreateAttr("IssueInstant", sh.stamp(pp.issueInstant))
 	resp.CreateAttr("Version", "2.0")
 	var iss *etree.Element
 	if sh.asrtPrefix == "" {

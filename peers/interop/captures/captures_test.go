@@ -145,7 +145,6 @@ func references(t *testing.T) []reference {
 			"Response.Issuer":             {gap: true, reason: "OneLogin declares xmlns:saml on the Response (and again on the Assertion); the mock declares it on the Response's Issuer"},
 			"Response.ns-declared":        {gap: true, reason: "as Response.Issuer"},
 			"signature-algorithms":        {gap: true, reason: "both OneLogin captures are signed with rsa-sha1 and sha1 digests (OneLogin's \"SAML Signature Algorithm\" default then); the persona signs with SHA-256 unless a service provider is registered with signature_algorithm rsa-sha1"},
-			"timestamps":                  {gap: true, reason: "OneLogin writes whole seconds; the mock writes milliseconds for every vendor"},
 		},
 	}, {
 		// OneLogin 2017, gosaml2's capture: IdP-initiated, Assertion signed
@@ -174,7 +173,6 @@ func references(t *testing.T) []reference {
 			"Response.Issuer":                 {gap: true, reason: "OneLogin declares xmlns:saml on the Response (and again on the Assertion); the mock declares it on the Response's Issuer"},
 			"Response.ns-declared":            {gap: true, reason: "as Response.Issuer"},
 			"signature-algorithms":            {gap: true, reason: "both OneLogin captures are signed with rsa-sha1 and sha1 digests (OneLogin's \"SAML Signature Algorithm\" default then); the persona signs with SHA-256 unless a service provider is registered with signature_algorithm rsa-sha1"},
-			"timestamps":                      {gap: true, reason: "OneLogin writes whole seconds; the mock writes milliseconds for every vendor"},
 		},
 	}}
 }
