@@ -60,10 +60,10 @@ row middleware '^BenchmarkAppCredentials$/^require_permission$' '' \
 	"ssokit alone"
 row peers/bench '^BenchmarkCodeFlow$/^ssokit_okta$' '^BenchmarkCodeFlow$/^mockoidc$' \
 	"Mock OIDC code flow, Okta vs oauth2-proxy/mockoidc" \
-	"not like for like: mockoidc signs three JWTs per token response, the mock one"
+	"not like for like: mockoidc signs three JWTs per token response, the mock two (ID token, JWT access token)"
 row peers/bench '^BenchmarkCodeFlow$/^ssokit_azure$' '^BenchmarkCodeFlow$/^mockoidc$' \
 	"Mock OIDC code flow, Azure vs oauth2-proxy/mockoidc" \
-	"not like for like: mockoidc signs three JWTs per token response, the mock one"
+	"not like for like: mockoidc signs three JWTs per token response, the mock two (ID token, JWT access token)"
 row peers/bench '^BenchmarkSAMLResponse$/^ssokit_okta$' '^BenchmarkSAMLResponse$/^crewjam_default$' \
 	"SAML response, Okta shape vs crewjam IdentityProvider" \
 	""
