@@ -34,9 +34,8 @@ func TestStoreDSNSurvivesARestart(t *testing.T) {
 	if _, ok := cp.Store().(*sqlstore.Store); !ok {
 		t.Fatalf("store %T", cp.Store())
 	}
-	st := ssoStatusOrCreate(t, cp)
-	if st.ID != "acme" {
-		t.Fatalf("created %+v", st)
+	if o := createAcme(t, cp); o.ID != "acme" {
+		t.Fatalf("created %+v", o)
 	}
 	if err := cp.Close(); err != nil {
 		t.Fatal(err)
@@ -46,22 +45,29 @@ func TestStoreDSNSurvivesARestart(t *testing.T) {
 	if o, err := cp.Store().GetOrg(context.Background(), "acme"); err != nil || o.Plan != "enterprise" {
 		t.Fatalf("after a restart: %+v %v", o, err)
 	}
-	// Both a Store and a StoreDSN is a configuration error, and so is a DSN
-	// of no known kind (nothing is created for it).
+	// Both a Store and a StoreDSN (or Expiring and RedisURL) is a
+	// configuration error, and so are a DSN of no known kind (nothing is
+	// created for it) and a Redis that does not answer.
 	mem, _ := store.NewMemory(store.MemoryConfig{})
-	for name, cfg := range map[string]controlplane.Config{
-		"both":       {Store: mem, StoreDSN: dsn},
-		"bad scheme": {StoreDSN: "mysql://x"},
+	for name, tc := range map[string]struct {
+		cfg  controlplane.Config
+		says string
+	}{
+		"store and DSN":        {controlplane.Config{Store: mem, StoreDSN: dsn}, "set Store or StoreDSN"},
+		"bad scheme":           {controlplane.Config{StoreDSN: "mysql://x"}, "StoreDSN"},
+		"expiring and Redis":   {controlplane.Config{Expiring: mem, RedisURL: "redis://127.0.0.1:1/0"}, "set Expiring or RedisURL"},
+		"Redis that is not up": {controlplane.Config{RedisURL: "redis://127.0.0.1:1/0"}, "RedisURL"},
 	} {
+		cfg := tc.cfg
 		cfg.AppURL, cfg.StateKey, cfg.EphemeralSessionKey = "https://app.example", bytes.Repeat([]byte("s"), 32), true
-		if _, err := controlplane.New(cfg); err == nil || !strings.Contains(err.Error(), "Store") {
-			t.Errorf("%s: %v", name, err)
+		if _, err := controlplane.New(cfg); err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: %v, want an error saying %q", name, err, tc.says)
 		}
 	}
 }
 
-// ssoStatusOrCreate creates organization acme through cp's API.
-func ssoStatusOrCreate(t *testing.T, cp *controlplane.API) api.Org {
+// createAcme creates organization acme through cp's API.
+func createAcme(t *testing.T, cp *controlplane.API) api.Org {
 	t.Helper()
 	srv := newTestServer(t, cp)
 	o, err := newClient(t, srv, adminKey, nil).Organizations.Create(context.Background(), "acme", "Acme", "enterprise")

@@ -149,4 +149,17 @@ type faultSet = armed.Set[Fault]
 // siteOf is where a fault fires.
 func siteOf(f Fault) string { return faultCatalog[f].Site }
 
+// SAMLAttacks lists the SAML response attacks (the faults whose site is
+// the SAML response), in ID order: what a service provider's test hands
+// it one by one.
+func SAMLAttacks() []FaultInfo {
+	var out []FaultInfo
+	for _, f := range Faults() {
+		if f.Site == string(siteSAML) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 func hasFault(fs []Fault, f Fault) bool { return slices.Contains(fs, f) }

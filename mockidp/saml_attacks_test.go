@@ -116,3 +116,21 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// SAMLAttacks is every SAML response attack and nothing else.
+func TestSAMLAttacksList(t *testing.T) {
+	got := map[Fault]bool{}
+	for _, f := range SAMLAttacks() {
+		got[f.ID] = true
+	}
+	for _, want := range []Fault{SAMLExpired, XSW1, XSW8, SAMLReplay, SAMLOversized} {
+		if !got[want] {
+			t.Errorf("%s missing", want)
+		}
+	}
+	for _, not := range []Fault{FaultWrongAudience, FaultJWKSUnavailable} {
+		if got[not] {
+			t.Errorf("%s is not a SAML response attack", not)
+		}
+	}
+}

@@ -49,12 +49,19 @@ func RandomName(prefix string) string {
 // it.
 func PostgresSchema(t testing.TB) string {
 	t.Helper()
+	dsn, _ := PostgresSchemaNamed(t)
+	return dsn
+}
+
+// PostgresSchemaNamed is PostgresSchema, and the schema's name.
+func PostgresSchemaNamed(t testing.TB) (dsn, schema string) {
+	t.Helper()
 	base := Postgres(t)
 	db, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema := RandomName("ssokit_test_")
+	schema = RandomName("ssokit_test_")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := db.ExecContext(ctx, `CREATE SCHEMA "`+schema+`"`); err != nil {
@@ -76,7 +83,7 @@ func PostgresSchema(t testing.TB) string {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), schema
 }
 
 // RedisPrefix is a key prefix no other test uses on the Redis server

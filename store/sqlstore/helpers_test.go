@@ -2,14 +2,13 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ssokit/ssokit/internal/testenv"
 )
 
 // openT opens cfg and closes the store when the test ends.
@@ -47,17 +46,7 @@ func sqliteFileDSN(t testing.TB) string {
 
 // postgresURL is the server of SSOKIT_TEST_POSTGRES; without it the test
 // skips, except in CI (CI set), where it fails.
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv("SSOKIT_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("SSOKIT_TEST_POSTGRES is not set: CI must run the PostgreSQL tests (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-		}
-		t.Skip("set SSOKIT_TEST_POSTGRES (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run the PostgreSQL tests")
-	}
-	return dsn
-}
+func postgresURL(t testing.TB) string { t.Helper(); return testenv.Postgres(t) }
 
 // postgresAdmin is a pool on the test server outside any test schema.
 func postgresAdmin(t testing.TB) *sql.DB {
@@ -74,30 +63,7 @@ func postgresAdmin(t testing.TB) *sql.DB {
 // ends, and returns a DSN whose search_path selects it, and its name.
 func postgresSchema(t testing.TB) (dsn, schema string) {
 	t.Helper()
-	base := postgresURL(t)
-	admin := postgresAdmin(t)
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema = "ssokit_test_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA "`+schema+`"`); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, `DROP SCHEMA "`+schema+`" CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("SSOKIT_TEST_POSTGRES: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), schema
+	return testenv.PostgresSchemaNamed(t)
 }
 
 func mustParseURL(s string) *url.URL {
