@@ -103,6 +103,10 @@ const (
 	ReasonIdPError           = "idp_error"
 	ReasonGroupOverage       = "group_overage"
 	ReasonUpstream           = "upstream"
+	// ReasonDecryption: the encrypted assertion is not for this service
+	// provider's key (the IdP has another certificate for it) or does not
+	// decrypt.
+	ReasonDecryption = "decryption"
 )
 
 // LoginError is a refused login: a Reason for logs, tests and metrics, a

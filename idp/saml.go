@@ -475,6 +475,7 @@ func classifySAML(err error) error {
 	}
 	reason := ReasonSignature
 	for _, m := range []struct{ substr, reason string }{
+		{"failed to decrypt", ReasonDecryption},
 		{"exactly one Assertion", ReasonMultipleAssertions},
 		{"trusted certs", ReasonUntrustedCert},
 		{"AudienceRestriction", ReasonAudience},

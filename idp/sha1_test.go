@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"errors"
 	"math/big"
 	"strings"
 	"sync"
@@ -304,6 +305,17 @@ func TestSAMLEncryptedKeyPlacements(t *testing.T) {
 				}
 				if id.Email != "ana@example.test" || id.FirstName != "Ana" || len(id.Groups) != 0 || id.SessionIndex == "" {
 					t.Fatalf("identity %+v", id)
+				}
+				// A service provider holding another key cannot read it.
+				other := builtConnector(t, sso.OneLogin, false)
+				otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
+				if err != nil {
+					t.Fatal(err)
+				}
+				other.sp.Key = otherKey
+				id, err = other.consume(context.Background(), raw, []string{builtReqID})
+				if id != nil || !errors.Is(err, ErrInvalidResponse) || ReasonOf(err) != ReasonDecryption {
+					t.Fatalf("another key: %+v %v (%s)", id, err, ReasonOf(err))
 				}
 			})
 		}

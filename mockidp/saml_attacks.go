@@ -160,7 +160,15 @@ func (s *samlIdP) attack(pp *samlParams, cert tls.Certificate, attacks []Fault) 
 		return "", err
 	}
 	if hasFault(attacks, SAMLDoctype) {
-		out = `<?xml version="1.0"?><!DOCTYPE Response [<!ENTITY who "mallory"><!ENTITY x SYSTEM "file:///etc/passwd">]>` +
+		// The document type goes after the XML declaration, where a
+		// parser takes it: the vendor's own declaration (Okta writes one)
+		// or a plain one.
+		decl := `<?xml version="1.0"?>`
+		if strings.HasPrefix(out, "<?xml") {
+			end := strings.Index(out, "?>") + len("?>")
+			decl, out = out[:end], out[end:]
+		}
+		out = decl + `<!DOCTYPE Response [<!ENTITY who "mallory"><!ENTITY x SYSTEM "file:///etc/passwd">]>` +
 			strings.Replace(out, ">"+pp.nameID+"<", ">&who;@evil.test<", 1)
 	}
 	return base64.StdEncoding.EncodeToString([]byte(out)), nil

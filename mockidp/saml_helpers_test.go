@@ -18,8 +18,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/beevik/etree"
 	"github.com/crewjam/saml"
 	"github.com/crewjam/saml/samlsp"
+	"github.com/crewjam/saml/xmlenc"
 	"github.com/ssokit/ssokit/sso"
 )
 
@@ -179,4 +181,28 @@ func decodeB64(t testing.TB, b64 string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// decryptAssertion decrypts the EncryptedAssertion under root with the
+// test SP's key, wherever the EncryptedKey is: inside EncryptedData's
+// KeyInfo (as Entra places it) or beside EncryptedData (as Okta does).
+func decryptAssertion(t *testing.T, root *etree.Element) []byte {
+	t.Helper()
+	ed := findDeep(root, "EncryptedData")
+	if ed == nil {
+		t.Fatal("no EncryptedData")
+	}
+	key := any(spKey())
+	if ek := ed.Parent().FindElement("./EncryptedKey"); ek != nil {
+		sym, err := xmlenc.Decrypt(spKey(), ek)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key = sym
+	}
+	plain, err := xmlenc.Decrypt(key, ed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plain
 }

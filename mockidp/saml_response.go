@@ -26,6 +26,7 @@ const (
 	nsAssertion = "urn:oasis:names:tc:SAML:2.0:assertion"
 	nsXS        = "http://www.w3.org/2001/XMLSchema"
 	nsXSI       = "http://www.w3.org/2001/XMLSchema-instance"
+	nsXMLEnc    = "http://www.w3.org/2001/04/xmlenc#"
 
 	fmtUnspecified = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
 	fmtEmail       = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
@@ -49,13 +50,16 @@ type samlShape struct {
 	attrNameFormat         string  // "" : none
 	xsiType                string  // "" : none
 	xsNS                   nsPlace // where xmlns:xs and xmlns:xsi are declared (with xsiType)
-	prefixList             string  // exclusive c14n InclusiveNamespaces PrefixList on the signatures (Okta: xs)
+	prefixList             string  // exclusive c14n InclusiveNamespaces PrefixList on the Assertion's signature (Okta: xs); the Response's has none
+	redeclare              bool    // the prefix re-declared on Status and, in a signed Assertion, on each of its children (Okta 2020)
+	xmlDecl                bool    // the document starts with <?xml version="1.0" encoding="UTF-8"?> (Okta)
 	sigPrefix              string  // "" : default namespace (Entra)
 	attrsFirst             bool    // AttributeStatement before AuthnStatement (Entra, Google)
 	sessionIndexIsAssertID bool    // SessionIndex is the assertion's ID (Entra, Google)
 	authnWholeSecond       bool    // AuthnInstant on a whole second (Google: ...:38.000Z)
 	wholeSeconds           bool    // every timestamp without fractional seconds (OneLogin: 2017-08-02T17:44:48Z)
 	emptyAttr              emptyAttrStyle
+	keyBeside              bool // an encrypted assertion's EncryptedKey is EncryptedData's sibling (Okta), not inside its KeyInfo
 	authnContext           string
 	sessionNotOnOrAfter    time.Duration
 	before, after, scd     time.Duration // Conditions NotBefore/NotOnOrAfter, SubjectConfirmationData NotOnOrAfter
@@ -83,6 +87,11 @@ const (
 	// each AttributeValue (OneLogin, in crewjam's
 	// TestSPCanHandleOneloginResponse_response capture).
 	nsOnAssertion
+	// nsOnSignedAssertionAndValue: xmlns:xs on the Assertion when it is
+	// signed (its signature's PrefixList names xs), xs and xsi on each
+	// AttributeValue, nothing on the Response (Okta, in crewjam's three
+	// 2020 captures, TestSPCanHandleOkta*_response).
+	nsOnSignedAssertionAndValue
 )
 
 // emptyAttrStyle is what a vendor sends for a mapped attribute the user
@@ -158,7 +167,8 @@ func underscoreHex(rnd io.Reader) string { return "_" + randomHex(rnd, idBytes) 
 
 var samlShapes = map[sso.Vendor]*samlShape{
 	sso.Okta: {respPrefix: "saml2p", asrtPrefix: "saml2", issuerFormat: true, nameIDFormat: fmtUnspecified,
-		attrNameFormat: attrUnspecified, xsiType: "xs:string", xsNS: nsOnRootsAndValue, prefixList: "xs",
+		attrNameFormat: attrUnspecified, xsiType: "xs:string", xsNS: nsOnSignedAssertionAndValue, prefixList: "xs", keyBeside: true,
+		redeclare: true, xmlDecl: true,
 		sigPrefix: "ds", authnContext: acPPT, before: 5 * time.Minute, after: 5 * time.Minute, scd: 5 * time.Minute, sign: "both",
 		attrs:      map[string]string{"email": "email", "first_name": "firstName", "last_name": "lastName", "groups": "groups"},
 		responseID: oktaID, assertID: oktaID},
@@ -254,7 +264,8 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 	} else {
 		as.CreateAttr("xmlns:"+sh.asrtPrefix, nsAssertion)
 	}
-	if sh.xsiType != "" && sh.xsNS != nsOnValue {
+	signed := pp.sign == "assertion" || pp.sign == "both"
+	if sh.xsiType != "" && (sh.xsNS == nsOnRootsAndValue || sh.xsNS == nsOnAssertion || sh.xsNS == nsOnSignedAssertionAndValue && signed) {
 		as.CreateAttr("xmlns:xs", nsXS)
 		if sh.xsNS == nsOnAssertion {
 			as.CreateAttr("xmlns:xsi", nsXSI)
@@ -378,6 +389,13 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 	if len(attrStmt.ChildElements()) == 0 {
 		as.RemoveChild(attrStmt)
 	}
+	if sh.redeclare && signed && sh.asrtPrefix != "" {
+		// Okta's signed assertions re-declare the prefix on each child;
+		// exclusive c14n renders none of them, so the digest is the same.
+		for _, c := range as.ChildElements() {
+			c.CreateAttr("xmlns:"+sh.asrtPrefix, nsAssertion)
+		}
+	}
 	return as
 }
 
@@ -417,6 +435,9 @@ func (s *samlIdP) buildResponse(pp *samlParams, assertion *etree.Element) *etree
 	}
 	iss.SetText(s.p.samlEntityID())
 	st := resp.CreateElement(r("Status"))
+	if sh.redeclare {
+		st.CreateAttr("xmlns:"+sh.respPrefix, nsProtocol)
+	}
 	st.CreateElement(r("StatusCode")).CreateAttr("Value", saml.StatusSuccess)
 	resp.AddChild(assertion)
 	return resp
@@ -540,11 +561,19 @@ func (s *samlIdP) encryptAssertion(as *etree.Element, certDER []byte) (*etree.El
 	ed.CreateAttr("Type", "http://www.w3.org/2001/04/xmlenc#Element")
 	// xmlenc draws the Ids from its package-wide RandReader; they are made
 	// again from the persona's source, so that every ID comes from one.
-	ed.CreateAttr("Id", "_"+randomHex(s.random(), idBytes))
-	if ek := findDeep(ed, "EncryptedKey"); ek != nil {
-		ek.CreateAttr("Id", "_"+randomHex(s.random(), idBytes))
+	dataID := "_" + randomHex(s.random(), idBytes)
+	ed.CreateAttr("Id", dataID)
+	ek := findDeep(ed, "EncryptedKey")
+	if ek == nil {
+		return nil, errors.New("mockidp: the encrypter made no EncryptedKey")
 	}
+	keyID := "_" + randomHex(s.random(), idBytes)
+	ek.CreateAttr("Id", keyID)
 	sh := samlShapes[s.p.cfg.Vendor]
+	var beside *etree.Element
+	if sh.keyBeside {
+		beside = moveKeyBeside(ed, ek, dataID, keyID)
+	}
 	prefix := sh.asrtPrefix
 	var ea *etree.Element
 	if prefix == "" {
@@ -555,17 +584,60 @@ func (s *samlIdP) encryptAssertion(as *etree.Element, certDER []byte) (*etree.El
 		ea.CreateAttr("xmlns:"+prefix, nsAssertion)
 	}
 	ea.AddChild(ed)
+	if beside != nil {
+		ea.AddChild(beside)
+	}
 	return ea, nil
+}
+
+// moveKeyBeside takes the EncryptedKey out of EncryptedData's KeyInfo and
+// returns it to be EncryptedData's sibling, as Okta places it (its 2017
+// and 2020 captures, in gosaml2's and crewjam's testdata): the KeyInfo
+// keeps only a RetrievalMethod naming the key, and the key names the data
+// back in a ReferenceList. Each element declares its own namespace, as
+// Okta's do. SPs that look for the key only inside KeyInfo fail against
+// this shape as they do against Okta.
+func moveKeyBeside(ed, ek *etree.Element, dataID, keyID string) *etree.Element {
+	ki := ek.Parent()
+	ki.RemoveChild(ek)
+	if ki.SelectAttr("xmlns:ds") == nil && ki.Space == "ds" {
+		ki.CreateAttr("xmlns:ds", dsig.Namespace)
+	}
+	rm := ki.CreateElement(ki.Space + ":RetrievalMethod")
+	if ki.Space == "" {
+		rm.Tag, rm.Space = "RetrievalMethod", ""
+	}
+	rm.CreateAttr("Type", "http://www.w3.org/2001/04/xmlenc#EncryptedKey")
+	rm.CreateAttr("URI", "#"+keyID)
+	if ek.Space != "" && ek.SelectAttr("xmlns:"+ek.Space) == nil {
+		ek.CreateAttr("xmlns:"+ek.Space, nsXMLEnc)
+	}
+	if eki := ek.FindElement("./KeyInfo"); eki != nil && eki.Space != "" && eki.SelectAttr("xmlns:"+eki.Space) == nil {
+		eki.CreateAttr("xmlns:"+eki.Space, dsig.Namespace)
+	}
+	if dm := ek.FindElement("./EncryptionMethod/DigestMethod"); dm != nil && dm.Space != "" && dm.SelectAttr("xmlns:"+dm.Space) == nil {
+		dm.CreateAttr("xmlns:"+dm.Space, dsig.Namespace)
+	}
+	rl := ek.CreateElement(prefixed(ek.Space, "ReferenceList"))
+	rl.CreateElement(prefixed(ek.Space, "DataReference")).CreateAttr("URI", "#"+dataID)
+	return ek
+}
+
+// prefixed is local with the namespace prefix p, if any.
+func prefixed(p, local string) string {
+	if p == "" {
+		return local
+	}
+	return p + ":" + local
 }
 
 // build makes the signed response document for pp with the persona's key.
 func (s *samlIdP) build(pp *samlParams, cert tls.Certificate) (*etree.Document, error) {
 	sh := samlShapes[s.p.cfg.Vendor]
-	prefixList := sh.prefixList
 	as := s.buildAssertion(pp)
 	var err error
 	if pp.sign == "assertion" || pp.sign == "both" {
-		if as, err = signEl(as, cert, sh.sigPrefix, pp.sigAlg, prefixList); err != nil {
+		if as, err = signEl(as, cert, sh.sigPrefix, pp.sigAlg, sh.prefixList); err != nil {
 			return nil, err
 		}
 	}
@@ -576,11 +648,14 @@ func (s *samlIdP) build(pp *samlParams, cert tls.Certificate) (*etree.Document, 
 	}
 	resp := s.buildResponse(pp, as)
 	if pp.sign == "response" || pp.sign == "both" {
-		if resp, err = signEl(resp, cert, sh.sigPrefix, pp.sigAlg, prefixList); err != nil {
+		if resp, err = signEl(resp, cert, sh.sigPrefix, pp.sigAlg, ""); err != nil {
 			return nil, err
 		}
 	}
 	doc := etree.NewDocument()
+	if sh.xmlDecl {
+		doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
+	}
 	doc.SetRoot(resp)
 	return doc, nil
 }
