@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/ssokit/ssokit/mockidp/internal/autopost"
@@ -16,9 +17,12 @@ import (
 // Browse does what a browser without JavaScript needs help with in an SSO
 // flow: it navigates to startURL with client (give it a cookie jar, and
 // for production-like host names LoopbackClient's transport), follows
-// redirects, and submits SAML auto-post forms (at most 3), then returns
-// the last response, whose body the caller reads and closes. Start an
-// app's sign-in with it, as a person clicking "Sign in with SSO":
+// redirects, and submits auto-post forms (at most 3): SAML's HTTP-POST
+// binding, and OIDC's response_mode=form_post (it posts every hidden
+// field of the form, code, state, id_token..., to the form's action, only
+// an http or https URL), then returns the last response, whose body the
+// caller reads and closes. Start an app's sign-in with it, as a person
+// clicking "Sign in with SSO":
 //
 //	resp, err := mockidp.Browse(client, app.URL+"/auth/sso/start?email=alice@acme.test")
 //
@@ -30,6 +34,13 @@ import (
 // no-referrer); a redirect keeps its chain's Sec-Fetch-Site (cross-site
 // once any URL in the chain is). Redirects are followed here, at most 20
 // per navigation, whatever client.CheckRedirect says.
+//
+// An authorization response in a URL fragment (OIDC response_mode=fragment,
+// or the implicit flow) is for the page's JavaScript, which a server never
+// sees: Browse stops before that redirect and returns a
+// *FragmentResponseError, which names response_mode=fragment and holds the
+// URL and the parameters, for a test to hand them to the app as its page
+// script would.
 func Browse(client *http.Client, startURL string) (*http.Response, error) {
 	b := *client
 	b.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -109,12 +120,52 @@ func navigate(c *http.Client, method, target string, body []byte, initiator *url
 		}
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
+		if err := fragmentResponse(next); err != nil {
+			return nil, err
+		}
 		if resp.StatusCode != http.StatusTemporaryRedirect && resp.StatusCode != http.StatusPermanentRedirect {
 			method, body, origin = http.MethodGet, nil, ""
 		}
 		target = next.String()
 	}
 	return nil, fmt.Errorf("mockidp: more than %d redirects from %s", maxRedirects, chain[0])
+}
+
+// FragmentResponseError is Browse's error when an identity provider
+// redirects with its authorization response in the URL's fragment
+// (response_mode=fragment): the app's server would get the request
+// without it, and only a page script can read it.
+type FragmentResponseError struct {
+	// URL is where the response goes, without the fragment.
+	URL string
+	// Params are the fragment's parameters: code, state, id_token,
+	// access_token, error...
+	Params url.Values
+}
+
+func (e *FragmentResponseError) Error() string {
+	keys := make([]string, 0, len(e.Params))
+	for k := range e.Params {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return fmt.Sprintf("mockidp: the identity provider answered %s with response_mode=fragment (%s in the URL fragment): a server never sees a fragment, so a headless browser cannot deliver it; ask for response_mode=query or form_post, or read the parameters from this error", e.URL, strings.Join(keys, ", "))
+}
+
+// fragmentResponse is a *FragmentResponseError when u carries an OAuth
+// authorization response (code, id_token, access_token or error) in its
+// fragment.
+func fragmentResponse(u *url.URL) error {
+	if u.Fragment == "" {
+		return nil
+	}
+	v, err := url.ParseQuery(u.Fragment)
+	if err != nil || !(v.Has("code") || v.Has("id_token") || v.Has("access_token") || v.Has("error")) {
+		return nil
+	}
+	bare := *u
+	bare.Fragment, bare.RawFragment = "", ""
+	return &FragmentResponseError{URL: bare.String(), Params: v}
 }
 
 // NavigationHeaders sets on req what a browser sends with a top-level page

@@ -37,15 +37,28 @@ func (r *LoginReport) step(name string, err error, detail string) bool {
 // HeadlessLogin runs a whole login of conn against a mock persona as the
 // user loginHint, in process and without a browser: it starts the login
 // with conn, follows the redirect to the persona with client, which signs
-// the hinted user in without a page, reads the persona's answer (the OIDC
-// redirect back, or the SAML auto-post form as Browse does) and finishes
-// the login with conn. It reports each step and the Identity.
+// the hinted user in without a page, reads the persona's answer and
+// finishes the login with conn. It reports each step and the Identity.
+//
+// The answer is read as a browser would take it, in each OIDC
+// response_mode a connector may ask for:
+//
+//   - query (the default): the redirect back, whose URL conn.Finish gets;
+//   - form_post: the IdP's auto-submitting form, whose fields (code,
+//     state, id_token, session_state...) conn.Finish gets in a POST to the
+//     form's action (an http or https URL), as Browse does;
+//   - fragment: a server never sees a URL fragment, so the login stops at
+//     "identity provider answered" with an error naming
+//     response_mode=fragment (Browse returns the parameters, in a
+//     *FragmentResponseError).
+//
+// For SAML it posts the IdP's SAMLResponse auto-post form to the ACS.
 //
 // Each request carries what a browser's page load sends
 // (NavigationHeaders): the trip to the IdP and back are navigations from
 // the app's page (its site is that of the connection's ACS or redirect
-// URL), cross-site when the IdP is on another site; the SAML form post
-// comes from the IdP's page, with its Origin.
+// URL), cross-site when the IdP is on another site; a form post (SAML, or
+// OIDC form_post) comes from the IdP's page, with its Origin.
 //
 // It only works against an identity provider that honours login_hint
 // without a page, as the mock personas do: a real IdP asks for a
@@ -80,12 +93,29 @@ func HeadlessLogin(ctx context.Context, conn idp.Connector, client *http.Client,
 	switch conn.Connection().Protocol {
 	case sso.OIDC:
 		loc := resp.Header.Get("Location")
+		if action, form, ok := autopost.Form(resp.Request.URL, body); ok && loc == "" && (form.Has("code") || form.Has("error")) {
+			// response_mode=form_post: the IdP's page posts the response.
+			rep.step("identity provider answered", nil, "authorization response posted to "+trimQuery(action))
+			back = httptest.NewRequest(http.MethodPost, action, strings.NewReader(form.Encode()))
+			back.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			back.Header.Set("Origin", formOrigin(resp))
+			NavigationHeaders(back, FetchSite(resp.Request.URL, back.URL), false)
+			break
+		}
 		if resp.StatusCode != http.StatusFound || loc == "" {
-			rep.step("identity provider answered", fmt.Errorf("mockidp: status %d without a redirect back: the IdP shows a login page a headless login cannot fill", resp.StatusCode), "")
+			rep.step("identity provider answered", fmt.Errorf("mockidp: status %d without a redirect back or a form_post form: the IdP shows a login page a headless login cannot fill", resp.StatusCode), "")
+			return rep
+		}
+		next, err := resp.Request.URL.Parse(loc)
+		if err == nil {
+			err = fragmentResponse(next)
+		}
+		if err != nil {
+			rep.step("identity provider answered", err, "")
 			return rep
 		}
 		rep.step("identity provider answered", nil, "redirect to "+trimQuery(loc))
-		back = httptest.NewRequest(http.MethodGet, loc, nil)
+		back = httptest.NewRequest(http.MethodGet, next.String(), nil)
 		NavigationHeaders(back, FetchSite(app, req.URL, back.URL), false)
 	case sso.SAML:
 		action, form, ok := autopost.Form(resp.Request.URL, body)

@@ -334,7 +334,8 @@ func (c *Clerk) userByEmailLocked(email string) (*cUser, bool) {
 // SignIn runs the hosted sign-in headlessly with client as email, then
 // the handshake as @clerk/backend would start it for redirectURL, and
 // returns the __session token of the handshake's payload. It follows
-// redirects and posts SAML auto-submit forms as a browser does; it carries
+// redirects and posts auto-submit forms (SAML's, and OIDC form_post
+// pages) as a browser does; it carries
 // the dev browser (development) or the __client cookie (production)
 // itself, so client needs no cookie jar beyond what the identity provider
 // round trip wants (give it one).
