@@ -6,40 +6,29 @@
 package node_test
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/ssokit/ssokit/internal/testenv"
 	"github.com/ssokit/ssokit/mockidp"
+	"github.com/ssokit/ssokit/peers/internal/childproc"
 )
 
-// samlifyMarker starts each of samlify-sp.mjs's answers.
+// samlifyMarker starts each of samlify-sp.mjs's answers: xmllint prints
+// to stdout too.
 const samlifyMarker = "@@samlify-sp "
 
-// samlifyProc is one samlify-sp.mjs process; calls are serialized.
-type samlifyProc struct {
-	mu  sync.Mutex
-	in  io.Writer
-	out *bufio.Reader
-}
-
-func startSamlify(t *testing.T) *samlifyProc {
+// startSamlify starts samlify-sp.mjs, once node and the npm packages of
+// interop/node are there (else the test is skipped, or fails under CI).
+func startSamlify(t *testing.T) *childproc.Proc {
 	t.Helper()
 	node := testenv.LookPath(t, "node", installNode)
 	dir := testenv.NodeModules(t)
@@ -48,57 +37,8 @@ func startSamlify(t *testing.T) *samlifyProc {
 			testenv.Missing(t, pkg+" in interop/node", "run `npm ci --prefix interop/node` (scripts/test.sh does)")
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	cmd := exec.CommandContext(ctx, node, "samlify-sp.mjs")
-	cmd.Dir = dir
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		if err := cmd.Wait(); err != nil && ctx.Err() == nil {
-			t.Errorf("samlify-sp.mjs: %v\n%s", err, stderr.String())
-		}
-		cancel()
-	})
-	return &samlifyProc{in: stdin, out: bufio.NewReaderSize(stdout, 1<<16)}
-}
-
-func (p *samlifyProc) call(req, resp any) error {
-	b, err := json.Marshal(req)
-	if err != nil {
-		return err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, err := p.in.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("samlify-sp.mjs: %w", err)
-	}
-	// xmllint prints to stdout too: answers are the marked lines.
-	var line []byte
-	for !bytes.HasPrefix(line, []byte(samlifyMarker)) {
-		var err error
-		if line, err = p.out.ReadBytes('\n'); err != nil {
-			return fmt.Errorf("samlify-sp.mjs: %w", err)
-		}
-	}
-	line = line[len(samlifyMarker):]
-	var fatal struct{ Fatal string }
-	if json.Unmarshal(line, &fatal) == nil && fatal.Fatal != "" {
-		return errors.New("samlify-sp.mjs: " + fatal.Fatal)
-	}
-	return json.Unmarshal(line, resp)
+	return childproc.Start(t, childproc.Config{Name: "samlify-sp.mjs", Path: node, Args: []string{"samlify-sp.mjs"},
+		Dir: dir, Marker: samlifyMarker})
 }
 
 // samlifyResult is samlify's verdict on one response.
@@ -120,12 +60,12 @@ func (r samlifyResult) String() string {
 
 // samlifySP is samlify configured for one persona, with a loopback ACS.
 type samlifySP struct {
-	proc    *samlifyProc
+	proc    *childproc.Proc
 	p       *mockidp.Persona
 	sp, idp map[string]string
 }
 
-func newSamlifySP(t *testing.T, proc *samlifyProc, p *mockidp.Persona) *samlifySP {
+func newSamlifySP(t *testing.T, proc *childproc.Proc, p *mockidp.Persona) *samlifySP {
 	t.Helper()
 	// The ACS echoes the posted SAMLResponse, so that Browse, which
 	// submits the mock's auto-post form, returns it.
@@ -164,7 +104,7 @@ func (s *samlifySP) login(t *testing.T, email string) (b64, requestID string) {
 		URL       string `json:"url"`
 		RequestID string `json:"request_id"`
 	}
-	if err := s.proc.call(map[string]any{"op": "login", "sp": s.sp, "idp": s.idp}, &lr); err != nil {
+	if err := s.proc.Call(map[string]any{"op": "login", "sp": s.sp, "idp": s.idp}, &lr); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(lr.URL, s.p.SAMLSSOURL()+"?SAMLRequest=") || lr.RequestID == "" {
@@ -192,7 +132,7 @@ func (s *samlifySP) login(t *testing.T, email string) (b64, requestID string) {
 func (s *samlifySP) accept(t *testing.T, b64 string) samlifyResult {
 	t.Helper()
 	var r samlifyResult
-	if err := s.proc.call(map[string]any{"op": "acs", "sp": s.sp, "idp": s.idp, "saml_response": b64}, &r); err != nil {
+	if err := s.proc.Call(map[string]any{"op": "acs", "sp": s.sp, "idp": s.idp, "saml_response": b64}, &r); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -229,7 +169,7 @@ func TestSamlifyInterop(t *testing.T) {
 // samlifyEveryPersona: samlify, validating against the SAML schemas,
 // accepts every persona's response to its own AuthnRequest, with the
 // user's NameID and email attribute, answering that request.
-func samlifyEveryPersona(t *testing.T, proc *samlifyProc) {
+func samlifyEveryPersona(t *testing.T, proc *childproc.Proc) {
 	idp := mockidp.Start(t, mockidp.DefaultConfig())
 	for _, p := range idp.Personas() {
 		t.Run(p.Name(), func(t *testing.T) {
@@ -268,7 +208,7 @@ func samlifyEveryPersona(t *testing.T, proc *samlifyProc) {
 // destination, recipient, InResponseTo, replay, size) is asserted to be
 // accepted, with the reason, so the table is revisited when samlify starts
 // checking it.
-func samlifyAttacks(t *testing.T, proc *samlifyProc) {
+func samlifyAttacks(t *testing.T, proc *childproc.Proc) {
 	const whole = "=whole signed NameID" // accepted with the whole signed NameID
 	const signed = "=signed NameID"      // accepted with the signed, unedited NameID
 	want := []struct {

@@ -6,11 +6,7 @@
 package python_test
 
 import (
-	"bufio"
-	"context"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,12 +15,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/ssokit/ssokit/internal/testenv"
 	"github.com/ssokit/ssokit/mockidp"
+	"github.com/ssokit/ssokit/peers/internal/childproc"
 )
 
 // debianPython is Debian's own interpreter: python3-onelogin-saml2 lives in
@@ -33,66 +28,17 @@ const debianPython = "/usr/bin/python3"
 
 const installSAML = "apt-get install -y --no-install-recommends python3-onelogin-saml2 (scripts/test.sh does)"
 
-// pySP is one sp.py process; calls are serialized.
-type pySP struct {
-	mu  sync.Mutex
-	in  io.Writer
-	out *bufio.Reader
-}
-
-func startPySP(t *testing.T) *pySP {
+// startPySP starts sp.py, once Debian's python3 and python3-onelogin-saml2
+// are there (else the test is skipped, or fails under CI).
+func startPySP(t *testing.T) *childproc.Proc {
 	t.Helper()
 	py := testenv.LookPath(t, debianPython, "install Debian's python3 ("+installSAML+")")
 	if out, err := exec.Command(py, "-c", "import onelogin.saml2.auth, xmlsec").CombinedOutput(); err != nil {
 		testenv.Missing(t, "python3-onelogin-saml2 for "+debianPython, installSAML+": "+strings.TrimSpace(string(out)))
 	}
 	_, file, _, _ := runtime.Caller(0)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	cmd := exec.CommandContext(ctx, py, filepath.Join(filepath.Dir(file), "sp.py"))
-	cmd.Env = []string{"PYTHONDONTWRITEBYTECODE=1", "PYTHONWARNINGS=ignore", "LANG=C.UTF-8"}
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		if err := cmd.Wait(); err != nil && ctx.Err() == nil {
-			t.Errorf("sp.py: %v\n%s", err, stderr.String())
-		}
-		cancel()
-	})
-	return &pySP{in: stdin, out: bufio.NewReaderSize(stdout, 1<<16)}
-}
-
-func (p *pySP) call(req, resp any) error {
-	b, err := json.Marshal(req)
-	if err != nil {
-		return err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, err := p.in.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("sp.py: %w", err)
-	}
-	line, err := p.out.ReadBytes('\n')
-	if err != nil {
-		return fmt.Errorf("sp.py: %w", err)
-	}
-	var fatal struct{ Fatal string }
-	if json.Unmarshal(line, &fatal) == nil && fatal.Fatal != "" {
-		return errors.New("sp.py: " + fatal.Fatal)
-	}
-	return json.Unmarshal(line, resp)
+	return childproc.Start(t, childproc.Config{Name: "sp.py", Path: py, Args: []string{filepath.Join(filepath.Dir(file), "sp.py")},
+		Env: []string{"PYTHONDONTWRITEBYTECODE=1", "PYTHONWARNINGS=ignore", "LANG=C.UTF-8"}})
 }
 
 // result is python3-saml's verdict on one response.
@@ -113,13 +59,13 @@ func (r result) String() string {
 
 // sp is python3-saml configured for one persona, with a loopback ACS.
 type sp struct {
-	py       *pySP
+	py       *childproc.Proc
 	p        *mockidp.Persona
 	settings map[string]any
 	acs      string
 }
 
-func newSP(t *testing.T, py *pySP, p *mockidp.Persona) *sp {
+func newSP(t *testing.T, py *childproc.Proc, p *mockidp.Persona) *sp {
 	t.Helper()
 	// The ACS echoes the posted SAMLResponse, so that Browse, which
 	// submits the mock's auto-post form, returns it.
@@ -177,7 +123,7 @@ func (s *sp) login(t *testing.T, email string) (b64, requestID string) {
 		URL       string `json:"url"`
 		RequestID string `json:"request_id"`
 	}
-	if err := s.py.call(map[string]any{"op": "login", "settings": s.settings}, &lr); err != nil {
+	if err := s.py.Call(map[string]any{"op": "login", "settings": s.settings}, &lr); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(lr.URL, s.p.SAMLSSOURL()+"?SAMLRequest=") || lr.RequestID == "" {
@@ -205,7 +151,7 @@ func (s *sp) login(t *testing.T, email string) (b64, requestID string) {
 func (s *sp) accept(t *testing.T, b64, requestID string) result {
 	t.Helper()
 	var r result
-	err := s.py.call(map[string]any{"op": "acs", "settings": s.settings, "acs": s.acs,
+	err := s.py.Call(map[string]any{"op": "acs", "settings": s.settings, "acs": s.acs,
 		"saml_response": b64, "request_id": requestID}, &r)
 	if err != nil {
 		t.Fatal(err)
