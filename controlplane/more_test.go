@@ -391,7 +391,9 @@ func TestTestSignIn(t *testing.T) {
 	persona.RegisterServiceProvider(mockidp.ServiceProviderConfig{EntityID: entity, ACSURL: acs})
 	p.admin.Organizations.Create(ctx, "initech", "Initech", "enterprise")
 	conn := &idp.Connection{ID: "initech", Protocol: sso.SAML, Vendor: sso.OneLogin,
-		SAML: &idp.SAMLSettings{IDPMetadataURL: persona.SAMLMetadataURL(), EntityID: entity, ACSURL: acs}}
+		SAML: &idp.SAMLSettings{IDPMetadataURL: persona.SAMLMetadataURL(), EntityID: entity, ACSURL: acs,
+			// A new OneLogin app signs with SHA-1, which the administrator allows here.
+			AllowSHA1: true}}
 	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "initech", api.SSOSettings{Connection: rawJSON(t, conn), AllowedDomains: []string{"initech.test"},
 		DefaultRole: "viewer", AutoCreateUsers: true}); err != nil {
 		t.Fatal(err)

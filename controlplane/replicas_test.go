@@ -266,7 +266,9 @@ func runReplicaContract(t *testing.T, newBackend func(t *testing.T) backend) {
 			t.Fatal(err)
 		}
 		conn := &idp.Connection{ID: "initech", Protocol: sso.SAML, Vendor: sso.OneLogin,
-			SAML: &idp.SAMLSettings{IDPMetadataURL: ol.SAMLMetadataURL(), EntityID: entity, ACSURL: acs}}
+			SAML: &idp.SAMLSettings{IDPMetadataURL: ol.SAMLMetadataURL(), EntityID: entity, ACSURL: acs,
+				// A new OneLogin app signs with SHA-1, which the administrator allows here.
+				AllowSHA1: true}}
 		if _, err := rs.admin.Organizations.ConfigureSSO(ctx, "initech", api.SSOSettings{Connection: rawJSON(t, conn),
 			AllowedDomains: []string{"initech.test"}, DefaultRole: "viewer", AutoCreateUsers: true}); err != nil {
 			t.Fatal(err)

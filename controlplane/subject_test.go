@@ -66,7 +66,9 @@ func initechSAML(t *testing.T, p *plane, nameIDFormat string) (*mockidp.Persona,
 		t.Fatal(err)
 	}
 	conn := &idp.Connection{ID: "initech", Protocol: sso.SAML, Vendor: sso.OneLogin,
-		SAML: &idp.SAMLSettings{IDPMetadataURL: ol.SAMLMetadataURL(), EntityID: entity, ACSURL: acs}}
+		SAML: &idp.SAMLSettings{IDPMetadataURL: ol.SAMLMetadataURL(), EntityID: entity, ACSURL: acs,
+			// A new OneLogin app signs with SHA-1, which the administrator allows here.
+			AllowSHA1: true}}
 	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "initech", api.SSOSettings{Connection: rawJSON(t, conn),
 		AllowedDomains: []string{"initech.test"}, DefaultRole: "viewer", AutoCreateUsers: true}); err != nil {
 		t.Fatal(err)

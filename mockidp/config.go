@@ -126,7 +126,10 @@ type ServiceProviderConfig struct {
 	ACSURL      string `json:"acs_url,omitempty"`
 	// Sign overrides the persona's Sign for this service provider.
 	Sign string `json:"sign,omitempty"`
-	// SignatureAlgorithm is rsa-sha256 (zero) or rsa-sha1.
+	// SignatureAlgorithm is rsa-sha256 or rsa-sha1 (digests to match).
+	// Zero is what a new app of the vendor signs with: rsa-sha1 for
+	// OneLogin (both of its captures in crewjam/saml's and gosaml2's
+	// testdata), rsa-sha256 for the others.
 	SignatureAlgorithm string `json:"signature_algorithm,omitempty"`
 	// EncryptAssertions encrypts assertions to the encryption key in the
 	// service provider's metadata.

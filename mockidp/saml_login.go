@@ -1,6 +1,7 @@
 package mockidp
 
 import (
+	"cmp"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
@@ -167,7 +168,7 @@ func (s *samlIdP) respond(md *saml.EntityDescriptor, acs, inResponseTo string, u
 	pp := &samlParams{sp: sp, spEntity: spEntity, acs: acs, inResponseTo: inResponseTo, user: u,
 		nameID: nameID, nameIDFormat: nameIDFmt, responseID: sh.responseID(s.random()), assertID: assertID,
 		issueInstant: now, notBefore: now.Add(-sh.before), notOnOrAfter: now.Add(sh.after), scdNotOnOrAfter: now.Add(sh.scd),
-		audience: spEntity, destination: acs, recipient: acs, sign: sh.sign, sigAlg: sp.SignatureAlgorithm,
+		audience: spEntity, destination: acs, recipient: acs, sign: sh.sign, sigAlg: cmp.Or(sp.SignatureAlgorithm, sh.sigAlg, "rsa-sha256"),
 		authnInstant: now.Add(-2 * time.Second)}
 	if age := s.p.cfg.SAML.SessionAgeSeconds; age > 0 && (!force || s.p.cfg.SAML.IgnoreForceAuthn) {
 		pp.authnInstant = now.Add(-time.Duration(age) * time.Second)

@@ -44,20 +44,23 @@ const (
 
 // samlShape is a vendor's SAML wire format as a service provider sees it.
 type samlShape struct {
-	respPrefix, asrtPrefix string  // "" on the assertion: unprefixed, default namespace (Entra)
-	issuerFormat           bool    // Format=entity on Issuers (Okta)
-	nameIDFormat           string  // "" : no Format attribute (Google)
-	attrNameFormat         string  // "" : none
-	xsiType                string  // "" : none
-	xsNS                   nsPlace // where xmlns:xs and xmlns:xsi are declared (with xsiType)
-	prefixList             string  // exclusive c14n InclusiveNamespaces PrefixList on the Assertion's signature (Okta: xs); the Response's has none
-	redeclare              bool    // the prefix re-declared on Status and, in a signed Assertion, on each of its children (Okta 2020)
-	xmlDecl                bool    // the document starts with <?xml version="1.0" encoding="UTF-8"?> (Okta)
-	sigPrefix              string  // "" : default namespace (Entra)
-	attrsFirst             bool    // AttributeStatement before AuthnStatement (Entra, Google)
-	sessionIndexIsAssertID bool    // SessionIndex is the assertion's ID (Entra, Google)
-	authnWholeSecond       bool    // AuthnInstant on a whole second (Google: ...:38.000Z)
-	wholeSeconds           bool    // every timestamp without fractional seconds (OneLogin: 2017-08-02T17:44:48Z)
+	respPrefix, asrtPrefix string                     // "" on the assertion: unprefixed, default namespace (Entra)
+	issuerFormat           bool                       // Format=entity on Issuers (Okta)
+	nameIDFormat           string                     // "" : no Format attribute (Google)
+	attrNameFormat         string                     // "" : none
+	xsiType                string                     // "" : none
+	xsNS                   nsPlace                    // where xmlns:xs and xmlns:xsi are declared (with xsiType)
+	prefixList             string                     // exclusive c14n InclusiveNamespaces PrefixList on the Assertion's signature (Okta: xs); the Response's has none
+	redeclare              bool                       // the prefix re-declared on Status and, in a signed Assertion, on each of its children (Okta 2020)
+	xmlDecl                bool                       // the document starts with <?xml version="1.0" encoding="UTF-8"?> (Okta)
+	asrtNSOnResponse       bool                       // the assertion prefix declared on the Response, not on its Issuer (OneLogin)
+	sigAlg                 string                     // the signature algorithm a new app of the vendor's signs with (OneLogin: rsa-sha1); "" rsa-sha256
+	sessionIndex           func(rnd io.Reader) string // nil: "_" and 32 hex digits
+	sigPrefix              string                     // "" : default namespace (Entra)
+	attrsFirst             bool                       // AttributeStatement before AuthnStatement (Entra, Google)
+	sessionIndexIsAssertID bool                       // SessionIndex is the assertion's ID (Entra, Google)
+	authnWholeSecond       bool                       // AuthnInstant on a whole second (Google: ...:38.000Z)
+	wholeSeconds           bool                       // every timestamp without fractional seconds (OneLogin: 2017-08-02T17:44:48Z)
 	emptyAttr              emptyAttrStyle
 	keyBeside              bool // an encrypted assertion's EncryptedKey is EncryptedData's sibling (Okta), not inside its KeyInfo
 	authnContext           string
@@ -192,6 +195,13 @@ var samlShapes = map[sso.Vendor]*samlShape{
 		attrs:      map[string]string{"email": "email", "first_name": "firstName", "last_name": "lastName"},
 		responseID: underscoreHex, assertID: underscoreHex},
 	sso.OneLogin: {respPrefix: "samlp", asrtPrefix: "saml", nameIDFormat: fmtEmail, attrNameFormat: attrBasic, xsiType: "xs:string", xsNS: nsOnAssertion, emptyAttr: emptyValue,
+		// Both OneLogin captures (crewjam 2016, gosaml2 2017) are signed with
+		// rsa-sha1 and sha1 digests, the "SAML Signature Algorithm" a new app
+		// starts with (OneLogin's docs name no default; service providers'
+		// OneLogin guides tell administrators to change it to SHA-256). Their
+		// SessionIndex is "_" and a UUID; xmlns:saml is declared on the
+		// Response.
+		sigAlg: "rsa-sha1", sessionIndex: underscoreGUID, asrtNSOnResponse: true,
 		wholeSeconds: true, // IssueInstant="2017-08-02T17:44:48Z" and the rest (crewjam's and gosaml2's OneLogin captures)
 		sigPrefix:    "ds", authnContext: acPPT, sessionNotOnOrAfter: 24 * time.Hour,
 		before: 3 * time.Minute, after: 3 * time.Minute, scd: 3 * time.Minute, sign: "response",
@@ -321,6 +331,8 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 		authn.CreateAttr("SessionIndex", idx)
 	case sh.sessionIndexIsAssertID:
 		authn.CreateAttr("SessionIndex", pp.assertID)
+	case sh.sessionIndex != nil:
+		authn.CreateAttr("SessionIndex", sh.sessionIndex(s.random()))
 	default:
 		authn.CreateAttr("SessionIndex", "_"+randomHex(s.random(), idBytes))
 	}
@@ -428,7 +440,11 @@ func (s *samlIdP) buildResponse(pp *samlParams, assertion *etree.Element) *etree
 		iss.CreateAttr("xmlns", nsAssertion)
 	} else {
 		iss = resp.CreateElement(sh.tag(sh.asrtPrefix, "Issuer"))
-		iss.CreateAttr("xmlns:"+sh.asrtPrefix, nsAssertion)
+		if sh.asrtNSOnResponse {
+			resp.CreateAttr("xmlns:"+sh.asrtPrefix, nsAssertion)
+		} else {
+			iss.CreateAttr("xmlns:"+sh.asrtPrefix, nsAssertion)
+		}
 	}
 	if sh.issuerFormat {
 		iss.CreateAttr("Format", fmtEntity)

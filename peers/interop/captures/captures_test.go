@@ -135,11 +135,7 @@ func references(t *testing.T) []reference {
 			return parse(t, unb64(t, read(t, cj, "TestSPCanHandleOneloginResponse_response")))
 		},
 		differs: map[string]difference{
-			"Assertion.attribute-names":   {reason: "attribute mappings and their order are the app's own (the capture's app also maps PersonImmutableID); the persona maps User.email, User.FirstName, User.LastName and memberOf as ssokit's OneLogin profile expects"},
-			"AuthnStatement.SessionIndex": {gap: true, reason: "OneLogin's SessionIndex is _ and a UUID; the mock's is _ and 32 hex digits"},
-			"Response.Issuer":             {gap: true, reason: "OneLogin declares xmlns:saml on the Response (and again on the Assertion); the mock declares it on the Response's Issuer"},
-			"Response.ns-declared":        {gap: true, reason: "as Response.Issuer"},
-			"signature-algorithms":        {gap: true, reason: "both OneLogin captures are signed with rsa-sha1 and sha1 digests (OneLogin's \"SAML Signature Algorithm\" default then); the persona signs with SHA-256 unless a service provider is registered with signature_algorithm rsa-sha1"},
+			"Assertion.attribute-names": {reason: "attribute mappings and their order are the app's own (the capture's app also maps PersonImmutableID); the persona maps User.email, User.FirstName, User.LastName and memberOf as ssokit's OneLogin profile expects"},
 		},
 	}, {
 		// OneLogin 2017, gosaml2's capture: IdP-initiated, Assertion signed
@@ -164,10 +160,6 @@ func references(t *testing.T) []reference {
 			"Assertion.attribute-nameformats": {reason: "as Assertion.attribute-names"},
 			"Assertion.attribute-value-types": {reason: "as Assertion.attribute-names"},
 			"Assertion.attribute-value-ns":    {reason: "as Assertion.attribute-names"},
-			"AuthnStatement.SessionIndex":     {gap: true, reason: "OneLogin's SessionIndex is _ and a UUID; the mock's is _ and 32 hex digits"},
-			"Response.Issuer":                 {gap: true, reason: "OneLogin declares xmlns:saml on the Response (and again on the Assertion); the mock declares it on the Response's Issuer"},
-			"Response.ns-declared":            {gap: true, reason: "as Response.Issuer"},
-			"signature-algorithms":            {gap: true, reason: "both OneLogin captures are signed with rsa-sha1 and sha1 digests (OneLogin's \"SAML Signature Algorithm\" default then); the persona signs with SHA-256 unless a service provider is registered with signature_algorithm rsa-sha1"},
 		},
 	}}
 }
