@@ -133,9 +133,10 @@ type Options struct {
 	// that sign-ins in flight survive a rotation of StateKey. Each is at
 	// least 32 bytes; drop one ten minutes after the switch.
 	PreviousStateKeys [][]byte
-	// GroupResolver fetches Azure AD groups when a token carries the
-	// overage claim instead of them. Nil refuses such logins with
-	// ErrGroupOverage.
+	// GroupResolver fetches Azure AD groups when an ID token carries the
+	// overage claim, or a SAML assertion groups.link, instead of them
+	// (GraphGroupResolver; over SAML it needs AppCredentials). Nil
+	// refuses such logins with ErrGroupOverage.
 	GroupResolver GroupResolver
 	// CookiePath scopes the login-state cookies. Zero means "/"; a server
 	// that shares its host with other apps (the mock Clerk) narrows it.

@@ -52,7 +52,9 @@ var (
 	// ErrIdPRefused: the identity provider answered with an error.
 	ErrIdPRefused = errors.New("idp: the identity provider refused the login")
 	// ErrGroupOverage: Azure AD sent the group overage claim and no group
-	// resolver is configured, so the groups are unknown.
+	// resolver is configured, so the groups are unknown; or, for a SAML
+	// assertion (which comes with no user access token), the
+	// GraphGroupResolver has no AppCredentials.
 	ErrGroupOverage = errors.New("idp: Azure AD group overage and no group resolver configured")
 	// ErrReauthenticate: the SAML AuthnInstant is older than
 	// SAMLLimits.MaxAuthnAge. Finish has already redirected the browser to
@@ -107,6 +109,11 @@ const (
 	// provider's key (the IdP has another certificate for it) or does not
 	// decrypt.
 	ReasonDecryption = "decryption"
+
+	// ReasonGroupsLink: an Azure AD SAML groups.link is not Entra's
+	// https://graph.windows.net/{tenant}/users/{oid}/getMemberObjects for
+	// the assertion's own tenantid and objectidentifier.
+	ReasonGroupsLink = "groups_link"
 )
 
 // LoginError is a refused login: a Reason for logs, tests and metrics, a

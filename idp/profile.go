@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"net/url"
 	"strings"
 
 	"github.com/crewjam/saml"
@@ -50,6 +51,21 @@ func field(c Connection, profiles map[sso.Vendor]map[string]string, key string) 
 // an email, a name or a group, and Raw lists the attribute with the
 // values it really has (none).
 func samlIdentity(c Connection, as *saml.Assertion) (*Identity, error) {
+	return samlIdentityResolving(c, as, nil)
+}
+
+// Azure AD's SAML attribute names for the overage indicator and the
+// person's object ID.
+const (
+	azureGroupsLink = "http://schemas.microsoft.com/claims/groups.link"
+	azureObjectID   = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+)
+
+// samlIdentityResolving is samlIdentity that, given resolve, reads the
+// groups of an Azure AD assertion carrying groups.link (more than 150
+// groups) through it; without resolve such an assertion is refused with
+// ErrGroupOverage.
+func samlIdentityResolving(c Connection, as *saml.Assertion, resolve func(*Identity) ([]string, error)) (*Identity, error) {
 	attrs := map[string][]string{}
 	for _, st := range as.AttributeStatements {
 		for _, a := range st.Attributes {
@@ -69,6 +85,7 @@ func samlIdentity(c Connection, as *saml.Assertion) (*Identity, error) {
 		}
 		return ""
 	}
+	var overageOID string // set when Azure AD sent groups.link
 	id := &Identity{IdP: c.Vendor, ConnectionID: c.ID, Protocol: sso.SAML, EmailVerified: true,
 		FirstName: first("first_name"), LastName: first("last_name"), Raw: map[string]any{}}
 	for k, v := range attrs {
@@ -94,9 +111,11 @@ func samlIdentity(c Connection, as *saml.Assertion) (*Identity, error) {
 		if id.Email == "" {
 			id.Email = strings.TrimSpace(first2(attrs["http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"]))
 		}
-		if link := attrs["http://schemas.microsoft.com/claims/groups.link"]; len(link) > 0 {
-			return nil, refuse(ErrGroupOverage, ReasonGroupOverage,
-				"Azure AD sent groups.link instead of the groups (more than 150); the groups cannot be known from SAML alone")
+		if link := attrs[azureGroupsLink]; len(link) > 0 {
+			overageOID = strings.TrimSpace(first2(attrs[azureObjectID]))
+			if err := checkGroupsLink(link, id.TenantID, overageOID); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, g := range attrs[field(c, samlProfiles, "groups")] {
@@ -105,7 +124,52 @@ func samlIdentity(c Connection, as *saml.Assertion) (*Identity, error) {
 	if id.Subject == "" {
 		return nil, refuse(ErrInvalidResponse, ReasonNoSubject, "the assertion names no subject")
 	}
+	if overageOID != "" {
+		if resolve == nil {
+			return nil, refuse(ErrGroupOverage, ReasonGroupOverage,
+				"Azure AD sent groups.link instead of the groups (more than 150); configure a group resolver (idp.GraphGroupResolver with AppCredentials) to read them from Microsoft Graph")
+		}
+		// The link is never fetched: the resolver calls its configured
+		// Graph about the assertion's own object ID.
+		who := *id
+		who.Subject = overageOID
+		groups, err := resolve(&who)
+		if err != nil {
+			return nil, err
+		}
+		id.Groups = groups
+	}
 	return id, nil
+}
+
+// checkGroupsLink checks Azure AD's SAML groups overage indicator against
+// the assertion: Entra sends exactly one value,
+// https://graph.windows.net/{tenant id}/users/{object id}/getMemberObjects
+// (Microsoft's "SAML token claims reference"), and its tenant and object
+// ID must be the assertion's tenantid and objectidentifier. The link is
+// only parsed, never fetched; its host is not trusted for anything.
+func checkGroupsLink(link []string, tenant, oid string) error {
+	if len(link) != 1 {
+		return refuse(ErrInvalidResponse, ReasonGroupsLink, "groups.link has %d values, want one", len(link))
+	}
+	if tenant == "" || oid == "" {
+		return refuse(ErrInvalidResponse, ReasonGroupsLink, "groups.link in an assertion without tenantid and objectidentifier")
+	}
+	u, err := url.Parse(strings.TrimSpace(link[0]))
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.RawPath != "" {
+		return refuse(ErrInvalidResponse, ReasonGroupsLink, "groups.link %q is not an https URL without query or escapes", link[0])
+	}
+	parts := strings.Split(strings.TrimPrefix(u.Path, "/"), "/")
+	if len(parts) != 4 || parts[1] != "users" || parts[3] != "getMemberObjects" {
+		return refuse(ErrInvalidResponse, ReasonGroupsLink, "groups.link %q is not .../{tenant}/users/{oid}/getMemberObjects", link[0])
+	}
+	if !strings.EqualFold(parts[0], tenant) {
+		return refuse(ErrInvalidResponse, ReasonGroupsLink, "groups.link names tenant %q, the assertion's tenantid is %q", parts[0], tenant)
+	}
+	if !strings.EqualFold(parts[2], oid) {
+		return refuse(ErrInvalidResponse, ReasonGroupsLink, "groups.link names object %q, the assertion's objectidentifier is %q", parts[2], oid)
+	}
+	return nil
 }
 
 func first2(vs []string) string {

@@ -373,7 +373,23 @@ func (s *samlConnector) consume(ctx context.Context, raw []byte, ids []string) (
 	if err := consume(ctx, s.opts.ReplayCache, "saml\x00"+s.conn.ID+"\x00"+s.idpID+"\x00"+as.ID, until); err != nil {
 		return nil, err
 	}
-	return samlIdentity(s.conn, as)
+	var resolve func(*Identity) ([]string, error)
+	if r := s.opts.GroupResolver; r != nil {
+		resolve = func(id *Identity) ([]string, error) {
+			// A SAML login has no user access token: "" asks the
+			// resolver for an app-only one.
+			groups, err := r.ResolveGroups(ctx, id, "")
+			switch {
+			case errors.Is(err, errNoAppCredentials):
+				return nil, refuse(ErrGroupOverage, ReasonGroupOverage,
+					"Azure AD sent groups.link instead of the groups (more than 150) and a SAML login carries no access token: set GraphGroupResolver.AppCredentials (an app registration's client credentials with the GroupMember.Read.All application permission)")
+			case err != nil:
+				return nil, refuse(ErrUpstream, ReasonGroupOverage, "resolving the overage groups: %v", err)
+			}
+			return groups, nil
+		}
+	}
+	return samlIdentityResolving(s.conn, as, resolve)
 }
 
 // checkTimes bounds the assertion's validity window and the age of its

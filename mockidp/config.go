@@ -172,6 +172,12 @@ type ClientConfig struct {
 	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
 	// PostLogoutRedirectURIs are where end-session may send the browser.
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	// ApplicationPermissions (Azure only) are the Microsoft Graph
+	// application permissions an administrator granted the client, as
+	// the roles of its client-credentials tokens: GroupMember.Read.All
+	// (or Group.Read.All, Directory.Read.All) lets it read any user's
+	// groups through the Graph imitation.
+	ApplicationPermissions []string `json:"application_permissions,omitempty"`
 }
 
 //go:embed default.yaml

@@ -477,6 +477,13 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 				return
 			}
 			g = c
+		case "client_credentials":
+			if p.cfg.Vendor != sso.AzureAD {
+				oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Only authorization_code and refresh_token are supported.")
+				return
+			}
+			p.clientCredentials(w, r, es, cl, now)
+			return
 		case "":
 			oauthError(w, http.StatusBadRequest, "invalid_request", "grant_type is missing.")
 			return
@@ -642,20 +649,117 @@ func (p *Persona) userinfo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
-// memberObjects answers Azure AD's group overage lookup, as Microsoft Graph
-// getMemberObjects does, for the token's own user.
+// memberObjects answers Azure AD's group overage lookup as Microsoft Graph
+// getMemberObjects does: a delegated token for its own user only, an
+// app-only token of the tenant carrying a Graph application permission
+// that reads memberships (graphMemberPermissions) for any user. Errors
+// have Graph's shape ({"error":{"code","message","innerError"}}): 401
+// InvalidAuthenticationToken without a valid token, 403
+// Authorization_RequestDenied without the permission, 404
+// Request_ResourceNotFound for an unknown object ID, 400
+// Request_BadRequest without the securityEnabledOnly parameter.
 func (p *Persona) memberObjects(w http.ResponseWriter, r *http.Request) {
-	g, ok := p.bearer(w, r)
-	if !ok {
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="`+graphAppID+`"`)
+		p.graphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
 		return
 	}
-	u, ok := p.User(g.email)
-	if !ok || p.userID(&u) != r.PathValue("oid") {
-		writeJSON(w, http.StatusForbidden, map[string]any{"error": map[string]string{
-			"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}})
+	g, ok := p.lookup(p.access, tok)
+	if !ok || p.now().After(g.expires) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="`+graphAppID+`"`)
+		p.graphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"value": p.groupIDs(u.Groups)})
+	var body struct {
+		SecurityEnabledOnly *bool `json:"securityEnabledOnly"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&body); err != nil || body.SecurityEnabledOnly == nil {
+		p.graphError(w, http.StatusBadRequest, "Request_BadRequest", "The parameter 'securityEnabledOnly' is missing or invalid.")
+		return
+	}
+	oid := r.PathValue("oid")
+	if !g.app {
+		u, ok := p.User(g.email)
+		if !ok || p.userID(&u) != oid {
+			p.graphError(w, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"value": p.groupIDs(u.Groups)})
+		return
+	}
+	if !slices.ContainsFunc(g.roles, func(r string) bool { return slices.Contains(graphMemberPermissions, r) }) {
+		p.graphError(w, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+		return
+	}
+	for _, u := range p.Users() {
+		if strings.EqualFold(p.userID(&u), oid) {
+			writeJSON(w, http.StatusOK, map[string]any{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(Edm.String)",
+				"value": p.groupIDs(u.Groups)})
+			return
+		}
+	}
+	p.graphError(w, http.StatusNotFound, "Request_ResourceNotFound",
+		"Resource '"+oid+"' does not exist or one of its queried reference-property objects are not present.")
+}
+
+// graphMemberPermissions are the Microsoft Graph application permissions
+// that let an app-only token call getMemberObjects on any user.
+var graphMemberPermissions = []string{"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+
+// graphError answers as Microsoft Graph does (learn.microsoft.com, "Microsoft
+// Graph error responses and resource types").
+func (p *Persona) graphError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": message,
+		"innerError": map[string]string{"date": p.now().UTC().Format("2006-01-02T15:04:05"),
+			"request-id": guid(randomBytes(rand.Reader, 16)), "client-request-id": guid(randomBytes(rand.Reader, 16))}}})
+}
+
+// clientCredentials answers Entra's client credentials grant (Microsoft
+// identity platform, "OAuth 2.0 client credentials flow"): a confidential
+// client of the tenant, scope {resource}/.default naming Microsoft Graph,
+// an app-only v1.0 Graph token whose roles are the client's application
+// permissions; no ID token, no refresh token, no scope in the answer.
+func (p *Persona) clientCredentials(w http.ResponseWriter, r *http.Request, es *endpointSet, cl ClientConfig, now time.Time) {
+	if p.authMethod(cl) == "none" {
+		oauthError(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+		return
+	}
+	if es.name != "tenant" {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "AADSTS50059: No tenant-identifying information found in either the request or implied by any provided credentials.")
+		return
+	}
+	scope := strings.TrimSpace(r.PostForm.Get("scope"))
+	switch {
+	case scope == "":
+		oauthError(w, http.StatusBadRequest, "invalid_request", "AADSTS900144: The request body must contain the following parameter: 'scope'.")
+		return
+	case strings.ContainsAny(scope, " \t") || !strings.HasSuffix(scope, "/.default"):
+		oauthError(w, http.StatusBadRequest, "invalid_scope", "AADSTS1002012: The provided value for scope "+scope+" is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")
+		return
+	}
+	resource := strings.TrimSuffix(scope, "/.default")
+	if resource != "https://graph.microsoft.com" && resource != graphAppID {
+		oauthError(w, http.StatusBadRequest, "invalid_resource", "AADSTS500011: The resource principal named "+resource+" was not found in the tenant.")
+		return
+	}
+	g := &grant{client: cl.ClientID, app: true, roles: slices.Clone(cl.ApplicationPermissions), set: es, expires: now.Add(accessTTL)}
+	h := p.store(p.access, g, now)
+	key, err := p.keys.Active()
+	if err != nil {
+		oauthError(w, http.StatusInternalServerError, "server_error", "Could not sign the access token.")
+		return
+	}
+	jwt, err := jwtkeys.Sign(key, map[string]any{"typ": "JWT", "alg": "RS256", "kid": key.KID}, p.appTokenClaims(cl, resource, now))
+	if err != nil {
+		oauthError(w, http.StatusInternalServerError, "server_error", "Could not sign the access token.")
+		return
+	}
+	p.rekey(p.access, h, jwt)
+	ttl := int(accessTTL/time.Second) - 1
+	w.Header().Set("Cache-Control", "no-store, no-cache")
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": ttl, "ext_expires_in": ttl, "access_token": jwt})
 }
 
 func (p *Persona) endSession(w http.ResponseWriter, r *http.Request) {

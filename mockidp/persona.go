@@ -50,6 +50,11 @@ type grant struct {
 	set         *endpointSet
 	authTime    time.Time
 	expires     time.Time
+	// app marks an app-only access token (Azure's client credentials
+	// grant): no user, email empty; roles are its application
+	// permissions.
+	app   bool
+	roles []string
 }
 
 func (g *grant) hasScope(s string) bool { return slices.Contains(g.scopes, s) }

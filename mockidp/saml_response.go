@@ -378,7 +378,10 @@ func (s *samlIdP) buildAssertion(pp *samlParams) *etree.Element {
 		addAttr("http://schemas.microsoft.com/identity/claims/objectidentifier", oid)
 		addAttr(p.attrName(pp.sp, "display_name"), display)
 		if len(u.Groups) > 150 {
-			addAttr("http://schemas.microsoft.com/claims/groups.link", p.base()+"/graph/v1.0/users/"+oid+"/getMemberObjects")
+			// Entra's overage indicator names the legacy Azure AD Graph
+			// (Microsoft's "SAML token claims reference"); a service
+			// provider never fetches it.
+			addAttr("http://schemas.microsoft.com/claims/groups.link", "https://graph.windows.net/"+p.tenant+"/users/"+oid+"/getMemberObjects")
 		} else if len(u.Groups) > 0 {
 			addAttr(p.attrName(pp.sp, "groups"), p.groupIDs(u.Groups)...)
 		}

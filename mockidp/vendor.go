@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -433,6 +434,27 @@ func (p *Persona) accessTokenClaims(u *UserConfig, g *grant, now time.Time) map[
 		}
 	}
 	return nil
+}
+
+// appTokenClaims are an app-only v1.0 Microsoft Graph access token's
+// claims from the client credentials grant (Microsoft's "Access token
+// claims reference"): idtyp app, the service principal's oid and sub,
+// appid, the granted application permissions as roles, no scp and no
+// user claims.
+func (p *Persona) appTokenClaims(cl ClientConfig, resource string, now time.Time) map[string]any {
+	sp := guid(p.hash("service-principal", cl.ClientID))
+	c := map[string]any{
+		"aud": resource, "iss": "https://sts.windows.net/" + p.tenant + "/",
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(accessTTL).Unix(),
+		"aio": randomToken(32), "app_displayname": cl.ClientID,
+		"appid": cl.ClientID, "appidacr": "1", "idp": "https://sts.windows.net/" + p.tenant + "/",
+		"idtyp": "app", "oid": sp, "sub": sp, "tid": p.tenant,
+		"rh": "0.A" + randomToken(20) + ".", "uti": randomToken(16), "ver": "1.0",
+	}
+	if len(cl.ApplicationPermissions) > 0 {
+		c["roles"] = slices.Clone(cl.ApplicationPermissions)
+	}
+	return c
 }
 
 // azureUserinfo is Microsoft Graph's OIDC userinfo: the ID token's sub, the
