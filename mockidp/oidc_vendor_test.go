@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -226,6 +227,34 @@ func TestOktaUserinfoProfile(t *testing.T) {
 	}
 	if _, ok := c["updated_at"].(float64); !ok {
 		t.Errorf("updated_at = %#v, want seconds", c["updated_at"])
+	}
+}
+
+// TestOneLoginUpdatedAtMilliseconds: OneLogin's userinfo sends updated_at
+// as a JSON number of milliseconds since the epoch, as its v2 API
+// documents, not OIDC's seconds.
+func TestOneLoginUpdatedAtMilliseconds(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, DefaultConfig())
+	r := newRP(t, srv, "onelogin", "openid", "profile", "email")
+	tok, _, err := r.login("alice@initech.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui, err := r.provider.UserInfo(r.ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := ui.Claims(&c); err != nil {
+		t.Fatal(err)
+	}
+	ms, ok := c["updated_at"].(float64)
+	if !ok {
+		t.Fatalf("updated_at = %#v, want a number", c["updated_at"])
+	}
+	if at := time.UnixMilli(int64(ms)); at.After(time.Now()) || time.Since(at) > 2*time.Hour {
+		t.Fatalf("updated_at %v read as milliseconds is %v", ms, at)
 	}
 }
 

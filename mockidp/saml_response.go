@@ -52,7 +52,8 @@ type samlShape struct {
 	xsNS                   nsPlace                    // where xmlns:xs and xmlns:xsi are declared (with xsiType)
 	prefixList             string                     // exclusive c14n InclusiveNamespaces PrefixList on the Assertion's signature (Okta: xs); the Response's has none
 	redeclare              bool                       // the prefix re-declared on Status and, in a signed Assertion, on each of its children (Okta 2020)
-	xmlDecl                bool                       // the document starts with <?xml version="1.0" encoding="UTF-8"?> (Okta)
+	xmlDecl                string                     // the XML declaration's content, "" for none (Okta: version="1.0" encoding="UTF-8")
+	subjectName            bool                       // KeyInfo's X509Data names the certificate's subject before the certificate (Google)
 	asrtNSOnResponse       bool                       // the assertion prefix declared on the Response, not on its Issuer (OneLogin)
 	sigAlg                 string                     // the signature algorithm a new app of the vendor's signs with (OneLogin: rsa-sha1); "" rsa-sha256
 	sessionIndex           func(rnd io.Reader) string // nil: "_" and 32 hex digits
@@ -171,7 +172,7 @@ func underscoreHex(rnd io.Reader) string { return "_" + randomHex(rnd, idBytes) 
 var samlShapes = map[sso.Vendor]*samlShape{
 	sso.Okta: {respPrefix: "saml2p", asrtPrefix: "saml2", issuerFormat: true, nameIDFormat: fmtUnspecified,
 		attrNameFormat: attrUnspecified, xsiType: "xs:string", xsNS: nsOnSignedAssertionAndValue, prefixList: "xs", keyBeside: true,
-		redeclare: true, xmlDecl: true,
+		redeclare: true, xmlDecl: `version="1.0" encoding="UTF-8"`,
 		sigPrefix: "ds", authnContext: acPPT, before: 5 * time.Minute, after: 5 * time.Minute, scd: 5 * time.Minute, sign: "both",
 		attrs:      map[string]string{"email": "email", "first_name": "firstName", "last_name": "lastName", "groups": "groups"},
 		responseID: oktaID, assertID: oktaID},
@@ -191,6 +192,7 @@ var samlShapes = map[sso.Vendor]*samlShape{
 		// attributes before the AuthnStatement, SessionIndex = the assertion
 		// ID, AuthnInstant on a whole second, empty attributes as <Attribute/>.
 		attrsFirst: true, sessionIndexIsAssertID: true, authnWholeSecond: true, emptyAttr: emptyAttribute,
+		xmlDecl: `version="1.0" encoding="UTF-8" standalone="no"`, subjectName: true,
 		authnContext: acUnspecified, before: 5 * time.Minute, after: 5 * time.Minute, scd: 5 * time.Minute, sign: "assertion",
 		attrs:      map[string]string{"email": "email", "first_name": "firstName", "last_name": "lastName"},
 		responseID: underscoreHex, assertID: underscoreHex},
@@ -659,6 +661,9 @@ func (s *samlIdP) build(pp *samlParams, cert tls.Certificate) (*etree.Document, 
 		if as, err = signEl(as, cert, sh.sigPrefix, pp.sigAlg, sh.prefixList); err != nil {
 			return nil, err
 		}
+		if sh.subjectName {
+			nameSubject(as, cert)
+		}
 	}
 	if pp.encryptTo != nil {
 		if as, err = s.encryptAssertion(as, pp.encryptTo); err != nil {
@@ -670,10 +675,13 @@ func (s *samlIdP) build(pp *samlParams, cert tls.Certificate) (*etree.Document, 
 		if resp, err = signEl(resp, cert, sh.sigPrefix, pp.sigAlg, ""); err != nil {
 			return nil, err
 		}
+		if sh.subjectName {
+			nameSubject(resp, cert)
+		}
 	}
 	doc := etree.NewDocument()
-	if sh.xmlDecl {
-		doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
+	if sh.xmlDecl != "" {
+		doc.CreateProcInst("xml", sh.xmlDecl)
 	}
 	doc.SetRoot(resp)
 	return doc, nil
@@ -712,3 +720,27 @@ func (s *samlIdP) nameIDFor(u UserConfig, spEntity, requested string, sp Service
 }
 
 var errNoACS = errors.New("the service provider has no HTTP-POST assertion consumer service")
+
+// nameSubject puts an X509SubjectName before the X509Certificate in the
+// KeyInfo of el's own signature, as Google does. KeyInfo is outside
+// SignedInfo, so el's signature stays valid; it is called before an
+// enclosing element is signed.
+func nameSubject(el *etree.Element, cert tls.Certificate) {
+	if len(cert.Certificate) == 0 {
+		return
+	}
+	c, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return
+	}
+	for _, sig := range el.FindElements("./Signature") {
+		xd := sig.FindElement("./KeyInfo/X509Data")
+		xc := sig.FindElement("./KeyInfo/X509Data/X509Certificate")
+		if xd == nil || xc == nil {
+			continue
+		}
+		sn := etree.NewElement(prefixed(xc.Space, "X509SubjectName"))
+		sn.SetText(c.Subject.String())
+		xd.InsertChildAt(xc.Index(), sn)
+	}
+}

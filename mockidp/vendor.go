@@ -200,7 +200,12 @@ func (p *Persona) identityClaims(u *UserConfig, g *grant) map[string]any {
 		c["email"], c["preferred_username"], c["name"] = u.Email, u.Email, name
 		if has("profile") {
 			c["given_name"], c["family_name"] = u.GivenName, u.FamilyName
-			c["updated_at"] = p.now().UTC().Format(time.RFC3339)
+			// OneLogin's v2 userinfo documents updated_at as a Unix time in
+			// milliseconds (developers.onelogin.com/openid-connect/api/user-info:
+			// "updated_at": 1590019767000), not OIDC's seconds; v1 sent an
+			// ISO-8601 string until its shutdown in 2021. A relying party
+			// that reads it as seconds meets a date far in the future.
+			c["updated_at"] = p.now().Truncate(time.Hour).UnixMilli()
 		}
 		if has("groups") {
 			if p.cfg.GroupsFormat == "array" {

@@ -123,8 +123,6 @@ func references(t *testing.T) []reference {
 			"Assertion.Signature":       {reason: "as Response.signed"},
 			"Assertion.children":        {reason: "the Signature as Response.signed (the AttributeStatement now precedes the AuthnStatement in both)"},
 			"Assertion.attribute-names": {reason: "attribute mappings are the app's own: the capture maps phone, address, jobTitle, firstName, lastName (no email: the NameID is the address; the three without a value have no AttributeValue); the persona maps email, firstName, lastName"},
-			"signature-shape":           {gap: true, reason: "Google's KeyInfo has an X509SubjectName before the X509Certificate; the mock sends the certificate only"},
-			"document.xml-declaration":  {gap: true, reason: "Google's document starts with <?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>; the mock writes none"},
 		},
 	}, {
 		// OneLogin 2016, crewjam/saml's capture: Response signed with
