@@ -1,6 +1,7 @@
 package mockidp
 
 import (
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
@@ -476,6 +477,19 @@ func (s *samlIdP) buildResponse(pp *samlParams, assertion *etree.Element) *etree
 // built with, as the vendors' responses do.
 func signEl(el *etree.Element, cert tls.Certificate, sigPrefix, alg, prefixList string) (*etree.Element, error) {
 	ctx := dsig.NewDefaultSigningContext(dsig.TLSCertKeyStore(cert))
+	if prefixList != "" {
+		// addInclusiveNamespaces changes SignedInfo after goxmldsig has
+		// signed it and signs it again; goxmldsig's signature is never
+		// sent, so it is made with a placeholder instead of an RSA key.
+		key, ok := cert.PrivateKey.(*rsa.PrivateKey)
+		if !ok {
+			return nil, errors.New("signing key is not RSA")
+		}
+		var err error
+		if ctx, err = dsig.NewSigningContext(placeholderSigner{&key.PublicKey}, cert.Certificate[:1]); err != nil {
+			return nil, err
+		}
+	}
 	ctx.Prefix = sigPrefix
 	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList(prefixList)
 	method := dsig.RSASHA256SignatureMethod
@@ -743,4 +757,15 @@ func nameSubject(el *etree.Element, cert tls.Certificate) {
 		sn.SetText(c.Subject.String())
 		xd.InsertChildAt(xc.Index(), sn)
 	}
+}
+
+// placeholderSigner stands in for the key when goxmldsig builds a
+// signature whose SignedInfo is signed again afterwards: its Sign costs
+// nothing and its output is overwritten.
+type placeholderSigner struct{ pub *rsa.PublicKey }
+
+func (p placeholderSigner) Public() crypto.PublicKey { return p.pub }
+
+func (placeholderSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return []byte{0}, nil
 }
