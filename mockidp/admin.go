@@ -77,7 +77,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 			adminError(w, http.StatusInternalServerError, "key_generation", err.Error())
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"kid": k.KID})
+		writeJSON(w, http.StatusOK, map[string]string{"kid": p.publicKID(k)})
 	}))
 	h("PUT /admin/v1/personas/{name}/clock", s.withPersona(func(p *Persona, w http.ResponseWriter, r *http.Request) {
 		var body struct {

@@ -582,7 +582,7 @@ func (p *Persona) mintIDToken(u *UserConfig, g *grant, accessToken string, now t
 			}
 		}
 	}
-	header := map[string]any{"alg": "RS256", "kid": key.KID}
+	header := map[string]any{"alg": "RS256", "kid": p.publicKID(key)}
 	if p.cfg.Vendor != sso.Okta {
 		header["typ"] = "JWT"
 	}
@@ -750,7 +750,7 @@ func (p *Persona) clientCredentials(w http.ResponseWriter, r *http.Request, es *
 		oauthError(w, http.StatusInternalServerError, "server_error", "Could not sign the access token.")
 		return
 	}
-	jwt, err := jwtkeys.Sign(key, map[string]any{"typ": "JWT", "alg": "RS256", "kid": key.KID}, p.appTokenClaims(cl, resource, now))
+	jwt, err := jwtkeys.Sign(key, map[string]any{"typ": "JWT", "alg": "RS256", "kid": p.publicKID(key)}, p.appTokenClaims(cl, resource, now))
 	if err != nil {
 		oauthError(w, http.StatusInternalServerError, "server_error", "Could not sign the access token.")
 		return
@@ -791,7 +791,7 @@ func (p *Persona) mintAccessToken(u *UserConfig, g *grant, now time.Time) (strin
 	if err != nil {
 		return "", err
 	}
-	header := map[string]any{"alg": "RS256", "kid": key.KID}
+	header := map[string]any{"alg": "RS256", "kid": p.publicKID(key)}
 	if p.cfg.Vendor == sso.AzureAD {
 		header["typ"] = "JWT"
 	}
@@ -955,10 +955,30 @@ func (p *Persona) azureJWKS(set map[string]any) error {
 		thumb := sha1.Sum(der)
 		delete(jwk, "alg")
 		jwk["x5t"] = base64.RawURLEncoding.EncodeToString(thumb[:])
+		jwk["kid"] = jwk["x5t"] // Azure's kid is its x5t
 		jwk["x5c"] = []string{base64.StdEncoding.EncodeToString(der)}
 		jwk["issuer"] = p.base() + "/{tenantid}/v2.0"
 	}
 	return nil
+}
+
+// publicKID is the kid a key goes by in the persona's JWKS and JWT
+// headers: for Azure AD the certificate's thumbprint, as in Microsoft's
+// published keys (login.microsoftonline.com/common/discovery/v2.0/keys:
+// kid equals x5t on every key); for the others the key ring's.
+func (p *Persona) publicKID(k *jwtkeys.Key) string {
+	if p.cfg.Vendor != sso.AzureAD {
+		return k.KID
+	}
+	jwk := k.JWK()
+	n, _ := jwk["n"].(string)
+	e, _ := jwk["e"].(string)
+	der, err := azureCert(k.KID, n, e)
+	if err != nil {
+		return k.KID
+	}
+	sum := sha1.Sum(der)
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 func azureCert(kid, n, e string) ([]byte, error) {

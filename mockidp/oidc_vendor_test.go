@@ -325,6 +325,9 @@ func TestAzureJWKSAndAccessToken(t *testing.T) {
 		if jwk["x5t"] != base64.RawURLEncoding.EncodeToString(thumb[:]) {
 			t.Error("x5t is not the certificate's SHA-1 thumbprint")
 		}
+		if jwk["kid"] != jwk["x5t"] {
+			t.Errorf("kid %v is not x5t %v, as in Microsoft's published keys", jwk["kid"], jwk["x5t"])
+		}
 		nb, _ := base64.RawURLEncoding.DecodeString(jwk["n"].(string))
 		pub, ok := cert.PublicKey.(*rsa.PublicKey)
 		if !ok || pub.N.Cmp(new(big.Int).SetBytes(nb)) != 0 {
