@@ -204,11 +204,13 @@ func TestOktaIntrospectAndRevoke(t *testing.T) {
 	}
 }
 
-func TestOktaUserinfoProfile(t *testing.T) {
-	t.Parallel()
+// userinfoClaims signs email in at persona with the openid, profile and
+// email scopes and returns what its userinfo endpoint answers.
+func userinfoClaims(t *testing.T, persona, email string) map[string]any {
+	t.Helper()
 	srv := Start(t, DefaultConfig())
-	r := newRP(t, srv, "okta", "openid", "profile", "email")
-	tok, _, err := r.login("alice@acme.test")
+	r := newRP(t, srv, persona, "openid", "profile", "email")
+	tok, _, err := r.login(email)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,6 +222,12 @@ func TestOktaUserinfoProfile(t *testing.T) {
 	if err := ui.Claims(&c); err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+func TestOktaUserinfoProfile(t *testing.T) {
+	t.Parallel()
+	c := userinfoClaims(t, "okta", "alice@acme.test")
 	for _, k := range []string{"sub", "name", "preferred_username", "given_name", "family_name", "locale", "zoneinfo", "updated_at", "email", "email_verified"} {
 		if _, ok := c[k]; !ok {
 			t.Errorf("userinfo lacks %s: %v", k, c)
@@ -235,20 +243,7 @@ func TestOktaUserinfoProfile(t *testing.T) {
 // documents, not OIDC's seconds.
 func TestOneLoginUpdatedAtMilliseconds(t *testing.T) {
 	t.Parallel()
-	srv := Start(t, DefaultConfig())
-	r := newRP(t, srv, "onelogin", "openid", "profile", "email")
-	tok, _, err := r.login("alice@initech.test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ui, err := r.provider.UserInfo(r.ctx, oauth2.StaticTokenSource(tok))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c map[string]any
-	if err := ui.Claims(&c); err != nil {
-		t.Fatal(err)
-	}
+	c := userinfoClaims(t, "onelogin", "alice@initech.test")
 	ms, ok := c["updated_at"].(float64)
 	if !ok {
 		t.Fatalf("updated_at = %#v, want a number", c["updated_at"])
