@@ -7,7 +7,14 @@
 # odd rounds, the peer first in even ones), and the round's ratio is ours
 # ns/op divided by the peer's. The table gives, per row, the median of those
 # ratios and their spread (min–max over the rounds): below 1 means ssokit
-# takes less time per operation. Read ratios, not absolute times.
+# takes less time per operation. Throughput rows (trow) give the other
+# ratio, ssokit's requests/s over the peer's (the peer's ns/op over ours):
+# above 1 means ssokit serves more. Read ratios, not absolute times.
+#
+# The table is Markdown. After it come the RSA limit (the best cold HTTP
+# throughput relative to bare any verifier can reach, from the same rounds'
+# own measurements) and the targets, each with the measured median, the
+# target and PASS or MISS.
 #
 #   scripts/bench.sh                     # ROUNDS=7, BENCHTIME=1s, every row
 #   ROUNDS=11 BENCHTIME=2s scripts/bench.sh
@@ -32,8 +39,25 @@ cd "$(dirname "$0")/.."
 #   PEER_DIR  the peer benchmark's package directory when it is not DIR
 # Sub-benchmarks are selected as '^BenchmarkX$/^name$' (go test -bench splits
 # the regexp at each slash).
-rows_dir=() rows_ours=() rows_peer=() rows_label=() rows_note=() rows_peerdir=()
-row() { rows_dir+=("$1") rows_ours+=("$2") rows_peer+=("$3") rows_label+=("$4") rows_note+=("$5") rows_peerdir+=("${6:-$1}"); }
+# trow takes the same arguments for a throughput row: the ratio is ssokit's
+# requests/s over the peer's.
+# target SPEC TEXT sets the row above's target, checked after the table:
+#   ge X  the median ratio is at least X     le X  at most X
+#   le X allocs0   and ssokit's side allocates nothing in any round
+#   ge X rsa       (on the cold-vs-bare throughput row) the median over the
+#                  rounds of (ratio / that round's RSA limit) is at least X
+# rsa_row marks the row above as the RSA check alone (50 goroutines, ns/op
+# wall time per check); the RSA limit of a round is bare / (bare + rsa), in
+# ns/op, with bare the peer side of the "ge X rsa" row in the same round.
+rows_dir=() rows_ours=() rows_peer=() rows_label=() rows_note=() rows_peerdir=() rows_kind=() rows_target=() rows_tdesc=()
+rsa_row=-1
+row() {
+	rows_dir+=("$1") rows_ours+=("$2") rows_peer+=("$3") rows_label+=("$4") rows_note+=("$5") rows_peerdir+=("${6:-$1}")
+	rows_kind+=(time) rows_target+=("") rows_tdesc+=("")
+}
+trow() { row "$@"; rows_kind[-1]=tput; }
+target() { rows_target[-1]=$1 rows_tdesc[-1]=$2; }
+mark_rsa_row() { rsa_row=$((${#rows_dir[@]} - 1)); }
 
 row clerkauth '^BenchmarkVerify$/^ssokit_cold$' '^BenchmarkVerify$/^rsa_floor$' \
 	"Clerk token cold vs bare rsa.VerifyPKCS1v15" \
@@ -52,12 +76,39 @@ row clerkauth '^BenchmarkVerify$/^ssokit_cache_hit$' '' \
 row middleware '^BenchmarkAppCredentials$/^app_cookie$' '^BenchmarkAppCredentials$/^clerk_cache_hit$' \
 	"App session cookie (org lookup + role) vs Clerk cache hit" \
 	"in-house baseline, not a peer"
+target "le 1.5 allocs0" "app cookie ≤ 1.5× the Clerk cache hit in ns/op, 0 allocations"
 row middleware '^BenchmarkAppCredentials$/^api_key$' '^BenchmarkAppCredentials$/^clerk_cache_hit$' \
 	"Agent API key (org lookup + role) vs Clerk cache hit" \
 	"in-house baseline, not a peer"
 row middleware '^BenchmarkAppCredentials$/^require_permission$' '' \
 	"RequirePermission" \
 	"ssokit alone"
+# HTTP throughput: a loopback server, 50 keep-alive clients in the same
+# process (peers/bench BenchmarkHTTP); a trivial handler bare and wrapped.
+trow peers/bench '^BenchmarkHTTP$/^ssokit_cache_hit$' '^BenchmarkHTTP$/^bare$' \
+	"HTTP req/s, Clerk token cache hit, relative to bare" \
+	"full app middleware (Clerk, app sessions, API keys, admission)"
+target "ge 0.9" "cache hit ≥ 0.9× bare throughput"
+trow peers/bench '^BenchmarkHTTP$/^ssokit_cold$' '^BenchmarkHTTP$/^bare$' \
+	"HTTP req/s, Clerk token cold, relative to bare" \
+	"every token verified in full: token cache off, 256 distinct tokens in turn"
+target "ge 0.9 rsa" "cold ≥ 0.9× the RSA limit"
+row peers/bench '^BenchmarkHTTP$/^rsa_verify$' '' \
+	"RS256 rsa.VerifyPKCS1v15 alone, 50 goroutines (for the RSA limit)" \
+	"ns/op is wall time per check on all cores, like the HTTP rows"
+mark_rsa_row
+trow peers/bench '^BenchmarkHTTP$/^ssokit_app_cookie$' '^BenchmarkHTTP$/^bare$' \
+	"HTTP req/s, app session cookie, relative to bare" \
+	"steady state: checked before, store unchanged"
+target "ge 0.9" "app cookie ≥ 0.9× bare throughput"
+trow peers/bench '^BenchmarkHTTP$/^ssokit_api_key$' '^BenchmarkHTTP$/^bare$' \
+	"HTTP req/s, agent API key, relative to bare" \
+	"steady state: checked before, store unchanged"
+target "ge 0.9" "API key ≥ 0.9× bare throughput"
+trow peers/bench '^BenchmarkHTTP$/^ssokit_cold$' '^BenchmarkHTTP$/^clerkhttp_cold$' \
+	"HTTP req/s, Clerk token cold, relative to clerk-sdk-go clerkhttp" \
+	"both verify every token (clerkhttp caches none), same 256 tokens, azp checked by both"
+target "ge 2" "cold ≥ 2× clerkhttp's cold throughput"
 row peers/bench '^BenchmarkCodeFlow$/^ssokit_okta$' '^BenchmarkCodeFlow$/^mockoidc$' \
 	"Mock OIDC code flow, Okta vs oauth2-proxy/mockoidc" \
 	"not like for like: mockoidc signs three JWTs per token response, the mock two (ID token, JWT access token)"
@@ -66,7 +117,7 @@ row peers/bench '^BenchmarkCodeFlow$/^ssokit_azure$' '^BenchmarkCodeFlow$/^mocko
 	"not like for like: mockoidc signs three JWTs per token response, the mock two (ID token, JWT access token)"
 row peers/bench '^BenchmarkSAMLResponse$/^ssokit_okta$' '^BenchmarkSAMLResponse$/^crewjam_default$' \
 	"SAML response, Okta shape vs crewjam IdentityProvider" \
-	""
+	"like for like: both sign response and assertion, two RSA signatures each"
 row peers/bench '^BenchmarkSAMLResponse$/^ssokit_azure$' '^BenchmarkSAMLResponse$/^crewjam_default$' \
 	"SAML response, Azure shape vs crewjam IdentityProvider" \
 	"not like for like: crewjam's IdP signs response and assertion, the Azure shape only the assertion"
@@ -84,6 +135,7 @@ for cred in cookie apikey; do
 		label=$(case $be in sqlite) echo "SQLite file" ;; postgres) echo "PostgreSQL" ;; *) echo "PostgreSQL + Redis" ;; esac)
 		row controlplane "^BenchmarkAuthenticated\$/^$be\$/^$cred\$" "^BenchmarkAuthenticated\$/^memory\$/^$cred\$" \
 			"$what, $label store vs memory store" "in-house baseline: the same request on the in-process store"
+		[ $be = sqlite ] || target "le 1.5" "$what, $label store ≤ 1.5× the memory store"
 	done
 done
 export SSOKIT_TEST_POSTGRES=${SSOKIT_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
@@ -188,43 +240,109 @@ done
 
 # ---- the table ----------------------------------------------------------------
 for i in "${selected[@]}"; do
-	printf '%s\t%s\t%s\n' "$i" "${rows_label[$i]}" "${rows_note[$i]}"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "${rows_label[$i]}" "${rows_note[$i]}" "${rows_kind[$i]}" "${rows_target[$i]}" "${rows_tdesc[$i]}"
 done >"$tmp/labels"
 echo
-awk -v rounds="$rounds" '
+awk -v rounds="$rounds" -v rsarow="$rsa_row" '
 function median(a, n,   i, j, t, b) {
 	for (i = 1; i <= n; i++) b[i] = a[i]
 	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (b[j] < b[i]) { t = b[i]; b[i] = b[j]; b[j] = t }
 	return (n % 2) ? b[(n + 1) / 2] : (b[n / 2] + b[n / 2 + 1]) / 2
 }
+function spread(a, n, fmt,   lo, hi, r) {
+	lo = a[1]; hi = a[1]
+	for (r = 2; r <= n; r++) { if (a[r] < lo) lo = a[r]; if (a[r] > hi) hi = a[r] }
+	return sprintf(fmt, lo) "–" sprintf(fmt, hi)
+}
 function human(ns) {
 	if (ns >= 1e6) return sprintf("%.2f ms", ns / 1e6)
-	if (ns >= 1e3) return sprintf("%.1f us", ns / 1e3)
-	return sprintf("%.1f ns", ns)
+	if (ns >= 1e3) return sprintf("%.1f µs", ns / 1e3)
+	return sprintf("%.0f ns", ns)
 }
-FNR == NR { split($0, f, "\t"); order[++m] = f[1]; label[f[1]] = f[2]; note[f[1]] = f[3]; next }
-{ v[$1, $2, $3] = $4; if ($3 == "ours") allocs[$1] = $5 }
+function rate(ns,   x) {
+	x = 1e9 / ns
+	if (x >= 1e6) return sprintf("%.2fM req/s", x / 1e6)
+	if (x >= 1e3) return sprintf("%.1fk req/s", x / 1e3)
+	return sprintf("%.0f req/s", x)
+}
+function cell(s) { gsub(/\|/, "\\|", s); return s }
+FNR == NR {
+	split($0, f, "\t"); order[++m] = f[1]; label[f[1]] = f[2]; note[f[1]] = f[3]; kind[f[1]] = f[4]; tgt[f[1]] = f[5]; tdesc[f[1]] = f[6]
+	next
+}
+{
+	v[$1, $2, $3] = $4
+	if ($3 == "ours") { allocs[$1] = $5; if ($5 != "-" && $5 + 0 > maxal[$1] + 0) maxal[$1] = $5 }
+}
 END {
-	printf "%-3s %-62s %11s %11s %9s %19s %7s  %s\n", "#", "comparison", "ours/op", "peer/op", "ratio", "spread", "allocs", "note"
+	print "| # | comparison | ssokit | peer | ratio (median) | spread | allocs | note |"
+	print "|---|---|---|---|---|---|---|---|"
 	for (k = 1; k <= m; k++) {
-		i = order[k]; n = 0; hasPeer = ((i, 1, "peer") in v)
+		i = order[k]; hasPeer = ((i, 1, "peer") in v)
 		delete o; delete p; delete q
 		for (r = 1; r <= rounds; r++) {
 			o[r] = v[i, r, "ours"]
-			if (hasPeer) { p[r] = v[i, r, "peer"]; q[r] = o[r] / p[r] }
+			if (hasPeer) {
+				p[r] = v[i, r, "peer"]
+				q[r] = (kind[i] == "tput") ? p[r] / o[r] : o[r] / p[r]
+			}
 		}
+		mo = median(o, rounds)
 		if (hasPeer) {
-			lo = q[1]; hi = q[1]
-			for (r = 2; r <= rounds; r++) { if (q[r] < lo) lo = q[r]; if (q[r] > hi) hi = q[r] }
-			printf "%-3d %-62s %11s %11s %8.3fx %19s %7s  %s\n", i + 1, label[i], human(median(o, rounds)), human(median(p, rounds)),
-				median(q, rounds), sprintf("%.3f-%.3fx", lo, hi), allocs[i], note[i]
+			mp = median(p, rounds); med[i] = median(q, rounds)
+			for (r = 1; r <= rounds; r++) ratio[i, r] = q[r]
+			if (kind[i] == "tput")
+				printf "| %d | %s | %s | %s | %.3f× req/s | %s× | %s | %s |\n", i + 1, cell(label[i]), rate(mo), rate(mp), med[i], spread(q, rounds, "%.3f"), allocs[i], cell(note[i])
+			else
+				printf "| %d | %s | %s | %s | %.3f× time | %s× | %s | %s |\n", i + 1, cell(label[i]), human(mo), human(mp), med[i], spread(q, rounds, "%.3f"), allocs[i], cell(note[i])
 		} else {
 			lo = o[1]; hi = o[1]
 			for (r = 2; r <= rounds; r++) { if (o[r] < lo) lo = o[r]; if (o[r] > hi) hi = o[r] }
-			printf "%-3d %-62s %11s %11s %9s %19s %7s  %s\n", i + 1, label[i], human(median(o, rounds)), "-", "-",
-				human(lo) "-" human(hi), allocs[i], note[i]
+			printf "| %d | %s | %s | — | — | %s | %s | %s |\n", i + 1, cell(label[i]), human(mo), human(lo) "–" human(hi), allocs[i], cell(note[i])
 		}
 	}
-	printf "\nratio: median over %d rounds of (ours ns/op / peer ns/op) in the same round; below 1 ssokit is faster.\n", rounds
+	printf "\nratio: median over %d rounds of the ratio taken in each round between the two sides of a row.\n", rounds
+	printf "\"time\": ssokit ns/op / peer ns/op, below 1 ssokit is faster; \"req/s\": ssokit requests/s / peer requests/s\n"
+	printf "(HTTP throughput, loopback server, 50 keep-alive clients in process), above 1 ssokit serves more.\n"
 	printf "spread: lowest and highest round (for a row without a peer, of ns/op). allocs: ssokit side, last round.\n"
+
+	# The RSA limit of each round: bare / (bare + rsa) in ns/op, from the
+	# bare side of the cold-vs-bare row and the RSA row of the same round.
+	coldrow = -1
+	for (k = 1; k <= m; k++) if (tgt[order[k]] ~ / rsa$/) coldrow = order[k]
+	haveLimit = (coldrow >= 0 && ((rsarow, 1, "ours") in v) && ((coldrow, 1, "peer") in v))
+	if (haveLimit) {
+		delete lim; delete rel
+		for (r = 1; r <= rounds; r++) {
+			bare = v[coldrow, r, "peer"]; rsa = v[rsarow, r, "ours"]
+			lim[r] = bare / (bare + rsa); rel[r] = ratio[coldrow, r] / lim[r]
+		}
+		mlim = median(lim, rounds); mrel = median(rel, rounds)
+		printf "\nRSA limit (best cold throughput relative to bare any verifier can reach) = bare / (bare + rsa_verify),\n"
+		printf "per round from row %d'\''s bare side and row %d, both ns/op of this run: median %.3f× (spread %s×).\n", coldrow + 1, rsarow + 1, mlim, spread(lim, rounds, "%.3f")
+		printf "Cold throughput relative to the RSA limit (row %d'\''s ratio / the same round'\''s limit): median %.3f (spread %s).\n", coldrow + 1, mrel, spread(rel, rounds, "%.3f")
+	}
+
+	header = 0
+	for (k = 1; k <= m; k++) {
+		i = order[k]
+		if (tgt[i] == "") continue
+		if (!header) { printf "\nTargets (median over the rounds; a target missed says MISS):\n"; header = 1 }
+		n = split(tgt[i], t, " "); op = t[1]; want = t[2] + 0; extra = (n > 2) ? t[3] : ""
+		if (!(i in med)) { printf "- row %d: %s: not measured (no peer side) — MISS\n", i + 1, tdesc[i]; continue }
+		if (extra == "rsa") {
+			if (!haveLimit) { printf "- row %d: %s: RSA limit not measured (select row %d too) — not checked\n", i + 1, tdesc[i], rsarow + 1; continue }
+			got = mrel; shown = sprintf("%.3f× the limit (%.3f× bare, limit %.3f× bare)", mrel, med[i], mlim)
+		} else {
+			got = med[i]; shown = sprintf("%.3f×", med[i])
+		}
+		pass = (op == "ge") ? (got >= want) : (got <= want)
+		tw = sprintf("%s %s×", (op == "ge") ? "≥" : "≤", t[2])
+		if (extra == "allocs0") {
+			tw = tw ", 0 allocs"
+			shown = shown sprintf(", %s allocs (most in a round)", maxal[i] + 0)
+			if (maxal[i] + 0 != 0) pass = 0
+		}
+		printf "- row %d: %s: measured %s, target %s — %s\n", i + 1, tdesc[i], shown, tw, pass ? "PASS" : "MISS"
+	}
 }' "$tmp/labels" "$results"
