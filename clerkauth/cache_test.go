@@ -24,6 +24,10 @@ func TestTokenCacheHitIsTheSamePrincipal(t *testing.T) { // not parallel: Allocs
 	if allocs := testing.AllocsPerRun(100, func() { _, _ = v.Verify(context.Background(), tok) }); allocs != 0 {
 		t.Fatalf("cache hit allocates %v times", allocs)
 	}
+	// 1 miss, then 1 + 100 + AllocsPerRun's warm-up run hits.
+	if st := v.Stats(); st.TokenCacheMisses != 1 || st.TokenCacheHits != 102 {
+		t.Fatalf("Stats %+v, want 1 miss and 102 hits", st)
+	}
 	// The entry dies at exp: one nanosecond later the full check runs again
 	// (and still accepts within the leeway), after the leeway it refuses.
 	clk.Advance(time.Minute)

@@ -188,6 +188,9 @@ func TestForgedKidsAreRateLimited(t *testing.T) {
 	if n := srv.Fetches.Load(); n != 2 {
 		t.Fatalf("fetches = %d, want 2 (initial + at most one for the forged kids)", n)
 	}
+	if st := v.Stats(); st.KeySetFetches != 2 || st.KeySetFetchFailures != 0 {
+		t.Fatalf("Stats %+v, want 2 key set fetches and no failure", st)
+	}
 	// The known key keeps verifying meanwhile.
 	if _, err := v.Verify(ctx, mint(t, keys[0], hdr("kid_a"), v1Claims(clk.Now()))); err != nil {
 		t.Fatal(err)

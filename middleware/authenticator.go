@@ -17,6 +17,7 @@ import (
 	"github.com/ssokit/ssokit/internal/ttlcache"
 	"github.com/ssokit/ssokit/rbac"
 	"github.com/ssokit/ssokit/ssoerr"
+	"github.com/ssokit/ssokit/ssoevent"
 	"github.com/ssokit/ssokit/store"
 )
 
@@ -87,8 +88,13 @@ type AuthenticatorConfig struct {
 	// the refusal (match it with errors.Is against the ssoerr sentinels).
 	// Nil means WriteError, which answers per RFC 6750.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
-	// Logger receives each refusal with its reason. Nil means silent.
+	// Logger receives every decision as an ssoevent record: refusals and
+	// unavailability at Info, acceptances at Debug. Nil means silent.
 	Logger *slog.Logger
+	// OnEvent receives every authentication decision (and every
+	// authorization refusal) as an ssoevent.Event: metrics, audit. Nil
+	// means none. It runs on the request's goroutine and must not block.
+	OnEvent ssoevent.Hook
 }
 
 // Authenticator turns a request's credential into a Principal. The
@@ -108,6 +114,8 @@ type Authenticator struct {
 	now         func() time.Time
 	onError     func(w http.ResponseWriter, r *http.Request, err error)
 	log         *slog.Logger
+	events      ssoevent.Emitter
+	emitting    bool // a logger or hook is set: decisions become events
 
 	clerkCache, appCache, keyCache *ttlcache.Cache[*cached]
 }
@@ -129,7 +137,8 @@ func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
 	}
 	a := &Authenticator{clerk: cfg.Clerk, sessions: cfg.Sessions, apiKeys: cfg.APIKeys, admit: cfg.Admission, versions: cfg.Versions,
 		policy: cfg.Policy, clerkRoles: cfg.ClerkRoles, clerkUsers: cfg.ClerkUsers, groupsClaim: cfg.GroupsClaim, idpClaim: cfg.IdPClaim,
-		cookie: cfg.SessionCookie, now: cfg.Now, onError: cfg.ErrorHandler, log: cfg.Logger}
+		cookie: cfg.SessionCookie, now: cfg.Now, onError: cfg.ErrorHandler, log: cfg.Logger,
+		events: ssoevent.Emitter{Logger: cfg.Logger, Hook: cfg.OnEvent}, emitting: cfg.Logger != nil || cfg.OnEvent != nil}
 	if a.policy == nil {
 		if a.admit != nil {
 			a.policy = a.admit.Policy()
@@ -175,6 +184,40 @@ func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
 // credential is ssoerr.ErrNoCredentials; an empty, duplicated, undecodable
 // or failing one is a refusal, never a pass-through.
 func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
+	p, err := a.authenticate(r)
+	if a.emitting {
+		a.emit(r, ssoevent.Authentication, p, err)
+	}
+	return p, err
+}
+
+// emit sends one decision about r as an event, if anything reads it.
+func (a *Authenticator) emit(r *http.Request, kind ssoevent.Kind, p *Principal, err error) {
+	e := ssoevent.Event{Kind: kind, Outcome: ssoevent.Accepted, Method: r.Method, Path: r.URL.Path}
+	switch {
+	case err == nil:
+	case errors.Is(err, ssoerr.ErrUpstream):
+		e.Outcome, e.Reason = ssoevent.Unavailable, string(ssoerr.ReasonOf(err))
+	default:
+		e.Outcome, e.Reason = ssoevent.Refused, string(ssoerr.ReasonOf(err))
+		if errors.Is(err, ssoerr.ErrNoCredentials) {
+			e.Reason = "no_credentials"
+		}
+	}
+	ctx := r.Context()
+	if !a.events.Active(ctx, e.Level()) {
+		return
+	}
+	e.Time = a.now()
+	if p != nil {
+		e.Credential, e.UserID, e.OrgID, e.Email = string(p.Credential), p.UserID, p.OrgID, p.Email
+		e.AuthMethod, e.IdPName = p.AuthMethod, p.IdPName
+	}
+	a.events.Emit(ctx, e)
+}
+
+// authenticate is Authenticate's decision, before it is recorded.
+func (a *Authenticator) authenticate(r *http.Request) (*Principal, error) {
 	ctx := r.Context()
 	if a.apiKeys != nil {
 		if vs := r.Header["X-Api-Key"]; len(vs) > 0 {
@@ -401,12 +444,19 @@ func (a *Authenticator) Handler(next http.Handler) http.Handler {
 	})
 }
 
-// Refuse logs a refusal with its reason and answers it through the
-// configured ErrorHandler.
+// Refuse answers a refusal through the configured ErrorHandler. An
+// authorization refusal (ssoerr.ErrForbidden) is recorded as an event with
+// the principal in r's context; an authentication refusal was recorded by
+// Authenticate, so here it is only logged at Debug with its error.
 func (a *Authenticator) Refuse(w http.ResponseWriter, r *http.Request, err error) {
-	a.log.LogAttrs(r.Context(), slog.LevelInfo, "middleware: request refused",
-		slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.String("reason", string(ssoerr.ReasonOf(err))), slog.String("err", err.Error()))
+	if errors.Is(err, ssoerr.ErrForbidden) && a.emitting {
+		p, _ := PrincipalFrom(r.Context())
+		a.emit(r, ssoevent.Authorization, p, err)
+	} else {
+		a.log.LogAttrs(r.Context(), slog.LevelDebug, "middleware: request refused",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("reason", string(ssoerr.ReasonOf(err))), slog.String("err", err.Error()))
+	}
 	a.onError(w, r, err)
 }
 

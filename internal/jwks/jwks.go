@@ -53,6 +53,8 @@ type Cache struct {
 	inflight    *flight
 	lastAttempt time.Time
 	lastErr     error
+
+	fetches, failures atomic.Uint64
 }
 
 type snapshot struct {
@@ -148,6 +150,10 @@ func (c *Cache) run(ctx context.Context, f *flight) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	keys, err := c.Fetch(fctx)
 	cancel()
+	c.fetches.Add(1)
+	if err != nil {
+		c.failures.Add(1)
+	}
 	c.mu.Lock()
 	if err == nil {
 		c.snap.Store(&snapshot{keys: keys, fetched: c.now()})
@@ -162,6 +168,12 @@ func (c *Cache) run(ctx context.Context, f *flight) {
 	c.inflight = nil
 	c.mu.Unlock()
 	close(f.done)
+}
+
+// Stats returns how many times the set was fetched and how many of those
+// fetches failed, since the cache was made.
+func (c *Cache) Stats() (fetches, failures uint64) {
+	return c.fetches.Load(), c.failures.Load()
 }
 
 // MaxKeys bounds the keys taken from one set.

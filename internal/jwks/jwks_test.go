@@ -190,6 +190,9 @@ func TestStaleKeysDuringOutage(t *testing.T) {
 	if got := f.fetches.Load(); got != 2 {
 		t.Fatalf("%d fetches during one interval of outage, want 2", got)
 	}
+	if fetches, failures := c.Stats(); fetches != 2 || failures != 1 {
+		t.Fatalf("Stats: %d fetches, %d failures; want 2 and 1", fetches, failures)
+	}
 	k2 := newKey(t)
 	f.set(map[string]crypto.PublicKey{"k2": k2}, nil)
 	clk.add(time.Minute)

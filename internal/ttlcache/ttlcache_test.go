@@ -211,3 +211,22 @@ func BenchmarkGetHit(b *testing.B) {
 		}
 	})
 }
+
+// Stats counts lookups that found a live value and those that did not,
+// an expired entry among the misses, across shards.
+func TestStats(t *testing.T) {
+	c, clk := newCache(t, 100, time.Minute)
+	for i := range 10 {
+		c.Set(fmt.Sprint("k", i), i, time.Time{})
+	}
+	for i := range 10 {
+		c.Get(fmt.Sprint("k", i))
+	}
+	c.Get("absent")
+	c.Get("also absent")
+	clk.add(2 * time.Minute)
+	c.Get("k0") // expired
+	if hits, misses := c.Stats(); hits != 10 || misses != 3 {
+		t.Fatalf("hits %d misses %d, want 10 and 3", hits, misses)
+	}
+}
