@@ -141,6 +141,9 @@ func TestLeanDependencies(t *testing.T) {
 		{"middleware", append(slices.Clone(samlOIDC), module+"/idp", module+"/mockidp")},
 		{"client", append(slices.Clone(samlOIDC), module+"/controlplane", module+"/idp", module+"/store", module+"/middleware", module+"/admission")},
 		{"api", []string{"github.com/", "golang.org/"}},
+		// Metrics: only ssometrics speaks OpenTelemetry, and only its
+		// API; the Prometheus exporter is linked by programs alone.
+		{"ssometrics", []string{"github.com/prometheus/", "go.opentelemetry.io/otel/sdk", "go.opentelemetry.io/otel/exporters/"}},
 	} {
 		p, ok := pkgs[module+"/"+c.pkg]
 		if !ok {
@@ -169,5 +172,28 @@ func TestRulesCanFail(t *testing.T) {
 	}
 	if harness(module + "/controlplane") {
 		t.Error("controlplane counted as harness")
+	}
+}
+
+// TestCoreLinksNoMetrics: OpenTelemetry and Prometheus are linked only
+// through ssometrics (and by the programs that export); every other
+// package, the core ones first, links neither.
+func TestCoreLinksNoMetrics(t *testing.T) {
+	pkgs := load(t)
+	for path, p := range pkgs {
+		if under(path, "ssometrics", "cmd", "examples") {
+			continue
+		}
+		for _, d := range p.Deps {
+			if strings.HasPrefix(d, "go.opentelemetry.io/") || strings.HasPrefix(d, "github.com/prometheus/") {
+				t.Errorf("%s links %s", rel(path), d)
+				break
+			}
+		}
+	}
+	for _, core := range []string{"clerkauth", "middleware", "idp", "store", "controlplane", "admission"} {
+		if _, ok := pkgs[module+"/"+core]; !ok {
+			t.Errorf("package %s not found: the check would pass vacuously", core)
+		}
 	}
 }
