@@ -77,16 +77,27 @@ func (e *Error) Is(target error) bool {
 // errorOf builds the *Error of a refusal from its (bounded) body.
 func errorOf(status int, body []byte) *Error {
 	var e api.Error
-	if json.Unmarshal(body, &e) == nil && e.Code != "" {
-		return &Error{Status: status, Code: e.Code, Message: e.Message}
+	if json.Unmarshal(body, &e) == nil && e.Code != "" && len(e.Code) <= maxCodeBytes {
+		return &Error{Status: status, Code: e.Code, Message: truncate(e.Message)}
 	}
-	msg := strings.TrimSpace(string(body))
-	if len(msg) > maxMessageBytes {
-		msg = msg[:maxMessageBytes]
-		for !utf8.ValidString(msg) { // do not cut a character in two
-			msg = msg[:len(msg)-1]
-		}
-		msg += "…"
+	return &Error{Status: status, Code: fmt.Sprintf("http_%d", status), Message: truncate(strings.TrimSpace(string(body)))}
+}
+
+// maxCodeBytes bounds an error code read from a refusal: a longer one is
+// not one of the API's codes, and the answer is then read as plain text.
+const maxCodeBytes = 64
+
+// truncate bounds a message from the server to maxMessageBytes, without
+// cutting a character in two, so a hostile or broken server cannot hand
+// the caller's logs megabytes of text.
+func truncate(msg string) string {
+	msg = strings.ToValidUTF8(msg, "\uFFFD")
+	if len(msg) <= maxMessageBytes {
+		return msg
 	}
-	return &Error{Status: status, Code: fmt.Sprintf("http_%d", status), Message: msg}
+	msg = msg[:maxMessageBytes]
+	for !utf8.ValidString(msg) {
+		msg = msg[:len(msg)-1]
+	}
+	return msg + "…"
 }
