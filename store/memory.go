@@ -22,6 +22,7 @@ type Memory struct {
 	keys    map[string]APIKey // by ID
 	byHash  map[string]string
 	revoked map[string]time.Time
+	ssolog  map[string][]SSOEvent // org ID -> events, oldest first
 	now     func() time.Time
 	exp     expiringMemory
 }

@@ -15,3 +15,11 @@ func TestMemoryContract(t *testing.T) {
 		return m
 	})
 }
+
+func TestMemorySSOLog(t *testing.T) {
+	t.Parallel()
+	storetest.RunSSOLog(t, func(t *testing.T, now func() time.Time) storetest.SSOLogStore {
+		m, _ := store.NewMemory(store.MemoryConfig{Now: now})
+		return m
+	})
+}

@@ -30,3 +30,19 @@ func TestContractPostgres(t *testing.T) {
 		return openT(t, Config{DSN: dsn, Now: now})
 	})
 }
+
+func TestSSOLogSQLiteFile(t *testing.T) {
+	t.Parallel()
+	storetest.RunSSOLog(t, func(t *testing.T, now func() time.Time) storetest.SSOLogStore {
+		return openT(t, Config{DSN: sqliteFileDSN(t), Now: now})
+	})
+}
+
+func TestSSOLogPostgres(t *testing.T) {
+	t.Parallel()
+	postgresURL(t)
+	storetest.RunSSOLog(t, func(t *testing.T, now func() time.Time) storetest.SSOLogStore {
+		dsn, _ := postgresSchema(t)
+		return openT(t, Config{DSN: dsn, Now: now})
+	})
+}
