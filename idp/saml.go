@@ -65,9 +65,43 @@ func (l SAMLLimits) authnAge() time.Duration {
 
 // Bounds on what a SAML login reads.
 const (
-	MaxSAMLResponse = 512 << 10 // decoded bytes
-	maxMetadata     = 1 << 20
+	// MaxSAMLResponse bounds a SAML response (and so the ACS and logout
+	// POST, which carries it base64-encoded), in decoded bytes; a larger
+	// one is refused with ReasonTooLarge before any XML is parsed.
+	MaxSAMLResponse = 512 << 10
+	// MaxXMLDepth bounds the nesting of elements in a SAML response and in
+	// IdP metadata. Real documents nest about a dozen deep; a deeper one
+	// is refused before the XML libraries, whose canonicalization and
+	// decoding recurse per level, see it.
+	MaxXMLDepth = 64
+	// maxMetadata bounds IdP metadata, pasted or fetched.
+	maxMetadata = 1 << 20
+	// maxSAMLPost bounds the body of an ACS or logout POST: the response,
+	// base64-encoded, and room for RelayState and the form's other fields.
+	maxSAMLPost = MaxSAMLResponse*4/3 + 16<<10
 )
+
+// xmlTooDeep reports whether b nests elements deeper than MaxXMLDepth. It
+// reads tokens only until the depth is passed or the document ends; a
+// syntax error is left to the real parse.
+func xmlTooDeep(b []byte) bool {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	depth := 0
+	for {
+		tok, err := d.RawToken()
+		if err != nil {
+			return false
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			if depth++; depth > MaxXMLDepth {
+				return true
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
+}
 
 // ParseIdPMetadata reads identity provider metadata and says, in words an
 // administrator can act on, what makes it unusable at now.
@@ -77,6 +111,9 @@ func ParseIdPMetadata(b []byte, now time.Time) (*saml.EntityDescriptor, error) {
 	}
 	if bytes.Contains(b, []byte("<!DOCTYPE")) || bytes.Contains(b, []byte("<!ENTITY")) {
 		return nil, fmt.Errorf("%w: the metadata has a DOCTYPE, which is refused", ErrConfig)
+	}
+	if xmlTooDeep(b) {
+		return nil, fmt.Errorf("%w: the metadata nests elements deeper than %d", ErrConfig, MaxXMLDepth)
 	}
 	var md saml.EntityDescriptor
 	if err := xml.Unmarshal(b, &md); err != nil {
@@ -297,7 +334,7 @@ func (s *samlConnector) start(w http.ResponseWriter, r *http.Request, returnTo, 
 // when allowed, an unsolicited response), a stricter skew if configured,
 // the replay cache, and the vendor profile.
 func (s *samlConnector) Finish(w http.ResponseWriter, r *http.Request) (*Identity, string, error) {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxSAMLResponse*4/3+16<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, maxSAMLPost)
 	if err := r.ParseForm(); err != nil {
 		return nil, "", refuse(ErrInvalidResponse, ReasonTooLarge, "the POST is too large or not a form: %v", err)
 	}
@@ -343,6 +380,9 @@ func (s *samlConnector) consume(ctx context.Context, raw []byte, ids []string) (
 	}
 	if bytes.Contains(raw, []byte("<!DOCTYPE")) || bytes.Contains(raw, []byte("<!ENTITY")) {
 		return nil, refuse(ErrInvalidResponse, ReasonDoctype, "DOCTYPE or entity declaration in the response")
+	}
+	if xmlTooDeep(raw) {
+		return nil, refuse(ErrInvalidResponse, ReasonTooLarge, "the response nests elements deeper than %d", MaxXMLDepth)
 	}
 	if len(ids) == 0 {
 		if bytes.Contains(raw, []byte("InResponseTo=")) {
@@ -558,12 +598,16 @@ func (s *samlConnector) StartLogout(w http.ResponseWriter, r *http.Request, id *
 // refused with ErrNoLogin or ErrReplayed.
 func (s *samlConnector) FinishLogout(w http.ResponseWriter, r *http.Request) error {
 	relay := r.URL.Query().Get("RelayState")
-	if relay == "" && r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(w, r.Body, MaxSAMLResponse*4/3+16<<10)
+	if r.Method == http.MethodPost {
+		// Bounded whether or not the RelayState is in the query: the
+		// response is parsed from this body below.
+		r.Body = http.MaxBytesReader(w, r.Body, maxSAMLPost)
 		if err := r.ParseForm(); err != nil {
 			return refuse(ErrInvalidResponse, ReasonTooLarge, "logout response: the POST is too large or not a form: %v", err)
 		}
-		relay = r.PostForm.Get("RelayState")
+		if relay == "" {
+			relay = r.PostForm.Get("RelayState")
+		}
 	}
 	st, ok := s.state.take(w, r, relay, s.conn.ID)
 	if !ok || len(st.LogoutRequestIDs) == 0 {

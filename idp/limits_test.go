@@ -1,0 +1,185 @@
+package idp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ssokit/ssokit/internal/limittest"
+	"github.com/ssokit/ssokit/internal/safehttp"
+	"github.com/ssokit/ssokit/internal/state"
+	"github.com/ssokit/ssokit/sso"
+)
+
+// The tests below send inputs far over each limit and check that the
+// refusal is the documented one, comes fast, and allocates a small
+// fraction of the input: the limit stops the read, it does not follow it.
+// They are not parallel: limittest.Allocated reads process-wide counters.
+
+// hugeInput is what each test offers; a refusal may allocate a few times
+// the limit it enforces, never the input.
+const hugeInput = 64 << 20
+
+func limitConnector(t *testing.T) *samlConnector {
+	t.Helper()
+	md := idpMetadataXML(selfSigned(t, time.Now().AddDate(1, 0, 0)), redirectSSO)
+	c, err := New(context.Background(), Connection{ID: "limits", Protocol: sso.SAML, Vendor: sso.Okta, SAML: &SAMLSettings{
+		IDPMetadataXML: md, EntityID: "https://sp.test/metadata", ACSURL: "https://sp.test/acs", AllowIDPInitiated: true}},
+		Options{StateKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.(*samlConnector)
+}
+
+func wantBounded(t *testing.T, what string, alloc uint64, took time.Duration, allocBound uint64) {
+	t.Helper()
+	t.Logf("%s: refused in %s, allocating %d bytes", what, took, alloc)
+	if alloc > allocBound {
+		t.Errorf("%s: refusing a %d MiB input allocated %d bytes (bound %d): the input was read past the limit", what, hugeInput>>20, alloc, allocBound)
+	}
+	if took > 5*time.Second {
+		t.Errorf("%s: the refusal took %s", what, took)
+	}
+}
+
+// TestLimitACSPost: an ACS POST over maxSAMLPost is refused with
+// ReasonTooLarge without reading the rest.
+func TestLimitACSPost(t *testing.T) {
+	s := limitConnector(t)
+	var err error
+	alloc, took := limittest.Allocated(func() {
+		r := httptest.NewRequest("POST", "https://sp.test/acs", limittest.Body("RelayState=x&SAMLResponse=", hugeInput, 'A', ""))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		_, _, err = s.Finish(httptest.NewRecorder(), r)
+	})
+	if !errors.Is(err, ErrInvalidResponse) || ReasonOf(err) != ReasonTooLarge {
+		t.Fatalf("oversized ACS POST: %v", err)
+	}
+	wantBounded(t, "ACS POST", alloc, took, 4*maxSAMLPost)
+}
+
+// TestLimitLogoutPost: a logout POST is bounded too, also when its
+// RelayState is in the query (the response is then read from the body).
+func TestLimitLogoutPost(t *testing.T) {
+	s := limitConnector(t)
+	// This browser is waiting for a logout response: the body is read.
+	started := httptest.NewRecorder()
+	if err := s.state.set(started, "relay", state.Payload{ConnectionID: s.conn.ID, LogoutRequestIDs: []string{"id-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	alloc, took := limittest.Allocated(func() {
+		r := httptest.NewRequest("POST", "https://sp.test/slo?RelayState=relay", limittest.Body("SAMLResponse=", hugeInput, 'A', ""))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range started.Result().Cookies() {
+			r.AddCookie(c)
+		}
+		err = s.FinishLogout(httptest.NewRecorder(), r)
+	})
+	if !errors.Is(err, ErrInvalidResponse) || ReasonOf(err) != ReasonTooLarge {
+		t.Fatalf("oversized logout POST: %v", err)
+	}
+	wantBounded(t, "logout POST", alloc, took, 4*maxSAMLPost)
+}
+
+// TestLimitSAMLResponse: a decoded response over MaxSAMLResponse, and one
+// nesting deeper than MaxXMLDepth, are refused with ReasonTooLarge before
+// an XML parser sees them.
+func TestLimitSAMLResponse(t *testing.T) {
+	s := limitConnector(t)
+	big := []byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">` + strings.Repeat(" ", MaxSAMLResponse) + `</samlp:Response>`)
+	if _, err := s.consume(context.Background(), big, []string{""}); ReasonOf(err) != ReasonTooLarge {
+		t.Errorf("response of %d bytes: %v", len(big), err)
+	}
+	// Deep, yet well under MaxSAMLResponse: 50 000 levels.
+	deep := []byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">` + strings.Repeat("<a>", 50_000) +
+		strings.Repeat("</a>", 50_000) + `</samlp:Response>`)
+	var err error
+	alloc, took := limittest.Allocated(func() { _, err = s.consume(context.Background(), deep, []string{""}) })
+	if !errors.Is(err, ErrInvalidResponse) || ReasonOf(err) != ReasonTooLarge || !strings.Contains(err.Error(), "deeper") {
+		t.Fatalf("response nested 50 000 deep: %v", err)
+	}
+	if alloc > 1<<20 || took > time.Second {
+		t.Errorf("refusing the deep response allocated %d bytes in %s", alloc, took)
+	}
+	// At the limit, the depth check lets the response through to the
+	// real checks (which refuse it, unsigned, for another reason).
+	ok := []byte(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="x" Version="2.0">` +
+		strings.Repeat("<a>", MaxXMLDepth-1) + strings.Repeat("</a>", MaxXMLDepth-1) + `</samlp:Response>`)
+	if _, err := s.consume(context.Background(), ok, []string{""}); err == nil || strings.Contains(err.Error(), "deeper") {
+		t.Errorf("response nested %d deep: %v", MaxXMLDepth, err)
+	}
+}
+
+// TestLimitMetadata: IdP metadata nesting deeper than MaxXMLDepth is
+// refused, and metadata fetched from a tenant's URL is read no further
+// than maxMetadata.
+func TestLimitMetadata(t *testing.T) {
+	md := idpMetadataXML(selfSigned(t, time.Now().AddDate(1, 0, 0)), redirectSSO)
+	deep := strings.Replace(md, "</EntityDescriptor>", strings.Repeat("<x>", 10_000)+strings.Repeat("</x>", 10_000)+"</EntityDescriptor>", 1)
+	if _, err := ParseIdPMetadata([]byte(deep), time.Now()); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "deeper") {
+		t.Errorf("metadata nested 10 000 deep: %v", err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/samlmetadata+xml")
+		_, _ = w.Write([]byte(md[:len(md)-len("</EntityDescriptor>")]))
+		buf := make([]byte, 64<<10)
+		for i := range buf {
+			buf[i] = ' '
+		}
+		for n := 0; n < hugeInput; n += len(buf) {
+			if _, err := w.Write(buf); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	var err error
+	alloc, took := limittest.Allocated(func() {
+		_, err = New(context.Background(), Connection{ID: "limits", Protocol: sso.SAML, Vendor: sso.Okta, SAML: &SAMLSettings{
+			IDPMetadataURL: srv.URL + "/metadata", EntityID: "https://sp.test/metadata", ACSURL: "https://sp.test/acs"}},
+			Options{StateKey: make([]byte, 32), InsecureAllowLoopback: true})
+	})
+	if !errors.Is(err, ErrConfig) {
+		t.Fatalf("metadata of %d MiB: %v", hugeInput>>20, err)
+	}
+	wantBounded(t, "fetched metadata", alloc, took, 3*maxMetadata)
+}
+
+// TestLimitOIDCDiscovery: a discovery document and a key set fetched from
+// a tenant's issuer are read no further than the guarded client's bound
+// (safehttp.DefaultMaxBody) and jwks.MaxBody.
+func TestLimitOIDCDiscovery(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"issuer":%q,"authorization_endpoint":"%s/authorize","token_endpoint":"%s/token","jwks_uri":"%s/keys","x":"`,
+			srv.URL, srv.URL, srv.URL, srv.URL)
+		buf := make([]byte, 64<<10)
+		for i := range buf {
+			buf[i] = 'a'
+		}
+		for n := 0; n < hugeInput; n += len(buf) {
+			if _, err := w.Write(buf); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	var err error
+	alloc, took := limittest.Allocated(func() {
+		_, err = New(context.Background(), Connection{ID: "limits", Protocol: sso.OIDC, Vendor: sso.Okta, OIDC: &OIDCSettings{
+			Issuer: srv.URL, ClientID: "a", ClientSecret: "b", RedirectURL: "https://app.test/cb"}},
+			Options{StateKey: make([]byte, 32), InsecureAllowLoopback: true})
+	})
+	if err == nil {
+		t.Fatalf("a discovery document of %d MiB was accepted", hugeInput>>20)
+	}
+	wantBounded(t, "discovery", alloc, took, 3*safehttp.DefaultMaxBody)
+}
