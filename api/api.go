@@ -183,6 +183,30 @@ type SSOStatus struct {
 	TotalSSOUsers int `json:"total_sso_users"`
 }
 
+// SSOEvent is one sign-in attempt of an organization, as
+// GET /v1/organizations/{org}/sso/events lists it for the organization's
+// administrators: who (when the identity provider said), through which
+// IdP, the outcome and, for a refusal, its stable reason and the check
+// that failed in words. It never holds a token or an assertion.
+type SSOEvent struct {
+	ID       string    `json:"id"`
+	Time     time.Time `json:"time"`
+	Email    string    `json:"email,omitempty"`
+	UserID   string    `json:"user_id,omitempty"`
+	IdPName  string    `json:"idp_name,omitempty"`
+	Protocol string    `json:"protocol,omitempty"`
+	// Outcome is accepted, refused or unavailable.
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason,omitempty"`
+	Check   string `json:"check,omitempty"`
+}
+
+// SSOEvents is GET /v1/organizations/{org}/sso/events's answer: the
+// organization's latest sign-in attempts, newest first.
+type SSOEvents struct {
+	Events []SSOEvent `json:"events"`
+}
+
 // SSOTestRequest is POST /v1/organizations/{org}/sso/test's body. It has
 // no fields today: send {}. (The check signs no one in, so it takes no
 // account to test with.)

@@ -181,6 +181,11 @@ func TestMethods(t *testing.T) {
 		{"SSO status", func(c *client.Client) (any, error) { return c.Organizations.SSOStatus(ctx, "acme") },
 			"GET /v1/organizations/acme/sso/status", "", 200, statusJSON,
 			api.SSOStatus{SSOEnabled: true, Provider: "okta", ConnectionState: api.ConnectionActive, LastLogin: &created, TotalSSOUsers: 3}},
+		{"SSO events", func(c *client.Client) (any, error) { return c.Organizations.SSOEvents(ctx, "acme", 20) },
+			"GET /v1/organizations/acme/sso/events", "", 200,
+			`{"events":[{"id":"ev_1","time":"2026-12-01T02:03:04.56789Z","email":"pat@acme.com","idp_name":"okta","protocol":"saml","outcome":"refused","reason":"domain_not_allowed","check":"the email domain is not allowed"}]}`,
+			[]api.SSOEvent{{ID: "ev_1", Time: created, Email: "pat@acme.com", IdPName: "okta", Protocol: "saml", Outcome: "refused",
+				Reason: "domain_not_allowed", Check: "the email domain is not allowed"}}},
 		{"test SSO", func(c *client.Client) (any, error) {
 			return c.Organizations.TestSSO(ctx, "acme")
 		}, "POST /v1/organizations/acme/sso/test", `{}`, 200, reportJSON,

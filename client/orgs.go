@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/ssokit/ssokit/api"
 )
@@ -36,6 +37,19 @@ func (o *Organizations) SSOStatus(ctx context.Context, org string) (api.SSOStatu
 	var out api.SSOStatus
 	err := o.c.do(ctx, http.MethodGet, orgPath(org, "sso", "status"), nil, &out)
 	return out, err
+}
+
+// SSOEvents returns the organization's latest sign-in attempts, newest
+// first, at most limit of them (zero: the server's default): "why was Pat
+// refused?" for its administrators.
+func (o *Organizations) SSOEvents(ctx context.Context, org string, limit int) ([]api.SSOEvent, error) {
+	path := orgPath(org, "sso", "events")
+	if limit > 0 {
+		path += "?limit=" + strconv.Itoa(limit)
+	}
+	var out api.SSOEvents
+	err := o.c.do(ctx, http.MethodGet, path, nil, &out)
+	return out.Events, err
 }
 
 // TestSSO checks an organization's direct IdP connection against what the

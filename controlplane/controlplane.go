@@ -32,6 +32,7 @@ import (
 	"github.com/ssokit/ssokit/internal/ttlcache"
 	"github.com/ssokit/ssokit/middleware"
 	"github.com/ssokit/ssokit/rbac"
+	"github.com/ssokit/ssokit/ssoevent"
 	"github.com/ssokit/ssokit/store"
 	"github.com/ssokit/ssokit/store/redisstore"
 	"github.com/ssokit/ssokit/store/sqlstore"
@@ -173,10 +174,20 @@ type Config struct {
 	// routes (status, stable code, human message). Nil: an HTML page when
 	// the request accepts HTML, else the JSON error.
 	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, code, message string)
-	// Now is the clock; nil means time.Now. Logger receives refusals with
-	// their reasons; nil means silent.
+	// Now is the clock; nil means time.Now. Logger receives every
+	// decision as an ssoevent record (refusals at Info, acceptances at
+	// Debug) and the control plane's own warnings; nil means silent.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// OnEvent receives every authentication, authorization and sign-in
+	// decision as an ssoevent.Event (ssometrics.Metrics.Hook counts them
+	// for OpenTelemetry). Nil means none. It runs on the request's
+	// goroutine and must not block.
+	OnEvent ssoevent.Hook
+	// SSOLogSize is how many sign-in attempts of each organization its
+	// SSO log keeps (GET /v1/organizations/{org}/sso/events), on a store
+	// that implements store.SSOLog. Zero means DefaultSSOLogSize.
+	SSOLogSize int
 }
 
 // API is the control plane: an http.Handler, and the parts a program needs
@@ -352,7 +363,7 @@ func (a *API) credentials() error {
 		AccountLimit: cfg.PasswordLimit, IPLimit: cfg.PasswordIPLimit, Now: a.now}); err != nil {
 		return err
 	}
-	ac := middleware.AuthenticatorConfig{Sessions: a.sessions, APIKeys: a.apiKeys, Admission: a.admit, Now: a.now, Logger: a.log}
+	ac := middleware.AuthenticatorConfig{Sessions: a.sessions, APIKeys: a.apiKeys, Admission: a.admit, Now: a.now, Logger: cfg.Logger, OnEvent: cfg.OnEvent}
 	if v := a.versions(); v != nil {
 		ac.Versions = v
 	}

@@ -27,6 +27,7 @@ func (a *API) routes() {
 	authed("PUT /v1/organizations/{org}/sso", a.orgAdmin(a.configureSSO))
 	authed("PATCH /v1/organizations/{org}", a.orgAdmin(a.updateOrg))
 	authed("GET /v1/organizations/{org}/sso/status", a.orgAdmin(a.ssoStatus))
+	authed("GET /v1/organizations/{org}/sso/events", a.orgAdmin(a.ssoEvents))
 	authed("GET /v1/organizations/{org}/sso/saml", a.orgAdmin(a.samlServiceProvider))
 	authed("POST /v1/organizations/{org}/sso/test", a.orgAdmin(a.ssoTest))
 	authed("GET /v1/organizations/{org}/sso/test/start", a.orgAdmin(a.ssoTestStart))

@@ -28,6 +28,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) {
 	}
 	ip := middleware.ClientIP(r, a.cfg.TrustedProxies)
 	person, err := a.admit.PasswordLogin(r.Context(), body.Org, body.Email, body.Password, ip)
+	a.recordPasswordSignIn(r.Context(), person, err)
 	if err != nil {
 		a.refuse(w, r, err)
 		return

@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -125,16 +126,38 @@ func (a *API) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	l, err := a.auth.ClerkLogin(r.Context(), &middleware.Principal{Credential: middleware.CredentialClerkSession, Clerk: res.Session})
 	if err != nil {
+		// The Clerk organization may not be one of ours: the event then
+		// goes to no organization's log.
+		a.recordSignIn(r.Context(), signIn{orgID: a.clerkOrg(r.Context(), l.ClerkOrgID), login: &l, err: err})
 		a.browserRefuse(w, r, err)
 		return
 	}
-	a.finish(w, r, l, st.ReturnTo)
+	a.finish(w, r, l, st.ReturnTo, signIn{orgID: a.clerkOrg(r.Context(), l.ClerkOrgID)})
+}
+
+// clerkOrg is the app organization a Clerk organization maps to, "" when
+// none does (or the store cannot say).
+func (a *API) clerkOrg(ctx context.Context, clerkOrgID string) string {
+	if clerkOrgID == "" {
+		return ""
+	}
+	o, err := a.st.OrgByClerkID(ctx, clerkOrgID)
+	if err != nil {
+		return ""
+	}
+	return o.ID
 }
 
 // finish admits an SSO login (Clerk or direct), starts the app session and
-// redirects to the return path.
-func (a *API) finish(w http.ResponseWriter, r *http.Request, l admission.Login, ret string) {
+// redirects to the return path; rec says what is known of the sign-in for
+// its record (recordSignIn).
+func (a *API) finish(w http.ResponseWriter, r *http.Request, l admission.Login, ret string, rec signIn) {
 	person, err := a.admit.Admit(r.Context(), l)
+	rec.login, rec.err = &l, err
+	if err == nil {
+		rec.person = person
+	}
+	a.recordSignIn(r.Context(), rec)
 	if err != nil {
 		a.browserRefuse(w, r, err)
 		return
@@ -181,6 +204,13 @@ func (a *API) directFinish(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, idp.ErrReauthenticate) {
 		return // the connector has sent the browser back to the IdP (ForceAuthn)
 	}
+	if err != nil {
+		// A response without this browser's sign-in state (refused as
+		// state or unsolicited) is anyone's post to the ACS: it is not
+		// kept in the organization's log, which it could otherwise flood.
+		reason := idp.ReasonOf(err)
+		a.recordSignIn(r.Context(), signIn{orgID: org.ID, id: id, err: err, unlogged: reason == idp.ReasonState || reason == idp.ReasonUnsolicited})
+	}
 	if errors.Is(err, idp.ErrUpstream) {
 		a.log.Warn("controlplane: identity provider unreachable", "org", org.ID, "reason", idp.ReasonOf(err), "err", err)
 		a.browserFail(w, r, http.StatusServiceUnavailable, codeUpstream, "the identity provider could not be reached; start again")
@@ -195,7 +225,7 @@ func (a *API) directFinish(w http.ResponseWriter, r *http.Request) {
 		a.testSignInReport(w, id)
 		return
 	}
-	a.finish(w, r, identityLogin(org.ID, id), ret)
+	a.finish(w, r, identityLogin(org.ID, id), ret, signIn{orgID: org.ID, id: id})
 }
 
 // testSignInReturn is the return path that marks a test sign-in. It

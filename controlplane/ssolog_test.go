@@ -1,0 +1,159 @@
+package controlplane_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ssokit/ssokit/client"
+	"github.com/ssokit/ssokit/controlplane"
+	"github.com/ssokit/ssokit/mockidp"
+	"github.com/ssokit/ssokit/ssoevent"
+)
+
+// TestSSOEventLog: "why was Pat refused?" An organization's sign-in
+// attempts through its direct connection are kept (accepted and refused,
+// with the reason and the check that failed), newest first, bounded per
+// organization; a post to the ACS without this browser's sign-in state
+// and a password attempt naming the organization are not kept (anyone
+// could send them); only the organization's admins and the platform
+// administrator read the log; every sign-in also reaches Config.OnEvent.
+func TestSSOEventLog(t *testing.T) {
+	t.Parallel()
+	var (
+		mu     sync.Mutex
+		events []ssoevent.Event
+	)
+	p := newPlaneWith(t, nil, func(c *controlplane.Config) {
+		c.SSOLogSize = 3
+		c.OnEvent = func(_ context.Context, e ssoevent.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			events = append(events, e)
+		}
+	})
+	ctx := context.Background()
+	ol, _ := initechSAML(t, p, "")
+	ol.PutUser(mockidp.UserConfig{Email: "pat@elsewhere.test", GivenName: "Pat"})
+	signIn := func(email string) int {
+		t.Helper()
+		ol.QueueUser(email)
+		jar, _ := cookiejar.New(nil)
+		hc := p.mock.Client()
+		hc.Jar = jar
+		resp, err := mockidp.Browse(hc, p.app.URL+"/auth/sso/start?org=initech&return_to=/v1/auth/whoami")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := signIn("alice@initech.test"); code != http.StatusOK {
+		t.Fatalf("alice: %d", code)
+	}
+	if code := signIn("pat@elsewhere.test"); code != http.StatusForbidden {
+		t.Fatalf("pat: %d, want 403", code)
+	}
+	// Noise anyone can make: not kept.
+	resp, err := http.PostForm(p.app.URL+"/auth/sso/acs/initech", url.Values{"SAMLResponse": {"PHNhbWxwOlJlc3BvbnNlLz4="}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = http.Post(p.app.URL+"/v1/auth/login", "application/json", strings.NewReader(`{"org":"initech","email":"mallory@initech.test","password":"guess"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	if _, err := p.admin.Organizations.Create(ctx, "globex", "Globex", "enterprise"); err != nil {
+		t.Fatal(err)
+	}
+	keyFor := func(org, role string) *client.Client {
+		k, err := p.admin.APIKeys.Create(ctx, org, "bot-"+role, role, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return newClient(t, p.app.URL, k.Key, nil)
+	}
+	orgAdmin := keyFor("initech", "admin")
+	evs, err := orgAdmin.Organizations.SSOEvents(ctx, "initech", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 {
+		t.Fatalf("log %+v, want Pat's refusal and Alice's sign-in", evs)
+	}
+	pat, alice := evs[0], evs[1]
+	if pat.Email != "pat@elsewhere.test" || pat.Outcome != "refused" || pat.Reason != "domain_not_allowed" || pat.Check == "" ||
+		pat.IdPName != "onelogin" || pat.Protocol != "saml" || pat.Time.IsZero() || pat.ID == "" {
+		t.Errorf("Pat's refusal %+v", pat)
+	}
+	if alice.Email != "alice@initech.test" || alice.Outcome != "accepted" || alice.Reason != "" || alice.UserID == "" {
+		t.Errorf("Alice's sign-in %+v", alice)
+	}
+	if evs, err := p.admin.Organizations.SSOEvents(ctx, "initech", 1); err != nil || len(evs) != 1 || evs[0].ID != pat.ID {
+		t.Errorf("platform administrator, limit 1: %+v %v", evs, err)
+	}
+	for name, c := range map[string]*client.Client{"a viewer": keyFor("initech", "viewer"), "another organization's admin": keyFor("globex", "admin")} {
+		var ce *client.Error
+		if _, err := c.Organizations.SSOEvents(ctx, "initech", 0); !errors.As(err, &ce) || ce.Status != http.StatusForbidden {
+			t.Errorf("%s read the log: %v", name, err)
+		}
+	}
+	for _, limit := range []string{"0", "4", "-1", "x", "1e3"} {
+		req, _ := http.NewRequest("GET", p.app.URL+"/v1/organizations/initech/sso/events?limit="+limit, nil)
+		k, _ := p.admin.APIKeys.Create(ctx, "initech", "q", "admin", time.Time{})
+		req.Header.Set("Authorization", "Bearer "+k.Key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("limit=%s: %d, want 400", limit, resp.StatusCode)
+		}
+	}
+
+	// Bounded: three more sign-ins leave the newest three.
+	for range 3 {
+		signIn("alice@initech.test")
+	}
+	if evs, _ := orgAdmin.Organizations.SSOEvents(ctx, "initech", 0); len(evs) != 3 || evs[0].Email != "alice@initech.test" || evs[2].Email != "alice@initech.test" {
+		t.Errorf("after three more sign-ins: %+v", evs)
+	}
+
+	// The Clerk path: kept under the organization the Clerk organization
+	// maps to.
+	if _, _, status := p.browser(t, "bob@acme.test"); status != http.StatusOK {
+		t.Fatalf("Clerk sign-in: %d", status)
+	}
+	if evs, err := p.admin.Organizations.SSOEvents(ctx, "acme", 0); err != nil || len(evs) != 1 ||
+		evs[0].Email != "bob@acme.test" || evs[0].Outcome != "accepted" || evs[0].IdPName != "okta" {
+		t.Errorf("acme's log after a Clerk sign-in: %+v %v", evs, err)
+	}
+	if evs, _ := orgAdmin.Organizations.SSOEvents(ctx, "initech", 0); len(evs) != 3 || evs[0].Email != "alice@initech.test" {
+		t.Errorf("a Clerk sign-in reached another organization's log: %+v", evs)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	var kinds []string
+	for _, e := range events {
+		if e.Kind == ssoevent.SignIn {
+			kinds = append(kinds, string(e.Outcome)+"/"+e.AuthMethod+"/"+e.Reason)
+		}
+	}
+	got := strings.Join(kinds, " ")
+	for _, want := range []string{"accepted/sso/", "refused/sso/domain_not_allowed", "refused/sso/unsolicited", "refused/password/"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("OnEvent lacks %s: %s", want, got)
+		}
+	}
+}
