@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/mockidp/internal/autopost"
@@ -122,6 +123,18 @@ func (c *Clerk) connectionFor(email string) *cConn {
 func (c *Clerk) connector(ctx context.Context, cn *cConn) (idp.Connector, error) {
 	c.mu.Lock()
 	conn := c.connectors[cn.ID]
+	c.mu.Unlock()
+	if conn != nil {
+		return conn, nil
+	}
+	// One build at a time, and only if no other made it meanwhile: two
+	// first sign-ins at once would each register the mock at the persona
+	// under a client secret of their own, and the connector kept would
+	// not hold the secret the persona kept (its code exchanges refused).
+	buildConnector.Lock()
+	defer buildConnector.Unlock()
+	c.mu.Lock()
+	conn = c.connectors[cn.ID]
 	key := c.stateKeyLocked()
 	c.mu.Unlock()
 	if conn != nil {
@@ -171,6 +184,9 @@ func (c *Clerk) connector(ctx context.Context, cn *cConn) (idp.Connector, error)
 	c.mu.Unlock()
 	return conn, nil
 }
+
+// buildConnector serializes building connectors (Clerk.connector).
+var buildConnector sync.Mutex
 
 // clerkAllowsSHA1 is whether the mock Clerk's SAML connections accept
 // responses signed with SHA-1 (idp.SAMLSettings.AllowSHA1) besides
