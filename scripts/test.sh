@@ -26,7 +26,15 @@
 #                   module (go run): no findings
 #   9. fuzz         each FuzzXxx of every module for FUZZTIME
 #  10. test <dir>   go test -race -count=1 ./... in each nested module
-#  11. test .       go test -race -count=1 ./... in the root module
+#  11. chaos        the control plane's load and chaos test, without -race:
+#                   SSOKIT_CHAOS=1 go test -count=1 -run Chaos ./controlplane/
+#                   (SSOKIT_CHAOS_DURATION of load, 12s here so the step
+#                   stays within 30 s; SSOKIT_CHAOS_DURATION=5m
+#                   scripts/test.sh for the long variant); its report is
+#                   printed. Before the root module's tests, so their
+#                   summary still closes the output.
+#  12. test .       go test -race -count=1 ./... in the root module (the
+#                   chaos test skips there: SSOKIT_CHAOS is unset)
 #
 # Modules are found with `find . -name go.mod`, so a new nested module is
 # checked and tested without editing this script.
@@ -56,6 +64,9 @@ command -v go >/dev/null || { echo "test.sh: Go 1.26 is required (https://go.dev
 # Outside services the later suites use; exported so tests find them.
 export SSOKIT_TEST_POSTGRES=${SSOKIT_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 export SSOKIT_TEST_REDIS=${SSOKIT_TEST_REDIS:-127.0.0.1:6379}
+# The chaos test runs in its own step only (see 11); the race runs skip it.
+chaos_duration=${SSOKIT_CHAOS_DURATION:-12s}
+unset SSOKIT_CHAOS SSOKIT_CHAOS_DURATION
 
 # Every Go module of the repository: the root first, then nested ones.
 modules=()
@@ -400,7 +411,7 @@ for m in "${modules[@]}"; do
 	done < <(cd "$root/$m" && go list -f '{{.ImportPath}} {{.Dir}}' ./...)
 done
 
-# ---- 10-11. tests ----------------------------------------------------------
+# ---- 10-12. tests ----------------------------------------------------------
 
 rm -rf "$artifacts"
 mkdir -p "$raw"
@@ -408,6 +419,19 @@ for m in "${modules[@]:1}"; do
 	step "test $m: go test -race -count=1 ./..."
 	run_tests "$m" "$artifacts/go-test-${m//\//_}.log" || exit 1
 done
+
+step "chaos: the control plane under load and faults, ${chaos_duration} (without -race)"
+# Its whole -v log is kept; the report and any failure are printed.
+chaos_log=$artifacts/controlplane/go-test-chaos.log
+mkdir -p "$(dirname "$chaos_log")"
+echo "-- SSOKIT_CHAOS=1 SSOKIT_CHAOS_DURATION=$chaos_duration go test -count=1 -v -run Chaos ./controlplane/"
+if SSOKIT_CHAOS=1 SSOKIT_CHAOS_DURATION=$chaos_duration go test -count=1 -v -timeout 60m -run Chaos ./controlplane/ >"$chaos_log" 2>&1; then
+	grep -vE '^(=== (RUN|PAUSE|CONT|NAME)|    --- PASS)' "$chaos_log"
+else
+	cat "$chaos_log" >&2
+	echo "test.sh: the chaos test failed (log: ${chaos_log#"$root"/})" >&2
+	exit 1
+fi
 
 step "test .: go test -race -count=1 ./... (root module)"
 log=$artifacts/go-test.log
