@@ -201,7 +201,7 @@ func (s *Server) ListenWith(addr string, o ListenOptions) error {
 	}
 	scheme := "http"
 	s.client = &http.Client{Timeout: 30 * time.Second}
-	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10,
+	s.http = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: maxHeaderBytes,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	if o.TLS {
 		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}

@@ -48,6 +48,12 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := &http.Server{Addr: "127.0.0.1:8081", Handler: newRouter(auth), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Addr: "127.0.0.1:8081", Handler: newRouter(auth), ReadHeaderTimeout: 5 * time.Second,
+		MaxHeaderBytes: maxHeaderBytes}
 	log.Fatal(srv.ListenAndServe())
 }
+
+// maxHeaderBytes bounds a request's headers (net/http's default is 1 MiB):
+// Clerk's cookies stay under 16 KiB and a session token over 8 KiB is
+// refused anyway, so a larger request is answered 431 unread.
+const maxHeaderBytes = 64 << 10

@@ -154,7 +154,7 @@ func main() {
 	}
 	go api.Run(ctx)
 	mock.Clerk("clerk").SetWebhooks("http://" + addr + "/webhooks/clerk")
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: controlplane.MaxHeaderBytes}
 	go func() { <-ctx.Done(); _ = srv.Close() }()
 	fmt.Fprintf(os.Stderr, "notes app on http://%s (sign in: http://%s/auth/sso/start?email=alice@acme.test&return_to=/notes)\n", addr, addr)
 	if err := srv.ListenAndServe(); err != http.ErrServerClosed {

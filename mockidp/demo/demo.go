@@ -154,7 +154,7 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 	}
 	d := &Demo{AppURL: appURL, MockURL: mock.URL, AdminKey: cfg.AdminKey, Mock: mock, Clerk: clerk, API: cp, Dashboard: dash,
 		srv: &http.Server{Handler: dash, ReadHeaderTimeout: 10 * time.Second,
-			ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)},
+			MaxHeaderBytes: controlplane.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)},
 		ran: make(chan struct{})}
 	if err := d.seed(ctx); err != nil {
 		mock.Close()
