@@ -28,6 +28,7 @@ import (
 	"github.com/ssokit/ssokit/appsession"
 	"github.com/ssokit/ssokit/clerkauth"
 	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/internal/httpsec"
 	"github.com/ssokit/ssokit/internal/state"
 	"github.com/ssokit/ssokit/internal/ttlcache"
 	"github.com/ssokit/ssokit/middleware"
@@ -172,7 +173,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// ErrorPage, when set, renders refusals on the browser-facing SSO
 	// routes (status, stable code, human message). Nil: an HTML page when
-	// the request accepts HTML, else the JSON error.
+	// the request accepts HTML, else the JSON error. It is called with
+	// the strictest security headers already set (a Content-Security-Policy
+	// of default-src 'none', no-store, nosniff, no referrer); a page that
+	// needs styles or scripts replaces the policy.
 	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, code, message string)
 	// Now is the clock; nil means time.Now. Logger receives every
 	// decision as an ssoevent record (refusals at Info, acceptances at
@@ -205,7 +209,7 @@ type API struct {
 	state      *state.Codec
 	svix       *svix.Webhook
 	webhookLog WebhookLog
-	mux        *http.ServeMux
+	mux        *httpsec.Mux
 	h          http.Handler
 	now        func() time.Time
 	log        *slog.Logger
@@ -224,7 +228,7 @@ func New(cfg Config) (*API, error) {
 	if err != nil || cfg.AppURL == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, errors.New("controlplane: Config.AppURL must be the app's absolute http(s) URL")
 	}
-	a := &API{cfg: cfg, st: cfg.Store, mux: http.NewServeMux(), now: cfg.Now, log: cfg.Logger}
+	a := &API{cfg: cfg, st: cfg.Store, mux: httpsec.NewMux(), now: cfg.Now, log: cfg.Logger}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -324,7 +328,10 @@ func New(cfg Config) (*API, error) {
 		return nil, err
 	}
 	a.routes()
-	a.h = a.crossOrigin(a.mux)
+	// Every response starts with the strictest headers (httpsec.Defaults):
+	// a page that sets none of its own still cannot be framed, sniffed,
+	// cached or run a script.
+	a.h = httpsec.Handler(a.crossOrigin(a.mux))
 	ok = true
 	return a, nil
 }

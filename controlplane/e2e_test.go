@@ -36,6 +36,7 @@ type plane struct {
 	app   *httptest.Server
 	st    *store.Memory
 	admin *client.Client
+	api   *controlplane.API
 }
 
 func newPlane(t *testing.T) *plane { t.Helper(); return newPlaneWith(t, nil, nil) }
@@ -67,7 +68,7 @@ func newPlaneWith(t *testing.T, modMock func(*mockidp.Config), modAPI func(*cont
 	if err != nil {
 		t.Fatal(err)
 	}
-	h = plane
+	h, p.api = plane, plane
 	c.SetWebhooks(p.app.URL + "/webhooks/clerk")
 	p.admin = newClient(t, p.app.URL, adminKey, nil)
 	ctx := context.Background()

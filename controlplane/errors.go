@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ssokit/ssokit/api"
+	"github.com/ssokit/ssokit/internal/httpsec"
 	"github.com/ssokit/ssokit/middleware"
 	"github.com/ssokit/ssokit/ssoerr"
 )
@@ -94,8 +95,7 @@ func (a *API) browserFail(w http.ResponseWriter, r *http.Request, status int, co
 		fail(w, status, code, msg)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	httpsec.Page(w.Header(), httpsec.CSP{InlineStyles: true}) // a link back, no form, no script
 	w.WriteHeader(status)
 	_ = errorPage.Execute(w, map[string]any{"Status": status, "Code": code, "Message": msg})
 }

@@ -10,11 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssokit/ssokit/internal/httpsec"
 	"github.com/ssokit/ssokit/mockidp/mockclerk"
 )
 
 // adminRoutes registers the JSON admin API under /admin/v1/.
-func (s *Server) adminRoutes(mux *http.ServeMux) {
+func (s *Server) adminRoutes(mux httpsec.Registrar) {
 	h := func(pattern string, fn http.HandlerFunc) { mux.Handle(pattern, s.adminAuth(fn)) }
 	h("GET /admin/v1/faults", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, Faults()) })
 	h("POST /admin/v1/reset", func(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ssokit/ssokit/internal/httpsec"
 	"github.com/ssokit/ssokit/sso"
 )
 
@@ -143,8 +144,7 @@ func (s *Server) Listing() Listing {
 func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	l := s.Listing()
 	if prefersHTML(r.Header.Get("Accept")) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+		httpsec.Page(w.Header(), httpsec.CSP{InlineStyles: true})
 		_ = pages.ExecuteTemplate(w, "index", map[string]any{"Title": "ssokit mockidp", "Personas": l.Personas})
 		return
 	}

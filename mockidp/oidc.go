@@ -23,13 +23,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ssokit/ssokit/internal/httpsec"
 	"github.com/ssokit/ssokit/mockidp/internal/jwtkeys"
 	"github.com/ssokit/ssokit/mockidp/internal/redirect"
 	"github.com/ssokit/ssokit/sso"
 )
 
 // routes registers the persona's OIDC endpoints under /{name}.
-func (p *Persona) routes(mux *http.ServeMux) {
+func (p *Persona) routes(mux httpsec.Registrar) {
 	prefix := "/" + p.cfg.Name
 	seen := map[string]bool{}
 	handle := func(pattern string, h http.HandlerFunc) {
@@ -321,11 +322,6 @@ func respond(w http.ResponseWriter, r *http.Request, redirectURI, mode string, v
 // formPostScript submits the page's form; the page's CSP allows only it.
 const formPostScript = "document.forms[0].submit();"
 
-var formPostCSP = func() string {
-	d := sha256.Sum256([]byte(formPostScript))
-	return "default-src 'none'; script-src 'sha256-" + base64.StdEncoding.EncodeToString(d[:]) + "'; style-src 'unsafe-inline'"
-}()
-
 func writeFormPost(w http.ResponseWriter, action string, v url.Values) {
 	var b strings.Builder
 	b.WriteString(`<!DOCTYPE html><html><head><meta charset="utf-8"><title>Submit This Form</title></head><body>` + "\n")
@@ -342,10 +338,11 @@ func writeFormPost(w http.ResponseWriter, action string, v url.Values) {
 	}
 	b.WriteString(`<noscript><p>Script is disabled. Click Submit to continue.</p><input type="submit" value="Submit"/></noscript>` + "\n")
 	b.WriteString(`</form><script>` + formPostScript + `</script></body></html>` + "\n")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	// The script by its hash. No form-action, as on the SAML auto-submit
+	// page: the redirect_uri redirects on, and Chromium applies
+	// form-action to those redirects too.
+	httpsec.Page(w.Header(), httpsec.CSP{Scripts: []string{formPostScript}, AnyFormAction: true})
 	w.Header().Set("Pragma", "no-cache")
-	w.Header().Set("Content-Security-Policy", formPostCSP)
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, b.String())
 }

@@ -4,6 +4,8 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+
+	"github.com/ssokit/ssokit/internal/httpsec"
 )
 
 var pages = template.Must(template.New("").Parse(`
@@ -51,12 +53,10 @@ func (p *Persona) loginPage(w http.ResponseWriter, r *http.Request, params url.V
 	params.Del("mockidp_login")
 	params.Del("email")
 	users := p.Users()
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
 	// No form-action: browsers apply it to every redirect after the
 	// submission, and the sign-in redirects to the relying party (and, via
 	// a broker such as Clerk, on to the app).
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	httpsec.Page(w.Header(), httpsec.CSP{InlineStyles: true, AnyFormAction: true})
 	status := http.StatusOK
 	if errMsg != "" {
 		status = http.StatusUnprocessableEntity
@@ -73,8 +73,7 @@ func (p *Persona) errorPage(w http.ResponseWriter, status int, code, msg string)
 	if code == "" {
 		title = "Signed out"
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	httpsec.Page(w.Header(), httpsec.CSP{InlineStyles: true})
 	w.WriteHeader(status)
 	_ = pages.ExecuteTemplate(w, "error", map[string]any{"Title": title, "Code": code, "Message": msg})
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/crewjam/saml"
 	"github.com/jonboulle/clockwork"
 	dsig "github.com/russellhaering/goxmldsig"
+	"github.com/ssokit/ssokit/internal/httpsec"
 	"github.com/ssokit/ssokit/sso"
 )
 
@@ -204,7 +205,7 @@ const (
 	samlIDPInitiatedPath = "/saml/idp-initiated"
 )
 
-func (s *samlIdP) routes(mux *http.ServeMux) {
+func (s *samlIdP) routes(mux httpsec.Registrar) {
 	prefix := "/" + s.p.cfg.Name
 	mux.HandleFunc("GET "+prefix+samlMetadataPath, s.serveMetadata)
 	mux.HandleFunc("GET "+prefix+samlSSOPath, s.serveSSO)
@@ -249,8 +250,25 @@ func (s *samlIdP) serveSLO(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "key generation failed", http.StatusInternalServerError)
 		return
 	}
+	// crewjam's logout pages auto-submit with its own two scripts.
+	httpsec.Page(w.Header(), httpsec.CSP{Scripts: crewjamLogoutScripts, AnyFormAction: true})
 	s.idp.ServeSLO(w, r)
 }
+
+// crewjamResponseScripts and crewjamLogoutScripts are the inline scripts
+// of crewjam/saml's response and logout auto-submit forms, allowed by
+// hash on the pages that write them.
+var (
+	crewjamResponseScripts = []string{
+		"document.getElementById('SAMLSubmitButton').style.visibility='hidden';",
+		"document.getElementById('SAMLResponseForm').submit();",
+	}
+	crewjamLogoutScripts = []string{
+		"document.getElementById('SAMLSubmitButton').style.visibility='hidden';",
+		"document.getElementById('SAMLRequestForm').submit();",
+		"document.getElementById('SAMLResponseForm').submit();",
+	}
+)
 
 func (s *samlIdP) serveSSO(w http.ResponseWriter, r *http.Request) {
 	if err := s.prepare(); err != nil {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/crewjam/saml"
+
+	"github.com/ssokit/ssokit/internal/httpsec"
 )
 
 // GetSession implements saml.SessionProvider: a queued user, the
@@ -72,9 +74,9 @@ func (s *samlIdP) loginPage(w http.ResponseWriter, r *http.Request, errMsg strin
 	if errMsg != "" {
 		status = http.StatusUnprocessableEntity
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+	// The form posts (or gets) the same SAML request back here, which
+	// answers with the auto-submit page, not a redirect.
+	httpsec.Page(w.Header(), httpsec.CSP{InlineStyles: true, FormAction: []string{"'self'"}})
 	w.WriteHeader(status)
 	_ = pages.ExecuteTemplate(w, "login", map[string]any{
 		"Title": "Sign in", "Vendor": s.p.cfg.Vendor, "Persona": s.p.cfg.Name, "Error": errMsg,
@@ -110,7 +112,9 @@ func (s *samlIdP) MakeAssertion(req *saml.IdpAuthnRequest, session *saml.Session
 func (s *samlIdP) WriteResponse(w http.ResponseWriter, req *saml.IdpAuthnRequest) error {
 	v, ok := s.inflight.LoadAndDelete(req)
 	if !ok {
-		return req.WriteResponse(w) // an error Response crewjam made
+		// An error Response crewjam made, in its own auto-submit form.
+		httpsec.Page(w.Header(), httpsec.CSP{Scripts: crewjamResponseScripts, AnyFormAction: true})
+		return req.WriteResponse(w)
 	}
 	pl := v.(*pendingLogin)
 	if req.ACSEndpoint == nil {
@@ -121,8 +125,11 @@ func (s *samlIdP) WriteResponse(w http.ResponseWriter, req *saml.IdpAuthnRequest
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	// The script by its hash. No form-action: Chromium applies it to every
+	// redirect after the submission, and an ACS redirects on (a broker's
+	// to the app, the app's to its page), so a policy of the ACS origin
+	// alone stops the sign-in there (peers/browser shows it).
+	httpsec.Page(w.Header(), httpsec.CSP{Scripts: []string{postFormScript}, AnyFormAction: true})
 	return postForm.Execute(w, map[string]string{"URL": req.ACSEndpoint.Location, "SAMLResponse": b64, "RelayState": req.RelayState})
 }
 
@@ -131,7 +138,11 @@ var postForm = template.Must(template.New("post").Parse(`<!doctype html><html><h
 <input type="hidden" name="SAMLResponse" value="{{.SAMLResponse}}">
 <input type="hidden" name="RelayState" value="{{.RelayState}}">
 <noscript><button type="submit">Continue</button></noscript></form>
-<script>document.getElementById("SAMLResponseForm").submit()</script></body></html>`))
+<script>` + postFormScript + `</script></body></html>`))
+
+// postFormScript submits the SAML auto-submit form; the page's policy
+// allows only it.
+const postFormScript = `document.getElementById("SAMLResponseForm").submit()`
 
 // spCerts returns the service provider's encryption certificate from its
 // metadata (use="encryption", or a KeyDescriptor without use).

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssokit/ssokit/internal/httpsec"
 	"github.com/ssokit/ssokit/mockidp/mockclerk"
 )
 
@@ -34,6 +35,7 @@ type Server struct {
 	byName   map[string]*Persona
 	clerks   []*Clerk
 	handler  http.Handler
+	mux      *httpsec.Mux    // records the routes, for the route walk
 	ctx      context.Context // ends at Close: stops webhook retries
 	cancel   context.CancelFunc
 	base     atomic.Pointer[string]
@@ -296,7 +298,8 @@ func (s *Server) baseURL() string { return *s.base.Load() }
 const maxBody = 64 << 10
 
 func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
+	mux := httpsec.NewMux()
+	s.mux = mux
 	mux.HandleFunc("GET /{$}", s.index)
 	s.adminRoutes(mux)
 	for _, p := range s.personas {
@@ -322,9 +325,9 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			}
 		}()
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		// The strictest headers, replaced by a page that needs more
+		// (httpsec.Page): no page can be served without them.
+		httpsec.Defaults(w.Header())
 		next.ServeHTTP(w, r)
 	})
 }

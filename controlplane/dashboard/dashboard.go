@@ -16,6 +16,7 @@ import (
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/client"
 	"github.com/ssokit/ssokit/controlplane"
+	"github.com/ssokit/ssokit/internal/httpsec"
 	"github.com/ssokit/ssokit/ssoerr"
 	"github.com/ssokit/ssokit/store"
 )
@@ -44,6 +45,7 @@ type Dashboard struct {
 	appURL string
 	log    *slog.Logger
 	h      http.Handler
+	dash   *httpsec.Mux // the dashboard's own routes, for the route walk
 }
 
 // New validates cfg and builds the dashboard.
@@ -61,7 +63,8 @@ func New(cfg Config) (*Dashboard, error) {
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
-	dash := http.NewServeMux()
+	dash := httpsec.NewMux()
+	d.dash = dash
 	dash.HandleFunc("GET /{$}", d.home)
 	dash.HandleFunc("POST /dashboard/login", d.passwordLogin)
 	dash.HandleFunc("POST /dashboard/logout", d.logout)
@@ -69,7 +72,7 @@ func New(cfg Config) (*Dashboard, error) {
 	dash.HandleFunc("POST /dashboard/api-keys", d.createKey)
 	dash.HandleFunc("POST /dashboard/api-keys/{id}/revoke", d.revokeKey)
 	mux := http.NewServeMux()
-	mux.Handle("/", http.NewCrossOriginProtection().Handler(dash))
+	mux.Handle("/", http.NewCrossOriginProtection().Handler(dash.ServeMux))
 	for _, p := range []string{"/auth/", "/v1/", "/webhooks/", "/.well-known/"} {
 		mux.Handle(p, cfg.API)
 	}
@@ -80,13 +83,16 @@ func New(cfg Config) (*Dashboard, error) {
 // ServeHTTP serves the dashboard and the API.
 func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) { d.h.ServeHTTP(w, r) }
 
+// securityHeaders starts every response with the strictest headers
+// (httpsec.Defaults) but Referrer-Policy same-origin: the dashboard's
+// forms post to itself, and with no-referrer a browser sends Origin: null
+// on those posts, which cross-origin protection refuses where the browser
+// sends no Sec-Fetch-Site. No referrer leaves for another origin.
 func securityHeaders(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("X-Frame-Options", "DENY")
+	return httpsec.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Referrer-Policy", "same-origin")
 		h.ServeHTTP(w, r)
-	})
+	}))
 }
 
 // asUser is the Go client calling the API in-process with the browser's
@@ -195,8 +201,11 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, v
 	} else if v.Error == "" && d.hasSession(r) {
 		v.Error = messageOf(err)
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	// No form-action: the SSO form goes to /auth/sso/start, which
+	// redirects to the sign-in (Clerk's, an identity provider's), and
+	// browsers apply form-action to every redirect after a submission.
+	httpsec.Page(w.Header(), httpsec.CSP{InlineStyles: true, AnyFormAction: true})
+	w.Header().Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	if err := page.Execute(w, v); err != nil {
 		d.log.Debug("dashboard: render", "err", err)
@@ -300,7 +309,8 @@ func ErrorPage(w http.ResponseWriter, _ *http.Request, status int, code, message
 		http.Error(w, message, status)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// The page's own policy: the dashboard's inline styles, a link back.
+	httpsec.Page(w.Header(), httpsec.CSP{InlineStyles: true})
 	w.WriteHeader(status)
 	_, _ = w.Write(b.Bytes())
 }

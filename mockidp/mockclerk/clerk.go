@@ -311,7 +311,7 @@ func New(cfg Config, host Host, opts Options) (*Clerk, error) {
 // ACS and metadata, OIDC callback, dev browser, handshake) under /{name}/
 // and, with Config.FrontendHost, at the root of that host; and its Backend
 // API under /{name}/bapi/v1/.
-func (c *Clerk) Routes(mux *http.ServeMux) {
+func (c *Clerk) Routes(mux Mux) {
 	for _, rt := range c.frontendRoutes() {
 		mux.HandleFunc(rt.method+" "+c.fapiPrefix()+rt.path, rt.h)
 		if c.cfg.FrontendHost != "" {
@@ -321,6 +321,12 @@ func (c *Clerk) Routes(mux *http.ServeMux) {
 	for _, rt := range c.backendRoutes() {
 		mux.HandleFunc(rt.method+" "+c.bapiPrefix()+rt.path, c.bapi(rt.h))
 	}
+}
+
+// Mux is where Routes registers the instance's endpoints: an
+// *http.ServeMux, or a mux that also records what is registered.
+type Mux interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
 }
 
 // route is one endpoint of the FAPI or the BAPI, relative to its prefix.

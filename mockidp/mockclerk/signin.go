@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/internal/httpsec"
 	"github.com/ssokit/ssokit/mockidp/internal/autopost"
 	"github.com/ssokit/ssokit/sso"
 )
@@ -33,8 +34,7 @@ func (c *Clerk) signInError(w http.ResponseWriter, status int, code, msg string)
 }
 
 func (c *Clerk) pageError(w http.ResponseWriter, title string, status int, code, msg string) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	httpsec.Page(w.Header(), httpsec.CSP{InlineStyles: true})
 	w.WriteHeader(status)
 	_ = errorPage.Execute(w, map[string]any{"Title": title, "Code": code, "Message": msg})
 }
@@ -61,8 +61,10 @@ func (c *Clerk) signIn(w http.ResponseWriter, r *http.Request) {
 		email = strings.TrimSpace(q.Get("login_hint"))
 	}
 	if email == "" {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
+		// No form-action: the form comes back here, which redirects on
+		// to the connection's identity provider, and browsers apply
+		// form-action to every redirect after a submission.
+		httpsec.Page(w.Header(), httpsec.CSP{InlineStyles: true, AnyFormAction: true})
 		_ = signInPage.Execute(w, map[string]string{"Action": r.URL.Path, "Redirect": redirect, "DevBrowser": db, "Name": c.cfg.Name})
 		return
 	}
