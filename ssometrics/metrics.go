@@ -108,6 +108,27 @@ func (m *Metrics) ObserveAuthenticator(a *middleware.Authenticator) error {
 	return err
 }
 
+// ControlPlane is what ObserveControlPlane reads; controlplane.API has it.
+type ControlPlane interface {
+	Authenticator() *middleware.Authenticator
+	// ClerkVerifier is nil when Clerk is not configured.
+	ClerkVerifier() *clerkauth.Verifier
+}
+
+// ObserveControlPlane publishes a control plane's counters: its
+// authenticator's caches and, with Clerk, its verifier's key set and
+// token cache. (Its decisions are counted by Hook, set as the control
+// plane's Config.OnEvent.)
+func (m *Metrics) ObserveControlPlane(cp ControlPlane) error {
+	if err := m.ObserveAuthenticator(cp.Authenticator()); err != nil {
+		return err
+	}
+	if v := cp.ClerkVerifier(); v != nil {
+		return m.ObserveVerifier(v)
+	}
+	return nil
+}
+
 // lookups is the cache lookup counter (the SDK returns the same
 // instrument for the same name).
 func (m *Metrics) lookups() (metric.Int64ObservableCounter, error) {

@@ -46,6 +46,8 @@ import (
 	"github.com/ssokit/ssokit/controlplane"
 	"github.com/ssokit/ssokit/controlplane/dashboard"
 	"github.com/ssokit/ssokit/mockidp/demo"
+	"github.com/ssokit/ssokit/ssometrics"
+	"github.com/ssokit/ssokit/ssometrics/prom"
 )
 
 // options are the command's flags.
@@ -113,6 +115,15 @@ func run(ctx context.Context, o options, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("--app-url: %w", err)
 	}
+	// ssokit's decisions and counters for Prometheus, at GET /metrics.
+	exp, err := prom.New()
+	if err != nil {
+		return err
+	}
+	metrics, err := ssometrics.New(exp.Provider)
+	if err != nil {
+		return err
+	}
 	cp, err := controlplane.New(controlplane.Config{
 		AppURL:            appURL,
 		StateKey:          stateKey,
@@ -135,11 +146,15 @@ func run(ctx context.Context, o options, logger *slog.Logger) error {
 		InsecureCookie: o.insecureCookie || (u.Scheme == "http" && isLoopback(u.Hostname())),
 		ErrorPage:      dashboard.ErrorPage,
 		Logger:         logger,
+		OnEvent:        metrics.Hook(),
 	})
 	if err != nil {
 		return err
 	}
 	defer cp.Close()
+	if err := metrics.ObserveControlPlane(cp); err != nil {
+		return err
+	}
 	d, err := dashboard.New(dashboard.Config{API: cp, AppURL: appURL, Logger: logger})
 	if err != nil {
 		return err
@@ -154,7 +169,7 @@ func run(ctx context.Context, o options, logger *slog.Logger) error {
 		defer close(ran)
 		cp.Run(runCtx) // API keys' last use, in batches and once more at the end
 	}()
-	srv := &http.Server{Handler: d, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: exp.Mount(d), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -118,6 +118,10 @@ func TestReplicasOnPostgresAndRedis(t *testing.T) {
 	if err != nil || !st.SSOEnabled || st.TotalSSOUsers != 1 || st.LastLogin == nil {
 		t.Fatalf("acme's SSO status after the restart: %+v %v", st, err)
 	}
+	// The SSO log is in PostgreSQL: both sign-ins outlived the restart.
+	if evs, err := admin.Organizations.SSOEvents(ctx, "acme", 0); err != nil || len(evs) != 2 || evs[0].Outcome != "accepted" || evs[1].Email != "alice@acme.test" {
+		t.Fatalf("acme's SSO log after the restart: %+v %v", evs, err)
+	}
 	expectUsers(t, admin, aliceMe.UserID)
 
 	// Bob's sign-in begins on B (Clerk sends him back to the app URL, A).
@@ -128,6 +132,19 @@ func TestReplicasOnPostgresAndRedis(t *testing.T) {
 	}
 	expectUser(t, bob, b, bobMe.UserID)
 	expectUsers(t, admin, aliceMe.UserID, bobMe.UserID)
+	// Each process answers GET /metrics. A's counters started again at
+	// the restart, and Bob's sign-in ended on A (the app URL): its scrape
+	// shows exactly that one.
+	resp, err := http.Get(a.url() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scrape, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	const bobSignIn = `ssokit_decisions_total{auth_method="sso",credential="",idp_name="okta",kind="sign_in",outcome="accepted",reason=""} 1`
+	if !strings.Contains(string(scrape), bobSignIn+"\n") || strings.Contains(string(scrape), "bob@acme.test") {
+		t.Fatalf("A's /metrics lacks %s (or names bob):\n%s", bobSignIn, scrape)
+	}
 
 	// Alice logs out on B: her old cookie, replayed from another jar, is
 	// refused by A.

@@ -17,6 +17,8 @@ import (
 	"github.com/ssokit/ssokit/controlplane"
 	"github.com/ssokit/ssokit/controlplane/dashboard"
 	"github.com/ssokit/ssokit/mockidp"
+	"github.com/ssokit/ssokit/ssometrics"
+	"github.com/ssokit/ssokit/ssometrics/prom"
 	"github.com/ssokit/ssokit/store"
 )
 
@@ -126,6 +128,12 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 	clerk := mock.Clerk("clerk")
 	stateKey := make([]byte, 32)
 	_, _ = rand.Read(stateKey)
+	metrics, exp, err := newMetrics()
+	if err != nil {
+		mock.Close()
+		appL.Close()
+		return nil, err
+	}
 	cp, err := controlplane.New(controlplane.Config{
 		AppURL:   appURL,
 		StateKey: stateKey, // made now: sign-ins in flight end with the demo
@@ -140,8 +148,15 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 		InsecureAllowLoopbackIdP: true,
 		ErrorPage:                dashboard.ErrorPage,
 		HTTPClient:               mock.Client(), Logger: cfg.Logger,
+		OnEvent: metrics.Hook(),
 	})
 	if err != nil {
+		mock.Close()
+		appL.Close()
+		return nil, err
+	}
+	if err := metrics.ObserveControlPlane(cp); err != nil {
+		cp.Close()
 		mock.Close()
 		appL.Close()
 		return nil, err
@@ -153,7 +168,7 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 		return nil, err
 	}
 	d := &Demo{AppURL: appURL, MockURL: mock.URL, AdminKey: cfg.AdminKey, Mock: mock, Clerk: clerk, API: cp, Dashboard: dash,
-		srv: &http.Server{Handler: dash, ReadHeaderTimeout: 10 * time.Second,
+		srv: &http.Server{Handler: exp.Mount(dash), ReadHeaderTimeout: 10 * time.Second,
 			MaxHeaderBytes: controlplane.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)},
 		ran: make(chan struct{})}
 	if err := d.seed(ctx); err != nil {
@@ -169,6 +184,17 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 	}()
 	go func() { _ = d.srv.Serve(appL) }()
 	return d, nil
+}
+
+// newMetrics makes ssokit's instruments on a Prometheus exporter: the
+// demo's control plane answers GET /metrics.
+func newMetrics() (*ssometrics.Metrics, *prom.Exporter, error) {
+	exp, err := prom.New()
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := ssometrics.New(exp.Provider)
+	return m, exp, err
 }
 
 // seed creates Acme (Okta over SAML, enterprise plan) and Contoso (Azure AD

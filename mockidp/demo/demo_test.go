@@ -2,7 +2,9 @@ package demo_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -50,5 +52,65 @@ func TestSessionCookieOverPlainHTTP(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("no session cookie")
+	}
+}
+
+// TestMetricsScraped: the demo's control plane answers GET /metrics for
+// Prometheus; after known decisions the counters have the expected
+// values, and no label carries the people or organizations involved.
+func TestMetricsScraped(t *testing.T) {
+	t.Parallel()
+	d, err := demo.Start(context.Background(), demo.Config{AppAddr: "127.0.0.1:0", MockAddr: "127.0.0.1:0", Headless: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	post := func(password string) {
+		body := `{"org":"` + demo.PasswordOrg + `","email":"` + demo.PasswordEmail + `","password":"` + password + `"}`
+		resp, err := http.Post(d.AppURL+"/v1/auth/login", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	post(demo.Password)
+	post("wrong-horse")
+	post("wrong-horse")
+	for range 3 {
+		req, _ := http.NewRequest("GET", d.AppURL+"/v1/auth/whoami", nil)
+		req.Header.Set("Authorization", "Bearer not-a-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := http.Get(d.AppURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	out := string(b)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %d\n%s", resp.StatusCode, out)
+	}
+	for sample, want := range map[string]string{
+		`ssokit_decisions_total{auth_method="password",credential="",idp_name="",kind="sign_in",outcome="accepted",reason=""}`:                   "1",
+		`ssokit_decisions_total{auth_method="password",credential="",idp_name="",kind="sign_in",outcome="refused",reason="invalid_credentials"}`: "2",
+		`ssokit_decisions_total{auth_method="",credential="",idp_name="",kind="authentication",outcome="refused",reason="malformed"}`:            "3",
+	} {
+		re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(sample) + ` (\S+)$`)
+		if m := re.FindStringSubmatch(out); m == nil || m[1] != want {
+			t.Errorf("%s = %v, want %s", sample, m, want)
+		}
+	}
+	if !strings.Contains(out, "ssokit_cache_lookups_total{") || !strings.Contains(out, "ssokit_jwks_fetches_total") {
+		t.Errorf("the cache and key set counters are missing:\n%s", out)
+	}
+	for _, who := range []string{demo.PasswordEmail, demo.PasswordOrg + `"`, "not-a-token"} {
+		if strings.Contains(out, who) {
+			t.Errorf("%q reached the metrics", who)
+		}
 	}
 }

@@ -30,3 +30,18 @@ func New() (*Exporter, error) {
 		Handler:  promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 	}, nil
 }
+
+// Mount answers GET /metrics with the exporter's scrape and every other
+// request with next: one listener for the app and its metrics. The
+// scrape carries only counters with ssokit's closed vocabularies (no
+// person, organization or token); put it behind the proxy's rules if it
+// should not be public.
+func (e *Exporter) Mount(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			e.Handler.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
