@@ -169,6 +169,7 @@ type view struct {
 	Me       *api.Whoami
 	Org      *store.Org
 	Status   *api.SSOStatus
+	Events   []api.SSOEvent
 	Keys     []api.APIKey
 	NewKey   string
 	Admin    bool
@@ -196,6 +197,7 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, v
 			if st, err := c.Organizations.SSOStatus(ctx, me.OrgID); err == nil {
 				v.Status = &st
 			}
+			v.Events, _ = c.Organizations.SSOEvents(ctx, me.OrgID, 20)
 			v.Keys, _ = c.APIKeys.List(ctx, me.OrgID)
 		}
 	} else if v.Error == "" && d.hasSession(r) {
@@ -365,6 +367,12 @@ var page = template.Must(template.New("dashboard").Parse(`<!doctype html><html l
 <tr><th>Connection</th><td id="sso-state">{{.ConnectionState}}</td></tr>
 <tr><th>Last SSO login</th><td>{{if .LastLogin}}{{.LastLogin}}{{else}}never{{end}}</td></tr>
 <tr><th>SSO users</th><td id="sso-users">{{.TotalSSOUsers}}</td></tr>
+</table>
+<h3>Recent sign-ins</h3>
+<table id="sso-events"><tr><th>Time (UTC)</th><th>Email</th><th>Identity provider</th><th>Outcome</th><th>Why</th></tr>
+{{range $.Events}}<tr class="sso-event"><td>{{.Time.Format "2006-01-02 15:04:05"}}</td><td>{{.Email}}</td><td>{{.IdPName}} {{.Protocol}}</td>
+<td class="outcome">{{.Outcome}}</td><td>{{if .Reason}}<code class="reason">{{.Reason}}</code> {{.Check}}{{end}}</td></tr>
+{{else}}<tr><td colspan="5">No sign-in attempt yet.</td></tr>{{end}}
 </table>{{end}}
 {{with $.Org}}<h2>Organization settings</h2>
 <table><tr><th>Plan</th><td>{{.Plan}}</td></tr>

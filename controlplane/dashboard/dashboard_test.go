@@ -149,3 +149,42 @@ func TestNewRequires(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSSOEventsOnTheDashboard: "why was Pat refused?" An organization
+// admin's dashboard lists the organization's recent sign-in attempts with
+// the refusal's reason and the check that failed, values escaped.
+func TestSSOEventsOnTheDashboard(t *testing.T) {
+	t.Parallel()
+	d := start(t)
+	// Pat's domain is not one Acme admits: refused, kept in Acme's log.
+	resp, err := mockidp.Browse(browser(), d.AppURL+"/auth/sso/start?email="+url.QueryEscape(demo.OutsiderEmail)+"&return_to=/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("Pat's sign-in: %d, want 403", resp.StatusCode)
+	}
+	// A value no identity provider should send, kept as it came.
+	log := d.API.Store().(store.SSOLog)
+	if err := log.AddSSOEvent(t.Context(), store.SSOEvent{OrgID: "acme", Email: `<script>alert(1)</script>@acme.test`, Outcome: "refused",
+		Reason: "signature", Check: `<img src=x onerror=alert(1)>`}, 10); err != nil {
+		t.Fatal(err)
+	}
+	c := browser()
+	status, body := send(t, c, "POST", d.AppURL+"/dashboard/login",
+		url.Values{"org": {demo.PasswordOrg}, "email": {demo.PasswordEmail}, "password": {demo.Password}})
+	if status != 200 {
+		t.Fatalf("admin login %d", status)
+	}
+	_, body = send(t, c, "GET", d.AppURL+"/", nil)
+	for _, want := range []string{`id="sso-events"`, "<td>" + demo.OutsiderEmail + "</td>", `<code class="reason">domain_not_allowed</code>`,
+		"&lt;script&gt;alert(1)&lt;/script&gt;@acme.test", "&lt;img src=x onerror=alert(1)&gt;"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the dashboard lacks %s", want)
+		}
+	}
+	if strings.Contains(body, "<script>alert(1)") || strings.Contains(body, "<img src=x") {
+		t.Error("an event's value reached the page unescaped")
+	}
+}
