@@ -220,13 +220,22 @@ func (c *Clerk) backendRoutes() []route {
 	return out
 }
 
+// maxBAPIBody bounds a Backend API request body, whatever the host: a
+// larger one is refused 413 request_body_too_large, read no further.
+const maxBAPIBody = 64 << 10
+
 // decodeBody reads an optional JSON body ("null" and empty are {}).
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	if r.ContentLength == 0 {
 		return true
 	}
-	dec := json.NewDecoder(r.Body)
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBAPIBody))
 	if err := dec.Decode(v); err != nil && err.Error() != "EOF" {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			clerkError(w, http.StatusRequestEntityTooLarge, "request_body_too_large", "The request body is too large")
+			return false
+		}
 		clerkError(w, http.StatusUnprocessableEntity, "form_param_format_invalid", "The request body is not valid JSON: "+err.Error())
 		return false
 	}
