@@ -384,13 +384,18 @@ func (h *Handshake) returnURL(r *http.Request) string {
 
 // CleanURL is the request's path and query without the handshake's
 // parameters: where a development instance's handshake lands once its
-// directives are applied.
+// directives are applied. Leading slashes are folded into one: a request
+// for //evil.test/ would otherwise be redirected to //evil.test/, which a
+// browser reads as another host.
 func CleanURL(r *http.Request) string {
 	q := r.URL.Query()
 	for _, p := range handshakeParams {
 		q.Del(p)
 	}
-	u := url.URL{Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: q.Encode()}
+	u := url.URL{Path: "/" + strings.TrimLeft(r.URL.Path, "/"), RawQuery: q.Encode()}
+	if r.URL.RawPath != "" {
+		u.RawPath = "/" + strings.TrimLeft(r.URL.RawPath, "/")
+	}
 	return u.RequestURI()
 }
 
