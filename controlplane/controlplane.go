@@ -192,6 +192,12 @@ type Config struct {
 	// SSO log keeps (GET /v1/organizations/{org}/sso/events), on a store
 	// that implements store.SSOLog. Zero means DefaultSSOLogSize.
 	SSOLogSize int
+	// StoreObserver, when set, is told how long each statement of the
+	// stores New opens took (StoreDSN: store "sql", op "read" or "write";
+	// RedisURL: store "redis", op "command") and its error
+	// (ssometrics.Metrics.StoreObserver records them). A Store or
+	// Expiring given ready-made is the caller's to observe.
+	StoreObserver func(store, op string, d time.Duration, err error)
 }
 
 // API is the control plane: an http.Handler, and the parts a program needs
@@ -239,7 +245,7 @@ func New(cfg Config) (*API, error) {
 	case a.st != nil && cfg.StoreDSN != "":
 		return nil, errors.New("controlplane: set Store or StoreDSN, not both")
 	case cfg.StoreDSN != "":
-		sq, err := sqlstore.Open(context.Background(), sqlstore.Config{DSN: cfg.StoreDSN, Now: cfg.Now, Logger: a.log})
+		sq, err := sqlstore.Open(context.Background(), sqlstore.Config{DSN: cfg.StoreDSN, Now: cfg.Now, Logger: a.log, Observe: observer(cfg.StoreObserver, "sql")})
 		if err != nil {
 			return nil, fmt.Errorf("controlplane: StoreDSN: %w", err)
 		}
@@ -279,7 +285,8 @@ func New(cfg Config) (*API, error) {
 		if prefix == "" {
 			prefix = "ssokit:"
 		}
-		rs, err := redisstore.New(context.Background(), redisstore.Config{URL: cfg.RedisURL, Prefix: prefix, Now: cfg.Now, Logger: a.log})
+		rs, err := redisstore.New(context.Background(), redisstore.Config{URL: cfg.RedisURL, Prefix: prefix, Now: cfg.Now, Logger: a.log,
+			Observe: observer(cfg.StoreObserver, "redis")})
 		if err != nil {
 			return nil, fmt.Errorf("controlplane: RedisURL: %w", err)
 		}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/appsession"
@@ -75,4 +77,31 @@ func createAcme(t *testing.T, cp *controlplane.API) api.Org {
 		t.Fatal(err)
 	}
 	return o
+}
+
+// Config.StoreObserver is told of the statements of the store the control
+// plane opens from StoreDSN, named "sql".
+func TestStoreObserver(t *testing.T) {
+	t.Parallel()
+	var (
+		mu  sync.Mutex
+		ops = map[string]int{}
+	)
+	cp, err := controlplane.New(controlplane.Config{AppURL: "https://app.example", StateKey: bytes.Repeat([]byte("s"), 32),
+		SessionKeys: []appsession.Key{appsession.EphemeralKey()}, StoreDSN: "sqlite:" + filepath.Join(t.TempDir(), "ssokit.db"),
+		BootstrapAdminKey: adminKey, StoreObserver: func(store, op string, d time.Duration, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			ops[store+" "+op]++
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cp.Close() })
+	createAcme(t, cp)
+	mu.Lock()
+	defer mu.Unlock()
+	if ops["sql write"] == 0 || ops["sql read"] == 0 {
+		t.Fatalf("observed %v, want sql reads and writes", ops)
+	}
 }

@@ -12,6 +12,7 @@
 //	ssokit.jwks.fetches          counter   (observed) the Clerk key set fetched
 //	ssokit.jwks.fetch_failures   counter   (observed) fetches that failed
 //	ssokit.cache.lookups         counter   (observed) cache, result (hit, miss)
+//	ssokit.store.duration        histogram store (sql, redis), op, outcome; seconds
 //
 // Labels come from ssokit's own closed vocabularies; a value outside them
 // (an identity provider name a tenant chose, say) is reported as "other".

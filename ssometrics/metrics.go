@@ -3,6 +3,7 @@ package ssometrics
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/ssokit/ssokit/clerkauth"
 	"github.com/ssokit/ssokit/middleware"
@@ -106,6 +107,27 @@ func (m *Metrics) ObserveAuthenticator(a *middleware.Authenticator) error {
 		return nil
 	}, lookups)
 	return err
+}
+
+// StoreObserver records each store statement's duration in
+// ssokit.store.duration (seconds) by store (sql, redis), op (read, write,
+// command) and outcome (ok, error); set it as the control plane's
+// Config.StoreObserver.
+func (m *Metrics) StoreObserver() (func(store, op string, d time.Duration, err error), error) {
+	h, err := m.meter.Float64Histogram("ssokit.store.duration",
+		metric.WithDescription("Duration of the store's statements and Redis commands."), metric.WithUnit("s"),
+		metric.WithExplicitBucketBoundaries(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
+	if err != nil {
+		return nil, err
+	}
+	return func(store, op string, d time.Duration, err error) {
+		outcome := "ok"
+		if err != nil {
+			outcome = "error"
+		}
+		h.Record(context.Background(), d.Seconds(), metric.WithAttributeSet(attribute.NewSet(
+			attribute.String("store", label(store)), attribute.String("op", label(op)), attribute.String("outcome", outcome))))
+	}, nil
 }
 
 // ControlPlane is what ObserveControlPlane reads; controlplane.API has it.

@@ -3,6 +3,7 @@ package ssometrics_test
 import (
 	"context"
 	"crypto/rsa"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -134,5 +135,35 @@ func TestLabelsCarryNoPerson(t *testing.T) {
 	}
 	if got := value(t, out, `ssokit_decisions_total{auth_method="sso",credential="",idp_name="okta",kind="sign_in",outcome="accepted",reason=""}`); got != "1" {
 		t.Errorf("okta sign-in = %s, want 1", got)
+	}
+}
+
+// TestStoreDurations: the store observer's durations are a histogram by
+// store, op and outcome.
+func TestStoreDurations(t *testing.T) {
+	exp, err := prom.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ssometrics.New(exp.Provider)
+	if err != nil {
+		t.Fatal(err)
+	}
+	observe, err := m.StoreObserver()
+	if err != nil {
+		t.Fatal(err)
+	}
+	observe("sql", "read", 2*time.Millisecond, nil)
+	observe("sql", "read", 3*time.Millisecond, nil)
+	observe("redis", "command", time.Millisecond, errors.New("connection refused"))
+	out := scrape(t, exp.Handler)
+	if got := value(t, out, `ssokit_store_duration_seconds_count{op="read",outcome="ok",store="sql"}`); got != "2" {
+		t.Errorf("sql reads = %s, want 2", got)
+	}
+	if got := value(t, out, `ssokit_store_duration_seconds_count{op="command",outcome="error",store="redis"}`); got != "1" {
+		t.Errorf("redis errors = %s, want 1", got)
+	}
+	if strings.Contains(out, "connection refused") {
+		t.Error("an error's text reached the metrics")
 	}
 }

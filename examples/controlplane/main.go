@@ -124,6 +124,10 @@ func run(ctx context.Context, o options, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	storeObserver, err := metrics.StoreObserver()
+	if err != nil {
+		return err
+	}
 	cp, err := controlplane.New(controlplane.Config{
 		AppURL:            appURL,
 		StateKey:          stateKey,
@@ -147,6 +151,7 @@ func run(ctx context.Context, o options, logger *slog.Logger) error {
 		ErrorPage:      dashboard.ErrorPage,
 		Logger:         logger,
 		OnEvent:        metrics.Hook(),
+		StoreObserver:  storeObserver,
 	})
 	if err != nil {
 		return err

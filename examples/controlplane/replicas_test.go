@@ -145,6 +145,12 @@ func TestReplicasOnPostgresAndRedis(t *testing.T) {
 	if !strings.Contains(string(scrape), bobSignIn+"\n") || strings.Contains(string(scrape), "bob@acme.test") {
 		t.Fatalf("A's /metrics lacks %s (or names bob):\n%s", bobSignIn, scrape)
 	}
+	for _, series := range []string{`ssokit_store_duration_seconds_count{op="read",outcome="ok",store="sql"}`,
+		`ssokit_store_duration_seconds_count{op="command",outcome="ok",store="redis"}`} {
+		if !strings.Contains(string(scrape), series+" ") {
+			t.Errorf("A's /metrics lacks %s", series)
+		}
+	}
 
 	// Alice logs out on B: her old cookie, replayed from another jar, is
 	// refused by A.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -90,6 +91,10 @@ type Config struct {
 	// answer: a Consume whose first attempt went through answers
 	// ErrReplayed, a Hit counts one more.
 	MaxRetries int
+	// Observe, when set, is told how long each command took (op
+	// "command", retries included) and its error (nil for an answer,
+	// redis.Nil included). For metrics: it must not block.
+	Observe func(op string, d time.Duration, err error)
 }
 
 // Store is package store's expiring state in Redis. It implements
@@ -197,6 +202,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	// asking a server that lacks them only adds a round trip.
 	opts.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	s.rdb = redis.NewClient(opts)
+	if cfg.Observe != nil {
+		s.rdb.AddHook(observeHook(cfg.Observe))
+	}
 
 	pctx, cancel := context.WithTimeout(ctx, opts.DialTimeout+s.cmdTimeout)
 	defer cancel()
@@ -582,3 +590,44 @@ var (
 	_ store.Expiring  = (*Store)(nil)
 	_ store.Versioned = (*Store)(nil)
 )
+
+// observeHook times every command for Config.Observe. A connection's
+// own handshake (HELLO, CLIENT SETINFO, which older servers refuse and
+// go-redis ignores) is not a store operation and is not reported.
+type observeHook func(op string, d time.Duration, err error)
+
+func (observeHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h observeHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if handshake(cmd) {
+			return next(ctx, cmd)
+		}
+		start := time.Now()
+		err := next(ctx, cmd)
+		answer := err
+		if errors.Is(answer, redis.Nil) {
+			answer = nil
+		}
+		h("command", time.Since(start), answer)
+		return err
+	}
+}
+
+func (h observeHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if slices.ContainsFunc(cmds, handshake) {
+			return next(ctx, cmds)
+		}
+		start := time.Now()
+		err := next(ctx, cmds)
+		h("command", time.Since(start), err)
+		return err
+	}
+}
+
+// handshake reports whether cmd is part of a new connection's handshake.
+func handshake(cmd redis.Cmder) bool {
+	n := cmd.Name()
+	return n == "hello" || n == "client" || n == "auth" || n == "select"
+}

@@ -650,3 +650,40 @@ func TestClose(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestObserve: Config.Observe is told of every command, an answer
+// (redis.Nil included) without error.
+func TestObserve(t *testing.T) {
+	addr := redisAddr(t)
+	var (
+		mu   sync.Mutex
+		n    int
+		errs int
+	)
+	s := open(t, addr, redisstore.Config{Prefix: newPrefix(t, addr), Observe: func(op string, d time.Duration, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if op != "command" || d < 0 {
+			t.Errorf("observed %q %v", op, d)
+		}
+		n++
+		if err != nil {
+			errs++
+		}
+	}})
+	ctx := context.Background()
+	mu.Lock()
+	before := n
+	mu.Unlock()
+	if ok, err := s.IsRevoked(ctx, "jti-never"); ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if err := s.RevokeToken(ctx, "jti-1", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n-before < 2 || errs != 0 {
+		t.Errorf("%d commands observed (want at least 2), %d with errors (want 0)", n-before, errs)
+	}
+}

@@ -99,6 +99,11 @@ type Config struct {
 	// data_version to notice another process's writes (and move
 	// Version); zero means 500 ms.
 	InvalidationPoll time.Duration
+	// Observe, when set, is told how long each statement took: op "read"
+	// (a query on the read pool) or "write" (a statement or a whole
+	// transaction on the write pool), and its error (nil for a query
+	// whose rows are read later). For metrics: it must not block.
+	Observe func(op string, d time.Duration, err error)
 }
 
 // dialect is the engine a Store talks to.
@@ -170,8 +175,8 @@ var busyPragma = fmt.Sprintf("_pragma=busy_timeout(%d)", SQLiteBusyTimeout.Milli
 // is safe for concurrent use.
 type Store struct {
 	d   dialect
-	rw  *sql.DB // every write (SQLite: one connection); PostgreSQL: the pool
-	ro  *sql.DB // reads (a SQLite file: the reader pool; otherwise rw)
+	rw  pool // every write (SQLite: one connection); PostgreSQL: the pool
+	ro  pool // reads (a SQLite file: the reader pool; otherwise rw)
 	now func() time.Time
 	log *slog.Logger
 
@@ -293,7 +298,7 @@ func (s *Store) connect(ctx context.Context, t target, cfg Config) error {
 			life = DefaultPostgresConnMaxLifetime
 		}
 		db.SetConnMaxLifetime(life)
-		s.rw, s.ro = db, db
+		s.rw, s.ro = pool{DB: db}, pool{DB: db}
 		lc := t.pg.Copy()
 		lc.RuntimeParams["application_name"] = "ssokit-listener"
 		s.listenCfg = lc
@@ -308,7 +313,7 @@ func (s *Store) connect(ctx context.Context, t target, cfg Config) error {
 		db.SetMaxIdleConns(1)
 		db.SetConnMaxLifetime(0)
 		db.SetConnMaxIdleTime(0)
-		s.rw, s.ro = db, db
+		s.rw, s.ro = pool{DB: db}, pool{DB: db}
 	default:
 		// A new database file is readable by its owner only (it holds
 		// password and API key hashes); SQLite gives its -wal and -shm
@@ -328,7 +333,7 @@ func (s *Store) connect(ctx context.Context, t target, cfg Config) error {
 		w.SetMaxIdleConns(1)
 		w.SetConnMaxLifetime(0)
 		w.SetConnMaxIdleTime(0)
-		s.rw = w
+		s.rw = pool{DB: w}
 		// The writer sets WAL mode (kept in the file) before a reader
 		// connects.
 		if err := w.PingContext(ctx); err != nil {
@@ -343,8 +348,10 @@ func (s *Store) connect(ctx context.Context, t target, cfg Config) error {
 		r.SetMaxOpenConns(pick(cfg.MaxOpenConns, DefaultSQLiteMaxOpenConns))
 		r.SetMaxIdleConns(pick(cfg.MaxIdleConns, DefaultSQLiteMaxIdleConns))
 		r.SetConnMaxLifetime(max(cfg.ConnMaxLifetime, 0))
-		s.ro = r
+		s.ro = pool{DB: r}
 	}
+	s.rw.op, s.rw.observe = "write", cfg.Observe
+	s.ro.op, s.ro.observe = "read", cfg.Observe
 	if err := s.rw.PingContext(ctx); err != nil {
 		s.closePools()
 		return fmt.Errorf("%w: sqlstore: connecting to %s: %w", store.ErrUnavailable, s.d, err)
@@ -386,10 +393,10 @@ func (s *Store) closePools() error {
 	if s.pollDB != nil {
 		errs = append(errs, s.pollDB.Close())
 	}
-	if s.ro != nil && s.ro != s.rw {
+	if s.ro.DB != nil && s.ro.DB != s.rw.DB {
 		errs = append(errs, s.ro.Close())
 	}
-	if s.rw != nil {
+	if s.rw.DB != nil {
 		errs = append(errs, s.rw.Close())
 	}
 	return errors.Join(errs...)
@@ -497,6 +504,47 @@ func (s *Store) storable(vals ...string) bool {
 
 // ---- SQL helpers -----------------------------------------------------------
 
+// pool is a connection pool whose statements are timed for
+// Config.Observe (when set; otherwise they cost nothing more).
+type pool struct {
+	*sql.DB
+	op      string
+	observe func(op string, d time.Duration, err error)
+}
+
+// ExecContext is sql.DB's, timed.
+func (p pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if p.observe == nil {
+		return p.DB.ExecContext(ctx, query, args...)
+	}
+	start := time.Now()
+	r, err := p.DB.ExecContext(ctx, query, args...)
+	p.observe(p.op, time.Since(start), err)
+	return r, err
+}
+
+// QueryContext is sql.DB's, timed to its first row.
+func (p pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if p.observe == nil {
+		return p.DB.QueryContext(ctx, query, args...)
+	}
+	start := time.Now()
+	r, err := p.DB.QueryContext(ctx, query, args...)
+	p.observe(p.op, time.Since(start), err)
+	return r, err
+}
+
+// QueryRowContext is sql.DB's, timed.
+func (p pool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if p.observe == nil {
+		return p.DB.QueryRowContext(ctx, query, args...)
+	}
+	start := time.Now()
+	r := p.DB.QueryRowContext(ctx, query, args...)
+	p.observe(p.op, time.Since(start), r.Err())
+	return r
+}
+
 // querier is what *sql.DB and *sql.Tx have in common.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
@@ -539,9 +587,13 @@ func placeholders(from, to int) string {
 // session (notify) tells the other replicas in the same transaction
 // (PostgreSQL: pg_notify on the schema's channel) and moves Version once
 // it is over, committed or not.
-func (s *Store) write(ctx context.Context, notify bool, fn func(tx *sql.Tx) error) error {
+func (s *Store) write(ctx context.Context, notify bool, fn func(tx *sql.Tx) error) (err error) {
 	if notify {
 		defer s.version.Add(1)
+	}
+	if s.rw.observe != nil {
+		start := time.Now()
+		defer func() { s.rw.observe("write", time.Since(start), err) }()
 	}
 	tx, err := s.rw.BeginTx(ctx, nil)
 	if err != nil {
