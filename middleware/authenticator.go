@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/textproto"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -241,6 +242,15 @@ func (a *Authenticator) authenticate(r *http.Request) (*Principal, error) {
 		return a.clerkToken(ctx, tok)
 	}
 	if a.sessions != nil {
+		// A session cookie seen before, sent once: answered from the cache
+		// without net/http's cookie parsing, which validates every byte of
+		// the value and allocates. The value is the very string verified
+		// (and validated) when it was first seen, so nothing is skipped.
+		if raw, ok := onlyCookie(r, a.sessions.CookieName()); ok {
+			if e, hit := a.appCache.Get(raw); hit && a.fresh(e, a.version()) {
+				return e.p, nil
+			}
+		}
 		if v, ok, err := cookie(r, a.sessions.CookieName()); err != nil {
 			return nil, err
 		} else if ok {
@@ -411,6 +421,35 @@ func bearer(r *http.Request) (tok string, fromHeader bool, err error) {
 // cookie reads the credential cookie name. A cookie sent twice (one of
 // them planted from a sibling subdomain, say) is ambiguous and refused; an
 // empty one is refused.
+// onlyCookie returns the raw value of the one cookie called name in r's
+// Cookie headers, split and trimmed as net/http splits them; false when
+// there is none, or more than one (a part counts whatever its value, so
+// where net/http would see two, onlyCookie never sees one), or the value
+// is quoted. It allocates nothing. Callers use the value only as a key of
+// values already verified.
+func onlyCookie(r *http.Request, name string) (string, bool) {
+	var found string
+	n := 0
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			part, rest, _ := strings.Cut(line, ";")
+			line = rest
+			k, v, _ := strings.Cut(textproto.TrimString(part), "=")
+			if textproto.TrimString(k) != name {
+				continue
+			}
+			if n++; n > 1 {
+				return "", false
+			}
+			found = v
+		}
+	}
+	if n != 1 || found == "" || strings.HasPrefix(found, `"`) {
+		return "", false
+	}
+	return found, true
+}
+
 func cookie(r *http.Request, name string) (string, bool, error) {
 	cs := r.CookiesNamed(name)
 	switch {
