@@ -20,6 +20,20 @@ import (
 	"github.com/ssokit/ssokit/ssometrics/prom"
 )
 
+// newMetrics is ssokit's instruments on a fresh Prometheus exporter.
+func newMetrics(t *testing.T) (*prom.Exporter, *ssometrics.Metrics) {
+	t.Helper()
+	exp, err := prom.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ssometrics.New(exp.Provider)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exp, m
+}
+
 func scrape(t *testing.T, h http.Handler) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
@@ -44,14 +58,7 @@ func value(t *testing.T, out, sample string) string {
 // Verifier show up in a Prometheus scrape as the expected counter values:
 // decisions by outcome and reason, key set fetches, cache hits and misses.
 func TestDecisionsScraped(t *testing.T) {
-	exp, err := prom.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := ssometrics.New(exp.Provider)
-	if err != nil {
-		t.Fatal(err)
-	}
+	exp, m := newMetrics(t)
 	clk := clerktest.NewClock()
 	keys := clerktest.Keys()
 	jwks := clerktest.NewJWKSServer(t, map[string]*rsa.PublicKey{"kid_a": &keys[0].PublicKey})
@@ -110,14 +117,7 @@ func TestDecisionsScraped(t *testing.T) {
 // tenant-chosen IdP name, a reason that is not one of ssokit's), the
 // labels hold only ssokit's vocabulary or "other".
 func TestLabelsCarryNoPerson(t *testing.T) {
-	exp, err := prom.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := ssometrics.New(exp.Provider)
-	if err != nil {
-		t.Fatal(err)
-	}
+	exp, m := newMetrics(t)
 	hostile := []string{"pat@acme.test", "org_2abcDEF", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.sig", "Acme Corp", `a"b\c`}
 	for _, h := range hostile {
 		m.Hook()(context.Background(), ssoevent.Event{Kind: ssoevent.SignIn, Outcome: ssoevent.Refused, Reason: h,
@@ -141,14 +141,7 @@ func TestLabelsCarryNoPerson(t *testing.T) {
 // TestStoreDurations: the store observer's durations are a histogram by
 // store, op and outcome.
 func TestStoreDurations(t *testing.T) {
-	exp, err := prom.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := ssometrics.New(exp.Provider)
-	if err != nil {
-		t.Fatal(err)
-	}
+	exp, m := newMetrics(t)
 	observe, err := m.StoreObserver()
 	if err != nil {
 		t.Fatal(err)
