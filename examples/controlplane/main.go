@@ -174,7 +174,7 @@ func run(ctx context.Context, o options, logger *slog.Logger) error {
 		defer close(ran)
 		cp.Run(runCtx) // API keys' last use, in batches and once more at the end
 	}()
-	srv := &http.Server{Handler: exp.Mount(d), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: exp.Mount(d), ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: controlplane.MaxHeaderBytes}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
