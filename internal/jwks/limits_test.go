@@ -31,7 +31,7 @@ func TestHTTPFetcherReadsNoFurther(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Fatalf("a 64 MiB key set: %v", err)
 	}
-	if alloc > 4*MaxBody {
-		t.Errorf("refusing a 64 MiB key set allocated %d bytes (bound %d)", alloc, 4*MaxBody)
+	if bound := limittest.Bound(4 * MaxBody); alloc > bound {
+		t.Errorf("refusing a 64 MiB key set allocated %d bytes (bound %d)", alloc, bound)
 	}
 }

@@ -4,7 +4,7 @@
 //
 //	body := limittest.Body("SAMLResponse=", 64<<20, 'A', "")
 //	alloc := limittest.Allocated(func() { handler.ServeHTTP(w, r) })
-//	if alloc > 8<<20 { t.Errorf("read %d bytes of a 64 MiB body", alloc) }
+//	if alloc > limittest.Bound(8<<20) { t.Errorf("read %d bytes of a 64 MiB body", alloc) }
 //
 // Allocated reads process-wide counters: call it from a test that is not
 // parallel, and bound the result generously (several MiB) against an input
@@ -57,6 +57,11 @@ func (b *body) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// Bound is n, doubled when the race detector is on (its instrumentation
+// roughly doubles what a refusal allocates): the bound to hold
+// Allocated's measure to.
+func Bound(n uint64) uint64 { return n * raceFactor }
 
 // Allocated runs f and returns the bytes the process allocated meanwhile
 // (runtime.MemStats.TotalAlloc) and how long f took.
