@@ -210,19 +210,45 @@ func (s *scanner) literal(word string) error {
 // number skips a JSON number (the grammar is checked by the decoder that
 // runs after this pass; here only its extent matters).
 func (s *scanner) number() error {
-	start := s.i
-	for s.i < len(s.b) {
-		switch c := s.b[s.i]; {
-		case c >= '0' && c <= '9', c == '-', c == '+', c == '.', c == 'e', c == 'E':
+	if s.i < len(s.b) && s.b[s.i] == '-' {
+		s.i++
+	}
+	// JSON's grammar: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+	switch {
+	case s.i < len(s.b) && s.b[s.i] == '0':
+		s.i++
+	case s.digits() == 0:
+		return errNumber
+	}
+	if s.i < len(s.b) && s.b[s.i] == '.' {
+		s.i++
+		if s.digits() == 0 {
+			return errNumber
+		}
+	}
+	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
+		s.i++
+		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
 			s.i++
-		default:
-			if s.i == start {
-				return errors.New("strictjson: invalid number")
-			}
-			return nil
+		}
+		if s.digits() == 0 {
+			return errNumber
 		}
 	}
 	return nil
+}
+
+// errNumber refuses a number that is not JSON's.
+var errNumber = errors.New("strictjson: invalid number")
+
+// digits moves past decimal digits and says how many there were.
+func (s *scanner) digits() int {
+	n := 0
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		s.i++
+		n++
+	}
+	return n
 }
 
 // str reads a string from its opening quote and returns the span of its
@@ -239,7 +265,9 @@ func (s *scanner) str() (span, error) {
 			return sp, nil
 		case c == '\\':
 			sp.plain = false
-			s.i += 2
+			if err := s.escape(); err != nil {
+				return span{}, err
+			}
 		case c < 0x20:
 			return span{}, errors.New("strictjson: control character in a string")
 		default:
@@ -251,6 +279,35 @@ func (s *scanner) str() (span, error) {
 	}
 	return span{}, errEOF
 }
+
+// escape checks the escape at s.i (its backslash) as JSON defines them:
+// one of \" \\ \/ \b \f \n \r \t, or \u and four hex digits; and moves
+// past it.
+func (s *scanner) escape() error {
+	if s.i+1 >= len(s.b) {
+		return errEOF
+	}
+	switch s.b[s.i+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		s.i += 2
+		return nil
+	case 'u':
+		if s.i+6 > len(s.b) {
+			return errEOF
+		}
+		for _, h := range s.b[s.i+2 : s.i+6] {
+			if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+				return errEscape
+			}
+		}
+		s.i += 6
+		return nil
+	}
+	return errEscape
+}
+
+// errEscape refuses an escape JSON does not define.
+var errEscape = errors.New("strictjson: an invalid escape in a string")
 
 // text is a name as a decoder reads it (escapes resolved, invalid UTF-8
 // replaced).
