@@ -1,7 +1,6 @@
 package controlplane
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -126,26 +125,11 @@ func (a *API) ssoCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	l, err := a.auth.ClerkLogin(r.Context(), &middleware.Principal{Credential: middleware.CredentialClerkSession, Clerk: res.Session})
 	if err != nil {
-		// The Clerk organization may not be one of ours: the event then
-		// goes to no organization's log.
-		a.recordSignIn(r.Context(), signIn{orgID: a.clerkOrg(r.Context(), l.ClerkOrgID), login: &l, err: err})
+		a.recordSignIn(r.Context(), signIn{login: &l, err: err})
 		a.browserRefuse(w, r, err)
 		return
 	}
-	a.finish(w, r, l, st.ReturnTo, signIn{orgID: a.clerkOrg(r.Context(), l.ClerkOrgID)})
-}
-
-// clerkOrg is the app organization a Clerk organization maps to, "" when
-// none does (or the store cannot say).
-func (a *API) clerkOrg(ctx context.Context, clerkOrgID string) string {
-	if clerkOrgID == "" {
-		return ""
-	}
-	o, err := a.st.OrgByClerkID(ctx, clerkOrgID)
-	if err != nil {
-		return ""
-	}
-	return o.ID
+	a.finish(w, r, l, st.ReturnTo, signIn{})
 }
 
 // finish admits an SSO login (Clerk or direct), starts the app session and

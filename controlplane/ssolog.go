@@ -57,6 +57,14 @@ func (a *API) recordSignIn(ctx context.Context, s signIn) {
 	if s.person != nil {
 		e.UserID, e.OrgID = s.person.UserID, s.person.OrgID
 	}
+	if e.OrgID == "" && s.login != nil && s.login.ClerkOrgID != "" {
+		// A refused Clerk sign-in: the organization its Clerk
+		// organization maps to (none: no organization's log). An
+		// admitted one has it from the person, without this read.
+		if o, err := a.st.OrgByClerkID(ctx, s.login.ClerkOrgID); err == nil {
+			e.OrgID = o.ID
+		}
+	}
 	switch err := s.err; {
 	case err == nil:
 	case errors.Is(err, ssoerr.ErrUpstream) || errors.Is(err, idp.ErrUpstream):
@@ -69,12 +77,8 @@ func (a *API) recordSignIn(ctx context.Context, s signIn) {
 	if !ok || e.OrgID == "" || s.unlogged {
 		return
 	}
-	keep := a.cfg.SSOLogSize
-	if keep <= 0 {
-		keep = DefaultSSOLogSize
-	}
 	err := log.AddSSOEvent(ctx, store.SSOEvent{OrgID: e.OrgID, Time: e.Time, Email: e.Email, UserID: e.UserID, IdPName: e.IdPName,
-		Protocol: e.Protocol, Outcome: string(e.Outcome), Reason: e.Reason, Check: e.Check}, keep)
+		Protocol: e.Protocol, Outcome: string(e.Outcome), Reason: e.Reason, Check: e.Check}, a.ssoLogSize())
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		a.log.Warn("controlplane: the SSO log could not keep a sign-in", "org", logValue(e.OrgID), "err", err)
 	}
@@ -95,6 +99,15 @@ func (a *API) recordPasswordSignIn(ctx context.Context, person *admission.Person
 		e.Outcome, e.Reason = ssoevent.Refused, reasonOf(err)
 	}
 	ssoevent.Emitter{Logger: a.cfg.Logger, Hook: a.cfg.OnEvent}.Emit(ctx, e)
+}
+
+// ssoLogSize is how many sign-in attempts of each organization the SSO
+// log keeps (Config.SSOLogSize or its default).
+func (a *API) ssoLogSize() int {
+	if a.cfg.SSOLogSize > 0 {
+		return a.cfg.SSOLogSize
+	}
+	return DefaultSSOLogSize
 }
 
 // reasonOf is a refusal's stable reason, from the connector or from ssokit.
@@ -136,10 +149,7 @@ func (a *API) ssoEvents(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not read")
 		return
 	}
-	keep := a.cfg.SSOLogSize
-	if keep <= 0 {
-		keep = DefaultSSOLogSize
-	}
+	keep := a.ssoLogSize()
 	limit := min(50, keep)
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -202,7 +202,7 @@ func (a *Authenticator) emit(r *http.Request, kind ssoevent.Kind, p *Principal, 
 	default:
 		e.Outcome, e.Reason = ssoevent.Refused, string(ssoerr.ReasonOf(err))
 		if errors.Is(err, ssoerr.ErrNoCredentials) {
-			e.Reason = "no_credentials"
+			e.Reason = CodeNoCredentials
 		}
 	}
 	ctx := r.Context()
