@@ -136,6 +136,7 @@ type Verifier struct {
 	log        *slog.Logger
 	keys       keySource
 	cache      *ttlcache.Cache[*Session]
+	headers    headerCache
 }
 
 // New validates cfg and returns a verifier. It fetches
@@ -349,14 +350,17 @@ type wireClaims struct {
 	Act            json.RawMessage `json:"act"`
 	Fva            [2]int64        `json:"fva"`
 	Fea            string          `json:"fea"`
-	O              *struct {
-		ID  string `json:"id"`
-		Slg string `json:"slg"`
-		Rol string `json:"rol"`
-		Per string `json:"per"`
-		Fpm string `json:"fpm"`
-	} `json:"o"`
-	Email string `json:"email"`
+	O              *wireOrg        `json:"o"`
+	Email          string          `json:"email"`
+}
+
+// wireOrg is a v2 token's o claim.
+type wireOrg struct {
+	ID  string `json:"id"`
+	Slg string `json:"slg"`
+	Rol string `json:"rol"`
+	Per string `json:"per"`
+	Fpm string `json:"fpm"`
 }
 
 // sessionBlock holds a Session and the SDK claims it points to in one
@@ -376,40 +380,32 @@ func (v *Verifier) verify(ctx context.Context, token string, now int64) (*Sessio
 	if !ok || strings.IndexByte(sig, '.') >= 0 {
 		return nil, invalid(ssoerr.ReasonMalformed, "not a compact JWS")
 	}
-	hb, err := b64.DecodeString(h)
-	if err != nil {
-		return nil, invalidf(ssoerr.ReasonMalformed, "header: %v", err)
-	}
-	if err := strictjson.Check(hb, headerNotNull...); err != nil {
-		return nil, invalidf(ssoerr.ReasonMalformed, "header: %v", err)
-	}
-	var hdr jwsHeader
-	if err := json.Unmarshal(hb, &hdr); err != nil {
-		return nil, invalidf(ssoerr.ReasonMalformed, "header: %v", err)
-	}
-	if hdr.Crit != nil {
-		return nil, invalid(ssoerr.ReasonCritical, "crit header present")
-	}
-	if hdr.Typ != nil && !strings.EqualFold(*hdr.Typ, "JWT") {
-		return nil, invalidf(ssoerr.ReasonType, "typ %q", *hdr.Typ)
-	}
-	if hdr.Alg != "RS256" {
-		return nil, invalidf(ssoerr.ReasonAlgorithm, "alg %q, key is RS256", hdr.Alg)
-	}
-	if hdr.Kid == "" {
-		return nil, invalid(ssoerr.ReasonMissingKeyID, "no kid header")
-	}
-	pub, err := v.keys.key(ctx, hdr.Kid)
+	kid, known, err := v.headers.kid(h)
 	if err != nil {
 		return nil, err
 	}
-	sb, err := b64.DecodeString(sig)
+	pub, err := v.keys.key(ctx, kid)
+	if err != nil {
+		return nil, err
+	}
+	// The signature is decoded on the stack: it is as long as the modulus,
+	// never longer than the largest key checkRSAKey admits.
+	var sigBuf [maxRSABits / 8]byte
+	if b64.DecodedLen(len(sig)) > len(sigBuf) {
+		return nil, invalid(ssoerr.ReasonSignature, "signature longer than any key admitted")
+	}
+	n, err := b64.Decode(sigBuf[:], []byte(sig))
 	if err != nil {
 		return nil, invalidf(ssoerr.ReasonMalformed, "signature: %v", err)
 	}
-	digest := sha256.Sum256([]byte(token[:len(h)+1+len(pl)]))
+	sb := sigBuf[:n]
+	var digest [sha256.Size]byte
+	signingInputDigest(&digest, token[:len(h)+1+len(pl)])
 	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sb); err != nil {
 		return nil, invalid(ssoerr.ReasonSignature, "signature does not verify")
+	}
+	if !known {
+		v.headers.remember(h, kid)
 	}
 	payload, err := b64.DecodeString(pl)
 	if err != nil {
@@ -419,10 +415,23 @@ func (v *Verifier) verify(ctx context.Context, token string, now int64) (*Sessio
 		return nil, invalidf(ssoerr.ReasonMalformed, "payload: %v", err)
 	}
 	var wc wireClaims
-	if err := json.Unmarshal(payload, &wc); err != nil {
+	if err := decodeClaims(payload, &wc); err != nil {
 		return nil, invalidf(ssoerr.ReasonMalformed, "payload: %v", err)
 	}
 	return v.check(&wc, payload, now)
+}
+
+// signingInputDigest sets d to the SHA-256 of s, fed through a buffer on
+// the stack rather than a copy of the whole signing input on the heap.
+func signingInputDigest(d *[sha256.Size]byte, s string) {
+	h := sha256.New()
+	var buf [256]byte
+	for len(s) > 0 {
+		n := copy(buf[:], s)
+		h.Write(buf[:n])
+		s = s[n:]
+	}
+	h.Sum(d[:0])
 }
 
 // num prints a NumericDate as the token wrote it: an integer as an integer
