@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/ssokit/ssokit/admission"
 	"github.com/ssokit/ssokit/apikey"
 	"github.com/ssokit/ssokit/appsession"
@@ -475,11 +474,7 @@ func (a *Authenticator) Handler(next http.Handler) http.Handler {
 			a.Refuse(w, r, err)
 			return
 		}
-		ctx := WithPrincipal(r.Context(), p)
-		if p.Clerk != nil {
-			ctx = clerk.ContextWithSessionClaims(ctx, p.Clerk.Claims)
-		}
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(withRequest(r.Context(), p)))
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	clerk "github.com/clerk/clerk-sdk-go/v2"
 	"github.com/ssokit/ssokit/appsession"
 	"github.com/ssokit/ssokit/clerkauth"
 )
@@ -69,6 +70,51 @@ type principalKey struct{}
 // WithPrincipal returns a copy of ctx carrying p.
 func WithPrincipal(ctx context.Context, p *Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// requestContext is the context Handler gives the next handler: the
+// principal and, for a Clerk session, the session claims where
+// clerk.SessionClaimsFromContext finds them, in one allocation where
+// WithPrincipal and clerk.ContextWithSessionClaims would make two.
+type requestContext struct {
+	context.Context
+	p      *Principal
+	claims *clerk.SessionClaims // nil unless the credential was a Clerk session
+}
+
+// Value answers the principal's key and clerk-sdk-go's session-claims key,
+// and asks the parent for any other.
+func (c *requestContext) Value(key any) any {
+	if key == (principalKey{}) {
+		return c.p
+	}
+	if c.claims != nil && isClerkClaimsKey(key) {
+		return c.claims
+	}
+	return c.Context.Value(key)
+}
+
+// clerkProbe holds probeClaims under clerk-sdk-go's session-claims key,
+// which the SDK keeps unexported: a key is the SDK's exactly when
+// clerkProbe answers it with probeClaims.
+var (
+	probeClaims = new(clerk.SessionClaims)
+	clerkProbe  = clerk.ContextWithSessionClaims(context.Background(), probeClaims)
+)
+
+func isClerkClaimsKey(key any) bool {
+	v, _ := clerkProbe.Value(key).(*clerk.SessionClaims)
+	return v == probeClaims
+}
+
+// withRequest returns ctx carrying p, and p's Clerk session claims for
+// clerk.SessionClaimsFromContext.
+func withRequest(ctx context.Context, p *Principal) context.Context {
+	c := &requestContext{Context: ctx, p: p}
+	if p.Clerk != nil {
+		c.claims = p.Clerk.Claims
+	}
+	return c
 }
 
 // PrincipalFrom returns the Principal the authenticator stored in ctx.
