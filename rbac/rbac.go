@@ -38,8 +38,15 @@ type Policy struct {
 }
 
 type compiled struct {
-	def   RoleDef
-	perms []Permission // own and inherited
+	def    RoleDef
+	perms  []Permission // own and inherited
+	grants []grant      // perms, split once
+}
+
+// grant is a permission split into its resource and action; all is "*".
+type grant struct {
+	res, act string
+	all      bool
 }
 
 // DefaultRoles are viewer < editor < admin: viewers read, editors also
@@ -97,7 +104,12 @@ func NewPolicy(defs ...RoleDef) (*Policy, error) {
 			return nil, err
 		}
 		slices.Sort(perms)
-		pol.roles[name] = &compiled{def: d, perms: slices.Compact(perms)}
+		c := &compiled{def: d, perms: slices.Compact(perms)}
+		for _, p := range c.perms {
+			res, act, _ := split(p)
+			c.grants = append(c.grants, grant{res: res, act: act, all: p == "*"})
+		}
+		pol.roles[name] = c
 	}
 	return pol, nil
 }
@@ -115,11 +127,31 @@ func (p Permission) validate() error {
 	if p == "*" {
 		return nil
 	}
-	res, act, ok := strings.Cut(string(p), ":")
-	if !ok || res == "" || act == "" || strings.ContainsAny(string(p), " \t") || strings.Count(string(p), ":") != 1 {
+	if _, _, ok := split(p); !ok {
 		return fmt.Errorf("permission %q is not resource:action", p)
 	}
 	return nil
+}
+
+// split reads resource:action in one pass: exactly one colon, both sides
+// non-empty, no space or tab.
+func split(p Permission) (res, act string, ok bool) {
+	colon := -1
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case ':':
+			if colon >= 0 {
+				return "", "", false
+			}
+			colon = i
+		case ' ', '\t':
+			return "", "", false
+		}
+	}
+	if colon <= 0 || colon == len(p)-1 {
+		return "", "", false
+	}
+	return string(p[:colon]), string(p[colon+1:]), true
 }
 
 // Has reports whether the policy defines role r.
@@ -149,16 +181,15 @@ func (pol *Policy) AtLeast(r, min Role) bool {
 // a malformed permission, is allowed nothing.
 func (pol *Policy) Allowed(r Role, p Permission) bool {
 	c, ok := pol.roles[r]
-	if !ok || p.validate() != nil || p == "*" {
-		return ok && p == "*" && slices.Contains(c.perms, "*")
+	if !ok {
+		return false
 	}
-	res, act, _ := strings.Cut(string(p), ":")
-	for _, g := range c.perms {
-		if g == "*" {
-			return true
-		}
-		gr, ga, _ := strings.Cut(string(g), ":")
-		if (gr == "*" || gr == res) && (ga == "*" || ga == act) {
+	res, act, valid := split(p)
+	if !valid {
+		return p == "*" && slices.Contains(c.perms, "*")
+	}
+	for _, g := range c.grants {
+		if g.all || (g.res == "*" || g.res == res) && (g.act == "*" || g.act == act) {
 			return true
 		}
 	}

@@ -37,6 +37,16 @@ func TestAllowed(t *testing.T) {
 		{Admin, "malformed", false},
 		{Admin, "a:b:c", false},
 		{Admin, "", false},
+		{Admin, "a:", false},
+		{Admin, ":b", false},
+		{Admin, ":", false},
+		{Admin, "a b:c", false},
+		{Admin, "a:b\t", false},
+		{Admin, "*:*", true},
+		{Editor, "*:write", true},
+		{Editor, "x:*", false},
+		{Viewer, "*:read", true},
+		{"billing", "billing:", false},
 	}
 	for _, tc := range tests {
 		if got := pol.Allowed(tc.role, tc.perm); got != tc.want {
