@@ -46,11 +46,14 @@ cd "$(dirname "$0")/.."
 #   le X allocs0   and ssokit's side allocates nothing in any round
 #   ge X rsa       (on the cold-vs-bare throughput row) the median over the
 #                  rounds of (ratio / that round's RSA limit) is at least X
+# mark_sig_row marks the row above as the one whose peer side is a handler
+# that only checks a signature: the report gives that handler's throughput
+# relative to the RSA limit too, the limit measured on a server.
 # rsa_row marks the row above as the RSA check alone (50 goroutines, ns/op
 # wall time per check); the RSA limit of a round is bare / (bare + rsa), in
 # ns/op, with bare the peer side of the "ge X rsa" row in the same round.
 rows_dir=() rows_ours=() rows_peer=() rows_label=() rows_note=() rows_peerdir=() rows_kind=() rows_target=() rows_tdesc=()
-rsa_row=-1
+rsa_row=-1 sig_row=-1
 row() {
 	rows_dir+=("$1") rows_ours+=("$2") rows_peer+=("$3") rows_label+=("$4") rows_note+=("$5") rows_peerdir+=("${6:-$1}")
 	rows_kind+=(time) rows_target+=("") rows_tdesc+=("")
@@ -58,6 +61,7 @@ row() {
 trow() { row "$@"; rows_kind[-1]=tput; }
 target() { rows_target[-1]=$1 rows_tdesc[-1]=$2; }
 mark_rsa_row() { rsa_row=$((${#rows_dir[@]} - 1)); }
+mark_sig_row() { sig_row=$((${#rows_dir[@]} - 1)); }
 
 row clerkauth '^BenchmarkVerify$/^ssokit_cold$' '^BenchmarkVerify$/^rsa_floor$' \
 	"Clerk token cold vs bare rsa.VerifyPKCS1v15" \
@@ -101,6 +105,7 @@ mark_rsa_row
 trow peers/bench '^BenchmarkHTTP$/^ssokit_cold$' '^BenchmarkHTTP$/^rsa_handler$' \
 	"HTTP req/s, Clerk token cold, relative to a handler that only checks an RS256 signature" \
 	"the RSA limit measured instead of computed: that handler checks one fixed signature per request and writes ok, sent the same 256 tokens"
+mark_sig_row
 trow peers/bench '^BenchmarkHTTP$/^ssokit_app_cookie$' '^BenchmarkHTTP$/^bare_cookie$' \
 	"HTTP req/s, app session cookie, relative to bare" \
 	"steady state: checked before, store unchanged"
@@ -247,7 +252,7 @@ for i in "${selected[@]}"; do
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$i" "${rows_label[$i]}" "${rows_note[$i]}" "${rows_kind[$i]}" "${rows_target[$i]}" "${rows_tdesc[$i]}"
 done >"$tmp/labels"
 echo
-awk -v rounds="$rounds" -v rsarow="$rsa_row" '
+awk -v rounds="$rounds" -v rsarow="$rsa_row" -v sigrow="$sig_row" '
 function median(a, n,   i, j, t, b) {
 	for (i = 1; i <= n; i++) b[i] = a[i]
 	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (b[j] < b[i]) { t = b[i]; b[i] = b[j]; b[j] = t }
@@ -325,6 +330,12 @@ END {
 		printf "\nRSA limit (best cold throughput relative to bare any verifier can reach) = bare / (bare + rsa_verify),\n"
 		printf "per round from row %d'\''s bare side and row %d, both ns/op of this run: median %.3f× (spread %s×).\n", coldrow + 1, rsarow + 1, mlim, spread(lim, rounds, "%.3f")
 		printf "Cold throughput relative to the RSA limit (row %d'\''s ratio / the same round'\''s limit): median %.3f (spread %s).\n", coldrow + 1, mrel, spread(rel, rounds, "%.3f")
+		if (sigrow >= 0 && ((sigrow, 1, "peer") in v)) {
+			delete sig
+			for (r = 1; r <= rounds; r++) sig[r] = (v[coldrow, r, "peer"] / v[sigrow, r, "peer"]) / lim[r]
+			printf "The handler that only checks a signature (row %d'\''s peer side) relative to the same limit: median %.3f (spread %s):\n", sigrow + 1, median(sig, rounds), spread(sig, rounds, "%.3f")
+			printf "the limit adds the two costs, and a server with a slower handler does not quite add up.\n"
+		}
 	}
 
 	header = 0
