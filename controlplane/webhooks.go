@@ -257,9 +257,13 @@ func (a *API) clerkWebhook(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusUnauthorized, codeInvalidSignature, "the webhook signature does not verify")
 		return
 	}
-	sec, err := strconv.ParseInt(r.Header.Get("svix-timestamp"), 10, 64)
-	if err != nil {
-		fail(w, http.StatusUnauthorized, codeInvalidSignature, "the webhook timestamp is not a Unix time")
+	// svix signs the timestamp as the integer it parses, so "01800000000"
+	// or "+1800000000" would carry the signature of 1800000000. svix
+	// writes it in plain decimal; any other spelling is refused.
+	stamp := r.Header.Get("svix-timestamp")
+	sec, err := strconv.ParseInt(stamp, 10, 64)
+	if err != nil || strconv.FormatInt(sec, 10) != stamp {
+		fail(w, http.StatusUnauthorized, codeInvalidSignature, "the webhook timestamp is not a Unix time in plain decimal")
 		return
 	}
 	if d := now.Sub(time.Unix(sec, 0)); d > webhookTolerance || d < -webhookTolerance {

@@ -317,6 +317,33 @@ func TestWebhookStaleTimestampIsRefused(t *testing.T) {
 	}
 }
 
+// A timestamp spelled otherwise than svix writes it (a leading zero or
+// plus sign, which svix's own check reads as the same integer and so
+// accepts with that integer's signature) is refused and not applied.
+func TestWebhookTimestampSpellingIsRefused(t *testing.T) {
+	t.Parallel()
+	p := newHookPlane(t)
+	d := delivery{id: "msg_spelling", at: p.now(), body: evMembershipDeleted}
+	ts := fmt.Sprint(d.at.Unix())
+	for _, stamp := range []string{"0" + ts, "+" + ts, "00" + ts, ts + " ", " " + ts} {
+		h := p.headers(t, d)
+		h.Set("svix-timestamp", stamp)
+		req := httptest.NewRequest("POST", "/webhooks/clerk", strings.NewReader(d.body))
+		req.Header = h
+		rec := httptest.NewRecorder()
+		p.a.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), `"error":"`+codeInvalidSignature+`"`) {
+			t.Errorf("svix-timestamp %q: %d %s", stamp, rec.Code, rec.Body)
+		}
+	}
+	if !p.bob(t).ValidAfter.IsZero() {
+		t.Fatal("a webhook with a respelled timestamp was applied")
+	}
+	if status, code, _ := p.post(t, d); status != http.StatusNoContent {
+		t.Fatalf("the same delivery spelled as svix writes it: %d %q", status, code)
+	}
+}
+
 // A replayed svix-id (the captured request itself, or re-signed by svix
 // as a retry) is acknowledged as a duplicate and not applied again: an
 // old role change replayed after a newer one does not undo it.
