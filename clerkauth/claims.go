@@ -415,7 +415,7 @@ func decodeClaims(b []byte, wc *wireClaims) error {
 }
 
 // setStrings reads an array of strings (null elements stay ""); an empty
-// array is an empty slice, null leaves dst as it is.
+// array is an empty slice and null a nil one, as encoding/json reads them.
 func setStrings(dst *[]string, val string) error {
 	switch val[0] {
 	case 'n':
