@@ -241,18 +241,26 @@ func (a *Authenticator) authenticate(r *http.Request) (*Principal, error) {
 		return a.clerkToken(ctx, tok)
 	}
 	if a.sessions != nil {
-		// A session cookie seen before, sent once: answered from the cache
+		// A session cookie seen before, sent once, is found in the cache
 		// without net/http's cookie parsing, which validates every byte of
-		// the value and allocates. The value is the very string verified
-		// (and validated) when it was first seen, so nothing is skipped.
-		if raw, ok := onlyCookie(r, a.sessions.CookieName()); ok {
-			if e, hit := a.appCache.Get(raw); hit && a.fresh(e, a.version()) {
-				return e.p, nil
+		// the value and allocates: the cache holds only values that were
+		// validated and verified when first seen, so nothing is skipped.
+		// Either way the cache is looked up once per request.
+		raw, single := onlyCookie(r, a.sessions.CookieName())
+		if single {
+			if e, hit := a.appCache.Get(raw); hit {
+				if a.fresh(e, a.version()) {
+					return e.p, nil
+				}
+				return a.appEntry(ctx, raw, e)
 			}
 		}
 		if v, ok, err := cookie(r, a.sessions.CookieName()); err != nil {
 			return nil, err
 		} else if ok {
+			if single && v == raw {
+				return a.appEntry(ctx, v, nil) // the fast path's lookup missed it
+			}
 			return a.appSession(ctx, v)
 		}
 	}
@@ -284,11 +292,18 @@ func (a *Authenticator) fresh(e *cached, ver uint64) bool {
 // it early (its jti revoked, the person removed or revoked, require_sso
 // after a password login).
 func (a *Authenticator) appSession(ctx context.Context, tok string) (*Principal, error) {
+	e, _ := a.appCache.Get(tok)
+	return a.appEntry(ctx, tok, e)
+}
+
+// appEntry is appSession once the cache has been asked: e is tok's entry,
+// nil when it has none.
+func (a *Authenticator) appEntry(ctx context.Context, tok string, e *cached) (*Principal, error) {
 	ver := a.version()
-	e, hit := a.appCache.Get(tok)
-	if hit && a.fresh(e, ver) {
+	if e != nil && a.fresh(e, ver) {
 		return e.p, nil
 	}
+	hit := e != nil
 	if !hit {
 		c, err := a.sessions.Verify(tok)
 		if err != nil {
@@ -417,9 +432,6 @@ func bearer(r *http.Request) (tok string, fromHeader bool, err error) {
 	return "", false, nil
 }
 
-// cookie reads the credential cookie name. A cookie sent twice (one of
-// them planted from a sibling subdomain, say) is ambiguous and refused; an
-// empty one is refused.
 // onlyCookie returns the raw value of the one cookie called name in r's
 // Cookie headers, split and trimmed as net/http splits them; false when
 // there is none, or more than one (a part counts whatever its value, so
@@ -449,6 +461,9 @@ func onlyCookie(r *http.Request, name string) (string, bool) {
 	return found, true
 }
 
+// cookie reads the credential cookie name. A cookie sent twice (one of
+// them planted from a sibling subdomain, say) is ambiguous and refused; an
+// empty one is refused.
 func cookie(r *http.Request, name string) (string, bool, error) {
 	cs := r.CookiesNamed(name)
 	switch {

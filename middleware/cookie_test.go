@@ -9,6 +9,7 @@ import (
 	"github.com/ssokit/ssokit/admission"
 	"github.com/ssokit/ssokit/appsession"
 	"github.com/ssokit/ssokit/ssoerr"
+	"github.com/ssokit/ssokit/store"
 )
 
 // TestCachedSessionCookieSentTwice: a session cookie answered from the
@@ -93,4 +94,41 @@ func FuzzOnlyCookie(f *testing.F) {
 			t.Fatalf("onlyCookie %q, net/http %q", v, cs[0].Value)
 		}
 	})
+}
+
+// TestSessionCookieOneCacheLookup: whether the cookie is found by the fast
+// path or parsed in full, a request asks the principal cache once, so the
+// hit ratio the metrics report counts requests: a first sight is one miss,
+// a repeat one hit, a repeat after the store changed one hit (re-checked),
+// and a form only the full parse reads one lookup too.
+func TestSessionCookieOneCacheLookup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	p, err := e.adm.Admit(ctx, admission.Login{ClerkOrgID: "org_acme", Email: "once@acme.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := sessionRequest(t, e, p)
+	tok, _ := onlyCookie(r, appsession.DefaultCookie)
+	step := func(name string, r *http.Request, hits, misses uint64) {
+		t.Helper()
+		before := e.a.Stats()
+		if _, err := e.a.Authenticate(r); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		after := e.a.Stats()
+		if h, m := after.AppSessionHits-before.AppSessionHits, after.AppSessionMisses-before.AppSessionMisses; h != hits || m != misses {
+			t.Errorf("%s: %d hits and %d misses, want %d and %d", name, h, m, hits, misses)
+		}
+	}
+	step("first sight", r, 0, 1)
+	step("repeat", r, 1, 0)
+	if err := e.st.CreateOrg(ctx, store.Org{ID: "other", Plan: "free", ClerkOrgID: "org_other", AllowedDomains: []string{"other.test"}}); err != nil {
+		t.Fatal(err)
+	}
+	step("repeat after a store change", r, 1, 0)
+	quoted := httptest.NewRequest("GET", "/api", nil)
+	quoted.Header.Set("Cookie", appsession.DefaultCookie+`="`+tok+`"`)
+	step("quoted, parsed in full", quoted, 1, 0)
 }
