@@ -1,9 +1,12 @@
 package clerkauth
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,5 +139,25 @@ func TestNameIndexes(t *testing.T) {
 		if got := c.index("ISS"); got != -1 {
 			t.Errorf("the switch places an upper-case name: %d", got)
 		}
+	}
+}
+
+// TestVerifySignatureLengths: a signature segment that decodes to more
+// bytes than the largest key admitted is refused for its signature before
+// any decoding, and one of the largest length is decoded and checked (and
+// refused, not being the key's).
+func TestVerifySignatureLengths(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, testKid, nil)
+	good := mintRaw(t, f.keys[0], `{"alg":"RS256","kid":"`+testKid+`","typ":"JWT"}`,
+		`{"azp":"`+testAzp+`","iss":"`+testIssuer+`","sub":"user_1","sid":"sess_1","exp":`+itoa(f.clk.Now().Add(time.Minute).Unix())+`}`)
+	in := good[:strings.LastIndexByte(good, '.')+1]
+	for _, n := range []int{maxRSABits/8 + 1, 4 * maxRSABits / 8, maxRSABits / 8} {
+		sig := base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{0x5a}, n))
+		_, err := f.v.Verify(context.Background(), in+sig)
+		wantReason(t, err, ssoerr.ErrInvalidToken, ssoerr.ReasonSignature)
+	}
+	if _, err := f.v.Verify(context.Background(), good); err != nil {
+		t.Fatalf("the token itself: %v", err)
 	}
 }

@@ -23,10 +23,12 @@ import (
 // MaxDepth bounds the nesting of objects and arrays.
 const MaxDepth = 32
 
-// CheckObject reports an error unless b is exactly one JSON object in which
-// no object, at any depth, has two members whose names are equal or equal
-// under Unicode case folding, nesting stays within MaxDepth, and nothing
-// but white space follows.
+// CheckObject reports an error unless b is exactly one JSON object, valid
+// by JSON's grammar (RFC 8259: literals, numbers, strings with their
+// escapes and without control characters; invalid UTF-8 is left to the
+// decoder, which replaces it), in which no object, at any depth, has two
+// members whose names are equal or equal under Unicode case folding,
+// nesting stays within MaxDepth, and nothing but white space follows.
 func CheckObject(b []byte) error { return Check(b) }
 
 // Check is CheckObject that also refuses a top-level member named in
@@ -207,8 +209,8 @@ func (s *scanner) literal(word string) error {
 	return nil
 }
 
-// number skips a JSON number (the grammar is checked by the decoder that
-// runs after this pass; here only its extent matters).
+// number reads a number, refusing what JSON's grammar does not allow (a
+// leading zero, a bare sign or point, an exponent without digits).
 func (s *scanner) number() error {
 	if s.i < len(s.b) && s.b[s.i] == '-' {
 		s.i++
