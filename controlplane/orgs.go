@@ -205,3 +205,18 @@ func connectionProblem(err error) string {
 	}
 	return bounded(err.Error(), maxConnectionProblem)
 }
+
+// pathOrg reads the organization the request's {org} names, answering 404
+// not_found when there is none and 503 when the store fails.
+func (a *API) pathOrg(w http.ResponseWriter, r *http.Request) (store.Org, bool) {
+	org, err := a.st.GetOrg(r.Context(), r.PathValue("org"))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		fail(w, http.StatusNotFound, codeNotFound, "no such organization")
+		return store.Org{}, false
+	case err != nil:
+		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not read the organization")
+		return store.Org{}, false
+	}
+	return org, true
+}

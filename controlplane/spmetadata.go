@@ -111,13 +111,8 @@ func postBindingOnly(b []byte) ([]byte, error) {
 // (Config.IdP.SPKey and SPCertificate). 422 no_connection without a
 // direct SAML connection.
 func (a *API) samlServiceProvider(w http.ResponseWriter, r *http.Request) {
-	org, err := a.st.GetOrg(r.Context(), r.PathValue("org"))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		fail(w, http.StatusNotFound, codeNotFound, "no such organization")
-		return
-	case err != nil:
-		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not read the organization")
+	org, ok := a.pathOrg(w, r)
+	if !ok {
 		return
 	}
 	c, ok := samlConnection(org)

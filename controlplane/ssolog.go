@@ -72,7 +72,7 @@ func (a *API) recordSignIn(ctx context.Context, s signIn) {
 	default:
 		e.Outcome, e.Reason, e.Check = ssoevent.Refused, reasonOf(err), checkOf(err)
 	}
-	ssoevent.Emitter{Logger: a.cfg.Logger, Hook: a.cfg.OnEvent}.Emit(ctx, e)
+	a.emit(ctx, e)
 	log, ok := a.st.(store.SSOLog)
 	if !ok || e.OrgID == "" || s.unlogged {
 		return
@@ -98,6 +98,11 @@ func (a *API) recordPasswordSignIn(ctx context.Context, person *admission.Person
 	default:
 		e.Outcome, e.Reason = ssoevent.Refused, reasonOf(err)
 	}
+	a.emit(ctx, e)
+}
+
+// emit sends a sign-in event to Config.Logger and Config.OnEvent.
+func (a *API) emit(ctx context.Context, e ssoevent.Event) {
 	ssoevent.Emitter{Logger: a.cfg.Logger, Hook: a.cfg.OnEvent}.Emit(ctx, e)
 }
 
@@ -141,12 +146,8 @@ func (a *API) ssoEvents(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, codeNotFound, "this control plane's store keeps no SSO log")
 		return
 	}
-	org, err := a.st.GetOrg(r.Context(), r.PathValue("org"))
-	if errors.Is(err, store.ErrNotFound) {
-		fail(w, http.StatusNotFound, codeNotFound, "no such organization")
-		return
-	} else if err != nil {
-		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not read")
+	org, ok := a.pathOrg(w, r)
+	if !ok {
 		return
 	}
 	keep := a.ssoLogSize()

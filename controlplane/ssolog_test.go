@@ -107,6 +107,11 @@ func TestSSOEventLog(t *testing.T) {
 			t.Errorf("%s read the log: %v", name, err)
 		}
 	}
+	var unknown *client.Error
+	if _, err := p.admin.Organizations.SSOEvents(ctx, "no-such-org", 0); !errors.As(err, &unknown) ||
+		unknown.Status != http.StatusNotFound || unknown.Code != "not_found" {
+		t.Errorf("an unknown organization's log: %v, want 404 not_found", err)
+	}
 	for _, limit := range []string{"0", "4", "-1", "x", "1e3"} {
 		req, _ := http.NewRequest("GET", p.app.URL+"/v1/organizations/initech/sso/events?limit="+limit, nil)
 		k, _ := p.admin.APIKeys.Create(ctx, "initech", "q", "admin", time.Time{})

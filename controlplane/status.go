@@ -19,12 +19,8 @@ import (
 // of the Clerk organization's enterprise connection, else (Clerk names no
 // vendor for custom connections) the IdP of the latest sign-in.
 func (a *API) ssoStatus(w http.ResponseWriter, r *http.Request) {
-	org, err := a.st.GetOrg(r.Context(), r.PathValue("org"))
-	if errors.Is(err, store.ErrNotFound) {
-		fail(w, http.StatusNotFound, codeNotFound, "no such organization")
-		return
-	} else if err != nil {
-		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not read")
+	org, ok := a.pathOrg(w, r)
+	if !ok {
 		return
 	}
 	users, err := a.st.ListUsers(r.Context(), org.ID)
