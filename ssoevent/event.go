@@ -33,9 +33,12 @@ const (
 	Unavailable Outcome = "unavailable"
 )
 
-// Event is one decision. Its string fields are bounded, printable values
-// from ssokit's own vocabulary, except Email, UserID and OrgID, which name
-// a person and an organization: keep them out of metric labels.
+// Event is one decision. Kind, Outcome, Reason, Credential, AuthMethod
+// and Protocol come from ssokit's own vocabulary; IdPName may be a name a
+// tenant chose; Email, UserID and OrgID name a person and an organization,
+// and Check, Method and Path carry text from outside (an identity
+// provider's detail, the request line). Keep all but the first group out
+// of metric labels, as ssometrics does.
 type Event struct {
 	Time    time.Time
 	Kind    Kind
