@@ -96,3 +96,12 @@ func TestMuxRecords(t *testing.T) {
 	var _ Registrar = m
 	var _ Registrar = http.NewServeMux()
 }
+
+// TestDefaultCSPIsTheEmptyPolicy: the policy every response starts with is
+// what a page that allows nothing beyond it would get, so the two spellings
+// cannot drift apart.
+func TestDefaultCSPIsTheEmptyPolicy(t *testing.T) {
+	if got := (CSP{}).String(); got != DefaultCSP {
+		t.Fatalf("CSP{} is %q, DefaultCSP %q", got, DefaultCSP)
+	}
+}
