@@ -72,7 +72,9 @@ const (
 	// MaxXMLDepth bounds the nesting of elements in a SAML response and in
 	// IdP metadata. Real documents nest about a dozen deep; a deeper one
 	// is refused before the XML libraries, whose canonicalization and
-	// decoding recurse per level, see it.
+	// decoding recurse per level, see it. An encrypted assertion is only
+	// ciphertext to this check; its plaintext is held to the same depth
+	// by crewjam/saml after decryption (ReasonDecryption).
 	MaxXMLDepth = 64
 	// maxMetadata bounds IdP metadata, pasted or fetched.
 	maxMetadata = 1 << 20
