@@ -160,14 +160,14 @@ type chaosRig struct {
 	pg, redis   *faultproxy.Proxy
 	tap         *jwksTap
 	clockOffset *atomic.Int64
-	logs        *syncBuffer // the control plane's log
+	logs        *testenv.LogBuffer // the control plane's log
 }
 
 func newChaosRig(t *testing.T, logLevel slog.Level) *chaosRig {
 	t.Helper()
 	pgDSN := testenv.PostgresSchema(t)
 	redisURL, prefix := testenv.RedisPrefix(t)
-	r := &chaosRig{clockOffset: &atomic.Int64{}, logs: &syncBuffer{}}
+	r := &chaosRig{clockOffset: &atomic.Int64{}, logs: &testenv.LogBuffer{}}
 	pgCut, pgProxy := viaProxy(t, pgDSN)
 	redisCut, redisProxy := viaProxy(t, redisURL)
 	r.pg, r.redis = pgProxy, redisProxy

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/ssokit/ssokit/clerkauth"
 	"github.com/ssokit/ssokit/internal/clerktest"
 	"github.com/ssokit/ssokit/internal/limittest"
+	"github.com/ssokit/ssokit/internal/testenv"
 )
 
 // The tests below send inputs far over each limit and check the stable
@@ -23,27 +23,9 @@ import (
 // never the input. They are not parallel: limittest.Allocated reads
 // process-wide counters.
 
-// syncBuffer is a log sink the handler may write from any goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func limitsAPI(t *testing.T) (*API, *syncBuffer, string) {
+func limitsAPI(t *testing.T) (*API, *testenv.LogBuffer, string) {
 	t.Helper()
-	logs := new(syncBuffer)
+	logs := new(testenv.LogBuffer)
 	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("limits-secret-limits-secret-32b!"))
 	a, err := New(Config{AppURL: "https://app.test", StateKey: bytes.Repeat([]byte{7}, 32), EphemeralSessionKey: true,
 		BootstrapAdminKey: "admin-key-for-limits", WebhookSecret: secret,

@@ -22,6 +22,7 @@ import (
 	"github.com/ssokit/ssokit/client"
 	"github.com/ssokit/ssokit/controlplane"
 	"github.com/ssokit/ssokit/idp"
+	"github.com/ssokit/ssokit/internal/testenv"
 	"github.com/ssokit/ssokit/mockidp"
 	"github.com/ssokit/ssokit/sso"
 	"github.com/ssokit/ssokit/store"
@@ -40,24 +41,6 @@ func memoryBackend(t *testing.T) backend {
 	return func(*testing.T, int) (store.Store, store.Expiring) { return st, st }
 }
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // replicaSet is two control-plane replicas behind one load balancer (the
 // app's URL): a request goes to the replica its X-Test-Replica header
 // names ("0" or "1"), else to replica 0.
@@ -66,7 +49,7 @@ type replicaSet struct {
 	clerk *mockidp.Clerk
 	url   string
 	apis  [2]*controlplane.API
-	logs  [2]*syncBuffer
+	logs  [2]*testenv.LogBuffer
 	st    [2]store.Store
 	admin *client.Client
 }
@@ -91,7 +74,7 @@ func newReplicaSet(t *testing.T, be backend) *replicaSet {
 	for i := range 2 {
 		st, exp := be(t, i)
 		rs.st[i] = st
-		rs.logs[i] = &syncBuffer{}
+		rs.logs[i] = &testenv.LogBuffer{}
 		cp, err := controlplane.New(controlplane.Config{AppURL: lb.URL, StateKey: stateKey, Store: st, Expiring: exp,
 			SessionKeys: []appsession.Key{sessionKey}, InsecureCookie: true,
 			Clerk: clerkauth.Config{PublishableKey: rs.clerk.PublishableKey(), SecretKey: rs.clerk.SecretKey(),

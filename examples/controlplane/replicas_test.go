@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -20,7 +19,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -167,7 +165,7 @@ func TestReplicasOnPostgresAndRedis(t *testing.T) {
 type replica struct {
 	name, bin, addr string
 	args, env       []string
-	logs            syncBuffer
+	logs            testenv.LogBuffer
 	cmd             *exec.Cmd
 	done            chan struct{} // closed when cmd has exited
 	started         int
@@ -269,31 +267,6 @@ func stopAll(t *testing.T, rs ...*replica) {
 	for _, r := range rs {
 		r.stop(t)
 	}
-}
-
-// syncBuffer is a bytes.Buffer the processes' output goroutines and the
-// test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) WriteString(p string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.WriteString(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // buildCommand builds this command into a temporary directory.
