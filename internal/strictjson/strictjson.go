@@ -64,11 +64,18 @@ type scanner struct {
 type span struct {
 	start, end int
 	plain      bool
+	// key, for a plain name, is its length and its first seven bytes in
+	// upper case: two plain names that fold equal have the same key, so
+	// names with different keys are told apart without comparing them.
+	key uint64
 }
 
 var errEOF = errors.New("strictjson: unexpected end of JSON")
 
 func (s *scanner) ws() {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return // the common case: no white space at all
+	}
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -103,6 +110,9 @@ func (s *scanner) object(depth int, notNull []string) error {
 			return err
 		}
 		for _, prev := range names {
+			if prev.plain && name.plain && prev.key != name.key {
+				continue
+			}
 			if same, exact := s.equalFold(prev, name); same {
 				if exact {
 					return fmt.Errorf("strictjson: member %q appears twice", s.text(name))
@@ -259,11 +269,22 @@ func (s *scanner) str() (span, error) {
 	s.i++ // '"'
 	sp := span{start: s.i, plain: true}
 	for s.i < len(s.b) {
+		i, b := s.i, s.b
+		for i < len(b) && plainByte[b[i]] {
+			i++
+		}
+		s.i = i
+		if s.i >= len(s.b) {
+			break
+		}
 		c := s.b[s.i]
 		switch {
 		case c == '"':
 			sp.end = s.i
 			s.i++
+			if sp.plain {
+				sp.key = nameKey(s.b[sp.start:sp.end])
+			}
 			return sp, nil
 		case c == '\\':
 			sp.plain = false
@@ -280,6 +301,24 @@ func (s *scanner) str() (span, error) {
 		}
 	}
 	return span{}, errEOF
+}
+
+// plainByte marks the bytes a string can hold as they are: ASCII, not a
+// control character, a quote or a backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// nameKey is span.key for a plain name.
+func nameKey(name []byte) uint64 {
+	k := uint64(min(len(name), 255)) << 56
+	for i := 0; i < len(name) && i < 7; i++ {
+		k |= uint64(upper(name[i])) << (8 * i)
+	}
+	return k
 }
 
 // escape checks the escape at s.i (its backslash) as JSON defines them:

@@ -9,7 +9,8 @@ import (
 func TestCheckObject(t *testing.T) {
 	ok := []string{
 		`{}`, `{"sub":"a","org_id":"b"}`, ` {"a":{"b":1},"c":[{"b":2},{"b":3}]} `,
-		`{"a":{"x":1},"b":{"x":2}}`, // the same name in sibling objects
+		`{"a":{"x":1},"b":{"x":2}}`,                             // the same name in sibling objects
+		`{"org_permissions":1,"org_permissionz":2,"org_per":3}`, // a shared prefix is not a match
 	}
 	for _, s := range ok {
 		if err := CheckObject([]byte(s)); err != nil {
@@ -17,26 +18,28 @@ func TestCheckObject(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		`{"sub":"a","sub":"b"}`:        "appears twice",
-		`{"sub":"a","SUB":"b"}`:        "differ only in case",
-		`{"org_id":"a","Org_Id":"b"}`:  "differ only in case",
-		`{"kid":"a","\u212aid":"b"}`:   "differ only in case", // Kelvin sign folds to k
-		`{"iss":"a","i\u017fs":"b"}`:   "differ only in case", // long s folds to s
-		`{"a":{"x":1,"X":2}}`:          "differ only in case",
-		`{"a":[{"x":1,"x":2}]}`:        "appears twice",
-		`{"sub":"a"} {"sub":"b"}`:      "after the object",
-		`{"sub":"a"}x`:                 "",
-		`["sub"]`:                      "not a JSON object",
-		`"x"`:                          "not a JSON object",
-		`{"sub":`:                      "",
-		``:                             "empty",
-		`{"a":"x\u0000","A":1}`:        "differ only in case",
-		`{"a\u0062":1,"ab":2}`:         "appears twice", // an escape spells the same name
-		`{"\u0053UB":1,"sub":2}`:       "differ only in case",
-		`{"a":1,}`:                     "",
-		`{"a" 1}`:                      "colon",
-		`{"a":tru}`:                    "literal",
-		`{"a":"\u0001` + "\x01" + `"}`: "control character",
+		`{"sub":"a","sub":"b"}`:                     "appears twice",
+		`{"sub":"a","SUB":"b"}`:                     "differ only in case",
+		`{"org_id":"a","Org_Id":"b"}`:               "differ only in case",
+		`{"kid":"a","\u212aid":"b"}`:                "differ only in case", // Kelvin sign folds to k
+		`{"iss":"a","i\u017fs":"b"}`:                "differ only in case", // long s folds to s
+		`{"a":{"x":1,"X":2}}`:                       "differ only in case",
+		`{"org_permissions":1,"ORG_PERMISSIONS":2}`: "differ only in case", // longer than a key holds
+		`{"org_permissions":1,"org_permissions":2}`: "appears twice",
+		`{"a":[{"x":1,"x":2}]}`:                     "appears twice",
+		`{"sub":"a"} {"sub":"b"}`:                   "after the object",
+		`{"sub":"a"}x`:                              "",
+		`["sub"]`:                                   "not a JSON object",
+		`"x"`:                                       "not a JSON object",
+		`{"sub":`:                                   "",
+		``:                                          "empty",
+		`{"a":"x\u0000","A":1}`:                     "differ only in case",
+		`{"a\u0062":1,"ab":2}`:                      "appears twice", // an escape spells the same name
+		`{"\u0053UB":1,"sub":2}`:                    "differ only in case",
+		`{"a":1,}`:                                  "",
+		`{"a" 1}`:                                   "colon",
+		`{"a":tru}`:                                 "literal",
+		`{"a":"\u0001` + "\x01" + `"}`:              "control character",
 		strings.Repeat(`{"a":`, 40) + `1` + strings.Repeat(`}`, 40): "nesting",
 	}
 	for s, want := range bad {
