@@ -82,8 +82,13 @@ func NewUsers(cfg UsersConfig) (*Users, error) {
 		HTTPClient: client, URL: &api, Key: &key}})}, nil
 }
 
-// Email returns the user's primary email address. A Backend API failure is
-// an ErrUpstream refusal.
+// Email returns the user's primary email address when Clerk has verified
+// it, and "" otherwise: a user without a primary address (one who signed
+// up by phone, username or web3), or whose primary address is unverified,
+// has no email to sign in with. Another address on the account never
+// stands in for the primary one, verified or not: anyone can add an
+// address to their own Clerk account, and an unverified one is only a
+// claim. A Backend API failure is an ErrUpstream refusal.
 func (c *Users) Email(ctx context.Context, userID string) (string, error) {
 	if e, ok := c.cache.Get(userID); ok {
 		return e, nil
@@ -92,12 +97,25 @@ func (c *Users) Email(ctx context.Context, userID string) (string, error) {
 	if err != nil {
 		return "", ssoerr.Upstream(ssoerr.ReasonClerkAPI, fmt.Errorf("clerkauth: Clerk user %s: %w", userID, err))
 	}
-	email := ""
-	for _, e := range u.EmailAddresses {
-		if email == "" || u.PrimaryEmailAddressID != nil && e.ID == *u.PrimaryEmailAddressID {
-			email = e.EmailAddress
-		}
-	}
+	email := primaryVerifiedEmail(u)
 	c.cache.Set(userID, email, time.Time{})
 	return email, nil
+}
+
+// primaryVerifiedEmail is u's primary email address if its verification
+// status is "verified", else "".
+func primaryVerifiedEmail(u *clerk.User) string {
+	if u.PrimaryEmailAddressID == nil || *u.PrimaryEmailAddressID == "" {
+		return ""
+	}
+	for _, e := range u.EmailAddresses {
+		if e == nil || e.ID != *u.PrimaryEmailAddressID {
+			continue
+		}
+		if e.Verification == nil || e.Verification.Status != "verified" {
+			return ""
+		}
+		return e.EmailAddress
+	}
+	return ""
 }
