@@ -242,7 +242,7 @@ func parseInt(val string) (int64, error) {
 func setRaw(dst *json.RawMessage, val string) { *dst = json.RawMessage(val) }
 
 // headerNames are jwsHeader's members, in the order of its fields.
-var headerNames = [...]string{"alg", "kid", "typ", "crit"}
+var headerNames = [...]string{"alg", "kid", "typ", "crit", "cat"}
 
 // headerIndex, claimIndex and orgIndex give a member name's place in
 // headerNames, claimNames and orgNames, or -1 (a switch: faster than a map
@@ -257,6 +257,8 @@ func headerIndex(name string) int {
 		return 2
 	case "crit":
 		return 3
+	case "cat":
+		return 4
 	}
 	return -1
 }
@@ -344,6 +346,16 @@ func decodeHeader(b []byte, h *jwsHeader) error {
 			h.Typ = &t
 		case 3:
 			setRaw(&h.Crit, val)
+		case 4:
+			if val == "null" {
+				h.Cat = nil
+				return nil
+			}
+			var c string
+			if err := setString(&c, val); err != nil {
+				return err
+			}
+			h.Cat = &c
 		}
 		return nil
 	})
@@ -558,6 +570,12 @@ func headerKid(seg string) (string, error) {
 	}
 	if hdr.Typ != nil && !strings.EqualFold(*hdr.Typ, "JWT") {
 		return "", invalidf(ssoerr.ReasonType, "typ %q", *hdr.Typ)
+	}
+	if hdr.Cat != nil && *hdr.Cat != catSession && *hdr.Cat != catSessionInternal {
+		// A JWT template's or a machine token's category: signed with the
+		// same instance key, but not a session (Clerk's SDK signs these
+		// out too).
+		return "", invalidf(ssoerr.ReasonCategory, "cat %q is not a session token's category", *hdr.Cat)
 	}
 	if hdr.Alg != "RS256" {
 		return "", invalidf(ssoerr.ReasonAlgorithm, "alg %q, key is RS256", hdr.Alg)

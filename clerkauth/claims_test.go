@@ -36,7 +36,7 @@ var claimsSeeds = []string{
 	`{"org_permissions":"org:a"}`, `{"org_permissions":[1]}`, `{"org_permissions":[[]]}`,
 	` { "iss" : "a" , "x" : { "y" : [ "}" , "\"]" ] } , "sub" : "b" } `,
 	`{"alg":"RS256","kid":"ins_1","typ":"JWT"}`, `{"ALG":"none","KID":"x","Typ":"jwt"}`,
-	`{"alg":"RS256","crit":["exp"]}`, `{"alg":"RS256","crit":null}`, `{"typ":5}`, `{"kid":["a"]}`,
+	`{"alg":"RS256","crit":["exp"]}`, `{"alg":"RS256","cat":"cl_B7d4PD111AAA"}`, `{"CAT":"x","cat":null}`, `{"cat":5}`, `{"alg":"RS256","crit":null}`, `{"typ":5}`, `{"kid":["a"]}`,
 }
 
 // FuzzClaimsDecoder holds the verifier's decoder to encoding/json: for

@@ -319,13 +319,14 @@ type jwsHeader struct {
 	Kid  string          `json:"kid"`
 	Typ  *string         `json:"typ"`
 	Crit json.RawMessage `json:"crit"`
+	Cat  *string         `json:"cat"`
 }
 
 // headerNotNull and claimsNotNull are the members that must not be
 // null: encoding/json would read a null number as zero, or as absent where
 // the member is a pointer, and a null string as empty.
 var (
-	headerNotNull = []string{"alg", "kid", "typ", "crit"}
+	headerNotNull = []string{"alg", "kid", "typ", "crit", "cat"}
 	claimsNotNull = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "v", "sid", "azp", "sts",
 		"org_id", "org_slug", "org_role", "org_permissions", "fva", "fea", "o", "email"}
 )

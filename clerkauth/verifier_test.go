@@ -173,6 +173,12 @@ func TestVerifyRefusals(t *testing.T) {
 		{"unknown kid", mint(t, other, hdr("ins_forged"), v1Claims(now)), ssoerr.ErrInvalidToken, ssoerr.ReasonUnknownKeyID},
 		{"known kid, other key", mint(t, other, hdr(testKid), v1Claims(now)), ssoerr.ErrInvalidToken, ssoerr.ReasonSignature},
 		{"crit header", mint(t, k, map[string]any{"alg": "RS256", "kid": testKid, "crit": []string{"exp"}}, v1Claims(now)), ssoerr.ErrInvalidToken, ssoerr.ReasonCritical},
+		{"JWT template category", mint(t, k, with(hdr(testKid), "cat", "cl_B7d4PD222AAA"), v1Claims(now)), ssoerr.ErrInvalidToken, ssoerr.ReasonCategory},
+		{"machine token category", mint(t, k, with(hdr(testKid), "cat", "cl_M7d4PD111AAA"), v1Claims(now)), ssoerr.ErrInvalidToken, ssoerr.ReasonCategory},
+		{"session category in another case", mint(t, k, with(hdr(testKid), "cat", "CL_B7D4PD111AAA"), v1Claims(now)), ssoerr.ErrInvalidToken, ssoerr.ReasonCategory},
+		{"empty category", mint(t, k, with(hdr(testKid), "cat", ""), v1Claims(now)), ssoerr.ErrInvalidToken, ssoerr.ReasonCategory},
+		{"null category", mint(t, k, map[string]any{"alg": "RS256", "kid": testKid, "cat": nil}, v1Claims(now)), ssoerr.ErrInvalidToken, ssoerr.ReasonMalformed},
+		{"category not a string", mint(t, k, with(hdr(testKid), "cat", 1), v1Claims(now)), ssoerr.ErrInvalidToken, ssoerr.ReasonMalformed},
 		{"typ not JWT", mint(t, k, map[string]any{"alg": "RS256", "kid": testKid, "typ": "at+jwt"}, v1Claims(now)), ssoerr.ErrInvalidToken, ssoerr.ReasonType},
 		{"tampered payload", tampered(), ssoerr.ErrInvalidToken, ssoerr.ReasonSignature},
 		{"truncated signature", truncatedSig(), ssoerr.ErrInvalidToken, ssoerr.ReasonSignature},
@@ -321,5 +327,17 @@ func TestNumericDatesInMessages(t *testing.T) {
 	_, err = f.v.Verify(context.Background(), mint(t, f.keys[0], hdr(testKid), with(v1Claims(now), "nbf", now.Unix()+3600)))
 	if err == nil || strings.Contains(err.Error(), "e+09") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// TestVerifySessionCategories: a session token's cat, as Clerk writes it,
+// or none (tokens from before Clerk wrote one) is accepted.
+func TestVerifySessionCategories(t *testing.T) {
+	f := newFixture(t, testKid, nil)
+	now := f.clk.Now()
+	for _, h := range []map[string]any{hdr(testKid), with(hdr(testKid), "cat", "cl_B7d4PD111AAA"), with(hdr(testKid), "cat", "cl_I7d4PD111III")} {
+		if _, err := f.v.Verify(context.Background(), mint(t, f.keys[0], h, v2Claims(now))); err != nil {
+			t.Errorf("header %v: %v", h, err)
+		}
 	}
 }

@@ -53,6 +53,7 @@ const (
 	ReasonAlgorithm       Reason = "algorithm"             // alg is not the key's algorithm (none, HS256, ...)
 	ReasonCritical        Reason = "critical_header"       // a crit header names extensions not implemented
 	ReasonType            Reason = "type"                  // typ present and not JWT
+	ReasonCategory        Reason = "token_category"        // Clerk's cat header names a JWT template or machine token, not a session
 	ReasonMissingKeyID    Reason = "missing_kid"           // no kid header
 	ReasonUnknownKeyID    Reason = "unknown_kid"           // kid not in the key set, even after a refresh
 	ReasonSignature       Reason = "signature"             // the signature does not verify

@@ -97,7 +97,9 @@ func (c *Clerk) mintToken(sid, azp string, ttl time.Duration) (string, error) {
 		claims["v"] = 2
 	}
 	c.mu.Unlock()
-	return jwtkeys.Sign(key, map[string]any{"alg": "RS256", "kid": key.KID, "typ": "JWT"}, claims)
+	// The header is a session token's as Clerk writes it: cat names the
+	// session category (a JWT template's token carries another).
+	return jwtkeys.Sign(key, map[string]any{"alg": "RS256", "cat": "cl_B7d4PD111AAA", "kid": key.KID, "typ": "JWT"}, claims)
 }
 
 // MintSessionToken signs a session token for a user of the instance in an
