@@ -73,3 +73,17 @@ func (a *API) orgAdmin(h http.HandlerFunc) http.HandlerFunc {
 		h(w, r)
 	}
 }
+
+// mayGrant reports whether the request's principal may give role to
+// someone (a person, an API key, a settings rule): the platform
+// administrator may give any role, anyone else only roles ranked at most
+// as high as their own, so an admin cannot mint an owner.
+func (a *API) mayGrant(r *http.Request, role string) bool {
+	p := principal(r)
+	return isPlatformAdmin(p) || a.auth.Policy().AtLeast(rbac.Role(p.Role), rbac.Role(role))
+}
+
+// refuseGrant answers 403 forbidden for a role mayGrant refused.
+func (a *API) refuseGrant(w http.ResponseWriter, r *http.Request) {
+	a.refuse(w, r, ssoerr.New(ssoerr.ErrForbidden, ssoerr.ReasonRole, "a role ranked above your own cannot be given, nor a person ranked above you changed"))
+}

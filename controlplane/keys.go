@@ -24,6 +24,10 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusUnprocessableEntity, codeInvalidSettings, "a name (at most 200 bytes of printable text) and a defined role are required")
 		return
 	}
+	if !a.mayGrant(r, body.Role) {
+		a.refuseGrant(w, r)
+		return
+	}
 	var exp time.Time
 	if body.ExpiresAt != nil {
 		if !body.ExpiresAt.After(a.now()) {

@@ -61,6 +61,12 @@ func (a *API) configureSSO(w http.ResponseWriter, r *http.Request) {
 		failWith(w, err)
 		return
 	}
+	for _, role := range s.roles() {
+		if !a.mayGrant(r, role) {
+			a.refuseGrant(w, r)
+			return
+		}
+	}
 	var connJSON []byte
 	if s.Connection != nil {
 		if _, err := idp.New(r.Context(), *s.Connection, a.cfg.IdP); err != nil {

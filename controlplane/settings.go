@@ -27,6 +27,22 @@ type ssoSettings struct {
 	Connection *idp.Connection
 }
 
+// roles are the roles the settings give: the default role, and each
+// group rule's and Clerk role map's.
+func (s ssoSettings) roles() []string {
+	var roles []string
+	if s.DefaultRole != "" {
+		roles = append(roles, s.DefaultRole)
+	}
+	for _, g := range s.GroupRoles {
+		roles = append(roles, g.Role)
+	}
+	for _, role := range s.ClerkRoleMap {
+		roles = append(roles, role)
+	}
+	return roles
+}
+
 // validateSSOSettings checks the body of PUT /v1/organizations/{org}/sso
 // against the role policy and returns it normalized (allowed domains in the
 // lower-case ASCII form admission compares against), or an *apiError: 422

@@ -47,8 +47,16 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusUnprocessableEntity, codeInvalidRole, "role is not a defined role")
 		return
 	}
+	if !a.mayGrant(r, body.Role) {
+		a.refuseGrant(w, r)
+		return
+	}
 	u, ok := a.orgUser(w, r)
 	if !ok {
+		return
+	}
+	if !a.mayGrant(r, u.Role) {
+		a.refuseGrant(w, r)
 		return
 	}
 	u, err := a.admit.ChangeRole(r.Context(), u.ID, body.Role)
@@ -67,6 +75,10 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 	u, ok := a.orgUser(w, r)
 	if !ok {
+		return
+	}
+	if !a.mayGrant(r, u.Role) {
+		a.refuseGrant(w, r)
 		return
 	}
 	if err := a.st.DeleteUser(r.Context(), u.ID); err != nil {

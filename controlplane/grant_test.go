@@ -1,0 +1,116 @@
+package controlplane
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ssokit/ssokit/rbac"
+	"github.com/ssokit/ssokit/store"
+)
+
+// TestNoGrantAboveOwnRank: an organization admin can give no role ranked
+// above admin (here an owner role of the host's policy), through an API
+// key, a person's role or the SSO settings, and cannot change or remove a
+// person ranked above them; the platform administrator can do all of it.
+func TestNoGrantAboveOwnRank(t *testing.T) {
+	ctx := t.Context()
+	pol, err := rbac.NewPolicy(append(rbac.DefaultRoles(), rbac.RoleDef{Name: "owner", Rank: 40, Inherits: []rbac.Role{rbac.Admin},
+		Permissions: []rbac.Permission{"billing:delete"}})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Config{AppURL: "https://app.test", StateKey: bytes.Repeat([]byte{7}, 32), EphemeralSessionKey: true,
+		Policy: pol, BootstrapAdminKey: "platform-admin-key-0123456789"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.st.CreateOrg(ctx, store.Org{ID: "acme", Name: "acme", Plan: "enterprise", DefaultRole: "viewer"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []store.User{
+		{ID: "u_viewer", OrgID: "acme", Email: "vic@acme.test", Role: "viewer", Source: "admin"},
+		{ID: "u_owner", OrgID: "acme", Email: "olga@acme.test", Role: "owner", Source: "admin"},
+	} {
+		if _, _, err := a.st.CreateUserIfAbsent(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	adminKey, _, err := a.apiKeys.Create(ctx, "acme", "admin-bot", "admin", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	do := func(cred, method, path, body string) int {
+		t.Helper()
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		if strings.HasPrefix(cred, "platform") {
+			r.Header.Set("Authorization", "Bearer "+cred)
+		} else {
+			r.Header.Set("X-API-Key", cred)
+		}
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, r)
+		if w.Code == http.StatusForbidden && !strings.Contains(w.Body.String(), `"insufficient_scope"`) {
+			t.Errorf("%s %s: 403 %s, want insufficient_scope", method, path, w.Body)
+		}
+		return w.Code
+	}
+	sso := func(field string) string {
+		return `{"clerk_org_id":"org_acme","allowed_domains":["acme.test"],"default_role":"viewer",` + field + `}`
+	}
+	const keys, users, settings = "/v1/organizations/acme/api-keys", "/v1/organizations/acme/users/", "/v1/organizations/acme/sso"
+	refused := []struct{ name, method, path, body string }{
+		{"API key with the owner role", "POST", keys, `{"name":"x","role":"owner"}`},
+		{"a viewer made owner", "PATCH", users + "u_viewer", `{"role":"owner"}`},
+		{"the owner demoted", "PATCH", users + "u_owner", `{"role":"viewer"}`},
+		{"the owner removed", "DELETE", users + "u_owner", ``},
+		{"default role owner", "PUT", settings, `{"clerk_org_id":"org_acme","allowed_domains":["acme.test"],"default_role":"owner"}`},
+		{"a group rule to owner", "PUT", settings, sso(`"group_roles":[{"group":"eng","role":"owner"}]`)},
+		{"a Clerk role mapped to owner", "PUT", settings, sso(`"clerk_role_map":{"org:admin":"owner"}`)},
+	}
+	for _, c := range refused {
+		if got := do(adminKey, c.method, c.path, c.body); got != http.StatusForbidden {
+			t.Errorf("admin: %s: %d, want 403", c.name, got)
+		}
+	}
+	if u, _ := a.st.GetUser(ctx, "u_viewer"); u.Role != "viewer" {
+		t.Errorf("the viewer's role is now %q", u.Role)
+	}
+	if u, err := a.st.GetUser(ctx, "u_owner"); err != nil || u.Role != "owner" {
+		t.Errorf("the owner is now %q, %v", u.Role, err)
+	}
+	if ks, _ := a.st.ListAPIKeys(ctx, "acme"); len(ks) != 1 {
+		t.Errorf("%d API keys, want the admin's alone", len(ks))
+	}
+	// Up to their own rank, the admin may.
+	allowed := []struct {
+		name, method, path, body string
+		want                     int
+	}{
+		{"API key with the admin role", "POST", keys, `{"name":"y","role":"admin"}`, http.StatusCreated},
+		{"a viewer made admin", "PATCH", users + "u_viewer", `{"role":"admin"}`, http.StatusOK},
+		{"settings giving admin", "PUT", settings, sso(`"group_roles":[{"group":"eng","role":"admin"}],"clerk_role_map":{"org:admin":"admin"}`), http.StatusOK},
+	}
+	for _, c := range allowed {
+		if got := do(adminKey, c.method, c.path, c.body); got != c.want {
+			t.Errorf("admin: %s: %d, want %d", c.name, got, c.want)
+		}
+	}
+	// The platform administrator gives any role.
+	for _, c := range refused {
+		want := map[string]int{"POST": http.StatusCreated, "PATCH": http.StatusOK, "DELETE": http.StatusNoContent, "PUT": http.StatusOK}[c.method]
+		if c.name == "the owner demoted" || c.name == "the owner removed" {
+			continue
+		}
+		if got := do("platform-admin-key-0123456789", c.method, c.path, c.body); got != want {
+			t.Errorf("platform admin: %s: %d, want %d", c.name, got, want)
+		}
+	}
+	if got := do("platform-admin-key-0123456789", "DELETE", users+"u_owner", ""); got != http.StatusNoContent {
+		t.Errorf("platform admin: the owner removed: %d", got)
+	}
+}
