@@ -252,7 +252,18 @@ func (a *API) clerkWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := a.now()
-	if err := a.svix.VerifyIgnoringTimestamp(body, r.Header); err != nil || id == "" {
+	// svix's library falls back to the webhook-id, webhook-timestamp and
+	// webhook-signature headers when any svix- header is missing, while
+	// the ID applied once and the time checked below are the svix- ones:
+	// a delivery signed under webhook- headers would carry unsigned ones.
+	// Clerk sends the svix- family; all three must be there, so the ID and
+	// time used are the ones svix verified.
+	if id == "" || r.Header.Get("svix-timestamp") == "" || r.Header.Get("svix-signature") == "" {
+		a.log.Info("controlplane: webhook refused", "err", "an svix- header is missing")
+		fail(w, http.StatusUnauthorized, codeInvalidSignature, "the svix-id, svix-timestamp and svix-signature headers are required")
+		return
+	}
+	if err := a.svix.VerifyIgnoringTimestamp(body, r.Header); err != nil {
 		a.log.Info("controlplane: webhook refused", "err", err)
 		fail(w, http.StatusUnauthorized, codeInvalidSignature, "the webhook signature does not verify")
 		return

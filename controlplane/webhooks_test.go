@@ -421,3 +421,53 @@ func TestWebhookLongSvixIDIsRefused(t *testing.T) {
 		t.Fatalf("svix-id of the maximum length: %d %q", status, code)
 	}
 }
+
+// TestWebhookOtherHeaderFamilyIsRefused: svix's library verifies the
+// webhook- headers when an svix- one is missing, while the svix-id and
+// svix-timestamp are what is applied once and checked for age. A delivery
+// captured once, its signature moved to the webhook- headers beside a
+// fresh svix-id and svix-timestamp, would then be applied again at any
+// age; it is refused, as is a delivery with only the webhook- headers.
+func TestWebhookOtherHeaderFamilyIsRefused(t *testing.T) {
+	t.Parallel()
+	p := newHookPlane(t)
+	captured := delivery{id: "msg_old", at: p.now(), body: evRole("org:admin")}
+	if status, code, _ := p.post(t, captured); status != http.StatusNoContent {
+		t.Fatalf("the original delivery: %d %q", status, code)
+	}
+	demoted := p.bob(t).Role
+	if _, err := p.st.Store.UpdateUser(t.Context(), p.bobID, func(u *store.User) error { u.Role = "viewer"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	p.advance(48 * time.Hour)
+	old := p.headers(t, captured)
+	variants := map[string]func(h http.Header){
+		"fresh svix-id and svix-timestamp, no svix-signature": func(h http.Header) {
+			h.Set("svix-id", "msg_fresh")
+			h.Set("svix-timestamp", fmt.Sprint(p.now().Unix()))
+		},
+		"fresh svix-id and svix-timestamp, empty svix-signature": func(h http.Header) {
+			h.Set("svix-id", "msg_fresh_2")
+			h.Set("svix-timestamp", fmt.Sprint(p.now().Unix()))
+			h.Set("svix-signature", "")
+		},
+		"webhook- headers alone": func(http.Header) {},
+	}
+	for name, set := range variants {
+		h := http.Header{}
+		h.Set("webhook-id", old.Get("svix-id"))
+		h.Set("webhook-timestamp", old.Get("svix-timestamp"))
+		h.Set("webhook-signature", old.Get("svix-signature"))
+		set(h)
+		req := httptest.NewRequest("POST", "/webhooks/clerk", strings.NewReader(captured.body))
+		req.Header = h
+		rec := httptest.NewRecorder()
+		p.a.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), `"error":"`+codeInvalidSignature+`"`) {
+			t.Errorf("%s: %d %s", name, rec.Code, rec.Body)
+		}
+	}
+	if got := p.bob(t).Role; got != "viewer" {
+		t.Fatalf("a replayed delivery was applied: role %q (it was %q after the original)", got, demoted)
+	}
+}
