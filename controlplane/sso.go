@@ -192,8 +192,13 @@ func (a *API) directFinish(w http.ResponseWriter, r *http.Request) {
 		// A response without this browser's sign-in state (refused as
 		// state or unsolicited) is anyone's post to the ACS: it is not
 		// kept in the organization's log, which it could otherwise flood.
+		// Nor is any other answer the IdP did not vouch for (a bad
+		// signature, a junk code) proof of anything: anyone can start a
+		// sign-in for the state and post one. Those are kept, as
+		// unverified, in a share of the log of their own.
 		reason := idp.ReasonOf(err)
-		a.recordSignIn(r.Context(), signIn{orgID: org.ID, id: id, err: err, unlogged: reason == idp.ReasonState || reason == idp.ReasonUnsolicited})
+		a.recordSignIn(r.Context(), signIn{orgID: org.ID, id: id, err: err, unverified: !idp.Vouched(err),
+			unlogged: reason == idp.ReasonState || reason == idp.ReasonUnsolicited})
 	}
 	if errors.Is(err, idp.ErrUpstream) {
 		a.log.Warn("controlplane: identity provider unreachable", "org", org.ID, "reason", idp.ReasonOf(err), "err", err)

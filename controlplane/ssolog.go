@@ -34,6 +34,9 @@ type signIn struct {
 	err      error
 	// unlogged: emitted, not kept in the organization's SSO log.
 	unlogged bool
+	// unverified: a refusal of an answer the IdP did not vouch for
+	// (idp.Vouched false), kept apart in the log (store.SSOEvent).
+	unverified bool
 }
 
 // recordSignIn emits the sign-in as an ssoevent (the logger, Config.OnEvent)
@@ -77,8 +80,12 @@ func (a *API) recordSignIn(ctx context.Context, s signIn) {
 	if !ok || e.OrgID == "" || s.unlogged {
 		return
 	}
+	keep := a.ssoLogSize()
+	if s.unverified {
+		keep = max(1, keep/unverifiedShare)
+	}
 	err := log.AddSSOEvent(ctx, store.SSOEvent{OrgID: e.OrgID, Time: e.Time, Email: e.Email, UserID: e.UserID, IdPName: e.IdPName,
-		Protocol: e.Protocol, Outcome: string(e.Outcome), Reason: e.Reason, Check: e.Check}, a.ssoLogSize())
+		Protocol: e.Protocol, Outcome: string(e.Outcome), Reason: e.Reason, Check: e.Check, Unverified: s.unverified}, keep)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		a.log.Warn("controlplane: the SSO log could not keep a sign-in", "org", logValue(e.OrgID), "err", err)
 	}
@@ -108,6 +115,11 @@ func (a *API) emit(ctx context.Context, e ssoevent.Event) {
 
 // ssoLogSize is how many sign-in attempts of each organization the SSO
 // log keeps (Config.SSOLogSize or its default).
+// unverifiedShare: an organization's SSO log keeps SSOLogSize events the
+// identity provider vouched for (accepted sign-ins included) and, apart,
+// SSOLogSize/unverifiedShare unverified refusals (at least one).
+const unverifiedShare = 4
+
 func (a *API) ssoLogSize() int {
 	if a.cfg.SSOLogSize > 0 {
 		return a.cfg.SSOLogSize
@@ -151,6 +163,7 @@ func (a *API) ssoEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keep := a.ssoLogSize()
+	keep += max(1, keep/unverifiedShare) // the log's whole size, unverified refusals included
 	limit := min(50, keep)
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -168,7 +181,7 @@ func (a *API) ssoEvents(w http.ResponseWriter, r *http.Request) {
 	out := api.SSOEvents{Events: make([]api.SSOEvent, 0, len(evs))}
 	for _, e := range evs {
 		out.Events = append(out.Events, api.SSOEvent{ID: e.ID, Time: api.Time(e.Time), Email: e.Email, UserID: e.UserID,
-			IdPName: e.IdPName, Protocol: e.Protocol, Outcome: e.Outcome, Reason: e.Reason, Check: e.Check})
+			IdPName: e.IdPName, Protocol: e.Protocol, Outcome: e.Outcome, Reason: e.Reason, Check: e.Check, Unverified: e.Unverified})
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, out)

@@ -112,7 +112,7 @@ func TestSSOEventLog(t *testing.T) {
 		unknown.Status != http.StatusNotFound || unknown.Code != "not_found" {
 		t.Errorf("an unknown organization's log: %v, want 404 not_found", err)
 	}
-	for _, limit := range []string{"0", "4", "-1", "x", "1e3"} {
+	for _, limit := range []string{"0", "5", "-1", "x", "1e3"} { // 5: past the 3 kept and the 1 unverified
 		req, _ := http.NewRequest("GET", p.app.URL+"/v1/organizations/initech/sso/events?limit="+limit, nil)
 		k, _ := p.admin.APIKeys.Create(ctx, "initech", "q", "admin", time.Time{})
 		req.Header.Set("Authorization", "Bearer "+k.Key)
@@ -160,5 +160,72 @@ func TestSSOEventLog(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("OnEvent lacks %s: %s", want, got)
 		}
+	}
+}
+
+// TestSSOEventLogFlood: anyone can start a sign-in (GET /auth/sso/start
+// gives a state cookie and its RelayState) and post junk to the ACS with
+// it. Those refusals are kept as unverified, in a share of the log of
+// their own: a flood of them never pushes out an accepted sign-in or a
+// refusal the identity provider vouched for.
+func TestSSOEventLogFlood(t *testing.T) {
+	t.Parallel()
+	p := newPlaneWith(t, nil, func(c *controlplane.Config) { c.SSOLogSize = 4 })
+	ctx := context.Background()
+	ol, _ := initechSAML(t, p, "")
+	ol.PutUser(mockidp.UserConfig{Email: "pat@elsewhere.test", GivenName: "Pat"})
+	for email, want := range map[string]int{"alice@initech.test": http.StatusOK, "pat@elsewhere.test": http.StatusForbidden} {
+		ol.QueueUser(email)
+		jar, _ := cookiejar.New(nil)
+		hc := p.mock.Client()
+		hc.Jar = jar
+		resp, err := mockidp.Browse(hc, p.app.URL+"/auth/sso/start?org=initech&return_to=/v1/auth/whoami")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("%s: %d, want %d", email, resp.StatusCode, want)
+		}
+	}
+	for i := range 12 {
+		jar, _ := cookiejar.New(nil)
+		atk := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := atk.Get(p.app.URL + "/auth/sso/start?org=initech")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		if err != nil || loc.Query().Get("RelayState") == "" {
+			t.Fatalf("no RelayState in %q", resp.Header.Get("Location"))
+		}
+		junk := []string{"PHNhbWxwOlJlc3BvbnNlLz4=", "not base64", ""}[i%3]
+		resp, err = atk.PostForm(p.app.URL+"/auth/sso/acs/initech", url.Values{"SAMLResponse": {junk}, "RelayState": {loc.Query().Get("RelayState")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("junk %d: %d", i, resp.StatusCode)
+		}
+	}
+	evs, err := p.admin.Organizations.SSOEvents(ctx, "initech", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept, unverified []string
+	for _, e := range evs {
+		if e.Unverified {
+			unverified = append(unverified, e.Reason)
+			continue
+		}
+		kept = append(kept, e.Email+" "+e.Outcome)
+	}
+	if strings.Join(kept, ",") != "pat@elsewhere.test refused,alice@initech.test accepted" {
+		t.Errorf("vouched-for events %q, want Pat's refusal and Alice's sign-in", kept)
+	}
+	if len(unverified) != 1 || unverified[0] != "malformed" {
+		t.Errorf("unverified events %q, want the last junk post's alone (SSOLogSize/4, at least 1)", unverified)
 	}
 }

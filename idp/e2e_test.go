@@ -54,7 +54,7 @@ func newApp(t testing.TB) *app {
 		w.Header().Set("Content-Type", "application/json")
 		if err != nil {
 			w.WriteHeader(http.StatusUnauthorized)
-			json.NewEncoder(w).Encode(map[string]string{"reason": idp.ReasonOf(err), "error": err.Error()})
+			json.NewEncoder(w).Encode(map[string]any{"reason": idp.ReasonOf(err), "error": err.Error(), "vouched": idp.Vouched(err)})
 			return
 		}
 		json.NewEncoder(w).Encode(map[string]any{"identity": id, "return_to": returnTo})
@@ -72,6 +72,8 @@ type result struct {
 	ReturnTo string        `json:"return_to"`
 	Reason   string        `json:"reason"`
 	Error    string        `json:"error"`
+	// Vouched is idp.Vouched of the refusal.
+	Vouched bool `json:"vouched"`
 }
 
 // browse is a person's browser without JavaScript: follow redirects, post
@@ -340,6 +342,26 @@ func wantRefusal(t *testing.T, r result, sentinel error, reason string) {
 	if !strings.Contains(r.Error, sentinel.Error()) {
 		t.Fatalf("error %q does not wrap %v", r.Error, sentinel)
 	}
+	// Only a refusal after the IdP's answer verified is vouched for:
+	// before that the answer could be anyone's.
+	if want, known := vouchedReasons[reason]; known && r.Vouched != want {
+		t.Fatalf("%s: vouched %v, want %v", reason, r.Vouched, want)
+	}
+}
+
+// vouchedReasons says for each refusal these tests meet whether it comes
+// after the IdP's answer verified (a replayed signed assertion, a verified
+// ID token with another login's nonce, ...) or before (no state, a bad
+// signature, the IdP's error redirect). A reason met on both sides (an
+// expiry crewjam checks, or ssokit after it) is not listed.
+var vouchedReasons = map[string]bool{
+	idp.ReasonState: false, idp.ReasonUnsolicited: false, idp.ReasonSignature: false, idp.ReasonIdPError: false,
+	idp.ReasonUpstream: false, idp.ReasonUnknownKey: false, idp.ReasonAlgorithm: false, idp.ReasonCode: false,
+	idp.ReasonDoctype: false, idp.ReasonUntrustedCert: false,
+	idp.ReasonReplay: true, idp.ReasonNonce: true, idp.ReasonEmailUnverified: true, idp.ReasonEmailVerifiedNone: true,
+	idp.ReasonNoHostedDomain: true, idp.ReasonHostedDomain: true, idp.ReasonHostedDomainEmail: true, idp.ReasonTenant: true,
+	idp.ReasonUserinfoSubject: true, idp.ReasonGroupsLink: true, idp.ReasonAuthnTooOld: true, idp.ReasonAssertionLifetime: true,
+	idp.ReasonNoSubject: true, idp.ReasonGroupOverage: true,
 }
 
 func json2(t testing.TB, resp *http.Response, v any) {

@@ -125,6 +125,12 @@ type LoginError struct {
 	Detail string
 	// Err is the sentinel (ErrInvalidResponse, ErrReplayed, ...).
 	Err error
+	// Vouched: the refusal came after the identity provider's answer
+	// verified (a SAML response or assertion signature, an OIDC ID token
+	// from this login's code exchange), so the IdP vouched for what a
+	// later check refused. Without it, the answer could be anyone's: a
+	// forged or unsigned response, a junk code.
+	Vouched bool
 }
 
 // Error reads "sentinel (reason): detail".
@@ -140,6 +146,24 @@ func ReasonOf(err error) string {
 		return le.Reason
 	}
 	return ""
+}
+
+// Vouched reports whether err is a refusal of an answer the identity
+// provider had vouched for (LoginError.Vouched). A log that anyone should
+// not be able to fill keeps the others apart.
+func Vouched(err error) bool {
+	var le *LoginError
+	return errors.As(err, &le) && le.Vouched
+}
+
+// vouched marks err, a refusal after the IdP's answer verified, as
+// Vouched; any other error is returned as it is.
+func vouched(err error) error {
+	var le *LoginError
+	if errors.As(err, &le) {
+		le.Vouched = true
+	}
+	return err
 }
 
 func refuse(sentinel error, reason, format string, args ...any) error {

@@ -205,7 +205,13 @@ func (o *oidcConnector) Finish(w http.ResponseWriter, r *http.Request) (*Identit
 	return id, returnTo, err
 }
 
-func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (*Identity, string, error) {
+func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Identity, _ string, err error) {
+	verified := false // the ID token from this login's code exchange verified
+	defer func() {
+		if err != nil && verified {
+			err = vouched(err)
+		}
+	}()
 	q := r.URL.Query()
 	st, ok := o.state.take(w, r, q.Get("state"), o.conn.ID)
 	if e := q.Get("error"); e != "" {
@@ -236,6 +242,7 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (*Identit
 		}
 		return nil, "", classifyOIDC(err)
 	}
+	verified = true
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.OIDCNonce)) != 1 {
 		return nil, "", refuse(ErrInvalidResponse, ReasonNonce, "the ID token's nonce is not this login's")
 	}

@@ -377,6 +377,20 @@ func (s *samlConnector) Finish(w http.ResponseWriter, r *http.Request) (*Identit
 // consume validates a decoded response for the possible request IDs ("" for
 // an unsolicited one) and returns the identity.
 func (s *samlConnector) consume(ctx context.Context, raw []byte, ids []string) (*Identity, error) {
+	as, err := s.parse(raw, ids)
+	if err != nil {
+		return nil, err
+	}
+	id, err := s.identity(ctx, as)
+	if err != nil {
+		return nil, vouched(err)
+	}
+	return id, nil
+}
+
+// parse checks the response's size and shape, then its signatures and
+// addressing (crewjam's ParseXMLResponse), and returns the assertion.
+func (s *samlConnector) parse(raw []byte, ids []string) (*saml.Assertion, error) {
 	if len(raw) > MaxSAMLResponse {
 		return nil, refuse(ErrInvalidResponse, ReasonTooLarge, "response is %d bytes, limit %d", len(raw), MaxSAMLResponse)
 	}
@@ -396,6 +410,12 @@ func (s *samlConnector) consume(ctx context.Context, raw []byte, ids []string) (
 	if err != nil {
 		return nil, s.classify(err)
 	}
+	return as, nil
+}
+
+// identity runs the checks after the signature verified (times, replay,
+// the profile's claims, groups) and returns the identity.
+func (s *samlConnector) identity(ctx context.Context, as *saml.Assertion) (*Identity, error) {
 	now := s.opts.now()
 	if err := s.checkTimes(as, now); err != nil {
 		return nil, err

@@ -27,8 +27,24 @@ func (m *Memory) AddSSOEvent(_ context.Context, e SSOEvent, keep int) error {
 		m.ssolog = map[string][]SSOEvent{}
 	}
 	evs := append(m.ssolog[e.OrgID], e)
-	if len(evs) > keep {
-		evs = append([]SSOEvent(nil), evs[len(evs)-keep:]...)
+	// Drop the oldest events of e's kind beyond keep; the other kind's
+	// stay.
+	same := 0
+	for _, x := range evs {
+		if x.Unverified == e.Unverified {
+			same++
+		}
+	}
+	if over := same - keep; over > 0 {
+		kept := make([]SSOEvent, 0, len(evs)-over)
+		for _, x := range evs {
+			if over > 0 && x.Unverified == e.Unverified {
+				over--
+				continue
+			}
+			kept = append(kept, x)
+		}
+		evs = kept
 	}
 	m.ssolog[e.OrgID] = evs
 	return nil

@@ -30,6 +30,12 @@ type SSOEvent struct {
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason,omitempty"`
 	Check   string `json:"check,omitempty"`
+	// Unverified marks a refusal of an answer the identity provider did
+	// not vouch for (idp.Vouched false: a bad signature, a junk code), so
+	// one anyone could have sent. Such events are kept apart from the
+	// others: they never push out an accepted sign-in or a refusal the
+	// IdP vouched for.
+	Unverified bool `json:"unverified,omitempty"`
 }
 
 // MaxSSOEventField bounds each text field of a kept SSOEvent, in bytes.
@@ -41,8 +47,9 @@ const MaxSSOEventField = 256
 type SSOLog interface {
 	// AddSSOEvent records e under e.OrgID (ErrNotFound when there is no
 	// such organization) and keeps only that organization's newest keep
-	// events (keep at least 1). Text fields are cleaned as CleanSSOEvent
-	// does.
+	// events of e's kind (keep at least 1): unverified events count
+	// against the unverified ones and push out only those, the others
+	// against the others. Text fields are cleaned as CleanSSOEvent does.
 	AddSSOEvent(ctx context.Context, e SSOEvent, keep int) error
 	// SSOEvents returns up to limit of the organization's events, newest
 	// first (by when they were added).

@@ -371,7 +371,7 @@ var page = template.Must(template.New("dashboard").Parse(`<!doctype html><html l
 <h3>Recent sign-ins</h3>
 <table id="sso-events"><tr><th>Time (UTC)</th><th>Email</th><th>Identity provider</th><th>Outcome</th><th>Why</th></tr>
 {{range $.Events}}<tr class="sso-event"><td>{{.Time.Format "2006-01-02 15:04:05"}}</td><td>{{.Email}}</td><td>{{.IdPName}} {{.Protocol}}</td>
-<td class="outcome">{{.Outcome}}</td><td>{{if .Reason}}<code class="reason">{{.Reason}}</code> {{.Check}}{{end}}</td></tr>
+<td class="outcome">{{.Outcome}}</td><td>{{if .Reason}}<code class="reason">{{.Reason}}</code> {{.Check}}{{end}}{{if .Unverified}} <em class="unverified">(not vouched for by the identity provider: anyone could have sent it)</em>{{end}}</td></tr>
 {{else}}<tr><td colspan="5">No sign-in attempt yet.</td></tr>{{end}}
 </table>{{end}}
 {{with $.Org}}<h2>Organization settings</h2>

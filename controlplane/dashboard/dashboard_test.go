@@ -168,7 +168,7 @@ func TestSSOEventsOnTheDashboard(t *testing.T) {
 	// A value no identity provider should send, kept as it came.
 	log := d.API.Store().(store.SSOLog)
 	if err := log.AddSSOEvent(t.Context(), store.SSOEvent{OrgID: "acme", Email: `<script>alert(1)</script>@acme.test`, Outcome: "refused",
-		Reason: "signature", Check: `<img src=x onerror=alert(1)>`}, 10); err != nil {
+		Reason: "signature", Check: `<img src=x onerror=alert(1)>`, Unverified: true}, 10); err != nil {
 		t.Fatal(err)
 	}
 	c := browser()
@@ -178,7 +178,7 @@ func TestSSOEventsOnTheDashboard(t *testing.T) {
 	}
 	_, body := send(t, c, "GET", d.AppURL+"/", nil)
 	for _, want := range []string{`id="sso-events"`, "<td>" + demo.OutsiderEmail + "</td>", `<code class="reason">domain_not_allowed</code>`,
-		"&lt;script&gt;alert(1)&lt;/script&gt;@acme.test", "&lt;img src=x onerror=alert(1)&gt;"} {
+		"&lt;script&gt;alert(1)&lt;/script&gt;@acme.test", "&lt;img src=x onerror=alert(1)&gt; <em class=\"unverified\">"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the dashboard lacks %s", want)
 		}

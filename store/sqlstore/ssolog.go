@@ -10,7 +10,7 @@ import (
 	"github.com/ssokit/ssokit/store"
 )
 
-const ssoEventCols = "id, org_id, at, email, user_id, idp_name, protocol, outcome, reason, check_text"
+const ssoEventCols = "id, org_id, at, email, user_id, idp_name, protocol, outcome, reason, check_text, unverified"
 
 // AddSSOEvent implements store.SSOLog: the insert and the trim of the
 // organization's older events are one transaction. The SSO log is not
@@ -45,8 +45,8 @@ func (s *Store) AddSSOEvent(ctx context.Context, e store.SSOEvent, keep int) err
 		case err != nil:
 			return s.fail("recording an SSO event", err)
 		}
-		_, err = tx.ExecContext(ctx, "INSERT INTO sso_events ("+ssoEventCols+") VALUES ("+placeholders(1, 10)+")",
-			e.ID, e.OrgID, at, e.Email, e.UserID, e.IdPName, e.Protocol, e.Outcome, e.Reason, e.Check)
+		_, err = tx.ExecContext(ctx, "INSERT INTO sso_events ("+ssoEventCols+") VALUES ("+placeholders(1, 11)+")",
+			e.ID, e.OrgID, at, e.Email, e.UserID, e.IdPName, e.Protocol, e.Outcome, e.Reason, e.Check, e.Unverified)
 		switch {
 		case classify(err) == errForeignKey:
 			return fmt.Errorf("%w: organization %s", store.ErrNotFound, e.OrgID)
@@ -55,8 +55,10 @@ func (s *Store) AddSSOEvent(ctx context.Context, e store.SSOEvent, keep int) err
 		case err != nil:
 			return s.fail("recording an SSO event", err)
 		}
-		_, err = tx.ExecContext(ctx, "DELETE FROM sso_events WHERE org_id = $1 AND seq <= "+
-			"(SELECT seq FROM sso_events WHERE org_id = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2)", e.OrgID, keep)
+		// Only e's kind is trimmed: unverified events never push out the
+		// others.
+		_, err = tx.ExecContext(ctx, "DELETE FROM sso_events WHERE org_id = $1 AND unverified = $3 AND seq <= "+
+			"(SELECT seq FROM sso_events WHERE org_id = $1 AND unverified = $3 ORDER BY seq DESC LIMIT 1 OFFSET $2)", e.OrgID, keep, e.Unverified)
 		if err != nil {
 			return s.fail("trimming the SSO log", err)
 		}
@@ -80,7 +82,7 @@ func (s *Store) SSOEvents(ctx context.Context, orgID string, limit int) ([]store
 	var out []store.SSOEvent
 	for rows.Next() {
 		var e store.SSOEvent
-		if err := rows.Scan(&e.ID, &e.OrgID, timeCol{&e.Time}, &e.Email, &e.UserID, &e.IdPName, &e.Protocol, &e.Outcome, &e.Reason, &e.Check); err != nil {
+		if err := rows.Scan(&e.ID, &e.OrgID, timeCol{&e.Time}, &e.Email, &e.UserID, &e.IdPName, &e.Protocol, &e.Outcome, &e.Reason, &e.Check, &e.Unverified); err != nil {
 			return nil, s.fail("reading the SSO log", err)
 		}
 		out = append(out, e)

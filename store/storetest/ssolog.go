@@ -22,7 +22,8 @@ type SSOLogStore interface {
 // organization, newest first, the newest keep kept per organization even
 // under concurrent writers, fields read back exactly (times at
 // store.Precision in UTC, the store's clock for a zero time), hostile text
-// cleaned as store.CleanSSOEvent cleans it, and organizations apart.
+// cleaned as store.CleanSSOEvent cleans it, organizations apart, and
+// unverified events trimmed apart from the others.
 func RunSSOLog(t *testing.T, newStore func(t *testing.T, now func() time.Time) SSOLogStore) {
 	ctx := context.Background()
 	fresh := func(t *testing.T) (SSOLogStore, *Clock) {
@@ -105,6 +106,52 @@ func RunSSOLog(t *testing.T, newStore func(t *testing.T, now func() time.Time) S
 		}
 		if err := s.AddSSOEvent(ctx, store.SSOEvent{OrgID: "acme"}, 0); err == nil {
 			t.Fatal("keep 0 accepted")
+		}
+	})
+
+	t.Run("unverified events are kept apart", func(t *testing.T) {
+		// A flood of unverified refusals pushes out only unverified ones:
+		// the accepted sign-in and the vouched-for refusal stay, however
+		// many come after them.
+		s, clk := fresh(t)
+		add := func(e store.SSOEvent, keep int) {
+			t.Helper()
+			clk.Advance(time.Second)
+			e.OrgID = "acme"
+			if err := s.AddSSOEvent(ctx, e, keep); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add(store.SSOEvent{Outcome: "accepted", Email: "pat@acme.test"}, 4)
+		add(store.SSOEvent{Outcome: "refused", Reason: "domain_not_allowed"}, 4)
+		for i := range 20 {
+			add(store.SSOEvent{Outcome: "refused", Reason: fmt.Sprint("junk", i), Unverified: true}, 3)
+		}
+		evs, err := s.SSOEvents(ctx, "acme", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range evs {
+			got = append(got, fmt.Sprint(e.Outcome, ":", e.Reason, ":", e.Unverified))
+		}
+		want := "refused:junk19:true,refused:junk18:true,refused:junk17:true,refused:domain_not_allowed:false,accepted::false"
+		if strings.Join(got, ",") != want {
+			t.Fatalf("kept\n %v\nwant\n %v", strings.Join(got, ","), want)
+		}
+		// The vouched-for events are trimmed on their own count.
+		for i := range 5 {
+			add(store.SSOEvent{Outcome: "accepted", Reason: fmt.Sprint("ok", i)}, 4)
+		}
+		evs, _ = s.SSOEvents(ctx, "acme", 100)
+		unverified := 0
+		for _, e := range evs {
+			if e.Unverified {
+				unverified++
+			}
+		}
+		if len(evs) != 7 || unverified != 3 || evs[0].Reason != "ok4" {
+			t.Fatalf("after five accepted sign-ins: %d events, %d unverified, newest %+v; want 4 + 3", len(evs), unverified, evs[0])
 		}
 	})
 
