@@ -174,7 +174,11 @@ func TestSSOEventLogFlood(t *testing.T) {
 	ctx := context.Background()
 	ol, _ := initechSAML(t, p, "")
 	ol.PutUser(mockidp.UserConfig{Email: "pat@elsewhere.test", GivenName: "Pat"})
-	for email, want := range map[string]int{"alice@initech.test": http.StatusOK, "pat@elsewhere.test": http.StatusForbidden} {
+	for _, c := range []struct {
+		email string
+		want  int
+	}{{"alice@initech.test", http.StatusOK}, {"pat@elsewhere.test", http.StatusForbidden}} {
+		email, want := c.email, c.want
 		ol.QueueUser(email)
 		jar, _ := cookiejar.New(nil)
 		hc := p.mock.Client()
