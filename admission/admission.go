@@ -306,8 +306,9 @@ func (a *Admitter) Lookup(ctx context.Context, clerkOrgID, email, clerkUserID st
 // address with no canonical form and a wrong password, after the same
 // bcrypt work; attempts are limited per account (organization and
 // canonical email) and per client address (ClientKey of clientIP);
-// require_sso refuses the login even with the right password. A store
-// failure is ssoerr.ErrUpstream, never a wrong password.
+// require_sso refuses every login of the organization with the same
+// answer, whatever the address and password. A store failure is
+// ssoerr.ErrUpstream, never a wrong password.
 func (a *Admitter) PasswordLogin(ctx context.Context, orgID, email, password, clientIP string) (*Person, error) {
 	canon, cerr := CanonicalEmail(email)
 	if cerr == nil {
@@ -333,6 +334,13 @@ func (a *Admitter) PasswordLogin(ctx context.Context, orgID, email, password, cl
 		checkPassword("", password)
 		return nil, badPassword("no organization %s", orgID)
 	}
+	if org.RequireSSO {
+		// Every address and password gets this answer, after the same
+		// bcrypt work: were the password checked first, sso_required
+		// would tell a right password from a wrong one.
+		checkPassword("", password)
+		return nil, forbid(ssoerr.ReasonSSORequired, "%s requires SSO", orgID)
+	}
 	if cerr != nil {
 		checkPassword("", password)
 		return nil, badPassword("%v", cerr)
@@ -348,9 +356,6 @@ func (a *Admitter) PasswordLogin(ctx context.Context, orgID, email, password, cl
 	if !checkPassword(u.PasswordHash, password) {
 		return nil, badPassword("wrong password for %s", email)
 	}
-	if org.RequireSSO {
-		return nil, forbid(ssoerr.ReasonSSORequired, "%s requires SSO", orgID)
-	}
 	_, _ = a.store.UpdateUser(ctx, u.ID, func(x *store.User) error { x.LastLogin = a.now(); return nil })
 	return &Person{UserID: u.ID, Email: u.Email, OrgID: org.ID, Role: u.Role, AuthMethod: MethodPassword}, nil
 }
@@ -362,9 +367,9 @@ type Session struct {
 }
 
 // CheckSession applies what can end a valid app session early: the person
-// removed or their sessions revoked (ValidAfter), or require_sso turned on
-// after a password session began. Revocation of the one session (its jti)
-// is the session manager's.
+// removed or their sessions revoked (ValidAfter), or, for a password
+// session, require_sso on. Revocation of the one session (its jti) is the
+// session manager's.
 func (a *Admitter) CheckSession(ctx context.Context, s Session) error {
 	u, err := a.store.GetUser(ctx, s.UserID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -384,7 +389,11 @@ func (a *Admitter) CheckSession(ctx context.Context, s Session) error {
 		} else if err != nil {
 			return ssoerr.Upstream(ssoerr.ReasonStore, err)
 		}
-		if org.RequireSSO && !s.IssuedAt.After(org.RequireSSOSince) {
+		// While require_sso is on, no password session is issued, so any
+		// that exists ends: one opened before, and one whose login read
+		// the organization just before require_sso was turned on and
+		// finished after (its iat can be later than RequireSSOSince).
+		if org.RequireSSO {
 			return ended(ssoerr.ReasonSSORequired, "%s requires SSO since %s", s.OrgID, org.RequireSSOSince.Format(time.RFC3339))
 		}
 	}
