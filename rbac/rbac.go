@@ -217,8 +217,10 @@ func (pol *Policy) Roles() []Role {
 	return out
 }
 
-// GroupRule gives Role to people in Group (an IdP group name or ID,
-// matched exactly, or case-insensitively when it is not a GUID-like ID).
+// GroupRule gives Role to people in Group (an IdP group name or ID),
+// matched ignoring ASCII letter case only: a GUID's hex digits in either
+// case, but not Unicode's case folding, under which a group named with the
+// long s (ſ) or the Kelvin sign (K) would match a rule for "s" or "k".
 type GroupRule struct {
 	Group string `json:"group"`
 	Role  Role   `json:"role"`
@@ -236,7 +238,7 @@ func (pol *Policy) RoleFromGroups(rules []GroupRule, groups []string) (Role, err
 		if !ok {
 			continue
 		}
-		if !slices.ContainsFunc(groups, func(g string) bool { return strings.EqualFold(g, rule.Group) }) {
+		if !slices.ContainsFunc(groups, func(g string) bool { return asciiEqualFold(g, rule.Group) }) {
 			continue
 		}
 		if !found || rank > bestRank {
@@ -247,4 +249,25 @@ func (pol *Policy) RoleFromGroups(rules []GroupRule, groups []string) (Role, err
 		return "", ErrNoMatch
 	}
 	return best, nil
+}
+
+// asciiEqualFold reports whether a and b are equal once ASCII letters are
+// lower-cased; every other byte must be equal as it is.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

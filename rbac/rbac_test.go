@@ -88,7 +88,9 @@ func TestNewPolicyRefusals(t *testing.T) {
 func TestRoleFromGroups(t *testing.T) {
 	t.Parallel()
 	pol := MustDefault()
-	rules := []GroupRule{{Group: "engineering", Role: Editor}, {Group: "Admins", Role: Admin}, {Group: "x", Role: "undefined"}}
+	rules := []GroupRule{{Group: "engineering", Role: Editor}, {Group: "Admins", Role: Admin}, {Group: "x", Role: "undefined"},
+		{Group: "superadmins", Role: Admin}, {Group: "Okta-Admins", Role: Admin}, {Group: "Équipe", Role: Editor},
+		{Group: "0A1B2C3D-4E5F-6789-ABCD-EF0123456789", Role: Admin}}
 	for _, tc := range []struct {
 		groups []string
 		want   Role
@@ -98,6 +100,14 @@ func TestRoleFromGroups(t *testing.T) {
 		{[]string{"admins", "engineering"}, Admin},
 		{[]string{"x"}, ""},
 		{nil, ""},
+		{[]string{"SUPERADMINS"}, Admin},
+		{[]string{"0a1b2c3d-4e5f-6789-abcd-ef0123456789"}, Admin}, // an Entra object ID in either case
+		// Unicode case folding would match these; ASCII's does not.
+		{[]string{"ſuperadmins"}, ""},      // long s
+		{[]string{"O\u212ata-Admins"}, ""}, // Kelvin sign
+		{[]string{"éQUIPE"}, ""},           // a non-ASCII letter in another case is another name
+		{[]string{"ÉQUIPE"}, Editor},
+		{[]string{"Équipe"}, Editor},
 	} {
 		got, err := pol.RoleFromGroups(rules, tc.groups)
 		if tc.want == "" {
