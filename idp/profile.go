@@ -119,7 +119,7 @@ func samlIdentityResolving(c Connection, as *saml.Assertion, resolve func(*Ident
 		}
 	}
 	for _, g := range attrs[field(c, samlProfiles, "groups")] {
-		id.Groups = append(id.Groups, splitGroups(g)...)
+		id.Groups = append(id.Groups, groupValues(c.Vendor, g)...)
 	}
 	if id.Subject == "" {
 		return nil, refuse(ErrInvalidResponse, ReasonNoSubject, "the assertion names no subject")
@@ -179,7 +179,21 @@ func first2(vs []string) string {
 	return vs[0]
 }
 
-// splitGroups splits OneLogin's ;-joined group strings; other values pass.
+// groupValues reads one group value: OneLogin joins the groups of a
+// parameter that is not multi-valued with ";" (split here); any other
+// vendor's value is one group, whatever it holds, so that a group named
+// "Book club; admins" is not also "admins".
+func groupValues(v sso.Vendor, g string) []string {
+	if v == sso.OneLogin {
+		return splitGroups(g)
+	}
+	if g = strings.TrimSpace(g); g != "" {
+		return []string{g}
+	}
+	return nil
+}
+
+// splitGroups splits OneLogin's ;-joined group strings.
 func splitGroups(v string) []string {
 	var out []string
 	for g := range strings.SplitSeq(v, ";") {
@@ -241,7 +255,7 @@ func oidcIdentity(c Connection, claims map[string]any) *Identity {
 			}
 		}
 	case string:
-		id.Groups = splitGroups(g)
+		id.Groups = groupValues(c.Vendor, g)
 	}
 	return id
 }
