@@ -166,6 +166,16 @@ type Config struct {
 	// PreviousStateKeys) default to this Config's, its HTTPClient to this Config's, its ReplayCache to
 	// ReplayCache.
 	IdP idp.Options
+	// AppOnlyGroupOrgs lists the organizations whose direct Azure AD SAML
+	// connection may have its overage groups read with IdP.GroupResolver's
+	// app-only credentials (idp.GraphGroupResolver.AppCredentials). Such a
+	// token reads anyone's groups in its tenant, the assertion names the
+	// person, and an organization's admins configure its connection (the
+	// IdP certificate included): list only organizations that are the
+	// credentials' own tenant. Any other organization's SAML login past
+	// Entra's 150 groups is refused (group_overage); OIDC logins use the
+	// person's own access token and need no listing.
+	AppOnlyGroupOrgs []string
 	// HTTPClient reaches Clerk's APIs and identity providers. Nil means a
 	// client with a 10 s timeout.
 	HTTPClient *http.Client

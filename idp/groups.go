@@ -60,7 +60,20 @@ type GraphGroupResolver struct {
 // consent. The token is cached, one per ClientCredentials, until shortly
 // before it expires. A ClientCredentials must not be copied after first
 // use.
+//
+// An app-only token reads the groups of anyone in its tenant, and the
+// person a SAML lookup asks about is named by the assertion (its
+// objectidentifier). Put AppCredentials only on connections whose IdP
+// metadata the holder of these credentials configured: a connection
+// someone else configured (an IdP certificate of theirs) could name any
+// person of the tenant. TenantID narrows the lookups to the tenant's own
+// people.
 type ClientCredentials struct {
+	// TenantID is the directory (tenant) ID, a GUID, the app registration
+	// takes tokens for. Required: an app-only lookup is made only for an
+	// identity of this tenant (the assertion's tenantid); another is
+	// refused with ErrNotAllowed (ReasonTenant).
+	TenantID string
 	// TokenURL is the tenant's v2.0 token endpoint,
 	// https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (a
 	// tenant ID or domain, never common or organizations).
@@ -80,9 +93,15 @@ type ClientCredentials struct {
 	expires time.Time
 }
 
-// errNoAppCredentials: a SAML overage reached a GraphGroupResolver without
-// AppCredentials.
-var errNoAppCredentials = errors.New("idp: GraphGroupResolver has no AppCredentials for a login without an access token")
+// ErrNoAppCredentials is what a GroupResolver returns for a login without
+// an access token (SAML) when it has no app-only credentials to use for
+// it: the login is refused with ErrGroupOverage, saying what to set.
+var ErrNoAppCredentials = errors.New("idp: no app-only Graph credentials for a login without an access token")
+
+// ErrAppOnlyTenant is returned by GraphGroupResolver.ResolveGroups for an
+// app-only lookup of a person outside ClientCredentials.TenantID (or with
+// no TenantID configured): the credentials read nobody else's groups.
+var ErrAppOnlyTenant = errors.New("idp: the person is not of the tenant the app-only Graph credentials are for")
 
 // Bounds on the app-only token cache: a token is reused at most this
 // long, and dropped this long before it expires (or halfway through a
@@ -111,7 +130,10 @@ func (g GraphGroupResolver) ResolveGroups(ctx context.Context, id *Identity, acc
 	appOnly := accessToken == ""
 	if appOnly {
 		if g.AppCredentials == nil {
-			return nil, errNoAppCredentials
+			return nil, ErrNoAppCredentials
+		}
+		if t := g.AppCredentials.TenantID; t == "" || !isGUID(t) || !strings.EqualFold(t, id.TenantID) || !isGUID(id.Subject) {
+			return nil, fmt.Errorf("%w: tenant %q, object %q (AppCredentials.TenantID %q)", ErrAppOnlyTenant, id.TenantID, id.Subject, t)
 		}
 		tok, err := g.AppCredentials.get(ctx, g.client(), base)
 		if err != nil {

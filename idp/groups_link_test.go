@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -83,6 +84,9 @@ func TestSAMLGroupsLinkChecked(t *testing.T) {
 		"relative link":            azureAssertion(tenant, oid, "/"+tenant+"/users/"+oid+"/getMemberObjects"),
 		"tenant and oid swapped":   azureAssertion(tenant, oid, "https://graph.windows.net/"+oid+"/users/"+tenant+"/getMemberObjects"),
 		"not a URL":                azureAssertion(tenant, oid, "https://graph.windows.net/%zz"),
+		"a UPN for the object":     azureAssertion(tenant, "ceo@victim.test", "https://graph.windows.net/"+tenant+"/users/ceo@victim.test/getMemberObjects"),
+		"a domain for the tenant":  azureAssertion("victim.onmicrosoft.com", oid, "https://graph.windows.net/victim.onmicrosoft.com/users/"+oid+"/getMemberObjects"),
+		"a GUID without dashes":    azureAssertion(tenant, strings.ReplaceAll(oid, "-", ""), "https://graph.windows.net/"+tenant+"/users/"+strings.ReplaceAll(oid, "-", "")+"/getMemberObjects"),
 		"the other tenant's claim": azureAssertion(other, oid, good),
 	} {
 		asked = nil
@@ -187,5 +191,45 @@ func TestClientCredentialsToken(t *testing.T) {
 		if tok, err := c.get(context.Background(), ts.Client(), DefaultGraphURL); err == nil || c.token != "" {
 			t.Errorf("%s: %q %v", bad, tok, err)
 		}
+	}
+}
+
+// TestAppOnlyLookupScope: an app-only lookup asks Graph only about a GUID
+// object of ClientCredentials.TenantID; anything else is ErrAppOnlyTenant
+// before a token is asked for.
+func TestAppOnlyLookupScope(t *testing.T) {
+	const tenant, oid = "7d2f3c1a-5b8e-4f6a-9c0d-1e2f3a4b5c6d", "0f1e2d3c-4b5a-4987-8654-3210fedcba98"
+	var calls atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/token") {
+			io.WriteString(w, `{"access_token":"app","token_type":"Bearer","expires_in":3600}`)
+			return
+		}
+		io.WriteString(w, `{"value":["g1"]}`)
+	}))
+	defer ts.Close()
+	g := GraphGroupResolver{BaseURL: ts.URL, HTTPClient: ts.Client(),
+		AppCredentials: &ClientCredentials{TenantID: strings.ToUpper(tenant), TokenURL: ts.URL + "/token", ClientID: "app", ClientSecret: "s"}}
+	for name, id := range map[string]*Identity{
+		"another tenant":      {TenantID: "00000000-0000-4000-8000-000000000000", Subject: oid},
+		"no tenant":           {Subject: oid},
+		"a UPN as the object": {TenantID: tenant, Subject: "ceo@victim.test"},
+	} {
+		if _, err := g.ResolveGroups(context.Background(), id, ""); !errors.Is(err, ErrAppOnlyTenant) {
+			t.Errorf("%s: %v, want ErrAppOnlyTenant", name, err)
+		}
+	}
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("%d calls before any lookup in scope", n)
+	}
+	if groups, err := g.ResolveGroups(context.Background(), &Identity{TenantID: tenant, Subject: oid}, ""); err != nil || len(groups) != 1 {
+		t.Fatalf("the tenant's own person: %v %v", groups, err)
+	}
+	// A user's own access token (OIDC) is Graph's to judge: no tenant
+	// check applies.
+	if _, err := g.ResolveGroups(context.Background(), &Identity{TenantID: "00000000-0000-4000-8000-000000000000", Subject: oid}, "user-token"); err != nil {
+		t.Fatalf("delegated lookup: %v", err)
 	}
 }

@@ -155,6 +155,11 @@ func checkGroupsLink(link []string, tenant, oid string) error {
 	if tenant == "" || oid == "" {
 		return refuse(ErrInvalidResponse, ReasonGroupsLink, "groups.link in an assertion without tenantid and objectidentifier")
 	}
+	if !isGUID(tenant) || !isGUID(oid) {
+		// Entra writes both as GUIDs; Graph would also take a UPN for
+		// the object, and an assertion must not pick someone by name.
+		return refuse(ErrInvalidResponse, ReasonGroupsLink, "tenantid %q or objectidentifier %q is not a GUID", tenant, oid)
+	}
 	u, err := url.Parse(strings.TrimSpace(link[0]))
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.RawPath != "" {
 		return refuse(ErrInvalidResponse, ReasonGroupsLink, "groups.link %q is not an https URL without query or escapes", link[0])
@@ -170,6 +175,27 @@ func checkGroupsLink(link []string, tenant, oid string) error {
 		return refuse(ErrInvalidResponse, ReasonGroupsLink, "groups.link names object %q, the assertion's objectidentifier is %q", parts[2], oid)
 	}
 	return nil
+}
+
+// isGUID reports whether s is a GUID in its 8-4-4-4-12 hex form.
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func first2(vs []string) string {

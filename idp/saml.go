@@ -442,9 +442,11 @@ func (s *samlConnector) identity(ctx context.Context, as *saml.Assertion) (*Iden
 			// resolver for an app-only one.
 			groups, err := r.ResolveGroups(ctx, id, "")
 			switch {
-			case errors.Is(err, errNoAppCredentials):
+			case errors.Is(err, ErrAppOnlyTenant):
+				return nil, refuse(ErrNotAllowed, ReasonTenant, "%v", err)
+			case errors.Is(err, ErrNoAppCredentials):
 				return nil, refuse(ErrGroupOverage, ReasonGroupOverage,
-					"Azure AD sent groups.link instead of the groups (more than 150) and a SAML login carries no access token: set GraphGroupResolver.AppCredentials (an app registration's client credentials with the GroupMember.Read.All application permission)")
+					"Azure AD sent groups.link instead of the groups (more than 150) and a SAML login carries no access token: set GraphGroupResolver.AppCredentials (an app registration's client credentials with the GroupMember.Read.All application permission) (%v)", err)
 			case err != nil:
 				return nil, refuse(ErrUpstream, ReasonGroupOverage, "resolving the overage groups: %v", err)
 			}

@@ -98,7 +98,7 @@ func TestSAMLGroupOverage(t *testing.T) {
 		}
 	})
 	t.Run("resolved", func(t *testing.T) {
-		creds := &idp.ClientCredentials{TokenURL: tokenURL, ClientID: cl.ClientID, ClientSecret: cl.ClientSecret,
+		creds := &idp.ClientCredentials{TenantID: p.Tenant(), TokenURL: tokenURL, ClientID: cl.ClientID, ClientSecret: cl.ClientSecret,
 			Scope: "https://graph.microsoft.com/.default"}
 		resolver := idp.GraphGroupResolver{BaseURL: p.GraphURL(), HTTPClient: hc, AppCredentials: creds}
 		before := guard.count("/oauth2/v2.0/token")
@@ -120,15 +120,29 @@ func TestSAMLGroupOverage(t *testing.T) {
 		}
 	})
 	t.Run("basic auth", func(t *testing.T) {
-		creds := &idp.ClientCredentials{TokenURL: tokenURL, ClientID: basic.ClientID, ClientSecret: basic.ClientSecret,
+		creds := &idp.ClientCredentials{TenantID: p.Tenant(), TokenURL: tokenURL, ClientID: basic.ClientID, ClientSecret: basic.ClientSecret,
 			AuthMethod: "client_secret_basic", Scope: "https://graph.microsoft.com/.default"}
 		r := login(t, idp.GraphGroupResolver{BaseURL: p.GraphURL(), HTTPClient: hc, AppCredentials: creds})
 		if r.Identity == nil || len(r.Identity.Groups) != 200 {
 			t.Fatalf("refused or wrong groups: %v %s", r.Identity, r.Error)
 		}
 	})
+	t.Run("a person of another tenant", func(t *testing.T) {
+		// Credentials for another tenant (or none named) read nobody's
+		// groups here: the assertion names the person, and only the
+		// tenant the credentials are for may be asked about.
+		for _, tenant := range []string{"0f0e0d0c-0b0a-4909-8807-060504030201", "", "contoso.onmicrosoft.com"} {
+			creds := &idp.ClientCredentials{TenantID: tenant, TokenURL: tokenURL, ClientID: cl.ClientID, ClientSecret: cl.ClientSecret}
+			before := guard.count("/getMemberObjects") + guard.count("/oauth2/v2.0/token")
+			r := login(t, idp.GraphGroupResolver{BaseURL: p.GraphURL(), HTTPClient: hc, AppCredentials: creds})
+			wantRefusal(t, r, idp.ErrNotAllowed, idp.ReasonTenant)
+			if n := guard.count("/getMemberObjects") + guard.count("/oauth2/v2.0/token") - before; n != 0 {
+				t.Fatalf("TenantID %q: %d calls to Graph or the token endpoint", tenant, n)
+			}
+		}
+	})
 	t.Run("wrong secret", func(t *testing.T) {
-		creds := &idp.ClientCredentials{TokenURL: tokenURL, ClientID: cl.ClientID, ClientSecret: "wrong", Scope: "https://graph.microsoft.com/.default"}
+		creds := &idp.ClientCredentials{TenantID: p.Tenant(), TokenURL: tokenURL, ClientID: cl.ClientID, ClientSecret: "wrong", Scope: "https://graph.microsoft.com/.default"}
 		r := login(t, idp.GraphGroupResolver{BaseURL: p.GraphURL(), HTTPClient: hc, AppCredentials: creds})
 		wantRefusal(t, r, idp.ErrUpstream, idp.ReasonGroupOverage)
 		if !strings.Contains(r.Error, "invalid_client") || strings.Contains(r.Error, "wrong") {
@@ -141,7 +155,7 @@ func TestSAMLGroupOverage(t *testing.T) {
 		if err := p.PutClient(bare); err != nil {
 			t.Fatal(err)
 		}
-		creds := &idp.ClientCredentials{TokenURL: tokenURL, ClientID: bare.ClientID, ClientSecret: bare.ClientSecret, Scope: "https://graph.microsoft.com/.default"}
+		creds := &idp.ClientCredentials{TenantID: p.Tenant(), TokenURL: tokenURL, ClientID: bare.ClientID, ClientSecret: bare.ClientSecret, Scope: "https://graph.microsoft.com/.default"}
 		r := login(t, idp.GraphGroupResolver{BaseURL: p.GraphURL(), HTTPClient: hc, AppCredentials: creds})
 		wantRefusal(t, r, idp.ErrUpstream, idp.ReasonGroupOverage)
 		if !strings.Contains(r.Error, "403 Authorization_RequestDenied") {
