@@ -115,6 +115,11 @@ func (a *API) orgConnection(org store.Org) (idp.Connection, error) {
 	if err := json.Unmarshal(org.Connection, &conn); err != nil {
 		return conn, fmt.Errorf("controlplane: the stored connection does not decode: %w", err)
 	}
+	// A connection's ID scopes its sign-in state and replay cache. An
+	// organization's admins choose the stored one, so two organizations
+	// could choose the same and accept each other's state: the ID used is
+	// the organization's own.
+	conn.ID = "org:" + org.ID
 	if conn.OIDC != nil {
 		o := *conn.OIDC
 		var err error

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/client"
 	"github.com/ssokit/ssokit/controlplane"
 	"github.com/ssokit/ssokit/mockidp"
@@ -231,5 +232,47 @@ func TestSSOEventLogFlood(t *testing.T) {
 	}
 	if len(unverified) != 1 || unverified[0] != "malformed" {
 		t.Errorf("unverified events %q, want the last junk post's alone (SSOLogSize/4, at least 1)", unverified)
+	}
+}
+
+// TestConnectionIDIsTheOrganizations: organizations choose their
+// connection's ID, which scopes the sign-in state; two that choose the same
+// do not accept each other's state. A state started at initech and posted
+// to hooli's ACS is refused as state (kept in no log), not checked as
+// hooli's sign-in.
+func TestConnectionIDIsTheOrganizations(t *testing.T) {
+	t.Parallel()
+	p := newPlaneWith(t, nil, nil)
+	ctx := context.Background()
+	ol, conn := initechSAML(t, p, "")
+	if _, err := p.admin.Organizations.Create(ctx, "hooli", "Hooli", "enterprise"); err != nil {
+		t.Fatal(err)
+	}
+	same := *conn
+	s := *conn.SAML
+	s.EntityID, s.ACSURL = p.app.URL+"/saml/hooli", p.app.URL+"/auth/sso/acs/hooli"
+	same.SAML = &s
+	if err := ol.RegisterServiceProvider(mockidp.ServiceProviderConfig{EntityID: s.EntityID, ACSURL: s.ACSURL}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.admin.Organizations.ConfigureSSO(ctx, "hooli", api.SSOSettings{Connection: rawJSON(t, &same),
+		AllowedDomains: []string{"hooli.test"}, DefaultRole: "viewer"}); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(p.app.URL + "/auth/sso/start?org=initech")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	resp, err = c.PostForm(p.app.URL+"/auth/sso/acs/hooli", url.Values{"SAMLResponse": {"PHNhbWxwOlJlc3BvbnNlLz4="}, "RelayState": {loc.Query().Get("RelayState")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if evs, err := p.admin.Organizations.SSOEvents(ctx, "hooli", 0); err != nil || len(evs) != 0 {
+		t.Fatalf("hooli checked initech's sign-in state as its own: %+v %v", evs, err)
 	}
 }
