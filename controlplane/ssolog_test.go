@@ -45,15 +45,8 @@ func TestSSOEventLog(t *testing.T) {
 	signIn := func(email string) int {
 		t.Helper()
 		ol.QueueUser(email)
-		jar, _ := cookiejar.New(nil)
-		hc := p.mock.Client()
-		hc.Jar = jar
-		resp, err := mockidp.Browse(hc, p.app.URL+"/auth/sso/start?org=initech&return_to=/v1/auth/whoami")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		status, _ := directSignIn(t, p, "initech")
+		return status
 	}
 	if code := signIn("alice@initech.test"); code != http.StatusOK {
 		t.Fatalf("alice: %d", code)
@@ -179,34 +172,15 @@ func TestSSOEventLogFlood(t *testing.T) {
 		email string
 		want  int
 	}{{"alice@initech.test", http.StatusOK}, {"pat@elsewhere.test", http.StatusForbidden}} {
-		email, want := c.email, c.want
-		ol.QueueUser(email)
-		jar, _ := cookiejar.New(nil)
-		hc := p.mock.Client()
-		hc.Jar = jar
-		resp, err := mockidp.Browse(hc, p.app.URL+"/auth/sso/start?org=initech&return_to=/v1/auth/whoami")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Fatalf("%s: %d, want %d", email, resp.StatusCode, want)
+		ol.QueueUser(c.email)
+		if status, body := directSignIn(t, p, "initech"); status != c.want {
+			t.Fatalf("%s: %d %s, want %d", c.email, status, body, c.want)
 		}
 	}
 	for i := range 12 {
-		jar, _ := cookiejar.New(nil)
-		atk := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := atk.Get(p.app.URL + "/auth/sso/start?org=initech")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		loc, err := url.Parse(resp.Header.Get("Location"))
-		if err != nil || loc.Query().Get("RelayState") == "" {
-			t.Fatalf("no RelayState in %q", resp.Header.Get("Location"))
-		}
+		atk, relay := startedSAMLSignIn(t, p, "initech")
 		junk := []string{"PHNhbWxwOlJlc3BvbnNlLz4=", "not base64", ""}[i%3]
-		resp, err = atk.PostForm(p.app.URL+"/auth/sso/acs/initech", url.Values{"SAMLResponse": {junk}, "RelayState": {loc.Query().Get("RelayState")}})
+		resp, err := atk.PostForm(p.app.URL+"/auth/sso/acs/initech", url.Values{"SAMLResponse": {junk}, "RelayState": {relay}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,15 +233,8 @@ func TestConnectionIDIsTheOrganizations(t *testing.T) {
 		AllowedDomains: []string{"hooli.test"}, DefaultRole: "viewer"}); err != nil {
 		t.Fatal(err)
 	}
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.Get(p.app.URL + "/auth/sso/start?org=initech")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, _ := url.Parse(resp.Header.Get("Location"))
-	resp, err = c.PostForm(p.app.URL+"/auth/sso/acs/hooli", url.Values{"SAMLResponse": {"PHNhbWxwOlJlc3BvbnNlLz4="}, "RelayState": {loc.Query().Get("RelayState")}})
+	c, relay := startedSAMLSignIn(t, p, "initech")
+	resp, err := c.PostForm(p.app.URL+"/auth/sso/acs/hooli", url.Values{"SAMLResponse": {"PHNhbWxwOlJlc3BvbnNlLz4="}, "RelayState": {relay}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,4 +242,23 @@ func TestConnectionIDIsTheOrganizations(t *testing.T) {
 	if evs, err := p.admin.Organizations.SSOEvents(ctx, "hooli", 0); err != nil || len(evs) != 0 {
 		t.Fatalf("hooli checked initech's sign-in state as its own: %+v %v", evs, err)
 	}
+}
+
+// startedSAMLSignIn starts a sign-in at org's direct SAML connection in a
+// new browser, as anyone can, and returns the browser (its state cookie
+// set) and the RelayState the IdP would post back.
+func startedSAMLSignIn(t *testing.T, p *plane, org string) (*http.Client, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(p.app.URL + "/auth/sso/start?org=" + org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || loc.Query().Get("RelayState") == "" {
+		t.Fatalf("no RelayState in %q", resp.Header.Get("Location"))
+	}
+	return c, loc.Query().Get("RelayState")
 }
