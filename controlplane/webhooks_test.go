@@ -163,16 +163,22 @@ func (p *hookPlane) post(t *testing.T, d delivery) (int, string, *httptest.Respo
 	if d.at.IsZero() {
 		d.at = p.now()
 	}
-	req := httptest.NewRequest("POST", "/webhooks/clerk", strings.NewReader(d.body))
-	req.Header = p.headers(t, d)
-	rec := httptest.NewRecorder()
-	p.a.ServeHTTP(rec, req)
+	rec := p.postWith(d.body, p.headers(t, d))
 	var out struct {
 		Error  string `json:"error"`
 		Status string `json:"status"`
 	}
 	_ = json.Unmarshal(rec.Body.Bytes(), &out)
 	return rec.Code, out.Error + out.Status, rec
+}
+
+// postWith sends body with headers h as they are.
+func (p *hookPlane) postWith(body string, h http.Header) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("POST", "/webhooks/clerk", strings.NewReader(body))
+	req.Header = h
+	rec := httptest.NewRecorder()
+	p.a.ServeHTTP(rec, req)
+	return rec
 }
 
 func (p *hookPlane) bob(t *testing.T) store.User {
@@ -328,11 +334,7 @@ func TestWebhookTimestampSpellingIsRefused(t *testing.T) {
 	for _, stamp := range []string{"0" + ts, "+" + ts, "00" + ts, ts + " ", " " + ts} {
 		h := p.headers(t, d)
 		h.Set("svix-timestamp", stamp)
-		req := httptest.NewRequest("POST", "/webhooks/clerk", strings.NewReader(d.body))
-		req.Header = h
-		rec := httptest.NewRecorder()
-		p.a.ServeHTTP(rec, req)
-		if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), `"error":"`+codeInvalidSignature+`"`) {
+		if rec := p.postWith(d.body, h); rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), `"error":"`+codeInvalidSignature+`"`) {
 			t.Errorf("svix-timestamp %q: %d %s", stamp, rec.Code, rec.Body)
 		}
 	}
@@ -459,11 +461,7 @@ func TestWebhookOtherHeaderFamilyIsRefused(t *testing.T) {
 		h.Set("webhook-timestamp", old.Get("svix-timestamp"))
 		h.Set("webhook-signature", old.Get("svix-signature"))
 		set(h)
-		req := httptest.NewRequest("POST", "/webhooks/clerk", strings.NewReader(captured.body))
-		req.Header = h
-		rec := httptest.NewRecorder()
-		p.a.ServeHTTP(rec, req)
-		if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), `"error":"`+codeInvalidSignature+`"`) {
+		if rec := p.postWith(captured.body, h); rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), `"error":"`+codeInvalidSignature+`"`) {
 			t.Errorf("%s: %d %s", name, rec.Code, rec.Body)
 		}
 	}
