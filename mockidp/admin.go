@@ -245,9 +245,14 @@ func (s *Server) withPersona(fn func(*Persona, http.ResponseWriter, *http.Reques
 }
 
 // adminAuth requires the admin token when one is configured, and otherwise
-// a loopback caller.
+// a loopback caller; and, either way, a request that is not a browser's
+// from another site (sameSite).
 func (s *Server) adminAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if why := s.sameSite(r); why != "" {
+			adminError(w, http.StatusForbidden, "forbidden", why)
+			return
+		}
 		if tok := s.cfg.AdminToken; tok != "" {
 			scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 			if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(got), []byte(tok)) != 1 {
@@ -261,6 +266,56 @@ func (s *Server) adminAuth(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// sameSite says why r may not reach the admin API or the listing of
+// secrets, or "" when it may. A loopback peer is not enough on its own:
+// the developer's browser is one, so any page it visits could post to the
+// admin API (a cross-site request carries Origin and Sec-Fetch-Site), and
+// a page whose name is re-pointed at 127.0.0.1 (DNS rebinding) is
+// same-origin to the browser but sends its own name as Host. So Host must
+// be a name this server answers to, and Origin, when sent, this server.
+func (s *Server) sameSite(r *http.Request) string {
+	if !s.ownHost(r.Host) {
+		return "the Host header is not a name this server answers to"
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return "a request from another site (Sec-Fetch-Site " + site + ")"
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		base, berr := url.Parse(s.baseURL())
+		if err != nil || berr != nil || u.Scheme != base.Scheme || !s.ownHost(u.Host) || u.Port() != base.Port() {
+			return "a request from another origin (" + o + ")"
+		}
+	}
+	return ""
+}
+
+// ownHost reports whether hostport names this server: a loopback name or
+// address, the base URL's host, or one of ListenOptions' names.
+func (s *Server) ownHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	if host == "localhost" {
+		return true
+	}
+	if base, err := url.Parse(s.baseURL()); err == nil && strings.EqualFold(base.Hostname(), host) {
+		return true
+	}
+	for _, h := range s.hosts {
+		h = strings.ToLower(h)
+		if h == host || strings.HasPrefix(h, "*.") && strings.HasSuffix(host, h[1:]) && !strings.Contains(strings.TrimSuffix(host, h[1:]), ".") {
+			return true
+		}
+	}
+	return false
 }
 
 func loopbackPeer(addr string) bool {

@@ -32,7 +32,7 @@ func FuzzAdminAPI(f *testing.F) {
 	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
 		rt := routes[int(route)%len(routes)]
 		req := httptest.NewRequest(rt.method, rt.path, strings.NewReader(string(body)))
-		req.RemoteAddr = "127.0.0.1:1234"
+		req.RemoteAddr, req.Host = "127.0.0.1:1234", "127.0.0.1:1"
 		req.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
 		srv.Handler().ServeHTTP(w, req)
@@ -45,7 +45,7 @@ func FuzzAdminAPI(f *testing.F) {
 		if w.Code == http.StatusOK && strings.Contains(rt.path, "/clock") {
 			// Put the clock back: later inputs should meet a sane one.
 			reset := httptest.NewRequest("PUT", rt.path, strings.NewReader(`{"offset_seconds":0}`))
-			reset.RemoteAddr = req.RemoteAddr
+			reset.RemoteAddr, reset.Host = req.RemoteAddr, req.Host
 			srv.Handler().ServeHTTP(httptest.NewRecorder(), reset)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -292,5 +293,104 @@ func TestREADMEListsEveryFault(t *testing.T) {
 		if !strings.Contains(string(readme), "| `"+string(f.ID)+"` |") {
 			t.Errorf("README does not list fault %s", f.ID)
 		}
+	}
+}
+
+// TestAdminAPIRefusesOtherSites: the developer's browser is a loopback
+// caller, so any page it visits could drive the admin API (a cross-site
+// POST) or, with its name re-pointed at 127.0.0.1 (DNS rebinding), act as
+// same-origin and read GET /'s secrets. A request naming another Host, or
+// sent from another origin or site, is refused and changes nothing; the
+// server's own names and origin are served.
+func TestAdminAPIRefusesOtherSites(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, DefaultConfig())
+	u, _ := url.Parse(srv.URL)
+	send := func(method, path, body string, h map[string]string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		for k, v := range h {
+			if k == "Host" {
+				req.Host = v
+				continue
+			}
+			req.Header.Set(k, v)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	hostile := map[string]map[string]string{
+		"cross-site POST":           {"Origin": "https://evil.example", "Content-Type": "text/plain"},
+		"null origin":               {"Origin": "null"},
+		"another port of loopback":  {"Origin": "http://127.0.0.1:1"},
+		"Sec-Fetch-Site cross-site": {"Sec-Fetch-Site": "cross-site"},
+		"Sec-Fetch-Site same-site":  {"Sec-Fetch-Site": "same-site"},
+		"rebound name":              {"Host": "rebind.evil.example:" + u.Port(), "Origin": "http://rebind.evil.example:" + u.Port()},
+		"rebound name, no Origin":   {"Host": "rebind.evil.example:" + u.Port()},
+	}
+	for name, h := range hostile {
+		if status, body := send("PUT", "/admin/v1/personas/okta/users/mallory@acme.test", `{"email":"mallory@acme.test","groups":["admins"]}`, h); status != http.StatusForbidden {
+			t.Errorf("%s: PUT user %d %s", name, status, body)
+		}
+		if status, _ := send("POST", "/admin/v1/personas/okta/faults", `{"fault":"access_denied","times":1}`, h); status != http.StatusForbidden {
+			t.Errorf("%s: POST fault %d", name, status)
+		}
+		if status, body := send("GET", "/", "", h); status != http.StatusForbidden || strings.Contains(body, "sk_test_") {
+			t.Errorf("%s: GET / %d", name, status)
+		}
+	}
+	for _, uc := range srv.Persona("okta").Users() {
+		if uc.Email == "mallory@acme.test" {
+			t.Fatal("a refused request created a user")
+		}
+	}
+	// The server's own origin and names are served.
+	for name, h := range map[string]map[string]string{
+		"no browser headers": nil,
+		"same origin":        {"Origin": srv.URL, "Sec-Fetch-Site": "same-origin"},
+		"localhost":          {"Host": "localhost:" + u.Port(), "Origin": "http://localhost:" + u.Port()},
+		"typed in the bar":   {"Sec-Fetch-Site": "none"},
+	} {
+		if status, body := send("POST", "/admin/v1/reset", "", h); status != http.StatusOK {
+			t.Errorf("%s: %d %s", name, status, body)
+		}
+	}
+}
+
+// TestListingHidesSecretsWithoutTheAdminToken: with an admin token, GET /
+// lists the platform without its secrets unless the token comes with it.
+func TestListingHidesSecretsWithoutTheAdminToken(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	cfg.AdminToken = "admin-token-0123456789"
+	srv := Start(t, cfg)
+	get := func(token string) string {
+		req, _ := http.NewRequest("GET", srv.URL+"/", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	clerk := srv.Clerk("clerk")
+	secrets := []string{clerk.SecretKey(), clerk.WebhookSigningSecret(), srv.Persona("okta").Clients()[0].ClientSecret}
+	anon, admin := get(""), get(cfg.AdminToken)
+	for _, s := range secrets {
+		if s == "" || strings.Contains(anon, s) || !strings.Contains(admin, s) {
+			t.Errorf("secret %q: in the anonymous listing %v, in the admin's %v", s, strings.Contains(anon, s), strings.Contains(admin, s))
+		}
+	}
+	if !strings.Contains(anon, clerk.PublishableKey()) {
+		t.Error("the anonymous listing lost what is not secret")
 	}
 }

@@ -1,6 +1,7 @@
 package mockidp
 
 import (
+	"crypto/subtle"
 	"mime"
 	"net/http"
 	"strconv"
@@ -107,6 +108,25 @@ type UserListing struct {
 }
 
 // Listing describes the server as GET / does.
+// withoutSecrets is l with every secret (Clerk secret keys, webhook
+// signing secrets, client secrets) left out.
+func (l Listing) withoutSecrets() Listing {
+	out := l
+	out.Clerk = append([]ClerkListing(nil), l.Clerk...)
+	for i := range out.Clerk {
+		out.Clerk[i].SecretKey, out.Clerk[i].WebhookSigningSecret = "", ""
+	}
+	out.Personas = append([]PersonaListing(nil), l.Personas...)
+	for i := range out.Personas {
+		p := &out.Personas[i]
+		p.Clients = append([]ClientListing(nil), p.Clients...)
+		for j := range p.Clients {
+			p.Clients[j].ClientSecret = ""
+		}
+	}
+	return out
+}
+
 func (s *Server) Listing() Listing {
 	l := Listing{Personas: []PersonaListing{}, Clerk: []ClerkListing{}}
 	for _, c := range s.clerks {
@@ -142,7 +162,18 @@ func (s *Server) Listing() Listing {
 }
 
 func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	if why := s.sameSite(r); why != "" {
+		http.Error(w, why, http.StatusForbidden)
+		return
+	}
 	l := s.Listing()
+	if tok := s.cfg.AdminToken; tok != "" {
+		// With an admin token, the credentials are the admin's to read.
+		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(got), []byte(tok)) != 1 {
+			l = l.withoutSecrets()
+		}
+	}
 	if prefersHTML(r.Header.Get("Accept")) {
 		httpsec.Page(w.Header(), httpsec.CSP{InlineStyles: true})
 		_ = pages.ExecuteTemplate(w, "index", map[string]any{"Title": "ssokit mockidp", "Personas": l.Personas})
