@@ -78,7 +78,7 @@ func harness(path string) bool {
 	return under(path, "cmd", "examples", "mockidp", "store/storetest", "internal/clerktest", "internal/testenv", "internal/layering")
 }
 
-// TestImportRules enforces the import direction of shared/DESIGN.md.
+// TestImportRules enforces the import rules the README states.
 func TestImportRules(t *testing.T) {
 	pkgs := load(t)
 	credential := []string{"middleware", "clerkauth", "appsession", "apikey", "admission"}
