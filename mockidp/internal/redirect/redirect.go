@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // Allowed reports whether got is one of the registered URIs exactly, or a
@@ -29,12 +31,19 @@ func Allowed(registered []string, got string) bool {
 	if ip == nil || !ip.IsLoopback() {
 		return false
 	}
+	if n, err := strconv.Atoi(gu.Port()); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != gu.Port() {
+		return false // a port as a browser writes it
+	}
 	for _, r := range registered {
 		ru, err := url.Parse(r)
-		if err != nil || ru.Scheme != "http" || ru.Port() != "" || ru.Hostname() != gu.Hostname() {
+		if err != nil || ru.Scheme != "http" || ru.Port() != "" || ru.User != nil || ru.Hostname() != gu.Hostname() {
 			continue
 		}
-		if ru.Path == gu.Path && ru.RawQuery == gu.RawQuery {
+		// The registered URI with got's port, compared as a string: the
+		// rest (path spelling, query, no fragment, no user info) exactly
+		// as registered.
+		rest, ok := strings.CutPrefix(r, "http://"+ru.Host)
+		if ok && "http://"+net.JoinHostPort(ru.Hostname(), gu.Port())+rest == got {
 			return true
 		}
 	}
