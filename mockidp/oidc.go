@@ -266,6 +266,11 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 				email = e
 			} else if hint := q.Get("login_hint"); hint != "" && !p.cfg.Interactive {
 				email = hint
+			} else if slices.Contains(strings.Fields(q.Get("prompt")), "none") {
+				// OIDC Core 3.1.2.1: with prompt=none no page may be
+				// shown; who would sign in is unknown (3.1.2.6).
+				fail("login_required", "The user is not signed in and prompt=none forbids asking.")
+				return
 			} else {
 				p.loginPage(w, r, q, "")
 				return

@@ -462,3 +462,25 @@ func TestOverTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPromptNone: with prompt=none the mock shows no page (OIDC Core
+// 3.1.2.1): with nobody to sign in it answers login_required at the
+// redirect URI, state echoed; a queued user (an IdP session) still gets a
+// code.
+func TestPromptNone(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, DefaultConfig())
+	for _, name := range []string{"okta", "azure", "google", "onelogin", "jumpcloud"} {
+		r := newRP(t, srv, name)
+		q := r.authorize("st-"+name, "n", oauth2.GenerateVerifier(), oauth2.SetAuthURLParam("prompt", "none"))
+		if q.Get("error") != "login_required" || q.Get("state") != "st-"+name || q.Get("code") != "" {
+			t.Errorf("%s: %v, want error=login_required with the state", name, q)
+		}
+		if err := srv.Persona(name).QueueUser(srv.Persona(name).Users()[0].Email); err != nil {
+			t.Fatal(err)
+		}
+		if q := r.authorize("st", "n", oauth2.GenerateVerifier(), oauth2.SetAuthURLParam("prompt", "none")); q.Get("code") == "" {
+			t.Errorf("%s with a signed-in user: %v, want a code", name, q)
+		}
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"html"
 	"io"
+	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
@@ -419,4 +421,51 @@ func mustSAML(t *testing.T, p *Persona, sp string) string {
 		t.Fatal(err)
 	}
 	return b64
+}
+
+// TestSAMLIsPassive: an IsPassive AuthnRequest gets no page (SAML Core
+// 3.4.1): with nobody signed in the answer is a Response with Responder
+// and NoPassive, posted to the ACS; with a queued user (an IdP session) it
+// is an assertion.
+func TestSAMLIsPassive(t *testing.T) {
+	t.Parallel()
+	idp := Start(t, DefaultConfig())
+	sp := newCrewjamSP(t, idp, "okta", nil)
+	passive := func() string {
+		t.Helper()
+		req, err := sp.mw.ServiceProvider.MakeAuthenticationRequest(idp.Persona("okta").SAMLSSOURL(), saml.HTTPRedirectBinding, saml.HTTPPostBinding)
+		if err != nil {
+			t.Fatal(err)
+		}
+		yes := true
+		req.IsPassive = &yes
+		u, err := req.Redirect("rs", &sp.mw.ServiceProvider)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := noRedirect(idp).Get(u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		m := regexp.MustCompile(`name="SAMLResponse" value="([^"]+)"`).FindSubmatch(body)
+		if resp.StatusCode != http.StatusOK || m == nil || strings.Contains(string(body), `name="mockidp_login"`) {
+			t.Fatalf("IsPassive: %d, a login page or no response: %.300s", resp.StatusCode, body)
+		}
+		raw, err := base64.StdEncoding.DecodeString(html.UnescapeString(string(m[1])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(raw)
+	}
+	if r := passive(); !strings.Contains(r, saml.StatusResponder) || !strings.Contains(r, saml.StatusNoPassive) || strings.Contains(r, "Assertion") {
+		t.Errorf("nobody signed in: %.500s", r)
+	}
+	if err := idp.Persona("okta").QueueUser("alice@acme.test"); err != nil {
+		t.Fatal(err)
+	}
+	if r := passive(); !strings.Contains(r, saml.StatusSuccess) || !strings.Contains(r, "alice@acme.test") {
+		t.Errorf("signed in: %.500s", r)
+	}
 }

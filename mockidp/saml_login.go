@@ -37,6 +37,14 @@ func (s *samlIdP) GetSession(w http.ResponseWriter, r *http.Request, req *saml.I
 			email = h
 		} else if req.ServiceProviderMetadata != nil && s.spConfig(req.ServiceProviderMetadata.EntityID).DefaultUser != "" {
 			email = s.spConfig(req.ServiceProviderMetadata.EntityID).DefaultUser
+		} else if req.Request.IsPassive != nil && *req.Request.IsPassive {
+			// SAML Core 3.4.1: an IsPassive request gets no page; the
+			// answer is Responder with NoPassive.
+			if err := s.idp.SendErrorResponse(w, req, &saml.StatusError{TopLevel: saml.StatusResponder,
+				SecondLevel: saml.StatusNoPassive, Message: "The user is not signed in and IsPassive forbids asking."}); err != nil {
+				s.p.errorPage(w, http.StatusBadRequest, "saml_error", "The user is not signed in and IsPassive forbids asking.")
+			}
+			return nil
 		} else {
 			s.loginPage(w, r, "")
 			return nil
