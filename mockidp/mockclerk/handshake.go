@@ -66,6 +66,7 @@ func randToken() string {
 // newClientLocked starts a client with its credential: a dev browser in
 // development, a __client cookie value in production.
 func (c *Clerk) newClientLocked() *cClient {
+	c.boundClientsLocked()
 	cl := &cClient{ID: newID("client")}
 	if c.production() {
 		cl.Token = randToken()
@@ -76,6 +77,29 @@ func (c *Clerk) newClientLocked() *cClient {
 	}
 	c.clients[cl.ID] = cl
 	return cl
+}
+
+// maxClients bounds the clients an instance keeps: anyone can start one
+// (POST /v1/dev_browser, a sign-in), so past the bound the clients without
+// a session go first, then any, down to seven eighths of it.
+const maxClients = 100_000
+
+func (c *Clerk) boundClientsLocked() {
+	if len(c.clients) < maxClients {
+		return
+	}
+	for _, signedIn := range []bool{false, true} {
+		for id, cl := range c.clients {
+			if len(c.clients) < maxClients*7/8 {
+				return
+			}
+			if (cl.SessionID != "") == signedIn {
+				delete(c.clients, id)
+				delete(c.byToken, cl.Token)
+				delete(c.byDevBrowse, cl.DevBrowser)
+			}
+		}
+	}
 }
 
 // clientOfLocked finds the request's client: by the dev browser given
