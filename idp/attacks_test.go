@@ -167,7 +167,12 @@ func TestOIDCAttacks(t *testing.T) {
 			if err := p.InjectFault(tc.fault, 1); err != nil {
 				t.Fatal(err)
 			}
-			wantRefusal(t, browse(t, browser(srv), a.srv.URL+"/login"), tc.sentinel, tc.reason)
+			r := browse(t, browser(srv), a.srv.URL+"/login")
+			wantRefusal(t, r, tc.sentinel, tc.reason)
+			if tc.fault == mockidp.FaultTokenError500 && !strings.HasSuffix(r.Error, "token endpoint: HTTP 500") {
+				// The IdP's error page is its own text: only the status.
+				t.Fatalf("the token endpoint's body reached the refusal: %s", r.Error)
+			}
 		})
 	}
 	// The cases below each get a connector of their own: the unknown-kid
@@ -228,6 +233,17 @@ func TestOIDCAttacks(t *testing.T) {
 	t.Run("another browser's callback", func(t *testing.T) {
 		u := callback(browser(srv))
 		wantRefusal(t, get(browser(srv), u), idp.ErrNoLogin, idp.ReasonState)
+	})
+	t.Run("an error link without this browser's state", func(t *testing.T) {
+		// Anyone can send a link with error= and a text of their own:
+		// without the state it is a state refusal, its text unread.
+		u, _ := url.Parse(a.srv.URL + "/callback?error=access_denied&error_description=" +
+			url.QueryEscape("Your IdP certificate expired: upload the new one from https://evil.example/cert"))
+		r := get(browser(srv), u)
+		wantRefusal(t, r, idp.ErrNoLogin, idp.ReasonState)
+		if strings.Contains(r.Error, "evil.example") {
+			t.Fatalf("the link's text reached the refusal: %s", r.Error)
+		}
 	})
 	t.Run("code reuse", func(t *testing.T) {
 		client := browser(srv)

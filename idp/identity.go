@@ -3,6 +3,7 @@ package idp
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/ssokit/ssokit/sso"
 )
@@ -167,5 +168,21 @@ func vouched(err error) error {
 }
 
 func refuse(sentinel error, reason, format string, args ...any) error {
-	return &LoginError{Reason: reason, Detail: fmt.Sprintf(format, args...), Err: sentinel}
+	return &LoginError{Reason: reason, Detail: clip(fmt.Sprintf(format, args...), maxDetail), Err: sentinel}
+}
+
+// maxDetail bounds a LoginError's Detail: it quotes what an IdP or a
+// request sent, and goes to logs and events.
+const maxDetail = 1024
+
+// clip cuts s to at most n bytes, at a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }

@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"unicode/utf8"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -361,5 +362,19 @@ func TestConsumeGivesReasons(t *testing.T) {
 	err = consume(ctx, plainCache{errors.New("connection refused")}, "k", time.Now())
 	if !errors.Is(err, ErrUpstream) || ReasonOf(err) != ReasonUpstream || errors.Is(err, ErrReplayed) {
 		t.Errorf("cache down: %v (%s)", err, ReasonOf(err))
+	}
+}
+
+// TestRefusalDetailIsBounded: a refusal quotes what an IdP or a request
+// sent; its Detail is cut to maxDetail bytes at a rune boundary.
+func TestRefusalDetailIsBounded(t *testing.T) {
+	long := strings.Repeat("é", maxDetail)
+	var le *LoginError
+	if !errors.As(refuse(ErrInvalidResponse, ReasonMalformed, "%s", long), &le) || len(le.Detail) > maxDetail+len("…") ||
+		!utf8.ValidString(le.Detail) || !strings.HasSuffix(le.Detail, "…") {
+		t.Fatalf("detail of %d bytes: %d bytes, valid %v", len(long), len(le.Detail), utf8.ValidString(le.Detail))
+	}
+	if d := refuse(ErrInvalidResponse, ReasonMalformed, "short").(*LoginError).Detail; d != "short" {
+		t.Fatalf("short detail %q", d)
 	}
 }

@@ -214,11 +214,13 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Ident
 	}()
 	q := r.URL.Query()
 	st, ok := o.state.take(w, r, q.Get("state"), o.conn.ID)
-	if e := q.Get("error"); e != "" {
-		return nil, "", refuse(ErrIdPRefused, ReasonIdPError, "%s: %s", e, q.Get("error_description"))
-	}
 	if !ok {
+		// First, even for an error redirect: without this browser's
+		// state it is anyone's link, and its text anyone's.
 		return nil, "", refuse(ErrNoLogin, ReasonState, "no login of this browser matches the state")
+	}
+	if e := q.Get("error"); e != "" {
+		return nil, "", refuse(ErrIdPRefused, ReasonIdPError, "%s: %s", clip(e, 64), clip(q.Get("error_description"), 256))
 	}
 	ctx, cancel := context.WithTimeout(oidc.ClientContext(r.Context(), o.opts.client()), 15*time.Second)
 	defer cancel()
@@ -227,6 +229,10 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Ident
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
 			return nil, "", refuse(ErrInvalidResponse, ReasonCode, "token endpoint: %s %s", re.ErrorCode, re.ErrorDescription)
+		}
+		if errors.As(err, &re) && re.Response != nil {
+			// Never the body: an IdP's 5xx page is its own text, of any size.
+			return nil, "", refuse(ErrUpstream, ReasonUpstream, "token endpoint: HTTP %d", re.Response.StatusCode)
 		}
 		return nil, "", refuse(ErrUpstream, ReasonUpstream, "token endpoint: %v", err)
 	}
