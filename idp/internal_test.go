@@ -18,10 +18,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"unicode/utf8"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ssokit/ssokit/internal/jwks"
 	"github.com/ssokit/ssokit/internal/state"
