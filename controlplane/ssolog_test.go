@@ -262,3 +262,21 @@ func startedSAMLSignIn(t *testing.T, p *plane, org string) (*http.Client, string
 	}
 	return c, loc.Query().Get("RelayState")
 }
+
+// TestSSOLogStatelessOIDCError: an OIDC callback link with error= and a
+// text of anyone's choosing, without the state of a browser that started
+// a sign-in, is kept in no log.
+func TestSSOLogStatelessOIDCError(t *testing.T) {
+	t.Parallel()
+	p := newPlaneWith(t, nil, nil)
+	globexOIDC(t, p)
+	resp, err := http.Get(p.app.URL + "/auth/sso/oidc/globex?error=access_denied&error_description=" +
+		url.QueryEscape("Your IdP certificate expired: upload the new one from https://evil.example/cert"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if evs, err := p.admin.Organizations.SSOEvents(context.Background(), "globex", 0); err != nil || len(evs) != 0 {
+		t.Fatalf("kept %+v %v", evs, err)
+	}
+}
