@@ -7,8 +7,8 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -72,12 +72,51 @@ func New(cfg Config) (*Dashboard, error) {
 	dash.HandleFunc("POST /dashboard/api-keys", d.createKey)
 	dash.HandleFunc("POST /dashboard/api-keys/{id}/revoke", d.revokeKey)
 	mux := http.NewServeMux()
-	mux.Handle("/", http.NewCrossOriginProtection().Handler(dash.ServeMux))
+	mux.Handle("/", http.NewCrossOriginProtection().Handler(formsOnly(dash.ServeMux)))
 	for _, p := range []string{"/auth/", "/v1/", "/webhooks/", "/.well-known/"} {
 		mux.Handle(p, cfg.API)
 	}
 	d.h = securityHeaders(mux)
 	return d, nil
+}
+
+// maxForm bounds a dashboard form's body; its largest, the SSO settings,
+// is a few kilobytes.
+const maxForm = 64 << 10
+
+// formsOnly reads a dashboard POST as what its forms send: a URL-encoded
+// body of at most maxForm bytes (413 past it; 415 for another type, such
+// as a multipart body, which Go would hold in memory up to 32 MiB), parsed
+// before the handler runs.
+func formsOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+				http.Error(w, "a form is posted as application/x-www-form-urlencoded", http.StatusUnsupportedMediaType)
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+			if err := r.ParseForm(); err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					http.Error(w, "the form is too large", http.StatusRequestEntityTooLarge)
+					return
+				}
+				http.Error(w, "the form could not be read", http.StatusBadRequest)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// notices are the banners a redirect back to the dashboard may name (its
+// notice parameter): a code, so that no link can put its own text in the
+// dashboard's voice.
+var notices = map[string]string{
+	"signed-out":     "Signed out.",
+	"settings-saved": "Settings saved.",
+	"key-revoked":    "API key revoked.",
 }
 
 // ServeHTTP serves the dashboard and the API.
@@ -99,7 +138,7 @@ func securityHeaders(h http.Handler) http.Handler {
 // cookies, so the dashboard uses exactly the API a script would. Cookies
 // the API sets are passed back to the browser.
 func (d *Dashboard) asUser(w http.ResponseWriter, r *http.Request) *client.Client {
-	rt := &inProcess{h: d.api, cookie: r.Header.Get("Cookie"), remote: r.RemoteAddr, w: w}
+	rt := &inProcess{h: d.api, cookie: r.Header.Get("Cookie"), forwarded: r.Header.Values("X-Forwarded-For"), remote: r.RemoteAddr, w: w}
 	c, err := client.New(client.Config{BaseURL: d.appURL, HTTPClient: &http.Client{Transport: rt}})
 	if err != nil {
 		panic(err) // New checked AppURL
@@ -112,8 +151,12 @@ func (d *Dashboard) asUser(w http.ResponseWriter, r *http.Request) *client.Clien
 type inProcess struct {
 	h      http.Handler
 	cookie string
-	remote string
-	w      http.ResponseWriter
+	// forwarded and remote are the browser request's X-Forwarded-For and
+	// peer: the API counts password attempts per client address, which
+	// behind a trusted proxy is in X-Forwarded-For.
+	forwarded []string
+	remote    string
+	w         http.ResponseWriter
 }
 
 func (t *inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -123,6 +166,9 @@ func (t *inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if t.cookie != "" {
 		req.Header.Set("Cookie", t.cookie)
+	}
+	if len(t.forwarded) > 0 {
+		req.Header["X-Forwarded-For"] = t.forwarded
 	}
 	req.RemoteAddr = t.remote
 	req.RequestURI = req.URL.RequestURI()
@@ -180,7 +226,7 @@ type view struct {
 }
 
 func (d *Dashboard) home(w http.ResponseWriter, r *http.Request) {
-	d.render(w, r, http.StatusOK, view{Notice: r.URL.Query().Get("notice")})
+	d.render(w, r, http.StatusOK, view{Notice: notices[r.URL.Query().Get("notice")]})
 }
 
 // render fills the view for the signed-in person (if any) and writes it.
@@ -243,7 +289,7 @@ func (d *Dashboard) passwordLogin(w http.ResponseWriter, r *http.Request) {
 
 func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request) {
 	_ = d.asUser(w, r).Auth.Logout(r.Context())
-	http.Redirect(w, r, "/?notice="+url.QueryEscape("Signed out."), http.StatusSeeOther)
+	http.Redirect(w, r, "/?notice=signed-out", http.StatusSeeOther)
 }
 
 // admin returns the signed-in admin's org, or answers and returns "".
@@ -271,7 +317,7 @@ func (d *Dashboard) settings(w http.ResponseWriter, r *http.Request) {
 		d.render(w, r, http.StatusUnprocessableEntity, view{Error: messageOf(err)})
 		return
 	}
-	http.Redirect(w, r, "/?notice="+url.QueryEscape("Settings saved."), http.StatusSeeOther)
+	http.Redirect(w, r, "/?notice=settings-saved", http.StatusSeeOther)
 }
 
 func (d *Dashboard) createKey(w http.ResponseWriter, r *http.Request) {
@@ -297,7 +343,7 @@ func (d *Dashboard) revokeKey(w http.ResponseWriter, r *http.Request) {
 		d.render(w, r, http.StatusUnprocessableEntity, view{Error: messageOf(err)})
 		return
 	}
-	http.Redirect(w, r, "/?notice="+url.QueryEscape("API key revoked."), http.StatusSeeOther)
+	http.Redirect(w, r, "/?notice=key-revoked", http.StatusSeeOther)
 }
 
 // ErrorPage renders a refused sign-in for people: the message, a hint for
