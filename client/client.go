@@ -35,7 +35,9 @@ type Config struct {
 	// cookie jar keeps the session of AuthService.Login).
 	Token string
 	// HTTPClient sends the requests. Nil means a client with a 30 s
-	// timeout and no cookie jar.
+	// timeout and no cookie jar. Unless it has a CheckRedirect of its
+	// own, a redirect off BaseURL's origin (scheme, host and port) is
+	// refused, so the credential and a login's password stay there.
 	HTTPClient *http.Client
 	// UserAgent is sent as User-Agent. Empty means "ssokit-client".
 	UserAgent string
@@ -79,11 +81,28 @@ func New(cfg Config) (*Client, error) {
 	if cfg.MaxResponseBytes < 0 {
 		return nil, errors.New("client: Config.MaxResponseBytes is negative")
 	}
-	c := &Client{base: strings.TrimSuffix(cfg.BaseURL, "/"), bearer: cfg.APIKey + cfg.Token, http: cfg.HTTPClient,
-		userAgent: cfg.UserAgent, maxBody: cfg.MaxResponseBytes}
-	if c.http == nil {
-		c.http = &http.Client{Timeout: 30 * time.Second}
+	c := &Client{base: strings.TrimSuffix(cfg.BaseURL, "/"), userAgent: cfg.UserAgent, maxBody: cfg.MaxResponseBytes,
+		bearer: cfg.APIKey + cfg.Token}
+	hc := http.Client{Timeout: 30 * time.Second}
+	if cfg.HTTPClient != nil {
+		hc = *cfg.HTTPClient
 	}
+	if hc.CheckRedirect == nil {
+		// Go's own policy keeps the Authorization header on a redirect to
+		// the same host name on another port or scheme, and re-sends a
+		// 307/308's body (a password) anywhere: the client stays on the
+		// API's origin.
+		hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			if req.URL.Scheme != u.Scheme || !strings.EqualFold(req.URL.Host, u.Host) {
+				return fmt.Errorf("client: refusing a redirect off %s://%s to %s", u.Scheme, u.Host, req.URL.Redacted())
+			}
+			if len(via) >= 10 {
+				return errors.New("client: stopped after 10 redirects")
+			}
+			return nil
+		}
+	}
+	c.http = &hc
 	if c.userAgent == "" {
 		c.userAgent = "ssokit-client"
 	}
@@ -104,6 +123,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 			return fmt.Errorf("client: encoding the request: %w", err)
 		}
 		body = bytes.NewReader(b)
+	}
+	if err := checkPath(path); err != nil {
+		return err
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
@@ -155,6 +177,19 @@ func orgPath(org string, more ...string) string {
 		p += "/" + url.PathEscape(s)
 	}
 	return p
+}
+
+// checkPath refuses a path with an empty, "." or ".." segment: an ID of
+// "..", which url.PathEscape leaves as it is, would address another route
+// (a proxy that cleans paths would send it elsewhere).
+func checkPath(path string) error {
+	p, _, _ := strings.Cut(path, "?")
+	for _, seg := range strings.Split(strings.TrimPrefix(p, "/"), "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return fmt.Errorf("%w: an empty, . or .. path segment in %q", ErrInvalid, path)
+		}
+	}
+	return nil
 }
 
 // AuthService is the caller's own session.

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -426,5 +427,75 @@ func TestMalformedAnswer(t *testing.T) {
 	f.answer("GET /v1/organizations/acme/users", 200, `{"not":"a list"}`)
 	if _, err := newClient(t, client.Config{BaseURL: f.URL}).Organizations.Users(context.Background(), "acme"); err == nil || !strings.Contains(err.Error(), "decoding") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestClientStaysOnItsOrigin: a redirect to another origin, the same host
+// on another port included, is refused: neither the bearer credential nor
+// a login's password goes there. A redirect within the origin is followed.
+func TestClientStaysOnItsOrigin(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.Write([]byte(`{}`))
+	}))
+	defer other.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/auth/whoami":
+			w.Header().Set("Location", other.URL+r.URL.Path) // 127.0.0.1, another port
+			w.WriteHeader(http.StatusTemporaryRedirect)
+		case "/v1/auth/login":
+			w.Header().Set("Location", strings.Replace(other.URL, "127.0.0.1", "localhost", 1)+r.URL.Path)
+			w.WriteHeader(http.StatusPermanentRedirect)
+		case "/v1/organizations/acme/users":
+			http.Redirect(w, r, "/v1/organizations/acme/users/", http.StatusTemporaryRedirect)
+		case "/v1/organizations/acme/users/":
+			w.Write([]byte(`[]`))
+		}
+	}))
+	defer api.Close()
+	c, err := client.New(client.Config{BaseURL: api.URL, APIKey: "sk_secret_key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Auth.WhoAmI(t.Context()); err == nil || !strings.Contains(err.Error(), "redirect") {
+		t.Errorf("whoami redirected to another port: %v", err)
+	}
+	if _, err := c.Auth.Login(t.Context(), "acme", "pat@acme.test", "hunter2"); err == nil {
+		t.Error("login redirected to another host: no error")
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Fatalf("%d requests reached the other origin", n)
+	}
+	if _, err := c.Organizations.Users(t.Context(), "acme"); err != nil {
+		t.Errorf("a redirect within the origin: %v", err)
+	}
+}
+
+// TestClientRefusesDotSegments: an ID of "", "." or ".." is refused before
+// anything is sent: url.PathEscape leaves them as they are, and they would
+// address another route.
+func TestClientRefusesDotSegments(t *testing.T) {
+	var sent atomic.Int32
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sent.Add(1) }))
+	defer api.Close()
+	c, _ := client.New(client.Config{BaseURL: api.URL, APIKey: "k"})
+	ctx := t.Context()
+	for name, err := range map[string]error{
+		"revoke ..":    c.APIKeys.Revoke(ctx, "acme", ".."),
+		"remove .":     c.Organizations.RemoveUser(ctx, "acme", "."),
+		"remove in ..": c.Organizations.RemoveUser(ctx, "..", "u1"),
+		"remove empty": c.Organizations.RemoveUser(ctx, "acme", ""),
+	} {
+		if !errors.Is(err, client.ErrInvalid) {
+			t.Errorf("%s: %v, want client.ErrInvalid", name, err)
+		}
+	}
+	if _, err := c.Organizations.Users(ctx, ".."); !errors.Is(err, client.ErrInvalid) {
+		t.Errorf("users of ..: %v", err)
+	}
+	if n := sent.Load(); n != 0 {
+		t.Fatalf("%d requests sent", n)
 	}
 }

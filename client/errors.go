@@ -24,7 +24,7 @@ var (
 	// ErrConflict: 409, the organization or the Clerk mapping exists.
 	ErrConflict = errors.New("client: conflict")
 	// ErrInvalid: 400 or 422, the request was refused as malformed or
-	// invalid.
+	// invalid; or the client refused to send it (an empty, . or .. ID).
 	ErrInvalid = errors.New("client: invalid request")
 	// ErrRateLimited: 429, too many attempts.
 	ErrRateLimited = errors.New("client: rate limited")
