@@ -37,17 +37,21 @@ func (a *API) revocations() store.Revocations {
 }
 
 // versions is the version the Authenticator caches against: the Store's,
-// joined with Expiring's when that is another object that reports one
-// (revocations in Redis). Nil when the Store reports none: every request
-// is checked in full.
+// joined with Expiring's when that is another object (revocations in
+// Redis). Nil when either reports none: every request is checked in
+// full, since a revocation written where no version moves would
+// otherwise leave a cached session valid.
 func (a *API) versions() store.Versioned {
 	sv, ok := a.st.(store.Versioned)
 	if !ok {
 		return nil
 	}
-	ev, ok := a.exp.(store.Versioned)
-	if !ok || any(a.exp) == any(a.st) {
+	if a.exp == nil || any(a.exp) == any(a.st) {
 		return sv
+	}
+	ev, ok := a.exp.(store.Versioned)
+	if !ok {
+		return nil
 	}
 	return &joinedVersions{parts: [2]store.Versioned{sv, ev}}
 }

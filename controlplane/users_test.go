@@ -270,3 +270,25 @@ func TestLoginLimitThroughTrustedProxies(t *testing.T) {
 		}
 	})
 }
+
+// plainExpiring is a store.Expiring that reports no version.
+type plainExpiring struct{ store.Expiring }
+
+// TestLogoutWithUnversionedExpiring: revocations written to an Expiring
+// store that reports no version move nothing the principal cache watches,
+// so with one the cache is off and a logged-out session is refused at once.
+func TestLogoutWithUnversionedExpiring(t *testing.T) {
+	t.Parallel()
+	exp, _ := store.NewMemory(store.MemoryConfig{})
+	a, _ := newFailingPlane(t, func(c *Config) { c.Expiring = plainExpiring{exp} })
+	cookie := login(t, a)
+	if w := whoami(a, cookie); w.Code != http.StatusOK {
+		t.Fatalf("whoami: %d", w.Code)
+	}
+	if w := serve(a, "POST", "/v1/auth/logout", "", func(r *http.Request) { r.AddCookie(cookie) }); w.Code != http.StatusNoContent {
+		t.Fatalf("logout: %d %s", w.Code, w.Body)
+	}
+	if w := whoami(a, cookie); w.Code != http.StatusUnauthorized {
+		t.Fatalf("whoami after logout: %d, want 401", w.Code)
+	}
+}
