@@ -207,7 +207,6 @@ func (a *Admitter) Admit(ctx context.Context, l Login) (*Person, error) {
 	case err != nil:
 		return nil, ssoerr.Upstream(ssoerr.ReasonStore, err)
 	}
-	role := a.role(org, u, l)
 	now := a.now()
 	var mismatch error
 	u, err = a.store.UpdateUser(ctx, u.ID, func(x *store.User) error {
@@ -229,6 +228,17 @@ func (a *Admitter) Admit(ctx context.Context, l Login) (*Person, error) {
 			if subject != "" {
 				x.Subject, x.SubjectIssuer = subject, l.IdPName
 			}
+		}
+		// The role comes from the row as this write holds it, so an
+		// administrator's change that landed since the read above is not
+		// written back over.
+		role := a.role(org, *x, l)
+		if role != x.Role && !a.policy.AtLeast(rbac.Role(role), rbac.Role(x.Role)) {
+			// A lower role than the stored one (the person left the
+			// IdP group): the sessions issued in earlier seconds carry
+			// the higher one and end, as an administrator's change ends
+			// them; the one this login starts, in this second, stands.
+			revokeUntil(x, now.Truncate(time.Second).Add(-time.Nanosecond))
 		}
 		x.Role, x.LastLogin = role, now
 		return nil
@@ -435,13 +445,22 @@ func (a *Admitter) ChangeRole(ctx context.Context, userID, role string) (store.U
 // RevokeUser ends every app session of a person issued until now.
 func (a *Admitter) RevokeUser(ctx context.Context, userID string) error {
 	now := a.now()
-	_, err := a.store.UpdateUser(ctx, userID, func(u *store.User) error { u.ValidAfter = now; return nil })
+	_, err := a.store.UpdateUser(ctx, userID, func(u *store.User) error { revokeUntil(u, now); return nil })
 	if errors.Is(err, store.ErrNotFound) {
 		return err
 	} else if err != nil {
 		return ssoerr.Upstream(ssoerr.ReasonStore, err)
 	}
 	return nil
+}
+
+// revokeUntil ends u's sessions issued until t: ValidAfter only ever
+// moves forward, so a replica whose clock is behind never revives sessions
+// another one ended.
+func revokeUntil(u *store.User, t time.Time) {
+	if t.After(u.ValidAfter) {
+		u.ValidAfter = t
+	}
 }
 
 func randomID(n int) string {
