@@ -254,12 +254,13 @@ func refusal(err error) error {
 	return invalid(ssoerr.ReasonMalformed, err.Error())
 }
 
-// Revoke ends the session c names (its jti) until it would have expired.
+// Revoke ends the session c names (its jti) until it would have expired:
+// its exp and the leeway Verify still accepts it in.
 func (m *Manager) Revoke(ctx context.Context, c *Claims) error {
 	if m.cfg.Revocations == nil {
 		return ErrNoRevocations
 	}
-	if err := m.cfg.Revocations.RevokeToken(ctx, c.ID, c.ExpiresTime()); err != nil {
+	if err := m.cfg.Revocations.RevokeToken(ctx, c.ID, c.ExpiresTime().Add(m.cfg.Leeway)); err != nil {
 		return ssoerr.Upstream(ssoerr.ReasonStore, err)
 	}
 	return nil

@@ -225,6 +225,15 @@ func TestRevocation(t *testing.T) {
 	if r, _ := m.Revoked(ctx, c2); r {
 		t.Error("another session of the person revoked too")
 	}
+	// Verify accepts a token until exp plus the leeway; a revocation holds
+	// as long.
+	clk.Advance(c.ExpiresTime().Add(DefaultLeeway - time.Second).Sub(clk.Now()))
+	if _, err := m.Verify(tok); err != nil {
+		t.Fatalf("within the leeway after exp, Verify: %v (the premise)", err)
+	}
+	if r, _ := m.Revoked(ctx, c); !r {
+		t.Error("a revoked session is no longer revoked within the leeway after its exp")
+	}
 	bare, _ := New(Config{Keys: []Key{EphemeralKey()}, Issuer: issuer})
 	if err := bare.Revoke(ctx, c); !errors.Is(err, ErrNoRevocations) {
 		t.Errorf("revoke without a store: %v", err)
