@@ -132,7 +132,9 @@ func (m *Memory) Hit(_ context.Context, key string, window time.Duration) (int64
 	start := windowStart(now, window)
 	key = fmt.Sprintf("%d\x00%s", window, key) // each window length counts apart
 	c, ok := e.counts[key]
-	if !ok || !c.window.Equal(start) {
+	// Only a later window starts the count over: a hit stamped in an
+	// earlier one (another replica's clock behind) counts into this one.
+	if !ok || start.After(c.window) {
 		if !ok {
 			if err := sweep(e.counts, now, func(r rateEntry) time.Time { return r.until }); err != nil {
 				return 0, err

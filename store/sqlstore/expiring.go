@@ -134,8 +134,9 @@ func (s *Store) Release(ctx context.Context, id string) error {
 }
 
 // Hit implements store.RateCounter: one upsert counts the hit in key's
-// window of that length (aligned to the Unix epoch) or starts the window
-// over at one, and returns the count.
+// window of that length (aligned to the Unix epoch), or starts a later
+// window at one (a hit stamped in an earlier window, from a replica whose
+// clock is behind, counts into the current one), and returns the count.
 func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int64, error) {
 	if window <= 0 {
 		return 0, fmt.Errorf("sqlstore: rate window %v is not positive", window)
@@ -147,8 +148,9 @@ func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int6
 	var n int64
 	err := s.rw.QueryRowContext(ctx, `INSERT INTO rate_counts (key, window_len, window_start, n, until) VALUES ($1, $2, $3, 1, $4)
 ON CONFLICT (key, window_len) DO UPDATE SET
-	n = CASE WHEN rate_counts.window_start = excluded.window_start THEN rate_counts.n + 1 ELSE 1 END,
-	window_start = excluded.window_start, until = excluded.until
+	n = CASE WHEN excluded.window_start > rate_counts.window_start THEN 1 ELSE rate_counts.n + 1 END,
+	until = CASE WHEN excluded.window_start > rate_counts.window_start THEN excluded.until ELSE rate_counts.until END,
+	window_start = CASE WHEN excluded.window_start > rate_counts.window_start THEN excluded.window_start ELSE rate_counts.window_start END
 RETURNING n`, keyArg(key), int64(window), start, s.untilArg(time.Unix(0, start).Add(window))).Scan(&n)
 	if err != nil {
 		return 0, s.fail("counting a hit", err)

@@ -200,7 +200,8 @@ func RunWebhookLog(t *testing.T, newLog func(t *testing.T, now func() time.Time)
 }
 
 // RunRateCounter: hits are counted per key in windows aligned to the
-// epoch; a new window starts from one; concurrent hits are each counted
+// epoch; a new window starts from one, a hit stamped in an earlier one
+// (a clock behind) never starts it over; concurrent hits are each counted
 // once.
 func RunRateCounter(t *testing.T, newCounter func(t *testing.T, now func() time.Time) store.RateCounter) {
 	ctx := context.Background()
@@ -227,6 +228,18 @@ func RunRateCounter(t *testing.T, newCounter func(t *testing.T, now func() time.
 	clk.Advance(2 * time.Minute) // the next window
 	if n, _ := s.Hit(ctx, "ip:203.0.113.9", 15*time.Minute); n != 1 {
 		t.Errorf("the next window: %d", n)
+	}
+	// A replica whose clock is a moment behind hits in the window before:
+	// that never starts the count over, and the next hit on time still
+	// counts it (replicas straddling a boundary would otherwise reset each
+	// other to one, hit after hit).
+	clk.Advance(-time.Second)
+	if n, _ := s.Hit(ctx, "ip:203.0.113.9", 15*time.Minute); n < 2 {
+		t.Errorf("a hit stamped in the window before: %d, the count started over", n)
+	}
+	clk.Advance(time.Second)
+	if n, _ := s.Hit(ctx, "ip:203.0.113.9", 15*time.Minute); n < 2 {
+		t.Errorf("the next hit on time: %d, the count started over", n)
 	}
 	if _, err := s.Hit(ctx, "k", 0); err == nil {
 		t.Error("a zero window accepted")
