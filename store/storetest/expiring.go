@@ -233,11 +233,11 @@ func RunRateCounter(t *testing.T, newCounter func(t *testing.T, now func() time.
 	// that never starts the count over, and the next hit on time still
 	// counts it (replicas straddling a boundary would otherwise reset each
 	// other to one, hit after hit).
-	clk.Advance(-time.Second)
+	clk.Advance(-time.Minute - time.Second) // a second before the boundary
 	if n, _ := s.Hit(ctx, "ip:203.0.113.9", 15*time.Minute); n < 2 {
 		t.Errorf("a hit stamped in the window before: %d, the count started over", n)
 	}
-	clk.Advance(time.Second)
+	clk.Advance(time.Minute + time.Second)
 	if n, _ := s.Hit(ctx, "ip:203.0.113.9", 15*time.Minute); n < 2 {
 		t.Errorf("the next hit on time: %d, the count started over", n)
 	}
