@@ -359,9 +359,10 @@ func (a *API) handleEvent(ctx context.Context, ev webhookEvent) error {
 				if !ok || len(org.GroupRoles) > 0 {
 					return nil // group rules decide at the next login
 				}
-				if _, err := a.st.UpdateUser(ctx, u.ID, func(x *store.User) error { x.Role = role; return nil }); err != nil {
-					return err
-				}
+				// The role and the end of the sessions that carry the
+				// old one, in one write: both or neither.
+				_, err := a.admit.ChangeRole(ctx, u.ID, role)
+				return err
 			}
 			return a.admit.RevokeUser(ctx, u.ID)
 		})

@@ -79,6 +79,13 @@ func (s *faultStore) ListUsers(ctx context.Context, orgID string) ([]store.User,
 	return s.Store.ListUsers(ctx, orgID)
 }
 
+func (s *faultStore) ChangeRole(ctx context.Context, id, role string, at time.Time) (store.User, error) {
+	if s.down("ChangeRole") {
+		return store.User{}, errStoreDown
+	}
+	return s.Store.ChangeRole(ctx, id, role, at)
+}
+
 func (s *faultStore) UpdateUser(ctx context.Context, id string, fn func(*store.User) error) (store.User, error) {
 	if s.down("UpdateUser") {
 		return store.User{}, errStoreDown
@@ -214,7 +221,8 @@ func TestWebhookStoreErrorIsRetried(t *testing.T) {
 		{"membership deleted, people", "ListUsers", evMembershipDeleted, func(p *hookPlane) bool { return !p.bob(t).ValidAfter.IsZero() }},
 		{"membership deleted, revocation", "UpdateUser", evMembershipDeleted, func(p *hookPlane) bool { return !p.bob(t).ValidAfter.IsZero() }},
 		{"membership updated, org lookup", "OrgByClerkID", evRole("org:admin"), func(p *hookPlane) bool { return p.bob(t).Role == "admin" }},
-		{"membership updated, role", "UpdateUser", evRole("org:admin"), func(p *hookPlane) bool { return p.bob(t).Role == "admin" }},
+		{"membership updated, role", "ChangeRole", evRole("org:admin"), func(p *hookPlane) bool { return p.bob(t).Role == "admin" }},
+		{"membership updated, role and sessions", "ChangeRole", evRole("org:admin"), func(p *hookPlane) bool { return !p.bob(t).ValidAfter.IsZero() }},
 		{"user deleted, orgs", "ListOrgs", evUserDeleted, func(p *hookPlane) bool { return !p.bob(t).ValidAfter.IsZero() }},
 		{"user deleted, people", "ListUsers", evUserDeleted, func(p *hookPlane) bool { return !p.bob(t).ValidAfter.IsZero() }},
 		{"organization created", "CreateOrg", evOrgCreated, func(p *hookPlane) bool {
