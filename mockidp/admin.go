@@ -249,9 +249,14 @@ func (s *Server) withPersona(fn func(*Persona, http.ResponseWriter, *http.Reques
 // from another site (sameSite).
 func (s *Server) adminAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if why := s.sameSite(r); why != "" {
-			adminError(w, http.StatusForbidden, "forbidden", why)
-			return
+		// A request with the admin token is the admin's: no page can send
+		// it. Without one (or without a token configured) it must not be
+		// a browser's from elsewhere.
+		if !s.hasAdminToken(r) {
+			if why := s.sameSite(r); why != "" {
+				adminError(w, http.StatusForbidden, "forbidden", why)
+				return
+			}
 		}
 		if tok := s.cfg.AdminToken; tok != "" {
 			scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
@@ -291,11 +296,17 @@ func (s *Server) sameSite(r *http.Request) string {
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
 		base, berr := url.Parse(s.baseURL())
-		if err != nil || berr != nil || u.Scheme != base.Scheme || !s.ownHost(u.Host) || u.Port() != base.Port() {
+		if err != nil || berr != nil || u.Scheme != base.Scheme || !s.ownHost(u.Host) || effectivePort(u) != effectivePort(base) {
 			return "a request from another origin (" + o + ")"
 		}
 	}
 	return ""
+}
+
+// normalHost is a host name or address as compared: lower case, without
+// brackets or a trailing dot.
+func normalHost(h string) string {
+	return strings.ToLower(strings.TrimSuffix(strings.Trim(h, "[]"), "."))
 }
 
 // ownHost reports whether hostport names this server: a loopback name or
@@ -305,23 +316,31 @@ func (s *Server) ownHost(hostport string) bool {
 	if h, _, err := net.SplitHostPort(hostport); err == nil {
 		host = h
 	}
-	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
-	if ip := net.ParseIP(host); ip != nil {
-		return ip.IsLoopback()
-	}
-	if host == "localhost" {
+	host = normalHost(host)
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() || host == "localhost" {
 		return true
 	}
-	if base, err := url.Parse(s.baseURL()); err == nil && strings.EqualFold(base.Hostname(), host) {
-		return true
+	if base, err := url.Parse(s.baseURL()); err == nil && normalHost(base.Hostname()) == host {
+		return true // the address or name the server listens or is mounted under
 	}
 	for _, h := range s.hosts {
-		h = strings.ToLower(h)
+		h = normalHost(h)
 		if h == host || strings.HasPrefix(h, "*.") && strings.HasSuffix(host, h[1:]) && !strings.Contains(strings.TrimSuffix(host, h[1:]), ".") {
 			return true
 		}
 	}
 	return false
+}
+
+// hasAdminToken reports whether an admin token is configured and r
+// carries it.
+func (s *Server) hasAdminToken(r *http.Request) bool {
+	tok := s.cfg.AdminToken
+	if tok == "" {
+		return false
+	}
+	scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1
 }
 
 func loopbackPeer(addr string) bool {

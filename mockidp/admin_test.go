@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -399,5 +400,62 @@ func TestListingHidesSecretsWithoutTheAdminToken(t *testing.T) {
 	}
 	if !strings.Contains(anon, clerk.PublishableKey()) {
 		t.Error("the anonymous listing lost what is not secret")
+	}
+}
+
+// TestAdminAPIOwnNames: the mock answers to its own address and name as
+// its base URL gives them (a LAN address, a default port spelled out, a
+// trailing dot), and a request with the admin token is the admin's
+// whatever it names.
+func TestAdminAPIOwnNames(t *testing.T) {
+	t.Parallel()
+	call := func(base, host string, h map[string]string) int {
+		cfg := DefaultConfig()
+		cfg.BaseURL, cfg.AdminToken = base, "admin-token-0123456789"
+		srv, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest("POST", "/admin/v1/reset", nil)
+		r.Host, r.RemoteAddr = host, "10.9.8.7:1234"
+		for k, v := range h {
+			r.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(w, r)
+		return w.Code
+	}
+	tok := map[string]string{"Authorization": "Bearer admin-token-0123456789"}
+	for name, c := range map[string]struct {
+		base, host string
+		h          map[string]string
+		want       int
+	}{
+		"a LAN address":                   {"http://10.1.2.3:4451", "10.1.2.3:4451", tok, http.StatusOK},
+		"a trailing dot":                  {"http://idp.test.:8080", "idp.test.:8080", tok, http.StatusOK},
+		"another name, with the token":    {"http://10.1.2.3:4451", "rebind.evil.example:4451", tok, http.StatusOK},
+		"another name, without the token": {"http://10.1.2.3:4451", "rebind.evil.example:4451", nil, http.StatusForbidden},
+		"the own address, no token":       {"http://10.1.2.3:4451", "10.1.2.3:4451", nil, http.StatusUnauthorized},
+	} {
+		if got := call(c.base, c.host, c.h); got != c.want {
+			t.Errorf("%s: %d, want %d", name, got, c.want)
+		}
+	}
+	// Without a token: a browser on the mock's own origin, its base URL
+	// spelling out the default port the Origin header leaves out.
+	cfg := DefaultConfig()
+	cfg.BaseURL = "https://idp.example.test:443"
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("POST", "/admin/v1/reset", nil)
+	r.Host, r.RemoteAddr = "idp.example.test", "127.0.0.1:1234"
+	r.Header.Set("Origin", "https://idp.example.test")
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	w := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(w, r)
+	if w.Code != http.StatusOK {
+		t.Errorf("same origin, default port: %d %s", w.Code, w.Body)
 	}
 }
