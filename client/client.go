@@ -93,7 +93,7 @@ func New(cfg Config) (*Client, error) {
 		// 307/308's body (a password) anywhere: the client stays on the
 		// API's origin.
 		hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-			if req.URL.Scheme != u.Scheme || !strings.EqualFold(req.URL.Host, u.Host) {
+			if req.URL.Scheme != u.Scheme || !strings.EqualFold(req.URL.Hostname(), u.Hostname()) || port(req.URL) != port(u) {
 				return fmt.Errorf("client: refusing a redirect off %s://%s to %s", u.Scheme, u.Host, req.URL.Redacted())
 			}
 			if len(via) >= 10 {
@@ -177,6 +177,17 @@ func orgPath(org string, more ...string) string {
 		p += "/" + url.PathEscape(s)
 	}
 	return p
+}
+
+// port is u's port, or its scheme's default when it has none.
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
 }
 
 // checkPath refuses a path with an empty, "." or ".." segment: an ID of

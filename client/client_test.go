@@ -473,6 +473,35 @@ func TestClientStaysOnItsOrigin(t *testing.T) {
 	}
 }
 
+// TestClientRedirectDefaultPort: a base URL that spells out the default
+// port and a redirect that leaves it out (or the other way round) are the
+// same origin.
+func TestClientRedirectDefaultPort(t *testing.T) {
+	for _, c := range []struct{ base, to string }{
+		{"https://api.example.com:443", "https://api.example.com/v1/auth/whoami/"},
+		{"https://api.example.com", "https://api.example.com:443/v1/auth/whoami/"},
+		{"https://API.example.com", "https://api.example.com/v1/auth/whoami/"},
+	} {
+		rt := roundTripper(func(r *http.Request) (*http.Response, error) {
+			if r.URL.Path == "/v1/auth/whoami" {
+				return &http.Response{StatusCode: http.StatusTemporaryRedirect, Header: http.Header{"Location": {c.to}}, Body: http.NoBody, Request: r}, nil
+			}
+			return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(`{"org_id":"acme"}`)), Request: r}, nil
+		})
+		cl, err := client.New(client.Config{BaseURL: c.base, APIKey: "k", HTTPClient: &http.Client{Transport: rt}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cl.Auth.WhoAmI(t.Context()); err != nil {
+			t.Errorf("%s -> %s: %v", c.base, c.to, err)
+		}
+	}
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 // TestClientRefusesDotSegments: an ID of "", "." or ".." is refused before
 // anything is sent: url.PathEscape leaves them as they are, and they would
 // address another route.
