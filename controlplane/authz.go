@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -82,6 +83,10 @@ func (a *API) mayGrant(r *http.Request, role string) bool {
 	p := principal(r)
 	return isPlatformAdmin(p) || a.auth.Policy().AtLeast(rbac.Role(p.Role), rbac.Role(role))
 }
+
+// errGrantAbove: a settings write would give, change or remove a role
+// ranked above the caller's.
+var errGrantAbove = errors.New("controlplane: a role ranked above the caller's")
 
 // refuseGrant answers 403 forbidden for a role mayGrant refused.
 func (a *API) refuseGrant(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -112,5 +113,31 @@ func TestNoGrantAboveOwnRank(t *testing.T) {
 	}
 	if got := do("platform-admin-key-0123456789", "DELETE", users+"u_owner", ""); got != http.StatusNoContent {
 		t.Errorf("platform admin: the owner removed: %d", got)
+	}
+
+	// Settings the platform admin gave owner rules: the admin may keep
+	// them as they are while changing the rest, never change or remove
+	// them.
+	withOwners := `{"clerk_org_id":"org_acme","allowed_domains":["acme.test"%s],"default_role":"viewer",` +
+		`"group_roles":[{"group":"owners","role":"owner"}%s],"clerk_role_map":{"org:owner":"owner"%s}}`
+	if got := do("platform-admin-key-0123456789", "PUT", settings, fmt.Sprintf(withOwners, "", "", "")); got != http.StatusOK {
+		t.Fatalf("platform admin sets owner rules: %d", got)
+	}
+	if got := do(adminKey, "PUT", settings, fmt.Sprintf(withOwners, `,"corp.acme.test"`, `,{"group":"eng","role":"editor"}`, `,"org:member":"viewer"`)); got != http.StatusOK {
+		t.Errorf("admin keeps the owner rules and changes the rest: %d", got)
+	}
+	for name, body := range map[string]string{
+		"the owner group rule removed":    sso(`"clerk_role_map":{"org:owner":"owner"}`),
+		"every owner rule removed":        sso(`"group_roles":[{"group":"eng","role":"editor"}]`),
+		"the owner group rule renamed":    `{"clerk_org_id":"org_acme","allowed_domains":["acme.test"],"default_role":"viewer","group_roles":[{"group":"everyone","role":"owner"}],"clerk_role_map":{"org:owner":"owner"}}`,
+		"the owner group rule demoted":    `{"clerk_org_id":"org_acme","allowed_domains":["acme.test"],"default_role":"viewer","group_roles":[{"group":"owners","role":"viewer"}],"clerk_role_map":{"org:owner":"owner"}}`,
+		"the owner Clerk mapping dropped": `{"clerk_org_id":"org_acme","allowed_domains":["acme.test"],"default_role":"viewer","group_roles":[{"group":"owners","role":"owner"}]}`,
+	} {
+		if got := do(adminKey, "PUT", settings, body); got != http.StatusForbidden {
+			t.Errorf("admin: %s: %d, want 403", name, got)
+		}
+	}
+	if o, _ := a.st.GetOrg(ctx, "acme"); len(o.GroupRoles) != 2 || o.GroupRoles[0].Role != "owner" || o.ClerkRoleMap["org:owner"] != "owner" {
+		t.Errorf("the owner rules after refused writes: %+v %v", o.GroupRoles, o.ClerkRoleMap)
 	}
 }

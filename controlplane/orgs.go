@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
@@ -61,12 +62,6 @@ func (a *API) configureSSO(w http.ResponseWriter, r *http.Request) {
 		failWith(w, err)
 		return
 	}
-	for _, role := range s.roles() {
-		if !a.mayGrant(r, role) {
-			a.refuseGrant(w, r)
-			return
-		}
-	}
 	var connJSON []byte
 	if s.Connection != nil {
 		if _, err := idp.New(r.Context(), *s.Connection, a.cfg.IdP); err != nil {
@@ -85,6 +80,12 @@ func (a *API) configureSSO(w http.ResponseWriter, r *http.Request) {
 		if err := checkSSOPlan(o.Plan); err != nil {
 			return err
 		}
+		// Roles ranked above the caller's may stay as they are (a rule
+		// the platform admin set), never be given, changed or removed.
+		stored := ssoSettings{DefaultRole: o.DefaultRole, GroupRoles: o.GroupRoles, ClerkRoleMap: o.ClerkRoleMap}
+		if !slices.Equal(a.rolesAbove(r, stored), a.rolesAbove(r, s)) {
+			return errGrantAbove
+		}
 		if s.RequireSSO && !o.RequireSSO {
 			o.RequireSSOSince = now
 		}
@@ -95,6 +96,9 @@ func (a *API) configureSSO(w http.ResponseWriter, r *http.Request) {
 	})
 	var refusal *apiError
 	switch {
+	case errors.Is(err, errGrantAbove):
+		a.refuseGrant(w, r)
+		return
 	case errors.As(err, &refusal):
 		failWith(w, refusal)
 		return

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/ssokit/ssokit/admission"
 	"github.com/ssokit/ssokit/api"
@@ -27,20 +28,27 @@ type ssoSettings struct {
 	Connection *idp.Connection
 }
 
-// roles are the roles the settings give: the default role, and each
-// group rule's and Clerk role map's.
-func (s ssoSettings) roles() []string {
-	var roles []string
-	if s.DefaultRole != "" {
-		roles = append(roles, s.DefaultRole)
+// rolesAbove lists, sorted, the settings' entries that give a role ranked
+// above the request principal's (none for the platform admin): the
+// default role, group rules and Clerk role mappings, each with what it
+// applies to.
+func (a *API) rolesAbove(r *http.Request, s ssoSettings) []string {
+	var out []string
+	if s.DefaultRole != "" && !a.mayGrant(r, s.DefaultRole) {
+		out = append(out, "default_role\x00"+s.DefaultRole)
 	}
 	for _, g := range s.GroupRoles {
-		roles = append(roles, g.Role)
+		if !a.mayGrant(r, g.Role) {
+			out = append(out, "group_roles\x00"+g.Group+"\x00"+g.Role)
+		}
 	}
-	for _, role := range s.ClerkRoleMap {
-		roles = append(roles, role)
+	for k, role := range s.ClerkRoleMap {
+		if !a.mayGrant(r, role) {
+			out = append(out, "clerk_role_map\x00"+k+"\x00"+role)
+		}
 	}
-	return roles
+	slices.Sort(out)
+	return out
 }
 
 // validateSSOSettings checks the body of PUT /v1/organizations/{org}/sso
