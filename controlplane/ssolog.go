@@ -173,13 +173,26 @@ func (a *API) ssoEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	evs, err := log.SSOEvents(r.Context(), org.ID, limit)
+	// An answer holds at most a quarter unverified refusals (none when it
+	// holds fewer than four events), so a flood of them hides no accepted
+	// sign-in: the store is asked for as many more as the log holds.
+	evs, err := log.SSOEvents(r.Context(), org.ID, limit+max(1, a.ssoLogSize()/unverifiedShare))
 	if err != nil {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not read")
 		return
 	}
-	out := api.SSOEvents{Events: make([]api.SSOEvent, 0, len(evs))}
+	out := api.SSOEvents{Events: make([]api.SSOEvent, 0, min(limit, len(evs)))}
+	unverified := 0
 	for _, e := range evs {
+		if len(out.Events) == limit {
+			break
+		}
+		if e.Unverified {
+			if unverified == limit/unverifiedShare {
+				continue
+			}
+			unverified++
+		}
 		out.Events = append(out.Events, api.SSOEvent{ID: e.ID, Time: api.Time(e.Time), Email: e.Email, UserID: e.UserID,
 			IdPName: e.IdPName, Protocol: e.Protocol, Outcome: e.Outcome, Reason: e.Reason, Check: e.Check, Unverified: e.Unverified})
 	}

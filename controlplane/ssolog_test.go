@@ -280,3 +280,46 @@ func TestSSOLogStatelessOIDCError(t *testing.T) {
 		t.Fatalf("kept %+v %v", evs, err)
 	}
 }
+
+// TestSSOEventsAnswerShowsVouched: after a flood of unverified refusals
+// (the default log keeps 50 of them), an answer of N events holds at most
+// N/4 of them (none below four), so the accepted sign-in before the flood is still in the
+// dashboard's 20 and the API's default 50.
+func TestSSOEventsAnswerShowsVouched(t *testing.T) {
+	t.Parallel()
+	p := newPlaneWith(t, nil, nil)
+	ctx := context.Background()
+	ol, _ := initechSAML(t, p, "")
+	ol.QueueUser("alice@initech.test")
+	if status, body := directSignIn(t, p, "initech"); status != http.StatusOK {
+		t.Fatalf("alice: %d %s", status, body)
+	}
+	for range 60 {
+		atk, relay := startedSAMLSignIn(t, p, "initech")
+		resp, err := atk.PostForm(p.app.URL+"/auth/sso/acs/initech", url.Values{"SAMLResponse": {"PHNhbWxwOlJlc3BvbnNlLz4="}, "RelayState": {relay}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for _, limit := range []int{20, 0, 4, 1} {
+		evs, err := p.admin.Organizations.SSOEvents(ctx, "initech", limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := limit
+		if limit == 0 {
+			want = 50
+		}
+		unverified, alice := 0, false
+		for _, e := range evs {
+			if e.Unverified {
+				unverified++
+			}
+			alice = alice || e.Email == "alice@initech.test" && e.Outcome == "accepted"
+		}
+		if unverified > want/4 || !alice || len(evs) > want {
+			t.Errorf("limit %d: %d events, %d unverified, Alice's sign-in shown %v", limit, len(evs), unverified, alice)
+		}
+	}
+}
