@@ -359,6 +359,11 @@ func (a *API) handleEvent(ctx context.Context, ev webhookEvent) error {
 				if !ok || len(org.GroupRoles) > 0 {
 					return nil // group rules decide at the next login
 				}
+				if !a.auth.Policy().Has(rbac.Role(role)) {
+					// A mapping to a role the policy no longer defines
+					// gives viewer, as a login would.
+					role = string(rbac.Viewer)
+				}
 				// The role and the end of the sessions that carry the
 				// old one, in one write: both or neither.
 				_, err := a.admit.ChangeRole(ctx, u.ID, role)

@@ -477,3 +477,26 @@ func TestWebhookOtherHeaderFamilyIsRefused(t *testing.T) {
 		t.Fatalf("a replayed delivery was applied: role %q (it was %q after the original)", got, demoted)
 	}
 }
+
+// TestWebhookRoleThePolicyDropped: a membership update whose role maps to
+// one the policy no longer defines gives viewer and ends the sessions, as
+// a login would, instead of failing on every retry.
+func TestWebhookRoleThePolicyDropped(t *testing.T) {
+	t.Parallel()
+	p := newHookPlane(t)
+	if _, err := p.st.Store.UpdateOrg(t.Context(), "acme", func(o *store.Org) error {
+		o.ClerkRoleMap["org:billing"] = "billing" // a role a later policy dropped
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.st.Store.UpdateUser(t.Context(), p.bobID, func(u *store.User) error { u.Role = "admin"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if status, code, _ := p.post(t, delivery{id: "msg_billing", body: evRole("org:billing")}); status != http.StatusNoContent {
+		t.Fatalf("%d %q", status, code)
+	}
+	if u := p.bob(t); u.Role != "viewer" || u.ValidAfter.IsZero() {
+		t.Fatalf("role %q, sessions ended %v", u.Role, !u.ValidAfter.IsZero())
+	}
+}
