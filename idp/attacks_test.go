@@ -169,6 +169,11 @@ func TestOIDCAttacks(t *testing.T) {
 			}
 			r := browse(t, browser(srv), a.srv.URL+"/login")
 			wantRefusal(t, r, tc.sentinel, tc.reason)
+			// Every fault but the IdP's error redirect and its outage
+			// comes after the code was exchanged: the IdP's own answer.
+			if want := tc.fault != mockidp.FaultAccessDenied && tc.fault != mockidp.FaultTokenError500; r.Vouched != want {
+				t.Fatalf("vouched %v, want %v", r.Vouched, want)
+			}
 			if tc.fault == mockidp.FaultTokenError500 && !strings.HasSuffix(r.Error, "token endpoint: HTTP 500") {
 				// The IdP's error page is its own text: only the status.
 				t.Fatalf("the token endpoint's body reached the refusal: %s", r.Error)

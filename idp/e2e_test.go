@@ -350,14 +350,14 @@ func wantRefusal(t *testing.T, r result, sentinel error, reason string) {
 }
 
 // vouchedReasons says for each refusal these tests meet whether it comes
-// after the IdP's answer verified (a replayed signed assertion, a verified
-// ID token with another login's nonce, ...) or before (no state, a bad
-// signature, the IdP's error redirect). A reason met on both sides (an
-// expiry crewjam checks, or ssokit after it) is not listed.
+// after the IdP's answer was established as its own (a replayed signed
+// assertion, an ID token from the code exchange with another login's
+// nonce, ...) or before (no state, a junk code, the IdP's error redirect).
+// A reason met on both sides (a bad signature: a SAML response's is
+// anyone's, an exchanged ID token's the IdP's) is not listed.
 var vouchedReasons = map[string]bool{
-	idp.ReasonState: false, idp.ReasonUnsolicited: false, idp.ReasonSignature: false, idp.ReasonIdPError: false,
-	idp.ReasonUpstream: false, idp.ReasonUnknownKey: false, idp.ReasonAlgorithm: false, idp.ReasonCode: false,
-	idp.ReasonDoctype: false, idp.ReasonUntrustedCert: false,
+	idp.ReasonState: false, idp.ReasonUnsolicited: false, idp.ReasonIdPError: false,
+	idp.ReasonUpstream: false, idp.ReasonCode: false, idp.ReasonDoctype: false, idp.ReasonUntrustedCert: false,
 	idp.ReasonReplay: true, idp.ReasonNonce: true, idp.ReasonEmailUnverified: true, idp.ReasonEmailVerifiedNone: true,
 	idp.ReasonNoHostedDomain: true, idp.ReasonHostedDomain: true, idp.ReasonHostedDomainEmail: true, idp.ReasonTenant: true,
 	idp.ReasonUserinfoSubject: true, idp.ReasonGroupsLink: true, idp.ReasonAuthnTooOld: true, idp.ReasonAssertionLifetime: true,

@@ -127,10 +127,10 @@ type LoginError struct {
 	// Err is the sentinel (ErrInvalidResponse, ErrReplayed, ...).
 	Err error
 	// Vouched: the refusal came after the identity provider's answer
-	// verified (a SAML response or assertion signature, an OIDC ID token
-	// from this login's code exchange), so the IdP vouched for what a
-	// later check refused. Without it, the answer could be anyone's: a
-	// forged or unsigned response, a junk code.
+	// was established as its own (a SAML response or assertion signature
+	// verified, an OIDC code exchanged at its token endpoint), so the IdP
+	// vouched for what a later check refused. Without it, the answer
+	// could be anyone's: a forged or unsigned response, a junk code.
 	Vouched bool
 }
 

@@ -206,7 +206,9 @@ func (o *oidcConnector) Finish(w http.ResponseWriter, r *http.Request) (*Identit
 }
 
 func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Identity, _ string, err error) {
-	verified := false // the ID token from this login's code exchange verified
+	// verified: this login's code was exchanged at the IdP's token
+	// endpoint, so what follows is the IdP's answer, not anyone's.
+	verified := false
 	defer func() {
 		if err != nil && verified {
 			err = vouched(err)
@@ -236,6 +238,7 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Ident
 		}
 		return nil, "", refuse(ErrUpstream, ReasonUpstream, "token endpoint: %v", err)
 	}
+	verified = true
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
 		return nil, "", refuse(ErrInvalidResponse, ReasonMalformed, "the token response has no id_token")
@@ -248,7 +251,6 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Ident
 		}
 		return nil, "", classifyOIDC(err)
 	}
-	verified = true
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.OIDCNonce)) != 1 {
 		return nil, "", refuse(ErrInvalidResponse, ReasonNonce, "the ID token's nonce is not this login's")
 	}
