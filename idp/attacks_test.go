@@ -159,6 +159,7 @@ func TestOIDCAttacks(t *testing.T) {
 		{mockidp.FaultUnpublishedKey, idp.ErrInvalidResponse, idp.ReasonUnknownKey},
 		{mockidp.FaultMissingNonce, idp.ErrInvalidResponse, idp.ReasonNonce},
 		{mockidp.FaultWrongNonce, idp.ErrInvalidResponse, idp.ReasonNonce},
+		{mockidp.FaultWrongAtHash, idp.ErrInvalidResponse, idp.ReasonAtHash},
 		{mockidp.FaultAccessDenied, idp.ErrIdPRefused, idp.ReasonIdPError},
 		{mockidp.FaultTokenError500, idp.ErrUpstream, idp.ReasonUpstream},
 	}
@@ -319,6 +320,19 @@ func TestOIDCAzure(t *testing.T) {
 			if tc.reason != "" {
 				wantRefusal(t, r, idp.ErrNotAllowed, tc.reason)
 			}
+		}
+		// An allowed tenant's tid with an iss that is not that tenant's
+		// issuer (the common endpoint skips the library's issuer check).
+		{
+			a := newApp(t)
+			c := oidcConn(p, a, sso.AzureAD)
+			c.OIDC.Issuer, c.OIDC.AllowedTenants = common, []string{p.Tenant()}
+			a.conn = connect(t, srv, c, idp.Options{})
+			a.hint = "bob@contoso.test"
+			if err := p.InjectFault(mockidp.FaultWrongIssuer, 1); err != nil {
+				t.Fatal(err)
+			}
+			wantRefusal(t, browse(t, browser(srv), a.srv.URL+"/login"), idp.ErrInvalidResponse, idp.ReasonIssuer)
 		}
 		a := newApp(t)
 		c := oidcConn(p, a, sso.AzureAD)

@@ -26,6 +26,7 @@ const (
 	FaultAlgNone          Fault = "alg_none"            // unsigned, alg none
 	FaultMissingNonce     Fault = "missing_nonce"       // nonce left out
 	FaultWrongNonce       Fault = "wrong_nonce"         // nonce replaced
+	FaultWrongAtHash      Fault = "wrong_at_hash"       // at_hash of another access token
 	FaultKeyRotated       Fault = "key_rotated"         // keys rotate without notice before signing
 	FaultTokenError500    Fault = "token_500"           // token endpoint answers 500
 	FaultTokenSlow        Fault = "token_slow"          // token endpoint answers after 3 s
@@ -92,6 +93,7 @@ var faultCatalog = map[Fault]FaultInfo{
 	FaultAlgNone:          {Site: string(siteIDToken), Description: "ID token unsigned with alg none"},
 	FaultMissingNonce:     {Site: string(siteIDToken), Description: "ID token without the nonce"},
 	FaultWrongNonce:       {Site: string(siteIDToken), Description: "ID token with another nonce"},
+	FaultWrongAtHash:      {Site: string(siteIDToken), Description: "ID token whose at_hash is another access token's (vendors that send at_hash)"},
 	FaultKeyRotated:       {Site: string(siteIDToken), Description: "signing key rotated without notice before the ID token is signed (a correct relying party refetches the JWKS and accepts)"},
 	FaultTokenError500:    {Site: string(siteToken), Description: "token endpoint answers 500 with an HTML body"},
 	FaultTokenSlow:        {Site: string(siteToken), Description: "token endpoint answers after 3 seconds"},

@@ -574,6 +574,10 @@ func (p *Persona) mintIDToken(u *UserConfig, g *grant, accessToken string, now t
 			delete(c, "nonce")
 		case FaultWrongNonce:
 			c["nonce"] = "mockidp-wrong-nonce"
+		case FaultWrongAtHash:
+			if _, ok := c["at_hash"]; ok {
+				c["at_hash"] = tokenHash("mockidp-another-access-token")
+			}
 		case FaultKeyRotated:
 			if key, err = p.keys.Rotate(); err != nil {
 				return "", err
