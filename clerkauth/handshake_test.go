@@ -254,6 +254,12 @@ func TestHandshakePayload(t *testing.T) {
 	if c := setCookie(w, CookieClientUAT); c == nil || c.Value != "0" {
 		t.Errorf("signed-out directives not applied: %v", w.Header())
 	}
+	// A directive that deletes the session cookie is signed out, whatever
+	// value it carries (a valid token with Max-Age=0, or Expires passed).
+	for _, d := range []string{"__session=" + tok + "; Path=/; Max-Age=0", "__session=" + tok + "; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT"} {
+		res, _ = run(f, page("/", ck(CookieHandshake, f.payload(t, nil, d))))
+		wantStatus(t, res, SignedOut, "handshake-signed-out")
+	}
 }
 
 // TestHandshakePayloadRefusals: each kind of bad payload is refused for
@@ -372,6 +378,13 @@ func TestHandshakeNonce(t *testing.T) {
 	if res.Status != SignedOut || ssoerr.ReasonOf(res.Err) != ssoerr.ReasonMalformed {
 		t.Errorf("unknown nonce: %+v", res)
 	}
+	// A nonce longer than any Clerk writes is refused unsent.
+	status = http.StatusTeapot // the Backend API would answer it so
+	res, _ = run(f, page("/", ck(CookieHandshakeNonce, strings.Repeat("n", 300))))
+	if res.Status != SignedOut || ssoerr.ReasonOf(res.Err) != ssoerr.ReasonTooLarge {
+		t.Errorf("a 300-byte nonce: %+v", res)
+	}
+	status = 0
 	status = http.StatusBadGateway
 	res, _ = run(f, page("/", ck(CookieHandshakeNonce, hsNonce)))
 	if res.Status != SignedOut || !errors.Is(res.Err, ssoerr.ErrUpstream) {

@@ -224,7 +224,11 @@ func checkURL(field, raw string, insecure bool) error {
 	if err != nil {
 		return fmt.Errorf("clerkauth: %s: %v", field, err)
 	}
-	if u.Host == "" || u.User != nil || u.Fragment != "" {
+	if u.User != nil {
+		// Said without the URL, which would put the password in a log.
+		return fmt.Errorf("clerkauth: %s must not carry a user name or password", field)
+	}
+	if u.Host == "" || u.Fragment != "" {
 		return fmt.Errorf("clerkauth: %s %q is not an absolute URL", field, raw)
 	}
 	switch u.Scheme {

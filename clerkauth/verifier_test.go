@@ -278,6 +278,9 @@ func TestNewClerkVerifierConfig(t *testing.T) {
 		{"bad PEM", Config{Issuer: testIssuer, PublicKeyPEM: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"}, "PublicKeyPEM"},
 		{"leeway too large", Config{Issuer: testIssuer, Leeway: time.Hour}, "Leeway"},
 		{"empty authorized party", Config{Issuer: testIssuer, AuthorizedParties: []string{""}}, "empty"},
+		{"credentials in the issuer", Config{Issuer: "https://u:p@clerk.example.com"}, "user name or password"},
+		{"credentials in the JWKS URL", Config{Issuer: testIssuer, JWKSURL: "https://u:p@clerk.example.com/jwks"}, "user name or password"},
+		{"credentials in the API URL", Config{Issuer: testIssuer, SecretKey: "sk", APIURL: "https://u:p@api.example.com/v1"}, "user name or password"},
 		{"defaults", Config{PublishableKey: testPublishableKey}, ""},
 	}
 	for _, tc := range tests {
