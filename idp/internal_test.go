@@ -122,6 +122,11 @@ func TestParseIdPMetadata(t *testing.T) {
 		{"no SSO binding", idpMetadataXML(good, `<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:SOAP" Location="https://idp.test/soap"/>`), "HTTP-Redirect or HTTP-POST"},
 		{"no signing certificate", idpMetadataXML("", redirectSSO), "no signing certificate"},
 		{"expired certificate", idpMetadataXML(selfSigned(t, now.AddDate(0, -1, 0)), redirectSSO), "expired on"},
+		// A valid certificate for encryption only does not stand in for
+		// the expired signing one.
+		{"expired signing, valid encryption certificate", strings.Replace(idpMetadataXML(selfSigned(t, now.AddDate(0, -1, 0)), redirectSSO),
+			`</IDPSSODescriptor>`, `<KeyDescriptor use="encryption"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>`+good+
+				`</X509Certificate></X509Data></KeyInfo></KeyDescriptor></IDPSSODescriptor>`, 1), "expired on"},
 		{"doctype", `<!DOCTYPE x [<!ENTITY a "b">]>` + idpMetadataXML(good, redirectSSO), "DOCTYPE"},
 		{"too large", strings.Repeat(" ", maxMetadata+1), "larger than 1 MiB"},
 	} {
