@@ -31,6 +31,8 @@ func TestCheckAddr(t *testing.T) {
 		{"public v4 mapped", "::ffff:93.184.215.14", true, true},
 		{"public v4 in NAT64", "64:ff9b::5db8:d70e", true, true},
 		{"public v4 in 6to4", "2002:5db8:d70e::1", true, true},
+		{"public v6 with a zone", "2606:4700:4700::1111%eth0", false, false},
+		{"loopback v6 with a zone", "::1%lo", false, false},
 
 		{"loopback", "127.0.0.1", false, true},
 		{"loopback /8", "127.255.1.2", false, true},
