@@ -141,3 +141,62 @@ func TestNoGrantAboveOwnRank(t *testing.T) {
 		t.Errorf("the owner rules after refused writes: %+v %v", o.GroupRoles, o.ClerkRoleMap)
 	}
 }
+
+// TestOrgAdminIsOneOrgs: an organization admin's credential opens no other
+// organization's admin routes, read or write.
+func TestOrgAdminIsOneOrgs(t *testing.T) {
+	ctx := t.Context()
+	a, err := New(Config{AppURL: "https://app.test", StateKey: bytes.Repeat([]byte{7}, 32), EphemeralSessionKey: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"acme", "beta"} {
+		if err := a.st.CreateOrg(ctx, store.Org{ID: id, Name: id, Plan: "enterprise", DefaultRole: "viewer"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := a.st.CreateUserIfAbsent(ctx, store.User{ID: "u_beta", OrgID: "beta", Email: "bea@beta.test", Role: "viewer", Source: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	_, betaKey, err := a.apiKeys.Create(ctx, "beta", "beta-bot", "viewer", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acmeAdmin, _, err := a.apiKeys.Create(ctx, "acme", "admin-bot", "admin", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const beta = "/v1/organizations/beta"
+	for _, c := range []struct{ method, path, body string }{
+		{"GET", beta + "/users", ""},
+		{"PATCH", beta + "/users/u_beta", `{"role":"admin"}`},
+		{"DELETE", beta + "/users/u_beta", ""},
+		{"GET", beta + "/api-keys", ""},
+		{"POST", beta + "/api-keys", `{"name":"x","role":"viewer"}`},
+		{"DELETE", beta + "/api-keys/" + betaKey.ID, ""},
+		{"PUT", beta + "/sso", `{"clerk_org_id":"org_beta","allowed_domains":["beta.test"],"default_role":"viewer"}`},
+		{"PATCH", beta, `{"require_sso":true}`},
+		{"GET", beta + "/sso/status", ""},
+		{"GET", beta + "/sso/events", ""},
+		{"GET", beta + "/sso/saml", ""},
+		{"POST", beta + "/sso/test", `{}`},
+	} {
+		r := httptest.NewRequest(c.method, c.path, strings.NewReader(c.body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("X-API-Key", acmeAdmin)
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, r)
+		if w.Code != http.StatusForbidden {
+			t.Errorf("acme's admin: %s %s: %d %s", c.method, c.path, w.Code, w.Body)
+		}
+	}
+	if u, err := a.st.GetUser(ctx, "u_beta"); err != nil || u.Role != "viewer" {
+		t.Errorf("beta's person: %+v %v", u, err)
+	}
+	if ks, _ := a.st.ListAPIKeys(ctx, "beta"); len(ks) != 1 || ks[0].Revoked {
+		t.Errorf("beta's keys: %+v", ks)
+	}
+	if o, _ := a.st.GetOrg(ctx, "beta"); o.RequireSSO || o.ClerkOrgID != "" {
+		t.Errorf("beta's settings: %+v", o)
+	}
+}
