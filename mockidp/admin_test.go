@@ -401,6 +401,21 @@ func TestListingHidesSecretsWithoutTheAdminToken(t *testing.T) {
 	if !strings.Contains(anon, clerk.PublishableKey()) {
 		t.Error("the anonymous listing lost what is not secret")
 	}
+	// Without a token, a caller from another machine gets no secrets
+	// either (the admin API refuses it).
+	open, err := New(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for peer, want := range map[string]bool{"192.0.2.7:5555": false, "127.0.0.1:5555": true} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Host, r.RemoteAddr = "127.0.0.1:4451", peer
+		w := httptest.NewRecorder()
+		open.Handler().ServeHTTP(w, r)
+		if got := strings.Contains(w.Body.String(), open.Clerk("clerk").SecretKey()); got != want {
+			t.Errorf("GET / from %s: secret key listed %v, want %v", peer, got, want)
+		}
+	}
 }
 
 // TestAdminAPIOwnNames: the mock answers to its own address and name as

@@ -167,8 +167,10 @@ func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := s.Listing()
-	if s.cfg.AdminToken != "" && !admin {
-		l = l.withoutSecrets() // with an admin token, the credentials are the admin's to read
+	// The credentials are the admin's to read: with an admin token, whoever
+	// sends it; without one, a loopback caller, as for the admin API.
+	if s.cfg.AdminToken != "" && !admin || s.cfg.AdminToken == "" && !loopbackPeer(r.RemoteAddr) {
+		l = l.withoutSecrets()
 	}
 	if prefersHTML(r.Header.Get("Accept")) {
 		httpsec.Page(w.Header(), httpsec.CSP{InlineStyles: true})

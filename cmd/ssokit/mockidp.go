@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 
@@ -23,7 +22,7 @@ func cmdMockIDP(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	addr := fs.String("addr", "127.0.0.1:4451", "listen address; 127.0.0.1:0 picks a free port")
 	useTLS := fs.Bool("tls", false, "serve https with a CA generated at start (its certificate is written to --ca-file)")
 	caFile := fs.String("ca-file", "", "where --tls writes the CA certificate (default: a file in the temp directory, named in the ready line)")
-	adminToken := fs.String("admin-token", "", "require this Bearer token on /admin/v1/ (default: admin API open to loopback callers)")
+	adminToken := fs.String("admin-token", "", "require this Bearer token on /admin/v1/ (default: $SSOKIT_MOCKIDP_ADMIN_TOKEN, which other local users cannot read in the process list; without either, the admin API is open to loopback callers)")
 	printConfig := fs.Bool("print-config", false, "print the embedded default configuration and exit")
 	verbose := fs.Bool("v", false, "log requests errors at debug level")
 	if err := fs.Parse(args); err != nil {
@@ -55,6 +54,9 @@ func cmdMockIDP(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg.AdminToken = *adminToken
+	if cfg.AdminToken == "" {
+		cfg.AdminToken = os.Getenv("SSOKIT_MOCKIDP_ADMIN_TOKEN") // read after parsing: --help never prints it
+	}
 	srv, err := mockidp.New(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -72,14 +74,13 @@ func cmdMockIDP(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	defer srv.Close()
 	ready := map[string]any{"ready": true, "url": srv.URL}
 	if *useTLS {
-		path := *caFile
-		if path == "" {
-			_, port, _ := net.SplitHostPort(srv.URL[len("https://"):])
-			path = filepath.Join(os.TempDir(), "ssokit-mockidp-ca-"+port+".pem")
-		}
-		if err := os.WriteFile(path, srv.CACertPEM(), 0o644); err != nil {
+		path, err := writeCA(*caFile, srv.CACertPEM())
+		if err != nil {
 			fmt.Fprintln(stderr, "mockidp: writing the CA certificate:", err)
 			return 1
+		}
+		if *caFile == "" {
+			defer os.Remove(path)
 		}
 		ready["ca_file"] = path
 	}
@@ -91,4 +92,41 @@ func cmdMockIDP(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	<-ctx.Done()
 	cfg.Logger.Info("shutting down")
 	return 0
+}
+
+// writeCA writes the CA certificate where the ready line names it: a new
+// file of a random name in the temp directory when path is empty (created
+// exclusively, so no other local user's file or link is written through),
+// else a new file beside path renamed over it.
+func writeCA(path string, pem []byte) (string, error) {
+	dir, pattern := os.TempDir(), "ssokit-mockidp-ca-*.pem"
+	if path != "" {
+		dir, pattern = filepath.Dir(path), "."+filepath.Base(path)+".*"
+	}
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.Write(pem); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	if path == "" {
+		return f.Name(), nil
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return path, nil
 }

@@ -147,3 +147,45 @@ func TestMockIDPCommandErrors(t *testing.T) {
 		t.Fatalf("bad address exit %d", code)
 	}
 }
+
+// TestWriteCA: the CA file is never written through a file or link that
+// was already there: by default a new file of a random name, and at a
+// given path a new file renamed over whatever was there (a symlink is
+// replaced, its target untouched).
+func TestWriteCA(t *testing.T) {
+	pem := []byte("-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n")
+	a, err := writeCA("", pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(a)
+	b, err := writeCA("", pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(b)
+	if a == b || !strings.HasPrefix(filepath.Base(a), "ssokit-mockidp-ca-") {
+		t.Fatalf("default paths %q and %q", a, b)
+	}
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("private"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "ca.pem")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := writeCA(link, pem); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(victim); string(got) != "private" {
+		t.Fatalf("the link's target was written: %q", got)
+	}
+	if fi, err := os.Lstat(link); err != nil || !fi.Mode().IsRegular() {
+		t.Fatalf("the CA path is not a regular file: %v %v", fi, err)
+	}
+	if got, _ := os.ReadFile(link); string(got) != string(pem) {
+		t.Fatalf("the CA file holds %q", got)
+	}
+}
