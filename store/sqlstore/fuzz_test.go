@@ -42,3 +42,18 @@ func FuzzParseDSN(f *testing.F) {
 		}
 	})
 }
+
+// TestDSNWithAnAtInThePassword: a raw @ in a PostgreSQL password moves the
+// rest of it into the host, which a connection error would print; such a
+// DSN is refused without the password.
+func TestDSNWithAnAtInThePassword(t *testing.T) {
+	for _, dsn := range []string{"postgres://bob:Tr0ub4dor@Horse99@127.0.0.1:1/db", "postgres://bob:a@Secr3tPart@h1,h2/db"} {
+		_, err := parseDSN(dsn)
+		if !errors.Is(err, ErrDSN) || strings.Contains(err.Error(), "Horse99") || strings.Contains(err.Error(), "Secr3tPart") || !strings.Contains(err.Error(), "%40") {
+			t.Errorf("%q: %v", dsn, err)
+		}
+	}
+	if _, err := parseDSN("postgres://bob:Tr0ub4dor%40Horse99@127.0.0.1:1/db"); err != nil {
+		t.Errorf("the password percent-encoded: %v", err)
+	}
+}

@@ -153,6 +153,18 @@ func parseDSN(dsn string) (target, error) {
 		if err != nil {
 			return target{}, fmt.Errorf("%w: %w", ErrDSN, err)
 		}
+		// A raw @ in the password splits the user info early: the rest
+		// of the password becomes the host, which a connection error
+		// would print. Refused without echoing it.
+		hosts := []string{cfg.Host}
+		for _, fb := range cfg.Fallbacks {
+			hosts = append(hosts, fb.Host)
+		}
+		for _, h := range hosts {
+			if strings.Contains(h, "@") {
+				return target{}, fmt.Errorf("%w: the host holds an @: percent-encode an @ in the password as %%40", ErrDSN)
+			}
+		}
 		return target{d: dialectPostgres, pg: cfg}, nil
 	case ok && scheme != "" && !strings.ContainsAny(scheme, "/@ "):
 		return target{}, fmt.Errorf("%w: scheme %q", ErrDSN, scheme)
