@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"runtime"
 	"slices"
 	"strconv"
@@ -138,7 +139,13 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	opts, err := redis.ParseURL(cfg.URL)
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: Config.URL: %w", err)
+		// url.Error quotes the whole URL, password included: only what
+		// is wrong with it is said.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("redisstore: Config.URL is not a Redis URL: %w", err)
 	}
 	cmdTimeout := cfg.CommandTimeout
 	if cmdTimeout <= 0 {

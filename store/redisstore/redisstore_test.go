@@ -687,3 +687,14 @@ func TestObserve(t *testing.T) {
 		t.Errorf("%d commands observed (want at least 2), %d with errors (want 0)", n-before, errs)
 	}
 }
+
+// TestBadURLIsNotEchoed: a malformed Redis URL is refused without the
+// URL, which holds the password.
+func TestBadURLIsNotEchoed(t *testing.T) {
+	for _, u := range []string{"redis://:Redis%zzS3cret@127.0.0.1:1/0", "redis://:Redis S3cret@127.0.0.1:1/0", "redis://:RedisS3cret@127.0.0.1:1/zero"} {
+		_, err := redisstore.New(context.Background(), redisstore.Config{URL: u, Prefix: "t:"})
+		if err == nil || strings.Contains(err.Error(), "S3cret") {
+			t.Errorf("%q: %v", u, err)
+		}
+	}
+}
