@@ -61,12 +61,20 @@ func main() {
 	var o options
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:4450", "listen address")
 	flag.StringVar(&o.appURL, "app-url", "", "the app's public URL (default http://ADDR); every replica behind one URL takes the same")
-	flag.StringVar(&o.store, "store", envOr("SSOKIT_STORE", "sqlite:./ssokit.db"), "the store: sqlite:PATH, or postgres://... for replicas (env SSOKIT_STORE)")
-	flag.StringVar(&o.redis, "redis", os.Getenv("SSOKIT_REDIS_URL"), "optional redis://host:port/db for the expiring state (revocations, replay cache, webhook IDs, login counts; env SSOKIT_REDIS_URL)")
+	// The store and Redis URLs hold passwords: their defaults from the
+	// environment are read after parsing, so usage never prints them.
+	flag.StringVar(&o.store, "store", "", "the store: sqlite:PATH, or postgres://... for replicas (default $SSOKIT_STORE, else sqlite:./ssokit.db)")
+	flag.StringVar(&o.redis, "redis", "", "optional redis://host:port/db for the expiring state (revocations, replay cache, webhook IDs, login counts; default $SSOKIT_REDIS_URL)")
 	flag.BoolVar(&o.demo, "demo", false, "run against the mock identity platform (as ssokit demo), in memory")
 	flag.BoolVar(&o.insecureCookie, "insecure-cookie", false, "drop the session cookie's Secure attribute (plain http on a host other than loopback; never behind https)")
 	flag.BoolVar(&o.insecureLoopback, "insecure-loopback", false, "accept Clerk and identity providers over plain http on loopback (the mock identity platform in tests; never in production)")
 	flag.Parse()
+	if o.store == "" {
+		o.store = envOr("SSOKIT_STORE", "sqlite:./ssokit.db")
+	}
+	if o.redis == "" {
+		o.redis = os.Getenv("SSOKIT_REDIS_URL")
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -56,6 +56,9 @@ type Demo struct {
 	AppURL, MockURL string
 	// AdminKey is the platform administrator's bootstrap key.
 	AdminKey string
+	// generatedKey: AdminKey was made here, so the summary may print it
+	// (a key the caller supplied is theirs, and is not printed).
+	generatedKey bool
 	// Mock and Clerk are the mock platform and its Clerk instance.
 	Mock  *mockidp.Server
 	Clerk *mockidp.Clerk
@@ -86,7 +89,8 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.AdminKey == "" {
+	generated := cfg.AdminKey == ""
+	if generated {
 		b := make([]byte, 24)
 		_, _ = rand.Read(b)
 		cfg.AdminKey = "ssk_admin_" + hex.EncodeToString(b)
@@ -167,7 +171,7 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 		appL.Close()
 		return nil, err
 	}
-	d := &Demo{AppURL: appURL, MockURL: mock.URL, AdminKey: cfg.AdminKey, Mock: mock, Clerk: clerk, API: cp, Dashboard: dash,
+	d := &Demo{AppURL: appURL, MockURL: mock.URL, AdminKey: cfg.AdminKey, generatedKey: generated, Mock: mock, Clerk: clerk, API: cp, Dashboard: dash,
 		srv: &http.Server{Handler: exp.Mount(dash), ReadHeaderTimeout: 10 * time.Second,
 			MaxHeaderBytes: controlplane.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug)},
 		ran: make(chan struct{})}
@@ -261,7 +265,11 @@ func (d *Demo) Summary() string {
 		fmt.Fprintf(&b, "  %-24s %s\n", r[0], r[1])
 	}
 	fmt.Fprintf(&b, "\nPassword sign-in: org %q, %s / %s (admin; refused once Acme turns on require_sso)\n", PasswordOrg, PasswordEmail, Password)
-	fmt.Fprintf(&b, "Platform admin API key: %s\n  curl -H 'Authorization: Bearer %s' %s/v1/organizations/acme/sso/status\n", d.AdminKey, d.AdminKey, d.AppURL)
+	if d.generatedKey {
+		fmt.Fprintf(&b, "Platform admin API key: %s\n  curl -H 'Authorization: Bearer %s' %s/v1/organizations/acme/sso/status\n", d.AdminKey, d.AdminKey, d.AppURL)
+	} else {
+		fmt.Fprintf(&b, "Platform admin API key: the one you supplied (not printed)\n  curl -H \"Authorization: Bearer $SSOKIT_BOOTSTRAP_ADMIN_KEY\" %s/v1/organizations/acme/sso/status\n", d.AppURL)
+	}
 	names := make([]string, 0, 5)
 	for _, p := range d.Mock.Personas() {
 		names = append(names, p.Name())

@@ -114,3 +114,26 @@ func TestMetricsScraped(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryPrintsOnlyAGeneratedKey: a bootstrap key the caller supplied
+// (SSOKIT_BOOTSTRAP_ADMIN_KEY, a real one) is not printed in the summary;
+// one the demo made is.
+func TestSummaryPrintsOnlyAGeneratedKey(t *testing.T) {
+	d, err := demo.Start(context.Background(), demo.Config{AppAddr: "127.0.0.1:0", MockAddr: "127.0.0.1:0", Headless: true,
+		AdminKey: "my-real-secret-admin-key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if s := d.Summary(); strings.Contains(s, "my-real-secret-admin-key") || !strings.Contains(s, "not printed") {
+		t.Errorf("summary with a supplied key:\n%s", s)
+	}
+	g, err := demo.Start(context.Background(), demo.Config{AppAddr: "127.0.0.1:0", MockAddr: "127.0.0.1:0", Headless: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if !strings.Contains(g.Summary(), g.AdminKey) {
+		t.Error("a generated key is not in the summary")
+	}
+}
