@@ -28,8 +28,10 @@ func main() {
 	flag.Parse()
 
 	var parties []string
-	if s := os.Getenv("CLERK_AUTHORIZED_PARTIES"); s != "" {
-		parties = strings.Split(s, ",")
+	for _, p := range strings.Split(os.Getenv("CLERK_AUTHORIZED_PARTIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" { // "https://a.test, https://b.test"
+			parties = append(parties, p)
+		}
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	v, err := clerkauth.New(clerkauth.Config{
@@ -40,7 +42,7 @@ func main() {
 		Logger:            logger,
 	})
 	if err != nil {
-		log.Fatalf("wraphandler: %v (set CLERK_PUBLISHABLE_KEY)", err)
+		log.Fatalf("wraphandler: %v (see the CLERK_ variables in examples/README.md)", err)
 	}
 	// Clerk organization roles become app roles for RequireRole.
 	auth, err := middleware.NewAuthenticator(middleware.AuthenticatorConfig{Clerk: v, Logger: logger,
