@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -197,6 +198,11 @@ func Status(ctx context.Context, dsn string) ([]MigrationStatus, error) {
 	}
 	if t.d == dialectSQLite && !t.memory {
 		if _, err := os.Stat(t.path); errors.Is(err, fs.ErrNotExist) {
+			// A new database's migrations are all pending; a path whose
+			// directory is missing is a mistyped one, not a new database.
+			if fi, err := os.Stat(filepath.Dir(t.path)); err != nil || !fi.IsDir() {
+				return nil, fmt.Errorf("sqlstore: no directory %s for the SQLite file", filepath.Dir(t.path))
+			}
 			return out, nil
 		}
 	}

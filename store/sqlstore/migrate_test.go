@@ -492,3 +492,16 @@ func TestUpgradeFromVersion1Postgres(t *testing.T) {
 	dsn, _ := postgresSchema(t)
 	testUpgradeFromVersion1(t, dsn)
 }
+
+// TestStatusOfAMistypedPath: a SQLite file that does not exist yet is a
+// new database (every migration pending); one whose directory does not
+// exist is a mistyped path, refused.
+func TestStatusOfAMistypedPath(t *testing.T) {
+	ctx := context.Background()
+	if st, err := Status(ctx, "sqlite:"+filepath.Join(t.TempDir(), "new.db")); err != nil || len(st) == 0 || st[0].Applied {
+		t.Fatalf("a new database: %v %v", st, err)
+	}
+	if _, err := Status(ctx, "sqlite:"+filepath.Join(t.TempDir(), "no-such-dir", "x.db")); err == nil {
+		t.Fatal("a path in a missing directory: no error")
+	}
+}
