@@ -209,11 +209,14 @@ func resolveIssuer(cfg Config) (string, error) {
 		return "", errors.New("clerkauth: Config needs PublishableKey or Issuer")
 	case cfg.Issuer == "":
 		return fromKey, nil
-	case fromKey != "" && cfg.Issuer != fromKey:
-		return "", fmt.Errorf("clerkauth: Issuer %q does not match the publishable key's %q", cfg.Issuer, fromKey)
 	}
+	// Checked first: the mismatch below quotes the issuer, which must
+	// then hold no password.
 	if err := checkURL("Issuer", cfg.Issuer, cfg.InsecureHTTPLoopback); err != nil {
 		return "", err
+	}
+	if fromKey != "" && cfg.Issuer != fromKey {
+		return "", fmt.Errorf("clerkauth: Issuer %q does not match the publishable key's %q", cfg.Issuer, fromKey)
 	}
 	return cfg.Issuer, nil
 }
@@ -222,7 +225,8 @@ func resolveIssuer(cfg Config) (string, error) {
 func checkURL(field, raw string, insecure bool) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("clerkauth: %s: %v", field, err)
+		// url.Parse's error quotes the URL, and a password in it.
+		return fmt.Errorf("clerkauth: %s is not a URL", field)
 	}
 	if u.User != nil {
 		// Said without the URL, which would put the password in a log.

@@ -281,6 +281,9 @@ func TestNewClerkVerifierConfig(t *testing.T) {
 		{"credentials in the issuer", Config{Issuer: "https://u:p@clerk.example.com"}, "user name or password"},
 		{"credentials in the JWKS URL", Config{Issuer: testIssuer, JWKSURL: "https://u:p@clerk.example.com/jwks"}, "user name or password"},
 		{"credentials in the API URL", Config{Issuer: testIssuer, SecretKey: "sk", APIURL: "https://u:p@api.example.com/v1"}, "user name or password"},
+		{"a bad escape in the issuer's password", Config{Issuer: "https://u:S3cret%zz@clerk.example.com"}, "is not a URL"},
+		{"a space in the JWKS URL's password", Config{Issuer: testIssuer, JWKSURL: "https://u:S3 cret@clerk.example.com/jwks"}, "is not a URL"},
+		{"credentials in an issuer that does not match the key", Config{PublishableKey: testPublishableKey, Issuer: "https://u:S3cret@clerk.example.com"}, "user name or password"},
 		{"defaults", Config{PublishableKey: testPublishableKey}, ""},
 	}
 	for _, tc := range tests {
@@ -291,6 +294,8 @@ func TestNewClerkVerifierConfig(t *testing.T) {
 				t.Fatalf("unexpected error %v", err)
 			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			case err != nil && (strings.Contains(err.Error(), "S3") || strings.Contains(err.Error(), "u:p")):
+				t.Fatalf("the error repeats a password: %v", err)
 			}
 		})
 	}

@@ -69,10 +69,12 @@ func main() {
 	flag.BoolVar(&o.insecureCookie, "insecure-cookie", false, "drop the session cookie's Secure attribute (plain http on a host other than loopback; never behind https)")
 	flag.BoolVar(&o.insecureLoopback, "insecure-loopback", false, "accept Clerk and identity providers over plain http on loopback (the mock identity platform in tests; never in production)")
 	flag.Parse()
-	if o.store == "" {
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["store"] {
 		o.store = envOr("SSOKIT_STORE", "sqlite:./ssokit.db")
 	}
-	if o.redis == "" {
+	if !set["redis"] { // --redis= turns Redis off whatever the environment says
 		o.redis = os.Getenv("SSOKIT_REDIS_URL")
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))

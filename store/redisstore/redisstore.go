@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
 	"runtime"
 	"slices"
 	"strconv"
@@ -139,13 +138,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	opts, err := redis.ParseURL(cfg.URL)
 	if err != nil {
-		// url.Error quotes the whole URL, password included: only what
-		// is wrong with it is said.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("redisstore: Config.URL is not a Redis URL: %w", err)
+		// Every parse error quotes some of the URL (the whole of it, its
+		// host, its path), and a password with an unescaped / ? # or @
+		// lands in any of them: nothing of it is said.
+		return nil, errors.New("redisstore: Config.URL is not a Redis URL (redis://[user:password@]host:port/db, rediss://… or unix://…; percent-encode / ? # @ and % in the password)")
 	}
 	cmdTimeout := cfg.CommandTimeout
 	if cmdTimeout <= 0 {

@@ -691,9 +691,11 @@ func TestObserve(t *testing.T) {
 // TestBadURLIsNotEchoed: a malformed Redis URL is refused without the
 // URL, which holds the password.
 func TestBadURLIsNotEchoed(t *testing.T) {
-	for _, u := range []string{"redis://:Redis%zzS3cret@127.0.0.1:1/0", "redis://:Redis S3cret@127.0.0.1:1/0", "redis://:RedisS3cret@127.0.0.1:1/zero"} {
+	for _, u := range []string{"redis://:Redis%zzS3cret@127.0.0.1:1/0", "redis://:Redis S3cret@127.0.0.1:1/0", "redis://:RedisS3cret@127.0.0.1:1/zero",
+		"redis://:Redis/S3cret@127.0.0.1:6379/0", "redis://user:S3cret/x@127.0.0.1:6379/0", "redis://:Redis?S3cret@127.0.0.1:6379/0",
+		"redis://:Redis#S3cret@127.0.0.1:6379/0", "redis://:123/S3cret@127.0.0.1:6379/0"} {
 		_, err := redisstore.New(context.Background(), redisstore.Config{URL: u, Prefix: "t:"})
-		if err == nil || strings.Contains(err.Error(), "S3cret") {
+		if err == nil || strings.Contains(err.Error(), "S3cret") || strings.Contains(err.Error(), ":Redis") {
 			t.Errorf("%q: %v", u, err)
 		}
 	}

@@ -149,6 +149,13 @@ func parseDSN(dsn string) (target, error) {
 		}
 		return target{d: dialectSQLite, path: filepath.Clean(rest)}, nil
 	case ok && (strings.EqualFold(scheme, "postgres") || strings.EqualFold(scheme, "postgresql")) && strings.HasPrefix(rest, "//"):
+		if strings.Contains(dsn, "://") && strings.Count(dsn, "@") > 1 {
+			// A raw @ in the password: pgx splits the user info at the
+			// first, and its errors (or a later connection error) would
+			// print the rest of the password. Refused before parsing; an
+			// @ elsewhere (a socket directory in host=) is written %40 too.
+			return target{}, fmt.Errorf("%w: more than one @: percent-encode an @ in the password (or elsewhere) as %%40", ErrDSN)
+		}
 		cfg, err := pgx.ParseConfig(dsn) // pgx redacts the password in its errors
 		if err != nil {
 			return target{}, fmt.Errorf("%w: %w", ErrDSN, err)
