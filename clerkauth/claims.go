@@ -182,6 +182,21 @@ func setString(dst *string, val string) error {
 	return errType
 }
 
+// setStringPtr reads a string member into a new *dst, as encoding/json
+// does for a pointer; null sets it to nil.
+func setStringPtr(dst **string, val string) error {
+	if val == "null" {
+		*dst = nil
+		return nil
+	}
+	var v string
+	if err := setString(&v, val); err != nil {
+		return err
+	}
+	*dst = &v
+	return nil
+}
+
 func isNumber(val string) bool { return val[0] == '-' || '0' <= val[0] && val[0] <= '9' }
 
 // setFloat reads a number member into *dst, allocating it as encoding/json
@@ -335,27 +350,11 @@ func decodeHeader(b []byte, h *jwsHeader) error {
 		case 1:
 			return setString(&h.Kid, val)
 		case 2:
-			if val == "null" {
-				h.Typ = nil
-				return nil
-			}
-			var t string
-			if err := setString(&t, val); err != nil {
-				return err
-			}
-			h.Typ = &t
+			return setStringPtr(&h.Typ, val)
 		case 3:
 			setRaw(&h.Crit, val)
 		case 4:
-			if val == "null" {
-				h.Cat = nil
-				return nil
-			}
-			var c string
-			if err := setString(&c, val); err != nil {
-				return err
-			}
-			h.Cat = &c
+			return setStringPtr(&h.Cat, val)
 		}
 		return nil
 	})
@@ -571,7 +570,7 @@ func headerKid(seg string) (string, error) {
 	if hdr.Typ != nil && !strings.EqualFold(*hdr.Typ, "JWT") {
 		return "", invalidf(ssoerr.ReasonType, "typ %q", *hdr.Typ)
 	}
-	if hdr.Cat != nil && *hdr.Cat != catSession && *hdr.Cat != catSessionInternal {
+	if !sessionCategory(hdr.Cat) {
 		// A JWT template's or a machine token's category: signed with the
 		// same instance key, but not a session (Clerk's SDK signs these
 		// out too).

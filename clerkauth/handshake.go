@@ -74,6 +74,13 @@ const (
 	catSessionInternal = "cl_I7d4PD111III"
 )
 
+// sessionCategory reports whether a JWS header's cat (nil: none) is a
+// session token's: absent, or one of Clerk's two session categories; a
+// JWT template's or a machine token's is not.
+func sessionCategory(cat *string) bool {
+	return cat == nil || *cat == catSession || *cat == catSessionInternal
+}
+
 // HandshakeConfig configures a Handshake.
 type HandshakeConfig struct {
 	// Verifier checks the session token a handshake delivers, strictly
@@ -512,7 +519,7 @@ func (h *Handshake) verifyPayload(ctx context.Context, tok string) ([]string, er
 	if hdr.Typ != nil && *hdr.Typ != "JWT" {
 		return nil, invalidf(ssoerr.ReasonType, "typ %q", *hdr.Typ)
 	}
-	if hdr.Cat != nil && *hdr.Cat != catSession && *hdr.Cat != catSessionInternal {
+	if !sessionCategory(hdr.Cat) {
 		return nil, invalidf(ReasonHandshakeCategory, "cat %q is not a session category", *hdr.Cat)
 	}
 	var hf func() hash.Hash

@@ -16,6 +16,15 @@ import (
 
 func adminCall(t *testing.T, srv *Server, method, path, body, token string) (int, map[string]any) {
 	t.Helper()
+	status, b := adminRaw(t, srv, method, path, body, token)
+	var m map[string]any
+	json.Unmarshal([]byte(b), &m)
+	return status, m
+}
+
+// adminRaw is adminCall answering the body as it came.
+func adminRaw(t *testing.T, srv *Server, method, path, body, token string) (int, string) {
+	t.Helper()
 	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -26,9 +35,7 @@ func adminCall(t *testing.T, srv *Server, method, path, body, token string) (int
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	json.Unmarshal(b, &m)
-	return resp.StatusCode, m
+	return resp.StatusCode, string(b)
 }
 
 func TestAdminAPI(t *testing.T) {
@@ -378,17 +385,8 @@ func TestListingHidesSecretsWithoutTheAdminToken(t *testing.T) {
 	cfg.AdminToken = "admin-token-0123456789"
 	srv := Start(t, cfg)
 	get := func(token string) string {
-		req, _ := http.NewRequest("GET", srv.URL+"/", nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
+		_, body := adminRaw(t, srv, "GET", "/", "", token)
+		return body
 	}
 	clerk := srv.Clerk("clerk")
 	secrets := []string{clerk.SecretKey(), clerk.WebhookSigningSecret(), srv.Persona("okta").Clients()[0].ClientSecret}

@@ -1,7 +1,6 @@
 package redisstore_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -129,28 +128,6 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
-}
-
-// logBuffer collects what a Store logs.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 // unavailable fails t unless err wraps store.ErrUnavailable.
@@ -449,9 +426,9 @@ func TestCut(t *testing.T) {
 	ctx := context.Background()
 	redisstore.SetFirstBackoff(t, time.Second) // a second degraded at least
 	p := newProxy(t, addr)
-	var logs logBuffer
+	var logs testenv.LogBuffer
 	a := open(t, addr, redisstore.Config{Prefix: prefix})
-	b := open(t, addr, redisstore.Config{URL: "redis://" + p.Addr() + "/0", Prefix: prefix, Logger: logs.logger()})
+	b := open(t, addr, redisstore.Config{URL: "redis://" + p.Addr() + "/0", Prefix: prefix, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	until := time.Now().Add(time.Hour)
 	if err := a.RevokeToken(ctx, "jti-1", until); err != nil {
 		t.Fatal(err)
