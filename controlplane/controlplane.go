@@ -88,6 +88,11 @@ type Config struct {
 	// connections, passwords and API keys. AuthorizedParties defaults to
 	// AppURL; HTTPClient and Logger to this Config's.
 	Clerk clerkauth.Config
+	// ClerkGroupsSeparator splits a Clerk session token's groups claim that
+	// is one string (OneLogin's groups joined with ";") into groups; empty
+	// means such a claim is one group (middleware.AuthenticatorConfig's
+	// GroupsSeparator).
+	ClerkGroupsSeparator string
 	// ClerkSignInURL is the Clerk hosted sign-in page (.../sign-in). Empty
 	// means SSO through Clerk is off (direct connections still work).
 	ClerkSignInURL string
@@ -387,7 +392,8 @@ func (a *API) credentials() error {
 		AccountLimit: cfg.PasswordLimit, IPLimit: cfg.PasswordIPLimit, Now: a.now}); err != nil {
 		return err
 	}
-	ac := middleware.AuthenticatorConfig{Sessions: a.sessions, APIKeys: a.apiKeys, Admission: a.admit, Now: a.now, Logger: cfg.Logger, OnEvent: cfg.OnEvent}
+	ac := middleware.AuthenticatorConfig{Sessions: a.sessions, APIKeys: a.apiKeys, Admission: a.admit, Now: a.now, Logger: cfg.Logger, OnEvent: cfg.OnEvent,
+		GroupsSeparator: cfg.ClerkGroupsSeparator}
 	if v := a.versions(); v != nil {
 		ac.Versions = v
 	}

@@ -75,6 +75,12 @@ type AuthenticatorConfig struct {
 	// GroupsClaim and IdPClaim name the Clerk token claims carrying the IdP
 	// groups and the IdP name. Zero means "groups" and "idp".
 	GroupsClaim, IdPClaim string
+	// GroupsSeparator, when set, splits a groups claim that is one string
+	// rather than an array (OneLogin joins its groups with ";") into
+	// groups. Zero means such a claim is one group: a group name holding
+	// the separator (a Google group a user named "Book club; admins") is
+	// never read as two, one of them a group the person is not in.
+	GroupsSeparator string
 	// SessionCookie is Clerk's session cookie, read when the request has no
 	// Bearer token and no app session. Zero means DefaultSessionCookie.
 	SessionCookie string
@@ -109,6 +115,7 @@ type Authenticator struct {
 	clerkRoles  map[string]rbac.Role
 	clerkUsers  *clerkauth.Users
 	groupsClaim string
+	groupsSep   string
 	idpClaim    string
 	cookie      string
 	now         func() time.Time
@@ -136,7 +143,7 @@ func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
 		return nil, errors.New("middleware: app sessions and API keys need AuthenticatorConfig.Admission")
 	}
 	a := &Authenticator{clerk: cfg.Clerk, sessions: cfg.Sessions, apiKeys: cfg.APIKeys, admit: cfg.Admission, versions: cfg.Versions,
-		policy: cfg.Policy, clerkRoles: cfg.ClerkRoles, clerkUsers: cfg.ClerkUsers, groupsClaim: cfg.GroupsClaim, idpClaim: cfg.IdPClaim,
+		policy: cfg.Policy, clerkRoles: cfg.ClerkRoles, clerkUsers: cfg.ClerkUsers, groupsClaim: cfg.GroupsClaim, groupsSep: cfg.GroupsSeparator, idpClaim: cfg.IdPClaim,
 		cookie: cfg.SessionCookie, now: cfg.Now, onError: cfg.ErrorHandler, log: cfg.Logger,
 		events: ssoevent.Emitter{Logger: cfg.Logger, Hook: cfg.OnEvent}, emitting: cfg.Logger != nil || cfg.OnEvent != nil}
 	if a.policy == nil {

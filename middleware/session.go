@@ -11,9 +11,11 @@ import (
 )
 
 // ClerkLogin reads an admission.Login from a verified Clerk principal:
-// the Clerk user as its Subject; email, groups and IdP from the token's claims (names configurable, groups
-// as an array or OneLogin's ;-joined string), the email through the Backend
-// API (AuthenticatorConfig.ClerkUsers) when the token has none.
+// the Clerk user as its Subject; email, groups and IdP from the token's
+// claims (names configurable; groups as an array, or as one string that is
+// one group unless AuthenticatorConfig.GroupsSeparator splits it), the
+// email through the Backend API (AuthenticatorConfig.ClerkUsers) when the
+// token has none.
 func (a *Authenticator) ClerkLogin(ctx context.Context, p *Principal) (admission.Login, error) {
 	s := p.Clerk
 	if s == nil {
@@ -27,7 +29,11 @@ func (a *Authenticator) ClerkLogin(ctx context.Context, p *Principal) (admission
 	} else if ok {
 		var joined string
 		if _, err := s.Claim(a.groupsClaim, &joined); err == nil && joined != "" {
-			l.Groups = strings.Split(joined, ";")
+			if a.groupsSep != "" {
+				l.Groups = strings.Split(joined, a.groupsSep)
+			} else {
+				l.Groups = []string{joined}
+			}
 		}
 	}
 	l.IdPName, _ = claimString(s, a.idpClaim)
