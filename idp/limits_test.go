@@ -117,6 +117,64 @@ func TestLimitSAMLResponse(t *testing.T) {
 	}
 }
 
+// TestLimitSAMLResponseShape: a response under MaxSAMLResponse with more
+// than MaxXMLElements elements or MaxXMLAttributes attributes (a crafted
+// one of empty elements would cost the XML libraries a third of a second
+// of CPU each) is refused with ReasonTooLarge by the one tokenizing pass,
+// whether the elements are side by side or spread over nested levels; at
+// the bounds it goes on to the real checks.
+func TestLimitSAMLResponseShape(t *testing.T) {
+	s := limitConnector(t)
+	const head = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="x" Version="2.0">`
+	attrs := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, ` a%d="1"`, i)
+		}
+		return b.String()
+	}
+	// The Response element itself is one element with three attributes.
+	for _, c := range []struct {
+		name, body string
+		refused    string // "" when the shape check lets it through
+	}{
+		{"elements over", strings.Repeat("<a/>", MaxXMLElements), "more than 10000 elements"},
+		{"elements nested over", strings.Repeat("<b>"+strings.Repeat("<a/>", 99)+"</b>", MaxXMLElements/100), "more than 10000 elements"},
+		{"elements at", strings.Repeat("<a/>", MaxXMLElements-1), ""},
+		{"attributes on one element over", "<a" + attrs(MaxXMLAttributes-2) + "/>", "more than 32768 attributes"},
+		{"attributes spread over", strings.Repeat("<a"+attrs(8)+"/>", (MaxXMLAttributes-3)/8+1), "more than 32768 attributes"},
+		{"attributes at", "<a" + attrs(MaxXMLAttributes-3) + "/>", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			raw := []byte(head + c.body + `</samlp:Response>`)
+			if len(raw) > MaxSAMLResponse {
+				t.Fatalf("the case is %d bytes, over MaxSAMLResponse: it tests the size limit instead", len(raw))
+			}
+			var err error
+			alloc, took := limittest.Allocated(func() { _, err = s.consume(context.Background(), raw, []string{""}) })
+			if c.refused == "" {
+				if err == nil || ReasonOf(err) == ReasonTooLarge {
+					t.Fatalf("at the bound: %v, want it past the shape check (and refused unsigned)", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalidResponse) || ReasonOf(err) != ReasonTooLarge || !strings.Contains(err.Error(), c.refused) {
+				t.Fatalf("%v, want ReasonTooLarge %q", err, c.refused)
+			}
+			// The tokenizer holds one element's attributes at a time: 32 768
+			// of them are about 9 MB.
+			if alloc > limittest.Bound(32<<20) || took > time.Second {
+				t.Errorf("refusing it allocated %d bytes in %s", alloc, took)
+			}
+		})
+	}
+	md := idpMetadataXML(selfSigned(t, time.Now().AddDate(1, 0, 0)), redirectSSO)
+	wide := strings.Replace(md, "</EntityDescriptor>", strings.Repeat("<x/>", MaxXMLElements)+"</EntityDescriptor>", 1)
+	if _, err := ParseIdPMetadata([]byte(wide), time.Now()); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "more than 10000 elements") {
+		t.Errorf("metadata of %d more elements: %v", MaxXMLElements, err)
+	}
+}
+
 // TestLimitMetadata: IdP metadata nesting deeper than MaxXMLDepth is
 // refused, and metadata fetched from a tenant's URL is read no further
 // than maxMetadata.

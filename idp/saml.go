@@ -76,6 +76,18 @@ const (
 	// ciphertext to this check; its plaintext is held to the same depth
 	// by crewjam/saml after decryption (ReasonDecryption).
 	MaxXMLDepth = 64
+	// MaxXMLElements and MaxXMLAttributes bound the elements, and the
+	// attributes (namespace declarations included), in a SAML response and
+	// in IdP metadata. A response under MaxSAMLResponse has room for about
+	// 3 000 group values as Okta writes them (three attributes each), so
+	// no real one comes near; a crafted one of empty elements would cost
+	// the XML libraries, which each read it whole, a third of a second of
+	// CPU, and is refused after the one tokenizing pass of this check. The
+	// plaintext of an encrypted assertion (anyone can encrypt to the SP's
+	// published certificate) is not counted: crewjam/saml decrypts and
+	// parses it whole, held only to its depth.
+	MaxXMLElements   = 10_000
+	MaxXMLAttributes = 32_768
 	// maxMetadata bounds IdP metadata, pasted or fetched.
 	maxMetadata = 1 << 20
 	// maxSAMLPost bounds the body of an ACS or logout POST: the response,
@@ -83,21 +95,28 @@ const (
 	maxSAMLPost = MaxSAMLResponse*4/3 + 16<<10
 )
 
-// xmlTooDeep reports whether b nests elements deeper than MaxXMLDepth. It
-// reads tokens only until the depth is passed or the document ends; a
-// syntax error is left to the real parse.
-func xmlTooDeep(b []byte) bool {
+// xmlShape says what makes b too large to hand to the XML libraries:
+// elements nested deeper than MaxXMLDepth, more than MaxXMLElements
+// elements or MaxXMLAttributes attributes; "" when none. It reads tokens
+// only until a bound is passed or the document ends; a syntax error is
+// left to the real parse.
+func xmlShape(b []byte) string {
 	d := xml.NewDecoder(bytes.NewReader(b))
-	depth := 0
+	depth, elements, attrs := 0, 0, 0
 	for {
 		tok, err := d.RawToken()
 		if err != nil {
-			return false
+			return ""
 		}
-		switch tok.(type) {
+		switch t := tok.(type) {
 		case xml.StartElement:
-			if depth++; depth > MaxXMLDepth {
-				return true
+			switch depth, elements, attrs = depth+1, elements+1, attrs+len(t.Attr); {
+			case depth > MaxXMLDepth:
+				return fmt.Sprintf("nests elements deeper than %d", MaxXMLDepth)
+			case elements > MaxXMLElements:
+				return fmt.Sprintf("has more than %d elements", MaxXMLElements)
+			case attrs > MaxXMLAttributes:
+				return fmt.Sprintf("has more than %d attributes", MaxXMLAttributes)
 			}
 		case xml.EndElement:
 			depth--
@@ -114,8 +133,8 @@ func ParseIdPMetadata(b []byte, now time.Time) (*saml.EntityDescriptor, error) {
 	if bytes.Contains(b, []byte("<!DOCTYPE")) || bytes.Contains(b, []byte("<!ENTITY")) {
 		return nil, fmt.Errorf("%w: the metadata has a DOCTYPE, which is refused", ErrConfig)
 	}
-	if xmlTooDeep(b) {
-		return nil, fmt.Errorf("%w: the metadata nests elements deeper than %d", ErrConfig, MaxXMLDepth)
+	if shape := xmlShape(b); shape != "" {
+		return nil, fmt.Errorf("%w: the metadata %s", ErrConfig, shape)
 	}
 	var md saml.EntityDescriptor
 	if err := xml.Unmarshal(b, &md); err != nil {
@@ -397,8 +416,8 @@ func (s *samlConnector) parse(raw []byte, ids []string) (*saml.Assertion, error)
 	if bytes.Contains(raw, []byte("<!DOCTYPE")) || bytes.Contains(raw, []byte("<!ENTITY")) {
 		return nil, refuse(ErrInvalidResponse, ReasonDoctype, "DOCTYPE or entity declaration in the response")
 	}
-	if xmlTooDeep(raw) {
-		return nil, refuse(ErrInvalidResponse, ReasonTooLarge, "the response nests elements deeper than %d", MaxXMLDepth)
+	if shape := xmlShape(raw); shape != "" {
+		return nil, refuse(ErrInvalidResponse, ReasonTooLarge, "the response %s", shape)
 	}
 	if len(ids) == 0 {
 		if bytes.Contains(raw, []byte("InResponseTo=")) {
