@@ -57,9 +57,11 @@ type opRequest struct {
 }
 
 // startOP starts mockoidc on 127.0.0.1 with the middleware mw inside the
-// one that records requests. It serves plain http, as mockoidc.Run does:
-// ssokit fetches from a loopback host over http only with
-// Options.InsecureAllowLoopback.
+// one that records requests. It serves plain http, as mockoidc.Run does
+// (ssokit fetches from a loopback host over http only with
+// Options.InsecureAllowLoopback). mockoidc.RunTLS is no way to https:
+// its issuer says https, but Start serves the listener with
+// http.Server.Serve, so every https client meets a plain HTTP answer.
 func startOP(t testing.TB, mw ...func(http.Handler) http.Handler) *op {
 	t.Helper()
 	m, err := mockoidc.NewServer(nil)
