@@ -572,6 +572,12 @@ func classifySAML(err error) error {
 	if errors.As(err, &bad) || errors.As(err, &badp) || strings.HasPrefix(detail, "urn:oasis:names:tc:SAML:2.0:status:") {
 		return refuse(ErrIdPRefused, ReasonIdPError, "the IdP answered with status %s", detail)
 	}
+	// crewjam words an assertion's wrong Issuer "issuer is not ...",
+	// which the table's "Issuer" (the Response's) does not match; its
+	// sentinel marks both.
+	if errors.Is(err, saml.ErrIssuerMismatch) {
+		return refuse(ErrInvalidResponse, ReasonIssuer, "%s", detail)
+	}
 	reason := ReasonSignature
 	for _, m := range []struct{ substr, reason string }{
 		{"failed to decrypt", ReasonDecryption},

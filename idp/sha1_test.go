@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -89,6 +90,7 @@ type shape struct {
 	sign    string // response, assertion, both
 	sha1    bool   // rsa-sha1 and sha1 digests instead of SHA-256
 	encrypt string // "": plaintext; keyinfo: EncryptedKey in EncryptedData's KeyInfo; beside: EncryptedKey its sibling, by RetrievalMethod
+	issuer  string // the Assertion's Issuer; "" means the built IdP's (the Response's is always)
 }
 
 func (s shape) String() string {
@@ -112,7 +114,7 @@ func buildResponse(t *testing.T, sh shape) []byte {
 	t.Helper()
 	now := time.Now()
 	as := parseEl(t, `<saml2:Assertion xmlns:saml2="`+nsAssertion+`" ID="A`+randomToken(20)+`" IssueInstant="`+wholeSecond(now)+`" Version="2.0">`+
-		`<saml2:Issuer>`+builtIdP+`</saml2:Issuer>`+
+		`<saml2:Issuer>`+cmp.Or(sh.issuer, builtIdP)+`</saml2:Issuer>`+
 		`<saml2:Subject><saml2:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">ana@example.test</saml2:NameID>`+
 		`<saml2:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml2:SubjectConfirmationData InResponseTo="`+builtReqID+
 		`" NotOnOrAfter="`+wholeSecond(now.Add(3*time.Minute))+`" Recipient="`+builtACS+`"/></saml2:SubjectConfirmation></saml2:Subject>`+
