@@ -6,11 +6,14 @@
 //
 // It reads one JSON object a line on stdin and answers each with a line,
 // "@@oidc-op " and a JSON object:
-//   {"op": "start", "clients": [<client metadata>], "accounts": {<sub>: <claims>}}
+//   {"op": "start", "clients": [<client metadata>], "accounts": {<sub>: <claims>},
+//    "trailing_slash": false}
 //     -> {"issuer": "http://127.0.0.1:<port>"}: the provider listens there
 //        (plain http, loopback only) with those clients registered as they
 //        are given (redirect_uris, token_endpoint_auth_method,
-//        id_token_signed_response_alg...). Once per process.
+//        id_token_signed_response_alg...). With trailing_slash the issuer
+//        is "http://127.0.0.1:<port>/", as Auth0's are written. Once per
+//        process.
 //   {"op": "queue", "client_id", "account", "consent": true|false}
 //     -> {"queued": <logins now waiting for that client>}: the next sign-in
 //        of that client is account's; then its consent prompt grants what
@@ -158,7 +161,7 @@ async function start(msg) {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
   });
-  const issuer = `http://127.0.0.1:${server.address().port}`;
+  const issuer = `http://127.0.0.1:${server.address().port}${msg.trailing_slash ? '/' : ''}`;
 
   provider = new Provider(issuer, {
     clients: msg.clients,

@@ -84,8 +84,8 @@ type oidcOP struct {
 
 // startOIDCOP starts oidc-op.mjs with clients registered, once node and
 // the npm packages of interop/node are there (else the test is skipped,
-// or fails under CI).
-func startOIDCOP(t *testing.T, clients []opClient) *oidcOP {
+// or fails under CI). With slash, the issuer ends with "/".
+func startOIDCOP(t *testing.T, clients []opClient, slash bool) *oidcOP {
 	t.Helper()
 	node := testenv.LookPath(t, "node", installNode)
 	dir := testenv.NodeModules(t)
@@ -97,11 +97,15 @@ func startOIDCOP(t *testing.T, clients []opClient) *oidcOP {
 	var ready struct {
 		Issuer string `json:"issuer"`
 	}
-	if err := proc.Call(map[string]any{"op": "start", "clients": clients, "accounts": opAccounts}, &ready); err != nil {
+	if err := proc.Call(map[string]any{"op": "start", "clients": clients, "accounts": opAccounts, "trailing_slash": slash}, &ready); err != nil {
 		t.Fatal(err)
 	}
+	path := ""
+	if slash {
+		path = "/"
+	}
 	u, err := url.Parse(ready.Issuer)
-	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.Port() == "" || u.Path != "" {
+	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.Port() == "" || u.Path != path {
 		t.Fatalf("oidc-op.mjs answered the issuer %q", ready.Issuer)
 	}
 	key := make([]byte, 32)
@@ -237,7 +241,7 @@ func opStart(t *testing.T, conn idp.Connector, issuer string) opLogin {
 	}
 	res := w.Result()
 	loc, err := res.Location()
-	if res.StatusCode != http.StatusFound || err != nil || loc.Scheme+"://"+loc.Host+loc.Path != issuer+"/auth" {
+	if res.StatusCode != http.StatusFound || err != nil || loc.Scheme+"://"+loc.Host+loc.Path != strings.TrimSuffix(issuer, "/")+"/auth" {
 		t.Fatalf("Start answered %d to %v (%v), not a redirect to %s/auth", res.StatusCode, loc, err, issuer)
 	}
 	return opLogin{authURL: loc.String(), auth: loc.Query(), cookies: res.Cookies()}
@@ -327,7 +331,7 @@ func TestOIDCProviderInterop(t *testing.T) {
 		denied     = newOPClient("rp-denied", "client_secret_basic", "RS256")
 	)
 	signedUI.UserinfoAlg = "RS256"
-	op := startOIDCOP(t, []opClient{basicRS256, postES256, basicPS256, signedUI, wrongSec, replay, state, hs256, eddsa, unverified, noVerified, denied})
+	op := startOIDCOP(t, []opClient{basicRS256, postES256, basicPS256, signedUI, wrongSec, replay, state, hs256, eddsa, unverified, noVerified, denied}, false)
 
 	// Each subtest has a client of its own: oidc-provider's queue and
 	// events are per client, so they run in parallel.
@@ -349,6 +353,26 @@ func TestOIDCProviderInterop(t *testing.T) {
 			op.wantEvents(t, c, opSignedIn(c)...)
 		})
 	}
+
+	// An issuer written with a trailing slash, as Auth0's are: discovery
+	// at {issuer without the slash}/.well-known/openid-configuration
+	// (OpenID Connect Discovery 4), and the issuer compared exactly,
+	// slash and all, in the discovery document and the ID token.
+	t.Run("sign-in/issuer with a trailing slash", func(t *testing.T) {
+		t.Parallel()
+		c := newOPClient("rp-slash", "client_secret_basic", "RS256")
+		op := startOIDCOP(t, []opClient{c}, true)
+		conn := op.connect(t, c, opSecret)
+		op.queue(t, c, opAlice, true)
+		l := op.signIn(t, conn)
+		opWantAliceRequest(t, op, c, l)
+		id, _, err := opFinish(conn, l.callback, l.cookies)
+		if err != nil {
+			t.Fatalf("Finish: %v", err)
+		}
+		opWantAlice(t, op, c, l, id)
+		op.wantEvents(t, c, opSignedIn(c)...)
+	})
 
 	// A wrong client secret: oidc-provider's token endpoint answers
 	// invalid_client, and ssokit refuses the code it could not redeem.
