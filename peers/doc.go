@@ -12,7 +12,9 @@
 //   - interop: ssokit against independent clients and service providers —
 //     russellhaering/gosaml2 (every persona's response accepted, every
 //     attack refused), and the Node.js openid-client and jose clients and
-//     the svix package (the npm project at the repository's interop/node).
+//     the svix package (the npm project at the repository's interop/node);
+//     and the other way round, ssokit's OIDC relying party signing in
+//     through panva's oidc-provider.
 //   - browser: the demo driven in a real Chromium through chromedp, with
 //     screenshots saved under test-artifacts/.
 //

@@ -4,6 +4,7 @@
 // in strict mode with schema validation; node drives the Node.js packages
 // openid-client, jose, svix, samlify (with an xmllint schema validator)
 // and Clerk's @clerk/backend (the npm project at interop/node of the
-// repository root); captures compares the mock's SAML responses with real
-// vendor captures from crewjam/saml's and gosaml2's testdata.
+// repository root), and has ssokit's OIDC relying party sign in through
+// panva's oidc-provider; captures compares the mock's SAML responses with
+// real vendor captures from crewjam/saml's and gosaml2's testdata.
 package interop
