@@ -251,6 +251,39 @@ func TestOIDCAttacks(t *testing.T) {
 			t.Fatalf("the link's text reached the refusal: %s", r.Error)
 		}
 	})
+	// RFC 9207: an iss parameter names the IdP that answered. Another
+	// IdP's (a mix-up), or two of them, is refused before the code is
+	// sent anywhere (so not vouched for).
+	for _, c := range []struct {
+		name string
+		iss  []string
+	}{
+		{"iss of another IdP", []string{p.Issuer() + "/other"}},
+		{"iss twice", []string{p.Issuer(), p.Issuer()}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			client := browser(srv)
+			u := callback(client)
+			q := u.Query()
+			q["iss"] = c.iss
+			u.RawQuery = q.Encode()
+			r := get(client, u)
+			wantRefusal(t, r, idp.ErrInvalidResponse, idp.ReasonIssuer)
+			if r.Vouched {
+				t.Fatal("vouched for: the iss check comes before the code is exchanged")
+			}
+		})
+	}
+	t.Run("iss of this IdP", func(t *testing.T) {
+		client := browser(srv)
+		u := callback(client)
+		q := u.Query()
+		q.Set("iss", p.Issuer())
+		u.RawQuery = q.Encode()
+		if r := get(client, u); r.Identity == nil {
+			t.Fatalf("refused with its own issuer: %s", r.Error)
+		}
+	})
 	t.Run("code reuse", func(t *testing.T) {
 		client := browser(srv)
 		first := callback(client)
@@ -370,3 +403,58 @@ func TestOIDCAzure(t *testing.T) {
 // samlFormField reads the fields of an IdP's auto-submit form, for tests
 // that post it more than once.
 var samlFormField = regexp.MustCompile(`name="(SAMLResponse|RelayState)" value="([^"]*)"`)
+
+// TestOIDCIssParameterRequired: an IdP whose discovery says it sends iss
+// with its authorization responses (RFC 9207) signs in with it, its error
+// redirect with it is the IdP's refusal, and a response without it (a
+// mix-up: another IdP's answer, or the parameter stripped) is refused for
+// its issuer before the code is exchanged.
+func TestOIDCIssParameterRequired(t *testing.T) {
+	t.Parallel()
+	cfg := mockidp.DefaultConfig()
+	for i := range cfg.Personas {
+		cfg.Personas[i].IssParameter = true
+	}
+	srv := mockidp.Start(t, cfg)
+	p := srv.Persona("okta")
+	a := newApp(t)
+	a.conn = connect(t, srv, oidcConn(p, a, sso.Okta), idp.Options{})
+	a.hint = "alice@acme.test"
+	if r := browse(t, browser(srv), a.srv.URL+"/login"); r.Identity == nil {
+		t.Fatalf("refused with the iss parameter: %s", r.Error)
+	}
+	if err := p.InjectFault(mockidp.FaultAccessDenied, 1); err != nil {
+		t.Fatal(err)
+	}
+	wantRefusal(t, browse(t, browser(srv), a.srv.URL+"/login"), idp.ErrIdPRefused, idp.ReasonIdPError)
+
+	client := browser(srv)
+	noFollow := *client
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noFollow.Get(a.srv.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp, err = noFollow.Get(resp.Header.Get("Location")); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	u, _ := url.Parse(resp.Header.Get("Location"))
+	q := u.Query()
+	if q.Get("iss") != p.Issuer() {
+		t.Fatalf("the mock's redirect carries iss %q, want %q", q.Get("iss"), p.Issuer())
+	}
+	q.Del("iss")
+	u.RawQuery = q.Encode()
+	if resp, err = client.Get(u.String()); err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r result
+	json2(t, resp, &r)
+	wantRefusal(t, r, idp.ErrInvalidResponse, idp.ReasonIssuer)
+	if r.Vouched {
+		t.Fatal("vouched for: the iss check comes before the code is exchanged")
+	}
+}

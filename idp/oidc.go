@@ -3,9 +3,11 @@ package idp
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -35,6 +37,7 @@ type oidcConnector struct {
 	keys        *jwks.Cache
 	state       stateCodec
 	multiTenant string // the {tenantid} issuer template, for common/organizations
+	issParam    bool   // discovery's authorization_response_iss_parameter_supported (RFC 9207)
 	jwksURI     string
 	userinfoURL string
 	provider    *oidc.Provider
@@ -117,6 +120,7 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 		Issuer   string `json:"issuer"`
 		JWKSURI  string `json:"jwks_uri"`
 		Userinfo string `json:"userinfo_endpoint"`
+		IssParam bool   `json:"authorization_response_iss_parameter_supported"`
 	}
 	if err := provider.Claims(&disc); err != nil || disc.JWKSURI == "" {
 		return nil, fmt.Errorf("%w: the discovery document has no jwks_uri", ErrConfig)
@@ -143,7 +147,7 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 		}
 		o.multiTenant = disc.Issuer
 	}
-	o.jwksURI, o.userinfoURL, o.provider = disc.JWKSURI, disc.Userinfo, provider
+	o.jwksURI, o.userinfoURL, o.provider, o.issParam = disc.JWKSURI, disc.Userinfo, provider, disc.IssParam
 	o.keys = &jwks.Cache{Now: opts.Now, TTL: oidcKeyTTL, Interval: oidcRefreshBetween, Logger: opts.Logger,
 		Fetch: fetchJWKS(opts.client(), disc.JWKSURI)}
 	o.verifier = oidc.NewVerifier(s.Issuer, keySet{o.keys}, &oidc.Config{
@@ -221,6 +225,9 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Ident
 		// state it is anyone's link, and its text anyone's.
 		return nil, "", refuse(ErrNoLogin, ReasonState, "no login of this browser matches the state")
 	}
+	if err := o.checkIssParam(q); err != nil {
+		return nil, "", err
+	}
 	if e := q.Get("error"); e != "" {
 		return nil, "", refuse(ErrIdPRefused, ReasonIdPError, "%s: %s", clip(e, 64), clip(q.Get("error_description"), 256))
 	}
@@ -230,7 +237,7 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Ident
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
-			return nil, "", refuse(ErrInvalidResponse, ReasonCode, "token endpoint: %s %s", re.ErrorCode, re.ErrorDescription)
+			return nil, "", refuse(ErrInvalidResponse, ReasonCode, "token endpoint: %s %s", o.scrub(re.ErrorCode), o.scrub(re.ErrorDescription))
 		}
 		if errors.As(err, &re) && re.Response != nil {
 			// Never the body: an IdP's 5xx page is its own text, of any size.
@@ -389,6 +396,50 @@ func classifyOIDC(err error) error {
 		return refuse(ErrInvalidResponse, ReasonAlgorithm, "%s", msg)
 	}
 	return refuse(ErrInvalidResponse, ReasonSignature, "%s", msg)
+}
+
+// checkIssParam applies RFC 9207 to the redirect back from the IdP: an iss
+// parameter must name the connection's issuer (a response another IdP sent
+// to this callback, a mix-up, is refused before its code goes anywhere),
+// and an IdP whose discovery says it sends one
+// (authorization_response_iss_parameter_supported) must have sent it. A
+// multi-tenant Azure AD connection's iss is its template's, for one of the
+// allowed tenants.
+func (o *oidcConnector) checkIssParam(q url.Values) error {
+	vs, sent := q["iss"]
+	switch {
+	case !sent && o.issParam:
+		return refuse(ErrInvalidResponse, ReasonIssuer, "the IdP says it sends iss with its responses (RFC 9207), and this one has none")
+	case !sent:
+		return nil
+	case len(vs) != 1:
+		return refuse(ErrInvalidResponse, ReasonIssuer, "iss sent %d times", len(vs))
+	case o.multiTenant != "":
+		for _, tid := range o.conn.OIDC.AllowedTenants {
+			if vs[0] == strings.Replace(o.multiTenant, "{tenantid}", tid, 1) {
+				return nil
+			}
+		}
+	case vs[0] == o.conn.OIDC.Issuer:
+		return nil
+	}
+	return refuse(ErrInvalidResponse, ReasonIssuer, "iss %q is not the connection's issuer (RFC 9207: the response is another IdP's)", clip(vs[0], 256))
+}
+
+// scrub takes the client secret out of text the IdP wrote, before it goes
+// into a refusal (logged, and kept in the SSO log): an OP that echoes the
+// credentials it was sent (mockoidc's invalid_client does) must not put
+// the secret there, raw, form-encoded or in a Basic header.
+func (o *oidcConnector) scrub(s string) string {
+	sec := o.oauth.ClientSecret
+	if sec == "" {
+		return s
+	}
+	basic := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(o.oauth.ClientID) + ":" + url.QueryEscape(sec)))
+	for _, v := range []string{basic, sec, url.QueryEscape(sec)} {
+		s = strings.ReplaceAll(s, v, "[client secret]")
+	}
+	return s
 }
 
 // CheckClientSecret asks the token endpoint whether it accepts the client

@@ -71,6 +71,12 @@ type PersonaConfig struct {
 	// which keeps sub (and Azure's oid and tid) and the protocol claims;
 	// the userinfo endpoint answers them, as IdPs with "thin" ID tokens do.
 	ClaimsInUserinfoOnly bool `json:"claims_in_userinfo_only,omitempty"`
+	// IssParameter advertises authorization_response_iss_parameter_supported
+	// in discovery and puts iss, the issuer, on every authorization
+	// response, success or error (RFC 9207), as Keycloak and
+	// node-oidc-provider do. None of the five vendors sends it: false
+	// keeps the persona to its vendor.
+	IssParameter bool `json:"iss_parameter,omitempty"`
 	// UserinfoSubject, when set, is the sub the userinfo endpoint names
 	// instead of the user's: a misbehaving IdP a relying party must refuse.
 	UserinfoSubject string `json:"userinfo_subject,omitempty"`

@@ -131,6 +131,9 @@ func (p *Persona) discovery(es *endpointSet) http.HandlerFunc {
 			doc["revocation_endpoint"] = b + es.revoke
 			doc["revocation_endpoint_auth_methods_supported"] = p.prof.authMethods
 		}
+		if p.cfg.IssParameter {
+			doc["authorization_response_iss_parameter_supported"] = true
+		}
 		if p.cfg.Vendor == sso.AzureAD {
 			// Only the members Microsoft's v2.0 document has: no
 			// grant_types_supported, no code_challenge_methods_supported,
@@ -215,6 +218,9 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 			v := url.Values{"error": {code}, "error_description": {desc}}
 			if state != "" {
 				v.Set("state", state)
+			}
+			if p.cfg.IssParameter {
+				v.Set("iss", p.base()+es.issuer)
 			}
 			respond(w, r, redirectURI, mode, v)
 		}
@@ -305,6 +311,9 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 		}
 		if p.cfg.Vendor == sso.AzureAD {
 			v.Set("session_state", guid(p.hash("session", code)))
+		}
+		if p.cfg.IssParameter {
+			v.Set("iss", p.base()+es.issuer)
 		}
 		respond(w, r, redirectURI, mode, v)
 	}
