@@ -2,8 +2,9 @@
 // independent implementations: saml drives russellhaering/gosaml2 (and
 // crewjam/saml) as service providers; python drives Debian's python3-saml
 // in strict mode with schema validation; node drives the Node.js packages
-// openid-client, jose, svix, samlify (with an xmllint schema validator)
-// and Clerk's @clerk/backend (the npm project at interop/node of the
-// repository root); captures compares the mock's SAML responses with real
+// openid-client, jose, svix, samlify (with an xmllint schema validator;
+// as a service provider, and as the identity provider of an ssokit SAML
+// connection), @node-saml/node-saml and Clerk's @clerk/backend (the npm
+// project at interop/node of the repository root); captures compares the mock's SAML responses with real
 // vendor captures from crewjam/saml's and gosaml2's testdata.
 package interop

@@ -2,10 +2,13 @@
 // Node.js clients: openid-client v6 and jose complete and verify code flows
 // against every persona, the svix package verifies the mock Clerk's
 // webhook deliveries, @clerk/backend resolves a session through the mock
-// Clerk's handshake, and samlify (with @authenio/samlify-node-xmllint)
-// is a schema-validating SAML service provider against every persona and
-// attack. The npm project, with its lockfile, is interop/node
-// at the repository root (`npm ci --prefix interop/node`). Without Node.js
-// or those packages the tests skip, naming what to install; with CI set
-// they fail instead.
+// Clerk's handshake, samlify (with @authenio/samlify-node-xmllint) is a
+// schema-validating SAML service provider against every persona and
+// attack, @node-saml/node-saml (passport-saml's engine) is a strictly
+// configured one against the same, and samlify is also the SAML identity
+// provider of an ssokit connection (package idp), whose responses ssokit
+// accepts or refuses for the right reason. The npm project, with its
+// lockfile, is interop/node at the repository root (`npm ci --prefix
+// interop/node`). Without Node.js or those packages the tests skip,
+// naming what to install; with CI set they fail instead.
 package node
