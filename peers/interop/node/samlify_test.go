@@ -7,11 +7,7 @@ package node_test
 
 import (
 	"encoding/base64"
-	"encoding/pem"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,19 +63,7 @@ type samlifySP struct {
 
 func newSamlifySP(t *testing.T, proc *childproc.Proc, p *mockidp.Persona) *samlifySP {
 	t.Helper()
-	// The ACS echoes the posted SAMLResponse, so that Browse, which
-	// submits the mock's auto-post form, returns it.
-	acsSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 8<<20)
-		if r.Method != http.MethodPost || r.ParseForm() != nil {
-			http.Error(w, "want a form POST", http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, r.PostForm.Get("SAMLResponse"))
-	}))
-	t.Cleanup(acsSrv.Close)
-	acs, entity := acsSrv.URL+"/acs", acsSrv.URL+"/metadata"
+	acs, entity := echoACS(t)
 	if err := p.RegisterServiceProvider(mockidp.ServiceProviderConfig{EntityID: entity, ACSURL: acs}); err != nil {
 		t.Fatal(err)
 	}
@@ -88,9 +72,8 @@ func newSamlifySP(t *testing.T, proc *childproc.Proc, p *mockidp.Persona) *samli
 		t.Fatal(err)
 	}
 	return &samlifySP{proc: proc, p: p,
-		sp: map[string]string{"entity_id": entity, "acs": acs},
-		idp: map[string]string{"entity_id": p.SAMLEntityID(), "sso_url": p.SAMLSSOURL(),
-			"cert": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))},
+		sp:  map[string]string{"entity_id": entity, "acs": acs},
+		idp: map[string]string{"entity_id": p.SAMLEntityID(), "sso_url": p.SAMLSSOURL(), "cert": certPEM(cert)},
 	}
 }
 
@@ -110,22 +93,7 @@ func (s *samlifySP) login(t *testing.T, email string) (b64, requestID string) {
 	if !strings.HasPrefix(lr.URL, s.p.SAMLSSOURL()+"?SAMLRequest=") || lr.RequestID == "" {
 		t.Fatalf("samlify's login URL %q, request ID %q", lr.URL, lr.RequestID)
 	}
-	if err := s.p.QueueUser(email); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := mockidp.Browse(http.DefaultClient, lr.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK || resp.Request.URL.String() != s.sp["acs"] {
-		t.Fatalf("the login ended at %s with %d: %.500s", resp.Request.URL, resp.StatusCode, body)
-	}
-	return string(body), lr.RequestID
+	return postedResponse(t, s.p, lr.URL, email, s.sp["acs"]), lr.RequestID
 }
 
 // accept hands the response to samlify's parseLoginResponse.
