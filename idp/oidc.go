@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -40,7 +43,6 @@ type oidcConnector struct {
 	issParam    bool   // discovery's authorization_response_iss_parameter_supported (RFC 9207)
 	jwksURI     string
 	userinfoURL string
-	provider    *oidc.Provider
 	ctx         context.Context
 }
 
@@ -56,7 +58,7 @@ var oidcAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jos
 type keyErrKey struct{}
 
 func (k keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
-	payload, err := k.verify(ctx, raw)
+	payload, err := k.verify(ctx, raw, "ID token")
 	if err != nil {
 		if p, ok := ctx.Value(keyErrKey{}).(*error); ok {
 			*p = err
@@ -65,13 +67,15 @@ func (k keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error)
 	return payload, err
 }
 
-func (k keySet) verify(ctx context.Context, raw string) ([]byte, error) {
+// verify checks the signature of raw, a compact JWS (what names it in a
+// refusal), with the connection's key set and algorithms.
+func (k keySet) verify(ctx context.Context, raw, what string) ([]byte, error) {
 	jws, err := jose.ParseSignedCompact(raw, oidcAlgs)
 	if err != nil {
-		return nil, refuse(ErrInvalidResponse, ReasonAlgorithm, "ID token: %v", err)
+		return nil, refuse(ErrInvalidResponse, ReasonAlgorithm, "%s: %v", what, err)
 	}
 	if len(jws.Signatures) != 1 || jws.Signatures[0].Header.KeyID == "" {
-		return nil, refuse(ErrInvalidResponse, ReasonSignature, "ID token needs exactly one signature with a kid")
+		return nil, refuse(ErrInvalidResponse, ReasonSignature, "%s needs exactly one signature with a kid", what)
 	}
 	key, err := k.cache.Key(ctx, jws.Signatures[0].Header.KeyID)
 	switch {
@@ -82,7 +86,7 @@ func (k keySet) verify(ctx context.Context, raw string) ([]byte, error) {
 	}
 	payload, err := jws.Verify(key)
 	if err != nil {
-		return nil, refuse(ErrInvalidResponse, ReasonSignature, "ID token signature: %v", err)
+		return nil, refuse(ErrInvalidResponse, ReasonSignature, "%s signature: %v", what, err)
 	}
 	return payload, nil
 }
@@ -147,7 +151,7 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 		}
 		o.multiTenant = disc.Issuer
 	}
-	o.jwksURI, o.userinfoURL, o.provider, o.issParam = disc.JWKSURI, disc.Userinfo, provider, disc.IssParam
+	o.jwksURI, o.userinfoURL, o.issParam = disc.JWKSURI, disc.Userinfo, disc.IssParam
 	o.keys = &jwks.Cache{Now: opts.Now, TTL: oidcKeyTTL, Interval: oidcRefreshBetween, Logger: opts.Logger,
 		Fetch: fetchJWKS(opts.client(), disc.JWKSURI)}
 	o.verifier = oidc.NewVerifier(s.Issuer, keySet{o.keys}, &oidc.Config{
@@ -357,16 +361,12 @@ func (o *oidcConnector) needsUserinfo(claims map[string]any) bool {
 // the claims the ID token lacks (the ID token's own claims win). Its sub
 // must be the ID token's: a userinfo answer about someone else is refused.
 func (o *oidcConnector) addUserinfo(ctx context.Context, tok *oauth2.Token, sub string, claims map[string]any) error {
-	ui, err := o.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	extra, err := o.userinfo(ctx, tok)
 	if err != nil {
-		return refuse(ErrUpstream, ReasonUserinfo, "userinfo: %v", err)
+		return err
 	}
-	var extra map[string]any
-	if err := ui.Claims(&extra); err != nil {
-		return refuse(ErrInvalidResponse, ReasonUserinfo, "userinfo claims: %v", err)
-	}
-	if s, _ := extra["sub"].(string); ui.Subject == "" || s != ui.Subject || subtle.ConstantTimeCompare([]byte(ui.Subject), []byte(sub)) != 1 {
-		return refuse(ErrInvalidResponse, ReasonUserinfoSubject, "userinfo names sub %q, the ID token %q", ui.Subject, sub)
+	if s, _ := extra["sub"].(string); s == "" || subtle.ConstantTimeCompare([]byte(s), []byte(sub)) != 1 {
+		return refuse(ErrInvalidResponse, ReasonUserinfoSubject, "userinfo names sub %q, the ID token %q", clip(s, 256), sub)
 	}
 	for k, v := range extra {
 		if _, ok := claims[k]; !ok {
@@ -374,6 +374,76 @@ func (o *oidcConnector) addUserinfo(ctx context.Context, tok *oauth2.Token, sub 
 		}
 	}
 	return nil
+}
+
+// maxUserinfo bounds a userinfo answer.
+const maxUserinfo = 1 << 20
+
+// userinfo asks the userinfo endpoint, with the access token, for the
+// person's claims. A failure is reported by its status, never its body (an
+// IdP's error page is its own text). A signed answer (application/jwt,
+// OIDC Core 5.3.2) is held to the ID token's rules: one of its algorithms,
+// a key of the connection's key set (refetched as rarely), and iss and
+// aud, when it has them, the connection's.
+func (o *oidcConnector) userinfo(ctx context.Context, tok *oauth2.Token) (map[string]any, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.userinfoURL, nil)
+	if err != nil {
+		return nil, refuse(ErrUpstream, ReasonUserinfo, "userinfo: %v", err)
+	}
+	tok.SetAuthHeader(req)
+	req.Header.Set("Accept", "application/json, application/jwt")
+	resp, err := o.opts.client().Do(req)
+	if err != nil {
+		o.opts.logger().Warn("idp: userinfo request failed", "connection", o.conn.ID, "url", trimQuery(o.userinfoURL), "err", err)
+		return nil, refuse(ErrUpstream, ReasonUserinfo, "userinfo: the request failed")
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, refuse(ErrUpstream, ReasonUserinfo, "userinfo: HTTP %d", resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUserinfo+1))
+	switch {
+	case err != nil:
+		return nil, refuse(ErrUpstream, ReasonUserinfo, "userinfo: reading the answer failed")
+	case len(body) > maxUserinfo:
+		return nil, refuse(ErrInvalidResponse, ReasonUserinfo, "userinfo: the answer is over %d bytes", maxUserinfo)
+	}
+	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	signed := mediaType == "application/jwt"
+	if signed {
+		if body, err = (keySet{o.keys}).verify(ctx, strings.TrimSpace(string(body)), "signed userinfo"); err != nil {
+			return nil, err
+		}
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(body, &claims); err != nil || claims == nil {
+		return nil, refuse(ErrInvalidResponse, ReasonUserinfo, "userinfo: the answer is not a JSON object")
+	}
+	if signed {
+		if iss, ok := claims["iss"]; ok && o.multiTenant == "" && iss != o.conn.OIDC.Issuer {
+			return nil, refuse(ErrInvalidResponse, ReasonIssuer, "signed userinfo: iss %q is not the connection's issuer", clip(fmt.Sprint(iss), 256))
+		}
+		if aud, ok := claims["aud"]; ok && !audienceHas(aud, o.oauth.ClientID) {
+			return nil, refuse(ErrInvalidResponse, ReasonAudience, "signed userinfo: aud does not name this client")
+		}
+	}
+	return claims, nil
+}
+
+// audienceHas reports whether aud, a JWT aud claim (a string or an array
+// of strings), names client.
+func audienceHas(aud any, client string) bool {
+	switch a := aud.(type) {
+	case string:
+		return a == client
+	case []any:
+		for _, v := range a {
+			if v == client {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func classifyOIDC(err error) error {

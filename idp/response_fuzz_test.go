@@ -57,7 +57,7 @@ func FuzzIDToken(f *testing.F) {
 		if signed {
 			raw = sign(`{"alg":"ES256","kid":"k1","typ":"JWT"}`, s)
 		}
-		payload, err := ks.verify(context.Background(), raw)
+		payload, err := ks.verify(context.Background(), raw, "ID token")
 		if err != nil {
 			var le *LoginError
 			if !errors.As(err, &le) || le.Reason == "" {
