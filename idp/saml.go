@@ -602,6 +602,28 @@ func classifySAML(err error) error {
 			break
 		}
 	}
+	if reason == ReasonSignature {
+		// Words crewjam has not used so far: its sentinel names the check.
+		for _, m := range []struct {
+			err    error
+			reason string
+		}{
+			{saml.ErrDecryptionFailed, ReasonDecryption},
+			{saml.ErrUntrustedCertificate, ReasonUntrustedCert},
+			{saml.ErrAudienceMismatch, ReasonAudience},
+			{saml.ErrDestinationMismatch, ReasonDestination},
+			{saml.ErrRequestIDMismatch, ReasonInResponseTo},
+			{saml.ErrNotYetValid, ReasonNotYetValid},
+			{saml.ErrExpired, ReasonExpired},
+			{saml.ErrAssertionReplayed, ReasonReplay},
+			{saml.ErrMalformedMessage, ReasonMalformed},
+		} {
+			if errors.Is(err, m.err) {
+				reason = m.reason
+				break
+			}
+		}
+	}
 	if reason == ReasonReplay {
 		return refuse(ErrReplayed, reason, "%s", detail)
 	}

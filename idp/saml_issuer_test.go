@@ -3,8 +3,10 @@ package idp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
+	"github.com/crewjam/saml"
 	"github.com/ssokit/ssokit/sso"
 )
 
@@ -24,5 +26,31 @@ func TestSAMLAssertionIssuerReason(t *testing.T) {
 				t.Fatalf("got %+v, %v; want ErrInvalidResponse (%s)", id, err, ReasonIssuer)
 			}
 		})
+	}
+}
+
+// TestClassifySAMLBySentinel: a crewjam refusal whose words the table
+// does not know is classified by the sentinel it wraps, not reported as a
+// bad signature.
+func TestClassifySAMLBySentinel(t *testing.T) {
+	for _, c := range []struct {
+		err    error
+		reason string
+	}{
+		{saml.ErrDecryptionFailed, ReasonDecryption},
+		{saml.ErrUntrustedCertificate, ReasonUntrustedCert},
+		{saml.ErrAudienceMismatch, ReasonAudience},
+		{saml.ErrDestinationMismatch, ReasonDestination},
+		{saml.ErrRequestIDMismatch, ReasonInResponseTo},
+		{saml.ErrNotYetValid, ReasonNotYetValid},
+		{saml.ErrExpired, ReasonExpired},
+		{saml.ErrAssertionReplayed, ReasonReplay},
+		{saml.ErrMalformedMessage, ReasonMalformed},
+		{saml.ErrInvalidSignature, ReasonSignature},
+	} {
+		err := classifySAML(&saml.InvalidResponseError{PrivateErr: fmt.Errorf("words of a new release: %w", c.err)})
+		if ReasonOf(err) != c.reason {
+			t.Errorf("%v: reason %s, want %s", c.err, ReasonOf(err), c.reason)
+		}
 	}
 }
