@@ -3,10 +3,6 @@ package idp
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"net/http/httptest"
@@ -24,30 +20,14 @@ import (
 // a refusal is a classified LoginError, an unsigned string is never
 // accepted, and what is accepted is exactly the signed payload.
 func FuzzIDToken(f *testing.F) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		f.Fatal(err)
-	}
+	key, sign := newES256(f)
 	ks := keySet{cache: &jwks.Cache{Fetch: func(context.Context) (map[string]crypto.PublicKey, error) {
 		return map[string]crypto.PublicKey{"k1": &key.PublicKey}, nil
 	}}}
-	seg := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-	sign := func(header, payload string) string {
-		in := seg(header) + "." + seg(payload)
-		d := sha256.Sum256([]byte(in))
-		r, s, err := ecdsa.Sign(rand.Reader, key, d[:])
-		if err != nil {
-			f.Fatal(err)
-		}
-		sig := make([]byte, 64)
-		r.FillBytes(sig[:32])
-		s.FillBytes(sig[32:])
-		return in + "." + base64.RawURLEncoding.EncodeToString(sig)
-	}
 	f.Add(false, sign(`{"alg":"ES256","kid":"k1"}`, `{"sub":"u","nonce":"n"}`))
 	f.Add(false, sign(`{"alg":"ES256","kid":"other"}`, `{}`))
-	f.Add(false, seg(`{"alg":"none","kid":"k1"}`)+"."+seg(`{"sub":"u"}`)+".")
-	f.Add(false, seg(`{"alg":"HS256","kid":"k1"}`)+"."+seg(`{"sub":"u"}`)+".c2ln")
+	f.Add(false, b64seg(`{"alg":"none","kid":"k1"}`)+"."+b64seg(`{"sub":"u"}`)+".")
+	f.Add(false, b64seg(`{"alg":"HS256","kid":"k1"}`)+"."+b64seg(`{"sub":"u"}`)+".c2ln")
 	f.Add(false, `{"payload":"e30","signatures":[{"protected":"eyJhbGciOiJFUzI1NiJ9","signature":""}]}`)
 	f.Add(false, "..")
 	f.Add(true, `{"sub":"u","aud":["a","b"],"exp":1e400}`)
@@ -71,7 +51,7 @@ func FuzzIDToken(f *testing.F) {
 		if signed && string(payload) != s {
 			t.Fatalf("verified %q as %q", s, payload)
 		}
-		if !signed && !strings.HasPrefix(raw, seg(`{"alg":"ES256","kid":"k1"}`)+".") {
+		if !signed && !strings.HasPrefix(raw, b64seg(`{"alg":"ES256","kid":"k1"}`)+".") {
 			t.Fatalf("accepted %q, which this key did not sign", raw)
 		}
 	})

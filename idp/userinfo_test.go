@@ -3,11 +3,6 @@ package idp
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -25,24 +20,8 @@ import (
 // reported by its status, never its body; an answer over maxUserinfo, or
 // not a JSON object, is refused.
 func TestUserinfoAnswers(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	seg := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-	sign := func(k *ecdsa.PrivateKey, header, payload string) string {
-		in := seg(header) + "." + seg(payload)
-		d := sha256.Sum256([]byte(in))
-		r, s, err := ecdsa.Sign(rand.Reader, k, d[:])
-		if err != nil {
-			t.Fatal(err)
-		}
-		sig := make([]byte, 64)
-		r.FillBytes(sig[:32])
-		s.FillBytes(sig[32:])
-		return in + "." + base64.RawURLEncoding.EncodeToString(sig)
-	}
+	key, signKey := newES256(t)
+	_, signOther := newES256(t)
 	const iss, client = "https://idp.test", "client-1"
 	var answer struct {
 		status int
@@ -77,15 +56,15 @@ func TestUserinfoAnswers(t *testing.T) {
 		sentinel      error
 	}{
 		{"json", 200, "application/json; charset=utf-8", `{"sub":"u1","email":"pat@acme.test"}`, "pat@acme.test", "", nil},
-		{"signed", 200, "application/jwt", sign(key, es256, `{"sub":"u1","email":"pat@acme.test","iss":"`+iss+`","aud":["`+client+`","x"]}`), "pat@acme.test", "", nil},
-		{"signed without iss and aud", 200, "application/jwt", sign(key, es256, `{"sub":"u1","email":"pat@acme.test"}`), "pat@acme.test", "", nil},
-		{"signed by another key", 200, "application/jwt", sign(other, es256, `{"sub":"u1"}`), "", ReasonSignature, ErrInvalidResponse},
-		{"signed, unknown kid", 200, "application/jwt", sign(key, `{"alg":"ES256","kid":"k9"}`, `{"sub":"u1"}`), "", ReasonUnknownKey, ErrInvalidResponse},
-		{"HS256", 200, "application/jwt", seg(`{"alg":"HS256","kid":"k1"}`) + "." + seg(`{"sub":"u1"}`) + ".c2ln", "", ReasonAlgorithm, ErrInvalidResponse},
-		{"EdDSA", 200, "application/jwt", seg(`{"alg":"EdDSA","kid":"k1"}`) + "." + seg(`{"sub":"u1"}`) + ".c2ln", "", ReasonAlgorithm, ErrInvalidResponse},
-		{"unsigned", 200, "application/jwt", seg(`{"alg":"none","kid":"k1"}`) + "." + seg(`{"sub":"u1"}`) + ".", "", ReasonAlgorithm, ErrInvalidResponse},
-		{"signed, another issuer", 200, "application/jwt", sign(key, es256, `{"sub":"u1","iss":"https://evil.test"}`), "", ReasonIssuer, ErrInvalidResponse},
-		{"signed, another audience", 200, "application/jwt", sign(key, es256, `{"sub":"u1","aud":"other-client"}`), "", ReasonAudience, ErrInvalidResponse},
+		{"signed", 200, "application/jwt", signKey(es256, `{"sub":"u1","email":"pat@acme.test","iss":"`+iss+`","aud":["`+client+`","x"]}`), "pat@acme.test", "", nil},
+		{"signed without iss and aud", 200, "application/jwt", signKey(es256, `{"sub":"u1","email":"pat@acme.test"}`), "pat@acme.test", "", nil},
+		{"signed by another key", 200, "application/jwt", signOther(es256, `{"sub":"u1"}`), "", ReasonSignature, ErrInvalidResponse},
+		{"signed, unknown kid", 200, "application/jwt", signKey(`{"alg":"ES256","kid":"k9"}`, `{"sub":"u1"}`), "", ReasonUnknownKey, ErrInvalidResponse},
+		{"HS256", 200, "application/jwt", b64seg(`{"alg":"HS256","kid":"k1"}`) + "." + b64seg(`{"sub":"u1"}`) + ".c2ln", "", ReasonAlgorithm, ErrInvalidResponse},
+		{"EdDSA", 200, "application/jwt", b64seg(`{"alg":"EdDSA","kid":"k1"}`) + "." + b64seg(`{"sub":"u1"}`) + ".c2ln", "", ReasonAlgorithm, ErrInvalidResponse},
+		{"unsigned", 200, "application/jwt", b64seg(`{"alg":"none","kid":"k1"}`) + "." + b64seg(`{"sub":"u1"}`) + ".", "", ReasonAlgorithm, ErrInvalidResponse},
+		{"signed, another issuer", 200, "application/jwt", signKey(es256, `{"sub":"u1","iss":"https://evil.test"}`), "", ReasonIssuer, ErrInvalidResponse},
+		{"signed, another audience", 200, "application/jwt", signKey(es256, `{"sub":"u1","aud":"other-client"}`), "", ReasonAudience, ErrInvalidResponse},
 		{"error page", 500, "text/html", "<h1>SECRET internal page</h1>", "", ReasonUserinfo, ErrUpstream},
 		{"not an object", 200, "application/json", `["sub"]`, "", ReasonUserinfo, ErrInvalidResponse},
 		{"null", 200, "application/json", `null`, "", ReasonUserinfo, ErrInvalidResponse},
