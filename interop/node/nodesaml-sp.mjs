@@ -18,7 +18,7 @@
 //         "session_index", "attributes"}
 //        or {"ok": false, "error": <node-saml's message>}
 // Nothing here opens a socket: the Go test does the HTTP.
-import readline from 'node:readline';
+import { serveLines } from './serve-lines.mjs';
 import nodeSaml from '@node-saml/node-saml';
 
 const { SAML, ValidateInResponseTo } = nodeSaml;
@@ -91,14 +91,4 @@ async function handle(msg) {
   throw new Error(`unknown op ${msg.op}`);
 }
 
-const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-for await (const line of rl) {
-  if (!line.trim()) continue;
-  let out;
-  try {
-    out = await handle(JSON.parse(line));
-  } catch (e) {
-    out = { fatal: String(e && e.stack || e) };
-  }
-  process.stdout.write(marker + JSON.stringify(out) + '\n');
-}
+await serveLines(marker, handle);

@@ -47,7 +47,7 @@
 // shows. 8.8.1 is the last release that lists Node.js 20.
 import http from 'node:http';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import readline from 'node:readline';
+import { serveLines } from './serve-lines.mjs';
 import Provider from 'oidc-provider';
 
 const marker = '@@oidc-op ';
@@ -249,17 +249,7 @@ async function handle(msg) {
   }
 }
 
-const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-for await (const line of rl) {
-  if (!line.trim()) continue;
-  let out;
-  try {
-    out = await handle(JSON.parse(line));
-  } catch (e) {
-    out = { fatal: String((e && e.stack) || e) };
-  }
-  process.stdout.write(marker + JSON.stringify(out) + '\n');
-}
+await serveLines(marker, handle);
 // stdin closed: the test is over.
 server?.closeAllConnections();
 server?.close();

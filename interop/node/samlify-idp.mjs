@@ -26,7 +26,7 @@
 //   A request samlify refuses answers {"error": <samlify's error, with the
 //   schema validator's messages>}.
 // Nothing here opens a socket: the Go test does the HTTP.
-import readline from 'node:readline';
+import { serveLines } from './serve-lines.mjs';
 // The default import: samlify's SamlLib is a getter Node's named-export
 // detection of a CommonJS module does not see.
 import samlify from 'samlify';
@@ -147,14 +147,4 @@ async function handle(msg) {
   throw new Error(`unknown op ${msg.op}`);
 }
 
-const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-for await (const line of rl) {
-  if (!line.trim()) continue;
-  let out;
-  try {
-    out = await handle(JSON.parse(line));
-  } catch (e) {
-    out = { fatal: String(e && e.stack || e) };
-  }
-  process.stdout.write(marker + JSON.stringify(out) + '\n');
-}
+await serveLines(marker, handle);

@@ -14,7 +14,7 @@
 //        or {"ok": false, "error": <samlify's error, with the schema
 //        validator's messages>}
 // Nothing here opens a socket: the Go test does the HTTP.
-import readline from 'node:readline';
+import { serveLines } from './serve-lines.mjs';
 import * as samlify from 'samlify';
 import * as validator from '@authenio/samlify-node-xmllint';
 
@@ -75,14 +75,4 @@ async function handle(msg) {
   throw new Error(`unknown op ${msg.op}`);
 }
 
-const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
-for await (const line of rl) {
-  if (!line.trim()) continue;
-  let out;
-  try {
-    out = await handle(JSON.parse(line));
-  } catch (e) {
-    out = { fatal: String(e && e.stack || e) };
-  }
-  process.stdout.write(marker + JSON.stringify(out) + '\n');
-}
+await serveLines(marker, handle);
