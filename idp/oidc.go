@@ -457,5 +457,11 @@ func (o *oidcConnector) CheckClientSecret(ctx context.Context) error {
 	case errors.As(err, &re) && re.ErrorCode == "invalid_grant":
 		return nil
 	}
+	if errors.As(err, &re) {
+		// RetrieveError's text is the OP's error_description, or its
+		// whole body: what it echoes of the credentials stays out of
+		// the log.
+		err = errors.New(o.scrub(err.Error()))
+	}
 	return fetchFailed(o.opts, "token endpoint", o.oauth.Endpoint.TokenURL, err)
 }
