@@ -120,7 +120,9 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 		Issuer   string `json:"issuer"`
 		JWKSURI  string `json:"jwks_uri"`
 		Userinfo string `json:"userinfo_endpoint"`
-		IssParam bool   `json:"authorization_response_iss_parameter_supported"`
+		// any: a member of another type (a string "true") is not
+		// JSON true, and must not fail the whole document.
+		IssParam any `json:"authorization_response_iss_parameter_supported"`
 	}
 	if err := provider.Claims(&disc); err != nil || disc.JWKSURI == "" {
 		return nil, fmt.Errorf("%w: the discovery document has no jwks_uri", ErrConfig)
@@ -147,7 +149,7 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 		}
 		o.multiTenant = disc.Issuer
 	}
-	o.jwksURI, o.userinfoURL, o.provider, o.issParam = disc.JWKSURI, disc.Userinfo, provider, disc.IssParam
+	o.jwksURI, o.userinfoURL, o.provider, o.issParam = disc.JWKSURI, disc.Userinfo, provider, disc.IssParam == true
 	o.keys = &jwks.Cache{Now: opts.Now, TTL: oidcKeyTTL, Interval: oidcRefreshBetween, Logger: opts.Logger,
 		Fetch: fetchJWKS(opts.client(), disc.JWKSURI)}
 	o.verifier = oidc.NewVerifier(s.Issuer, keySet{o.keys}, &oidc.Config{
