@@ -458,3 +458,62 @@ func TestOIDCIssParameterRequired(t *testing.T) {
 		t.Fatal("vouched for: the iss check comes before the code is exchanged")
 	}
 }
+
+// TestOIDCIssParameterMultiTenant: on an Azure AD common connection the
+// iss parameter must be the issuer of an allowed tenant; the common
+// issuer itself, or another tenant's, is refused before the code is sent.
+func TestOIDCIssParameterMultiTenant(t *testing.T) {
+	t.Parallel()
+	cfg := mockidp.DefaultConfig()
+	for i := range cfg.Personas {
+		cfg.Personas[i].IssParameter = true
+	}
+	srv := mockidp.Start(t, cfg)
+	p := srv.Persona("azure")
+	common := strings.Replace(p.Issuer(), p.Tenant(), "common", 1)
+	other := strings.Replace(p.Issuer(), p.Tenant(), "00000000-0000-0000-0000-000000000000", 1)
+	a := newApp(t)
+	c := oidcConn(p, a, sso.AzureAD)
+	c.OIDC.Issuer, c.OIDC.AllowedTenants = common, []string{p.Tenant()}
+	a.conn = connect(t, srv, c, idp.Options{})
+	a.hint = "bob@contoso.test"
+	for _, iss := range []string{"", common, other} {
+		client := browser(srv)
+		noFollow := *client
+		noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err := noFollow.Get(a.srv.URL + "/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp, err = noFollow.Get(resp.Header.Get("Location")); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		u, _ := url.Parse(resp.Header.Get("Location"))
+		q := u.Query()
+		if q.Get("iss") != p.Issuer() {
+			t.Fatalf("the mock's redirect carries iss %q, want the tenant's %q", q.Get("iss"), p.Issuer())
+		}
+		if iss != "" {
+			q.Set("iss", iss)
+			u.RawQuery = q.Encode()
+		}
+		if resp, err = client.Get(u.String()); err != nil {
+			t.Fatal(err)
+		}
+		var r result
+		json2(t, resp, &r)
+		resp.Body.Close()
+		if iss == "" {
+			if r.Identity == nil || r.Identity.TenantID != p.Tenant() {
+				t.Fatalf("the allowed tenant's iss refused: %s", r.Error)
+			}
+			continue
+		}
+		wantRefusal(t, r, idp.ErrInvalidResponse, idp.ReasonIssuer)
+		if r.Vouched {
+			t.Fatalf("iss %s: vouched for, the code was exchanged", iss)
+		}
+	}
+}

@@ -118,7 +118,8 @@ func TestLimitSAMLResponse(t *testing.T) {
 }
 
 // TestLimitSAMLResponseShape: a response under MaxSAMLResponse with more
-// than MaxXMLElements elements or MaxXMLAttributes attributes (a crafted
+// than MaxXMLElements elements, MaxXMLAttributes attributes or
+// maxXMLComments comments and processing instructions (a crafted
 // one of empty elements would cost the XML libraries a third of a second
 // of CPU each) is refused with ReasonTooLarge by the one tokenizing pass,
 // whether the elements are side by side or spread over nested levels; at
@@ -144,6 +145,11 @@ func TestLimitSAMLResponseShape(t *testing.T) {
 		{"attributes on one element over", "<a" + attrs(MaxXMLAttributes-2) + "/>", "more than 32768 attributes"},
 		{"attributes spread over", strings.Repeat("<a"+attrs(8)+"/>", (MaxXMLAttributes-3)/8+1), "more than 32768 attributes"},
 		{"attributes at", "<a" + attrs(MaxXMLAttributes-3) + "/>", ""},
+		// goxmldsig removes comments one by one, each at a cost of its
+		// siblings: 65 000 of them in a signed response cost 13 s.
+		{"comments over", strings.Repeat("x<!---->", maxXMLComments+1), "more than 1000 comments"},
+		{"processing instructions over", strings.Repeat("<?a?>", maxXMLComments+1), "more than 1000 comments and processing instructions"},
+		{"comments at", strings.Repeat("x<!---->", maxXMLComments), ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			raw := []byte(head + c.body + `</samlp:Response>`)

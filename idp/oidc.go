@@ -124,7 +124,9 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 		Issuer   string `json:"issuer"`
 		JWKSURI  string `json:"jwks_uri"`
 		Userinfo string `json:"userinfo_endpoint"`
-		IssParam bool   `json:"authorization_response_iss_parameter_supported"`
+		// any: a member of another type (a string "true") is not
+		// JSON true, and must not fail the whole document.
+		IssParam any `json:"authorization_response_iss_parameter_supported"`
 	}
 	if err := provider.Claims(&disc); err != nil || disc.JWKSURI == "" {
 		return nil, fmt.Errorf("%w: the discovery document has no jwks_uri", ErrConfig)
@@ -151,7 +153,7 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 		}
 		o.multiTenant = disc.Issuer
 	}
-	o.jwksURI, o.userinfoURL, o.issParam = disc.JWKSURI, disc.Userinfo, disc.IssParam
+	o.jwksURI, o.userinfoURL, o.issParam = disc.JWKSURI, disc.Userinfo, disc.IssParam == true
 	o.keys = &jwks.Cache{Now: opts.Now, TTL: oidcKeyTTL, Interval: oidcRefreshBetween, Logger: opts.Logger,
 		Fetch: fetchJWKS(opts.client(), disc.JWKSURI)}
 	o.verifier = oidc.NewVerifier(s.Issuer, keySet{o.keys}, &oidc.Config{
@@ -526,6 +528,12 @@ func (o *oidcConnector) CheckClientSecret(ctx context.Context) error {
 		return fmt.Errorf("%w: the token endpoint refused the client ID or secret (invalid_client)", ErrConfig)
 	case errors.As(err, &re) && re.ErrorCode == "invalid_grant":
 		return nil
+	}
+	if errors.As(err, &re) {
+		// RetrieveError's text is the OP's error_description, or its
+		// whole body: what it echoes of the credentials stays out of
+		// the log.
+		err = errors.New(o.scrub(err.Error()))
 	}
 	return fetchFailed(o.opts, "token endpoint", o.oauth.Endpoint.TokenURL, err)
 }

@@ -88,6 +88,12 @@ const (
 	// parses it whole, held only to its depth.
 	MaxXMLElements   = 10_000
 	MaxXMLAttributes = 32_768
+	// maxXMLComments bounds the comments and processing instructions in a
+	// SAML response and in IdP metadata. Real ones have a handful at most;
+	// goxmldsig's canonicalization removes comments one by one from their
+	// parent, at a cost of its children each, so 65 000 of them (a 512 KiB
+	// response) cost 13 s of CPU before the signature is found wrong.
+	maxXMLComments = 1_000
 	// maxMetadata bounds IdP metadata, pasted or fetched.
 	maxMetadata = 1 << 20
 	// maxSAMLPost bounds the body of an ACS or logout POST: the response,
@@ -97,12 +103,13 @@ const (
 
 // xmlShape says what makes b too large to hand to the XML libraries:
 // elements nested deeper than MaxXMLDepth, more than MaxXMLElements
-// elements or MaxXMLAttributes attributes; "" when none. It reads tokens
+// elements, MaxXMLAttributes attributes or maxXMLComments comments and
+// processing instructions; "" when none. It reads tokens
 // only until a bound is passed or the document ends; a syntax error is
 // left to the real parse.
 func xmlShape(b []byte) string {
 	d := xml.NewDecoder(bytes.NewReader(b))
-	depth, elements, attrs := 0, 0, 0
+	depth, elements, attrs, comments := 0, 0, 0, 0
 	for {
 		tok, err := d.RawToken()
 		if err != nil {
@@ -120,6 +127,10 @@ func xmlShape(b []byte) string {
 			}
 		case xml.EndElement:
 			depth--
+		case xml.Comment, xml.ProcInst:
+			if comments++; comments > maxXMLComments {
+				return fmt.Sprintf("has more than %d comments and processing instructions", maxXMLComments)
+			}
 		}
 	}
 }

@@ -1,7 +1,13 @@
 package idp
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -32,5 +38,25 @@ func TestScrubClientSecret(t *testing.T) {
 	}
 	if got := (&oidcConnector{}).scrub("x"); got != "x" {
 		t.Errorf("no secret: %q", got)
+	}
+}
+
+// TestCheckClientSecretScrubbed: the connection check logs a token
+// endpoint's unexpected error without the client secret it echoes.
+func TestCheckClientSecretScrubbed(t *testing.T) {
+	const secret = "s3cr3t-value"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, sec, _ := r.BasicAuth()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":"unauthorized_client","error_description":"client secret %s may not use this grant"}`, sec)
+	}))
+	defer srv.Close()
+	var logs bytes.Buffer
+	o := &oidcConnector{opts: Options{InsecureAllowLoopback: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))},
+		oauth: oauth2.Config{ClientID: "app", ClientSecret: secret, Endpoint: oauth2.Endpoint{TokenURL: srv.URL, AuthStyle: oauth2.AuthStyleInHeader}}}
+	err := o.CheckClientSecret(context.Background())
+	if err == nil || strings.Contains(err.Error(), secret) || strings.Contains(logs.String(), secret) || !strings.Contains(logs.String(), "unauthorized_client") {
+		t.Fatalf("err %v, log %s", err, logs.String())
 	}
 }

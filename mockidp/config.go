@@ -74,8 +74,9 @@ type PersonaConfig struct {
 	// IssParameter advertises authorization_response_iss_parameter_supported
 	// in discovery and puts iss, the issuer, on every authorization
 	// response, success or error (RFC 9207), as Keycloak and
-	// node-oidc-provider do. None of the five vendors sends it: false
-	// keeps the persona to its vendor.
+	// node-oidc-provider do. Of the five vendors, Google puts iss on its
+	// redirects (https://accounts.google.com); the Google persona does
+	// so only when this is set.
 	IssParameter bool `json:"iss_parameter,omitempty"`
 	// UserinfoSubject, when set, is the sub the userinfo endpoint names
 	// instead of the user's: a misbehaving IdP a relying party must refuse.

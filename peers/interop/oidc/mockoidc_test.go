@@ -341,10 +341,16 @@ func TestMockOIDCRefused(t *testing.T) {
 		}, idp.ErrInvalidResponse, idp.ReasonCode, "invalid_request The request is missing the required parameter: client_id", false},
 
 		{"wrong client secret", func(t *testing.T) error {
+			// mockoidc echoes the secret it was sent ("Invalid client
+			// secret: ..."): the refusal names it [client secret].
 			o := startOP(t)
-			_, _, _, err := newBrowser(t).signIn(connect(t, o, func(s *idp.OIDCSettings) { s.ClientSecret = "not-" + s.ClientSecret }))
+			var secret string
+			_, _, _, err := newBrowser(t).signIn(connect(t, o, func(s *idp.OIDCSettings) { s.ClientSecret = "not-" + s.ClientSecret; secret = s.ClientSecret }))
+			if err == nil || secret == "" || strings.Contains(err.Error(), secret) {
+				t.Errorf("the refusal %v carries the client secret", err)
+			}
 			return err
-		}, idp.ErrInvalidResponse, idp.ReasonCode, "token endpoint: invalid_client", false},
+		}, idp.ErrInvalidResponse, idp.ReasonCode, "token endpoint: invalid_client Invalid client secret: [client secret]", false},
 
 		{"code replayed with the state cookie it came with", func(t *testing.T) error {
 			conn := connect(t, startOP(t), nil)
