@@ -88,11 +88,12 @@ type Config struct {
 	// connections, passwords and API keys. AuthorizedParties defaults to
 	// AppURL; HTTPClient and Logger to this Config's.
 	Clerk clerkauth.Config
-	// ClerkGroupsSeparator splits a Clerk session token's groups claim that
-	// is one string (OneLogin's groups joined with ";") into groups; empty
-	// means such a claim is one group (middleware.AuthenticatorConfig's
-	// GroupsSeparator).
-	ClerkGroupsSeparator string
+	// ClerkJoinedGroups names, by the Clerk session token's idp claim, the
+	// identity providers whose groups claim may be one string joining the
+	// groups, and the separator: {"onelogin": ";"} (OneLogin's). Any other
+	// IdP's string is one group (middleware.AuthenticatorConfig's
+	// JoinedGroups).
+	ClerkJoinedGroups map[string]string
 	// ClerkSignInURL is the Clerk hosted sign-in page (.../sign-in). Empty
 	// means SSO through Clerk is off (direct connections still work).
 	ClerkSignInURL string
@@ -393,7 +394,7 @@ func (a *API) credentials() error {
 		return err
 	}
 	ac := middleware.AuthenticatorConfig{Sessions: a.sessions, APIKeys: a.apiKeys, Admission: a.admit, Now: a.now, Logger: cfg.Logger, OnEvent: cfg.OnEvent,
-		GroupsSeparator: cfg.ClerkGroupsSeparator}
+		JoinedGroups: cfg.ClerkJoinedGroups}
 	if v := a.versions(); v != nil {
 		ac.Versions = v
 	}

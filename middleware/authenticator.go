@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/textproto"
 	"strings"
@@ -75,12 +76,14 @@ type AuthenticatorConfig struct {
 	// GroupsClaim and IdPClaim name the Clerk token claims carrying the IdP
 	// groups and the IdP name. Zero means "groups" and "idp".
 	GroupsClaim, IdPClaim string
-	// GroupsSeparator, when set, splits a groups claim that is one string
-	// rather than an array (OneLogin joins its groups with ";") into
-	// groups. Zero means such a claim is one group: a group name holding
-	// the separator (a Google group a user named "Book club; admins") is
-	// never read as two, one of them a group the person is not in.
-	GroupsSeparator string
+	// JoinedGroups names, by the IdP claim's value, the identity providers
+	// whose groups claim may arrive as one string that joins the groups
+	// with a separator, and that separator: {"onelogin": ";"}. A groups
+	// claim that is one string from any other IdP, or with no IdP claim,
+	// is one group: a group name holding a separator (a Google group a
+	// user named "Book club; admins") is never read as two, one of them a
+	// group the person is not in.
+	JoinedGroups map[string]string
 	// SessionCookie is Clerk's session cookie, read when the request has no
 	// Bearer token and no app session. Zero means DefaultSessionCookie.
 	SessionCookie string
@@ -106,23 +109,23 @@ type AuthenticatorConfig struct {
 // Authenticator turns a request's credential into a Principal. The
 // decision is Authenticate; Handler adapts it to net/http.
 type Authenticator struct {
-	clerk       *clerkauth.Verifier
-	sessions    *appsession.Manager
-	apiKeys     *apikey.Manager
-	admit       *admission.Admitter
-	versions    store.Versioned
-	policy      *rbac.Policy
-	clerkRoles  map[string]rbac.Role
-	clerkUsers  *clerkauth.Users
-	groupsClaim string
-	groupsSep   string
-	idpClaim    string
-	cookie      string
-	now         func() time.Time
-	onError     func(w http.ResponseWriter, r *http.Request, err error)
-	log         *slog.Logger
-	events      ssoevent.Emitter
-	emitting    bool // a logger or hook is set: decisions become events
+	clerk        *clerkauth.Verifier
+	sessions     *appsession.Manager
+	apiKeys      *apikey.Manager
+	admit        *admission.Admitter
+	versions     store.Versioned
+	policy       *rbac.Policy
+	clerkRoles   map[string]rbac.Role
+	clerkUsers   *clerkauth.Users
+	groupsClaim  string
+	joinedGroups map[string]string
+	idpClaim     string
+	cookie       string
+	now          func() time.Time
+	onError      func(w http.ResponseWriter, r *http.Request, err error)
+	log          *slog.Logger
+	events       ssoevent.Emitter
+	emitting     bool // a logger or hook is set: decisions become events
 
 	clerkCache, appCache, keyCache *ttlcache.Cache[*cached]
 }
@@ -143,7 +146,7 @@ func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
 		return nil, errors.New("middleware: app sessions and API keys need AuthenticatorConfig.Admission")
 	}
 	a := &Authenticator{clerk: cfg.Clerk, sessions: cfg.Sessions, apiKeys: cfg.APIKeys, admit: cfg.Admission, versions: cfg.Versions,
-		policy: cfg.Policy, clerkRoles: cfg.ClerkRoles, clerkUsers: cfg.ClerkUsers, groupsClaim: cfg.GroupsClaim, groupsSep: cfg.GroupsSeparator, idpClaim: cfg.IdPClaim,
+		policy: cfg.Policy, clerkRoles: cfg.ClerkRoles, clerkUsers: cfg.ClerkUsers, groupsClaim: cfg.GroupsClaim, joinedGroups: maps.Clone(cfg.JoinedGroups), idpClaim: cfg.IdPClaim,
 		cookie: cfg.SessionCookie, now: cfg.Now, onError: cfg.ErrorHandler, log: cfg.Logger,
 		events: ssoevent.Emitter{Logger: cfg.Logger, Hook: cfg.OnEvent}, emitting: cfg.Logger != nil || cfg.OnEvent != nil}
 	if a.policy == nil {

@@ -8,30 +8,39 @@ import (
 )
 
 // TestClerkLoginGroups: a groups claim that is an array gives its groups;
-// one that is a string is one group unless GroupsSeparator splits it, so a
-// group named with a ";" in it (which any Google Workspace user may
-// create) never reads as a group the person is not in.
+// one that is a string is one group unless JoinedGroups names the token's
+// IdP, whose separator then splits it, so a group named with a ";" in it
+// (which any Google Workspace user may create) never reads as a group the
+// person is not in, whatever another IdP joins its groups with.
 func TestClerkLoginGroups(t *testing.T) {
 	f := newFixture(t, testKid, nil)
+	oneLogin := map[string]string{"onelogin": ";"}
 	for _, c := range []struct {
 		name   string
-		sep    string
+		joined map[string]string
+		idp    string
 		claim  any
 		groups []string
 	}{
-		{"array", "", []any{"Book club; admins", "engineering"}, []string{"Book club; admins", "engineering"}},
-		{"array, separator set", ";", []any{"Book club; admins"}, []string{"Book club; admins"}},
-		{"string", "", "Book club; admins", []string{"Book club; admins"}},
-		{"string, separator set", ";", "engineering;admins", []string{"engineering", "admins"}},
-		{"empty string", ";", "", nil},
-		{"absent", ";", nil, nil},
+		{"array", nil, "google", []any{"Book club; admins", "engineering"}, []string{"Book club; admins", "engineering"}},
+		{"array from the joining IdP", oneLogin, "onelogin", []any{"Book club; admins"}, []string{"Book club; admins"}},
+		{"string", nil, "onelogin", "engineering;admins", []string{"engineering;admins"}},
+		{"string from the joining IdP", oneLogin, "onelogin", "engineering;admins", []string{"engineering", "admins"}},
+		{"string from another IdP", oneLogin, "google", "Book club;admins", []string{"Book club;admins"}},
+		{"string with no IdP claim", oneLogin, "", "Book club;admins", []string{"Book club;admins"}},
+		{"string, an empty IdP named", map[string]string{"": ";"}, "", "Book club;admins", []string{"Book club;admins"}},
+		{"empty string", oneLogin, "onelogin", "", nil},
+		{"absent", oneLogin, "onelogin", nil, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			a, err := NewAuthenticator(AuthenticatorConfig{Clerk: f.v, GroupsSeparator: c.sep, Now: f.clk.Now})
+			a, err := NewAuthenticator(AuthenticatorConfig{Clerk: f.v, JoinedGroups: c.joined, Now: f.clk.Now})
 			if err != nil {
 				t.Fatal(err)
 			}
 			claims := with(v1Claims(f.clk.Now()), "email", "pat@acme.test")
+			if c.idp != "" {
+				claims = with(claims, "idp", c.idp)
+			}
 			if c.claim != nil {
 				claims = with(claims, "groups", c.claim)
 			}
@@ -45,8 +54,8 @@ func TestClerkLoginGroups(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(l.Groups, c.groups) {
-				t.Fatalf("groups %q, want %q", l.Groups, c.groups)
+			if !slices.Equal(l.Groups, c.groups) || l.IdPName != c.idp {
+				t.Fatalf("groups %q from %q, want %q from %q", l.Groups, l.IdPName, c.groups, c.idp)
 			}
 		})
 	}

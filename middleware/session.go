@@ -13,9 +13,9 @@ import (
 // ClerkLogin reads an admission.Login from a verified Clerk principal:
 // the Clerk user as its Subject; email, groups and IdP from the token's
 // claims (names configurable; groups as an array, or as one string that is
-// one group unless AuthenticatorConfig.GroupsSeparator splits it), the
-// email through the Backend API (AuthenticatorConfig.ClerkUsers) when the
-// token has none.
+// one group unless AuthenticatorConfig.JoinedGroups names the token's IdP
+// and the separator it joins them with), the email through the Backend API
+// (AuthenticatorConfig.ClerkUsers) when the token has none.
 func (a *Authenticator) ClerkLogin(ctx context.Context, p *Principal) (admission.Login, error) {
 	s := p.Clerk
 	if s == nil {
@@ -23,20 +23,20 @@ func (a *Authenticator) ClerkLogin(ctx context.Context, p *Principal) (admission
 	}
 	l := admission.Login{ClerkOrgID: s.Org.ID, ClerkRole: s.Org.Role, ClerkUserID: s.UserID, ClerkSessionID: s.SessionID, Email: s.Email,
 		Subject: s.UserID}
+	l.IdPName, _ = claimString(s, a.idpClaim)
 	var groups []string
 	if ok, err := s.Claim(a.groupsClaim, &groups); ok && err == nil {
 		l.Groups = groups
 	} else if ok {
 		var joined string
 		if _, err := s.Claim(a.groupsClaim, &joined); err == nil && joined != "" {
-			if a.groupsSep != "" {
-				l.Groups = strings.Split(joined, a.groupsSep)
+			if sep := a.joinedGroups[l.IdPName]; sep != "" && l.IdPName != "" {
+				l.Groups = strings.Split(joined, sep)
 			} else {
 				l.Groups = []string{joined}
 			}
 		}
 	}
-	l.IdPName, _ = claimString(s, a.idpClaim)
 	if l.Email == "" && a.clerkUsers != nil {
 		e, err := a.clerkUsers.Email(ctx, s.UserID)
 		if err != nil {
