@@ -73,8 +73,8 @@ const (
 	// IdP metadata. Real documents nest about a dozen deep; a deeper one
 	// is refused before the XML libraries, whose canonicalization and
 	// decoding recurse per level, see it. An encrypted assertion is only
-	// ciphertext to this check; its plaintext is held to the same depth
-	// by crewjam/saml after decryption (ReasonDecryption).
+	// ciphertext to this check; its plaintext is held to the same bounds
+	// after a decryption of ssokit's own, before crewjam/saml decrypts it.
 	MaxXMLDepth = 64
 	// MaxXMLElements and MaxXMLAttributes bound the elements, and the
 	// attributes (namespace declarations included), in a SAML response and
@@ -84,8 +84,7 @@ const (
 	// the XML libraries, which each read it whole, a third of a second of
 	// CPU, and is refused after the one tokenizing pass of this check. The
 	// plaintext of an encrypted assertion (anyone can encrypt to the SP's
-	// published certificate) is not counted: crewjam/saml decrypts and
-	// parses it whole, held only to its depth.
+	// published certificate) is held to the same bounds (encryptedShape).
 	MaxXMLElements   = 10_000
 	MaxXMLAttributes = 32_768
 	// maxXMLComments bounds the comments and processing instructions in a
@@ -435,6 +434,9 @@ func (s *samlConnector) parse(raw []byte, ids []string) (*saml.Assertion, error)
 			return nil, refuse(ErrNoLogin, ReasonInResponseTo, "no login of this browser is waiting for the response")
 		}
 		return nil, refuse(ErrNoLogin, ReasonUnsolicited, "unsolicited response and IdP-initiated login is off")
+	}
+	if shape := s.encryptedShape(raw); shape != "" {
+		return nil, refuse(ErrInvalidResponse, ReasonTooLarge, "the response %s", shape)
 	}
 	as, err := s.sp.ParseXMLResponse(raw, ids, s.sp.AcsURL)
 	if err != nil {
