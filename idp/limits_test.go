@@ -1,11 +1,15 @@
 package idp
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -246,4 +250,66 @@ func TestLimitOIDCDiscovery(t *testing.T) {
 		t.Fatalf("a discovery document of %d MiB was accepted", hugeInput>>20)
 	}
 	wantBounded(t, "discovery", alloc, took, 3*safehttp.DefaultMaxBody)
+}
+
+// TestLimitLogoutResponseShape: a LogoutResponse, posted or in the query
+// (deflated, where crewjam reads it first whatever the method), is held to
+// a response's bounds before crewjam parses it.
+func TestLimitLogoutResponseShape(t *testing.T) {
+	s := limitConnector(t)
+	logout := func(comments int) string {
+		return `<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="r1" Version="2.0" InResponseTo="id-1">` +
+			strings.Repeat("x<!---->", comments) + `</samlp:LogoutResponse>`
+	}
+	deflate := func(s string) string {
+		var b bytes.Buffer
+		w, _ := flate.NewWriter(&b, flate.BestCompression)
+		w.Write([]byte(s))
+		w.Close()
+		return base64.StdEncoding.EncodeToString(b.Bytes())
+	}
+	send := func(method, query, form string) error {
+		started := httptest.NewRecorder()
+		if err := s.state.set(started, "relay", state.Payload{ConnectionID: s.conn.ID, LogoutRequestIDs: []string{"id-1"}}); err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest(method, "https://sp.test/slo?RelayState=relay"+query, strings.NewReader(form))
+		if form != "" {
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		for _, c := range started.Result().Cookies() {
+			r.AddCookie(c)
+		}
+		return s.FinishLogout(httptest.NewRecorder(), r)
+	}
+	for _, c := range []struct {
+		name        string
+		query, form func(n int) string
+	}{
+		{"posted", nil, func(n int) string {
+			return "SAMLResponse=" + url.QueryEscape(base64.StdEncoding.EncodeToString([]byte(logout(n))))
+		}},
+		{"redirect", func(n int) string { return "&SAMLResponse=" + url.QueryEscape(deflate(logout(n))) }, nil},
+		{"posted, in the query", func(n int) string { return "&SAMLResponse=" + url.QueryEscape(deflate(logout(n))) }, func(int) string { return "x=1" }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for n, refused := range map[int]bool{maxXMLComments + 1: true, maxXMLComments: false} {
+				var query, form string
+				if c.query != nil {
+					query = c.query(n)
+				}
+				if c.form != nil {
+					form = c.form(n)
+				}
+				method := "GET"
+				if form != "" {
+					method = "POST"
+				}
+				err := send(method, query, form)
+				if got := ReasonOf(err) == ReasonTooLarge; got != refused || (refused && !strings.Contains(err.Error(), "comments")) {
+					t.Errorf("%d comments: %v, want too large %v", n, err, refused)
+				}
+			}
+		})
+	}
 }

@@ -2,6 +2,7 @@ package idp
 
 import (
 	"bytes"
+	"compress/flate"
 	"context"
 	"crypto/x509"
 	"encoding/base64"
@@ -9,6 +10,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -697,6 +699,9 @@ func (s *samlConnector) FinishLogout(w http.ResponseWriter, r *http.Request) err
 	if !ok || len(st.LogoutRequestIDs) == 0 {
 		return refuse(ErrNoLogin, ReasonUnsolicited, "logout response: no logout of this browser is waiting for it")
 	}
+	if shape := logoutResponseShape(r); shape != "" {
+		return refuse(ErrInvalidResponse, ReasonTooLarge, "logout response: %s", shape)
+	}
 	resp, err := s.sp.ParseLogoutResponse(r, st.LogoutRequestIDs)
 	if err != nil {
 		var ire *saml.InvalidResponseError
@@ -710,6 +715,33 @@ func (s *samlConnector) FinishLogout(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	return nil
+}
+
+// logoutResponseShape holds the LogoutResponse of r, posted (base64) or
+// in the query (base64 of DEFLATE), to a response's bounds before crewjam
+// parses it: over MaxSAMLResponse decoded, or beyond xmlShape's bounds. A
+// message that does not decode is left to crewjam, which refuses it.
+func logoutResponseShape(r *http.Request) string {
+	// Where crewjam reads it: the query first, whatever the method.
+	enc, deflated := r.URL.Query().Get("SAMLResponse"), true
+	if enc == "" {
+		enc, deflated = r.PostForm.Get("SAMLResponse"), false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(enc))
+	if err != nil || len(raw) == 0 {
+		return ""
+	}
+	if deflated {
+		inflated, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(raw)), MaxSAMLResponse+1))
+		if err != nil && len(inflated) <= MaxSAMLResponse {
+			return ""
+		}
+		raw = inflated
+	}
+	if len(raw) > MaxSAMLResponse {
+		return fmt.Sprintf("over %d bytes", MaxSAMLResponse)
+	}
+	return xmlShape(raw)
 }
 
 // Metadata is our service provider metadata, for the IdP administrator.
