@@ -243,7 +243,7 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Ident
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
-			return nil, "", refuse(ErrInvalidResponse, ReasonCode, "token endpoint: %s %s", o.scrub(re.ErrorCode), o.scrub(re.ErrorDescription))
+			return nil, "", refuse(ErrInvalidResponse, ReasonCode, "token endpoint: %s %s", clip(o.scrub(re.ErrorCode), 64), clip(o.scrub(re.ErrorDescription), 256))
 		}
 		if errors.As(err, &re) && re.Response != nil {
 			// Never the body: an IdP's 5xx page is its own text, of any size.

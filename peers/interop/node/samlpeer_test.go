@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/ssokit/ssokit/mockidp"
 )
@@ -48,7 +49,7 @@ func postedResponse(t *testing.T, p *mockidp.Persona, loginURL, email, acs strin
 	if err := p.QueueUser(email); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := mockidp.Browse(http.DefaultClient, loginURL)
+	resp, err := mockidp.Browse(&http.Client{Timeout: 30 * time.Second}, loginURL)
 	if err != nil {
 		t.Fatal(err)
 	}
