@@ -38,7 +38,9 @@ func TestLimitEncryptedAssertionDepth(t *testing.T) {
 	nested := func(n int) string { return strings.Repeat("<a>", n) + strings.Repeat("</a>", n) }
 	// beside moves the EncryptedKey out of the EncryptedData's KeyInfo to
 	// be its sibling, as Entra ID and AD FS place it.
-	encryptedBody := func(body string, beside bool) []byte {
+	// decoy adds a second EncryptedData, in another namespace, which
+	// crewjam (looking it up by namespace) ignores.
+	encryptedBody := func(body string, beside bool, decoy ...bool) []byte {
 		plain := `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="a1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z"><saml:Issuer>https://idp.test/entity</saml:Issuer>` + body + `</saml:Assertion>`
 		enc := xmlenc.OAEP()
 		enc.BlockCipher = xmlenc.AES256GCM
@@ -66,6 +68,9 @@ func TestLimitEncryptedAssertionDepth(t *testing.T) {
 			ek.Parent().RemoveChild(ek)
 			ea.AddChild(ek)
 		}
+		if len(decoy) > 0 && decoy[0] {
+			ea.CreateElement("d:EncryptedData").CreateAttr("xmlns:d", "urn:decoy")
+		}
 		raw, err := doc.WriteToBytes()
 		if err != nil {
 			t.Fatal(err)
@@ -74,15 +79,16 @@ func TestLimitEncryptedAssertionDepth(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name, body, says string
-		beside           bool
+		beside, decoy    bool
 	}{
-		{"nested 50 000 deep", nested(50_000), "deeper than 64", false},
-		{"with 45 000 comments", strings.Repeat("x<!---->", 45_000), "more than 1000 comments", false},
-		{"with 45 000 comments, its EncryptedKey beside", strings.Repeat("x<!---->", 45_000), "more than 1000 comments", true},
+		{"nested 50 000 deep", nested(50_000), "deeper than 64", false, false},
+		{"with 45 000 comments", strings.Repeat("x<!---->", 45_000), "more than 1000 comments", false, false},
+		{"with 45 000 comments, its EncryptedKey beside", strings.Repeat("x<!---->", 45_000), "more than 1000 comments", true, false},
+		{"with a second EncryptedData in another namespace", strings.Repeat("x<!---->", 45_000), "more than one EncryptedData", false, true},
 	} {
-		raw := encryptedBody(c.body, c.beside)
+		raw := encryptedBody(c.body, c.beside, c.decoy)
 		alloc, took := limittest.Allocated(func() { _, err = s.consume(context.Background(), raw, []string{""}) })
-		if !errors.Is(err, ErrInvalidResponse) || ReasonOf(err) != ReasonTooLarge || !strings.Contains(err.Error(), "encrypted assertion that") ||
+		if !errors.Is(err, ErrInvalidResponse) || ReasonOf(err) != ReasonTooLarge || !strings.Contains(err.Error(), "encrypted assertion") ||
 			!strings.Contains(err.Error(), c.says) {
 			t.Fatalf("an encrypted assertion %s: %v", c.name, err)
 		}

@@ -54,9 +54,15 @@ func (s *samlConnector) encryptedShape(raw []byte) string {
 		return fmt.Sprintf("has more than %d encrypted assertions", maxEncryptedAssertions)
 	}
 	for _, ea := range assertions {
+		// crewjam takes the one EncryptedData in the XML Encryption
+		// namespace, so a second one in another namespace must not make
+		// this check skip the assertion: a real one has exactly one.
 		data := ea.FindElements("./EncryptedData")
-		if len(data) != 1 {
-			continue // crewjam wants exactly one
+		if len(data) > 1 {
+			return "has an encrypted assertion with more than one EncryptedData"
+		}
+		if len(data) == 0 {
+			continue // crewjam refuses it
 		}
 		ed := data[0]
 		eks := append(ea.FindElements("./EncryptedKey"), ed.FindElements("./KeyInfo/EncryptedKey")...)
