@@ -178,6 +178,12 @@ func TestLimitSAMLResponseShape(t *testing.T) {
 			}
 		})
 	}
+	// An encoding declaration does not stop the count: etree and crewjam
+	// read on past one, passing the bytes through.
+	declared := []byte(`<?xml version="1.0" encoding="ISO-8859-1"?>` + head + strings.Repeat("x<!---->", maxXMLComments+1) + `</samlp:Response>`)
+	if _, err := s.consume(context.Background(), declared, []string{""}); ReasonOf(err) != ReasonTooLarge || !strings.Contains(err.Error(), "more than 1000 comments") {
+		t.Errorf("comments over, after an encoding declaration: %v", err)
+	}
 	md := idpMetadataXML(selfSigned(t, time.Now().AddDate(1, 0, 0)), redirectSSO)
 	wide := strings.Replace(md, "</EntityDescriptor>", strings.Repeat("<x/>", MaxXMLElements)+"</EntityDescriptor>", 1)
 	if _, err := ParseIdPMetadata([]byte(wide), time.Now()); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "more than 10000 elements") {

@@ -107,9 +107,12 @@ const (
 // elements, MaxXMLAttributes attributes or maxXMLComments comments and
 // processing instructions; "" when none. It reads tokens
 // only until a bound is passed or the document ends; a syntax error is
-// left to the real parse.
+// left to the real parse. It reads an encoding declaration as etree and
+// crewjam do, passing the bytes through: without a CharsetReader,
+// encoding/xml stops at one, and the bounds would not be checked.
 func xmlShape(b []byte) string {
 	d := xml.NewDecoder(bytes.NewReader(b))
+	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 	depth, elements, attrs, comments := 0, 0, 0, 0
 	for {
 		tok, err := d.RawToken()
