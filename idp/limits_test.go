@@ -288,15 +288,20 @@ func TestLimitLogoutResponseShape(t *testing.T) {
 		}
 		return s.FinishLogout(httptest.NewRecorder(), r)
 	}
+	posted := func(n int) string {
+		return "SAMLResponse=" + url.QueryEscape(base64.StdEncoding.EncodeToString([]byte(logout(n))))
+	}
 	for _, c := range []struct {
 		name        string
 		query, form func(n int) string
+		method      string // POST when there is a form, GET otherwise, unless set
 	}{
-		{"posted", nil, func(n int) string {
-			return "SAMLResponse=" + url.QueryEscape(base64.StdEncoding.EncodeToString([]byte(logout(n))))
-		}},
-		{"redirect", func(n int) string { return "&SAMLResponse=" + url.QueryEscape(deflate(logout(n))) }, nil},
-		{"posted, in the query", func(n int) string { return "&SAMLResponse=" + url.QueryEscape(deflate(logout(n))) }, func(int) string { return "x=1" }},
+		{"posted", nil, posted, ""},
+		// crewjam's ParseForm reads the body of a PUT or PATCH as well.
+		{"put", nil, posted, "PUT"},
+		{"patch", nil, posted, "PATCH"},
+		{"redirect", func(n int) string { return "&SAMLResponse=" + url.QueryEscape(deflate(logout(n))) }, nil, ""},
+		{"posted, in the query", func(n int) string { return "&SAMLResponse=" + url.QueryEscape(deflate(logout(n))) }, func(int) string { return "x=1" }, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			for n, refused := range map[int]bool{maxXMLComments + 1: true, maxXMLComments: false} {
@@ -310,6 +315,9 @@ func TestLimitLogoutResponseShape(t *testing.T) {
 				method := "GET"
 				if form != "" {
 					method = "POST"
+				}
+				if c.method != "" {
+					method = c.method
 				}
 				err := send(method, query, form)
 				if got := ReasonOf(err) == ReasonTooLarge; got != refused || (refused && !strings.Contains(err.Error(), "comments")) {

@@ -687,7 +687,9 @@ func (s *samlConnector) StartLogout(w http.ResponseWriter, r *http.Request, id *
 // refused with ErrNoLogin or ErrReplayed.
 func (s *samlConnector) FinishLogout(w http.ResponseWriter, r *http.Request) error {
 	relay := r.URL.Query().Get("RelayState")
-	if r.Method == http.MethodPost {
+	// crewjam's ParseForm reads the body of a PUT or PATCH too: bounded
+	// and read here for each, so that logoutResponseShape sees it.
+	if r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch {
 		// Bounded whether or not the RelayState is in the query: the
 		// response is parsed from this body below.
 		r.Body = http.MaxBytesReader(w, r.Body, maxSAMLPost)
