@@ -102,3 +102,57 @@ func TestLimitEncryptedAssertionDepth(t *testing.T) {
 		}
 	}
 }
+
+// TestLimitEncryptedKeysOnce: a content key wrapped in each of an
+// encrypted assertion's EncryptedKeys is tried once, not once for each: the
+// plaintext is decrypted and checked once, whatever the number of copies.
+func TestLimitEncryptedKeysOnce(t *testing.T) {
+	certB64 := selfSigned(t, time.Now().AddDate(1, 0, 0))
+	der, _ := base64.StdEncoding.DecodeString(certB64)
+	cert, _ := x509.ParseCertificate(der)
+	c, err := New(context.Background(), Connection{ID: "limits", Protocol: sso.SAML, Vendor: sso.Okta, SAML: &SAMLSettings{
+		IDPMetadataXML: idpMetadataXML(certB64, redirectSSO), EntityID: "https://sp.test/metadata", ACSURL: "https://sp.test/acs", AllowIDPInitiated: true}},
+		Options{StateKey: make([]byte, 32), SPKey: testKey(), SPCertificate: cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.(*samlConnector)
+	plain := `<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="a1">` + strings.Repeat(`<a b="c">x</a>`, 9_000) + `</saml:Assertion>`
+	enc := xmlenc.OAEP()
+	enc.BlockCipher = xmlenc.AES256GCM
+	ed, err := enc.Encrypt(cert, []byte(plain), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	response := func(copies int) []byte {
+		doc := etree.NewDocument()
+		resp := doc.CreateElement("samlp:Response")
+		resp.CreateAttr("xmlns:samlp", "urn:oasis:names:tc:SAML:2.0:protocol")
+		resp.CreateAttr("xmlns:saml", "urn:oasis:names:tc:SAML:2.0:assertion")
+		d := ed.Copy()
+		ki := d.FindElement("./KeyInfo")
+		for range copies - 1 {
+			ki.AddChild(ki.FindElement("./EncryptedKey").Copy())
+		}
+		resp.CreateElement("saml:EncryptedAssertion").AddChild(d)
+		raw, err := doc.WriteToBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	one, eight := response(1), response(maxEncryptedKeys)
+	var shape string
+	allocOne, _ := limittest.Allocated(func() { shape = s.encryptedShape(one) })
+	if shape != "" {
+		t.Fatalf("one EncryptedKey: %s", shape)
+	}
+	allocEight, _ := limittest.Allocated(func() { shape = s.encryptedShape(eight) })
+	if shape != "" {
+		t.Fatalf("%d EncryptedKeys: %s", maxEncryptedKeys, shape)
+	}
+	t.Logf("one EncryptedKey: %d bytes allocated; %d copies: %d", allocOne, maxEncryptedKeys, allocEight)
+	if allocEight > 2*allocOne {
+		t.Errorf("%d copies of the EncryptedKey allocated %d bytes, one %d: the plaintext was decrypted and checked for each", maxEncryptedKeys, allocEight, allocOne)
+	}
+}

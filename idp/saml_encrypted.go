@@ -70,6 +70,10 @@ func (s *samlConnector) encryptedShape(raw []byte) string {
 			return fmt.Sprintf("has an encrypted assertion with more than %d EncryptedKeys", maxEncryptedKeys)
 		}
 		var bare *etree.Element // ed without the EncryptedKeys of its KeyInfo, for a content key
+		// A content key is tried once: the same one wrapped in each of the
+		// EncryptedKeys would otherwise cost a decryption and a check of
+		// the whole plaintext for each.
+		tried := map[string]bool{}
 		for _, k := range keys {
 			var plaintexts [][]byte
 			if len(eks) == 0 {
@@ -79,9 +83,10 @@ func (s *samlConnector) encryptedShape(raw []byte) string {
 			}
 			for _, ek := range eks {
 				ck, err := xmlenc.Decrypt(k, ek)
-				if err != nil {
+				if err != nil || tried[string(ck)] {
 					continue
 				}
+				tried[string(ck)] = true
 				if bare == nil {
 					bare = ed.Copy()
 					for _, el := range bare.FindElements("./KeyInfo/EncryptedKey") {
