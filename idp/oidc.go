@@ -532,8 +532,8 @@ func (o *oidcConnector) CheckClientSecret(ctx context.Context) error {
 	if errors.As(err, &re) {
 		// RetrieveError's text is the OP's error_description, or its
 		// whole body: what it echoes of the credentials stays out of
-		// the log.
-		err = errors.New(o.scrub(err.Error()))
+		// the log, and so does more than a kilobyte of it.
+		err = errors.New(clip(o.scrub(err.Error()), 1024))
 	}
 	return fetchFailed(o.opts, "token endpoint", o.oauth.Endpoint.TokenURL, err)
 }
