@@ -75,8 +75,8 @@ type PersonaConfig struct {
 	// in discovery and puts iss, the issuer, on every authorization
 	// response, success or error (RFC 9207), as Keycloak and
 	// node-oidc-provider do. Of the five vendors, Google puts iss on its
-	// redirects (https://accounts.google.com); the Google persona does
-	// so only when this is set.
+	// redirects (https://accounts.google.com) without advertising it, and
+	// so does the Google persona, set or not.
 	IssParameter bool `json:"iss_parameter,omitempty"`
 	// UserinfoSubject, when set, is the sub the userinfo endpoint names
 	// instead of the user's: a misbehaving IdP a relying party must refuse.

@@ -219,7 +219,7 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 			if state != "" {
 				v.Set("state", state)
 			}
-			if p.cfg.IssParameter {
+			if p.sendsIss() {
 				v.Set("iss", p.base()+es.issuer)
 			}
 			respond(w, r, redirectURI, mode, v)
@@ -312,7 +312,7 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 		if p.cfg.Vendor == sso.AzureAD {
 			v.Set("session_state", guid(p.hash("session", code)))
 		}
-		if p.cfg.IssParameter {
+		if p.sendsIss() {
 			v.Set("iss", p.base()+es.issuer)
 		}
 		respond(w, r, redirectURI, mode, v)
@@ -322,6 +322,13 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 // respond delivers an authorization response (or error) to the redirect
 // URI in the response mode: query (the default for code), fragment, or
 // form_post (OAuth 2.0 Form Post Response Mode: an auto-submitting form).
+// sendsIss reports whether the persona puts iss on its authorization
+// responses (RFC 9207): Google does, without saying so in its discovery
+// document; any persona does with IssParameter.
+func (p *Persona) sendsIss() bool {
+	return p.cfg.IssParameter || p.cfg.Vendor == sso.GoogleWorkspace
+}
+
 func respond(w http.ResponseWriter, r *http.Request, redirectURI, mode string, v url.Values) {
 	switch mode {
 	case "fragment":

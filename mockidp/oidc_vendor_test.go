@@ -517,3 +517,45 @@ func TestResponseModes(t *testing.T) {
 		})
 	}
 }
+
+// TestIssOnRedirects: Google's authorization responses carry iss (RFC
+// 9207), success and error, without its discovery document saying so; the
+// other vendors send none unless the persona sets iss_parameter, which
+// advertises it too.
+func TestIssOnRedirects(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	for i := range cfg.Personas {
+		if cfg.Personas[i].Name == "jumpcloud" {
+			cfg.Personas[i].IssParameter = true
+		}
+	}
+	srv := Start(t, cfg)
+	for _, c := range []struct {
+		name             string
+		sent, advertised bool
+	}{{"google", true, false}, {"okta", false, false}, {"azure", false, false}, {"onelogin", false, false}, {"jumpcloud", true, true}} {
+		r := newRP(t, srv, c.name)
+		var disc map[string]any
+		if err := r.provider.Claims(&disc); err != nil {
+			t.Fatal(err)
+		}
+		if got := disc["authorization_response_iss_parameter_supported"] == true; got != c.advertised {
+			t.Errorf("%s: discovery advertises iss %v, want %v", c.name, got, c.advertised)
+		}
+		p := srv.Persona(c.name)
+		if err := p.QueueUser(p.Users()[0].Email); err != nil {
+			t.Fatal(err)
+		}
+		ok := r.authorize("st", "n", oauth2.GenerateVerifier())
+		refused := r.authorize("st", "n", oauth2.GenerateVerifier(), oauth2.SetAuthURLParam("prompt", "none"))
+		for what, q := range map[string]url.Values{"code": ok, "error": refused} {
+			if q.Get(what) == "" {
+				t.Fatalf("%s: no %s in %v", c.name, what, q)
+			}
+			if got := q.Get("iss"); (got != "") != c.sent || (c.sent && got != p.Issuer()) {
+				t.Errorf("%s, %s redirect: iss %q, want sent %v (%s)", c.name, what, got, c.sent, p.Issuer())
+			}
+		}
+	}
+}
