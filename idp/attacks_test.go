@@ -200,34 +200,8 @@ func TestOIDCAttacks(t *testing.T) {
 
 	// state and code, by hand: stop at the redirect back to the app.
 	a = fresh()
-	callback := func(client *http.Client) *url.URL {
-		t.Helper()
-		noFollow := *client
-		noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-		resp, err := noFollow.Get(a.srv.URL + "/login")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		resp, err = noFollow.Get(resp.Header.Get("Location"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		u, _ := url.Parse(resp.Header.Get("Location"))
-		return u
-	}
-	get := func(client *http.Client, u *url.URL) result {
-		t.Helper()
-		resp, err := client.Get(u.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var r result
-		json2(t, resp, &r)
-		return r
-	}
+	callback := func(client *http.Client) *url.URL { t.Helper(); return callbackURL(t, client, a.srv.URL) }
+	get := func(client *http.Client, u *url.URL) result { t.Helper(); return getResult(t, client, u) }
 	t.Run("state mismatch", func(t *testing.T) {
 		client := browser(srv)
 		u := callback(client)
@@ -429,30 +403,14 @@ func TestOIDCIssParameterRequired(t *testing.T) {
 	wantRefusal(t, browse(t, browser(srv), a.srv.URL+"/login"), idp.ErrIdPRefused, idp.ReasonIdPError)
 
 	client := browser(srv)
-	noFollow := *client
-	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := noFollow.Get(a.srv.URL + "/login")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp, err = noFollow.Get(resp.Header.Get("Location")); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	u, _ := url.Parse(resp.Header.Get("Location"))
+	u := callbackURL(t, client, a.srv.URL)
 	q := u.Query()
 	if q.Get("iss") != p.Issuer() {
 		t.Fatalf("the mock's redirect carries iss %q, want %q", q.Get("iss"), p.Issuer())
 	}
 	q.Del("iss")
 	u.RawQuery = q.Encode()
-	if resp, err = client.Get(u.String()); err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var r result
-	json2(t, resp, &r)
+	r := getResult(t, client, u)
 	wantRefusal(t, r, idp.ErrInvalidResponse, idp.ReasonIssuer)
 	if r.Vouched {
 		t.Fatal("vouched for: the iss check comes before the code is exchanged")
@@ -479,18 +437,7 @@ func TestOIDCIssParameterMultiTenant(t *testing.T) {
 	a.hint = "bob@contoso.test"
 	for _, iss := range []string{"", common, other} {
 		client := browser(srv)
-		noFollow := *client
-		noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-		resp, err := noFollow.Get(a.srv.URL + "/login")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp, err = noFollow.Get(resp.Header.Get("Location")); err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		u, _ := url.Parse(resp.Header.Get("Location"))
+		u := callbackURL(t, client, a.srv.URL)
 		q := u.Query()
 		if q.Get("iss") != p.Issuer() {
 			t.Fatalf("the mock's redirect carries iss %q, want the tenant's %q", q.Get("iss"), p.Issuer())
@@ -499,12 +446,7 @@ func TestOIDCIssParameterMultiTenant(t *testing.T) {
 			q.Set("iss", iss)
 			u.RawQuery = q.Encode()
 		}
-		if resp, err = client.Get(u.String()); err != nil {
-			t.Fatal(err)
-		}
-		var r result
-		json2(t, resp, &r)
-		resp.Body.Close()
+		r := getResult(t, client, u)
 		if iss == "" {
 			if r.Identity == nil || r.Identity.TenantID != p.Tenant() {
 				t.Fatalf("the allowed tenant's iss refused: %s", r.Error)
@@ -516,4 +458,41 @@ func TestOIDCIssParameterMultiTenant(t *testing.T) {
 			t.Fatalf("iss %s: vouched for, the code was exchanged", iss)
 		}
 	}
+}
+
+// callbackURL starts a login at the app with client and follows it by
+// hand to the IdP's redirect back, which it returns unfollowed: the state
+// and code for a test to edit.
+func callbackURL(t *testing.T, client *http.Client, appURL string) *url.URL {
+	t.Helper()
+	noFollow := *client
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noFollow.Get(appURL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp, err = noFollow.Get(resp.Header.Get("Location")); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	u, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// getResult takes client to u, the app's callback, and returns the app's
+// account of the login.
+func getResult(t *testing.T, client *http.Client, u *url.URL) result {
+	t.Helper()
+	resp, err := client.Get(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r result
+	json2(t, resp, &r)
+	return r
 }
