@@ -34,5 +34,6 @@
 // Attribute, OneLogin's empty AttributeValue) are never an email, a name
 // or a group.
 //
-// It imports nothing of ssokit but internal packages.
+// It imports nothing of ssokit but the leaf package sso and internal
+// packages.
 package idp

@@ -45,6 +45,8 @@ func ExampleConnector_Finish() {
 	http.HandleFunc("POST /saml/acs", func(w http.ResponseWriter, r *http.Request) {
 		id, returnTo, err := conn.Finish(w, r)
 		switch {
+		case errors.Is(err, idp.ErrReauthenticate):
+			return // Finish has sent the browser back to the IdP (ForceAuthn)
 		case errors.Is(err, idp.ErrNoLogin):
 			http.Redirect(w, r, "/login?expired=1", http.StatusFound) // start again
 		case errors.Is(err, idp.ErrUpstream):

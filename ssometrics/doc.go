@@ -1,9 +1,10 @@
 // Package ssometrics records ssokit's decisions and counters through
 // OpenTelemetry's metric API, so any OpenTelemetry exporter (Prometheus,
-// OTLP) can publish them. It is the only ssokit package that imports
-// OpenTelemetry: the core packages (clerkauth, middleware, idp, store,
-// controlplane) keep no metrics dependency and expose plain counters and
-// ssoevent hooks that this package reads.
+// OTLP) can publish them. It imports only OpenTelemetry's API; with its
+// exporter package ssometrics/prom, it is the only ssokit package that
+// imports OpenTelemetry: the core packages (clerkauth, middleware, idp,
+// store, controlplane) keep no metrics dependency and expose plain
+// counters and ssoevent hooks that this package reads.
 //
 // Instruments (names as OpenTelemetry writes them; a Prometheus exporter
 // adds _total to counters):

@@ -24,7 +24,7 @@ func cmdMockIDP(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	caFile := fs.String("ca-file", "", "where --tls writes the CA certificate (default: a file in the temp directory, named in the ready line)")
 	adminToken := fs.String("admin-token", "", "require this Bearer token on /admin/v1/ (default: $SSOKIT_MOCKIDP_ADMIN_TOKEN, which other local users cannot read in the process list; without either, the admin API is open to loopback callers)")
 	printConfig := fs.Bool("print-config", false, "print the embedded default configuration and exit")
-	verbose := fs.Bool("v", false, "log requests errors at debug level")
+	verbose := fs.Bool("v", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -1,7 +1,8 @@
 // Package interop holds ssokit's mock identity platform checked against
-// independent implementations: saml drives russellhaering/gosaml2 (and
-// crewjam/saml) as service providers; python drives Debian's python3-saml
-// in strict mode with schema validation; node drives the Node.js packages
+// independent implementations: saml drives russellhaering/gosaml2 as a
+// service provider (crewjam/saml's service provider is driven in mockidp's
+// own tests); python drives Debian's python3-saml in strict mode with
+// schema validation; node drives the Node.js packages
 // openid-client, jose, svix, samlify (with an xmllint schema validator;
 // as a service provider, and as the identity provider of an ssokit SAML
 // connection), @node-saml/node-saml and Clerk's @clerk/backend (the npm
