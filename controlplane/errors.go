@@ -15,6 +15,7 @@ import (
 
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/internal/httpsec"
+	"github.com/ssokit/ssokit/internal/strictjson"
 	"github.com/ssokit/ssokit/middleware"
 	"github.com/ssokit/ssokit/ssoerr"
 )
@@ -152,8 +153,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 // decodeJSON decodes exactly one JSON value from body into v, refusing
-// unknown fields and anything after the value; it returns "" or
-// jsonProblem's message.
+// unknown fields and anything after the value, then refuses a body that
+// is not one object in which no object names a member twice, exactly or
+// in other letter cases (strictjson): encoding/json keeps the last of two
+// and folds case, where a proxy, an audit log or a client may read the
+// first. It returns "" or the message of the refusal.
 func decodeJSON(body []byte, v any) string {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -162,6 +166,15 @@ func decodeJSON(body []byte, v any) string {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return "trailing data after the JSON body"
+	}
+	if err := strictjson.CheckObject(body); err != nil {
+		switch msg := err.Error(); {
+		case strings.Contains(msg, "appears twice"), strings.Contains(msg, "differ only in case"):
+			return "an object names a member twice (or twice in different letter cases)"
+		case strings.Contains(msg, "not a JSON object"):
+			return "the body must be a JSON object"
+		}
+		return "the body is not the JSON this route takes"
 	}
 	return ""
 }

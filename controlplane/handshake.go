@@ -145,7 +145,7 @@ func (a *API) exchange(w http.ResponseWriter, r *http.Request) {
 		a.refuse(w, r, err)
 		return
 	}
-	if p.Credential != middleware.CredentialClerkSession || r.Header.Get("Authorization") == "" {
+	if p.Credential != middleware.CredentialClerkSession || !bearerScheme(r) {
 		fail(w, http.StatusUnauthorized, codeNotClerkSession, "send a Clerk session token as Authorization: Bearer")
 		return
 	}
@@ -164,6 +164,14 @@ func (a *API) exchange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, personOut(person))
+}
+
+// bearerScheme reports whether r's Authorization header is a Bearer
+// token: a Clerk principal with any other (a Basic header riding along)
+// came from the __session cookie, which the exchange does not take.
+func bearerScheme(r *http.Request) bool {
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	return strings.EqualFold(scheme, "Bearer") && strings.TrimLeft(tok, " ") != ""
 }
 
 // clearClerkCookies deletes Clerk's cookies on the app's host at logout,

@@ -3,6 +3,7 @@ package controlplane
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/ssokit/ssokit/api"
@@ -54,8 +55,21 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, keysOut(ks))
 }
 
-// revokeKey is DELETE /v1/organizations/{org}/api-keys/{id}.
+// revokeKey is DELETE /v1/organizations/{org}/api-keys/{id}. As with
+// people, a key holding a role ranked above the caller's is not theirs to
+// revoke.
 func (a *API) revokeKey(w http.ResponseWriter, r *http.Request) {
+	if !isPlatformAdmin(principal(r)) {
+		ks, err := a.st.ListAPIKeys(r.Context(), r.PathValue("org"))
+		if err != nil {
+			fail(w, http.StatusServiceUnavailable, codeUpstream, "could not read")
+			return
+		}
+		if i := slices.IndexFunc(ks, func(k store.APIKey) bool { return k.ID == r.PathValue("id") }); i >= 0 && !a.mayGrant(r, ks[i].Role) {
+			a.refuseGrant(w, r)
+			return
+		}
+	}
 	if err := a.st.RevokeAPIKey(r.Context(), r.PathValue("org"), r.PathValue("id")); errors.Is(err, store.ErrNotFound) {
 		fail(w, http.StatusNotFound, codeNotFound, "no such API key")
 		return

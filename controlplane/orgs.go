@@ -75,6 +75,11 @@ func (a *API) configureSSO(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	peopleAbove, err := a.peopleAbove(r, r.PathValue("org"))
+	if err != nil {
+		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not read")
+		return
+	}
 	now := a.now()
 	org, err := a.st.UpdateOrg(r.Context(), r.PathValue("org"), func(o *store.Org) error {
 		if err := checkSSOPlan(o.Plan); err != nil {
@@ -83,7 +88,21 @@ func (a *API) configureSSO(w http.ResponseWriter, r *http.Request) {
 		// Roles ranked above the caller's may stay as they are (a rule
 		// the platform admin set), never be given, changed or removed.
 		stored := ssoSettings{DefaultRole: o.DefaultRole, GroupRoles: o.GroupRoles, ClerkRoleMap: o.ClerkRoleMap}
-		if !slices.Equal(a.rolesAbove(r, stored), a.rolesAbove(r, s)) {
+		above := a.rolesAbove(r, stored)
+		if !slices.Equal(above, a.rolesAbove(r, s)) {
+			return errGrantAbove
+		}
+		// Nor may they be reached through a new source of identities. A
+		// direct connection to an identity provider of the caller's
+		// choosing asserts any address and group: the address of a person
+		// ranked above them (whose stored role stands) or the group of a
+		// rule above them. A Clerk organization of their choosing (where
+		// they hold any Clerk role) reaches a rule above them; people
+		// come through Clerk with addresses Clerk verified.
+		if (len(above) > 0 || peopleAbove) && s.Connection != nil && !a.sameConnection(*o, *s.Connection) {
+			return errGrantAbove
+		}
+		if len(above) > 0 && s.ClerkOrgID != "" && s.ClerkOrgID != o.ClerkOrgID {
 			return errGrantAbove
 		}
 		if s.RequireSSO && !o.RequireSSO {

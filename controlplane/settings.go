@@ -51,6 +51,37 @@ func (a *API) rolesAbove(r *http.Request, s ssoSettings) []string {
 	return out
 }
 
+// peopleAbove reports whether organization orgID has a person ranked
+// above the request principal (never for the platform admin).
+func (a *API) peopleAbove(r *http.Request, orgID string) (bool, error) {
+	if isPlatformAdmin(principal(r)) {
+		return false, nil
+	}
+	users, err := a.st.ListUsers(r.Context(), orgID)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(users, func(u store.User) bool { return !a.mayGrant(r, u.Role) }), nil
+}
+
+// sameConnection reports whether c is the organization's stored direct
+// connection: every setting, the client secret included, the same (the
+// ID aside, which the organization's own replaces). A stored connection
+// that does not open is never the same.
+func (a *API) sameConnection(o store.Org, c idp.Connection) bool {
+	if len(o.Connection) == 0 {
+		return false
+	}
+	stored, err := a.orgConnection(o)
+	if err != nil {
+		return false
+	}
+	stored.ID, c.ID = "", ""
+	sb, err1 := json.Marshal(stored)
+	cb, err2 := json.Marshal(c)
+	return err1 == nil && err2 == nil && bytes.Equal(sb, cb)
+}
+
 // validateSSOSettings checks the body of PUT /v1/organizations/{org}/sso
 // against the role policy and returns it normalized (allowed domains in the
 // lower-case ASCII form admission compares against), or an *apiError: 422
