@@ -104,7 +104,11 @@ type Config struct {
 	// a MemoryWebhookLog in this process.
 	WebhookLog WebhookLog
 	// AutoProvisionOrgs creates an app organization for each Clerk
-	// organization.created webhook (plan "growth", no domains).
+	// organization.created webhook (plan "growth", no domains). Its ID is
+	// the Clerk slug, or the Clerk organization ID when the slug is not an
+	// ID that POST /v1/organizations admits (none is created when neither
+	// is); its name is Clerk's, or the ID when Clerk's is not printable
+	// text of at most 200 bytes. An ID already taken is left as it is.
 	AutoProvisionOrgs bool
 
 	// SessionKeys sign the app's session JWTs: the first signs, all verify

@@ -337,11 +337,12 @@ func (a *API) handleEvent(ctx context.Context, ev webhookEvent) error {
 		if !a.cfg.AutoProvisionOrgs {
 			return nil
 		}
-		id := ev.Slug
-		if id == "" {
-			id = ev.ClerkOrgID
+		id, name, ok := provisionedOrg(ev)
+		if !ok {
+			a.log.Warn("controlplane: organization.created names no usable organization ID; not provisioned", "clerk_org_id", logValue(ev.ClerkOrgID))
+			return nil
 		}
-		err := a.st.CreateOrg(ctx, store.Org{ID: id, Name: ev.Name, Plan: "growth", ClerkOrgID: ev.ClerkOrgID, DefaultRole: string(rbac.Viewer), AutoCreateUsers: true})
+		err := a.st.CreateOrg(ctx, store.Org{ID: id, Name: name, Plan: "growth", ClerkOrgID: ev.ClerkOrgID, DefaultRole: string(rbac.Viewer), AutoCreateUsers: true})
 		if errors.Is(err, store.ErrExists) {
 			return nil
 		}
@@ -401,4 +402,25 @@ func (a *API) forClerkUser(ctx context.Context, orgID, clerkUserID string, fn fu
 		}
 	}
 	return nil
+}
+
+// provisionedOrg is the ID and name of the app organization that
+// organization.created provisions, held to what POST /v1/organizations
+// admits: the Clerk slug as the ID, else the Clerk organization ID, when
+// it fits orgIDPattern; the name when it is printable text of at most
+// maxOrgName bytes, else the ID. False when neither ID fits.
+func provisionedOrg(ev webhookEvent) (id, name string, ok bool) {
+	switch {
+	case orgIDPattern.MatchString(ev.Slug):
+		id = ev.Slug
+	case orgIDPattern.MatchString(ev.ClerkOrgID):
+		id = ev.ClerkOrgID
+	default:
+		return "", "", false
+	}
+	name = ev.Name
+	if name == "" || checkOrgText(&name, nil) != "" {
+		name = id
+	}
+	return id, name, true
 }

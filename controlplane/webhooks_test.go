@@ -500,3 +500,53 @@ func TestWebhookRoleThePolicyDropped(t *testing.T) {
 		t.Fatalf("role %q, sessions ended %v", u.Role, !u.ValidAfter.IsZero())
 	}
 }
+
+// organization.created provisions an organization only under an ID and a
+// name that POST /v1/organizations would admit: a slug that does not fit
+// the ID pattern gives way to the Clerk organization ID, a name that is
+// not short printable text gives way to the ID, and an event with neither
+// ID usable provisions nothing (and is acknowledged, since a retry would
+// not change it).
+func TestOrgProvisioningHoldsToTheOrgRules(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("a", 65)
+	for _, tc := range []struct {
+		name, clerkID, slug, orgName string
+		wantID, wantName             string
+	}{
+		{"plain", "org_new", "newco", "New Co", "newco", "New Co"},
+		{"slug with a slash", "org_new", "../admin", "New", "org_new", "New"},
+		{"slug with a space", "org_new", "new co", "New", "org_new", "New"},
+		{"slug too long", "org_new", long, "New", "org_new", "New"},
+		{"slug starting with a dot", "org_new", ".hidden", "New", "org_new", "New"},
+		{"no slug", "org_new", "", "New", "org_new", "New"},
+		{"name with a newline", "org_new", "newco", "New\nCo", "newco", "newco"},
+		{"name with a bidi override", "org_new", "newco", "New\u202eoC", "newco", "newco"},
+		{"name too long", "org_new", "newco", strings.Repeat("n", maxOrgName+1), "newco", "newco"},
+		{"no name", "org_new", "newco", "", "newco", "newco"},
+		{"neither ID usable", "org/../x", "a b", "New", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := newHookPlane(t)
+			data, _ := json.Marshal(map[string]string{"id": tc.clerkID, "name": tc.orgName, "slug": tc.slug})
+			body := `{"type":"organization.created","data":` + string(data) + `}`
+			if status, code, _ := p.post(t, delivery{id: "msg_org", body: body}); status != http.StatusNoContent {
+				t.Fatalf("answer %d %q, want 204", status, code)
+			}
+			if tc.wantID == "" {
+				if _, err := p.st.Store.OrgByClerkID(context.Background(), tc.clerkID); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("an organization was provisioned: %v", err)
+				}
+				return
+			}
+			o, err := p.st.Store.OrgByClerkID(context.Background(), tc.clerkID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.ID != tc.wantID || o.Name != tc.wantName {
+				t.Errorf("provisioned %q named %q, want %q named %q", o.ID, o.Name, tc.wantID, tc.wantName)
+			}
+		})
+	}
+}
