@@ -82,7 +82,11 @@ func (k keySet) verify(ctx context.Context, raw, what string) ([]byte, error) {
 	case errors.Is(err, jwks.ErrUnknownKey):
 		return nil, refuse(ErrInvalidResponse, ReasonUnknownKey, "%v", err)
 	case err != nil:
-		return nil, refuse(ErrUpstream, ReasonUpstream, "%v", err)
+		// The fetch error (the address a tenant's jwks_uri resolved to,
+		// what answered there) is in the operator's log (the cache's
+		// Logger); the refusal, which an organization's administrators
+		// read, says only which step failed.
+		return nil, refuse(ErrUpstream, ReasonUpstream, "%s: the key set could not be fetched", what)
 	}
 	payload, err := jws.Verify(key)
 	if err != nil {
@@ -248,6 +252,15 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Ident
 		if errors.As(err, &re) && re.Response != nil {
 			// Never the body: an IdP's 5xx page is its own text, of any size.
 			return nil, "", refuse(ErrUpstream, ReasonUpstream, "token endpoint: HTTP %d", re.Response.StatusCode)
+		}
+		var netErr *url.Error
+		if errors.As(err, &netErr) {
+			// The network error names the address the tenant's token
+			// endpoint resolved to and how it answered: the operator's
+			// log has it, the refusal (read by the organization's
+			// administrators) only the step.
+			o.opts.logger().Warn("idp: token endpoint request failed", "connection", o.conn.ID, "url", trimQuery(o.oauth.Endpoint.TokenURL), "err", err)
+			return nil, "", refuse(ErrUpstream, ReasonUpstream, "token endpoint: the request failed")
 		}
 		return nil, "", refuse(ErrUpstream, ReasonUpstream, "token endpoint: %v", err)
 	}
