@@ -119,7 +119,7 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 	if err != nil {
 		var mismatch *oidc.IssuerMismatchError
 		if errors.As(err, &mismatch) {
-			opts.logger().Warn("idp: discovery names another issuer", "connection", c.ID, "discovered", mismatch.Discovered, "configured", mismatch.Provided)
+			opts.logger().Warn("idp: discovery names another issuer", "connection", c.ID, "discovered", clip(mismatch.Discovered, 256), "configured", mismatch.Provided)
 			return nil, fmt.Errorf("%w: the discovery document names another issuer than the connection's %q: use the issuer of the discovery document exactly (trailing slash included)", ErrConfig, mismatch.Provided)
 		}
 		return nil, fetchFailed(opts, "discovery", strings.TrimSuffix(s.Issuer, "/")+"/.well-known/openid-configuration", err)

@@ -2,11 +2,15 @@ package idp
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/ssokit/ssokit/sso"
 )
 
 // TestUpstreamRefusalsAreGeneric: when the token endpoint or the key set
@@ -50,6 +54,45 @@ func TestUpstreamRefusalsAreGeneric(t *testing.T) {
 			}
 			if want := map[bool]string{true: "10.20.30.40", false: "refused"}[strings.Contains(tc.name, "internal")]; !strings.Contains(logs.String(), want) {
 				t.Errorf("the operator's log lacks %q: %s", want, logs.String())
+			}
+		})
+	}
+}
+
+// TestFetchFailureLogIsBounded: what a tenant's discovery URL answers
+// reaches the operator's log bounded, however much of it there is: an
+// error page of megabytes, or an issuer of megabytes in a discovery
+// document that names another issuer. (Each sign-in start of an
+// organization whose connector cannot be built fetches discovery again.)
+func TestFetchFailureLogIsBounded(t *testing.T) {
+	t.Parallel()
+	huge := strings.Repeat("A", 1<<20)
+	for _, tc := range []struct {
+		name string
+		h    http.HandlerFunc
+	}{
+		{"error page", func(w http.ResponseWriter, r *http.Request) { http.Error(w, huge, http.StatusNotFound) }},
+		{"another issuer", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"issuer":"https://` + huge + `","jwks_uri":"https://idp.test/keys"}`))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(tc.h)
+			t.Cleanup(srv.Close)
+			var logs bytes.Buffer
+			_, err := New(context.Background(), Connection{ID: "c", Protocol: sso.OIDC, Vendor: sso.Okta,
+				OIDC: &OIDCSettings{Issuer: srv.URL, ClientID: "a", ClientSecret: "b", RedirectURL: "https://app.test/cb"}},
+				Options{InsecureAllowLoopback: true, StateKey: make([]byte, 32), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("%v, want ErrConfig", err)
+			}
+			if !strings.Contains(logs.String(), "AAAA") {
+				t.Fatalf("the operator's log lacks what was answered: %s", logs.String())
+			}
+			if n := logs.Len(); n > 4<<10 {
+				t.Fatalf("%d bytes logged for one failed discovery", n)
 			}
 		})
 	}
