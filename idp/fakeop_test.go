@@ -25,6 +25,8 @@ type fakeOP struct {
 	token func(r *http.Request) map[string]any
 	// keys is the JWKS document.
 	keys string
+	// nonce is the nonce of the login in progress (login sets it).
+	nonce string
 }
 
 func newFakeOP(t testing.TB) *fakeOP {
@@ -74,9 +76,9 @@ func (op *fakeOP) connect(t testing.TB, opts Options) *oidcConnector {
 }
 
 // login starts a login on c and finishes it with code, as the browser
-// that started it, returning what Finish returns and the nonce the
-// login sent.
-func login(t testing.TB, c *oidcConnector, code string) (*Identity, error, string) {
+// that started it, returning what Finish returns. op.nonce is the
+// login's nonce while it finishes.
+func (op *fakeOP) login(t testing.TB, c *oidcConnector, code string) (*Identity, error) {
 	t.Helper()
 	start := httptest.NewRecorder()
 	if err := c.Start(start, httptest.NewRequest("GET", "http://app.test/login", nil), "/", ""); err != nil {
@@ -91,8 +93,9 @@ func login(t testing.TB, c *oidcConnector, code string) (*Identity, error, strin
 	for _, ck := range start.Result().Cookies() {
 		back.AddCookie(ck)
 	}
+	op.nonce = q.Get("nonce")
 	id, _, err := c.Finish(httptest.NewRecorder(), back)
-	return id, err, q.Get("nonce")
+	return id, err
 }
 
 // dialInside is a test dialer for Options.HTTPClient: a host name ending

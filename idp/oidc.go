@@ -289,6 +289,9 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Ident
 	if err := idt.Claims(&claims); err != nil {
 		return nil, "", refuse(ErrInvalidResponse, ReasonMalformed, "claims: %v", err)
 	}
+	if err := o.checkAuthorizedParty(idt.Audience, claims); err != nil {
+		return nil, "", err
+	}
 	if o.userinfoURL != "" && o.needsUserinfo(claims) {
 		if err := o.addUserinfo(ctx, tok, idt.Subject, claims); err != nil {
 			return nil, "", err
@@ -339,6 +342,24 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Ident
 		return nil, "", refuse(ErrInvalidResponse, ReasonNoSubject, "the ID token names no subject")
 	}
 	return id, st.ReturnTo, nil
+}
+
+// checkAuthorizedParty applies OpenID Connect Core 3.1.3.7, steps 4 and
+// 5, which go-oidc leaves to its caller: an azp claim must name this
+// client (a token whose aud lists this client beside the one it was
+// issued to is that one's), and an ID token with several audiences must
+// carry one.
+func (o *oidcConnector) checkAuthorizedParty(aud []string, claims map[string]any) error {
+	azp, present := claims["azp"]
+	switch {
+	case !present && len(aud) > 1:
+		return refuse(ErrInvalidResponse, ReasonAudience, "the ID token has %d audiences and no azp", len(aud))
+	case !present:
+		return nil
+	case azp != o.oauth.ClientID:
+		return refuse(ErrInvalidResponse, ReasonAudience, "azp %q is not this client", clip(fmt.Sprint(azp), 256))
+	}
+	return nil
 }
 
 // hasOverage reports whether the claims carry Azure AD's groups overage

@@ -43,7 +43,7 @@ func TestUpstreamRefusalsAreGeneric(t *testing.T) {
 			var logs bytes.Buffer
 			c := op.connect(t, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 				HTTPClient: &http.Client{Transport: &http.Transport{DialContext: dialInside}}})
-			_, err, _ := login(t, c, "code-1")
+			_, err := op.login(t, c, "code-1")
 			if !errors.Is(err, ErrUpstream) || ReasonOf(err) != ReasonUpstream || !strings.Contains(err.Error(), tc.says) {
 				t.Fatalf("%v, want ErrUpstream (%s) naming the %s", err, ReasonUpstream, tc.says)
 			}
