@@ -135,6 +135,11 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 	if err := provider.Claims(&disc); err != nil || disc.JWKSURI == "" {
 		return nil, fmt.Errorf("%w: the discovery document has no jwks_uri", ErrConfig)
 	}
+	// The browser is sent there, not the server: any host will do, but
+	// not a javascript: or data: URL, nor a path of this site.
+	if _, err := checkHTTPURL("authorization_endpoint", provider.Endpoint().AuthURL); err != nil {
+		return nil, fmt.Errorf("%w: the discovery document's authorization_endpoint must be an absolute http(s) URL", ErrConfig)
+	}
 	if _, err := checkFetchURL("token_endpoint", provider.Endpoint().TokenURL, opts); err != nil {
 		return nil, fmt.Errorf("%w: the discovery document's token_endpoint must be an https URL of a public host", ErrConfig)
 	}
