@@ -39,3 +39,24 @@ func TestAuthorizationEndpointIsHTTP(t *testing.T) {
 		})
 	}
 }
+
+// TestDiscoveredURLsAreBounded: a discovery document (up to the guarded
+// client's 2 MB) can name endpoints of any length; each one goes into
+// redirects, requests and the operator's log at every use, so one longer
+// than maxURL is a configuration error.
+func TestDiscoveredURLsAreBounded(t *testing.T) {
+	t.Parallel()
+	for _, field := range []string{"authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri"} {
+		t.Run(field, func(t *testing.T) {
+			t.Parallel()
+			op := newFakeOP(t)
+			op.disc = map[string]any{field: op.srv.URL + "/" + strings.Repeat("a", 1<<20)}
+			_, err := New(context.Background(), Connection{ID: "fake", Protocol: sso.OIDC, Vendor: sso.Okta,
+				OIDC: &OIDCSettings{Issuer: op.srv.URL, ClientID: "client-1", ClientSecret: "secret-1", RedirectURL: "http://app.test/cb"}},
+				Options{InsecureAllowLoopback: true, StateKey: make([]byte, 32)})
+			if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), field) || len(err.Error()) > 1024 {
+				t.Fatalf("%.300v, want a short ErrConfig naming %s", err, field)
+			}
+		})
+	}
+}

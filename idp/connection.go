@@ -272,7 +272,14 @@ func New(ctx context.Context, c Connection, opts Options) (Connector, error) {
 	return nil, fmt.Errorf("%w: protocol %q is not saml or oidc", ErrConfig, c.Protocol)
 }
 
+// maxURL bounds a URL of a connection, given or discovered: each goes into
+// redirects, requests and logs at every use.
+const maxURL = 4096
+
 func checkHTTPURL(field, raw string) (*url.URL, error) {
+	if len(raw) > maxURL {
+		return nil, fmt.Errorf("%w: %s is longer than %d bytes", ErrConfig, field, maxURL)
+	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" {
 		return nil, fmt.Errorf("%w: %s %q is not an absolute http(s) URL", ErrConfig, field, raw)
