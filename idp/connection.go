@@ -272,7 +272,14 @@ func New(ctx context.Context, c Connection, opts Options) (Connector, error) {
 	return nil, fmt.Errorf("%w: protocol %q is not saml or oidc", ErrConfig, c.Protocol)
 }
 
+// maxURL bounds a URL of a connection, given or discovered: each goes into
+// redirects, requests and logs at every use.
+const maxURL = 4096
+
 func checkHTTPURL(field, raw string) (*url.URL, error) {
+	if len(raw) > maxURL {
+		return nil, fmt.Errorf("%w: %s is longer than %d bytes", ErrConfig, field, maxURL)
+	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" {
 		return nil, fmt.Errorf("%w: %s %q is not an absolute http(s) URL", ErrConfig, field, raw)
@@ -335,8 +342,10 @@ func fetch(ctx context.Context, opts Options, rawURL string, limit int64) ([]byt
 // fetchFailed logs why a request to a tenant-supplied URL failed and
 // returns an error that says only which step failed: the remote status,
 // body and network error stay in the operator's log, so the connection
-// settings cannot be used to probe what the server can reach.
+// settings cannot be used to probe what the server can reach. The log
+// gets at most maxDetail bytes of it: go-oidc's discovery error carries
+// the whole error page, which the tenant's server writes.
 func fetchFailed(opts Options, step, rawURL string, err error) error {
-	opts.logger().Warn("idp: "+step+" fetch failed", "url", trimQuery(rawURL), "err", err)
+	opts.logger().Warn("idp: "+step+" fetch failed", "url", clip(trimQuery(rawURL), maxDetail), "err", clip(err.Error(), maxDetail))
 	return fmt.Errorf("%w: %s fetch failed (the URL must be https on a public address and answer 200 with the document)", ErrConfig, step)
 }

@@ -82,7 +82,11 @@ func (k keySet) verify(ctx context.Context, raw, what string) ([]byte, error) {
 	case errors.Is(err, jwks.ErrUnknownKey):
 		return nil, refuse(ErrInvalidResponse, ReasonUnknownKey, "%v", err)
 	case err != nil:
-		return nil, refuse(ErrUpstream, ReasonUpstream, "%v", err)
+		// The fetch error (the address a tenant's jwks_uri resolved to,
+		// what answered there) is in the operator's log (the cache's
+		// Logger); the refusal, which an organization's administrators
+		// read, says only which step failed.
+		return nil, refuse(ErrUpstream, ReasonUpstream, "%s: the key set could not be fetched", what)
 	}
 	payload, err := jws.Verify(key)
 	if err != nil {
@@ -115,7 +119,7 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 	if err != nil {
 		var mismatch *oidc.IssuerMismatchError
 		if errors.As(err, &mismatch) {
-			opts.logger().Warn("idp: discovery names another issuer", "connection", c.ID, "discovered", mismatch.Discovered, "configured", mismatch.Provided)
+			opts.logger().Warn("idp: discovery names another issuer", "connection", c.ID, "discovered", clip(mismatch.Discovered, 256), "configured", mismatch.Provided)
 			return nil, fmt.Errorf("%w: the discovery document names another issuer than the connection's %q: use the issuer of the discovery document exactly (trailing slash included)", ErrConfig, mismatch.Provided)
 		}
 		return nil, fetchFailed(opts, "discovery", strings.TrimSuffix(s.Issuer, "/")+"/.well-known/openid-configuration", err)
@@ -130,6 +134,11 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 	}
 	if err := provider.Claims(&disc); err != nil || disc.JWKSURI == "" {
 		return nil, fmt.Errorf("%w: the discovery document has no jwks_uri", ErrConfig)
+	}
+	// The browser is sent there, not the server: any host will do, but
+	// not a javascript: or data: URL, nor a path of this site.
+	if _, err := checkHTTPURL("authorization_endpoint", provider.Endpoint().AuthURL); err != nil {
+		return nil, fmt.Errorf("%w: the discovery document's authorization_endpoint must be an absolute http(s) URL", ErrConfig)
 	}
 	if _, err := checkFetchURL("token_endpoint", provider.Endpoint().TokenURL, opts); err != nil {
 		return nil, fmt.Errorf("%w: the discovery document's token_endpoint must be an https URL of a public host", ErrConfig)
@@ -249,6 +258,15 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Ident
 			// Never the body: an IdP's 5xx page is its own text, of any size.
 			return nil, "", refuse(ErrUpstream, ReasonUpstream, "token endpoint: HTTP %d", re.Response.StatusCode)
 		}
+		var netErr *url.Error
+		if errors.As(err, &netErr) {
+			// The network error names the address the tenant's token
+			// endpoint resolved to and how it answered: the operator's
+			// log has it, the refusal (read by the organization's
+			// administrators) only the step.
+			o.opts.logger().Warn("idp: token endpoint request failed", "connection", o.conn.ID, "url", trimQuery(o.oauth.Endpoint.TokenURL), "err", err)
+			return nil, "", refuse(ErrUpstream, ReasonUpstream, "token endpoint: the request failed")
+		}
 		return nil, "", refuse(ErrUpstream, ReasonUpstream, "token endpoint: %v", err)
 	}
 	verified = true
@@ -275,6 +293,9 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Ident
 	var claims map[string]any
 	if err := idt.Claims(&claims); err != nil {
 		return nil, "", refuse(ErrInvalidResponse, ReasonMalformed, "claims: %v", err)
+	}
+	if err := o.checkAuthorizedParty(idt.Audience, claims); err != nil {
+		return nil, "", err
 	}
 	if o.userinfoURL != "" && o.needsUserinfo(claims) {
 		if err := o.addUserinfo(ctx, tok, idt.Subject, claims); err != nil {
@@ -326,6 +347,24 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Ident
 		return nil, "", refuse(ErrInvalidResponse, ReasonNoSubject, "the ID token names no subject")
 	}
 	return id, st.ReturnTo, nil
+}
+
+// checkAuthorizedParty applies OpenID Connect Core 3.1.3.7, steps 4 and
+// 5, which go-oidc leaves to its caller: an azp claim must name this
+// client (a token whose aud lists this client beside the one it was
+// issued to is that one's), and an ID token with several audiences must
+// carry one.
+func (o *oidcConnector) checkAuthorizedParty(aud []string, claims map[string]any) error {
+	azp, present := claims["azp"]
+	switch {
+	case !present && len(aud) > 1:
+		return refuse(ErrInvalidResponse, ReasonAudience, "the ID token has %d audiences and no azp", len(aud))
+	case !present:
+		return nil
+	case azp != o.oauth.ClientID:
+		return refuse(ErrInvalidResponse, ReasonAudience, "azp %q is not this client", clip(fmt.Sprint(azp), 256))
+	}
+	return nil
 }
 
 // hasOverage reports whether the claims carry Azure AD's groups overage
