@@ -310,6 +310,8 @@ func TestOIDCAzure(t *testing.T) {
 	srv := mockidp.Start(t, mockidp.DefaultConfig())
 	p := srv.Persona("azure")
 	common := strings.Replace(p.Issuer(), p.Tenant(), "common", 1)
+	// A multi-tenant connection needs xms_edov (TestAzureEmailDomainOwner).
+	p.PutUser(mockidp.UserConfig{Email: "mt@contoso.test", Claims: map[string]any{"xms_edov": true}})
 	t.Run("multi-tenant", func(t *testing.T) {
 		for _, tc := range []struct {
 			tenants []string
@@ -319,7 +321,7 @@ func TestOIDCAzure(t *testing.T) {
 			c := oidcConn(p, a, sso.AzureAD)
 			c.OIDC.Issuer, c.OIDC.AllowedTenants = common, tc.tenants
 			a.conn = connect(t, srv, c, idp.Options{})
-			a.hint = "bob@contoso.test"
+			a.hint = "mt@contoso.test"
 			r := browse(t, browser(srv), a.srv.URL+"/login")
 			if tc.reason == "" && (r.Identity == nil || r.Identity.TenantID != p.Tenant()) {
 				t.Fatalf("allowed tenant refused: %s", r.Error)
@@ -335,7 +337,7 @@ func TestOIDCAzure(t *testing.T) {
 			c := oidcConn(p, a, sso.AzureAD)
 			c.OIDC.Issuer, c.OIDC.AllowedTenants = common, []string{p.Tenant()}
 			a.conn = connect(t, srv, c, idp.Options{})
-			a.hint = "bob@contoso.test"
+			a.hint = "mt@contoso.test"
 			if err := p.InjectFault(mockidp.FaultWrongIssuer, 1); err != nil {
 				t.Fatal(err)
 			}
@@ -428,13 +430,14 @@ func TestOIDCIssParameterMultiTenant(t *testing.T) {
 	}
 	srv := mockidp.Start(t, cfg)
 	p := srv.Persona("azure")
+	p.PutUser(mockidp.UserConfig{Email: "mt@contoso.test", Claims: map[string]any{"xms_edov": true}})
 	common := strings.Replace(p.Issuer(), p.Tenant(), "common", 1)
 	other := strings.Replace(p.Issuer(), p.Tenant(), "00000000-0000-0000-0000-000000000000", 1)
 	a := newApp(t)
 	c := oidcConn(p, a, sso.AzureAD)
 	c.OIDC.Issuer, c.OIDC.AllowedTenants = common, []string{p.Tenant()}
 	a.conn = connect(t, srv, c, idp.Options{})
-	a.hint = "bob@contoso.test"
+	a.hint = "mt@contoso.test"
 	for _, iss := range []string{"", common, other} {
 		client := browser(srv)
 		u := callbackURL(t, client, a.srv.URL)
@@ -495,4 +498,58 @@ func getResult(t *testing.T, client *http.Client, u *url.URL) result {
 	var r result
 	json2(t, resp, &r)
 	return r
+}
+
+// TestAzureEmailDomainOwner: an Entra ID address is held to xms_edov,
+// Entra's word on whether the tenant owns the address's domain. Any value
+// but true is refused on every connection; a multi-tenant connection
+// refuses an address without the claim, since the administrator of any
+// allowed tenant can give their users another tenant's addresses; a
+// single-tenant connection takes its own directory's addresses without it.
+func TestAzureEmailDomainOwner(t *testing.T) {
+	t.Parallel()
+	srv := mockidp.Start(t, mockidp.DefaultConfig())
+	p := srv.Persona("azure")
+	common := strings.Replace(p.Issuer(), p.Tenant(), "common", 1)
+	for _, tc := range []struct {
+		name        string
+		multiTenant bool
+		edov        any // nil: no claim
+		reason      string
+	}{
+		{"single tenant, no claim", false, nil, ""},
+		{"single tenant, true", false, true, ""},
+		{"single tenant, false", false, false, idp.ReasonEmailUnverified},
+		{"single tenant, \"false\"", false, "false", idp.ReasonEmailUnverified},
+		{"single tenant, 1", false, 1, idp.ReasonEmailUnverified},
+		{"multi-tenant, no claim", true, nil, idp.ReasonEmailVerifiedNone},
+		{"multi-tenant, true", true, true, ""},
+		{"multi-tenant, \"true\"", true, "true", ""},
+		{"multi-tenant, false", true, false, idp.ReasonEmailUnverified},
+		{"multi-tenant, an object", true, map[string]any{}, idp.ReasonEmailUnverified},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			email := "edov-" + strings.NewReplacer(" ", "-", ",", "", "\"", "q").Replace(tc.name) + "@contoso.test"
+			u := mockidp.UserConfig{Email: email}
+			if tc.edov != nil {
+				u.Claims = map[string]any{"xms_edov": tc.edov}
+			}
+			p.PutUser(u)
+			a := newApp(t)
+			c := oidcConn(p, a, sso.AzureAD)
+			if tc.multiTenant {
+				c.OIDC.Issuer, c.OIDC.AllowedTenants = common, []string{p.Tenant()}
+			}
+			a.conn = connect(t, srv, c, idp.Options{})
+			a.hint = email
+			r := browse(t, browser(srv), a.srv.URL+"/login")
+			if tc.reason == "" {
+				if r.Identity == nil || r.Identity.Email != email || !r.Identity.EmailVerified {
+					t.Fatalf("refused or wrong identity: %+v %s", r.Identity, r.Error)
+				}
+				return
+			}
+			wantRefusal(t, r, idp.ErrNotAllowed, tc.reason)
+		})
+	}
 }

@@ -91,7 +91,9 @@ type OIDCSettings struct {
 	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
 	// AllowedTenants are the Azure AD tenant IDs admitted through a
 	// common/organizations issuer (the token's tid is checked, and iss
-	// against that tenant's issuer).
+	// against that tenant's issuer). Such a connection takes an address
+	// only with the optional ID token claim xms_edov true: add it to the
+	// app registration.
 	AllowedTenants []string `json:"allowed_tenants,omitempty"`
 }
 

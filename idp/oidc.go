@@ -311,6 +311,11 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Ident
 			return nil, "", refuse(ErrInvalidResponse, ReasonIssuer, "iss %q is not tenant %s's issuer %q", idt.Issuer, id.TenantID, want)
 		}
 	}
+	if id.Email != "" && o.conn.Vendor == sso.AzureAD {
+		if err := o.checkEmailDomainOwner(claims, id.Email); err != nil {
+			return nil, "", err
+		}
+	}
 	if id.Email != "" {
 		switch verified, present := emailVerifiedClaim(claims); {
 		case present && !verified:
@@ -575,4 +580,23 @@ func (o *oidcConnector) CheckClientSecret(ctx context.Context) error {
 		err = errors.New(clip(o.scrub(err.Error()), 1024))
 	}
 	return fetchFailed(o.opts, "token endpoint", o.oauth.Endpoint.TokenURL, err)
+}
+
+// checkEmailDomainOwner holds an Entra ID address to xms_edov, the
+// optional claim by which Entra says whether the tenant owns the
+// address's domain: false (or any value but true) is refused always
+// (email_unverified). A multi-tenant connection refuses an address
+// without it (email_verified_missing): the administrator of any allowed
+// tenant can set any address, another tenant's people's included, on
+// their own users ("nOAuth"). A single-tenant connection's addresses come
+// from the customer's own directory and stand without it.
+func (o *oidcConnector) checkEmailDomainOwner(claims map[string]any, email string) error {
+	v, present := claims["xms_edov"]
+	switch {
+	case present && v != true && v != "true":
+		return refuse(ErrNotAllowed, ReasonEmailUnverified, "xms_edov is %v: Entra ID does not vouch that the tenant owns the domain of %s", v, email)
+	case !present && o.multiTenant != "":
+		return refuse(ErrNotAllowed, ReasonEmailVerifiedNone, "a multi-tenant Entra ID connection needs the optional ID token claim xms_edov, which this token lacks: any allowed tenant's administrator can give their users any address")
+	}
+	return nil
 }

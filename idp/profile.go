@@ -271,6 +271,11 @@ func oidcIdentity(c Connection, claims map[string]any) *Identity {
 		if id.Email == "" {
 			id.Email, _ = claims["preferred_username"].(string)
 		}
+		// xms_edov, when sent, is Entra's word on the address
+		// (checkEmailDomainOwner).
+		if edov, ok := claims["xms_edov"]; ok {
+			id.EmailVerified = id.Email != "" && (edov == true || edov == "true")
+		}
 	}
 	id.HostedDomain, _ = claims["hd"].(string)
 	switch g := claims[field(c, oidcProfiles, "groups")].(type) {
