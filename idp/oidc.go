@@ -298,7 +298,7 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Ident
 		return nil, "", err
 	}
 	if o.userinfoURL != "" && o.needsUserinfo(claims) {
-		if err := o.addUserinfo(ctx, tok, idt.Subject, claims); err != nil {
+		if err := o.addUserinfo(ctx, tok, idt.Issuer, idt.Subject, claims); err != nil {
 			return nil, "", err
 		}
 	}
@@ -406,8 +406,9 @@ func (o *oidcConnector) needsUserinfo(claims map[string]any) bool {
 // addUserinfo calls the userinfo endpoint with the access token and adds
 // the claims the ID token lacks (the ID token's own claims win). Its sub
 // must be the ID token's: a userinfo answer about someone else is refused.
-func (o *oidcConnector) addUserinfo(ctx context.Context, tok *oauth2.Token, sub string, claims map[string]any) error {
-	extra, err := o.userinfo(ctx, tok)
+// iss is the ID token's issuer.
+func (o *oidcConnector) addUserinfo(ctx context.Context, tok *oauth2.Token, iss, sub string, claims map[string]any) error {
+	extra, err := o.userinfo(ctx, tok, iss)
 	if err != nil {
 		return err
 	}
@@ -429,9 +430,10 @@ const maxUserinfo = 1 << 20
 // person's claims. A failure is reported by its status, never its body (an
 // IdP's error page is its own text). A signed answer (application/jwt,
 // OIDC Core 5.3.2) is held to the ID token's rules: one of its algorithms,
-// a key of the connection's key set (refetched as rarely), and iss and
-// aud, when it has them, the connection's.
-func (o *oidcConnector) userinfo(ctx context.Context, tok *oauth2.Token) (map[string]any, error) {
+// a key of the connection's key set (refetched as rarely), and it must
+// carry iss, the ID token's issuer iss, and aud naming this client (5.3.2:
+// "MUST contain the Claims iss ... and aud").
+func (o *oidcConnector) userinfo(ctx context.Context, tok *oauth2.Token, iss string) (map[string]any, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.userinfoURL, nil)
 	if err != nil {
 		return nil, refuse(ErrUpstream, ReasonUserinfo, "userinfo: %v", err)
@@ -466,10 +468,13 @@ func (o *oidcConnector) userinfo(ctx context.Context, tok *oauth2.Token) (map[st
 		return nil, refuse(ErrInvalidResponse, ReasonUserinfo, "userinfo: the answer is not a JSON object")
 	}
 	if signed {
-		if iss, ok := claims["iss"]; ok && o.multiTenant == "" && iss != o.conn.OIDC.Issuer {
-			return nil, refuse(ErrInvalidResponse, ReasonIssuer, "signed userinfo: iss %q is not the connection's issuer", clip(fmt.Sprint(iss), 256))
+		switch got, ok := claims["iss"]; {
+		case !ok:
+			return nil, refuse(ErrInvalidResponse, ReasonIssuer, "signed userinfo: no iss")
+		case got != iss:
+			return nil, refuse(ErrInvalidResponse, ReasonIssuer, "signed userinfo: iss %q is not the ID token's issuer", clip(fmt.Sprint(got), 256))
 		}
-		if aud, ok := claims["aud"]; ok && !audienceHas(aud, o.oauth.ClientID) {
+		if aud, ok := claims["aud"]; !ok || !audienceHas(aud, o.oauth.ClientID) {
 			return nil, refuse(ErrInvalidResponse, ReasonAudience, "signed userinfo: aud does not name this client")
 		}
 	}

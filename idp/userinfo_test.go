@@ -57,14 +57,17 @@ func TestUserinfoAnswers(t *testing.T) {
 	}{
 		{"json", 200, "application/json; charset=utf-8", `{"sub":"u1","email":"pat@acme.test"}`, "pat@acme.test", "", nil},
 		{"signed", 200, "application/jwt", signKey(es256, `{"sub":"u1","email":"pat@acme.test","iss":"`+iss+`","aud":["`+client+`","x"]}`), "pat@acme.test", "", nil},
-		{"signed without iss and aud", 200, "application/jwt", signKey(es256, `{"sub":"u1","email":"pat@acme.test"}`), "pat@acme.test", "", nil},
+		{"signed without iss and aud", 200, "application/jwt", signKey(es256, `{"sub":"u1","email":"pat@acme.test"}`), "", ReasonIssuer, ErrInvalidResponse},
+		{"signed without iss", 200, "application/jwt", signKey(es256, `{"sub":"u1","aud":"`+client+`"}`), "", ReasonIssuer, ErrInvalidResponse},
+		{"signed without aud", 200, "application/jwt", signKey(es256, `{"sub":"u1","iss":"`+iss+`"}`), "", ReasonAudience, ErrInvalidResponse},
+		{"signed, iss not a string", 200, "application/jwt", signKey(es256, `{"sub":"u1","iss":["`+iss+`"],"aud":"`+client+`"}`), "", ReasonIssuer, ErrInvalidResponse},
 		{"signed by another key", 200, "application/jwt", signOther(es256, `{"sub":"u1"}`), "", ReasonSignature, ErrInvalidResponse},
 		{"signed, unknown kid", 200, "application/jwt", signKey(`{"alg":"ES256","kid":"k9"}`, `{"sub":"u1"}`), "", ReasonUnknownKey, ErrInvalidResponse},
 		{"HS256", 200, "application/jwt", b64seg(`{"alg":"HS256","kid":"k1"}`) + "." + b64seg(`{"sub":"u1"}`) + ".c2ln", "", ReasonAlgorithm, ErrInvalidResponse},
 		{"EdDSA", 200, "application/jwt", b64seg(`{"alg":"EdDSA","kid":"k1"}`) + "." + b64seg(`{"sub":"u1"}`) + ".c2ln", "", ReasonAlgorithm, ErrInvalidResponse},
 		{"unsigned", 200, "application/jwt", b64seg(`{"alg":"none","kid":"k1"}`) + "." + b64seg(`{"sub":"u1"}`) + ".", "", ReasonAlgorithm, ErrInvalidResponse},
 		{"signed, another issuer", 200, "application/jwt", signKey(es256, `{"sub":"u1","iss":"https://evil.test"}`), "", ReasonIssuer, ErrInvalidResponse},
-		{"signed, another audience", 200, "application/jwt", signKey(es256, `{"sub":"u1","aud":"other-client"}`), "", ReasonAudience, ErrInvalidResponse},
+		{"signed, another audience", 200, "application/jwt", signKey(es256, `{"sub":"u1","iss":"`+iss+`","aud":"other-client"}`), "", ReasonAudience, ErrInvalidResponse},
 		{"error page", 500, "text/html", "<h1>SECRET internal page</h1>", "", ReasonUserinfo, ErrUpstream},
 		{"not an object", 200, "application/json", `["sub"]`, "", ReasonUserinfo, ErrInvalidResponse},
 		{"null", 200, "application/json", `null`, "", ReasonUserinfo, ErrInvalidResponse},
@@ -72,7 +75,7 @@ func TestUserinfoAnswers(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			answer.status, answer.ctype, answer.body = c.status, c.ctype, c.body
-			claims, err := o.userinfo(context.Background(), &oauth2.Token{AccessToken: "at-1", TokenType: "Bearer"})
+			claims, err := o.userinfo(context.Background(), &oauth2.Token{AccessToken: "at-1", TokenType: "Bearer"}, iss)
 			if c.reason == "" {
 				if err != nil || claims["email"] != c.email {
 					t.Fatalf("claims %v, %v; want email %q", claims, err, c.email)
