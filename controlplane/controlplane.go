@@ -240,6 +240,8 @@ type API struct {
 	now        func() time.Time
 	log        *slog.Logger
 	conns      *ttlcache.Cache[idp.Connector]
+	connFails  *ttlcache.Cache[error]
+	building   connBuilds
 	secrets    *secrets
 	exp        store.Expiring
 	closers    []func() error
@@ -352,6 +354,9 @@ func New(cfg Config) (*API, error) {
 		}
 	}
 	if a.conns, err = ttlcache.New[idp.Connector](ttlcache.Config{MaxEntries: 10_000, TTL: time.Hour, Now: a.now}); err != nil {
+		return nil, err
+	}
+	if a.connFails, err = ttlcache.New[error](ttlcache.Config{MaxEntries: 10_000, TTL: connFailureTTL, Now: a.now}); err != nil {
 		return nil, err
 	}
 	a.routes()
