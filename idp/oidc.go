@@ -43,7 +43,6 @@ type oidcConnector struct {
 	issParam    bool   // discovery's authorization_response_iss_parameter_supported (RFC 9207)
 	jwksURI     string
 	userinfoURL string
-	ctx         context.Context
 }
 
 // keySet verifies ID token signatures with the connection's key cache:
@@ -155,7 +154,7 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 	if err != nil {
 		return nil, err
 	}
-	o := &oidcConnector{conn: c, opts: opts, ctx: context.WithoutCancel(hctx), state: st}
+	o := &oidcConnector{conn: c, opts: opts, state: st}
 	if multi {
 		if !strings.Contains(disc.Issuer, "{tenantid}") {
 			return nil, fmt.Errorf("%w: a multi-tenant Azure AD discovery should name the issuer with {tenantid}, and this one does not", ErrConfig)
