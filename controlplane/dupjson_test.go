@@ -56,3 +56,45 @@ func TestDuplicateMembersAreRefused(t *testing.T) {
 		t.Errorf("a plain body: %d %s", status, resp)
 	}
 }
+
+// TestFieldNamesAreExact: encoding/json takes ROLE for role. A member
+// whose name matches a field only in another letter case is refused (400
+// invalid_json, nothing written), at any depth, since a proxy, an audit
+// log or a client reading the API's exact names does not see it; map keys
+// (Clerk roles, group names) are data and keep their case.
+func TestFieldNamesAreExact(t *testing.T) {
+	t.Parallel()
+	p := newPlane(t)
+	ctx := context.Background()
+	before, err := p.st.GetOrg(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ method, path, body string }{
+		{"PATCH", "/v1/organizations/acme", `{"REQUIRE_SSO":true}`},
+		{"PATCH", "/v1/organizations/acme", `{"Name":"Evil"}`},
+		{"PUT", "/v1/organizations/acme/sso", `{"Clerk_Org_ID":"org_other","allowed_domains":["acme.test"],"default_role":"viewer"}`},
+		{"PUT", "/v1/organizations/acme/sso", `{"clerk_org_id":"org_acme","allowed_domains":["acme.test"],"default_role":"viewer","group_roles":[{"GROUP":"admins","role":"admin"}]}`},
+		{"POST", "/v1/organizations/acme/api-keys", `{"name":"bot","Role":"admin"}`},
+		{"POST", "/v1/organizations", `{"ID":"caps","name":"Caps","plan":"free"}`},
+	} {
+		status, resp := p.call(t, c.method, c.path, c.body)
+		var e api.Error
+		json.Unmarshal([]byte(resp), &e)
+		if status != 400 || e.Code != "invalid_json" || !strings.Contains(e.Message, "unknown field") {
+			t.Errorf("%s %s %s: %d %s, want 400 invalid_json naming an unknown field", c.method, c.path, c.body, status, resp)
+		}
+	}
+	after, _ := p.st.GetOrg(ctx, "acme")
+	if after.RequireSSO != before.RequireSSO || after.Name != before.Name || after.ClerkOrgID != before.ClerkOrgID || len(after.GroupRoles) != len(before.GroupRoles) {
+		t.Errorf("acme changed: %+v", after)
+	}
+	if ks, _ := p.st.ListAPIKeys(ctx, "acme"); len(ks) != 0 {
+		t.Errorf("%d API keys made", len(ks))
+	}
+	// Map keys keep their case: a Clerk role spelled in capitals is data.
+	if status, resp := p.call(t, "PUT", "/v1/organizations/acme/sso",
+		`{"clerk_org_id":"org_acme","allowed_domains":["acme.test"],"default_role":"viewer","clerk_role_map":{"ORG:ADMIN":"admin"}}`); status != 200 {
+		t.Errorf("a capitalized map key: %d %s", status, resp)
+	}
+}

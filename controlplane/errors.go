@@ -155,9 +155,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 // decodeJSON decodes exactly one JSON value from body into v, refusing
 // unknown fields and anything after the value, then refuses a body that
 // is not one object in which no object names a member twice, exactly or
-// in other letter cases (strictjson): encoding/json keeps the last of two
+// in other letter cases (strictjson), or names a field in another letter
+// case than the API's (inexactName): encoding/json keeps the last of two
 // and folds case, where a proxy, an audit log or a client may read the
-// first. It returns "" or the message of the refusal.
+// first, or not see the member at all. It returns "" or the message of the
+// refusal.
 func decodeJSON(body []byte, v any) string {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -175,6 +177,12 @@ func decodeJSON(body []byte, v any) string {
 			return "the body must be a JSON object"
 		}
 		return "the body is not the JSON this route takes"
+	}
+	if name := inexactName(body, v); name != "" {
+		if jsonField.MatchString(name) {
+			return "unknown field " + name + " (field names are lower case, as the API spells them)"
+		}
+		return "an unknown field (field names are spelled exactly as the API spells them)"
 	}
 	return ""
 }
