@@ -75,6 +75,8 @@ func TestFieldNamesAreExact(t *testing.T) {
 		{"PATCH", "/v1/organizations/acme", `{"Name":"Evil"}`},
 		{"PUT", "/v1/organizations/acme/sso", `{"Clerk_Org_ID":"org_other","allowed_domains":["acme.test"],"default_role":"viewer"}`},
 		{"PUT", "/v1/organizations/acme/sso", `{"clerk_org_id":"org_acme","allowed_domains":["acme.test"],"default_role":"viewer","group_roles":[{"GROUP":"admins","role":"admin"}]}`},
+		{"PUT", "/v1/organizations/acme/sso", `{"allowed_domains":["acme.test"],"default_role":"viewer","connection":{"id":"acme","protocol":"saml","Vendor":"okta"}}`},
+		{"PUT", "/v1/organizations/acme/sso", `{"allowed_domains":["acme.test"],"default_role":"viewer","connection":{"id":"acme","protocol":"saml","vendor":"okta","saml":{"IDP_Metadata_URL":"https://idp.test/m"}}}`},
 		{"POST", "/v1/organizations/acme/api-keys", `{"name":"bot","Role":"admin"}`},
 		{"POST", "/v1/organizations", `{"ID":"caps","name":"Caps","plan":"free"}`},
 	} {

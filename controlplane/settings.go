@@ -103,6 +103,9 @@ func validateSSOSettings(in api.SSOSettings, pol *rbac.Policy) (ssoSettings, err
 		if err := dec.Decode(s.Connection); err != nil {
 			return ssoSettings{}, &apiError{Status: http.StatusBadRequest, Code: codeInvalidJSON, Message: "connection: " + jsonProblem(err)}
 		}
+		if name := inexactName(in.Connection, s.Connection); name != "" {
+			return ssoSettings{}, &apiError{Status: http.StatusBadRequest, Code: codeInvalidJSON, Message: "connection: an unknown field (field names are spelled exactly as the API spells them)"}
+		}
 	}
 	switch {
 	case s.ClerkOrgID == "" && s.Connection == nil:
