@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -211,12 +212,16 @@ func (op *oidcOP) options() idp.Options {
 }
 
 // connect builds the connection with idp.New: discovery, from
-// oidc-provider's issuer.
+// oidc-provider's issuer. A failure shows what the connector logged (the
+// status or network error behind "discovery fetch failed").
 func (op *oidcOP) connect(t *testing.T, client opClient, secret string) idp.Connector {
 	t.Helper()
-	conn, err := idp.New(context.Background(), op.connection(client, secret), op.options())
+	var log testenv.LogBuffer
+	opts := op.options()
+	opts.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	conn, err := idp.New(context.Background(), op.connection(client, secret), opts)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v\nthe connector's log:\n%s", err, log.String())
 	}
 	return conn
 }
