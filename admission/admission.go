@@ -286,8 +286,12 @@ func (a *Admitter) role(org store.Org, u store.User, l Login) string {
 // anyone: the organization mapped to clerkOrgID and the person with the
 // canonical form of email in it. ok is false when either is unknown or
 // the email has no canonical form. A person bound to another Clerk user
-// than clerkUserID is refused (ssoerr.ReasonSubjectMismatch); a store
-// failure is ssoerr.ErrUpstream, never "unknown".
+// than clerkUserID is refused (ssoerr.ReasonSubjectMismatch), and so is
+// a known person whom a sign-in would now refuse because the
+// organization's plan is no longer entitled to SSO
+// (ssoerr.ReasonPlanNotEntitled) or the address's domain is no longer
+// allowed (ssoerr.ReasonDomainNotAllowed); a store failure is
+// ssoerr.ErrUpstream, never "unknown".
 func (a *Admitter) Lookup(ctx context.Context, clerkOrgID, email, clerkUserID string) (p *Person, ok bool, err error) {
 	canon, err := CanonicalEmail(email)
 	if err != nil {
@@ -307,6 +311,16 @@ func (a *Admitter) Lookup(ctx context.Context, clerkOrgID, email, clerkUserID st
 	}
 	if u.ClerkUserID != "" && u.ClerkUserID != clerkUserID {
 		return nil, false, forbid(ssoerr.ReasonSubjectMismatch, "%s is bound to Clerk user %s, not %q", u.ID, u.ClerkUserID, clerkUserID)
+	}
+	// What a sign-in checks of the organization holds for every request
+	// a Clerk session makes: a person whose domain an administrator
+	// removed, or whose organization lost SSO, is refused as a sign-in
+	// would be, not carried by a Clerk session that outlives the change.
+	if !slices.Contains(a.ssoPlans, org.Plan) {
+		return nil, false, forbid(ssoerr.ReasonPlanNotEntitled, "plan %q of %s is not entitled to SSO", org.Plan, org.ID)
+	}
+	if domain := canon[strings.LastIndexByte(canon, '@')+1:]; !DomainAllowed(domain, org.AllowedDomains) {
+		return nil, false, forbid(ssoerr.ReasonDomainNotAllowed, "%q is not an allowed domain of %s", canon, org.ID)
 	}
 	return &Person{UserID: u.ID, Email: u.Email, OrgID: org.ID, Role: u.Role, AuthMethod: MethodSSO, ClerkUserID: u.ClerkUserID}, true, nil
 }

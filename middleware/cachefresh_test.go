@@ -8,6 +8,7 @@ import (
 
 	"github.com/ssokit/ssokit/admission"
 	"github.com/ssokit/ssokit/ssoerr"
+	"github.com/ssokit/ssokit/store"
 )
 
 // TestClerkPrincipalFollowsTheStore: a Clerk token's principal is cached,
@@ -70,5 +71,65 @@ func TestTwoAPIKeyHeadersAreRefused(t *testing.T) {
 	_, err = e.a.Authenticate(r)
 	if Classify(err).Status != 401 || ssoerr.ReasonOf(err) != ssoerr.ReasonAmbiguous {
 		t.Fatalf("%v, want 401 ambiguous_request", err)
+	}
+}
+
+// TestClerkSessionLosesWhatASignInWouldLose: a Clerk session outlives an
+// administrator's change, but its requests do not: once the person's
+// domain is no longer allowed, or the organization's plan no longer
+// entitled to SSO, the same token is refused for that reason (cached or
+// not), as a sign-in would be; restored, it is taken again.
+func TestClerkSessionLosesWhatASignInWouldLose(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name    string
+		change  func(o *store.Org)
+		restore func(o *store.Org)
+		reason  ssoerr.Reason
+	}{
+		{"domain removed", func(o *store.Org) { o.AllowedDomains = []string{"other.test"} },
+			func(o *store.Org) { o.AllowedDomains = []string{"acme.test"} }, ssoerr.ReasonDomainNotAllowed},
+		{"plan downgraded", func(o *store.Org) { o.Plan = "free" },
+			func(o *store.Org) { o.Plan = "enterprise" }, ssoerr.ReasonPlanNotEntitled},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			f := newFixture(t, testKid, nil)
+			a, err := NewAuthenticator(AuthenticatorConfig{Clerk: f.v, Admission: e.adm, Versions: e.st, Now: f.clk.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			person, err := e.adm.Admit(ctx, admission.Login{ClerkOrgID: "org_acme", ClerkUserID: "user_1", Email: "pat@acme.test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok := mint(t, f.keys[0], hdr(testKid), with(v1Claims(f.clk.Now()), "sub", "user_1", "org_id", "org_acme", "email", "pat@acme.test"))
+			auth := func() (*Principal, error) {
+				r := httptest.NewRequest("GET", "/", nil)
+				r.Header.Set("Authorization", "Bearer "+tok)
+				return a.Authenticate(r)
+			}
+			update := func(f func(o *store.Org)) {
+				t.Helper()
+				if _, err := e.st.UpdateOrg(ctx, "acme", func(o *store.Org) error { f(o); return nil }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if p, err := auth(); err != nil || p.UserID != person.UserID {
+				t.Fatalf("before the change: %+v %v", p, err)
+			}
+			update(c.change)
+			for i := range 2 { // the cached principal too
+				if p, err := auth(); ssoerr.ReasonOf(err) != c.reason || Classify(err).Status != 403 {
+					t.Fatalf("after the change (request %d): %+v %v, want 403 %s", i, p, err, c.reason)
+				}
+			}
+			update(c.restore)
+			if p, err := auth(); err != nil || p.UserID != person.UserID {
+				t.Fatalf("restored: %+v %v", p, err)
+			}
+		})
 	}
 }
