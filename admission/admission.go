@@ -391,8 +391,10 @@ type Session struct {
 }
 
 // CheckSession applies what can end a valid app session early: the person
-// removed or their sessions revoked (ValidAfter), or, for a password
-// session, require_sso on. Revocation of the one session (its jti) is the
+// or the organization removed or their sessions revoked (ValidAfter); for
+// an SSO session, the organization's plan no longer entitled to SSO or the
+// person's domain no longer allowed; for a password session, require_sso
+// on. Revocation of the one session (its jti) is the
 // session manager's.
 func (a *Admitter) CheckSession(ctx context.Context, s Session) error {
 	u, err := a.store.GetUser(ctx, s.UserID)
@@ -406,20 +408,33 @@ func (a *Admitter) CheckSession(ctx context.Context, s Session) error {
 	if !u.ValidAfter.IsZero() && s.IssuedAt.Before(u.ValidAfter.Truncate(time.Second).Add(time.Second)) {
 		return ended(ssoerr.ReasonSessionRevoked, "sessions of %s revoked", s.UserID)
 	}
-	if s.AuthMethod == MethodPassword {
-		org, err := a.store.GetOrg(ctx, s.OrgID)
-		if errors.Is(err, store.ErrNotFound) {
-			return ended(ssoerr.ReasonSessionRevoked, "organization %s gone", s.OrgID)
-		} else if err != nil {
-			return ssoerr.Upstream(ssoerr.ReasonStore, err)
+	if s.AuthMethod != MethodPassword && s.AuthMethod != MethodSSO {
+		return nil
+	}
+	org, err := a.store.GetOrg(ctx, s.OrgID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ended(ssoerr.ReasonSessionRevoked, "organization %s gone", s.OrgID)
+	} else if err != nil {
+		return ssoerr.Upstream(ssoerr.ReasonStore, err)
+	}
+	if s.AuthMethod == MethodSSO {
+		// An SSO session ends once a sign-in would be refused for the
+		// organization's reasons: its plan no longer entitled to SSO, or
+		// the person's domain no longer allowed.
+		if !slices.Contains(a.ssoPlans, org.Plan) {
+			return ended(ssoerr.ReasonPlanNotEntitled, "plan %q of %s is not entitled to SSO", org.Plan, org.ID)
 		}
-		// While require_sso is on, no password session is issued, so any
-		// that exists ends: one opened before, and one whose login read
-		// the organization just before require_sso was turned on and
-		// finished after (its iat can be later than RequireSSOSince).
-		if org.RequireSSO {
-			return ended(ssoerr.ReasonSSORequired, "%s requires SSO since %s", s.OrgID, org.RequireSSOSince.Format(time.RFC3339))
+		if at := strings.LastIndexByte(u.Email, '@'); at < 0 || !DomainAllowed(u.Email[at+1:], org.AllowedDomains) {
+			return ended(ssoerr.ReasonDomainNotAllowed, "%q is not an allowed domain of %s", u.Email, org.ID)
 		}
+		return nil
+	}
+	// While require_sso is on, no password session is issued, so any
+	// that exists ends: one opened before, and one whose login read the
+	// organization just before require_sso was turned on and finished
+	// after (its iat can be later than RequireSSOSince).
+	if org.RequireSSO {
+		return ended(ssoerr.ReasonSSORequired, "%s requires SSO since %s", s.OrgID, org.RequireSSOSince.Format(time.RFC3339))
 	}
 	return nil
 }

@@ -253,3 +253,57 @@ func TestRequireRoleAndPermission(t *testing.T) {
 		t.Fatalf("no principal: %d", w.Code)
 	}
 }
+
+// TestSSOAppSessionEndsWithTheOrgsConsent: an app session from an SSO
+// sign-in ends once a sign-in would be refused for the organization's
+// reasons (the person's domain no longer allowed, the plan no longer
+// entitled to SSO), checked again as soon as the store changes, and is
+// taken again once restored; a password session is not held to either.
+func TestSSOAppSessionEndsWithTheOrgsConsent(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name            string
+		change, restore func(o *store.Org)
+		code            string
+	}{
+		{"domain removed", func(o *store.Org) { o.AllowedDomains = []string{"other.test"} },
+			func(o *store.Org) { o.AllowedDomains = []string{"acme.test"} }, "domain_not_allowed"},
+		{"plan downgraded", func(o *store.Org) { o.Plan = "free" },
+			func(o *store.Org) { o.Plan = "enterprise" }, "plan_not_entitled"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			ctx := context.Background()
+			p, err := e.adm.Admit(ctx, admission.Login{ClerkOrgID: "org_acme", Email: "bob@acme.test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := sessionRequest(t, e, p)
+			if _, err := e.a.Authenticate(r); err != nil {
+				t.Fatal(err)
+			}
+			pw := &admission.Person{UserID: p.UserID, Email: p.Email, OrgID: p.OrgID, Role: p.Role, AuthMethod: admission.MethodPassword}
+			password := sessionRequest(t, e, pw)
+			update := func(f func(o *store.Org)) {
+				t.Helper()
+				if _, err := e.st.UpdateOrg(ctx, "acme", func(o *store.Org) error { f(o); return nil }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			update(c.change)
+			_, err = e.a.Authenticate(r)
+			wantCode(t, err, c.code)
+			if Classify(err).Status != http.StatusUnauthorized {
+				t.Fatalf("status %d, want 401 (the session ended)", Classify(err).Status)
+			}
+			if _, err := e.a.Authenticate(password); err != nil {
+				t.Fatalf("a password session: %v", err)
+			}
+			update(c.restore)
+			if _, err := e.a.Authenticate(r); err != nil {
+				t.Fatalf("restored: %v", err)
+			}
+		})
+	}
+}
