@@ -587,7 +587,13 @@ func classifySAML(err error) error {
 	detail := samlDetail(err)
 	var bad saml.ErrBadStatus
 	var badp *saml.ErrBadStatus
-	if errors.As(err, &bad) || errors.As(err, &badp) || strings.HasPrefix(detail, "urn:oasis:names:tc:SAML:2.0:status:") {
+	switch {
+	case errors.As(err, &bad):
+		// A LogoutResponse's refusal words the status; the status is the detail.
+		return refuse(ErrIdPRefused, ReasonIdPError, "the IdP answered with status %s", bad.Status)
+	case errors.As(err, &badp):
+		return refuse(ErrIdPRefused, ReasonIdPError, "the IdP answered with status %s", badp.Status)
+	case strings.HasPrefix(detail, "urn:oasis:names:tc:SAML:2.0:status:"):
 		return refuse(ErrIdPRefused, ReasonIdPError, "the IdP answered with status %s", detail)
 	}
 	// crewjam words an assertion's wrong Issuer "issuer is not ...",
@@ -684,7 +690,9 @@ func (s *samlConnector) StartLogout(w http.ResponseWriter, r *http.Request, id *
 // (InResponseTo against the IDs in the state under its RelayState, which is
 // then cleared). An unsolicited response, one for another browser, and a
 // replay (the same response again, here or in another browser) are
-// refused with ErrNoLogin or ErrReplayed.
+// refused with ErrNoLogin or ErrReplayed; any other refusal names its check
+// as a login response's does (ErrIdPRefused for the IdP's error status,
+// ReasonDestination, ReasonIssuer, ReasonExpired, ReasonAlgorithm, ...).
 func (s *samlConnector) FinishLogout(w http.ResponseWriter, r *http.Request) error {
 	relay := r.URL.Query().Get("RelayState")
 	// crewjam's ParseForm reads the body of a PUT or PATCH too: bounded
@@ -713,7 +721,15 @@ func (s *samlConnector) FinishLogout(w http.ResponseWriter, r *http.Request) err
 		if errors.As(err, &ire) && ire.PrivateErr != nil && strings.Contains(ire.PrivateErr.Error(), "InResponseTo") {
 			return refuse(ErrNoLogin, ReasonInResponseTo, "logout response: %v", ire.PrivateErr)
 		}
-		return refuse(ErrInvalidResponse, ReasonSignature, "logout response: %v", err)
+		// Refused for the check that failed, as a login response is: the
+		// IdP's error status, a wrong Destination or Issuer, a stale
+		// IssueInstant, a SHA-1 signature; a bad signature only when it is.
+		err = s.classify(err)
+		var le *LoginError
+		if errors.As(err, &le) {
+			le.Detail = clip("logout response: "+le.Detail, maxDetail)
+		}
+		return err
 	}
 	until := s.opts.now().Add(saml.MaxIssueDelay + saml.MaxClockSkew)
 	if err := consume(r.Context(), s.opts.ReplayCache, "slo\x00"+s.conn.ID+"\x00"+s.idpID+"\x00"+resp.ID, until); err != nil {
