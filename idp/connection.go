@@ -42,7 +42,9 @@ type Connection struct {
 }
 
 // SAMLSettings is a SAML connection: the IdP's metadata (XML or a URL), or
-// its entity ID, SSO URL and certificate; and our side.
+// its entity ID, SSO URL and certificate; and our side. IDPEntityID given
+// beside metadata must be the metadata's entityID, or the connection is
+// refused (ErrConfig).
 type SAMLSettings struct {
 	IDPMetadataXML    string `json:"idp_metadata_xml,omitempty"`
 	IDPMetadataURL    string `json:"idp_metadata_url,omitempty"`

@@ -383,3 +383,30 @@ func TestRefusalDetailIsBounded(t *testing.T) {
 		t.Fatalf("short detail %q", d)
 	}
 }
+
+// TestSAMLMetadataEntityIDMismatch: an idp_entity_id given beside the
+// metadata names the IdP the administrator means; metadata of another
+// entity (a wrong paste, or a URL that now serves another IdP) is refused
+// rather than trusted in its place.
+func TestSAMLMetadataEntityIDMismatch(t *testing.T) {
+	t.Parallel()
+	md := idpMetadataXML(selfSigned(t, time.Now().AddDate(1, 0, 0)), redirectSSO)
+	conn := func(entityID string) Connection {
+		return Connection{ID: "c", Protocol: sso.SAML, Vendor: sso.Okta, SAML: &SAMLSettings{IDPMetadataXML: md, IDPEntityID: entityID,
+			EntityID: "https://sp", ACSURL: "https://sp/acs"}}
+	}
+	opts := Options{StateKey: make([]byte, 32)}
+	for _, same := range []string{"", "https://idp.test/entity"} {
+		if _, err := New(context.Background(), conn(same), opts); err != nil {
+			t.Errorf("idp_entity_id %q: %v", same, err)
+		}
+	}
+	_, err := New(context.Background(), conn("http://www.okta.com/exkOtherApp"), opts)
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), `entityID "https://idp.test/entity"`) || !strings.Contains(err.Error(), "http://www.okta.com/exkOtherApp") {
+		t.Fatalf("metadata of another IdP: %v", err)
+	}
+	rep := CheckConnection(context.Background(), conn("http://www.okta.com/exkOtherApp"), opts)
+	if rep.OK || len(rep.Steps) == 0 || rep.Steps[0].Name != "metadata" || rep.Steps[0].OK {
+		t.Fatalf("the connection check passed metadata of another IdP: %+v", rep)
+	}
+}

@@ -285,7 +285,7 @@ func newSAML(ctx context.Context, c Connection, opts Options) (*samlConnector, e
 func idpMetadata(ctx context.Context, s *SAMLSettings, opts Options) (*saml.EntityDescriptor, error) {
 	switch {
 	case s.IDPMetadataXML != "":
-		return ParseIdPMetadata([]byte(s.IDPMetadataXML), opts.now())
+		return s.sameEntity(ParseIdPMetadata([]byte(s.IDPMetadataXML), opts.now()))
 	case s.IDPMetadataURL != "":
 		if _, err := checkFetchURL("idp_metadata_url", s.IDPMetadataURL, opts); err != nil {
 			return nil, err
@@ -294,7 +294,7 @@ func idpMetadata(ctx context.Context, s *SAMLSettings, opts Options) (*saml.Enti
 		if err != nil {
 			return nil, fetchFailed(opts, "metadata", s.IDPMetadataURL, err)
 		}
-		return ParseIdPMetadata(b, opts.now())
+		return s.sameEntity(ParseIdPMetadata(b, opts.now()))
 	case s.IDPEntityID != "" && s.IDPSSOURL != "" && s.IDPCertificatePEM != "":
 		if _, err := checkHTTPURL("idp_sso_url", s.IDPSSOURL); err != nil {
 			return nil, err
@@ -321,6 +321,21 @@ func idpMetadata(ctx context.Context, s *SAMLSettings, opts Options) (*saml.Enti
 		}}}, nil
 	}
 	return nil, fmt.Errorf("%w: give the IdP metadata (XML or URL), or its entity ID, SSO URL and certificate", ErrConfig)
+}
+
+// sameEntity passes on parsed metadata when the connection's IDPEntityID,
+// if it names one, is the metadata's entityID: the administrator said
+// which IdP to trust, and metadata of another one (a wrong paste, a URL
+// that now serves another app's metadata) must not take its place.
+func (s *SAMLSettings) sameEntity(md *saml.EntityDescriptor, err error) (*saml.EntityDescriptor, error) {
+	if err != nil {
+		return nil, err
+	}
+	if s.IDPEntityID != "" && s.IDPEntityID != md.EntityID {
+		return nil, fmt.Errorf("%w: the metadata's entityID %q is not the connection's idp_entity_id %q: use the metadata of that IdP, or correct idp_entity_id",
+			ErrConfig, md.EntityID, s.IDPEntityID)
+	}
+	return md, nil
 }
 
 // Connection returns the connection's settings.
