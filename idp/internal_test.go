@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
@@ -408,5 +409,47 @@ func TestSAMLMetadataEntityIDMismatch(t *testing.T) {
 	rep := CheckConnection(context.Background(), conn("http://www.okta.com/exkOtherApp"), opts)
 	if rep.OK || len(rep.Steps) == 0 || rep.Steps[0].Name != "metadata" || rep.Steps[0].OK {
 		t.Fatalf("the connection check passed metadata of another IdP: %+v", rep)
+	}
+}
+
+// TestSAMLMetadataWeakKey: a signing certificate whose key is too weak to
+// trust (RSA under 2048 bits) is refused when the connection is made, as
+// metadata and as a pasted certificate, and named in the connection
+// check: every signing certificate of the metadata is trusted, so one
+// weak key beside a strong one would let its forger in.
+func TestSAMLMetadataWeakKey(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "old-idp"},
+		NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(1, 0, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &weak.PublicKey, weak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weakCert := base64.StdEncoding.EncodeToString(der)
+	strong := selfSigned(t, now.AddDate(1, 0, 0))
+	beside := strings.Replace(idpMetadataXML(strong, redirectSSO), `</IDPSSODescriptor>`,
+		`<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>`+weakCert+
+			`</X509Certificate></X509Data></KeyInfo></KeyDescriptor></IDPSSODescriptor>`, 1)
+	for name, md := range map[string]string{"alone": idpMetadataXML(weakCert, redirectSSO), "beside a strong one": beside} {
+		if _, err := ParseIdPMetadata([]byte(md), now); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "1024-bit RSA") {
+			t.Errorf("metadata with a weak signing key %s: %v", name, err)
+		}
+	}
+	// An encryption-only certificate signs nothing this SP trusts.
+	enc := strings.Replace(beside, `<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>`+weakCert,
+		`<KeyDescriptor use="encryption"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>`+weakCert, 1)
+	if _, err := ParseIdPMetadata([]byte(enc), now); err != nil {
+		t.Errorf("a weak encryption certificate beside a strong signing one: %v", err)
+	}
+	pemCert := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	c := Connection{ID: "c", Protocol: sso.SAML, Vendor: sso.Okta, SAML: &SAMLSettings{IDPEntityID: "https://idp.test/entity",
+		IDPSSOURL: "https://idp.test/sso", IDPCertificatePEM: pemCert, EntityID: "https://sp", ACSURL: "https://sp/acs"}}
+	if _, err := New(context.Background(), c, Options{StateKey: make([]byte, 32)}); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "1024-bit RSA") {
+		t.Errorf("a pasted certificate with a weak key: %v", err)
 	}
 }

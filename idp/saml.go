@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -189,6 +191,9 @@ func ParseIdPMetadata(b []byte, now time.Time) (*saml.EntityDescriptor, error) {
 			if err != nil {
 				continue
 			}
+			if err := checkSigningKey(cert); err != nil {
+				return nil, err
+			}
 			certs++
 			if now.After(cert.NotAfter) {
 				expired++
@@ -203,6 +208,34 @@ func ParseIdPMetadata(b []byte, now time.Time) (*saml.EntityDescriptor, error) {
 		return nil, fmt.Errorf("%w: the IdP's signing certificate expired on %s: download fresh metadata from the IdP", ErrConfig, lastExpiry.UTC().Format("2006-01-02"))
 	}
 	return &md, nil
+}
+
+// minRSABits is the smallest RSA key whose signatures the SP trusts. Every
+// vendor ssokit profiles signs with 2048 bits or more; 1024-bit RSA has
+// been disallowed for signatures since 2013 (NIST SP 800-131A).
+const minRSABits = 2048
+
+// checkSigningKey refuses an IdP signing certificate whose key is too weak
+// to trust. crewjam trusts every signing certificate of the metadata, so
+// one weak key is refused even beside strong ones: its signatures would
+// be accepted as the IdP's.
+func checkSigningKey(cert *x509.Certificate) error {
+	weak := ""
+	switch k := cert.PublicKey.(type) {
+	case *rsa.PublicKey:
+		if n := k.N.BitLen(); n < minRSABits {
+			weak = fmt.Sprintf("a %d-bit RSA key", n)
+		}
+	case *ecdsa.PublicKey:
+		if n := k.Curve.Params().BitSize; n < 256 {
+			weak = fmt.Sprintf("a %d-bit ECDSA key", n)
+		}
+	}
+	if weak == "" {
+		return nil
+	}
+	return fmt.Errorf("%w: the IdP's signing certificate %q has %s, too weak to trust (RSA needs at least %d bits): have the IdP sign with a new certificate and use its fresh metadata",
+		ErrConfig, cert.Subject.CommonName, weak, minRSABits)
 }
 
 func parseCert(data string) (*x509.Certificate, error) {
@@ -309,6 +342,9 @@ func idpMetadata(ctx context.Context, s *SAMLSettings, opts Options) (*saml.Enti
 		}
 		if opts.now().After(cert.NotAfter) {
 			return nil, fmt.Errorf("%w: the IdP's signing certificate expired on %s", ErrConfig, cert.NotAfter.UTC().Format("2006-01-02"))
+		}
+		if err := checkSigningKey(cert); err != nil {
+			return nil, err
 		}
 		certData := base64.StdEncoding.EncodeToString(block.Bytes)
 		return &saml.EntityDescriptor{EntityID: s.IDPEntityID, IDPSSODescriptors: []saml.IDPSSODescriptor{{
