@@ -699,6 +699,13 @@ func classifySAML(err error) error {
 			}
 		}
 	}
+	if reason == ReasonSignature && !errors.Is(err, saml.ErrInvalidSignature) &&
+		(errors.Is(err, saml.ErrMissingElement) || errors.Is(err, saml.ErrUnsupported)) {
+		// Signed as required, but no login: no Conditions, AuthnStatement,
+		// NameID or bearer confirmation, another SAML Version, a BaseID.
+		// A missing or bad signature stays ReasonSignature.
+		reason = ReasonMalformed
+	}
 	if reason == ReasonReplay {
 		return refuse(ErrReplayed, reason, "%s", detail)
 	}
