@@ -223,7 +223,9 @@ type Connector interface {
 // browser's state; FinishLogout accepts the IdP's LogoutResponse only in
 // answer to that request, once.
 type SingleLogout interface {
-	// StartLogout redirects the browser to the IdP's logout endpoint.
+	// StartLogout redirects the browser to the IdP's logout endpoint. The
+	// LogoutRequest names id.NameID with id.NameIDFormat, as the login's
+	// assertion did, and id.SessionIndex when set.
 	StartLogout(w http.ResponseWriter, r *http.Request, id *Identity) error
 	// FinishLogout checks the LogoutResponse and clears the state.
 	FinishLogout(w http.ResponseWriter, r *http.Request) error

@@ -723,7 +723,15 @@ func (s *samlConnector) StartLogout(w http.ResponseWriter, r *http.Request, id *
 	if loc == "" {
 		return fmt.Errorf("%w: the IdP offers no HTTP-Redirect logout", ErrConfig)
 	}
-	var opts []saml.LogoutRequestOption
+	// The principal as the IdP issued it (SAML Core 3.7.1), Format
+	// included: not the Format our AuthnRequests asked for, which an IdP
+	// may not have used (JumpCloud's administrator picks it; Google sends
+	// none).
+	opts := []saml.LogoutRequestOption{func(req *saml.LogoutRequest) {
+		if req.NameID != nil {
+			req.NameID.Format = id.NameIDFormat
+		}
+	}}
 	if id.SessionIndex != "" {
 		opts = append(opts, saml.WithSessionIndex(id.SessionIndex))
 	}
