@@ -634,6 +634,12 @@ func (c *Clerk) listSessions(w http.ResponseWriter, r *http.Request) {
 	slices.SortFunc(all, func(a, b *cSession) int { return strings.Compare(a.ID, b.ID) })
 	data := pageJSON(r, all, c.sessionJSONLocked)
 	c.mu.Unlock()
+	if q.Get("paginated") != "true" {
+		// Clerk's older shape, which its SDKs opt out of with
+		// paginated=true (clerk-sdk-go v1 read this list as []Session).
+		writeJSON(w, http.StatusOK, data)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": data, "total_count": len(all)})
 }
 
