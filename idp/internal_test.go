@@ -435,7 +435,13 @@ func TestSAMLMetadataWeakKey(t *testing.T) {
 	beside := strings.Replace(idpMetadataXML(strong, redirectSSO), `</IDPSSODescriptor>`,
 		`<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>`+weakCert+
 			`</X509Certificate></X509Data></KeyInfo></KeyDescriptor></IDPSSODescriptor>`, 1)
-	for name, md := range map[string]string{"alone": idpMetadataXML(weakCert, redirectSSO), "beside a strong one": beside} {
+	// crewjam trusts the signing certificates of every IDPSSODescriptor.
+	second := strings.Replace(idpMetadataXML(strong, redirectSSO), `</EntityDescriptor>`,
+		`<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><KeyDescriptor use="signing">`+
+			`<KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>`+weakCert+
+			`</X509Certificate></X509Data></KeyInfo></KeyDescriptor>`+redirectSSO+`</IDPSSODescriptor></EntityDescriptor>`, 1)
+	for name, md := range map[string]string{"alone": idpMetadataXML(weakCert, redirectSSO), "beside a strong one": beside,
+		"in a second IDPSSODescriptor": second} {
 		if _, err := ParseIdPMetadata([]byte(md), now); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "1024-bit RSA") {
 			t.Errorf("metadata with a weak signing key %s: %v", name, err)
 		}

@@ -180,24 +180,27 @@ func ParseIdPMetadata(b []byte, now time.Time) (*saml.EntityDescriptor, error) {
 	if !sso {
 		return nil, fmt.Errorf("%w: the IdP offers no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding", ErrConfig)
 	}
+	// crewjam trusts the signing certificates of every IDPSSODescriptor.
 	var certs, expired int
 	var lastExpiry time.Time
-	for _, kd := range d.KeyDescriptors {
-		if kd.Use != "" && kd.Use != "signing" {
-			continue
-		}
-		for _, c := range kd.KeyInfo.X509Data.X509Certificates {
-			cert, err := parseCert(c.Data)
-			if err != nil {
+	for _, d := range md.IDPSSODescriptors {
+		for _, kd := range d.KeyDescriptors {
+			if kd.Use != "" && kd.Use != "signing" {
 				continue
 			}
-			if err := checkSigningKey(cert); err != nil {
-				return nil, err
-			}
-			certs++
-			if now.After(cert.NotAfter) {
-				expired++
-				lastExpiry = cert.NotAfter
+			for _, c := range kd.KeyInfo.X509Data.X509Certificates {
+				cert, err := parseCert(c.Data)
+				if err != nil {
+					continue
+				}
+				if err := checkSigningKey(cert); err != nil {
+					return nil, err
+				}
+				certs++
+				if now.After(cert.NotAfter) {
+					expired++
+					lastExpiry = cert.NotAfter
+				}
 			}
 		}
 	}
