@@ -459,3 +459,31 @@ func TestSAMLMetadataWeakKey(t *testing.T) {
 		t.Errorf("a pasted certificate with a weak key: %v", err)
 	}
 }
+
+// TestSAMLMetadataExpired: metadata whose validUntil has passed (on the
+// EntityDescriptor, or on the EntitiesDescriptor around it) is refused
+// when the connection is made: saml-metadata-2.0-os section 4.3.1 says
+// expired metadata must not be relied on, and a fresh copy fetched.
+func TestSAMLMetadataExpired(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	md := idpMetadataXML(selfSigned(t, now.AddDate(1, 0, 0)), redirectSSO)
+	stamp := func(d time.Duration) string { return now.Add(d).UTC().Format(time.RFC3339) }
+	entity := func(until string) string {
+		return strings.Replace(md, `<EntityDescriptor `, `<EntityDescriptor validUntil="`+until+`" `, 1)
+	}
+	set := func(until, inner string) string {
+		return `<EntitiesDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" validUntil="` + until + `">` + inner + `</EntitiesDescriptor>`
+	}
+	for name, doc := range map[string]string{"entity": entity(stamp(time.Hour)), "set": set(stamp(time.Hour), md)} {
+		if _, err := ParseIdPMetadata([]byte(doc), now); err != nil {
+			t.Errorf("%s valid for an hour more: %v", name, err)
+		}
+	}
+	for name, doc := range map[string]string{"entity": entity(stamp(-time.Hour)), "set": set(stamp(-time.Hour), md),
+		"set around a valid entity": set(stamp(-time.Hour), entity(stamp(time.Hour)))} {
+		if _, err := ParseIdPMetadata([]byte(doc), now); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "validUntil") {
+			t.Errorf("%s expired an hour ago: %v", name, err)
+		}
+	}
+}

@@ -154,12 +154,23 @@ func ParseIdPMetadata(b []byte, now time.Time) (*saml.EntityDescriptor, error) {
 		return nil, fmt.Errorf("%w: the metadata %s", ErrConfig, shape)
 	}
 	var md saml.EntityDescriptor
+	var validUntil time.Time // the earliest validUntil of the entity and its EntitiesDescriptor
 	if err := xml.Unmarshal(b, &md); err != nil {
 		var set saml.EntitiesDescriptor
 		if xml.Unmarshal(b, &set) != nil || len(set.EntityDescriptors) != 1 {
 			return nil, fmt.Errorf("%w: the metadata is not SAML metadata XML (%v); paste the IdP's metadata document or give its URL", ErrConfig, err)
 		}
 		md = set.EntityDescriptors[0]
+		if set.ValidUntil != nil {
+			validUntil = *set.ValidUntil
+		}
+	}
+	if !md.ValidUntil.IsZero() && (validUntil.IsZero() || md.ValidUntil.Before(validUntil)) {
+		validUntil = md.ValidUntil
+	}
+	if !validUntil.IsZero() && !now.Before(validUntil) {
+		// saml-metadata-2.0-os 4.3.1: expired metadata is not to be relied on.
+		return nil, fmt.Errorf("%w: the metadata expired on %s (its validUntil): download fresh metadata from the IdP", ErrConfig, validUntil.UTC().Format(time.RFC3339))
 	}
 	if md.EntityID == "" {
 		return nil, fmt.Errorf("%w: the metadata has no entityID", ErrConfig)
