@@ -42,7 +42,9 @@ type Connection struct {
 }
 
 // SAMLSettings is a SAML connection: the IdP's metadata (XML or a URL), or
-// its entity ID, SSO URL and certificate; and our side.
+// its entity ID, SSO URL and certificate; and our side. IDPEntityID given
+// beside metadata must be the metadata's entityID, or the connection is
+// refused (ErrConfig).
 type SAMLSettings struct {
 	IDPMetadataXML    string `json:"idp_metadata_xml,omitempty"`
 	IDPMetadataURL    string `json:"idp_metadata_url,omitempty"`
@@ -223,7 +225,9 @@ type Connector interface {
 // browser's state; FinishLogout accepts the IdP's LogoutResponse only in
 // answer to that request, once.
 type SingleLogout interface {
-	// StartLogout redirects the browser to the IdP's logout endpoint.
+	// StartLogout redirects the browser to the IdP's logout endpoint. The
+	// LogoutRequest names id.NameID with id.NameIDFormat, as the login's
+	// assertion did, and id.SessionIndex when set.
 	StartLogout(w http.ResponseWriter, r *http.Request, id *Identity) error
 	// FinishLogout checks the LogoutResponse and clears the state.
 	FinishLogout(w http.ResponseWriter, r *http.Request) error

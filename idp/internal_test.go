@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
@@ -381,5 +382,108 @@ func TestRefusalDetailIsBounded(t *testing.T) {
 	}
 	if d := refuse(ErrInvalidResponse, ReasonMalformed, "short").(*LoginError).Detail; d != "short" {
 		t.Fatalf("short detail %q", d)
+	}
+}
+
+// TestSAMLMetadataEntityIDMismatch: an idp_entity_id given beside the
+// metadata names the IdP the administrator means; metadata of another
+// entity (a wrong paste, or a URL that now serves another IdP) is refused
+// rather than trusted in its place.
+func TestSAMLMetadataEntityIDMismatch(t *testing.T) {
+	t.Parallel()
+	md := idpMetadataXML(selfSigned(t, time.Now().AddDate(1, 0, 0)), redirectSSO)
+	conn := func(entityID string) Connection {
+		return Connection{ID: "c", Protocol: sso.SAML, Vendor: sso.Okta, SAML: &SAMLSettings{IDPMetadataXML: md, IDPEntityID: entityID,
+			EntityID: "https://sp", ACSURL: "https://sp/acs"}}
+	}
+	opts := Options{StateKey: make([]byte, 32)}
+	for _, same := range []string{"", "https://idp.test/entity"} {
+		if _, err := New(context.Background(), conn(same), opts); err != nil {
+			t.Errorf("idp_entity_id %q: %v", same, err)
+		}
+	}
+	_, err := New(context.Background(), conn("http://www.okta.com/exkOtherApp"), opts)
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), `entityID "https://idp.test/entity"`) || !strings.Contains(err.Error(), "http://www.okta.com/exkOtherApp") {
+		t.Fatalf("metadata of another IdP: %v", err)
+	}
+	rep := CheckConnection(context.Background(), conn("http://www.okta.com/exkOtherApp"), opts)
+	if rep.OK || len(rep.Steps) == 0 || rep.Steps[0].Name != "metadata" || rep.Steps[0].OK {
+		t.Fatalf("the connection check passed metadata of another IdP: %+v", rep)
+	}
+}
+
+// TestSAMLMetadataWeakKey: a signing certificate whose key is too weak to
+// trust (RSA under 2048 bits) is refused when the connection is made, as
+// metadata and as a pasted certificate, and named in the connection
+// check: every signing certificate of the metadata is trusted, so one
+// weak key beside a strong one would let its forger in.
+func TestSAMLMetadataWeakKey(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "old-idp"},
+		NotBefore: now.AddDate(-1, 0, 0), NotAfter: now.AddDate(1, 0, 0)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &weak.PublicKey, weak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weakCert := base64.StdEncoding.EncodeToString(der)
+	strong := selfSigned(t, now.AddDate(1, 0, 0))
+	beside := strings.Replace(idpMetadataXML(strong, redirectSSO), `</IDPSSODescriptor>`,
+		`<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>`+weakCert+
+			`</X509Certificate></X509Data></KeyInfo></KeyDescriptor></IDPSSODescriptor>`, 1)
+	// crewjam trusts the signing certificates of every IDPSSODescriptor.
+	second := strings.Replace(idpMetadataXML(strong, redirectSSO), `</EntityDescriptor>`,
+		`<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><KeyDescriptor use="signing">`+
+			`<KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>`+weakCert+
+			`</X509Certificate></X509Data></KeyInfo></KeyDescriptor>`+redirectSSO+`</IDPSSODescriptor></EntityDescriptor>`, 1)
+	for name, md := range map[string]string{"alone": idpMetadataXML(weakCert, redirectSSO), "beside a strong one": beside,
+		"in a second IDPSSODescriptor": second} {
+		if _, err := ParseIdPMetadata([]byte(md), now); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "1024-bit RSA") {
+			t.Errorf("metadata with a weak signing key %s: %v", name, err)
+		}
+	}
+	// An encryption-only certificate signs nothing this SP trusts.
+	enc := strings.Replace(beside, `<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>`+weakCert,
+		`<KeyDescriptor use="encryption"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>`+weakCert, 1)
+	if _, err := ParseIdPMetadata([]byte(enc), now); err != nil {
+		t.Errorf("a weak encryption certificate beside a strong signing one: %v", err)
+	}
+	pemCert := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	c := Connection{ID: "c", Protocol: sso.SAML, Vendor: sso.Okta, SAML: &SAMLSettings{IDPEntityID: "https://idp.test/entity",
+		IDPSSOURL: "https://idp.test/sso", IDPCertificatePEM: pemCert, EntityID: "https://sp", ACSURL: "https://sp/acs"}}
+	if _, err := New(context.Background(), c, Options{StateKey: make([]byte, 32)}); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "1024-bit RSA") {
+		t.Errorf("a pasted certificate with a weak key: %v", err)
+	}
+}
+
+// TestSAMLMetadataExpired: metadata whose validUntil has passed (on the
+// EntityDescriptor, or on the EntitiesDescriptor around it) is refused
+// when the connection is made: saml-metadata-2.0-os section 4.3.1 says
+// expired metadata must not be relied on, and a fresh copy fetched.
+func TestSAMLMetadataExpired(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	md := idpMetadataXML(selfSigned(t, now.AddDate(1, 0, 0)), redirectSSO)
+	stamp := func(d time.Duration) string { return now.Add(d).UTC().Format(time.RFC3339) }
+	entity := func(until string) string {
+		return strings.Replace(md, `<EntityDescriptor `, `<EntityDescriptor validUntil="`+until+`" `, 1)
+	}
+	set := func(until, inner string) string {
+		return `<EntitiesDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" validUntil="` + until + `">` + inner + `</EntitiesDescriptor>`
+	}
+	for name, doc := range map[string]string{"entity": entity(stamp(time.Hour)), "set": set(stamp(time.Hour), md)} {
+		if _, err := ParseIdPMetadata([]byte(doc), now); err != nil {
+			t.Errorf("%s valid for an hour more: %v", name, err)
+		}
+	}
+	for name, doc := range map[string]string{"entity": entity(stamp(-time.Hour)), "set": set(stamp(-time.Hour), md),
+		"set around a valid entity": set(stamp(-time.Hour), entity(stamp(time.Hour)))} {
+		if _, err := ParseIdPMetadata([]byte(doc), now); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "validUntil") {
+			t.Errorf("%s expired an hour ago: %v", name, err)
+		}
 	}
 }

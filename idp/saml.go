@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -152,12 +154,23 @@ func ParseIdPMetadata(b []byte, now time.Time) (*saml.EntityDescriptor, error) {
 		return nil, fmt.Errorf("%w: the metadata %s", ErrConfig, shape)
 	}
 	var md saml.EntityDescriptor
+	var validUntil time.Time // the earliest validUntil of the entity and its EntitiesDescriptor
 	if err := xml.Unmarshal(b, &md); err != nil {
 		var set saml.EntitiesDescriptor
 		if xml.Unmarshal(b, &set) != nil || len(set.EntityDescriptors) != 1 {
 			return nil, fmt.Errorf("%w: the metadata is not SAML metadata XML (%v); paste the IdP's metadata document or give its URL", ErrConfig, err)
 		}
 		md = set.EntityDescriptors[0]
+		if set.ValidUntil != nil {
+			validUntil = *set.ValidUntil
+		}
+	}
+	if !md.ValidUntil.IsZero() && (validUntil.IsZero() || md.ValidUntil.Before(validUntil)) {
+		validUntil = md.ValidUntil
+	}
+	if !validUntil.IsZero() && !now.Before(validUntil) {
+		// saml-metadata-2.0-os 4.3.1: expired metadata is not to be relied on.
+		return nil, fmt.Errorf("%w: the metadata expired on %s (its validUntil): download fresh metadata from the IdP", ErrConfig, validUntil.UTC().Format(time.RFC3339))
 	}
 	if md.EntityID == "" {
 		return nil, fmt.Errorf("%w: the metadata has no entityID", ErrConfig)
@@ -178,21 +191,27 @@ func ParseIdPMetadata(b []byte, now time.Time) (*saml.EntityDescriptor, error) {
 	if !sso {
 		return nil, fmt.Errorf("%w: the IdP offers no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding", ErrConfig)
 	}
+	// crewjam trusts the signing certificates of every IDPSSODescriptor.
 	var certs, expired int
 	var lastExpiry time.Time
-	for _, kd := range d.KeyDescriptors {
-		if kd.Use != "" && kd.Use != "signing" {
-			continue
-		}
-		for _, c := range kd.KeyInfo.X509Data.X509Certificates {
-			cert, err := parseCert(c.Data)
-			if err != nil {
+	for _, d := range md.IDPSSODescriptors {
+		for _, kd := range d.KeyDescriptors {
+			if kd.Use != "" && kd.Use != "signing" {
 				continue
 			}
-			certs++
-			if now.After(cert.NotAfter) {
-				expired++
-				lastExpiry = cert.NotAfter
+			for _, c := range kd.KeyInfo.X509Data.X509Certificates {
+				cert, err := parseCert(c.Data)
+				if err != nil {
+					continue
+				}
+				if err := checkSigningKey(cert); err != nil {
+					return nil, err
+				}
+				certs++
+				if now.After(cert.NotAfter) {
+					expired++
+					lastExpiry = cert.NotAfter
+				}
 			}
 		}
 	}
@@ -203,6 +222,34 @@ func ParseIdPMetadata(b []byte, now time.Time) (*saml.EntityDescriptor, error) {
 		return nil, fmt.Errorf("%w: the IdP's signing certificate expired on %s: download fresh metadata from the IdP", ErrConfig, lastExpiry.UTC().Format("2006-01-02"))
 	}
 	return &md, nil
+}
+
+// minRSABits is the smallest RSA key whose signatures the SP trusts. Every
+// vendor ssokit profiles signs with 2048 bits or more; 1024-bit RSA has
+// been disallowed for signatures since 2013 (NIST SP 800-131A).
+const minRSABits = 2048
+
+// checkSigningKey refuses an IdP signing certificate whose key is too weak
+// to trust. crewjam trusts every signing certificate of the metadata, so
+// one weak key is refused even beside strong ones: its signatures would
+// be accepted as the IdP's.
+func checkSigningKey(cert *x509.Certificate) error {
+	weak := ""
+	switch k := cert.PublicKey.(type) {
+	case *rsa.PublicKey:
+		if n := k.N.BitLen(); n < minRSABits {
+			weak = fmt.Sprintf("a %d-bit RSA key", n)
+		}
+	case *ecdsa.PublicKey:
+		if n := k.Curve.Params().BitSize; n < 256 {
+			weak = fmt.Sprintf("a %d-bit ECDSA key", n)
+		}
+	}
+	if weak == "" {
+		return nil
+	}
+	return fmt.Errorf("%w: the IdP's signing certificate %q has %s, too weak to trust (RSA needs at least %d bits): have the IdP sign with a new certificate and use its fresh metadata",
+		ErrConfig, cert.Subject.CommonName, weak, minRSABits)
 }
 
 func parseCert(data string) (*x509.Certificate, error) {
@@ -285,7 +332,7 @@ func newSAML(ctx context.Context, c Connection, opts Options) (*samlConnector, e
 func idpMetadata(ctx context.Context, s *SAMLSettings, opts Options) (*saml.EntityDescriptor, error) {
 	switch {
 	case s.IDPMetadataXML != "":
-		return ParseIdPMetadata([]byte(s.IDPMetadataXML), opts.now())
+		return s.sameEntity(ParseIdPMetadata([]byte(s.IDPMetadataXML), opts.now()))
 	case s.IDPMetadataURL != "":
 		if _, err := checkFetchURL("idp_metadata_url", s.IDPMetadataURL, opts); err != nil {
 			return nil, err
@@ -294,7 +341,7 @@ func idpMetadata(ctx context.Context, s *SAMLSettings, opts Options) (*saml.Enti
 		if err != nil {
 			return nil, fetchFailed(opts, "metadata", s.IDPMetadataURL, err)
 		}
-		return ParseIdPMetadata(b, opts.now())
+		return s.sameEntity(ParseIdPMetadata(b, opts.now()))
 	case s.IDPEntityID != "" && s.IDPSSOURL != "" && s.IDPCertificatePEM != "":
 		if _, err := checkHTTPURL("idp_sso_url", s.IDPSSOURL); err != nil {
 			return nil, err
@@ -310,6 +357,9 @@ func idpMetadata(ctx context.Context, s *SAMLSettings, opts Options) (*saml.Enti
 		if opts.now().After(cert.NotAfter) {
 			return nil, fmt.Errorf("%w: the IdP's signing certificate expired on %s", ErrConfig, cert.NotAfter.UTC().Format("2006-01-02"))
 		}
+		if err := checkSigningKey(cert); err != nil {
+			return nil, err
+		}
 		certData := base64.StdEncoding.EncodeToString(block.Bytes)
 		return &saml.EntityDescriptor{EntityID: s.IDPEntityID, IDPSSODescriptors: []saml.IDPSSODescriptor{{
 			SSODescriptor: saml.SSODescriptor{RoleDescriptor: saml.RoleDescriptor{
@@ -321,6 +371,21 @@ func idpMetadata(ctx context.Context, s *SAMLSettings, opts Options) (*saml.Enti
 		}}}, nil
 	}
 	return nil, fmt.Errorf("%w: give the IdP metadata (XML or URL), or its entity ID, SSO URL and certificate", ErrConfig)
+}
+
+// sameEntity passes on parsed metadata when the connection's IDPEntityID,
+// if it names one, is the metadata's entityID: the administrator said
+// which IdP to trust, and metadata of another one (a wrong paste, a URL
+// that now serves another app's metadata) must not take its place.
+func (s *SAMLSettings) sameEntity(md *saml.EntityDescriptor, err error) (*saml.EntityDescriptor, error) {
+	if err != nil {
+		return nil, err
+	}
+	if s.IDPEntityID != "" && s.IDPEntityID != md.EntityID {
+		return nil, fmt.Errorf("%w: the metadata's entityID %q is not the connection's idp_entity_id %q: use the metadata of that IdP, or correct idp_entity_id",
+			ErrConfig, md.EntityID, s.IDPEntityID)
+	}
+	return md, nil
 }
 
 // Connection returns the connection's settings.
@@ -587,7 +652,13 @@ func classifySAML(err error) error {
 	detail := samlDetail(err)
 	var bad saml.ErrBadStatus
 	var badp *saml.ErrBadStatus
-	if errors.As(err, &bad) || errors.As(err, &badp) || strings.HasPrefix(detail, "urn:oasis:names:tc:SAML:2.0:status:") {
+	switch {
+	case errors.As(err, &bad):
+		// A LogoutResponse's refusal words the status; the status is the detail.
+		return refuse(ErrIdPRefused, ReasonIdPError, "the IdP answered with status %s", bad.Status)
+	case errors.As(err, &badp):
+		return refuse(ErrIdPRefused, ReasonIdPError, "the IdP answered with status %s", badp.Status)
+	case strings.HasPrefix(detail, "urn:oasis:names:tc:SAML:2.0:status:"):
 		return refuse(ErrIdPRefused, ReasonIdPError, "the IdP answered with status %s", detail)
 	}
 	// crewjam words an assertion's wrong Issuer "issuer is not ...",
@@ -642,6 +713,13 @@ func classifySAML(err error) error {
 			}
 		}
 	}
+	if reason == ReasonSignature && !errors.Is(err, saml.ErrInvalidSignature) &&
+		(errors.Is(err, saml.ErrMissingElement) || errors.Is(err, saml.ErrUnsupported)) {
+		// Signed as required, but no login: no Conditions, AuthnStatement,
+		// NameID or bearer confirmation, another SAML Version, a BaseID.
+		// A missing or bad signature stays ReasonSignature.
+		reason = ReasonMalformed
+	}
 	if reason == ReasonReplay {
 		return refuse(ErrReplayed, reason, "%s", detail)
 	}
@@ -659,7 +737,15 @@ func (s *samlConnector) StartLogout(w http.ResponseWriter, r *http.Request, id *
 	if loc == "" {
 		return fmt.Errorf("%w: the IdP offers no HTTP-Redirect logout", ErrConfig)
 	}
-	var opts []saml.LogoutRequestOption
+	// The principal as the IdP issued it (SAML Core 3.7.1), Format
+	// included: not the Format our AuthnRequests asked for, which an IdP
+	// may not have used (JumpCloud's administrator picks it; Google sends
+	// none).
+	opts := []saml.LogoutRequestOption{func(req *saml.LogoutRequest) {
+		if req.NameID != nil {
+			req.NameID.Format = id.NameIDFormat
+		}
+	}}
 	if id.SessionIndex != "" {
 		opts = append(opts, saml.WithSessionIndex(id.SessionIndex))
 	}
@@ -684,7 +770,9 @@ func (s *samlConnector) StartLogout(w http.ResponseWriter, r *http.Request, id *
 // (InResponseTo against the IDs in the state under its RelayState, which is
 // then cleared). An unsolicited response, one for another browser, and a
 // replay (the same response again, here or in another browser) are
-// refused with ErrNoLogin or ErrReplayed.
+// refused with ErrNoLogin or ErrReplayed; any other refusal names its check
+// as a login response's does (ErrIdPRefused for the IdP's error status,
+// ReasonDestination, ReasonIssuer, ReasonExpired, ReasonAlgorithm, ...).
 func (s *samlConnector) FinishLogout(w http.ResponseWriter, r *http.Request) error {
 	relay := r.URL.Query().Get("RelayState")
 	// crewjam's ParseForm reads the body of a PUT or PATCH too: bounded
@@ -713,7 +801,15 @@ func (s *samlConnector) FinishLogout(w http.ResponseWriter, r *http.Request) err
 		if errors.As(err, &ire) && ire.PrivateErr != nil && strings.Contains(ire.PrivateErr.Error(), "InResponseTo") {
 			return refuse(ErrNoLogin, ReasonInResponseTo, "logout response: %v", ire.PrivateErr)
 		}
-		return refuse(ErrInvalidResponse, ReasonSignature, "logout response: %v", err)
+		// Refused for the check that failed, as a login response is: the
+		// IdP's error status, a wrong Destination or Issuer, a stale
+		// IssueInstant, a SHA-1 signature; a bad signature only when it is.
+		err = s.classify(err)
+		var le *LoginError
+		if errors.As(err, &le) {
+			le.Detail = clip("logout response: "+le.Detail, maxDetail)
+		}
+		return err
 	}
 	until := s.opts.now().Add(saml.MaxIssueDelay + saml.MaxClockSkew)
 	if err := consume(r.Context(), s.opts.ReplayCache, "slo\x00"+s.conn.ID+"\x00"+s.idpID+"\x00"+resp.ID, until); err != nil {

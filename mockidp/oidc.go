@@ -18,7 +18,9 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -74,6 +76,34 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func oauthError(w http.ResponseWriter, status int, code, desc string) {
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+}
+
+// aadsts is the number of an Entra error description's AADSTS code.
+var aadsts = regexp.MustCompile(`^AADSTS([0-9]+):`)
+
+// tokenError answers a token request's error as the vendor does: RFC 6749's
+// error and error_description, and for Entra also error_codes (the AADSTS
+// number), timestamp, trace_id, correlation_id and error_uri, with the
+// trace ID, correlation ID and timestamp at the end of error_description
+// (Microsoft identity platform, "Microsoft Entra authentication and
+// authorization error codes": its sample error response).
+func (p *Persona) tokenError(w http.ResponseWriter, status int, code, desc string) {
+	if p.cfg.Vendor != sso.AzureAD {
+		oauthError(w, status, code, desc)
+		return
+	}
+	ts := p.now().UTC().Format("2006-01-02 15:04:05Z")
+	trace, corr := guid(randomBytes(rand.Reader, 16)), guid(randomBytes(rand.Reader, 16))
+	body := map[string]any{"error": code,
+		"error_description": desc + "\r\nTrace ID: " + trace + "\r\nCorrelation ID: " + corr + "\r\nTimestamp: " + ts,
+		"timestamp":         ts, "trace_id": trace, "correlation_id": corr}
+	if m := aadsts.FindStringSubmatch(desc); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		body["error_codes"] = []int{n}
+		body["error_uri"] = "https://login.microsoftonline.com/error?code=" + m[1]
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, status, body)
 }
 
 func (p *Persona) discovery(es *endpointSet) http.HandlerFunc {
@@ -450,10 +480,10 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 		if err := r.ParseForm(); err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				oauthError(w, http.StatusRequestEntityTooLarge, "invalid_request", "The request body is too large.")
+				p.tokenError(w, http.StatusRequestEntityTooLarge, "invalid_request", "The request body is too large.")
 				return
 			}
-			oauthError(w, http.StatusBadRequest, "invalid_request", "The request body is not a form.")
+			p.tokenError(w, http.StatusBadRequest, "invalid_request", "The request body is not a form.")
 			return
 		}
 		cl, status, code, desc := p.authenticateClient(r)
@@ -461,7 +491,7 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 			if status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
 				w.Header().Set("WWW-Authenticate", `Basic realm="`+p.cfg.Name+`"`)
 			}
-			oauthError(w, status, code, desc)
+			p.tokenError(w, status, code, desc)
 			return
 		}
 		now := p.now()
@@ -471,54 +501,54 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 			c, ok := p.take(p.codes, r.PostForm.Get("code"))
 			switch {
 			case !ok:
-				oauthError(w, http.StatusBadRequest, "invalid_grant", "The authorization code is invalid or was already used.")
+				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The authorization code is invalid or was already used.")
 				return
 			case c.client != cl.ClientID:
-				oauthError(w, http.StatusBadRequest, "invalid_grant", "The authorization code was issued to another client.")
+				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The authorization code was issued to another client.")
 				return
 			case now.After(c.expires):
-				oauthError(w, http.StatusBadRequest, "invalid_grant", "The authorization code has expired.")
+				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The authorization code has expired.")
 				return
 			case r.PostForm.Get("redirect_uri") != c.redirectURI:
-				oauthError(w, http.StatusBadRequest, "invalid_grant", "The redirect_uri does not match the authorization request.")
+				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The redirect_uri does not match the authorization request.")
 				return
 			}
 			if msg := checkPKCE(c, r.PostForm.Get("code_verifier")); msg != "" {
-				oauthError(w, http.StatusBadRequest, "invalid_grant", msg)
+				p.tokenError(w, http.StatusBadRequest, "invalid_grant", msg)
 				return
 			}
 			g = c
 		case "refresh_token":
 			c, ok := p.take(p.refresh, r.PostForm.Get("refresh_token"))
 			if !ok || c.client != cl.ClientID || now.After(c.expires) {
-				oauthError(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or was issued to another client.")
+				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or was issued to another client.")
 				return
 			}
 			g = c
 		case "client_credentials":
 			if p.cfg.Vendor != sso.AzureAD {
-				oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Only authorization_code and refresh_token are supported.")
+				p.tokenError(w, http.StatusBadRequest, "unsupported_grant_type", "Only authorization_code and refresh_token are supported.")
 				return
 			}
 			p.clientCredentials(w, r, es, cl, now)
 			return
 		case "":
-			oauthError(w, http.StatusBadRequest, "invalid_request", "grant_type is missing.")
+			p.tokenError(w, http.StatusBadRequest, "invalid_request", "grant_type is missing.")
 			return
 		default:
-			oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Only authorization_code and refresh_token are supported.")
+			p.tokenError(w, http.StatusBadRequest, "unsupported_grant_type", "Only authorization_code and refresh_token are supported.")
 			return
 		}
 		u, ok := p.User(g.email)
 		if !ok {
-			oauthError(w, http.StatusBadRequest, "invalid_grant", "The user no longer exists.")
+			p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The user no longer exists.")
 			return
 		}
 		access := *g
 		access.expires = now.Add(accessTTL)
 		at := p.store(p.access, &access, now)
 		if jwt, err := p.mintAccessToken(&u, g, now); err != nil {
-			oauthError(w, http.StatusInternalServerError, "server_error", "Could not sign the access token.")
+			p.tokenError(w, http.StatusInternalServerError, "server_error", "Could not sign the access token.")
 			return
 		} else if jwt != "" {
 			p.rekey(p.access, at, jwt)
@@ -526,7 +556,7 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 		}
 		idt, err := p.mintIDToken(&u, g, at, now)
 		if err != nil {
-			oauthError(w, http.StatusInternalServerError, "server_error", "Could not sign the ID token.")
+			p.tokenError(w, http.StatusInternalServerError, "server_error", "Could not sign the ID token.")
 			return
 		}
 		resp := map[string]any{
@@ -744,37 +774,37 @@ func (p *Persona) graphError(w http.ResponseWriter, status int, code, message st
 // permissions; no ID token, no refresh token, no scope in the answer.
 func (p *Persona) clientCredentials(w http.ResponseWriter, r *http.Request, es *endpointSet, cl ClientConfig, now time.Time) {
 	if p.authMethod(cl) == "none" {
-		oauthError(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+		p.tokenError(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 		return
 	}
 	if es.name != "tenant" {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "AADSTS50059: No tenant-identifying information found in either the request or implied by any provided credentials.")
+		p.tokenError(w, http.StatusBadRequest, "invalid_request", "AADSTS50059: No tenant-identifying information found in either the request or implied by any provided credentials.")
 		return
 	}
 	scope := strings.TrimSpace(r.PostForm.Get("scope"))
 	switch {
 	case scope == "":
-		oauthError(w, http.StatusBadRequest, "invalid_request", "AADSTS900144: The request body must contain the following parameter: 'scope'.")
+		p.tokenError(w, http.StatusBadRequest, "invalid_request", "AADSTS900144: The request body must contain the following parameter: 'scope'.")
 		return
 	case strings.ContainsAny(scope, " \t") || !strings.HasSuffix(scope, "/.default"):
-		oauthError(w, http.StatusBadRequest, "invalid_scope", "AADSTS1002012: The provided value for scope "+scope+" is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")
+		p.tokenError(w, http.StatusBadRequest, "invalid_scope", "AADSTS1002012: The provided value for scope "+scope+" is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")
 		return
 	}
 	resource := strings.TrimSuffix(scope, "/.default")
 	if resource != "https://graph.microsoft.com" && resource != graphAppID {
-		oauthError(w, http.StatusBadRequest, "invalid_resource", "AADSTS500011: The resource principal named "+resource+" was not found in the tenant.")
+		p.tokenError(w, http.StatusBadRequest, "invalid_resource", "AADSTS500011: The resource principal named "+resource+" was not found in the tenant.")
 		return
 	}
 	g := &grant{client: cl.ClientID, app: true, roles: slices.Clone(cl.ApplicationPermissions), set: es, expires: now.Add(accessTTL)}
 	h := p.store(p.access, g, now)
 	key, err := p.keys.Active()
 	if err != nil {
-		oauthError(w, http.StatusInternalServerError, "server_error", "Could not sign the access token.")
+		p.tokenError(w, http.StatusInternalServerError, "server_error", "Could not sign the access token.")
 		return
 	}
 	jwt, err := jwtkeys.Sign(key, map[string]any{"typ": "JWT", "alg": "RS256", "kid": p.publicKID(key)}, p.appTokenClaims(cl, resource, now))
 	if err != nil {
-		oauthError(w, http.StatusInternalServerError, "server_error", "Could not sign the access token.")
+		p.tokenError(w, http.StatusInternalServerError, "server_error", "Could not sign the access token.")
 		return
 	}
 	p.rekey(p.access, h, jwt)

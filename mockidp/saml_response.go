@@ -711,11 +711,15 @@ func (s *samlIdP) nameIDFor(u UserConfig, spEntity, requested string, sp Service
 	}
 	if p.cfg.Vendor == sso.AzureAD && requested != "" {
 		switch requested {
-		case fmtPersistent, fmtEmail, fmtUnspecified, fmtTransient:
+		case fmtPersistent, fmtEmail, fmtTransient:
 			format = requested
+		case fmtUnspecified:
+			// "permits Microsoft Entra ID to select the claim format":
+			// it issues the pairwise identifier, a persistent NameID.
+			format = fmtPersistent
 		default:
 			return "", "", &saml.StatusError{TopLevel: saml.StatusRequester, SecondLevel: saml.StatusInvalidNameIDPolicy,
-				Message: "AADSTS75011: The NameIDPolicy format requested is not supported."}
+				Message: "AADSTS75016: Saml2AuthenticationRequestInvalidNameIDPolicy - SAML2 Authentication Request has invalid NameIdPolicy."}
 		}
 	}
 	switch format {
@@ -724,11 +728,6 @@ func (s *samlIdP) nameIDFor(u UserConfig, spEntity, requested string, sp Service
 	case fmtPersistent:
 		h := p.hash("persistent", strings.ToLower(u.Email)+"\x00"+spEntity)
 		return format, base64.StdEncoding.EncodeToString(h[:32]), nil
-	case fmtUnspecified:
-		if p.cfg.Vendor == sso.AzureAD {
-			h := p.hash("persistent", strings.ToLower(u.Email)+"\x00"+spEntity)
-			return format, base64.StdEncoding.EncodeToString(h[:32]), nil
-		}
 	}
 	return format, u.Email, nil
 }

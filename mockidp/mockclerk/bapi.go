@@ -29,11 +29,23 @@ func orJSONMap(m map[string]any) map[string]any {
 }
 
 func (c *Clerk) orgJSONLocked(o *cOrg) map[string]any {
-	n := int64(len(c.memberships[o.ID]))
 	return map[string]any{"object": "organization", "id": o.ID, "name": o.Name, "slug": o.Slug, "image_url": "",
-		"has_image": false, "members_count": n, "max_allowed_memberships": o.MaxMemberships,
+		"has_image": false, "max_allowed_memberships": o.MaxMemberships,
 		"admin_delete_enabled": o.AdminDelete, "public_metadata": orJSONMap(o.PublicMetadata),
 		"private_metadata": orJSONMap(o.PrivateMetadata), "created_by": o.CreatedBy, "created_at": o.Created, "updated_at": o.Updated}
+}
+
+// orgJSONForLocked is orgJSONLocked for a GET of organizations: Clerk adds
+// members_count only when include_members_count=true asks for it.
+func (c *Clerk) orgJSONForLocked(r *http.Request) func(*cOrg) map[string]any {
+	withCount := r.URL.Query().Get("include_members_count") == "true"
+	return func(o *cOrg) map[string]any {
+		out := c.orgJSONLocked(o)
+		if withCount {
+			out["members_count"] = int64(len(c.memberships[o.ID]))
+		}
+		return out
+	}
 }
 
 func (c *Clerk) userJSONLocked(u *cUser) map[string]any {
@@ -190,7 +202,7 @@ func (c *Clerk) backendRoutes() []route {
 	h("GET /organizations", c.listOrgs)
 	h("POST /organizations", c.createOrg)
 	h("GET /organizations/{org}", c.withOrg(func(w http.ResponseWriter, r *http.Request, o *cOrg) {
-		writeJSON(w, http.StatusOK, c.orgJSONLocked(o))
+		writeJSON(w, http.StatusOK, c.orgJSONForLocked(r)(o))
 	}))
 	h("PATCH /organizations/{org}", c.updateOrg(false))
 	h("PATCH /organizations/{org}/metadata", c.updateOrg(true))
@@ -301,7 +313,7 @@ func (c *Clerk) listOrgs(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	slices.SortFunc(all, func(a, b *cOrg) int { return strings.Compare(a.ID, b.ID) })
-	data := pageJSON(r, all, c.orgJSONLocked)
+	data := pageJSON(r, all, c.orgJSONForLocked(r))
 	c.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"data": data, "total_count": len(all)})
 }
@@ -622,6 +634,12 @@ func (c *Clerk) listSessions(w http.ResponseWriter, r *http.Request) {
 	slices.SortFunc(all, func(a, b *cSession) int { return strings.Compare(a.ID, b.ID) })
 	data := pageJSON(r, all, c.sessionJSONLocked)
 	c.mu.Unlock()
+	if q.Get("paginated") != "true" {
+		// Clerk's older shape, which its SDKs opt out of with
+		// paginated=true (clerk-sdk-go v1 read this list as []Session).
+		writeJSON(w, http.StatusOK, data)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": data, "total_count": len(all)})
 }
 

@@ -301,7 +301,7 @@ func sessionOf(t *testing.T, srv *mockidp.Server, c *mockclerk.Clerk, email stri
 	if !ok {
 		t.Fatalf("no user %s", email)
 	}
-	req, _ := http.NewRequest("GET", c.BackendAPIURL()+"/sessions?status=active&user_id="+uid, nil)
+	req, _ := http.NewRequest("GET", c.BackendAPIURL()+"/sessions?paginated=true&status=active&user_id="+uid, nil)
 	req.Header.Set("Authorization", "Bearer "+c.SecretKey())
 	resp, err := srv.Client().Do(req)
 	if err != nil {
