@@ -2,6 +2,9 @@ package idp
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -187,8 +190,24 @@ func newOIDC(ctx context.Context, c Connection, opts Options) (*oidcConnector, e
 	return o, nil
 }
 
+// fetchJWKS fetches the connection's key set, keeping only keys strong
+// enough to trust (strongSigningKey).
 func fetchJWKS(client *http.Client, uri string) jwks.Fetcher {
-	return jwks.HTTPFetcher(client, uri, nil)
+	return jwks.HTTPFetcher(client, uri, strongSigningKey)
+}
+
+// strongSigningKey holds a key set's keys to the rule of SAML signing
+// certificates (checkSigningKey): RSA of at least minRSABits, ECDSA of at
+// least 256 bits. A weaker key is left out of the set, so a token signed
+// with it is refused as signed by an unknown key.
+func strongSigningKey(_ string, key crypto.PublicKey) bool {
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		return k.N.BitLen() >= minRSABits
+	case *ecdsa.PublicKey:
+		return k.Curve.Params().BitSize >= 256
+	}
+	return false
 }
 
 // Connection returns the connection's settings.
