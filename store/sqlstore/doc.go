@@ -67,6 +67,10 @@
 // pool of their own (8 connections by default), which WAL lets run
 // beside the writer. An in-memory database has one connection in all.
 //
+// Each call is bounded by Config.CallTimeout (10 s): a database that
+// does not answer (a stalled network, a row lock a stuck transaction
+// holds) fails the call with store.ErrUnavailable, never holds it.
+//
 // # Staleness between replicas
 //
 // Version moves on every write of this Store that can end a session (a

@@ -21,6 +21,8 @@ func (s *Store) RevokeToken(ctx context.Context, jti string, until time.Time) er
 	if err := s.usable(); err != nil {
 		return err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	return s.write(ctx, true, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO revocations (jti, until) VALUES ($1, $2)
 ON CONFLICT (jti) DO UPDATE SET until = CASE WHEN excluded.until > revocations.until THEN excluded.until ELSE revocations.until END`,
@@ -37,6 +39,8 @@ func (s *Store) IsRevoked(ctx context.Context, jti string) (bool, error) {
 	if err := s.usable(); err != nil {
 		return false, err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var one int
 	err := s.ro.QueryRowContext(ctx, "SELECT 1 FROM revocations WHERE jti = $1 AND until > $2", keyArg(jti), s.nowArg()).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -55,6 +59,8 @@ func (s *Store) Consume(ctx context.Context, key string, until time.Time) error 
 	if err := s.usable(); err != nil {
 		return err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	res, err := s.rw.ExecContext(ctx, `INSERT INTO replay (key, until) VALUES ($1, $2)
 ON CONFLICT (key) DO UPDATE SET until = excluded.until WHERE replay.until <= $3`,
 		keyArg(key), s.untilArg(until), s.nowArg())
@@ -78,6 +84,8 @@ func (s *Store) Claim(ctx context.Context, id string, lease time.Time) (store.We
 	if err := s.usable(); err != nil {
 		return 0, err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	for range 5 {
 		now := s.nowArg()
 		res, err := s.rw.ExecContext(ctx, `INSERT INTO webhooks (id, applied, until) VALUES ($1, FALSE, $2)
@@ -114,6 +122,8 @@ func (s *Store) Done(ctx context.Context, id string, until time.Time) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	_, err := s.rw.ExecContext(ctx, `INSERT INTO webhooks (id, applied, until) VALUES ($1, TRUE, $2)
 ON CONFLICT (id) DO UPDATE SET applied = TRUE, until = excluded.until`, keyArg(id), s.untilArg(until))
 	if err != nil {
@@ -127,6 +137,8 @@ func (s *Store) Release(ctx context.Context, id string) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if _, err := s.rw.ExecContext(ctx, "DELETE FROM webhooks WHERE id = $1 AND applied = FALSE", keyArg(id)); err != nil {
 		return s.fail("releasing a webhook message", err)
 	}
@@ -144,6 +156,8 @@ func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int6
 	if err := s.usable(); err != nil {
 		return 0, err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	start := windowStart(s.now(), window)
 	var n int64
 	err := s.rw.QueryRowContext(ctx, `INSERT INTO rate_counts (key, window_len, window_start, n, until) VALUES ($1, $2, $3, 1, $4)
@@ -184,7 +198,9 @@ func (s *Store) sweep(ctx context.Context) (int64, error) {
 		q := fmt.Sprintf("DELETE FROM %[1]s WHERE (%[2]s) IN (SELECT %[2]s FROM %[1]s WHERE until <= $1 LIMIT %[3]d) AND until <= $1",
 			t.table, t.key, sweepBatch)
 		for {
-			res, err := s.rw.ExecContext(ctx, q, now)
+			sctx, cancel := s.bound(ctx)
+			res, err := s.rw.ExecContext(sctx, q, now)
+			cancel()
 			if err != nil {
 				return total, s.fail("sweeping "+t.table, err)
 			}

@@ -160,7 +160,7 @@ func connectOnly(ctx context.Context, dsn string) (*Store, target, error) {
 	if err != nil {
 		return nil, t, err
 	}
-	s := &Store{d: t.d, now: time.Now, log: slog.New(slog.DiscardHandler), hooks: &hooks{}}
+	s := &Store{d: t.d, now: time.Now, log: slog.New(slog.DiscardHandler), callTimeout: DefaultCallTimeout, hooks: &hooks{}}
 	if err := s.connect(ctx, t, Config{MaxOpenConns: 2, MaxIdleConns: 2}); err != nil {
 		return nil, t, err
 	}

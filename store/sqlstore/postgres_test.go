@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ssokit/ssokit/internal/faultproxy"
 	"github.com/ssokit/ssokit/store"
 )
 
@@ -426,4 +429,80 @@ func TestPostgresListenerQuiet(t *testing.T) {
 	if !waitFor(10*time.Second, func() bool { return !b.Degraded() }) {
 		t.Fatal("did not recover")
 	}
+}
+
+// A call the database does not answer (a row lock held by a stuck
+// transaction, a network that stalls) fails with store.ErrUnavailable at
+// Config.CallTimeout, even on a context without a deadline: it never
+// holds its caller, or a connection of the pool, for good.
+func TestPostgresStalledCallsFail(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	bounded := func(t *testing.T, name string, call func() error) {
+		t.Helper()
+		done := make(chan error, 1)
+		start := time.Now()
+		go func() { done <- call() }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, store.ErrUnavailable) {
+				t.Errorf("%s: %v, want store.ErrUnavailable", name, err)
+			}
+			if d := time.Since(start); d > 3*time.Second {
+				t.Errorf("%s took %v", name, d)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("%s still waits after 5 s: the call is unbounded", name)
+		}
+	}
+
+	t.Run("lock", func(t *testing.T) {
+		t.Parallel()
+		dsn, schema := postgresSchema(t)
+		s := openT(t, Config{DSN: dsn, CallTimeout: 300 * time.Millisecond})
+		if err := s.CreateOrg(ctx, store.Org{ID: "acme"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.CreateUserIfAbsent(ctx, store.User{ID: "u1", OrgID: "acme", Email: "a@acme.test"}); err != nil {
+			t.Fatal(err)
+		}
+		// Another client holds the person's row, and the organization's,
+		// and does not finish.
+		tx, err := postgresAdmin(t).BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		q := fmt.Sprintf(`SELECT 1 FROM %[1]s.users WHERE id = 'u1' FOR UPDATE; SELECT 1 FROM %[1]s.orgs WHERE id = 'acme' FOR UPDATE`, pgx.Identifier{schema}.Sanitize())
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		bounded(t, "ChangeRole", func() error { _, err := s.ChangeRole(ctx, "u1", "admin", time.Now()); return err })
+		bounded(t, "UpdateOrg", func() error {
+			_, err := s.UpdateOrg(ctx, "acme", func(*store.Org) error { return nil })
+			return err
+		})
+	})
+
+	t.Run("network", func(t *testing.T) {
+		t.Parallel()
+		dsn, _ := postgresSchema(t)
+		u := mustParseURL(dsn)
+		p, err := faultproxy.New(u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Close)
+		u.Host = p.Addr()
+		s := openT(t, Config{DSN: u.String(), CallTimeout: 300 * time.Millisecond})
+		if err := s.CreateOrg(ctx, store.Org{ID: "acme"}); err != nil {
+			t.Fatal(err)
+		}
+		p.Slow(time.Hour)
+		bounded(t, "IsRevoked", func() error { _, err := s.IsRevoked(ctx, "j"); return err })
+		bounded(t, "Consume", func() error { return s.Consume(ctx, "once", time.Now().Add(time.Minute)) })
+		bounded(t, "GetUser", func() error { _, err := s.GetUser(ctx, "u1"); return err })
+		bounded(t, "Hit", func() error { _, err := s.Hit(ctx, "ip", time.Minute); return err })
+		p.Slow(0)
+	})
 }

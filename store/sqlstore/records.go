@@ -83,6 +83,8 @@ func (s *Store) CreateOrg(ctx context.Context, o store.Org) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	now := s.stamp()
 	o.Created, o.Updated = now, now
 	args, err := s.orgArgs(&o)
@@ -118,6 +120,8 @@ func (s *Store) GetOrg(ctx context.Context, id string) (store.Org, error) {
 	if err := s.usable(); err != nil {
 		return store.Org{}, err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if !s.storable(id) {
 		return store.Org{}, fmt.Errorf("%w: organization %q", store.ErrNotFound, id)
 	}
@@ -133,6 +137,8 @@ func (s *Store) OrgByClerkID(ctx context.Context, clerkOrgID string) (store.Org,
 	if err := s.usable(); err != nil {
 		return store.Org{}, err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	notFound := fmt.Errorf("%w: no organization maps Clerk organization %q", store.ErrNotFound, clerkOrgID)
 	if clerkOrgID == "" || !s.storable(clerkOrgID) {
 		return store.Org{}, notFound
@@ -152,6 +158,8 @@ func (s *Store) UpdateOrg(ctx context.Context, id string, fn func(*store.Org) er
 	if err := s.usable(); err != nil {
 		return store.Org{}, err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if !s.storable(id) {
 		return store.Org{}, fmt.Errorf("%w: organization %q", store.ErrNotFound, id)
 	}
@@ -190,6 +198,8 @@ func (s *Store) ListOrgs(ctx context.Context) ([]store.Org, error) {
 	if err := s.usable(); err != nil {
 		return nil, err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	rows, err := s.ro.QueryContext(ctx, "SELECT "+orgCols+" FROM orgs ORDER BY "+s.byteOrder("id"))
 	if err != nil {
 		return nil, s.fail("listing organizations", err)
@@ -257,6 +267,8 @@ func (s *Store) GetUser(ctx context.Context, id string) (store.User, error) {
 	if err := s.usable(); err != nil {
 		return store.User{}, err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if !s.storable(id) {
 		return store.User{}, fmt.Errorf("%w: user %q", store.ErrNotFound, id)
 	}
@@ -273,6 +285,8 @@ func (s *Store) UserByEmail(ctx context.Context, orgID, email string) (store.Use
 	if err := s.usable(); err != nil {
 		return store.User{}, err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	notFound := fmt.Errorf("%w: user %q in %q", store.ErrNotFound, email, orgID)
 	if !s.storable(orgID, email) {
 		return store.User{}, notFound
@@ -290,6 +304,8 @@ func (s *Store) CreateUserIfAbsent(ctx context.Context, u store.User) (store.Use
 	if err := s.usable(); err != nil {
 		return store.User{}, false, err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	u.Created = s.stamp()
 	args, err := s.userArgs(&u)
 	if err != nil {
@@ -346,6 +362,8 @@ func (s *Store) updateUser(ctx context.Context, id string, change func(*store.Us
 	if err := s.usable(); err != nil {
 		return store.User{}, err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if !s.storable(id) {
 		return store.User{}, fmt.Errorf("%w: user %q", store.ErrNotFound, id)
 	}
@@ -406,6 +424,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if !s.storable(id) {
 		return fmt.Errorf("%w: user %q", store.ErrNotFound, id)
 	}
@@ -428,6 +448,8 @@ func (s *Store) ListUsers(ctx context.Context, orgID string) ([]store.User, erro
 	if err := s.usable(); err != nil {
 		return nil, err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if !s.storable(orgID) {
 		return nil, nil
 	}
@@ -467,6 +489,8 @@ func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if k.Hash == "" {
 		return fmt.Errorf("%w: API key hash", store.ErrExists)
 	}
@@ -498,6 +522,8 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash string) (store.APIKey, er
 	if err := s.usable(); err != nil {
 		return store.APIKey{}, err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	notFound := fmt.Errorf("%w: API key", store.ErrNotFound)
 	if !s.storable(hash) {
 		return store.APIKey{}, notFound
@@ -517,6 +543,8 @@ func (s *Store) ListAPIKeys(ctx context.Context, orgID string) ([]store.APIKey, 
 	if err := s.usable(); err != nil {
 		return nil, err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if !s.storable(orgID) {
 		return nil, nil
 	}
@@ -544,6 +572,8 @@ func (s *Store) RevokeAPIKey(ctx context.Context, orgID, id string) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if !s.storable(orgID, id) {
 		return fmt.Errorf("%w: API key %q", store.ErrNotFound, id)
 	}
@@ -567,6 +597,8 @@ func (s *Store) TouchAPIKeys(ctx context.Context, used map[string]time.Time) err
 	if err := s.usable(); err != nil {
 		return err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	ids := make([]string, 0, len(used))
 	for id := range used {
 		if s.storable(id) {

@@ -52,6 +52,8 @@ const (
 	// SQLiteBusyTimeout is how long a SQLite connection waits for a lock
 	// held by another connection or process before it fails.
 	SQLiteBusyTimeout = 10 * time.Second
+	// DefaultCallTimeout bounds each call of a Store.
+	DefaultCallTimeout = 10 * time.Second
 )
 
 // Limits of the sweeper and of the PostgreSQL listener's reconnection.
@@ -99,6 +101,15 @@ type Config struct {
 	// data_version to notice another process's writes (and move
 	// Version); zero means 500 ms.
 	InvalidationPoll time.Duration
+	// CallTimeout bounds each call of the store: the wait for a
+	// connection, its statements and, for a write, its whole transaction
+	// (and each statement of the sweeper). Past it the call fails with
+	// store.ErrUnavailable; a caller's context deadline, when earlier,
+	// applies too. Zero or negative means DefaultCallTimeout (10 s): no
+	// setting leaves a call unbounded, so a database that stalls (a lost
+	// network, a row lock held by a stuck transaction) answers callers
+	// with an error instead of holding them, and the pool, forever.
+	CallTimeout time.Duration
 	// Observe, when set, is told how long each statement took: op "read"
 	// (a query on the read pool) or "write" (a statement or a whole
 	// transaction on the write pool), and its error (nil for a query
@@ -198,6 +209,8 @@ type Store struct {
 	ro  pool // reads (a SQLite file: the reader pool; otherwise rw)
 	now func() time.Time
 	log *slog.Logger
+	// callTimeout bounds each call (Config.CallTimeout).
+	callTimeout time.Duration
 
 	version  atomic.Uint64
 	degraded atomic.Bool
@@ -251,7 +264,10 @@ func open(ctx context.Context, cfg Config, h *hooks) (*Store, error) {
 	if h == nil {
 		h = &hooks{}
 	}
-	s := &Store{d: t.d, now: cfg.Now, log: cfg.Logger, hooks: h}
+	s := &Store{d: t.d, now: cfg.Now, log: cfg.Logger, callTimeout: cfg.CallTimeout, hooks: h}
+	if s.callTimeout <= 0 {
+		s.callTimeout = DefaultCallTimeout
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -455,6 +471,11 @@ func (s *Store) usable() error {
 		return fmt.Errorf("%w: sqlstore: the listener for other replicas' writes is reconnecting; this replica cannot vouch for what it would read", store.ErrUnavailable)
 	}
 	return nil
+}
+
+// bound is the context of one call: ctx, ended at the call timeout.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.callTimeout)
 }
 
 // ---- errors ----------------------------------------------------------------

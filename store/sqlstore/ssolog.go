@@ -19,6 +19,8 @@ func (s *Store) AddSSOEvent(ctx context.Context, e store.SSOEvent, keep int) err
 	if err := s.usable(); err != nil {
 		return err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if keep < 1 {
 		return fmt.Errorf("sqlstore: keep %d: at least one event is kept", keep)
 	}
@@ -71,6 +73,8 @@ func (s *Store) SSOEvents(ctx context.Context, orgID string, limit int) ([]store
 	if err := s.usable(); err != nil {
 		return nil, err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	if limit < 1 || !s.storable(orgID) {
 		return nil, nil
 	}
