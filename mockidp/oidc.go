@@ -47,8 +47,8 @@ func (p *Persona) routes(mux httpsec.Registrar) {
 		handle("GET "+prefix+es.authorize, p.authorize(es))
 		handle("POST "+prefix+es.authorize, p.authorize(es))
 		handle("POST "+prefix+es.token, p.token(es))
-		handle("GET "+prefix+es.userinfo, p.userinfo)
-		handle("POST "+prefix+es.userinfo, p.userinfo)
+		handle("GET "+prefix+es.userinfo, p.userinfo(es))
+		handle("POST "+prefix+es.userinfo, p.userinfo(es))
 		handle("GET "+prefix+es.jwks, p.jwks)
 		if es.endSession != "" {
 			handle("GET "+prefix+es.endSession, p.endSession)
@@ -506,6 +506,12 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 			case c.client != cl.ClientID:
 				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The authorization code was issued to another client.")
 				return
+			case c.set.issuer != es.issuer:
+				// Okta's authorization servers redeem only their own
+				// codes; Azure's tenant, common and organizations
+				// endpoints share the tenant's issuer.
+				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The authorization code was issued by another authorization server.")
+				return
 			case now.After(c.expires):
 				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The authorization code has expired.")
 				return
@@ -520,8 +526,8 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 			g = c
 		case "refresh_token":
 			c, ok := p.take(p.refresh, r.PostForm.Get("refresh_token"))
-			if !ok || c.client != cl.ClientID || now.After(c.expires) {
-				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or was issued to another client.")
+			if !ok || c.client != cl.ClientID || c.set.issuer != es.issuer || now.After(c.expires) {
+				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or was issued to another client or by another authorization server.")
 				return
 			}
 			g = c
@@ -674,31 +680,41 @@ func (p *Persona) bearer(w http.ResponseWriter, r *http.Request) (*grant, bool) 
 	return g, true
 }
 
-func (p *Persona) userinfo(w http.ResponseWriter, r *http.Request) {
-	g, ok := p.bearer(w, r)
-	if !ok {
-		return
-	}
-	u, ok := p.User(g.email)
-	if !ok {
-		oauthError(w, http.StatusUnauthorized, "invalid_token", "The user no longer exists.")
-		return
-	}
-	var c map[string]any
-	if p.cfg.Vendor == sso.AzureAD {
-		c = p.azureUserinfo(&u, g)
-	} else {
-		c = p.identityClaims(&u, g)
-		for k, v := range u.Claims {
-			if !protectedClaims[k] {
-				c[k] = v
+// userinfo answers es's userinfo endpoint for its own access tokens.
+func (p *Persona) userinfo(es *endpointSet) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		g, ok := p.bearer(w, r)
+		if !ok {
+			return
+		}
+		if g.set.issuer != es.issuer {
+			// Another authorization server's token (Okta's custom and org
+			// servers each answer only their own).
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+p.cfg.Name+`", error="invalid_token"`)
+			oauthError(w, http.StatusUnauthorized, "invalid_token", "The access token was issued by another authorization server.")
+			return
+		}
+		u, ok := p.User(g.email)
+		if !ok {
+			oauthError(w, http.StatusUnauthorized, "invalid_token", "The user no longer exists.")
+			return
+		}
+		var c map[string]any
+		if p.cfg.Vendor == sso.AzureAD {
+			c = p.azureUserinfo(&u, g)
+		} else {
+			c = p.identityClaims(&u, g)
+			for k, v := range u.Claims {
+				if !protectedClaims[k] {
+					c[k] = v
+				}
 			}
 		}
+		if p.cfg.UserinfoSubject != "" {
+			c["sub"] = p.cfg.UserinfoSubject
+		}
+		writeJSON(w, http.StatusOK, c)
 	}
-	if p.cfg.UserinfoSubject != "" {
-		c["sub"] = p.cfg.UserinfoSubject
-	}
-	writeJSON(w, http.StatusOK, c)
 }
 
 // memberObjects answers Azure AD's group overage lookup as Microsoft Graph
