@@ -496,6 +496,7 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 		}
 		now := p.now()
 		var g *grant
+		keep := false // the refresh token stays, no new one is sent
 		switch r.PostForm.Get("grant_type") {
 		case "authorization_code":
 			c, ok := p.take(p.codes, r.PostForm.Get("code"))
@@ -525,7 +526,14 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 			}
 			g = c
 		case "refresh_token":
-			c, ok := p.take(p.refresh, r.PostForm.Get("refresh_token"))
+			// Google keeps a refresh token until it is revoked and
+			// answers without a new one; the others rotate it.
+			keep = p.cfg.Vendor == sso.GoogleWorkspace
+			spend := p.take
+			if keep {
+				spend = p.lookup
+			}
+			c, ok := spend(p.refresh, r.PostForm.Get("refresh_token"))
 			if !ok || c.client != cl.ClientID || c.set.issuer != es.issuer || now.After(c.expires) {
 				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or was issued to another client or by another authorization server.")
 				return
@@ -569,7 +577,7 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 			"access_token": at, "token_type": tokenType(p.cfg.Vendor), "expires_in": int(accessTTL / time.Second),
 			"scope": strings.Join(g.scopes, " "), "id_token": idt,
 		}
-		if g.offline {
+		if g.offline && !keep {
 			rg := *g
 			rg.expires = now.Add(refreshTTL)
 			resp["refresh_token"] = p.store(p.refresh, &rg, now)
