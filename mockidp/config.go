@@ -177,7 +177,9 @@ type ClientConfig struct {
 	// or none (public client, PKCE required). Zero means the vendor's
 	// default.
 	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
-	// PostLogoutRedirectURIs are where end-session may send the browser.
+	// PostLogoutRedirectURIs are where end-session may send the browser
+	// (so may RedirectURIs). Except at Azure, only with an ID token
+	// issued to this client as id_token_hint, as the vendors ask.
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
 	// ApplicationPermissions (Azure only) are the Microsoft Graph
 	// application permissions an administrator granted the client, as

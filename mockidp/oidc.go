@@ -838,13 +838,28 @@ func (p *Persona) clientCredentials(w http.ResponseWriter, r *http.Request, es *
 	writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": ttl, "ext_expires_in": ttl, "access_token": jwt})
 }
 
+// endSession is RP-initiated logout. Okta (which requires id_token_hint),
+// Ory Hydra (JumpCloud) and OneLogin redirect to post_logout_redirect_uri
+// only with an ID token they issued as id_token_hint, and only to a URI
+// registered for the client it names (OpenID Connect RP-Initiated Logout
+// 1.0, section 3); Azure takes no hint and redirects to a URI registered
+// for an app of the tenant.
 func (p *Persona) endSession(w http.ResponseWriter, r *http.Request) {
 	target := r.URL.Query().Get("post_logout_redirect_uri")
 	if target == "" {
 		p.errorPage(w, http.StatusOK, "", "You have been signed out.")
 		return
 	}
-	for _, c := range p.Clients() {
+	clients := p.Clients()
+	if p.cfg.Vendor != sso.AzureAD {
+		cl, ok := p.hintedClient(r.URL.Query().Get("id_token_hint"))
+		if !ok {
+			p.errorPage(w, http.StatusBadRequest, "invalid_request", "A post_logout_redirect_uri needs an id_token_hint: an ID token this identity provider issued.")
+			return
+		}
+		clients = []ClientConfig{cl}
+	}
+	for _, c := range clients {
 		if redirect.Allowed(c.PostLogoutRedirectURIs, target) || redirect.Allowed(c.RedirectURIs, target) {
 			if st := r.URL.Query().Get("state"); st != "" {
 				target = addQuery(target, url.Values{"state": {st}})
@@ -854,6 +869,36 @@ func (p *Persona) endSession(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.errorPage(w, http.StatusBadRequest, "invalid_request", "The post_logout_redirect_uri is not registered.")
+}
+
+// hintedClient is the registered client an id_token_hint was issued to:
+// an ID token signed by the persona's keys, from one of its issuers,
+// whose aud names the client. Its expiry does not matter (RP-Initiated
+// Logout 1.0: an expired ID token is a valid hint).
+func (p *Persona) hintedClient(hint string) (ClientConfig, bool) {
+	raw, ok := p.keys.Verify(hint)
+	if !ok {
+		return ClientConfig{}, false
+	}
+	var c struct {
+		Iss string          `json:"iss"`
+		Aud json.RawMessage `json:"aud"`
+	}
+	if json.Unmarshal(raw, &c) != nil || !slices.ContainsFunc(p.sets, func(es endpointSet) bool { return p.base()+es.issuer == c.Iss }) {
+		return ClientConfig{}, false
+	}
+	var aud []string
+	if json.Unmarshal(c.Aud, &aud) != nil {
+		var one string
+		if json.Unmarshal(c.Aud, &one) != nil {
+			return ClientConfig{}, false
+		}
+		aud = []string{one}
+	}
+	if len(aud) != 1 {
+		return ClientConfig{}, false
+	}
+	return p.client(aud[0])
 }
 
 // mintAccessToken signs g's access token where the vendor issues JWTs
