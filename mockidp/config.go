@@ -259,6 +259,13 @@ func (c *Config) Validate() error {
 			if err := sp.validate(); err != nil {
 				return fmt.Errorf("mockidp: persona %s: saml: %w", p.Name, err)
 			}
+			// Metadata given inline must be usable now: a server that
+			// starts without the service provider only logs why.
+			if sp.MetadataXML != "" {
+				if _, err := parseSPMetadata([]byte(sp.MetadataXML)); err != nil {
+					return fmt.Errorf("mockidp: persona %s: saml: metadata_xml: %w", p.Name, err)
+				}
+			}
 		}
 	}
 	byName := map[string]PersonaConfig{}
@@ -335,6 +342,11 @@ func (sp *ServiceProviderConfig) validate() error {
 	}
 	if (sp.EntityID != "") != (sp.ACSURL != "") {
 		return errors.New("entity_id and acs_url go together")
+	}
+	if sp.MetadataURL != "" {
+		if u, err := url.Parse(sp.MetadataURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("metadata_url %q is not an http(s) URL", sp.MetadataURL)
+		}
 	}
 	if sp.ACSURL != "" {
 		if u, err := url.Parse(sp.ACSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
