@@ -177,7 +177,9 @@ type ClientConfig struct {
 	// or none (public client, PKCE required). Zero means the vendor's
 	// default.
 	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
-	// PostLogoutRedirectURIs are where end-session may send the browser.
+	// PostLogoutRedirectURIs are where end-session may send the browser
+	// (so may RedirectURIs). Except at Azure, only with an ID token
+	// issued to this client as id_token_hint, as the vendors ask.
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
 	// ApplicationPermissions (Azure only) are the Microsoft Graph
 	// application permissions an administrator granted the client, as
@@ -257,6 +259,13 @@ func (c *Config) Validate() error {
 			if err := sp.validate(); err != nil {
 				return fmt.Errorf("mockidp: persona %s: saml: %w", p.Name, err)
 			}
+			// Metadata given inline must be usable now: a server that
+			// starts without the service provider only logs why.
+			if sp.MetadataXML != "" {
+				if _, err := parseSPMetadata([]byte(sp.MetadataXML)); err != nil {
+					return fmt.Errorf("mockidp: persona %s: saml: metadata_xml: %w", p.Name, err)
+				}
+			}
 		}
 	}
 	byName := map[string]PersonaConfig{}
@@ -333,6 +342,11 @@ func (sp *ServiceProviderConfig) validate() error {
 	}
 	if (sp.EntityID != "") != (sp.ACSURL != "") {
 		return errors.New("entity_id and acs_url go together")
+	}
+	if sp.MetadataURL != "" {
+		if u, err := url.Parse(sp.MetadataURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("metadata_url %q is not an http(s) URL", sp.MetadataURL)
+		}
 	}
 	if sp.ACSURL != "" {
 		if u, err := url.Parse(sp.ACSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

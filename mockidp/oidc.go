@@ -47,8 +47,8 @@ func (p *Persona) routes(mux httpsec.Registrar) {
 		handle("GET "+prefix+es.authorize, p.authorize(es))
 		handle("POST "+prefix+es.authorize, p.authorize(es))
 		handle("POST "+prefix+es.token, p.token(es))
-		handle("GET "+prefix+es.userinfo, p.userinfo)
-		handle("POST "+prefix+es.userinfo, p.userinfo)
+		handle("GET "+prefix+es.userinfo, p.userinfo(es))
+		handle("POST "+prefix+es.userinfo, p.userinfo(es))
 		handle("GET "+prefix+es.jwks, p.jwks)
 		if es.endSession != "" {
 			handle("GET "+prefix+es.endSession, p.endSession)
@@ -496,6 +496,7 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 		}
 		now := p.now()
 		var g *grant
+		keep := false // the refresh token stays, no new one is sent
 		switch r.PostForm.Get("grant_type") {
 		case "authorization_code":
 			c, ok := p.take(p.codes, r.PostForm.Get("code"))
@@ -505,6 +506,12 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 				return
 			case c.client != cl.ClientID:
 				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The authorization code was issued to another client.")
+				return
+			case c.set.issuer != es.issuer:
+				// Okta's authorization servers redeem only their own
+				// codes; Azure's tenant, common and organizations
+				// endpoints share the tenant's issuer.
+				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The authorization code was issued by another authorization server.")
 				return
 			case now.After(c.expires):
 				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The authorization code has expired.")
@@ -519,9 +526,16 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 			}
 			g = c
 		case "refresh_token":
-			c, ok := p.take(p.refresh, r.PostForm.Get("refresh_token"))
-			if !ok || c.client != cl.ClientID || now.After(c.expires) {
-				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or was issued to another client.")
+			// Google keeps a refresh token until it is revoked and
+			// answers without a new one; the others rotate it.
+			keep = p.cfg.Vendor == sso.GoogleWorkspace
+			spend := p.take
+			if keep {
+				spend = p.lookup
+			}
+			c, ok := spend(p.refresh, r.PostForm.Get("refresh_token"))
+			if !ok || c.client != cl.ClientID || c.set.issuer != es.issuer || now.After(c.expires) {
+				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or was issued to another client or by another authorization server.")
 				return
 			}
 			g = c
@@ -563,7 +577,7 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 			"access_token": at, "token_type": tokenType(p.cfg.Vendor), "expires_in": int(accessTTL / time.Second),
 			"scope": strings.Join(g.scopes, " "), "id_token": idt,
 		}
-		if g.offline {
+		if g.offline && !keep {
 			rg := *g
 			rg.expires = now.Add(refreshTTL)
 			resp["refresh_token"] = p.store(p.refresh, &rg, now)
@@ -674,31 +688,41 @@ func (p *Persona) bearer(w http.ResponseWriter, r *http.Request) (*grant, bool) 
 	return g, true
 }
 
-func (p *Persona) userinfo(w http.ResponseWriter, r *http.Request) {
-	g, ok := p.bearer(w, r)
-	if !ok {
-		return
-	}
-	u, ok := p.User(g.email)
-	if !ok {
-		oauthError(w, http.StatusUnauthorized, "invalid_token", "The user no longer exists.")
-		return
-	}
-	var c map[string]any
-	if p.cfg.Vendor == sso.AzureAD {
-		c = p.azureUserinfo(&u, g)
-	} else {
-		c = p.identityClaims(&u, g)
-		for k, v := range u.Claims {
-			if !protectedClaims[k] {
-				c[k] = v
+// userinfo answers es's userinfo endpoint for its own access tokens.
+func (p *Persona) userinfo(es *endpointSet) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		g, ok := p.bearer(w, r)
+		if !ok {
+			return
+		}
+		if g.set.issuer != es.issuer {
+			// Another authorization server's token (Okta's custom and org
+			// servers each answer only their own).
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+p.cfg.Name+`", error="invalid_token"`)
+			oauthError(w, http.StatusUnauthorized, "invalid_token", "The access token was issued by another authorization server.")
+			return
+		}
+		u, ok := p.User(g.email)
+		if !ok {
+			oauthError(w, http.StatusUnauthorized, "invalid_token", "The user no longer exists.")
+			return
+		}
+		var c map[string]any
+		if p.cfg.Vendor == sso.AzureAD {
+			c = p.azureUserinfo(&u, g)
+		} else {
+			c = p.identityClaims(&u, g)
+			for k, v := range u.Claims {
+				if !protectedClaims[k] {
+					c[k] = v
+				}
 			}
 		}
+		if p.cfg.UserinfoSubject != "" {
+			c["sub"] = p.cfg.UserinfoSubject
+		}
+		writeJSON(w, http.StatusOK, c)
 	}
-	if p.cfg.UserinfoSubject != "" {
-		c["sub"] = p.cfg.UserinfoSubject
-	}
-	writeJSON(w, http.StatusOK, c)
 }
 
 // memberObjects answers Azure AD's group overage lookup as Microsoft Graph
@@ -814,13 +838,28 @@ func (p *Persona) clientCredentials(w http.ResponseWriter, r *http.Request, es *
 	writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": ttl, "ext_expires_in": ttl, "access_token": jwt})
 }
 
+// endSession is RP-initiated logout. Okta (which requires id_token_hint),
+// Ory Hydra (JumpCloud) and OneLogin redirect to post_logout_redirect_uri
+// only with an ID token they issued as id_token_hint, and only to a URI
+// registered for the client it names (OpenID Connect RP-Initiated Logout
+// 1.0, section 3); Azure takes no hint and redirects to a URI registered
+// for an app of the tenant.
 func (p *Persona) endSession(w http.ResponseWriter, r *http.Request) {
 	target := r.URL.Query().Get("post_logout_redirect_uri")
 	if target == "" {
 		p.errorPage(w, http.StatusOK, "", "You have been signed out.")
 		return
 	}
-	for _, c := range p.Clients() {
+	clients := p.Clients()
+	if p.cfg.Vendor != sso.AzureAD {
+		cl, ok := p.hintedClient(r.URL.Query().Get("id_token_hint"))
+		if !ok {
+			p.errorPage(w, http.StatusBadRequest, "invalid_request", "A post_logout_redirect_uri needs an id_token_hint: an ID token this identity provider issued.")
+			return
+		}
+		clients = []ClientConfig{cl}
+	}
+	for _, c := range clients {
 		if redirect.Allowed(c.PostLogoutRedirectURIs, target) || redirect.Allowed(c.RedirectURIs, target) {
 			if st := r.URL.Query().Get("state"); st != "" {
 				target = addQuery(target, url.Values{"state": {st}})
@@ -830,6 +869,36 @@ func (p *Persona) endSession(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.errorPage(w, http.StatusBadRequest, "invalid_request", "The post_logout_redirect_uri is not registered.")
+}
+
+// hintedClient is the registered client an id_token_hint was issued to:
+// an ID token signed by the persona's keys, from one of its issuers,
+// whose aud names the client. Its expiry does not matter (RP-Initiated
+// Logout 1.0: an expired ID token is a valid hint).
+func (p *Persona) hintedClient(hint string) (ClientConfig, bool) {
+	raw, ok := p.keys.Verify(hint)
+	if !ok {
+		return ClientConfig{}, false
+	}
+	var c struct {
+		Iss string          `json:"iss"`
+		Aud json.RawMessage `json:"aud"`
+	}
+	if json.Unmarshal(raw, &c) != nil || !slices.ContainsFunc(p.sets, func(es endpointSet) bool { return p.base()+es.issuer == c.Iss }) {
+		return ClientConfig{}, false
+	}
+	var aud []string
+	if json.Unmarshal(c.Aud, &aud) != nil {
+		var one string
+		if json.Unmarshal(c.Aud, &one) != nil {
+			return ClientConfig{}, false
+		}
+		aud = []string{one}
+	}
+	if len(aud) != 1 {
+		return ClientConfig{}, false
+	}
+	return p.client(aud[0])
 }
 
 // mintAccessToken signs g's access token where the vendor issues JWTs

@@ -256,7 +256,14 @@ func TestUserinfoAndEndSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	client := noRedirect(srv)
-	resp, err := client.Get(endSession.URL + "?post_logout_redirect_uri=" + url.QueryEscape("http://127.0.0.1:18080/callback") + "&state=x")
+	// OneLogin redirects after logout only with the client's ID token as
+	// id_token_hint.
+	tok, _, err := r.login("alice@initech.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hint, _ := tok.Extra("id_token").(string)
+	resp, err := client.Get(endSession.URL + "?post_logout_redirect_uri=" + url.QueryEscape("http://127.0.0.1:18080/callback") + "&state=x&id_token_hint=" + hint)
 	if err != nil {
 		t.Fatal(err)
 	}

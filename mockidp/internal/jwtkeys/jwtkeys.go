@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"slices"
+	"strings"
 	"sync"
 )
 
@@ -144,4 +146,36 @@ func Sign(key *Key, header map[string]any, claims any) (string, error) {
 		return "", err
 	}
 	return in + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+// Verify returns the claims of a compact RS256 JWS signed by one of the
+// ring's published keys (any of them, whatever its kid says), or false.
+// Times are not checked: that is the caller's to decide.
+func (r *Ring) Verify(tok string) ([]byte, bool) {
+	if _, err := r.Active(); err != nil {
+		return nil, false
+	}
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return nil, false
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	hb, err1 := base64.RawURLEncoding.DecodeString(parts[0])
+	claims, err2 := base64.RawURLEncoding.DecodeString(parts[1])
+	sig, err3 := base64.RawURLEncoding.DecodeString(parts[2])
+	if err1 != nil || err2 != nil || err3 != nil || json.Unmarshal(hb, &h) != nil || h.Alg != "RS256" {
+		return nil, false
+	}
+	d := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	r.mu.Lock()
+	keys := slices.Clone(r.published)
+	r.mu.Unlock()
+	for _, k := range keys {
+		if rsa.VerifyPKCS1v15(&k.Priv.PublicKey, crypto.SHA256, d[:], sig) == nil {
+			return claims, true
+		}
+	}
+	return nil, false
 }
