@@ -127,6 +127,7 @@ type HandshakeConfig struct {
 type Handshake struct {
 	v          *Verifier
 	fapi       string
+	fapiHost   string // the publishable key's Frontend API, without a scheme
 	live       bool
 	app        *url.URL
 	suffix     string
@@ -153,7 +154,7 @@ func NewHandshake(cfg HandshakeConfig) (*Handshake, error) {
 		return nil, fmt.Errorf("clerkauth: HandshakeConfig.AppURL %q must be an origin (scheme://host[:port])", cfg.AppURL)
 	}
 	app.Path = ""
-	h := &Handshake{v: cfg.Verifier, fapi: pk.Issuer(cfg.InsecureHTTPLoopback), live: pk.Live, app: app,
+	h := &Handshake{v: cfg.Verifier, fapi: pk.Issuer(cfg.InsecureHTTPLoopback), fapiHost: pk.FrontendAPI, live: pk.Live, app: app,
 		secret: cfg.SecretKey, client: cfg.HTTPClient, now: cfg.Now, log: cfg.Logger}
 	if err := checkURL("Frontend API", h.fapi, cfg.InsecureHTTPLoopback); err != nil {
 		return nil, err
@@ -188,6 +189,11 @@ func NewHandshake(cfg HandshakeConfig) (*Handshake, error) {
 
 // Production reports whether the instance is a production one (pk_live_).
 func (h *Handshake) Production() bool { return h.live }
+
+// CookieSuffix is the suffix of the instance's own cookie names
+// (__session_<suffix>, __client_uat_<suffix>): the first 8 characters of
+// base64url(SHA-1(publishable key)), as Clerk computes it.
+func (h *Handshake) CookieSuffix() string { return h.suffix }
 
 // FrontendAPIURL is the instance's Frontend API URL.
 func (h *Handshake) FrontendAPIURL() string { return h.fapi }
@@ -268,7 +274,8 @@ func (h *Handshake) Authenticate(w http.ResponseWriter, r *http.Request) Handsha
 func (h *Handshake) authenticate(w http.ResponseWriter, r *http.Request) HandshakeResult {
 	ctx := r.Context()
 	q := r.URL.Query()
-	for _, n := range []string{CookieSession, CookieClientUAT, CookieDevBrowser, CookieHandshake, CookieHandshakeNonce, CookieRedirectCount} {
+	for _, n := range []string{CookieSession, CookieClientUAT, CookieDevBrowser, CookieHandshake, CookieHandshakeNonce, CookieRedirectCount,
+		CookieSession + "_" + h.suffix, CookieClientUAT + "_" + h.suffix, CookieDevBrowser + "_" + h.suffix} {
 		if len(r.CookiesNamed(n)) > 1 {
 			return h.out("duplicate-cookie", ssoerr.Newf(ssoerr.ErrInvalidToken, ssoerr.ReasonAmbiguous, "cookie %s sent twice", n))
 		}
@@ -283,16 +290,17 @@ func (h *Handshake) authenticate(w http.ResponseWriter, r *http.Request) Handsha
 	if res, ok := h.resolvePayload(ctx, w, r, q); ok {
 		return res
 	}
-	session := cookieValue(r, CookieSession)
-	uat := cookieValue(r, CookieClientUAT)
+	c := h.cookieNames(r)
+	session := cookieValue(r, c.session)
+	uat := cookieValue(r, c.uat)
 	if !h.live {
 		// Step 3: a dev browser arriving in the query is synchronized.
 		if q.Get(CookieDevBrowser) != "" {
-			return h.handshake(w, r, "dev-browser-sync")
+			return h.handshake(w, r, "dev-browser-sync", c)
 		}
 		// Step 4: no dev browser at all.
-		if cookieValue(r, CookieDevBrowser) == "" {
-			return h.handshake(w, r, "dev-browser-missing")
+		if cookieValue(r, c.devBrowser) == "" {
+			return h.handshake(w, r, "dev-browser-missing", c)
 		}
 	}
 	uatSec, uatErr := strconv.ParseInt(uat, 10, 64)
@@ -303,23 +311,23 @@ func (h *Handshake) authenticate(w http.ResponseWriter, r *http.Request) Handsha
 	case uatSec == 0 && session == "":
 		return h.out("session-token-and-uat-missing", nil) // step 5
 	case uatSec == 0:
-		return h.handshake(w, r, "session-token-but-no-client-uat") // step 6
+		return h.handshake(w, r, "session-token-but-no-client-uat", c) // step 6
 	case session == "":
-		return h.handshake(w, r, "client-uat-but-no-session-token") // step 7
+		return h.handshake(w, r, "client-uat-but-no-session-token", c) // step 7
 	}
 	s, err := h.v.Verify(ctx, session)
 	switch {
 	case err == nil:
 		if s.IssuedAt.Unix() < uatSec {
-			return h.handshake(w, r, "session-token-iat-before-client-uat") // step 9
+			return h.handshake(w, r, "session-token-iat-before-client-uat", c) // step 9
 		}
 		return HandshakeResult{Status: SignedIn, Session: s, Token: session, Reason: "session-token-valid"}
 	case errors.Is(err, ssoerr.ErrExpired):
-		return h.handshakeOr(w, r, "session-token-expired", err) // step 11
+		return h.handshakeOr(w, r, "session-token-expired", c, err) // step 11
 	case ssoerr.ReasonOf(err) == ssoerr.ReasonNotYetValid:
-		return h.handshakeOr(w, r, "session-token-nbf", err)
+		return h.handshakeOr(w, r, "session-token-nbf", c, err)
 	case ssoerr.ReasonOf(err) == ssoerr.ReasonIssuedInFuture:
-		return h.handshakeOr(w, r, "session-token-iat-in-the-future", err)
+		return h.handshakeOr(w, r, "session-token-iat-in-the-future", c, err)
 	}
 	return h.out("session-token-invalid", err) // step 8 and the rest
 }
@@ -333,16 +341,16 @@ func (h *Handshake) out(reason string, err error) HandshakeResult {
 
 // handshakeOr redirects when the request is eligible, else signs out with
 // err.
-func (h *Handshake) handshakeOr(w http.ResponseWriter, r *http.Request, reason string, err error) HandshakeResult {
+func (h *Handshake) handshakeOr(w http.ResponseWriter, r *http.Request, reason string, c clerkCookies, err error) HandshakeResult {
 	if !Eligible(r) {
 		return h.out(reason, err)
 	}
-	return h.handshake(w, r, reason)
+	return h.handshake(w, r, reason, c)
 }
 
 // handshake builds the redirect to the Frontend API, or signs out when the
 // request cannot take one.
-func (h *Handshake) handshake(w http.ResponseWriter, r *http.Request, reason string) HandshakeResult {
+func (h *Handshake) handshake(w http.ResponseWriter, r *http.Request, reason string, c clerkCookies) HandshakeResult {
 	if !Eligible(r) {
 		return h.out(reason+" (not a page load)", nil)
 	}
@@ -353,7 +361,7 @@ func (h *Handshake) handshake(w http.ResponseWriter, r *http.Request, reason str
 	v := url.Values{
 		"redirect_url":        {h.returnURL(r)},
 		"__clerk_api_version": {HandshakeAPIVersion},
-		"suffixed_cookies":    {"false"},
+		"suffixed_cookies":    {strconv.FormatBool(c.suffixed)},
 		"__clerk_hs_reason":   {reason},
 	}
 	if h.secret != "" {
@@ -362,7 +370,7 @@ func (h *Handshake) handshake(w http.ResponseWriter, r *http.Request, reason str
 	if !h.live {
 		db := r.URL.Query().Get(CookieDevBrowser)
 		if db == "" {
-			db = cookieValue(r, CookieDevBrowser)
+			db = cookieValue(r, c.devBrowser)
 		}
 		if db != "" {
 			v.Set(CookieDevBrowser, db)
@@ -371,6 +379,86 @@ func (h *Handshake) handshake(w http.ResponseWriter, r *http.Request, reason str
 	http.SetCookie(w, &http.Cookie{Name: CookieRedirectCount, Value: strconv.Itoa(n + 1), Path: "/",
 		MaxAge: redirectCountAge, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.app.Scheme == "https"})
 	return HandshakeResult{Status: Redirect, Reason: reason, Location: h.fapi + "/v1/client/handshake?" + v.Encode()}
+}
+
+// clerkCookies are the names of the Clerk cookies a request is read
+// from: the plain ones or the instance's suffixed ones.
+type clerkCookies struct {
+	suffixed                 bool
+	session, uat, devBrowser string
+}
+
+// cookieNames decides, as Clerk's SDK does (usesSuffixedCookies), whether
+// the browser's Clerk cookies are the instance's suffixed ones
+// (__session_<suffix>, __client_uat_<suffix>, __clerk_db_jwt_<suffix>),
+// which clerk-js writes beside the plain ones, or the plain ones, which
+// every Clerk app on the site shares (another port on localhost,
+// __client_uat on the eTLD+1). The tokens are decoded unverified only to
+// choose; the one chosen is then verified in full.
+func (h *Handshake) cookieNames(r *http.Request) clerkCookies {
+	if h.usesSuffixedCookies(r) {
+		return clerkCookies{suffixed: true, session: CookieSession + "_" + h.suffix,
+			uat: CookieClientUAT + "_" + h.suffix, devBrowser: CookieDevBrowser + "_" + h.suffix}
+	}
+	return clerkCookies{session: CookieSession, uat: CookieClientUAT, devBrowser: CookieDevBrowser}
+}
+
+func (h *Handshake) usesSuffixedCookies(r *http.Request) bool {
+	sfxUAT := cookieValue(r, CookieClientUAT+"_"+h.suffix)
+	uat := cookieValue(r, CookieClientUAT)
+	sfxSession := cookieValue(r, CookieSession+"_"+h.suffix)
+	session := cookieValue(r, CookieSession)
+	if session != "" {
+		iss, _, _, ok := peekClaims(session)
+		if !ok || iss == "" {
+			return false
+		}
+		if host := strings.TrimPrefix(strings.TrimPrefix(iss, "https://"), "http://"); host != h.fapiHost {
+			return true // the plain session is another instance's
+		}
+	}
+	if sfxUAT == "" && sfxSession == "" {
+		return false
+	}
+	_, iat, _, _ := peekClaims(session)
+	_, sfxIat, sfxExp, sfxOK := peekClaims(sfxSession)
+	switch {
+	case sfxUAT != "0" && uat != "0" && iat > sfxIat:
+		return false
+	case sfxUAT == "0" && uat != "0":
+		return false
+	case !h.live && sfxOK && sfxUAT != "0" && uat == "0" && sfxExp <= float64(h.now().Unix()):
+		return false
+	case sfxUAT == "" && sfxSession != "":
+		return false
+	}
+	return true
+}
+
+// peekClaims reads iss, iat and exp of a JWT without verifying it (zero
+// when absent); ok is false when it does not decode.
+func peekClaims(tok string) (iss string, iat, exp float64, ok bool) {
+	_, rest, found := strings.Cut(tok, ".")
+	pl, _, found2 := strings.Cut(rest, ".")
+	if !found || !found2 || len(tok) > maxHandshakeBytes {
+		return "", 0, 0, false
+	}
+	b, err := b64.DecodeString(pl)
+	if err != nil {
+		return "", 0, 0, false
+	}
+	var c struct {
+		Iss any `json:"iss"`
+		Iat any `json:"iat"`
+		Exp any `json:"exp"`
+	}
+	if json.Unmarshal(b, &c) != nil {
+		return "", 0, 0, false
+	}
+	iss, _ = c.Iss.(string)
+	iat, _ = c.Iat.(float64)
+	exp, _ = c.Exp.(float64)
+	return iss, iat, exp, true
 }
 
 // handshakeParams are removed from the URL a handshake returns to.

@@ -2,8 +2,10 @@ package controlplane_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestExchangeTakesOnlyABearerToken: POST /v1/auth/session exchanges a
@@ -36,6 +38,7 @@ func TestExchangeTakesOnlyABearerToken(t *testing.T) {
 		status, body, issued := post(func(r *http.Request) {
 			r.Header.Set("Authorization", scheme)
 			r.AddCookie(&http.Cookie{Name: "__session", Value: tok})
+			r.AddCookie(&http.Cookie{Name: "__client_uat", Value: strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 10)})
 		})
 		if status != http.StatusUnauthorized || !strings.Contains(body, "not_clerk_session") || issued {
 			t.Errorf("Authorization %.20q with the __session cookie: %d %s (session issued: %v), want 401 not_clerk_session", scheme, status, body, issued)

@@ -175,9 +175,15 @@ func bearerScheme(r *http.Request) bool {
 }
 
 // clearClerkCookies deletes Clerk's cookies on the app's host at logout,
-// so the next page load does not find the old session token.
+// plain and suffixed, so the next page load does not find the old session
+// token.
 func (a *API) clearClerkCookies(w http.ResponseWriter) {
-	for _, n := range []string{clerkauth.CookieSession, clerkauth.CookieClientUAT} {
+	names := []string{clerkauth.CookieSession, clerkauth.CookieClientUAT}
+	if a.hs != nil {
+		sfx := "_" + a.hs.CookieSuffix()
+		names = append(names, clerkauth.CookieSession+sfx, clerkauth.CookieClientUAT+sfx)
+	}
+	for _, n := range names {
 		http.SetCookie(w, &http.Cookie{Name: n, Value: "", Path: "/", MaxAge: -1, Secure: a.sessions.SecureCookie(), SameSite: http.SameSiteLaxMode})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,10 @@ const (
 	// DefaultSessionCookie is the cookie in which Clerk's frontend keeps the
 	// session token on the application's own domain.
 	DefaultSessionCookie = "__session"
+	// DefaultClientUATCookie is the cookie in which Clerk's frontend keeps
+	// the time of the browser's last sign-in or sign-out (unix seconds; 0
+	// once signed out).
+	DefaultClientUATCookie = "__client_uat"
 	// DefaultCacheSize bounds each principal cache (one per credential
 	// kind).
 	DefaultCacheSize = 10_000
@@ -87,6 +92,14 @@ type AuthenticatorConfig struct {
 	// SessionCookie is Clerk's session cookie, read when the request has no
 	// Bearer token and no app session. Zero means DefaultSessionCookie.
 	SessionCookie string
+	// ClientUATCookie is Clerk's __client_uat cookie that goes with
+	// SessionCookie: a token from the session cookie counts only when it
+	// is there, not 0 (the browser's Clerk client signed out), and not
+	// after the token's iat (the client signed in again since), as Clerk's
+	// SDK reads the pair. Zero means "__client_uat" followed by whatever
+	// follows "__session" in SessionCookie (its suffix, as in
+	// "__session_<suffix>").
+	ClientUATCookie string
 	// CacheSize bounds each of the three principal caches (Clerk tokens,
 	// app sessions, API keys). Zero means DefaultCacheSize. An entry never
 	// outlives its credential.
@@ -121,6 +134,7 @@ type Authenticator struct {
 	joinedGroups map[string]string
 	idpClaim     string
 	cookie       string
+	uatCookie    string
 	now          func() time.Time
 	onError      func(w http.ResponseWriter, r *http.Request, err error)
 	log          *slog.Logger
@@ -147,7 +161,7 @@ func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
 	}
 	a := &Authenticator{clerk: cfg.Clerk, sessions: cfg.Sessions, apiKeys: cfg.APIKeys, admit: cfg.Admission, versions: cfg.Versions,
 		policy: cfg.Policy, clerkRoles: cfg.ClerkRoles, clerkUsers: cfg.ClerkUsers, groupsClaim: cfg.GroupsClaim, joinedGroups: maps.Clone(cfg.JoinedGroups), idpClaim: cfg.IdPClaim,
-		cookie: cfg.SessionCookie, now: cfg.Now, onError: cfg.ErrorHandler, log: cfg.Logger,
+		cookie: cfg.SessionCookie, uatCookie: cfg.ClientUATCookie, now: cfg.Now, onError: cfg.ErrorHandler, log: cfg.Logger,
 		events: ssoevent.Emitter{Logger: cfg.Logger, Hook: cfg.OnEvent}, emitting: cfg.Logger != nil || cfg.OnEvent != nil}
 	if a.policy == nil {
 		if a.admit != nil {
@@ -164,6 +178,13 @@ func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
 	}
 	if a.cookie == "" {
 		a.cookie = DefaultSessionCookie
+	}
+	if a.uatCookie == "" {
+		suffix, ok := strings.CutPrefix(a.cookie, DefaultSessionCookie)
+		if !ok {
+			suffix = ""
+		}
+		a.uatCookie = DefaultClientUATCookie + suffix
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -278,10 +299,40 @@ func (a *Authenticator) authenticate(r *http.Request) (*Principal, error) {
 		if v, ok, err := cookie(r, a.cookie); err != nil {
 			return nil, err
 		} else if ok {
-			return a.clerkToken(ctx, v)
+			p, err := a.clerkToken(ctx, v)
+			if err != nil {
+				return nil, err
+			}
+			if err := a.clientSignedIn(r, p.IssuedAt); err != nil {
+				return nil, err
+			}
+			return p, nil
 		}
 	}
 	return nil, ssoerr.ErrNoCredentials
+}
+
+// clientSignedIn applies Clerk's __client_uat to a session token from the
+// cookie (issued at iat), as Clerk's SDK does before it trusts the cookie:
+// a browser whose Clerk client signed out (the cookie missing or 0), or
+// signed in again after the token was issued (the browser's sessions
+// changed), has no session in the cookie, even an unexpired one.
+func (a *Authenticator) clientSignedIn(r *http.Request, iat time.Time) error {
+	cs := r.CookiesNamed(a.uatCookie)
+	if len(cs) > 1 {
+		return ssoerr.Newf(ssoerr.ErrInvalidToken, ssoerr.ReasonAmbiguous, "cookie %s sent %d times", a.uatCookie, len(cs))
+	}
+	var uat int64
+	if len(cs) == 1 {
+		uat, _ = strconv.ParseInt(cs[0].Value, 10, 64) // not a number: as none
+	}
+	switch {
+	case uat <= 0:
+		return ssoerr.Newf(ssoerr.ErrInvalidToken, ssoerr.ReasonClientSignedOut, "%s missing or 0: the Clerk client is signed out", a.uatCookie)
+	case iat.IsZero() || iat.Unix() < uat:
+		return ssoerr.Newf(ssoerr.ErrInvalidToken, ssoerr.ReasonClientSignedOut, "the session token was issued before %s %d", a.uatCookie, uat)
+	}
+	return nil
 }
 
 // version is the store version + 1, or 0 when the store has none (then

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/ssokit/ssokit/clerkauth"
@@ -87,6 +89,9 @@ func TestAuthenticatorHandler(t *testing.T) {
 			}
 			for _, c := range tc.req.cookies {
 				r.AddCookie(&http.Cookie{Name: "__session", Value: c})
+			}
+			if len(tc.req.cookies) > 0 { // clerk-js keeps both
+				r.AddCookie(&http.Cookie{Name: "__client_uat", Value: strconv.FormatInt(clk.Now().Add(-time.Minute).Unix(), 10)})
 			}
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)

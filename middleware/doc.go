@@ -3,7 +3,8 @@
 // composition of the credential packages:
 //
 //   - clerkauth verifies Clerk session tokens (Bearer, or Clerk's __session
-//     cookie);
+//     cookie beside a __client_uat that says the browser is still signed
+//     in since the token was issued);
 //   - appsession verifies the app's own session cookie;
 //   - apikey checks agent API keys (X-API-Key, or a Bearer ssk_live_ key);
 //   - admission applies the organization's rules to each (a removed person,

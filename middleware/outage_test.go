@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -123,6 +124,7 @@ func TestStoreOutageIs503(t *testing.T) {
 		"clerk cookie": func() *http.Request {
 			r := httptest.NewRequest("GET", "/api", nil)
 			r.AddCookie(&http.Cookie{Name: DefaultSessionCookie, Value: clerkTok})
+			r.AddCookie(&http.Cookie{Name: DefaultClientUATCookie, Value: strconv.FormatInt(f.clk.Now().Unix(), 10)})
 			return r
 		},
 		"app session": func() *http.Request {

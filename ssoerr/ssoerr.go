@@ -78,6 +78,10 @@ const (
 	ReasonMissingSessionID Reason = "missing_sid"      // no sid claim
 	ReasonSessionPending   Reason = "session_pending"  // Clerk sts is pending: sign-in tasks remain
 	ReasonSessionStatus    Reason = "session_status"   // Clerk sts is neither active nor pending
+	// ReasonClientSignedOut: Clerk's __session cookie came without its
+	// __client_uat, or with 0 (the browser's Clerk client signed out), or
+	// with a time after the token's iat (it signed in again since).
+	ReasonClientSignedOut Reason = "client_signed_out"
 )
 
 // Reasons about API keys.
