@@ -20,6 +20,16 @@ import (
 // keeps microseconds).
 const Precision = time.Microsecond
 
+// CleanupGrace is how long a shared store keeps an expired revocation,
+// one-time value, webhook ID or rate count before deleting it (Redis's
+// TTL, the SQL sweeper). Expiry itself is decided by each reader's clock;
+// deletion is done by one replica's, so without this a replica whose clock
+// runs ahead would delete a revocation or a one-time value while replicas
+// with slower clocks still need it, and they would take the revoked
+// session or the replayed assertion. Clocks of replicas that disagree by
+// less than CleanupGrace do not matter.
+const CleanupGrace = 5 * time.Minute
+
 // Stamp is t as a store keeps it: UTC, truncated to Precision. The zero
 // time stays zero.
 func Stamp(t time.Time) time.Time {

@@ -17,7 +17,8 @@
 // Expiry is decided by the store's clock (Config.Now), not Redis's: each
 // value holds the time it expires at, and a value past it is absent even
 // while Redis still holds it. Redis's TTL, set from the same clock, only
-// cleans up. Checks and writes that must be atomic (consume once, keep the
+// cleans up, store.CleanupGrace after the value expires, so a replica
+// whose clock is behind still finds what one whose clock runs ahead wrote. Checks and writes that must be atomic (consume once, keep the
 // longest revocation, claim a webhook ID, count in a window) run as Lua
 // scripts.
 //

@@ -398,9 +398,10 @@ func micros(t time.Time) int64 {
 }
 
 // ttl is the Redis expiry, in milliseconds, of a value that lives until
-// until by the store's clock: rounded up, at least 1 ms.
+// until by the store's clock, kept store.CleanupGrace longer for replicas
+// whose clocks are behind: rounded up, at least 1 ms.
 func ttl(until, now time.Time) int64 {
-	d := until.Sub(now)
+	d := until.Sub(now) + store.CleanupGrace
 	ms := int64(d / time.Millisecond)
 	if d%time.Millisecond != 0 {
 		ms++

@@ -285,8 +285,11 @@ func TestRedisTTLFollowsTheStoreClock(t *testing.T) {
 	clk := &clock{t: time.Date(2020, 6, 1, 12, 1, 0, 0, time.UTC)} // in the past
 	s := open(t, addr, redisstore.Config{Prefix: prefix, Now: clk.Now})
 
+	// want is the time left by the store's clock; Redis keeps the value
+	// store.CleanupGrace longer, for replicas whose clocks are behind.
 	pttl := func(key string, want time.Duration) {
 		t.Helper()
+		want += store.CleanupGrace
 		got, err := rc.PTTL(ctx, key).Result()
 		if err != nil || got > want || got < want-5*time.Second {
 			t.Errorf("TTL of %s: %v %v, want %v", key, got, err, want)
@@ -328,12 +331,19 @@ func TestRedisTTLFollowsTheStoreClock(t *testing.T) {
 	if err := s.Consume(ctx, "a", clk.Now().Add(time.Minute)); err != nil {
 		t.Errorf("a value expired by the store's clock but held by Redis: %v", err)
 	}
-	// A value that expires at once lives in Redis no more than a moment.
+	// A value that expired a minute ago lives in Redis for the rest of
+	// the cleanup grace; one that expired before it, no more than a moment.
 	if err := s.Consume(ctx, "b", clk.Now().Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := rc.PTTL(ctx, prefix+"once:"+hashed("b")).Result(); got > time.Millisecond {
-		t.Errorf("TTL of a value already expired: %v", got)
+	if got, _ := rc.PTTL(ctx, prefix+"once:"+hashed("b")).Result(); got > store.CleanupGrace-time.Minute {
+		t.Errorf("TTL of a value expired a minute ago: %v", got)
+	}
+	if err := s.Consume(ctx, "c", clk.Now().Add(-store.CleanupGrace-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := rc.PTTL(ctx, prefix+"once:"+hashed("c")).Result(); got > time.Millisecond {
+		t.Errorf("TTL of a value expired before the cleanup grace: %v", got)
 	}
 	if err := s.Consume(ctx, "b", clk.Now().Add(time.Minute)); err != nil {
 		t.Errorf("a value consumed with a past expiry: %v", err)
@@ -675,5 +685,32 @@ func TestBadURLIsNotEchoed(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "S3cret") || strings.Contains(err.Error(), ":Redis") {
 			t.Errorf("%q: %v", u, err)
 		}
+	}
+}
+
+// Replicas whose clocks disagree (by less than store.CleanupGrace): a
+// revocation and a one-time value written by a replica whose clock runs
+// ahead stay in Redis while a replica whose clock is behind still needs
+// them, rather than expiring by the writer's clock.
+func TestRedisClockSkewBetweenReplicas(t *testing.T) {
+	addr := redisAddr(t)
+	prefix := newPrefix(t, addr)
+	ctx := context.Background()
+	t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	ahead := open(t, addr, redisstore.Config{Prefix: prefix, Now: func() time.Time { return t0.Add(2 * time.Minute) }})
+	behind := open(t, addr, redisstore.Config{Prefix: prefix, Now: func() time.Time { return t0 }})
+	until := t0.Add(time.Minute) // past for ahead, a minute off for behind
+	if err := ahead.RevokeToken(ctx, "j", until); err != nil {
+		t.Fatal(err)
+	}
+	if err := ahead.Consume(ctx, "assertion-1", until); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // longer than a TTL cut to the writer's clock
+	if revoked, err := behind.IsRevoked(ctx, "j"); err != nil || !revoked {
+		t.Errorf("the replica behind sees the token as not revoked: %v %v", revoked, err)
+	}
+	if err := behind.Consume(ctx, "assertion-1", until); !errors.Is(err, store.ErrReplayed) {
+		t.Errorf("the replica behind took the one-time value again: %v", err)
 	}
 }

@@ -49,9 +49,10 @@
 // statement, never by the engine's clock. Consume and Claim are one
 // INSERT … ON CONFLICT DO UPDATE that takes over a row only when it has
 // expired, so of concurrent callers on any replica exactly one succeeds;
-// Hit is one upsert that returns the count. A sweeper deletes expired
-// rows every Config.SweepInterval (1 minute), a bounded batch per
-// statement.
+// Hit is one upsert that returns the count. A sweeper deletes rows
+// expired for store.CleanupGrace (replicas whose clocks are behind may
+// still need them) every Config.SweepInterval (1 minute), a bounded batch
+// per statement.
 //
 // # Pools
 //

@@ -183,11 +183,12 @@ func windowStart(t time.Time, w time.Duration) int64 {
 	return q * int64(w)
 }
 
-// sweep deletes the expired rows of the expiring tables, by the store's
-// clock, in batches of sweepBatch rows so no statement holds locks long.
-// It returns how many rows it deleted.
+// sweep deletes the rows of the expiring tables expired for
+// store.CleanupGrace by the store's clock (replicas whose clocks are
+// behind may still need them), in batches of sweepBatch rows so no
+// statement holds locks long. It returns how many rows it deleted.
 func (s *Store) sweep(ctx context.Context) (int64, error) {
-	now := s.nowArg()
+	now := s.instantArg(s.now().Add(-store.CleanupGrace), false)
 	var total int64
 	for _, t := range []struct{ table, key string }{
 		{"revocations", "jti"}, {"replay", "key"}, {"webhooks", "id"}, {"rate_counts", "key, window_len"},

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ssokit/ssokit/store"
 )
 
 // clock is a settable clock.
@@ -70,7 +72,13 @@ func testSweep(t *testing.T, dsn string) {
 	if n, err := s.sweep(ctx); err != nil || n != 0 {
 		t.Fatalf("a sweep before anything expired deleted %d: %v", n, err)
 	}
+	// Expired by this replica's clock, but not for CleanupGrace: a
+	// replica whose clock is behind may still need them.
 	clk.Advance(2 * time.Minute)
+	if n, err := s.sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("a sweep within the cleanup grace deleted %d: %v", n, err)
+	}
+	clk.Advance(store.CleanupGrace)
 	n, err := s.sweep(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +124,7 @@ func TestSweeperRuns(t *testing.T) {
 	if rowCount(t, s, "replay") != 1 || rowCount(t, s, "revocations") != 1 {
 		t.Fatal("the sweeper deleted a live row")
 	}
-	clk.Advance(time.Second)
+	clk.Advance(time.Second + store.CleanupGrace)
 	if !waitFor(2*time.Second, func() bool { return rowCount(t, s, "replay") == 0 && rowCount(t, s, "revocations") == 0 }) {
 		t.Fatal("the sweeper did not delete expired rows")
 	}
