@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -371,6 +372,25 @@ func TestOIDCAzure(t *testing.T) {
 			}
 			if r.Identity == nil || len(r.Identity.Groups) != 250 || r.Identity.Groups[0] != p.GroupIDs("g000")[0] {
 				t.Fatalf("resolved groups: %v %s", r.Identity, r.Error)
+			}
+		}
+		// Graph cannot be reached: the refusal, which the organization's
+		// SSO log shows, says so without the operator's address or what
+		// the network answered there.
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		a := newApp(t)
+		a.conn = connect(t, srv, oidcConn(p, a, sso.AzureAD), idp.Options{GroupResolver: idp.GraphGroupResolver{BaseURL: "http://" + addr, HTTPClient: srv.Client()}})
+		a.hint = "many@contoso.test"
+		r := browse(t, browser(srv), a.srv.URL+"/login")
+		wantRefusal(t, r, idp.ErrUpstream, idp.ReasonGroupOverage)
+		for _, leak := range []string{addr, "dial", "refused", "/v1.0/users"} {
+			if strings.Contains(r.Error, leak) {
+				t.Errorf("the refusal %q shows %q", r.Error, leak)
 			}
 		}
 	})

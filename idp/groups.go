@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -248,4 +249,18 @@ func (c *ClientCredentials) forget(tok string) {
 	if c.token == tok {
 		c.token = ""
 	}
+}
+
+// groupRefusal is the refusal of a login whose overage groups could not be
+// resolved. The refusal reaches the organization's SSO log, so a request
+// that failed on the network (its error names the operator's Graph or
+// token URL and what answered at the address) is named only as that; the
+// error goes to the operator's log.
+func groupRefusal(log *slog.Logger, conn string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		log.Warn("idp: resolving overage groups failed", "connection", conn, "err", err)
+		return refuse(ErrUpstream, ReasonGroupOverage, "resolving the overage groups: the request to Graph failed")
+	}
+	return refuse(ErrUpstream, ReasonGroupOverage, "resolving the overage groups: %v", err)
 }

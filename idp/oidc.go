@@ -362,7 +362,7 @@ func (o *oidcConnector) finish(w http.ResponseWriter, r *http.Request) (_ *Ident
 		// elsewhere.
 		groups, err := o.opts.GroupResolver.ResolveGroups(ctx, id, tok.AccessToken)
 		if err != nil {
-			return nil, "", refuse(ErrUpstream, ReasonGroupOverage, "resolving the overage groups: %v", err)
+			return nil, "", groupRefusal(o.opts.logger(), o.conn.ID, err)
 		}
 		id.Groups = groups
 	}

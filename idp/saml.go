@@ -550,7 +550,7 @@ func (s *samlConnector) identity(ctx context.Context, as *saml.Assertion) (*Iden
 				return nil, refuse(ErrGroupOverage, ReasonGroupOverage,
 					"Azure AD sent groups.link instead of the groups (more than 150) and a SAML login carries no access token: set GraphGroupResolver.AppCredentials (an app registration's client credentials with the GroupMember.Read.All application permission) (%v)", err)
 			case err != nil:
-				return nil, refuse(ErrUpstream, ReasonGroupOverage, "resolving the overage groups: %v", err)
+				return nil, groupRefusal(s.opts.logger(), s.conn.ID, err)
 			}
 			return groups, nil
 		}
