@@ -269,6 +269,10 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 			fail("invalid_scope", "The scope must include openid.")
 			return
 		}
+		if prompts := strings.Fields(q.Get("prompt")); len(prompts) > 1 && slices.Contains(prompts, "none") {
+			fail("invalid_request", "prompt=none cannot be combined with another value.")
+			return
+		}
 		challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
 		switch {
 		case challenge != "":

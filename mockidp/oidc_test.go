@@ -482,5 +482,16 @@ func TestPromptNone(t *testing.T) {
 		if q := r.authorize("st", "n", oauth2.GenerateVerifier(), oauth2.SetAuthURLParam("prompt", "none")); q.Get("code") == "" {
 			t.Errorf("%s with a signed-in user: %v, want a code", name, q)
 		}
+		// none with any other value is an error (3.1.2.1), even for a
+		// signed-in user.
+		for _, prompt := range []string{"none login", "consent none"} {
+			if err := srv.Persona(name).QueueUser(srv.Persona(name).Users()[0].Email); err != nil {
+				t.Fatal(err)
+			}
+			q := r.authorize("st-mix", "n", oauth2.GenerateVerifier(), oauth2.SetAuthURLParam("prompt", prompt))
+			if q.Get("error") != "invalid_request" || q.Get("state") != "st-mix" || q.Get("code") != "" {
+				t.Errorf("%s, prompt=%s: %v, want error=invalid_request with the state", name, prompt, q)
+			}
+		}
 	}
 }
