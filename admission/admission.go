@@ -171,8 +171,8 @@ func (a *Admitter) Admit(ctx context.Context, l Login) (*Person, error) {
 	} else if err != nil {
 		return nil, ssoerr.Upstream(ssoerr.ReasonStore, err)
 	}
-	if !slices.Contains(a.ssoPlans, org.Plan) {
-		return nil, forbid(ssoerr.ReasonPlanNotEntitled, "plan %q of %s is not entitled to SSO", org.Plan, org.ID)
+	if reason, detail := a.ssoStanding(org, ""); reason != "" {
+		return nil, forbid(reason, "%s", detail)
 	}
 	if l.Email == "" {
 		return nil, forbid(ssoerr.ReasonNoEmail, "no email for %s", l.ClerkUserID)
@@ -181,8 +181,8 @@ func (a *Admitter) Admit(ctx context.Context, l Login) (*Person, error) {
 	if err != nil {
 		return nil, err
 	}
-	if domain := email[strings.LastIndexByte(email, '@')+1:]; !DomainAllowed(domain, org.AllowedDomains) {
-		return nil, forbid(ssoerr.ReasonDomainNotAllowed, "%q is not an allowed domain of %s", l.Email, org.ID)
+	if reason, detail := a.ssoStanding(org, email); reason != "" {
+		return nil, forbid(reason, "%s", detail)
 	}
 	viaClerk := l.OrgID == ""
 	subject := l.Subject
@@ -316,11 +316,8 @@ func (a *Admitter) Lookup(ctx context.Context, clerkOrgID, email, clerkUserID st
 	// a Clerk session makes: a person whose domain an administrator
 	// removed, or whose organization lost SSO, is refused as a sign-in
 	// would be, not carried by a Clerk session that outlives the change.
-	if !slices.Contains(a.ssoPlans, org.Plan) {
-		return nil, false, forbid(ssoerr.ReasonPlanNotEntitled, "plan %q of %s is not entitled to SSO", org.Plan, org.ID)
-	}
-	if domain := canon[strings.LastIndexByte(canon, '@')+1:]; !DomainAllowed(domain, org.AllowedDomains) {
-		return nil, false, forbid(ssoerr.ReasonDomainNotAllowed, "%q is not an allowed domain of %s", canon, org.ID)
+	if reason, detail := a.ssoStanding(org, canon); reason != "" {
+		return nil, false, forbid(reason, "%s", detail)
 	}
 	return &Person{UserID: u.ID, Email: u.Email, OrgID: org.ID, Role: u.Role, AuthMethod: MethodSSO, ClerkUserID: u.ClerkUserID}, true, nil
 }
@@ -421,11 +418,8 @@ func (a *Admitter) CheckSession(ctx context.Context, s Session) error {
 		// An SSO session ends once a sign-in would be refused for the
 		// organization's reasons: its plan no longer entitled to SSO, or
 		// the person's domain no longer allowed.
-		if !slices.Contains(a.ssoPlans, org.Plan) {
-			return ended(ssoerr.ReasonPlanNotEntitled, "plan %q of %s is not entitled to SSO", org.Plan, org.ID)
-		}
-		if at := strings.LastIndexByte(u.Email, '@'); at < 0 || !DomainAllowed(u.Email[at+1:], org.AllowedDomains) {
-			return ended(ssoerr.ReasonDomainNotAllowed, "%q is not an allowed domain of %s", u.Email, org.ID)
+		if reason, detail := a.ssoStanding(org, u.Email); reason != "" {
+			return ended(reason, "%s", detail)
 		}
 		return nil
 	}
@@ -511,4 +505,21 @@ func ended(r ssoerr.Reason, format string, args ...any) error {
 // badPassword is a failed email-and-password check (401), whatever failed.
 func badPassword(format string, args ...any) error {
 	return ssoerr.Newf(ssoerr.ErrInvalidCredentials, ssoerr.ReasonInvalidCredentials, format, args...)
+}
+
+// ssoStanding is what an SSO sign-in, and every later request of its
+// sessions, checks of the organization: its plan entitled to SSO and
+// email's domain allowed (email "" checks the plan alone). It returns the
+// refusal's reason and detail, or "" for none.
+func (a *Admitter) ssoStanding(org store.Org, email string) (ssoerr.Reason, string) {
+	if !slices.Contains(a.ssoPlans, org.Plan) {
+		return ssoerr.ReasonPlanNotEntitled, fmt.Sprintf("plan %q of %s is not entitled to SSO", org.Plan, org.ID)
+	}
+	if email == "" {
+		return "", ""
+	}
+	if at := strings.LastIndexByte(email, '@'); at < 0 || !DomainAllowed(email[at+1:], org.AllowedDomains) {
+		return ssoerr.ReasonDomainNotAllowed, fmt.Sprintf("%q is not an allowed domain of %s", email, org.ID)
+	}
+	return "", ""
 }

@@ -201,11 +201,9 @@ func fetchJWKS(client *http.Client, uri string) jwks.Fetcher {
 // least 256 bits. A weaker key is left out of the set, so a token signed
 // with it is refused as signed by an unknown key.
 func strongSigningKey(_ string, key crypto.PublicKey) bool {
-	switch k := key.(type) {
-	case *rsa.PublicKey:
-		return k.N.BitLen() >= minRSABits
-	case *ecdsa.PublicKey:
-		return k.Curve.Params().BitSize >= 256
+	switch key.(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey:
+		return keyWeakness(key) == ""
 	}
 	return false
 }
@@ -616,10 +614,14 @@ func (o *oidcConnector) CheckClientSecret(ctx context.Context) error {
 func (o *oidcConnector) checkEmailDomainOwner(claims map[string]any, email string) error {
 	v, present := claims["xms_edov"]
 	switch {
-	case present && v != true && v != "true":
+	case present && !edovTrue(v):
 		return refuse(ErrNotAllowed, ReasonEmailUnverified, "xms_edov is %v: Entra ID does not vouch that the tenant owns the domain of %s", v, email)
 	case !present && o.multiTenant != "":
 		return refuse(ErrNotAllowed, ReasonEmailVerifiedNone, "a multi-tenant Entra ID connection needs the optional ID token claim xms_edov, which this token lacks: any allowed tenant's administrator can give their users any address")
 	}
 	return nil
 }
+
+// edovTrue reports whether an xms_edov value says the tenant owns the
+// address's domain: JSON true, or the string "true".
+func edovTrue(v any) bool { return v == true || v == "true" }

@@ -274,7 +274,7 @@ func oidcIdentity(c Connection, claims map[string]any) *Identity {
 		// xms_edov, when sent, is Entra's word on the address
 		// (checkEmailDomainOwner).
 		if edov, ok := claims["xms_edov"]; ok {
-			id.EmailVerified = id.Email != "" && (edov == true || edov == "true")
+			id.EmailVerified = id.Email != "" && edovTrue(edov)
 		}
 	}
 	id.HostedDomain, _ = claims["hd"].(string)

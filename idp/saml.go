@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
@@ -234,22 +235,29 @@ const minRSABits = 2048
 // one weak key is refused even beside strong ones: its signatures would
 // be accepted as the IdP's.
 func checkSigningKey(cert *x509.Certificate) error {
-	weak := ""
-	switch k := cert.PublicKey.(type) {
-	case *rsa.PublicKey:
-		if n := k.N.BitLen(); n < minRSABits {
-			weak = fmt.Sprintf("a %d-bit RSA key", n)
-		}
-	case *ecdsa.PublicKey:
-		if n := k.Curve.Params().BitSize; n < 256 {
-			weak = fmt.Sprintf("a %d-bit ECDSA key", n)
-		}
-	}
+	weak := keyWeakness(cert.PublicKey)
 	if weak == "" {
 		return nil
 	}
 	return fmt.Errorf("%w: the IdP's signing certificate %q has %s, too weak to trust (RSA needs at least %d bits): have the IdP sign with a new certificate and use its fresh metadata",
 		ErrConfig, cert.Subject.CommonName, weak, minRSABits)
+}
+
+// keyWeakness describes key when it is too weak to trust ("a 1024-bit RSA
+// key"): RSA under minRSABits, ECDSA under 256 bits. It is "" for a strong
+// key, and for a key of another type, which callers refuse on their own.
+func keyWeakness(key crypto.PublicKey) string {
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		if n := k.N.BitLen(); n < minRSABits {
+			return fmt.Sprintf("a %d-bit RSA key", n)
+		}
+	case *ecdsa.PublicKey:
+		if n := k.Curve.Params().BitSize; n < 256 {
+			return fmt.Sprintf("a %d-bit ECDSA key", n)
+		}
+	}
+	return ""
 }
 
 func parseCert(data string) (*x509.Certificate, error) {
