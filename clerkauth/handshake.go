@@ -635,7 +635,7 @@ func (h *Handshake) verifyPayload(ctx context.Context, tok string) ([]string, er
 	}
 	d := hf()
 	d.Write([]byte(tok[:len(hs)+1+len(pl)]))
-	if err := rsa.VerifyPKCS1v15(pub, ch, d.Sum(nil), sb); err != nil {
+	if err := rsa.VerifyPKCS1v15(pub.Public(), ch, d.Sum(nil), sb); err != nil {
 		return nil, invalid(ssoerr.ReasonSignature, "handshake signature does not verify")
 	}
 	payload, err := b64.DecodeString(pl)

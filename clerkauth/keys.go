@@ -15,6 +15,7 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2"
 	clerkjwks "github.com/clerk/clerk-sdk-go/v2/jwks"
 	"github.com/ssokit/ssokit/internal/jwks"
+	"github.com/ssokit/ssokit/internal/rsaverify"
 	"github.com/ssokit/ssokit/ssoerr"
 )
 
@@ -25,16 +26,18 @@ const (
 	maxRSABits = 4096
 )
 
-// keySource finds the verification key for a kid.
+// keySource finds the verification key for a kid, prepared for RS256
+// (internal/rsaverify): the key's Montgomery constants are computed when
+// the key arrives, not on every token.
 type keySource interface {
-	key(ctx context.Context, kid string) (*rsa.PublicKey, error)
+	key(ctx context.Context, kid string) (*rsaverify.Key, error)
 }
 
 // staticKey is the networkless source: one PEM public key verifies tokens
 // whatever their kid.
-type staticKey struct{ pub *rsa.PublicKey }
+type staticKey struct{ pub *rsaverify.Key }
 
-func (s staticKey) key(context.Context, string) (*rsa.PublicKey, error) { return s.pub, nil }
+func (s staticKey) key(context.Context, string) (*rsaverify.Key, error) { return s.pub, nil }
 
 // parsePublicKeyPEM reads an RSA public key in PKIX PEM form. Clerk's
 // dashboard shows the "JWT public key" both with and without the PEM armour;
@@ -79,7 +82,7 @@ func checkRSAKey(pub *rsa.PublicKey) error {
 // verifier's refusal reasons.
 type remoteKeys struct{ cache *jwks.Cache }
 
-func (k remoteKeys) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
+func (k remoteKeys) key(ctx context.Context, kid string) (*rsaverify.Key, error) {
 	pk, err := k.cache.Key(ctx, kid)
 	switch {
 	case errors.Is(err, jwks.ErrUnknownKey):
@@ -87,11 +90,30 @@ func (k remoteKeys) key(ctx context.Context, kid string) (*rsa.PublicKey, error)
 	case err != nil:
 		return nil, &ssoerr.Error{Reason: ssoerr.ReasonKeysUnavailable, Detail: err.Error(), Err: ssoerr.ErrUpstream}
 	}
-	pub, ok := pk.(*rsa.PublicKey)
+	pub, ok := pk.(*rsaverify.Key)
 	if !ok {
 		return nil, invalidf(ssoerr.ReasonUnsupportedKey, "kid %q is a %T", kid, pk)
 	}
 	return pub, nil
+}
+
+// prepareKeys replaces each RSA key of a fetched set by its prepared form,
+// which is what the cache keeps; a key that cannot be prepared is dropped.
+func prepareKeys(set map[string]crypto.PublicKey) (map[string]crypto.PublicKey, error) {
+	out := make(map[string]crypto.PublicKey, len(set))
+	for kid, k := range set {
+		pub, ok := k.(*rsa.PublicKey)
+		if !ok {
+			continue
+		}
+		if p, err := rsaverify.Prepare(pub); err == nil {
+			out[kid] = p
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("JWKS has no usable RS256 signing key")
+	}
+	return out, nil
 }
 
 // usableKeys keeps the RSA signing keys fit for RS256 and indexes them by kid.
@@ -110,10 +132,7 @@ func usableKeys(set []*clerk.JSONWebKey) (map[string]crypto.PublicKey, error) {
 			break
 		}
 	}
-	if len(out) == 0 {
-		return nil, errors.New("JWKS has no usable RS256 signing key")
-	}
-	return out, nil
+	return prepareKeys(out)
 }
 
 // backendJWKS fetches the key set through the Clerk Backend API with the
@@ -159,7 +178,7 @@ func frontendJWKS(client *http.Client, url string) jwks.Fetcher {
 		if err != nil {
 			return nil, fmt.Errorf("GET %s: %w", url, err)
 		}
-		return keys, nil
+		return prepareKeys(keys)
 	}
 }
 

@@ -2,8 +2,6 @@ package clerkauth
 
 import (
 	"context"
-	"crypto"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/ssokit/ssokit/internal/jwks"
+	"github.com/ssokit/ssokit/internal/rsaverify"
 	"github.com/ssokit/ssokit/internal/strictjson"
 	"github.com/ssokit/ssokit/internal/ttlcache"
 	"github.com/ssokit/ssokit/ssoerr"
@@ -256,7 +255,11 @@ func keySourceFor(cfg Config, issuer string, now func() time.Time, log *slog.Log
 		if err != nil {
 			return nil, fmt.Errorf("clerkauth: PublicKeyPEM: %w", err)
 		}
-		return staticKey{pub: pub}, nil
+		key, err := rsaverify.Prepare(pub)
+		if err != nil {
+			return nil, fmt.Errorf("clerkauth: PublicKeyPEM: %w", err)
+		}
+		return staticKey{pub: key}, nil
 	}
 	client := boundedClient(cfg.HTTPClient, maxJWKSBytes)
 	rk := &jwks.Cache{Now: now, TTL: cfg.KeyTTL, Interval: cfg.RefreshInterval, Timeout: cfg.FetchTimeout, Logger: log}
@@ -410,7 +413,7 @@ func (v *Verifier) verify(ctx context.Context, token string, now int64) (*Sessio
 	sb := sigBuf[:n]
 	var digest [sha256.Size]byte
 	signingInputDigest(&digest, token[:len(h)+1+len(pl)])
-	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sb); err != nil {
+	if err := pub.VerifySHA256(&digest, sb); err != nil {
 		return nil, invalid(ssoerr.ReasonSignature, "signature does not verify")
 	}
 	if !known {
