@@ -124,8 +124,12 @@ func New(cfg Config) (*Manager, error) {
 	if m.cfg.MaxTokenBytes <= 0 {
 		m.cfg.MaxTokenBytes = DefaultMaxTokenBytes
 	}
+	// Strict base64 for every segment: strictParts checks the header and
+	// the claims, and the signature has one spelling too, so no other
+	// string than the issued token carries its signature.
 	m.parser = jwt.NewParser(jwt.WithValidMethods([]string{"RS256", "EdDSA"}), jwt.WithIssuer(cfg.Issuer),
-		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(m.cfg.Leeway), jwt.WithTimeFunc(m.now))
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(m.cfg.Leeway), jwt.WithTimeFunc(m.now),
+		jwt.WithStrictDecoding())
 	if cfg.Ephemeral {
 		m.log.Warn("appsession: sessions are signed with an ephemeral key: they end when the process does and replicas cannot share them")
 	}

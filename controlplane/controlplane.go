@@ -9,6 +9,7 @@ package controlplane
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -98,7 +99,9 @@ type Config struct {
 	// means SSO through Clerk is off (direct connections still work).
 	ClerkSignInURL string
 	// WebhookSecret (whsec_...) verifies Clerk's svix-signed webhooks;
-	// empty refuses every webhook.
+	// empty refuses every webhook. Its key (the base64 after whsec_) must
+	// be at least 16 bytes: New refuses a shorter one, which a forger
+	// could guess.
 	WebhookSecret string
 	// WebhookLog remembers the webhook messages already applied. Nil means
 	// a MemoryWebhookLog in this process.
@@ -444,6 +447,12 @@ func (a *API) clerkParts() error {
 		wh, err := svix.NewWebhook(a.cfg.WebhookSecret)
 		if err != nil {
 			return fmt.Errorf("controlplane: WebhookSecret: %w", err)
+		}
+		// svix takes "whsec_" alone as the empty HMAC key, with which
+		// anyone signs; its own secrets are 24 random bytes.
+		key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(a.cfg.WebhookSecret, "whsec_"))
+		if len(key) < minWebhookKey {
+			return fmt.Errorf("controlplane: WebhookSecret holds a %d-byte key, at least %d needed (Clerk's is whsec_ and 32 base64 characters)", len(key), minWebhookKey)
 		}
 		a.svix = wh
 	}

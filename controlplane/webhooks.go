@@ -46,6 +46,8 @@ const (
 	// maxSvixIDLen bounds the svix-id header before it reaches the log
 	// (svix's IDs are "msg_" and 27 characters).
 	maxSvixIDLen = 128
+	// minWebhookKey is the least HMAC key a WebhookSecret may hold.
+	minWebhookKey = 16
 )
 
 // errWebhookLogFull is MemoryWebhookLog's answer when it holds maxIDs

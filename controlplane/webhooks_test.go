@@ -550,3 +550,17 @@ func TestOrgProvisioningHoldsToTheOrgRules(t *testing.T) {
 		})
 	}
 }
+
+// A signing secret with no key, or too short a key to keep a forger from
+// guessing it, is a configuration error: with "whsec_" alone anyone could
+// sign an event (an HMAC under the empty key) and have it applied.
+func TestWebhookSecretWithoutAKeyIsRefused(t *testing.T) {
+	t.Parallel()
+	for _, secret := range []string{"whsec_", "whsec_" + base64.StdEncoding.EncodeToString([]byte("short"))} {
+		_, err := New(Config{AppURL: "https://app.test", StateKey: bytes.Repeat([]byte{7}, 32), EphemeralSessionKey: true,
+			WebhookSecret: secret})
+		if err == nil {
+			t.Errorf("WebhookSecret %q accepted", secret)
+		}
+	}
+}
