@@ -139,8 +139,9 @@ type Config struct {
 	// Policy ranks roles and grants permissions. Nil means
 	// rbac.MustDefault() (viewer < editor < admin).
 	Policy *rbac.Policy
-	// SSOPlans are the plans entitled to SSO. Nil means enterprise and
-	// growth.
+	// SSOPlans are the plans entitled to SSO: an organization on another
+	// plan can neither save SSO settings nor sign in through SSO. Nil
+	// means enterprise and growth.
 	SSOPlans []string
 	// PasswordLimit and PasswordIPLimit count password-login attempts per
 	// account and per client address. Nil means 10 and 100 per 15 minutes
@@ -462,6 +463,15 @@ func (a *API) clerkParts() error {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes)
 	a.h.ServeHTTP(w, r)
+}
+
+// ssoPlans are the plans entitled to SSO: Config.SSOPlans, nil meaning
+// admission's default, as admission reads it.
+func (a *API) ssoPlans() []string {
+	if a.cfg.SSOPlans == nil {
+		return admission.DefaultSSOPlans
+	}
+	return a.cfg.SSOPlans
 }
 
 // Authenticator authenticates requests the way the API does: wrap the
