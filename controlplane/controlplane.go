@@ -191,6 +191,9 @@ type Config struct {
 	// client with a 10 s timeout.
 	HTTPClient *http.Client
 	// MaxBodyBytes bounds request bodies. Zero means DefaultMaxBodyBytes.
+	// A POST to a direct connection's ACS may be as large as the SAML
+	// connector takes (idp.MaxSAMLResponse decoded, in base64) when that
+	// is more.
 	MaxBodyBytes int64
 	// ErrorPage, when set, renders refusals on the browser-facing SSO
 	// routes (status, stable code, human message). Nil: an HTML page when
@@ -459,9 +462,20 @@ func (a *API) clerkParts() error {
 	return nil
 }
 
+// maxACSPost bounds a POST to a direct connection's ACS: the SAML
+// connector's own bound (a response of idp.MaxSAMLResponse decoded, in
+// base64, and the rest of the form), which it applies again itself. A
+// SAML response is not held to Config.MaxBodyBytes, the JSON bodies'
+// limit, when that is lower.
+const maxACSPost = idp.MaxSAMLResponse*4/3 + 16<<10
+
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes)
+	limit := a.cfg.MaxBodyBytes
+	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/auth/sso/acs/") {
+		limit = max(limit, maxACSPost)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	a.h.ServeHTTP(w, r)
 }
 
