@@ -142,8 +142,9 @@ type Config struct {
 	// Policy ranks roles and grants permissions. Nil means
 	// rbac.MustDefault() (viewer < editor < admin).
 	Policy *rbac.Policy
-	// SSOPlans are the plans entitled to SSO. Nil means enterprise and
-	// growth.
+	// SSOPlans are the plans entitled to SSO: an organization on another
+	// plan can neither save SSO settings nor sign in through SSO. Nil
+	// means enterprise and growth.
 	SSOPlans []string
 	// PasswordLimit and PasswordIPLimit count password-login attempts per
 	// account and per client address. Nil means 10 and 100 per 15 minutes
@@ -193,6 +194,9 @@ type Config struct {
 	// client with a 10 s timeout.
 	HTTPClient *http.Client
 	// MaxBodyBytes bounds request bodies. Zero means DefaultMaxBodyBytes.
+	// A POST to a direct connection's ACS may be as large as the SAML
+	// connector takes (idp.MaxSAMLResponse decoded, in base64) when that
+	// is more.
 	MaxBodyBytes int64
 	// ErrorPage, when set, renders refusals on the browser-facing SSO
 	// routes (status, stable code, human message). Nil: an HTML page when
@@ -467,10 +471,30 @@ func (a *API) clerkParts() error {
 	return nil
 }
 
+// maxACSPost bounds a POST to a direct connection's ACS: the SAML
+// connector's own bound (a response of idp.MaxSAMLResponse decoded, in
+// base64, and the rest of the form), which it applies again itself. A
+// SAML response is not held to Config.MaxBodyBytes, the JSON bodies'
+// limit, when that is lower.
+const maxACSPost = idp.MaxSAMLResponse*4/3 + 16<<10
+
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes)
+	limit := a.cfg.MaxBodyBytes
+	if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/auth/sso/acs/") {
+		limit = max(limit, maxACSPost)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	a.h.ServeHTTP(w, r)
+}
+
+// ssoPlans are the plans entitled to SSO: Config.SSOPlans, nil meaning
+// admission's default, as admission reads it.
+func (a *API) ssoPlans() []string {
+	if a.cfg.SSOPlans == nil {
+		return admission.DefaultSSOPlans
+	}
+	return a.cfg.SSOPlans
 }
 
 // Authenticator authenticates requests the way the API does: wrap the

@@ -82,7 +82,7 @@ func (a *API) configureSSO(w http.ResponseWriter, r *http.Request) {
 	}
 	now := a.now()
 	org, err := a.st.UpdateOrg(r.Context(), r.PathValue("org"), func(o *store.Org) error {
-		if err := checkSSOPlan(o.Plan); err != nil {
+		if err := checkSSOPlan(a.ssoPlans(), o.Plan); err != nil {
 			return err
 		}
 		// Roles ranked above the caller's may stay as they are (a rule

@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -8,8 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ssokit/ssokit/admission"
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/rbac"
+	"github.com/ssokit/ssokit/store"
 )
 
 // TestValidateSSOSettings: every refusal of validateSSOSettings, each
@@ -109,7 +112,7 @@ func TestValidateSSOSettings(t *testing.T) {
 func TestCheckSSOPlan(t *testing.T) {
 	t.Parallel()
 	for plan, entitled := range map[string]bool{"enterprise": true, "growth": true, "free": false, "": false, "Enterprise": false} {
-		err := checkSSOPlan(plan)
+		err := checkSSOPlan(admission.DefaultSSOPlans, plan)
 		var e *apiError
 		switch {
 		case entitled && err != nil:
@@ -117,5 +120,36 @@ func TestCheckSSOPlan(t *testing.T) {
 		case !entitled && (!errors.As(err, &e) || e.Status != http.StatusForbidden || e.Code != codePlanNotEntitled):
 			t.Errorf("plan %q: %v, want 403 %s", plan, err, codePlanNotEntitled)
 		}
+	}
+}
+
+// TestSSOSettingsFollowConfiguredPlans: saving SSO settings is held to the
+// plans Config.SSOPlans entitles, the list sign-ins are held to, not to the
+// default one: a plan the host left out cannot configure SSO, and a plan it
+// added can.
+func TestSSOSettingsFollowConfiguredPlans(t *testing.T) {
+	t.Parallel()
+	a, err := New(Config{AppURL: "https://app.test", StateKey: bytes.Repeat([]byte{7}, 32), EphemeralSessionKey: true,
+		BootstrapAdminKey: testAdminKey, SSOPlans: []string{"enterprise", "pro"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []struct{ id, plan string }{{"grow", "growth"}, {"prof", "pro"}} {
+		if err := a.st.CreateOrg(t.Context(), store.Org{ID: o.id, Name: o.id, Plan: o.plan, DefaultRole: "viewer"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		org    string
+		status int
+		code   string
+	}{{"grow", http.StatusForbidden, codePlanNotEntitled}, {"prof", http.StatusOK, ""}} {
+		w := serve(a, "PUT", "/v1/organizations/"+c.org+"/sso", `{"clerk_org_id":"org_`+c.org+`","allowed_domains":["`+c.org+`.test"]}`, asAdmin)
+		if w.Code != c.status || errorCode(w) != c.code {
+			t.Errorf("%s: %d %s, want %d %s", c.org, w.Code, w.Body, c.status, c.code)
+		}
+	}
+	if o, _ := a.st.GetOrg(t.Context(), "grow"); o.SSOConfigured || o.ClerkOrgID != "" {
+		t.Errorf("the growth organization's settings were saved: %+v", o)
 	}
 }

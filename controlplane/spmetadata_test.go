@@ -15,7 +15,9 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +27,7 @@ import (
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/mockidp"
 	"github.com/ssokit/ssokit/sso"
+	"github.com/ssokit/ssokit/ssoevent"
 	"github.com/ssokit/ssokit/store"
 )
 
@@ -242,6 +245,46 @@ func TestCrossSiteACSReachesTheConnector(t *testing.T) {
 		json.Unmarshal([]byte(readAll(resp)), &e)
 		if resp.StatusCode != 401 || e.Code != "sso_failed" {
 			t.Errorf("cross-site ACS POST %v: %d %+v, want the connector's 401 sso_failed", h, resp.StatusCode, e)
+		}
+	}
+}
+
+// The ACS takes a SAML response as large as the connector does
+// (idp.MaxSAMLResponse decoded, posted in base64), not only as large as a
+// JSON body: one of 300 KiB reaches the connector, which refuses this
+// unsolicited one for that reason, not as too large; one over the
+// connector's bound is still too large.
+func TestACSTakesLargeSAMLResponses(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var reasons []string
+	p := newPlaneWith(t, nil, func(c *controlplane.Config) {
+		c.OnEvent = func(_ context.Context, e ssoevent.Event) {
+			if e.Kind == ssoevent.SignIn {
+				mu.Lock()
+				reasons = append(reasons, e.Reason)
+				mu.Unlock()
+			}
+		}
+	})
+	initechSAML(t, p, "")
+	for _, c := range []struct {
+		decoded int
+		reason  string
+	}{{300 << 10, "unsolicited"}, {idp.MaxSAMLResponse + 1<<10, "too_large"}} {
+		doc := "<x>" + strings.Repeat("a", c.decoded-len("<x></x>")) + "</x>"
+		form := url.Values{"SAMLResponse": {base64.StdEncoding.EncodeToString([]byte(doc))}, "RelayState": {"x"}}.Encode()
+		resp, err := http.Post(p.app.URL+"/auth/sso/acs/initech", "application/x-www-form-urlencoded", strings.NewReader(form))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(resp)
+		mu.Lock()
+		got := slices.Clone(reasons)
+		reasons = nil
+		mu.Unlock()
+		if resp.StatusCode != http.StatusUnauthorized || len(got) != 1 || got[0] != c.reason {
+			t.Errorf("a %d-byte response (%d posted): %d %s, reasons %q, want 401 for %s", c.decoded, len(form), resp.StatusCode, body, got, c.reason)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/ssokit/ssokit/idp"
 	"github.com/ssokit/ssokit/internal/state"
 	"github.com/ssokit/ssokit/middleware"
+	"github.com/ssokit/ssokit/store"
 )
 
 // clerkConnection names the Clerk path in an SSO state.
@@ -32,7 +33,14 @@ func (a *API) ssoStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if orgID != "" {
-		if org, err := a.st.GetOrg(r.Context(), orgID); err == nil && len(org.Connection) > 0 {
+		org, err := a.st.GetOrg(r.Context(), orgID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			// An outage, not an organization without a direct
+			// connection: its people are not sent down another path.
+			a.browserFail(w, r, http.StatusServiceUnavailable, codeUpstream, "the sign-in could not start; try again")
+			return
+		}
+		if err == nil && len(org.Connection) > 0 {
 			conn, err := a.connector(r.Context(), org)
 			if err != nil {
 				a.browserFail(w, r, http.StatusBadGateway, codeConnectionError, "the organization's identity provider connection is unusable")
@@ -175,6 +183,10 @@ const transientNameID = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
 // directFinish is the ACS / OIDC callback of an org's direct connection.
 func (a *API) directFinish(w http.ResponseWriter, r *http.Request) {
 	org, err := a.st.GetOrg(r.Context(), r.PathValue("org"))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		a.browserFail(w, r, http.StatusServiceUnavailable, codeUpstream, "the sign-in could not be checked; try again")
+		return
+	}
 	if err != nil || len(org.Connection) == 0 {
 		a.browserFail(w, r, http.StatusNotFound, codeNotFound, "no direct connection for this organization")
 		return
@@ -229,6 +241,10 @@ const testSignInReturn = "/.ssokit/sso-test"
 // (testSignInReport) instead of admitting anyone or starting a session.
 func (a *API) ssoTestStart(w http.ResponseWriter, r *http.Request) {
 	org, err := a.st.GetOrg(r.Context(), r.PathValue("org"))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		a.browserFail(w, r, http.StatusServiceUnavailable, codeUpstream, "could not read the organization")
+		return
+	}
 	if err != nil || len(org.Connection) == 0 {
 		a.browserFail(w, r, http.StatusUnprocessableEntity, codeNoConnection, "the organization has no direct connection to test")
 		return

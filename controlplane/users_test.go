@@ -292,3 +292,30 @@ func TestLogoutWithUnversionedExpiring(t *testing.T) {
 		t.Fatalf("whoami after logout: %d, want 401", w.Code)
 	}
 }
+
+// TestSignInRoutesStoreOutage: the sign-in routes that read the
+// organization answer a store outage with 503, never the 404 of an
+// organization without a connection, the 422 of one without a
+// connection to test, or another sign-in path than the organization's.
+func TestSignInRoutesStoreOutage(t *testing.T) {
+	t.Parallel()
+	a, f := newFailingPlane(t, nil)
+	for _, c := range []struct{ method, path, body string }{
+		{"GET", "/auth/sso/start?org=acme", ""},
+		{"POST", "/auth/sso/acs/acme", ""},
+		{"GET", "/auth/sso/oidc/acme?code=x&state=y", ""},
+		{"GET", "/v1/organizations/acme/sso/test/start", ""},
+	} {
+		f.set("GetOrg")
+		w := serve(a, c.method, c.path, c.body, func(r *http.Request) {
+			asAdmin(r)
+			if c.method == "POST" {
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+		})
+		f.set()
+		if w.Code != http.StatusServiceUnavailable || errorCode(w) != codeUpstream || w.Header().Get("Location") != "" {
+			t.Errorf("%s %s with the store down: %d %s %q", c.method, c.path, w.Code, w.Body, w.Header().Get("Location"))
+		}
+	}
+}
