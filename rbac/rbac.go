@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Role names a role: viewer, editor, admin, or a custom one.
@@ -41,7 +43,16 @@ type compiled struct {
 	def    RoleDef
 	perms  []Permission // own and inherited
 	grants []grant      // perms, split once
+	// answers remembers Allowed's answers for this role, copied on each
+	// write so that reads take no lock; at most maxAnswers of them, so a
+	// caller that checks permissions it builds from input cannot grow it
+	// without bound.
+	answers atomic.Pointer[map[Permission]bool]
+	mu      sync.Mutex // serializes writers of answers
 }
+
+// maxAnswers bounds each role's remembered answers.
+const maxAnswers = 256
 
 // grant is a permission split into its resource and action; all is "*".
 type grant struct {
@@ -184,6 +195,41 @@ func (pol *Policy) Allowed(r Role, p Permission) bool {
 	if !ok {
 		return false
 	}
+	if m := c.answers.Load(); m != nil {
+		if v, ok := (*m)[p]; ok {
+			return v
+		}
+	}
+	v := c.allowed(p)
+	c.remember(p, v)
+	return v
+}
+
+// remember adds p's answer to c's, unless they are at their bound.
+func (c *compiled) remember(p Permission, v bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.answers.Load()
+	if old != nil && len(*old) >= maxAnswers {
+		return
+	}
+	m := make(map[Permission]bool, 1+len(deref(old)))
+	for k, x := range deref(old) {
+		m[k] = x
+	}
+	m[p] = v
+	c.answers.Store(&m)
+}
+
+func deref(m *map[Permission]bool) map[Permission]bool {
+	if m == nil {
+		return nil
+	}
+	return *m
+}
+
+// allowed is Allowed's answer for c, worked out from its grants.
+func (c *compiled) allowed(p Permission) bool {
 	res, act, valid := split(p)
 	if !valid {
 		return p == "*" && slices.Contains(c.perms, "*")

@@ -2,8 +2,10 @@ package rbac
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -118,6 +120,57 @@ func TestRoleFromGroups(t *testing.T) {
 		}
 		if err != nil || got != tc.want {
 			t.Errorf("%v: %q %v, want %q", tc.groups, got, err, tc.want)
+		}
+	}
+}
+
+// Allowed remembers its answers per role; a remembered answer must be the
+// one worked out from the grants, under concurrent callers, and a role
+// remembers at most maxAnswers of them.
+func TestAllowedRemembersAnswers(t *testing.T) {
+	pol, err := NewPolicy(append(DefaultRoles(), RoleDef{Name: "billing", Rank: 1, Permissions: []Permission{"billing:write", "invoices:*"}})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perms := []Permission{"projects:read", "projects:write", "billing:write", "billing:read", "invoices:void", "*", "bad perm", "a:b:c"}
+	for i := range 2 * maxAnswers {
+		perms = append(perms, Permission(fmt.Sprintf("r%d:write", i)))
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 3 {
+				for _, r := range pol.Roles() {
+					for _, p := range perms {
+						if got, want := pol.Allowed(r, p), pol.roles[r].allowed(p); got != want {
+							t.Errorf("Allowed(%s, %s) = %v, its grants say %v", r, p, got, want)
+							return
+						}
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, r := range pol.Roles() {
+		if n := len(deref(pol.roles[r].answers.Load())); n != maxAnswers {
+			t.Errorf("role %s remembers %d answers, want %d", r, n, maxAnswers)
+		}
+	}
+	for _, c := range []struct {
+		r    Role
+		p    Permission
+		want bool
+	}{
+		{"viewer", "projects:write", false}, {"editor", "projects:write", true}, {"admin", "*", true},
+		{"billing", "billing:write", true}, {"billing", "billing:read", false}, {"billing", "invoices:void", true},
+	} {
+		for range 2 { // worked out, then remembered
+			if got := pol.Allowed(c.r, c.p); got != c.want {
+				t.Errorf("Allowed(%s, %s) = %v, want %v", c.r, c.p, got, c.want)
+			}
 		}
 	}
 }

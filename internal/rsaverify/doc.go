@@ -16,10 +16,11 @@
 // encoding 0x00 0x01 0xff… 0x00 DigestInfo(SHA-256) digest, compared byte
 // for byte, never parsed.
 //
-// The word loop is assembly on amd64. Elsewhere, and when built with the
-// purego tag, Verify calls crypto/rsa, which is faster there than this
-// package's portable Go; the portable arithmetic is still built and tested
-// on every platform.
+// The word loops are assembly on amd64: MULX with two carry chains (ADCX,
+// ADOX) where the CPU has BMI2 and ADX, MULQ where it has not. Elsewhere,
+// and when built with the purego tag, VerifySHA256 leaves the work to
+// crypto/rsa, which has assembly for more platforms; the portable
+// arithmetic is still built and tested there.
 //
 // The arithmetic is tested against math/big's modular exponentiation and
 // Verify against crypto/rsa, for random and edge values and key sizes from
