@@ -128,7 +128,9 @@ type UpdateOrgRequest struct {
 // configuration, replacing the previous one.
 type SSOSettings struct {
 	// ClerkOrgID maps a Clerk organization to this one. Either it or
-	// Connection is required.
+	// Connection is required. Only the platform administrator links a
+	// Clerk organization; an organization admin sends the stored one or
+	// none (otherwise 403 clerk_org_link).
 	ClerkOrgID string `json:"clerk_org_id,omitempty"`
 	// AllowedDomains are the email domains that may sign in with SSO: at
 	// least one; exact names, or "*.acme.com" for subdomains only. The

@@ -115,8 +115,13 @@ func TestNoIdentitySourceSwapAboveOwnRank(t *testing.T) {
 	if status, body := put(adminKeyOfPlatform, settings(theirs, "org_theirs")); status != http.StatusOK {
 		t.Fatalf("platform admin drops the owner rule: %d %s", status, body)
 	}
-	if status, body := put(adminKey, settings(conn, "org_initech")); status != http.StatusOK {
-		t.Errorf("admin swaps the sources with nobody above: %d %s", status, body)
+	if status, body := put(adminKey, settings(conn, "org_theirs")); status != http.StatusOK {
+		t.Errorf("admin swaps the connection with nobody above: %d %s", status, body)
+	}
+	// The Clerk organization is the platform admin's to link, whoever is
+	// above (TestOnlyThePlatformAdminLinksAClerkOrganization).
+	if status, body := put(adminKey, settings(conn, "org_initech")); status != http.StatusForbidden || !strings.Contains(body, "clerk_org_link") {
+		t.Errorf("admin links another Clerk organization: %d %s", status, body)
 	}
 }
 

@@ -88,6 +88,10 @@ func (a *API) mayGrant(r *http.Request, role string) bool {
 // ranked above the caller's.
 var errGrantAbove = errors.New("controlplane: a role ranked above the caller's")
 
+// errClerkOrgLink: an organization admin's settings name a Clerk
+// organization other than the stored one.
+var errClerkOrgLink = errors.New("controlplane: only the platform admin links a Clerk organization")
+
 // refuseGrant answers 403 forbidden for a role mayGrant refused.
 func (a *API) refuseGrant(w http.ResponseWriter, r *http.Request) {
 	a.refuse(w, r, ssoerr.New(ssoerr.ErrForbidden, ssoerr.ReasonRole, "a role ranked above your own cannot be given, nor a person ranked above you changed"))

@@ -37,6 +37,7 @@ const (
 	codeInvalidConnection  = "invalid_connection"   // 422: the direct connection does not validate
 	codeSecretsKeyRequired = "secrets_key_required" // 422: a client secret would be kept in the clear
 	codeClerkOrgTaken      = "clerk_org_taken"      // 409: the Clerk org is mapped to another org
+	codeClerkOrgLink       = "clerk_org_link"       // 403: only the platform admin links an org to a Clerk org
 	codeExists             = "exists"               // 409: the organization exists
 	codeInvalidRole        = "invalid_role"         // 422: the role is not defined by the policy
 	codeNoConnection       = "no_connection"        // 422: sso/test on an org without a direct connection

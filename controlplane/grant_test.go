@@ -29,7 +29,7 @@ func TestNoGrantAboveOwnRank(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.st.CreateOrg(ctx, store.Org{ID: "acme", Name: "acme", Plan: "enterprise", DefaultRole: "viewer"}); err != nil {
+	if err := a.st.CreateOrg(ctx, store.Org{ID: "acme", Name: "acme", Plan: "enterprise", DefaultRole: "viewer", ClerkOrgID: "org_acme"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []store.User{

@@ -105,6 +105,16 @@ func (a *API) configureSSO(w http.ResponseWriter, r *http.Request) {
 		if len(above) > 0 && s.ClerkOrgID != "" && s.ClerkOrgID != o.ClerkOrgID {
 			return errGrantAbove
 		}
+		// Nor does an organization admin link the organization to a Clerk
+		// organization: nothing they hold shows they belong to it, and one
+		// not yet mapped would send its members, on their next sign-in,
+		// into the organization of whoever named it first. The platform
+		// admin links them (or Clerk's organization.created webhook, when
+		// organizations are provisioned); an organization admin keeps the
+		// stored one or removes it.
+		if s.ClerkOrgID != "" && s.ClerkOrgID != o.ClerkOrgID && !isPlatformAdmin(principal(r)) {
+			return errClerkOrgLink
+		}
 		if s.RequireSSO && !o.RequireSSO {
 			o.RequireSSOSince = now
 		}
@@ -117,6 +127,9 @@ func (a *API) configureSSO(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, errGrantAbove):
 		a.refuseGrant(w, r)
+		return
+	case errors.Is(err, errClerkOrgLink):
+		fail(w, http.StatusForbidden, codeClerkOrgLink, "only the platform admin links an organization to a Clerk organization")
 		return
 	case errors.As(err, &refusal):
 		failWith(w, refusal)
