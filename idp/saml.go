@@ -534,7 +534,9 @@ func (s *samlConnector) identity(ctx context.Context, as *saml.Assertion) (*Iden
 		if d := now.Sub(as.IssueInstant); d > skew || d < -skew {
 			return nil, refuse(ErrInvalidResponse, ReasonExpired, "IssueInstant %s is beyond the connection's %s skew", as.IssueInstant, skew)
 		}
-		if c := as.Conditions; c != nil && (now.Add(skew).Before(c.NotBefore) || !now.Add(-skew).Before(c.NotOnOrAfter)) {
+		// An omitted NotOnOrAfter sets no end (SAML Core 2.5.1.2), as
+		// for crewjam: the assertion's other deadlines still apply.
+		if c := as.Conditions; c != nil && (now.Add(skew).Before(c.NotBefore) || !c.NotOnOrAfter.IsZero() && !now.Add(-skew).Before(c.NotOnOrAfter)) {
 			return nil, refuse(ErrInvalidResponse, ReasonExpired, "Conditions outside the connection's %s skew", skew)
 		}
 	}
