@@ -64,7 +64,8 @@ type SAMLSettings struct {
 	NameIDFormat string `json:"name_id_format,omitempty"`
 	// MaxClockSkew, when set, is a stricter skew checked on top of
 	// crewjam's (180 s, which it keeps as a package variable that ssokit
-	// never changes). It cannot loosen crewjam's.
+	// never changes), on the assertion's IssueInstant, its Conditions and
+	// its bearer SubjectConfirmationData. It cannot loosen crewjam's.
 	MaxClockSkew time.Duration `json:"max_clock_skew,omitempty"`
 	// AllowSHA1 accepts responses signed with a SHA-1 based algorithm
 	// (rsa-sha1 SignatureMethod or a sha1 DigestMethod). Zero refuses them

@@ -539,6 +539,9 @@ func (s *samlConnector) identity(ctx context.Context, as *saml.Assertion) (*Iden
 		if c := as.Conditions; c != nil && (now.Add(skew).Before(c.NotBefore) || !c.NotOnOrAfter.IsZero() && !now.Add(-skew).Before(c.NotOnOrAfter)) {
 			return nil, refuse(ErrInvalidResponse, ReasonExpired, "Conditions outside the connection's %s skew", skew)
 		}
+		if !bearerWithin(as, now, skew) {
+			return nil, refuse(ErrInvalidResponse, ReasonExpired, "no bearer SubjectConfirmationData within the connection's %s skew", skew)
+		}
 	}
 	until := now.Add(saml.MaxIssueDelay + saml.MaxClockSkew)
 	if c := as.Conditions; c != nil && !c.NotOnOrAfter.IsZero() {
@@ -566,6 +569,26 @@ func (s *samlConnector) identity(ctx context.Context, as *saml.Assertion) (*Iden
 		}
 	}
 	return samlIdentityResolving(s.conn, as, resolve)
+}
+
+// bearerWithin reports whether a bearer SubjectConfirmationData of as is
+// valid at now within skew (its NotBefore, when given, and NotOnOrAfter):
+// crewjam holds them to its own 180 s, and one valid confirmation is
+// enough, as for crewjam.
+func bearerWithin(as *saml.Assertion, now time.Time, skew time.Duration) bool {
+	if as.Subject == nil {
+		return false
+	}
+	for _, sc := range as.Subject.SubjectConfirmations {
+		d := sc.SubjectConfirmationData
+		if sc.Method != "urn:oasis:names:tc:SAML:2.0:cm:bearer" || d == nil {
+			continue
+		}
+		if !now.Add(skew).Before(d.NotBefore) && now.Add(-skew).Before(d.NotOnOrAfter) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkTimes bounds the assertion's validity window and the age of its

@@ -60,3 +60,33 @@ func TestSAMLStricterSkewOmittedNotOnOrAfter(t *testing.T) {
 		}
 	}
 }
+
+// TestSAMLStricterSkewBearerConfirmation: a connection's MaxClockSkew holds
+// the bearer SubjectConfirmationData's NotOnOrAfter too, not only the
+// Conditions and IssueInstant: a confirmation that ended 100 s ago is
+// within crewjam's 180 s but not a 30 s skew.
+func TestSAMLStricterSkewBearerConfirmation(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	for _, tc := range []struct {
+		skew   time.Duration
+		scd    time.Duration // the confirmation's NotOnOrAfter from now
+		reason string
+	}{
+		{0, -100 * time.Second, ""},
+		{30 * time.Second, -100 * time.Second, ReasonExpired},
+		{30 * time.Second, -20 * time.Second, ""},
+		{30 * time.Second, 3 * time.Minute, ""},
+	} {
+		c := builtConnector(t, sso.Okta, false)
+		c.conn.SAML.MaxClockSkew = tc.skew
+		raw := skewedResponse(t, now, wholeSecond(now.Add(3*time.Minute)), wholeSecond(now.Add(tc.scd)))
+		id, err := c.consume(context.Background(), raw, []string{builtReqID})
+		switch {
+		case tc.reason == "" && err != nil:
+			t.Errorf("skew %s, confirmation %s: refused: %v", tc.skew, tc.scd, err)
+		case tc.reason != "" && (id != nil || ReasonOf(err) != tc.reason):
+			t.Errorf("skew %s, confirmation %s: %+v %v, want %s", tc.skew, tc.scd, id, err, tc.reason)
+		}
+	}
+}
