@@ -128,6 +128,11 @@ func TestParseIdPMetadata(t *testing.T) {
 		{"expired signing, valid encryption certificate", strings.Replace(idpMetadataXML(selfSigned(t, now.AddDate(0, -1, 0)), redirectSSO),
 			`</IDPSSODescriptor>`, `<KeyDescriptor use="encryption"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>`+good+
 				`</X509Certificate></X509Data></KeyInfo></KeyDescriptor></IDPSSODescriptor>`, 1), "expired on"},
+		// crewjam refuses every response when any signing certificate
+		// does not parse, a good one beside it or not.
+		{"a signing certificate that does not parse beside a good one", strings.Replace(idpMetadataXML(good, redirectSSO),
+			`</IDPSSODescriptor>`, `<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>AAAA`+
+				`</X509Certificate></X509Data></KeyInfo></KeyDescriptor></IDPSSODescriptor>`, 1), "not a base64 X.509 certificate"},
 		{"doctype", `<!DOCTYPE x [<!ENTITY a "b">]>` + idpMetadataXML(good, redirectSSO), "DOCTYPE"},
 		{"too large", strings.Repeat(" ", maxMetadata+1), "larger than 1 MiB"},
 	} {

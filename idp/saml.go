@@ -192,9 +192,11 @@ func ParseIdPMetadata(b []byte, now time.Time) (*saml.EntityDescriptor, error) {
 	if !sso {
 		return nil, fmt.Errorf("%w: the IdP offers no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding", ErrConfig)
 	}
-	// crewjam trusts the signing certificates of every IDPSSODescriptor.
+	// crewjam trusts the signing certificates of every IDPSSODescriptor,
+	// and refuses every response when one of them does not parse.
 	var certs, expired int
 	var lastExpiry time.Time
+	var unparsed error
 	for _, d := range md.IDPSSODescriptors {
 		for _, kd := range d.KeyDescriptors {
 			if kd.Use != "" && kd.Use != "signing" {
@@ -203,6 +205,7 @@ func ParseIdPMetadata(b []byte, now time.Time) (*saml.EntityDescriptor, error) {
 			for _, c := range kd.KeyInfo.X509Data.X509Certificates {
 				cert, err := parseCert(c.Data)
 				if err != nil {
+					unparsed = err
 					continue
 				}
 				if err := checkSigningKey(cert); err != nil {
@@ -221,6 +224,8 @@ func ParseIdPMetadata(b []byte, now time.Time) (*saml.EntityDescriptor, error) {
 		return nil, fmt.Errorf("%w: the metadata has no signing certificate (KeyDescriptor use=\"signing\" with an X509Certificate)", ErrConfig)
 	case expired == certs:
 		return nil, fmt.Errorf("%w: the IdP's signing certificate expired on %s: download fresh metadata from the IdP", ErrConfig, lastExpiry.UTC().Format("2006-01-02"))
+	case unparsed != nil:
+		return nil, fmt.Errorf("%w: a signing certificate of the metadata is not a base64 X.509 certificate (%v), and no response would verify: download fresh metadata from the IdP", ErrConfig, unparsed)
 	}
 	return &md, nil
 }
