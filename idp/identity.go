@@ -107,8 +107,10 @@ const (
 	ReasonGroupOverage       = "group_overage"
 	ReasonUpstream           = "upstream"
 	// ReasonDecryption: the encrypted assertion is not for this service
-	// provider's key (the IdP has another certificate for it) or does not
-	// decrypt.
+	// provider's key (the IdP has another certificate for it), does not
+	// decrypt, or decrypts to something that is not an assertion the IdP
+	// signed: one answer for all of these, which the ciphertext decides,
+	// so that the answer is no decryption oracle.
 	ReasonDecryption = "decryption"
 
 	// ReasonGroupsLink: an Azure AD SAML groups.link is not Entra's

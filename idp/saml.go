@@ -523,9 +523,34 @@ func (s *samlConnector) parse(raw []byte, ids []string) (*saml.Assertion, error)
 	}
 	as, err := s.sp.ParseXMLResponse(raw, ids, s.sp.AcsURL)
 	if err != nil {
-		return nil, s.classify(err)
+		err = s.classify(err)
+		if bytes.Contains(raw, []byte("EncryptedAssertion")) {
+			err = opaqueDecryption(err)
+		}
+		return nil, err
 	}
 	return as, nil
+}
+
+// opaqueDecryption gives one answer to every refusal of an encrypted
+// assertion that its ciphertext decides: it does not decrypt (the key's or
+// the block cipher's padding, the authentication tag), or what it decrypts
+// to is not XML, not signed, or not signed by the IdP. Told apart, they
+// would be an oracle: the reason reaches the organization's SSO log, any
+// organization admin can post to their own ACS a ciphertext taken from
+// another organization's sign-in (every connection decrypts with the same
+// service provider key), and with AES-CBC or RSA PKCS #1 v1.5 key
+// transport, "does not decrypt" against "decrypts to something else",
+// asked again and again, recovers the plaintext. Refusals the ciphertext
+// does not decide (the Response's Destination, Issuer or status, the
+// number of assertions) keep their reasons.
+func opaqueDecryption(err error) error {
+	switch ReasonOf(err) {
+	case ReasonDecryption, ReasonMalformed, ReasonSignature, ReasonUntrustedCert:
+		return refuse(ErrInvalidResponse, ReasonDecryption,
+			"the encrypted assertion does not decrypt, with this service provider's key, to an assertion the IdP signed")
+	}
+	return err
 }
 
 // identity runs the checks after the signature verified (times, replay,
