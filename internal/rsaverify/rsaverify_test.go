@@ -299,6 +299,9 @@ func TestVerifyMatchesCryptoRSA(t *testing.T) {
 func TestPrepareRefuses(t *testing.T) {
 	r := mrand.New(mrand.NewPCG(5, 6))
 	odd := randOdd(r, 2048)
+	// 2³¹+1 does not fit a 32-bit int: converted at run time, it wraps to
+	// a negative exponent there, which is refused as well.
+	above := int64(1<<31 + 1)
 	for _, c := range []struct {
 		name string
 		pub  *rsa.PublicKey
@@ -312,7 +315,7 @@ func TestPrepareRefuses(t *testing.T) {
 		{"e = 1", &rsa.PublicKey{N: odd, E: 1}},
 		{"e even", &rsa.PublicKey{N: odd, E: 65536}},
 		{"e negative", &rsa.PublicKey{N: odd, E: -3}},
-		{"e above 2^31-1", &rsa.PublicKey{N: odd, E: 1<<31 + 1}},
+		{"e above 2^31-1", &rsa.PublicKey{N: odd, E: int(above)}},
 	} {
 		if k, err := Prepare(c.pub); err == nil {
 			t.Errorf("%s: Prepare = %v, want an error", c.name, k)
