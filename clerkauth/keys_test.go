@@ -40,6 +40,29 @@ func TestKeyRotation(t *testing.T) {
 	}
 }
 
+// TestKeyReplacedUnderSameKid: when the set publishes another key under a
+// kid already known, the refreshed set's key, prepared anew, is the one
+// that verifies; the old key's tokens stop verifying.
+func TestKeyReplacedUnderSameKid(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "kid_a", noCache)
+	clk, keys, srv, v := f.clk, f.keys, f.srv, f.v
+	ctx := context.Background()
+	if _, err := v.Verify(ctx, mint(t, keys[0], hdr("kid_a"), v1Claims(clk.Now()))); err != nil {
+		t.Fatal(err)
+	}
+	srv.Set(map[string]*rsa.PublicKey{"kid_a": &keys[1].PublicKey})
+	clk.Advance(DefaultKeyTTL)
+	if _, err := v.Verify(ctx, mint(t, keys[1], hdr("kid_a"), v1Claims(clk.Now()))); err != nil {
+		t.Fatalf("the new key under the same kid: %v", err)
+	}
+	_, err := v.Verify(ctx, mint(t, keys[0], hdr("kid_a"), v1Claims(clk.Now())))
+	wantReason(t, err, ssoerr.ErrInvalidToken, ssoerr.ReasonSignature)
+	if n := srv.Fetches.Load(); n != 2 {
+		t.Fatalf("fetches = %d, want 2", n)
+	}
+}
+
 func TestKeyTTLNotExtendedByHits(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "kid_a", noCache)

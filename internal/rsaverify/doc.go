@@ -20,7 +20,10 @@
 // ADOX) where the CPU has BMI2 and ADX, MULQ where it has not. Elsewhere,
 // and when built with the purego tag, VerifySHA256 leaves the work to
 // crypto/rsa, which has assembly for more platforms; the portable
-// arithmetic is still built and tested there.
+// arithmetic is still built and tested there. In FIPS 140-3 mode
+// (GODEBUG=fips140=on or only) it leaves the work to crypto/rsa too, so
+// that the check is the validated module's and its fips140=only refusals
+// hold.
 //
 // The arithmetic is tested against math/big's modular exponentiation and
 // Verify against crypto/rsa, for random and edge values and key sizes from

@@ -3,6 +3,7 @@ package rsaverify
 import (
 	"bytes"
 	"crypto"
+	"crypto/fips140"
 	"crypto/rsa"
 	"crypto/sha256"
 	"errors"
@@ -76,8 +77,12 @@ func (k *Key) Size() int { return k.k }
 
 // VerifySHA256 reports whether sig is a valid RSASSA-PKCS1-v1_5 signature
 // of the SHA-256 digest under k, answering ErrVerification if not.
+//
+// In FIPS 140-3 mode (GODEBUG=fips140=on or only) the check is crypto/rsa's:
+// it must be the validated module's, and fips140=only refuses keys crypto/rsa
+// otherwise accepts (below 2048 bits, an odd size, e ≤ 2¹⁶).
 func (k *Key) VerifySHA256(digest *[sha256.Size]byte, sig []byte) error {
-	if !fast {
+	if !fast || fips140.Enabled() {
 		if rsa.VerifyPKCS1v15(k.pub, crypto.SHA256, digest[:], sig) != nil {
 			return ErrVerification
 		}

@@ -236,6 +236,23 @@ func TestVerifyMatchesCryptoRSA(t *testing.T) {
 				wrapped = sum.FillBytes(make([]byte, size))
 			}
 		}
+		// A valid signature whose first byte is zero: without that byte it
+		// is the same number, one byte short, which crypto/rsa refuses.
+		var short []byte
+		var shortDigest [32]byte
+		for i := 0; short == nil; i++ {
+			if i == 5000 {
+				t.Fatal("no signature with a leading zero byte in 5000 digests")
+			}
+			shortDigest = sha256.Sum256([]byte{'z', byte(i), byte(i >> 8)})
+			s, err := rsa.SignPKCS1v15(nil, priv, crypto.SHA256, shortDigest[:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s[0] == 0 {
+				short = s[1:]
+			}
+		}
 		nBytes := priv.N.FillBytes(make([]byte, size))
 		above := new(big.Int).Add(priv.N, big.NewInt(1)).FillBytes(make([]byte, size))
 		cases := []struct {
@@ -250,6 +267,7 @@ func TestVerifyMatchesCryptoRSA(t *testing.T) {
 			{"last byte flipped", flip(good, size-1), digest, false},
 			{"middle byte flipped", flip(good, size/2), digest, false},
 			{"one byte short", good[1:], digest, false},
+			{"valid without its leading zero byte", short, shortDigest, false},
 			{"leading zero added", append([]byte{0}, good...), digest, false},
 			{"byte appended", append(append([]byte(nil), good...), 0), digest, false},
 			{"empty", nil, digest, false},
@@ -263,6 +281,11 @@ func TestVerifyMatchesCryptoRSA(t *testing.T) {
 			{"padding 7 bytes", rawSign(priv, encode(size, sha256Prefix, digest[:], 7, make([]byte, size-3-7-51))), digest, false},
 			{"garbage after the digest", rawSign(priv, encode(size, sha256Prefix, digest[:], size-3-51-4, []byte{1, 2, 3, 4})), digest, false},
 			{"DigestInfo without NULL parameters", rawSign(priv, encode(size, noNull, digest[:], -1, nil)), digest, false},
+			{"first byte 0x01", rawSign(priv, func() []byte {
+				em := encode(size, sha256Prefix, digest[:], -1, nil)
+				em[0] = 0x01
+				return em
+			}()), digest, false},
 			{"block type 2", rawSign(priv, append([]byte{0, 2}, encode(size, sha256Prefix, digest[:], -1, nil)[2:]...)), digest, false},
 			{"a padding byte 0xfe", rawSign(priv, func() []byte {
 				em := encode(size, sha256Prefix, digest[:], -1, nil)
@@ -299,6 +322,9 @@ func TestVerifyMatchesCryptoRSA(t *testing.T) {
 func TestPrepareRefuses(t *testing.T) {
 	r := mrand.New(mrand.NewPCG(5, 6))
 	odd := randOdd(r, 2048)
+	// 2³¹+1 does not fit a 32-bit int: converted at run time, it wraps to
+	// a negative exponent there, which is refused as well.
+	above := int64(1<<31 + 1)
 	for _, c := range []struct {
 		name string
 		pub  *rsa.PublicKey
@@ -312,7 +338,7 @@ func TestPrepareRefuses(t *testing.T) {
 		{"e = 1", &rsa.PublicKey{N: odd, E: 1}},
 		{"e even", &rsa.PublicKey{N: odd, E: 65536}},
 		{"e negative", &rsa.PublicKey{N: odd, E: -3}},
-		{"e above 2^31-1", &rsa.PublicKey{N: odd, E: 1<<31 + 1}},
+		{"e above 2^31-1", &rsa.PublicKey{N: odd, E: int(above)}},
 	} {
 		if k, err := Prepare(c.pub); err == nil {
 			t.Errorf("%s: Prepare = %v, want an error", c.name, k)
@@ -342,5 +368,78 @@ func BenchmarkVerify(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// keyWithE returns an RSA key of exactly b bits with public exponent e,
+// which rsa.GenerateKey (always 65537) cannot give.
+func keyWithE(t testing.TB, b int, e int) *rsa.PrivateKey {
+	t.Helper()
+	one, E := big.NewInt(1), big.NewInt(int64(e))
+	for range 1000 {
+		p, err := rand.Prime(rand.Reader, b/2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := rand.Prime(rand.Reader, b-b/2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := new(big.Int).Mul(p, q)
+		if n.BitLen() != b || p.Cmp(q) == 0 {
+			continue
+		}
+		phi := new(big.Int).Mul(new(big.Int).Sub(p, one), new(big.Int).Sub(q, one))
+		if d := new(big.Int).ModInverse(E, phi); d != nil {
+			return &rsa.PrivateKey{PublicKey: rsa.PublicKey{N: n, E: e}, D: d, Primes: []*big.Int{p, q}}
+		}
+	}
+	t.Fatalf("no %d-bit key with e=%d", b, e)
+	return nil
+}
+
+// TestVerifyOddKeysMatchesCryptoRSA checks Verify against crypto/rsa with
+// keys whose modulus is not a whole number of limbs, or bytes, and whose
+// exponent is not 65537: the top limb is partly empty, the rows run the
+// word loops rather than montRowsADX, and the signature's bytes do not
+// fill the limbs.
+func TestVerifyOddKeysMatchesCryptoRSA(t *testing.T) {
+	for _, c := range []struct{ bits, e int }{{1031, 3}, {2049, 65537}, {2600, 1<<31 - 1}} {
+		priv := keyWithE(t, c.bits, c.e)
+		k, err := Prepare(&priv.PublicKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := priv.Size()
+		digest := sha256.Sum256([]byte("header.payload"))
+		good := rawSign(priv, encode(size, sha256Prefix, digest[:], -1, nil))
+		sBig := new(big.Int).SetBytes(good)
+		sigs := map[string][]byte{
+			"valid":            good,
+			"last byte":        append(append([]byte(nil), good[:size-1]...), good[size-1]^1),
+			"N - s":            new(big.Int).Sub(priv.N, sBig).FillBytes(make([]byte, size)),
+			"N - 1":            new(big.Int).Sub(priv.N, big.NewInt(1)).FillBytes(make([]byte, size)),
+			"N":                priv.N.FillBytes(make([]byte, size)),
+			"zero":             make([]byte, size),
+			"one":              append(make([]byte, size-1), 1),
+			"one byte short":   good[1:],
+			"leading zero":     append([]byte{0}, good...),
+			"top bit of k set": append([]byte{0x80}, good[1:]...),
+		}
+		if sum := new(big.Int).Add(priv.N, sBig); sum.BitLen() <= 8*size {
+			sigs["s + N"] = sum.FillBytes(make([]byte, size))
+		}
+		for name, sig := range sigs {
+			std := rsa.VerifyPKCS1v15(&priv.PublicKey, crypto.SHA256, digest[:], sig) == nil
+			if std != (name == "valid") {
+				t.Fatalf("%d bits, e=%d, %s: crypto/rsa says %v", c.bits, c.e, name, std)
+			}
+			if got := k.verifySHA256(&digest, sig) == nil; got != std {
+				t.Errorf("%d bits, e=%d, %s: verifySHA256 says %v, crypto/rsa %v", c.bits, c.e, name, got, std)
+			}
+			if got := k.VerifySHA256(&digest, sig) == nil; got != std {
+				t.Errorf("%d bits, e=%d, %s: VerifySHA256 says %v, crypto/rsa %v", c.bits, c.e, name, got, std)
+			}
+		}
 	}
 }
