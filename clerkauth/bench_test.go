@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ssokit/ssokit/internal/rsaverify"
 )
 
 // BenchmarkVerify measures Clerk session-token verification: the bare RSA
-// floor, the decoding floor beside it, a cold verification (every check, no cache) and a cache hit. The
+// floor (crypto/rsa's check, and ssokit's own), the decoding floor beside it, a cold verification (every check, no cache) and a cache hit. The
 // same token against golang-jwt and clerk-sdk-go is measured in the peers
 // module (peers/bench), which scripts/bench.sh runs round by round.
 func BenchmarkVerify(b *testing.B) {
@@ -43,6 +45,23 @@ func BenchmarkVerify(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if err := rsa.VerifyPKCS1v15(&k.PublicKey, crypto.SHA256, digest[:], sig); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// own_rsa_floor is the same check with ssokit's own RSA code, which
+	// ssokit_cold uses.
+	b.Run("own_rsa_floor", func(b *testing.B) {
+		i := strings.LastIndexByte(tok, '.')
+		digest := sha256.Sum256([]byte(tok[:i]))
+		sig, _ := base64.RawURLEncoding.DecodeString(tok[i+1:])
+		key, err := rsaverify.Prepare(&k.PublicKey)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := key.VerifySHA256(&digest, sig); err != nil {
 				b.Fatal(err)
 			}
 		}

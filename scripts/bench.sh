@@ -68,7 +68,10 @@ mark_sig_row() { sig_row=$((${#rows_dir[@]} - 1)); }
 
 row clerkauth '^BenchmarkVerify$/^ssokit_cold$' '^BenchmarkVerify$/^rsa_floor$' \
 	"Clerk token cold vs bare rsa.VerifyPKCS1v15" \
-	"floor, not a peer: the RSA check alone, no parsing or claims"
+	"not a peer: crypto/rsa's RSA check alone, no parsing or claims; ssokit checks with its own (row 11)"
+row clerkauth '^BenchmarkVerify$/^ssokit_cold$' '^BenchmarkVerify$/^own_rsa_floor$' \
+	"Clerk token cold vs ssokit's own RSA check alone" \
+	"not a peer: what ssokit does beside the RSA check (hash, decode, strict JSON, claims, key lookup, session), one goroutine"
 row peers/bench '^BenchmarkVerify$/^ssokit_cold$' '^BenchmarkVerify$/^golang_jwt$' \
 	"Clerk token cold vs golang-jwt ParseWithClaims" \
 	"golang-jwt gets the key passed in and checks iss/exp; ssokit also finds the kid in its JWKS and checks azp"

@@ -18,9 +18,10 @@
 //
 // The word loops are assembly on amd64: MULX with two carry chains (ADCX,
 // ADOX) where the CPU has BMI2 and ADX, MULQ where it has not. Elsewhere,
-// and when built with the purego tag, VerifySHA256 leaves the work to
-// crypto/rsa, which has assembly for more platforms; the portable
-// arithmetic is still built and tested there. In FIPS 140-3 mode
+// when built with the purego tag and with GOEXPERIMENT=boringcrypto (whose
+// programs mean every check to be BoringSSL's), VerifySHA256 leaves the
+// work to crypto/rsa; the portable arithmetic is still built and tested
+// there. In FIPS 140-3 mode
 // (GODEBUG=fips140=on or only) it leaves the work to crypto/rsa too, so
 // that the check is the validated module's and its fips140=only refusals
 // hold.

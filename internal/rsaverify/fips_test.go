@@ -1,6 +1,6 @@
-//go:build !purego
+//go:build !purego && !goexperiment.boringcrypto
 
-// FIPS 140-3 mode cannot start with the purego tag.
+// FIPS 140-3 mode cannot start with the purego tag, nor with boringcrypto.
 
 package rsaverify
 
