@@ -21,7 +21,9 @@
 #                   libxml2-utils (xmllint) when missing, the same way
 #   5. tidy         go mod tidy -diff in every module: no diff
 #   6. gofmt        every .go file
-#   7. vet          go vet ./... in every module
+#   7. vet          go vet ./... in every module; internal/rsaverify's
+#                   builds without assembly (GOARCH=arm64 and 386 vetted,
+#                   -tags purego tested)
 #   8. staticcheck  honnef.co/go/tools/cmd/staticcheck@v0.8.2 in every
 #                   module (go run): no findings
 #   9. fuzz         each FuzzXxx of every module for FUZZTIME
@@ -374,6 +376,13 @@ fi
 
 step "vet: go vet ./... (every module)"
 each_module "go vet" go vet ./...
+
+# internal/rsaverify has assembly for amd64 and Go elsewhere: vet the other
+# builds, and test the one without assembly.
+step "rsaverify: the builds without its assembly (arm64, 386, purego)"
+GOARCH=arm64 go vet ./internal/rsaverify
+GOARCH=386 go vet ./internal/rsaverify
+go test -count=1 -tags purego ./internal/rsaverify
 
 step "staticcheck ${staticcheck#*@} (every module)"
 each_module "staticcheck" go run "$staticcheck" ./...
