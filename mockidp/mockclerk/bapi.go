@@ -687,11 +687,23 @@ func (c *Clerk) sessionToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"object": "token", "jwt": tok})
 }
 
+// samlConnLocked is the SAML connection with the ID, nil for none: the
+// Backend API's /saml_connections holds SAML connections only (an OIDC
+// enterprise connection is not one of them).
+func (c *Clerk) samlConnLocked(id string) *cConn {
+	if cn := c.conns[id]; cn != nil && cn.Protocol == "saml" {
+		return cn
+	}
+	return nil
+}
+
 func (c *Clerk) listConns(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	var ids []string
-	for id := range c.conns {
-		ids = append(ids, id)
+	for id, cn := range c.conns {
+		if cn.Protocol == "saml" {
+			ids = append(ids, id)
+		}
 	}
 	slices.Sort(ids)
 	data := pageJSON(r, ids, func(id string) map[string]any { return c.connJSONLocked(c.conns[id]) })
@@ -754,7 +766,7 @@ func (c *Clerk) createConn(w http.ResponseWriter, r *http.Request) {
 func (c *Clerk) getConn(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cn := c.conns[r.PathValue("id")]
+	cn := c.samlConnLocked(r.PathValue("id"))
 	if cn == nil {
 		clerkError(w, http.StatusNotFound, "resource_not_found", "SAML connection not found")
 		return
@@ -769,7 +781,7 @@ func (c *Clerk) updateConn(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cn := c.conns[r.PathValue("id")]
+	cn := c.samlConnLocked(r.PathValue("id"))
 	if cn == nil {
 		clerkError(w, http.StatusNotFound, "resource_not_found", "SAML connection not found")
 		return
@@ -799,7 +811,7 @@ func (c *Clerk) deleteConn(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	id := r.PathValue("id")
-	if c.conns[id] == nil {
+	if c.samlConnLocked(id) == nil {
 		clerkError(w, http.StatusNotFound, "resource_not_found", "SAML connection not found")
 		return
 	}
