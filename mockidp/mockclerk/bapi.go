@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -447,14 +448,52 @@ func (c *Clerk) deleteOrg(w http.ResponseWriter, r *http.Request) {
 
 func (c *Clerk) listMemberships(w http.ResponseWriter, r *http.Request) {
 	c.withOrg(func(w http.ResponseWriter, r *http.Request, o *cOrg) {
+		q := r.URL.Query()
 		ids := make([]string, 0, len(c.memberships[o.ID]))
-		for uid := range c.memberships[o.ID] {
-			ids = append(ids, uid)
+		for uid, m := range c.memberships[o.ID] {
+			if c.membershipMatchesLocked(q, uid, m) {
+				ids = append(ids, uid)
+			}
 		}
 		slices.Sort(ids)
 		data := pageJSON(r, ids, func(uid string) map[string]any { return c.membershipJSONLocked(o.ID, uid) })
 		writeJSON(w, http.StatusOK, map[string]any{"data": data, "total_count": len(ids)})
 	})(w, r)
+}
+
+// membershipMatchesLocked applies the list's filters, as Clerk's
+// ListOrganizationMemberships reads them: user_id (each ID optionally
+// prefixed + to include or - to exclude), role and email_address (any of
+// the values given).
+func (c *Clerk) membershipMatchesLocked(q url.Values, uid string, m *cMembership) bool {
+	if ids := q["user_id"]; len(ids) > 0 {
+		included, includes := false, false
+		for _, id := range ids {
+			if rest, ok := strings.CutPrefix(id, "-"); ok {
+				if rest == uid {
+					return false
+				}
+				continue
+			}
+			includes = true
+			if strings.TrimPrefix(id, "+") == uid {
+				included = true
+			}
+		}
+		if includes && !included {
+			return false
+		}
+	}
+	if roles := q["role"]; len(roles) > 0 && !slices.Contains(roles, m.Role) {
+		return false
+	}
+	if emails := q["email_address"]; len(emails) > 0 {
+		u := c.users[uid]
+		if u == nil || !slices.ContainsFunc(emails, func(e string) bool { return strings.EqualFold(e, u.Email) }) {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Clerk) putMembership(create bool) func(http.ResponseWriter, *http.Request) {
