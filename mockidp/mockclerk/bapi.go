@@ -306,10 +306,15 @@ func (c *Clerk) withUser(fn func(http.ResponseWriter, *http.Request, *cUser)) fu
 
 func (c *Clerk) listOrgs(w http.ResponseWriter, r *http.Request) {
 	q := strings.ToLower(r.URL.Query().Get("query"))
+	userIDs, orgIDs := r.URL.Query()["user_id"], r.URL.Query()["organization_id"]
 	c.mu.Lock()
 	var all []*cOrg
 	for _, o := range c.orgs {
-		if q == "" || strings.Contains(strings.ToLower(o.Name), q) || strings.Contains(o.Slug, q) || strings.Contains(strings.ToLower(o.ID), q) {
+		switch {
+		case q != "" && !strings.Contains(strings.ToLower(o.Name), q) && !strings.Contains(o.Slug, q) && !strings.Contains(strings.ToLower(o.ID), q):
+		case len(userIDs) > 0 && !slices.ContainsFunc(userIDs, func(uid string) bool { return c.memberships[o.ID][uid] != nil }):
+		case len(orgIDs) > 0 && !slices.Contains(orgIDs, o.ID):
+		default:
 			all = append(all, o)
 		}
 	}
