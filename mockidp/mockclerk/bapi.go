@@ -340,12 +340,20 @@ func (c *Clerk) createOrg(w http.ResponseWriter, r *http.Request) {
 		clerkError(w, http.StatusUnprocessableEntity, "form_param_missing", "name must be included")
 		return
 	}
-	slug := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(body.Name), " ", "-"))
+	slug := slugify(body.Name)
 	if body.Slug != nil && *body.Slug != "" {
 		slug = *body.Slug
+		if !validSlug(slug) {
+			clerkError(w, http.StatusUnprocessableEntity, "form_param_format_invalid",
+				"slug can contain only lowercase alphanumeric characters and the dash \"-\"")
+			return
+		}
 	}
 	now := c.now().UnixMilli()
 	c.mu.Lock()
+	if slug == "" {
+		slug = strings.ToLower(strings.ReplaceAll(newID("org"), "_", "-"))
+	}
 	if c.orgLocked(slug) != nil {
 		c.mu.Unlock()
 		clerkError(w, http.StatusUnprocessableEntity, "form_identifier_exists", "That slug is taken. Please try another.")
@@ -381,12 +389,24 @@ func (c *Clerk) updateOrg(metadataOnly bool) func(http.ResponseWriter, *http.Req
 		if !decodeBody(w, r, &body) {
 			return
 		}
+		if !metadataOnly && body.Slug != nil && !validSlug(*body.Slug) {
+			clerkError(w, http.StatusUnprocessableEntity, "form_param_format_invalid",
+				"slug can contain only lowercase alphanumeric characters and the dash \"-\"")
+			return
+		}
 		c.mu.Lock()
 		o := c.orgLocked(r.PathValue("org"))
 		if o == nil {
 			c.mu.Unlock()
 			clerkError(w, http.StatusNotFound, "resource_not_found", "Organization not found")
 			return
+		}
+		if !metadataOnly && body.Slug != nil {
+			if other := c.orgLocked(*body.Slug); other != nil && other != o {
+				c.mu.Unlock()
+				clerkError(w, http.StatusUnprocessableEntity, "form_identifier_exists", "That slug is taken. Please try another.")
+				return
+			}
 		}
 		if !metadataOnly {
 			if body.Name != nil {
@@ -410,6 +430,39 @@ func (c *Clerk) updateOrg(metadataOnly bool) func(http.ResponseWriter, *http.Req
 		c.emit("organization.updated", out)
 		writeJSON(w, http.StatusOK, out)
 	}
+}
+
+// validSlug is what Clerk takes as an organization slug: lowercase
+// letters, digits and the dash, not empty.
+func validSlug(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; !(b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// slugify derives a slug from an organization's name: lowercase letters
+// and digits, every other run of characters one dash, none at the ends.
+func slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		dash = true
+	}
+	return b.String()
 }
 
 // mergeMeta merges (metadata endpoints: keys set to null are removed) or
