@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -305,10 +306,15 @@ func (c *Clerk) withUser(fn func(http.ResponseWriter, *http.Request, *cUser)) fu
 
 func (c *Clerk) listOrgs(w http.ResponseWriter, r *http.Request) {
 	q := strings.ToLower(r.URL.Query().Get("query"))
+	userIDs, orgIDs := r.URL.Query()["user_id"], r.URL.Query()["organization_id"]
 	c.mu.Lock()
 	var all []*cOrg
 	for _, o := range c.orgs {
-		if q == "" || strings.Contains(strings.ToLower(o.Name), q) || strings.Contains(o.Slug, q) || strings.Contains(strings.ToLower(o.ID), q) {
+		switch {
+		case q != "" && !strings.Contains(strings.ToLower(o.Name), q) && !strings.Contains(o.Slug, q) && !strings.Contains(strings.ToLower(o.ID), q):
+		case len(userIDs) > 0 && !slices.ContainsFunc(userIDs, func(uid string) bool { return c.memberships[o.ID][uid] != nil }):
+		case len(orgIDs) > 0 && !slices.Contains(orgIDs, o.ID):
+		default:
 			all = append(all, o)
 		}
 	}
@@ -334,12 +340,20 @@ func (c *Clerk) createOrg(w http.ResponseWriter, r *http.Request) {
 		clerkError(w, http.StatusUnprocessableEntity, "form_param_missing", "name must be included")
 		return
 	}
-	slug := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(body.Name), " ", "-"))
+	slug := slugify(body.Name)
 	if body.Slug != nil && *body.Slug != "" {
 		slug = *body.Slug
+		if !validSlug(slug) {
+			clerkError(w, http.StatusUnprocessableEntity, "form_param_format_invalid",
+				"slug can contain only lowercase alphanumeric characters and the dash \"-\"")
+			return
+		}
 	}
 	now := c.now().UnixMilli()
 	c.mu.Lock()
+	if slug == "" {
+		slug = strings.ToLower(strings.ReplaceAll(newID("org"), "_", "-"))
+	}
 	if c.orgLocked(slug) != nil {
 		c.mu.Unlock()
 		clerkError(w, http.StatusUnprocessableEntity, "form_identifier_exists", "That slug is taken. Please try another.")
@@ -375,12 +389,24 @@ func (c *Clerk) updateOrg(metadataOnly bool) func(http.ResponseWriter, *http.Req
 		if !decodeBody(w, r, &body) {
 			return
 		}
+		if !metadataOnly && body.Slug != nil && !validSlug(*body.Slug) {
+			clerkError(w, http.StatusUnprocessableEntity, "form_param_format_invalid",
+				"slug can contain only lowercase alphanumeric characters and the dash \"-\"")
+			return
+		}
 		c.mu.Lock()
 		o := c.orgLocked(r.PathValue("org"))
 		if o == nil {
 			c.mu.Unlock()
 			clerkError(w, http.StatusNotFound, "resource_not_found", "Organization not found")
 			return
+		}
+		if !metadataOnly && body.Slug != nil {
+			if other := c.orgLocked(*body.Slug); other != nil && other != o {
+				c.mu.Unlock()
+				clerkError(w, http.StatusUnprocessableEntity, "form_identifier_exists", "That slug is taken. Please try another.")
+				return
+			}
 		}
 		if !metadataOnly {
 			if body.Name != nil {
@@ -404,6 +430,39 @@ func (c *Clerk) updateOrg(metadataOnly bool) func(http.ResponseWriter, *http.Req
 		c.emit("organization.updated", out)
 		writeJSON(w, http.StatusOK, out)
 	}
+}
+
+// validSlug is what Clerk takes as an organization slug: lowercase
+// letters, digits and the dash, not empty.
+func validSlug(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; !(b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// slugify derives a slug from an organization's name: lowercase letters
+// and digits, every other run of characters one dash, none at the ends.
+func slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		dash = true
+	}
+	return b.String()
 }
 
 // mergeMeta merges (metadata endpoints: keys set to null are removed) or
@@ -447,14 +506,52 @@ func (c *Clerk) deleteOrg(w http.ResponseWriter, r *http.Request) {
 
 func (c *Clerk) listMemberships(w http.ResponseWriter, r *http.Request) {
 	c.withOrg(func(w http.ResponseWriter, r *http.Request, o *cOrg) {
+		q := r.URL.Query()
 		ids := make([]string, 0, len(c.memberships[o.ID]))
-		for uid := range c.memberships[o.ID] {
-			ids = append(ids, uid)
+		for uid, m := range c.memberships[o.ID] {
+			if c.membershipMatchesLocked(q, uid, m) {
+				ids = append(ids, uid)
+			}
 		}
 		slices.Sort(ids)
 		data := pageJSON(r, ids, func(uid string) map[string]any { return c.membershipJSONLocked(o.ID, uid) })
 		writeJSON(w, http.StatusOK, map[string]any{"data": data, "total_count": len(ids)})
 	})(w, r)
+}
+
+// membershipMatchesLocked applies the list's filters, as Clerk's
+// ListOrganizationMemberships reads them: user_id (each ID optionally
+// prefixed + to include or - to exclude), role and email_address (any of
+// the values given).
+func (c *Clerk) membershipMatchesLocked(q url.Values, uid string, m *cMembership) bool {
+	if ids := q["user_id"]; len(ids) > 0 {
+		included, includes := false, false
+		for _, id := range ids {
+			if rest, ok := strings.CutPrefix(id, "-"); ok {
+				if rest == uid {
+					return false
+				}
+				continue
+			}
+			includes = true
+			if strings.TrimPrefix(id, "+") == uid {
+				included = true
+			}
+		}
+		if includes && !included {
+			return false
+		}
+	}
+	if roles := q["role"]; len(roles) > 0 && !slices.Contains(roles, m.Role) {
+		return false
+	}
+	if emails := q["email_address"]; len(emails) > 0 {
+		u := c.users[uid]
+		if u == nil || !slices.ContainsFunc(emails, func(e string) bool { return strings.EqualFold(e, u.Email) }) {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Clerk) putMembership(create bool) func(http.ResponseWriter, *http.Request) {
@@ -687,11 +784,23 @@ func (c *Clerk) sessionToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"object": "token", "jwt": tok})
 }
 
+// samlConnLocked is the SAML connection with the ID, nil for none: the
+// Backend API's /saml_connections holds SAML connections only (an OIDC
+// enterprise connection is not one of them).
+func (c *Clerk) samlConnLocked(id string) *cConn {
+	if cn := c.conns[id]; cn != nil && cn.Protocol == "saml" {
+		return cn
+	}
+	return nil
+}
+
 func (c *Clerk) listConns(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	var ids []string
-	for id := range c.conns {
-		ids = append(ids, id)
+	for id, cn := range c.conns {
+		if cn.Protocol == "saml" {
+			ids = append(ids, id)
+		}
 	}
 	slices.Sort(ids)
 	data := pageJSON(r, ids, func(id string) map[string]any { return c.connJSONLocked(c.conns[id]) })
@@ -754,7 +863,7 @@ func (c *Clerk) createConn(w http.ResponseWriter, r *http.Request) {
 func (c *Clerk) getConn(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cn := c.conns[r.PathValue("id")]
+	cn := c.samlConnLocked(r.PathValue("id"))
 	if cn == nil {
 		clerkError(w, http.StatusNotFound, "resource_not_found", "SAML connection not found")
 		return
@@ -769,7 +878,7 @@ func (c *Clerk) updateConn(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cn := c.conns[r.PathValue("id")]
+	cn := c.samlConnLocked(r.PathValue("id"))
 	if cn == nil {
 		clerkError(w, http.StatusNotFound, "resource_not_found", "SAML connection not found")
 		return
@@ -799,7 +908,7 @@ func (c *Clerk) deleteConn(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	id := r.PathValue("id")
-	if c.conns[id] == nil {
+	if c.samlConnLocked(id) == nil {
 		clerkError(w, http.StatusNotFound, "resource_not_found", "SAML connection not found")
 		return
 	}

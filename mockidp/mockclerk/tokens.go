@@ -57,10 +57,13 @@ func (c *Clerk) mintToken(sid, azp string, ttl time.Duration) (string, error) {
 	if azp == "" {
 		azp = s.Azp
 	}
+	// fva is the minutes since the first and the second factor were
+	// verified: the first at the session's sign-in, no second factor (-1).
+	firstFactorAge := max(now.UnixMilli()-s.Created, 0) / time.Minute.Milliseconds()
 	claims := map[string]any{
 		"iss": c.FrontendAPIURL(), "sub": s.UserID, "sid": s.ID, "azp": azp,
 		"iat": now.Unix(), "nbf": now.Add(-10 * time.Second).Unix(), "exp": now.Add(ttl).Unix(),
-		"jti": strings.ToLower(newID("jti")[4:24]), "fva": []int{0, -1},
+		"jti": strings.ToLower(newID("jti")[4:24]), "fva": []int64{firstFactorAge, -1},
 	}
 	tmpl := c.cfg.Claims
 	if tmpl == nil {
