@@ -379,3 +379,26 @@ func TestRoleChangeJudgesThePersonAsWritten(t *testing.T) {
 		t.Errorf("the promotion to owner was written over: role %q", u.Role)
 	}
 }
+
+// TestAPIKeyForAnUnknownOrganization: an API key for an organization that
+// does not exist is a 404, on a store that refuses it (SQL: a foreign
+// key) and on one that would keep it: never the 503 of an outage, nor a
+// key that an organization created later under that ID would take up.
+func TestAPIKeyForAnUnknownOrganization(t *testing.T) {
+	t.Parallel()
+	for _, dsn := range []string{"", "sqlite::memory:"} {
+		a, err := New(Config{AppURL: "https://app.test", StateKey: bytes.Repeat([]byte{7}, 32), EphemeralSessionKey: true,
+			BootstrapAdminKey: testAdminKey, StoreDSN: dsn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		w := serve(a, "POST", "/v1/organizations/nope/api-keys", `{"name":"bot","role":"viewer"}`, asAdmin)
+		if w.Code != http.StatusNotFound || errorCode(w) != codeNotFound {
+			t.Errorf("store %q: a key for an unknown organization: %d %s", dsn, w.Code, w.Body)
+		}
+		if ks, _ := a.st.ListAPIKeys(context.Background(), "nope"); len(ks) != 0 {
+			t.Errorf("store %q: a key kept for an unknown organization: %+v", dsn, ks)
+		}
+	}
+}
