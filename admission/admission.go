@@ -465,6 +465,39 @@ func (a *Admitter) ChangeRole(ctx context.Context, userID, role string) (store.U
 	return u, nil
 }
 
+// ChangeRoleIf is ChangeRole for a caller that may change the person only
+// as they are stored (an administrator who may not change a person ranked
+// above them): allow judges the person inside the atomic write that
+// changes them, so a change another request or replica made since the
+// caller read them (a promotion) is judged, never written over. allow's
+// error is returned as it is, and then nothing is written.
+func (a *Admitter) ChangeRoleIf(ctx context.Context, userID, role string, allow func(store.User) error) (store.User, error) {
+	if !a.policy.Has(rbac.Role(role)) {
+		return store.User{}, fmt.Errorf("admission: role %q is not defined by the policy", role)
+	}
+	now := store.Stamp(a.now())
+	var refused error
+	u, err := a.store.UpdateUser(ctx, userID, func(x *store.User) error {
+		if allow != nil {
+			if refused = allow(*x); refused != nil {
+				return refused
+			}
+		}
+		x.Role = role
+		revokeUntil(x, now)
+		return nil
+	})
+	switch {
+	case refused != nil:
+		return store.User{}, refused
+	case errors.Is(err, store.ErrNotFound):
+		return store.User{}, err
+	case err != nil:
+		return store.User{}, ssoerr.Upstream(ssoerr.ReasonStore, err)
+	}
+	return u, nil
+}
+
 // RevokeUser ends every app session of a person issued until now.
 func (a *Admitter) RevokeUser(ctx context.Context, userID string) error {
 	now := a.now()

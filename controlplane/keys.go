@@ -37,8 +37,17 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request) {
 		}
 		exp = *body.ExpiresAt
 	}
+	// The organization must exist: a SQL store refuses a key of an
+	// unknown one (a foreign key) and the memory store would keep it,
+	// for an organization later created under that ID to take up.
+	if _, ok := a.pathOrg(w, r); !ok {
+		return
+	}
 	plain, k, err := a.apiKeys.Create(r.Context(), r.PathValue("org"), body.Name, body.Role, exp)
-	if err != nil {
+	if errors.Is(err, store.ErrNotFound) {
+		fail(w, http.StatusNotFound, codeNotFound, "no such organization")
+		return
+	} else if err != nil {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not save")
 		return
 	}

@@ -59,8 +59,19 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 		a.refuseGrant(w, r)
 		return
 	}
-	u, err := a.admit.ChangeRole(r.Context(), u.ID, body.Role)
+	// The person is judged again as the write holds them: one promoted
+	// above the caller since the read above (by another administrator, or
+	// a sign-in's group rules, on any replica) is not theirs to change.
+	u, err := a.admit.ChangeRoleIf(r.Context(), u.ID, body.Role, func(x store.User) error {
+		if x.OrgID != r.PathValue("org") || !a.mayGrant(r, x.Role) {
+			return errGrantAbove
+		}
+		return nil
+	})
 	switch {
+	case errors.Is(err, errGrantAbove):
+		a.refuseGrant(w, r)
+		return
 	case errors.Is(err, store.ErrNotFound):
 		fail(w, http.StatusNotFound, codeNotFound, "no such person in the organization")
 		return

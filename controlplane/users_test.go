@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ssokit/ssokit/admission"
+	"github.com/ssokit/ssokit/rbac"
 	"github.com/ssokit/ssokit/store"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -316,6 +317,88 @@ func TestSignInRoutesStoreOutage(t *testing.T) {
 		f.set()
 		if w.Code != http.StatusServiceUnavailable || errorCode(w) != codeUpstream || w.Header().Get("Location") != "" {
 			t.Errorf("%s %s with the store down: %d %s %q", c.method, c.path, w.Code, w.Body, w.Header().Get("Location"))
+		}
+	}
+}
+
+// promotedAfterRead is a memory store where the person id is given role
+// right after a request first reads them: another administrator's change,
+// or a sign-in's group rules, landing on another replica between a
+// handler's read and its write.
+type promotedAfterRead struct {
+	*store.Memory
+	id, role string
+	once     sync.Once
+}
+
+func (p *promotedAfterRead) GetUser(ctx context.Context, id string) (store.User, error) {
+	u, err := p.Memory.GetUser(ctx, id)
+	if err == nil && id == p.id {
+		p.once.Do(func() {
+			if _, err := p.Memory.ChangeRole(ctx, id, p.role, time.Now()); err != nil {
+				panic(err)
+			}
+		})
+	}
+	return u, err
+}
+
+// TestRoleChangeJudgesThePersonAsWritten: an organization admin's role
+// change of a person who was promoted above them after the handler read
+// them (by another request, on another replica) is refused, and the
+// promotion stands: the rank check and the write are one atomic step.
+func TestRoleChangeJudgesThePersonAsWritten(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pol, err := rbac.NewPolicy(append(rbac.DefaultRoles(), rbac.RoleDef{Name: "owner", Rank: 40, Inherits: []rbac.Role{rbac.Admin}})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, _ := store.NewMemory(store.MemoryConfig{})
+	st := &promotedAfterRead{Memory: mem, id: "u_pat", role: "owner"}
+	a, err := New(Config{AppURL: "https://app.test", StateKey: bytes.Repeat([]byte{7}, 32), EphemeralSessionKey: true,
+		Policy: pol, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mem.CreateOrg(ctx, store.Org{ID: "acme", Plan: "enterprise"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := mem.CreateUserIfAbsent(ctx, store.User{ID: "u_pat", OrgID: "acme", Email: "pat@acme.test", Role: "editor", Source: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	adminKey, _, err := a.apiKeys.Create(ctx, "acme", "admin-bot", "admin", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := serve(a, "PATCH", "/v1/organizations/acme/users/u_pat", `{"role":"viewer"}`, func(r *http.Request) { r.Header.Set("X-API-Key", adminKey) })
+	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "insufficient_scope") {
+		t.Errorf("an admin changed a person promoted to owner meanwhile: %d %s", w.Code, w.Body)
+	}
+	if u, _ := mem.GetUser(ctx, "u_pat"); u.Role != "owner" {
+		t.Errorf("the promotion to owner was written over: role %q", u.Role)
+	}
+}
+
+// TestAPIKeyForAnUnknownOrganization: an API key for an organization that
+// does not exist is a 404, on a store that refuses it (SQL: a foreign
+// key) and on one that would keep it: never the 503 of an outage, nor a
+// key that an organization created later under that ID would take up.
+func TestAPIKeyForAnUnknownOrganization(t *testing.T) {
+	t.Parallel()
+	for _, dsn := range []string{"", "sqlite::memory:"} {
+		a, err := New(Config{AppURL: "https://app.test", StateKey: bytes.Repeat([]byte{7}, 32), EphemeralSessionKey: true,
+			BootstrapAdminKey: testAdminKey, StoreDSN: dsn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		w := serve(a, "POST", "/v1/organizations/nope/api-keys", `{"name":"bot","role":"viewer"}`, asAdmin)
+		if w.Code != http.StatusNotFound || errorCode(w) != codeNotFound {
+			t.Errorf("store %q: a key for an unknown organization: %d %s", dsn, w.Code, w.Body)
+		}
+		if ks, _ := a.st.ListAPIKeys(context.Background(), "nope"); len(ks) != 0 {
+			t.Errorf("store %q: a key kept for an unknown organization: %+v", dsn, ks)
 		}
 	}
 }

@@ -387,9 +387,16 @@ func unavailable(op string, err error) error {
 	return fmt.Errorf("redisstore: %s: %w: %w", op, store.ErrUnavailable, err)
 }
 
-// micros is t in Unix microseconds, rounded up (an expiry kept a
-// fraction longer, never shorter).
+// maxUntil is the latest expiry a Store keeps as it is (the SQL stores'
+// too): a later one is kept until then.
+var maxUntil = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC)
+
+// micros is t, at most maxUntil, in Unix microseconds, rounded up (an
+// expiry kept a fraction longer, never shorter).
 func micros(t time.Time) int64 {
+	if t.After(maxUntil) {
+		t = maxUntil
+	}
 	us := t.UnixMicro()
 	if t.Nanosecond()%1000 != 0 {
 		us++
@@ -399,11 +406,14 @@ func micros(t time.Time) int64 {
 
 // ttl is the Redis expiry, in milliseconds, of a value that lives until
 // until by the store's clock, kept store.CleanupGrace longer for replicas
-// whose clocks are behind: rounded up, at least 1 ms.
+// whose clocks are behind: rounded up, at least 1 ms. It is counted in
+// microseconds, not as a time.Duration, which holds 292 years only: an
+// expiry further out would saturate it, and the grace added would wrap it
+// around to a TTL of nothing.
 func ttl(until, now time.Time) int64 {
-	d := until.Sub(now) + store.CleanupGrace
-	ms := int64(d / time.Millisecond)
-	if d%time.Millisecond != 0 {
+	us := micros(until) - now.UnixMicro() + store.CleanupGrace.Microseconds()
+	ms := us / 1000
+	if us%1000 > 0 {
 		ms++
 	}
 	return max(ms, 1)
@@ -522,7 +532,9 @@ func (s *Store) Done(ctx context.Context, id string, until time.Time) error {
 		return err
 	}
 	v := "a:" + strconv.FormatInt(micros(until), 10)
-	if err := s.rdb.Set(ctx, s.key("webhook", id), v, time.Duration(ttl(until, s.now()))*time.Millisecond).Err(); err != nil {
+	// PX in milliseconds as ttl counts them (a time.Duration of them could
+	// overflow).
+	if err := s.rdb.Do(ctx, "set", s.key("webhook", id), v, "px", ttl(until, s.now())).Err(); err != nil {
 		return unavailable("webhook done", err)
 	}
 	return nil

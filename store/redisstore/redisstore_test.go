@@ -714,3 +714,51 @@ func TestRedisClockSkewBetweenReplicas(t *testing.T) {
 		t.Errorf("the replica behind took the one-time value again: %v", err)
 	}
 }
+
+// TestFarExpiry: a value kept until a time centuries away (a SAML
+// assertion whose NotOnOrAfter an IdP set far out, a revocation of a
+// token without a near end) stays in Redis: its TTL does not wrap
+// around to nothing.
+func TestFarExpiry(t *testing.T) {
+	addr := redisAddr(t)
+	prefix := newPrefix(t, addr)
+	rc := rawClient(t, addr)
+	ctx := context.Background()
+	s := open(t, addr, redisstore.Config{Prefix: prefix})
+	for _, until := range []time.Time{
+		time.Now().AddDate(300, 0, 0),
+		time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC),
+	} {
+		k := until.Format(time.RFC3339)
+		if err := s.Consume(ctx, k, until); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RevokeToken(ctx, k, until); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Claim(ctx, k, until); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Done(ctx, k, until); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		for _, kind := range []string{"once", "revoked", "webhook"} {
+			// In milliseconds: go-redis's PTTL makes a time.Duration of them,
+			// which these overflow.
+			ms, err := rc.Do(ctx, "pttl", prefix+kind+":"+hashed(k)).Int64()
+			if err != nil || ms < 200*365*24*time.Hour.Milliseconds() {
+				t.Errorf("TTL of %s %s until %v: %d ms %v", kind, k, until, ms, err)
+			}
+		}
+		if err := s.Consume(ctx, k, until); !errors.Is(err, store.ErrReplayed) {
+			t.Errorf("second use of a value kept until %v: %v", until, err)
+		}
+		if ok, err := s.IsRevoked(ctx, k); !ok || err != nil {
+			t.Errorf("revoked until %v: %v %v", until, ok, err)
+		}
+		if c, err := s.Claim(ctx, k, time.Now().Add(time.Minute)); c != store.WebhookApplied || err != nil {
+			t.Errorf("webhook applied until %v: %v %v", until, c, err)
+		}
+	}
+}
