@@ -2,6 +2,32 @@
 
 #include "textflag.h"
 
+// ADX_LIMB adds x[i]·y (x at SI, y in DX) and the previous limb's high
+// half (prev) to z[i] (z at DI), off bytes in: the low half through CF
+// (ADCX) and z[i] through OF (ADOX); the high half goes to next.
+#define ADX_LIMB(off, prev, next) \
+	MULXQ off(SI), AX, next \
+	ADCXQ prev, AX          \
+	ADOXQ off(DI), AX       \
+	MOVQ  AX, off(DI)
+
+// ADX_EIGHT adds x[0:8]·y to z[0:8] from the carry word in R9, leaving the
+// carry out of z[7] in R9 and both flags folded into it (R11 is zero), so
+// that the flags are clear for the loop's own arithmetic.
+#define ADX_EIGHT \
+	XORQ R11, R11 \
+	ADX_LIMB(0, R9, R10) \
+	ADX_LIMB(8, R10, R9) \
+	ADX_LIMB(16, R9, R10) \
+	ADX_LIMB(24, R10, R9) \
+	ADX_LIMB(32, R9, R10) \
+	ADX_LIMB(40, R10, R9) \
+	ADX_LIMB(48, R9, R10) \
+	ADX_LIMB(56, R10, R9) \
+	ADCXQ R11, R9 \
+	ADOXQ R11, R9
+
+
 // Both functions add x·y to z (len(x) ≥ len(z)) and return the word that
 // carries out of z's top limb. For each limb, lowest first, z[i] + x[i]·y
 // + carry fits in 128 bits, since (2⁶⁴-1)² + 2·(2⁶⁴-1) = 2¹²⁸-1: the high
@@ -56,41 +82,7 @@ TEXT ·addMulVVWADX(SB), NOSPLIT, $0-64
 	JZ   adxdone
 
 eight:
-	XORQ R11, R11 // CF = OF = 0
-	MULXQ 0(SI), AX, R10
-	ADCXQ R9, AX
-	ADOXQ 0(DI), AX
-	MOVQ  AX, 0(DI)
-	MULXQ 8(SI), AX, R9
-	ADCXQ R10, AX
-	ADOXQ 8(DI), AX
-	MOVQ  AX, 8(DI)
-	MULXQ 16(SI), AX, R10
-	ADCXQ R9, AX
-	ADOXQ 16(DI), AX
-	MOVQ  AX, 16(DI)
-	MULXQ 24(SI), AX, R9
-	ADCXQ R10, AX
-	ADOXQ 24(DI), AX
-	MOVQ  AX, 24(DI)
-	MULXQ 32(SI), AX, R10
-	ADCXQ R9, AX
-	ADOXQ 32(DI), AX
-	MOVQ  AX, 32(DI)
-	MULXQ 40(SI), AX, R9
-	ADCXQ R10, AX
-	ADOXQ 40(DI), AX
-	MOVQ  AX, 40(DI)
-	MULXQ 48(SI), AX, R10
-	ADCXQ R9, AX
-	ADOXQ 48(DI), AX
-	MOVQ  AX, 48(DI)
-	MULXQ 56(SI), AX, R9
-	ADCXQ R10, AX
-	ADOXQ 56(DI), AX
-	MOVQ  AX, 56(DI)
-	ADCXQ R11, R9
-	ADOXQ R11, R9
+	ADX_EIGHT
 	ADDQ  $64, SI
 	ADDQ  $64, DI
 	DECQ  CX
@@ -124,41 +116,7 @@ row:
 	SHRQ $3, CX
 	XORQ R9, R9
 pass1:
-	XORQ R11, R11
-	MULXQ 0(SI), AX, R10
-	ADCXQ R9, AX
-	ADOXQ 0(DI), AX
-	MOVQ  AX, 0(DI)
-	MULXQ 8(SI), AX, R9
-	ADCXQ R10, AX
-	ADOXQ 8(DI), AX
-	MOVQ  AX, 8(DI)
-	MULXQ 16(SI), AX, R10
-	ADCXQ R9, AX
-	ADOXQ 16(DI), AX
-	MOVQ  AX, 16(DI)
-	MULXQ 24(SI), AX, R9
-	ADCXQ R10, AX
-	ADOXQ 24(DI), AX
-	MOVQ  AX, 24(DI)
-	MULXQ 32(SI), AX, R10
-	ADCXQ R9, AX
-	ADOXQ 32(DI), AX
-	MOVQ  AX, 32(DI)
-	MULXQ 40(SI), AX, R9
-	ADCXQ R10, AX
-	ADOXQ 40(DI), AX
-	MOVQ  AX, 40(DI)
-	MULXQ 48(SI), AX, R10
-	ADCXQ R9, AX
-	ADOXQ 48(DI), AX
-	MOVQ  AX, 48(DI)
-	MULXQ 56(SI), AX, R9
-	ADCXQ R10, AX
-	ADOXQ 56(DI), AX
-	MOVQ  AX, 56(DI)
-	ADCXQ R11, R9
-	ADOXQ R11, R9
+	ADX_EIGHT
 	ADDQ  $64, SI
 	ADDQ  $64, DI
 	DECQ  CX
@@ -176,41 +134,7 @@ pass1:
 	SHRQ  $3, CX
 	XORQ  R9, R9
 pass2:
-	XORQ R11, R11
-	MULXQ 0(SI), AX, R10
-	ADCXQ R9, AX
-	ADOXQ 0(DI), AX
-	MOVQ  AX, 0(DI)
-	MULXQ 8(SI), AX, R9
-	ADCXQ R10, AX
-	ADOXQ 8(DI), AX
-	MOVQ  AX, 8(DI)
-	MULXQ 16(SI), AX, R10
-	ADCXQ R9, AX
-	ADOXQ 16(DI), AX
-	MOVQ  AX, 16(DI)
-	MULXQ 24(SI), AX, R9
-	ADCXQ R10, AX
-	ADOXQ 24(DI), AX
-	MOVQ  AX, 24(DI)
-	MULXQ 32(SI), AX, R10
-	ADCXQ R9, AX
-	ADOXQ 32(DI), AX
-	MOVQ  AX, 32(DI)
-	MULXQ 40(SI), AX, R9
-	ADCXQ R10, AX
-	ADOXQ 40(DI), AX
-	MOVQ  AX, 40(DI)
-	MULXQ 48(SI), AX, R10
-	ADCXQ R9, AX
-	ADOXQ 48(DI), AX
-	MOVQ  AX, 48(DI)
-	MULXQ 56(SI), AX, R9
-	ADCXQ R10, AX
-	ADOXQ 56(DI), AX
-	MOVQ  AX, 56(DI)
-	ADCXQ R11, R9
-	ADOXQ R11, R9
+	ADX_EIGHT
 	ADDQ  $64, SI
 	ADDQ  $64, DI
 	DECQ  CX
