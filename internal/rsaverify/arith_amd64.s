@@ -27,8 +27,7 @@
 	ADCXQ R11, R9 \
 	ADOXQ R11, R9
 
-
-// Both functions add x·y to z (len(x) ≥ len(z)) and return the word that
+// addMulVVWC and addMulVVWADX add x·y to z (len(x) ≥ len(z)) and return the word that
 // carries out of z's top limb. For each limb, lowest first, z[i] + x[i]·y
 // + carry fits in 128 bits, since (2⁶⁴-1)² + 2·(2⁶⁴-1) = 2¹²⁸-1: the high
 // half is the next carry and never overflows.
