@@ -559,3 +559,31 @@ func TestIssOnRedirects(t *testing.T) {
 		}
 	}
 }
+
+// Entra puts oid, preferred_username and name in a v2.0 ID token only for
+// the profile scope (Microsoft's ID token claims reference): an app that
+// asks for openid and email gets the pairwise sub and tid, and must not
+// find oid here that Entra would not send.
+func TestAzureIDTokenProfileClaimsNeedProfileScope(t *testing.T) {
+	t.Parallel()
+	srv := Start(t, DefaultConfig())
+	for _, tc := range []struct {
+		scopes []string
+		want   bool
+	}{{[]string{"openid", "email"}, false}, {[]string{"openid", "profile", "email"}, true}} {
+		r := newRP(t, srv, "azure", tc.scopes...)
+		_, idt, err := r.login("alice@contoso.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := claimsOf(t, idt)
+		for _, k := range []string{"oid", "preferred_username", "name"} {
+			if _, ok := c[k]; ok != tc.want {
+				t.Errorf("scopes %v: %s present %v, want %v", tc.scopes, k, ok, tc.want)
+			}
+		}
+		if c["tid"] == nil || c["sub"] == nil {
+			t.Errorf("scopes %v: no sub or tid: %v", tc.scopes, c)
+		}
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/beevik/etree"
 	"github.com/crewjam/saml"
 	"github.com/jonboulle/clockwork"
 	dsig "github.com/russellhaering/goxmldsig"
@@ -242,7 +243,58 @@ func (s *samlIdP) serveMetadata(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "key generation failed", http.StatusInternalServerError)
 		return
 	}
-	s.idp.ServeMetadata(w, r)
+	buf, err := s.metadata()
+	if err != nil {
+		http.Error(w, "metadata could not be made", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/samlmetadata+xml")
+	_, _ = w.Write(buf)
+}
+
+// metadata is crewjam's IdP metadata without the KeyDescriptor
+// use="encryption" it always adds: the vendors publish only their signing
+// certificate (Okta's metadata has one signing KeyDescriptor, Entra's
+// federation metadata and Google's and OneLogin's likewise), so a service
+// provider that encrypts to an IdP that publishes a key (a LogoutRequest's
+// NameID, for one) must not find a key here that the vendor never
+// publishes. Entra's is signed, with the Signature first (SAML Metadata
+// 2.3.2) and an ID of Entra's shape, "_" and a GUID.
+func (s *samlIdP) metadata() ([]byte, error) {
+	md := s.idp.Metadata()
+	for i := range md.IDPSSODescriptors {
+		d := &md.IDPSSODescriptors[i]
+		var kds []saml.KeyDescriptor
+		for _, kd := range d.KeyDescriptors {
+			if kd.Use != "encryption" {
+				kds = append(kds, kd)
+			}
+		}
+		d.KeyDescriptors = kds
+	}
+	if !s.idp.SignMetadata {
+		return xml.MarshalIndent(md, "", "  ")
+	}
+	md.ID = underscoreGUID(rand.Reader)
+	raw, err := xml.Marshal(md)
+	if err != nil {
+		return nil, err
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(raw); err != nil {
+		return nil, err
+	}
+	ctx := dsig.NewDefaultSigningContext(dsig.TLSCertKeyStore(s.cert))
+	ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
+	if err := ctx.SetSignatureMethod(dsig.RSASHA256SignatureMethod); err != nil {
+		return nil, err
+	}
+	sig, err := ctx.ConstructSignature(doc.Root(), true)
+	if err != nil {
+		return nil, err
+	}
+	doc.Root().InsertChildAt(0, sig)
+	return doc.WriteToBytes()
 }
 
 func (s *samlIdP) serveSLO(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,7 @@ package mockidp
 import (
 	"bytes"
 	"compress/flate"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
@@ -18,8 +19,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/beevik/etree"
 	"github.com/crewjam/saml"
 	"github.com/crewjam/saml/samlsp"
+	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/ssokit/ssokit/sso"
 )
 
@@ -467,5 +470,51 @@ func TestSAMLIsPassive(t *testing.T) {
 	}
 	if r := passive(); !strings.Contains(r, saml.StatusSuccess) || !strings.Contains(r, "alice@acme.test") {
 		t.Errorf("signed in: %.500s", r)
+	}
+}
+
+// The vendors' IdP metadata carries one KeyDescriptor, for signing (Okta's
+// app metadata, Entra's federation metadata, Google's and OneLogin's): no
+// encryption key that a service provider could encrypt a LogoutRequest's
+// NameID to. Entra's stays signed, with a signature that verifies.
+func TestSAMLMetadataSigningKeyOnly(t *testing.T) {
+	t.Parallel()
+	idp := Start(t, DefaultConfig())
+	for _, p := range idp.Personas() {
+		resp, err := idp.Client().Get(p.SAMLMetadataURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		md, err := samlsp.ParseMetadata(body)
+		if err != nil {
+			t.Fatalf("%s: %v", p.Name(), err)
+		}
+		kds := md.IDPSSODescriptors[0].KeyDescriptors
+		if len(kds) != 1 || kds[0].Use != "signing" {
+			t.Errorf("%s: key descriptors %+v, want one for signing", p.Name(), kds)
+		}
+		if p.Vendor() != sso.AzureAD {
+			continue
+		}
+		doc := etree.NewDocument()
+		if err := doc.ReadFromBytes(body); err != nil {
+			t.Fatal(err)
+		}
+		if first := doc.Root().ChildElements()[0]; first.Tag != "Signature" {
+			t.Errorf("Azure metadata: first child %s, want Signature", first.Tag)
+		}
+		if id := doc.Root().SelectAttrValue("ID", ""); !strings.HasPrefix(id, "_") {
+			t.Errorf("Azure metadata ID %q, want _ and a GUID", id)
+		}
+		cert, err := p.SAMLCertificate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{cert}})
+		if _, err := vc.Validate(doc.Root()); err != nil {
+			t.Errorf("Azure metadata signature: %v", err)
+		}
 	}
 }

@@ -175,10 +175,12 @@ func (p *Persona) identityClaims(u *UserConfig, g *grant) map[string]any {
 		}
 	case sso.AzureAD:
 		c["sub"] = pairwise(id, g.client)
-		c["oid"], c["tid"] = id, p.tenant
-		c["preferred_username"] = u.Email
+		c["tid"] = p.tenant
 		if has("profile") {
-			c["name"] = name
+			// oid, preferred_username and name come with the profile
+			// scope only (Microsoft's ID token claims reference); an
+			// openid-only token has the pairwise sub and tid.
+			c["oid"], c["preferred_username"], c["name"] = id, u.Email, name
 		}
 		if has("email") {
 			c["email"] = u.Email
