@@ -95,8 +95,10 @@ type Config struct {
 	// IdP's string is one group (middleware.AuthenticatorConfig's
 	// JoinedGroups).
 	ClerkJoinedGroups map[string]string
-	// ClerkSignInURL is the Clerk hosted sign-in page (.../sign-in). Empty
-	// means SSO through Clerk is off (direct connections still work).
+	// ClerkSignInURL is the Clerk hosted sign-in page (.../sign-in): an
+	// absolute http(s) URL with no query, fragment or user information
+	// (New refuses another). Empty means SSO through Clerk is off (direct
+	// connections still work).
 	ClerkSignInURL string
 	// WebhookSecret (whsec_...) verifies Clerk's svix-signed webhooks;
 	// empty refuses every webhook. Its key (the base64 after whsec_) must
@@ -262,6 +264,16 @@ func New(cfg Config) (*API, error) {
 	u, err := url.Parse(cfg.AppURL)
 	if err != nil || cfg.AppURL == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, errors.New("controlplane: Config.AppURL must be the app's absolute http(s) URL")
+	}
+	if cfg.ClerkSignInURL != "" {
+		// The SSO start redirects browsers to it with "?" and its own
+		// query appended: an absolute http(s) URL with neither a query,
+		// a fragment nor user information.
+		s, err := url.Parse(cfg.ClerkSignInURL)
+		if err != nil || (s.Scheme != "https" && s.Scheme != "http") || s.Host == "" || s.User != nil ||
+			s.RawQuery != "" || s.ForceQuery || s.Fragment != "" || strings.ContainsAny(cfg.ClerkSignInURL, "# ") {
+			return nil, errors.New("controlplane: Config.ClerkSignInURL must be the absolute http(s) URL of Clerk's sign-in page, with no query, fragment or user information")
+		}
 	}
 	a := &API{cfg: cfg, st: cfg.Store, mux: httpsec.NewMux(), now: cfg.Now, log: cfg.Logger}
 	if a.now == nil {
