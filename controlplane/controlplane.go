@@ -139,7 +139,9 @@ type Config struct {
 
 	// BootstrapAdminKey, as a Bearer token, is the platform administrator
 	// (creates organizations, sets plans): a credential of its own kind,
-	// not a role in any organization. Empty means none.
+	// not a role in any organization. Empty means none; another must be at
+	// least 16 printable ASCII characters with no spaces (New refuses a
+	// shorter one).
 	BootstrapAdminKey string
 	// Policy ranks roles and grants permissions. Nil means
 	// rbac.MustDefault() (viewer < editor < admin).
@@ -258,12 +260,24 @@ type API struct {
 	clerkSAML  *samlconnection.Client
 }
 
+// minBootstrapAdminKey is the shortest Config.BootstrapAdminKey New
+// accepts.
+const minBootstrapAdminKey = 16
+
 // New validates cfg and assembles the control plane. It fetches nothing:
 // Clerk's keys are fetched on first use.
 func New(cfg Config) (*API, error) {
 	u, err := url.Parse(cfg.AppURL)
 	if err != nil || cfg.AppURL == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, errors.New("controlplane: Config.AppURL must be the app's absolute http(s) URL")
+	}
+	if k := cfg.BootstrapAdminKey; k != "" {
+		// A Bearer token: printable ASCII with no spaces (a header value's
+		// leading or trailing space never arrives), long enough not to be
+		// guessed. The key itself is never in the error.
+		if len(k) < minBootstrapAdminKey || strings.IndexFunc(k, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
+			return nil, fmt.Errorf("controlplane: Config.BootstrapAdminKey must be at least %d printable ASCII characters with no spaces (openssl rand -hex 32)", minBootstrapAdminKey)
+		}
 	}
 	if cfg.ClerkSignInURL != "" {
 		// The SSO start redirects browsers to it with "?" and its own
