@@ -54,6 +54,7 @@ const (
 type Config struct {
 	// AppURL is the app's public URL: callbacks are built from it, it is
 	// the issuer of app sessions and, by default, Clerk's authorized party.
+	// An absolute http(s) URL with no user information, query or fragment.
 	AppURL string
 
 	// StateKey signs the browser-bound state of every redirect flow (SSO
@@ -268,8 +269,9 @@ const minBootstrapAdminKey = 16
 // Clerk's keys are fetched on first use.
 func New(cfg Config) (*API, error) {
 	u, err := url.Parse(cfg.AppURL)
-	if err != nil || cfg.AppURL == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, errors.New("controlplane: Config.AppURL must be the app's absolute http(s) URL")
+	if err != nil || cfg.AppURL == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		u.User != nil || u.RawQuery != "" || u.ForceQuery || strings.Contains(cfg.AppURL, "#") {
+		return nil, errors.New("controlplane: Config.AppURL must be the app's absolute http(s) URL, with no user information, query or fragment")
 	}
 	if k := cfg.BootstrapAdminKey; k != "" {
 		// A Bearer token: printable ASCII with no spaces (a header value's
