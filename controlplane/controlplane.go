@@ -54,6 +54,7 @@ const (
 type Config struct {
 	// AppURL is the app's public URL: callbacks are built from it, it is
 	// the issuer of app sessions and, by default, Clerk's authorized party.
+	// An absolute http(s) URL with no user information, query or fragment.
 	AppURL string
 
 	// StateKey signs the browser-bound state of every redirect flow (SSO
@@ -95,8 +96,10 @@ type Config struct {
 	// IdP's string is one group (middleware.AuthenticatorConfig's
 	// JoinedGroups).
 	ClerkJoinedGroups map[string]string
-	// ClerkSignInURL is the Clerk hosted sign-in page (.../sign-in). Empty
-	// means SSO through Clerk is off (direct connections still work).
+	// ClerkSignInURL is the Clerk hosted sign-in page (.../sign-in): an
+	// absolute http(s) URL with no query, fragment or user information
+	// (New refuses another). Empty means SSO through Clerk is off (direct
+	// connections still work).
 	ClerkSignInURL string
 	// WebhookSecret (whsec_...) verifies Clerk's svix-signed webhooks;
 	// empty refuses every webhook. Its key (the base64 after whsec_) must
@@ -137,7 +140,9 @@ type Config struct {
 
 	// BootstrapAdminKey, as a Bearer token, is the platform administrator
 	// (creates organizations, sets plans): a credential of its own kind,
-	// not a role in any organization. Empty means none.
+	// not a role in any organization. Empty means none; another must be at
+	// least 16 printable ASCII characters with no spaces (New refuses a
+	// shorter one).
 	BootstrapAdminKey string
 	// Policy ranks roles and grants permissions. Nil means
 	// rbac.MustDefault() (viewer < editor < admin).
@@ -256,12 +261,35 @@ type API struct {
 	clerkSAML  *samlconnection.Client
 }
 
+// minBootstrapAdminKey is the shortest Config.BootstrapAdminKey New
+// accepts.
+const minBootstrapAdminKey = 16
+
 // New validates cfg and assembles the control plane. It fetches nothing:
 // Clerk's keys are fetched on first use.
 func New(cfg Config) (*API, error) {
 	u, err := url.Parse(cfg.AppURL)
-	if err != nil || cfg.AppURL == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, errors.New("controlplane: Config.AppURL must be the app's absolute http(s) URL")
+	if err != nil || cfg.AppURL == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		u.User != nil || u.RawQuery != "" || u.ForceQuery || strings.Contains(cfg.AppURL, "#") {
+		return nil, errors.New("controlplane: Config.AppURL must be the app's absolute http(s) URL, with no user information, query or fragment")
+	}
+	if k := cfg.BootstrapAdminKey; k != "" {
+		// A Bearer token: printable ASCII with no spaces (a header value's
+		// leading or trailing space never arrives), long enough not to be
+		// guessed. The key itself is never in the error.
+		if len(k) < minBootstrapAdminKey || strings.IndexFunc(k, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
+			return nil, fmt.Errorf("controlplane: Config.BootstrapAdminKey must be at least %d printable ASCII characters with no spaces (openssl rand -hex 32)", minBootstrapAdminKey)
+		}
+	}
+	if cfg.ClerkSignInURL != "" {
+		// The SSO start redirects browsers to it with "?" and its own
+		// query appended: an absolute http(s) URL with neither a query,
+		// a fragment nor user information.
+		s, err := url.Parse(cfg.ClerkSignInURL)
+		if err != nil || (s.Scheme != "https" && s.Scheme != "http") || s.Host == "" || s.User != nil ||
+			s.RawQuery != "" || s.ForceQuery || s.Fragment != "" || strings.ContainsAny(cfg.ClerkSignInURL, "# ") {
+			return nil, errors.New("controlplane: Config.ClerkSignInURL must be the absolute http(s) URL of Clerk's sign-in page, with no query, fragment or user information")
+		}
 	}
 	a := &API{cfg: cfg, st: cfg.Store, mux: httpsec.NewMux(), now: cfg.Now, log: cfg.Logger}
 	if a.now == nil {

@@ -138,6 +138,32 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// Bounds on the files the commands read whole: a public key is a few
+// kilobytes, the mock's configuration at most a few hundred.
+const (
+	maxKeyFile    = 64 << 10
+	maxConfigFile = 4 << 20
+)
+
+// readFileMax reads the file at path, refusing one larger than max bytes
+// (a mistaken path such as /dev/zero or a log file) with an error instead
+// of reading it into memory whole.
+func readFileMax(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
+	}
+	return b, nil
+}
+
 func writeJSON(w io.Writer, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -215,7 +241,7 @@ func cmdVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	cfg.AuthorizedParties = parties
 	if keyFile != "" {
-		b, err := os.ReadFile(keyFile)
+		b, err := readFileMax(keyFile, maxKeyFile)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1

@@ -183,3 +183,28 @@ func TestVerify(t *testing.T) {
 		t.Fatalf("verify without an issuer exit %d, want 2", code)
 	}
 }
+
+// TestHugeFilesRefused: a file past its bound (a key file of megabytes, a
+// mock configuration past 4 MiB, or /dev/zero given by mistake) is refused
+// with an error naming it, exit 1, instead of being read into memory whole.
+func TestHugeFilesRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	big := func(name string, n int) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, bytes.Repeat([]byte("a"), n), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	key := big("key.pem", maxKeyFile+1)
+	code, out, errOut := runRaw(t, "verify", "--issuer", "https://clerk.example.com", "--public-key-file", key, "x.y.z")
+	if code != 1 || out != "" || !strings.Contains(errOut, key+": larger than") {
+		t.Errorf("verify with a huge key file: exit %d, %q %q", code, out, errOut)
+	}
+	cfg := big("mock.yaml", maxConfigFile+1)
+	code, out, errOut = runRaw(t, "mockidp", "--addr", "127.0.0.1:0", "--config", cfg)
+	if code != 1 || out != "" || !strings.Contains(errOut, cfg+": larger than") {
+		t.Errorf("mockidp with a huge config: exit %d, %q %q", code, out, errOut)
+	}
+}

@@ -38,7 +38,7 @@ func cmdMockIDP(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	cfg := mockidp.DefaultConfig()
 	if *configFile != "" {
-		b, err := os.ReadFile(*configFile)
+		b, err := readFileMax(*configFile, maxConfigFile)
 		if err != nil {
 			fmt.Fprintln(stderr, "mockidp:", err)
 			return 1

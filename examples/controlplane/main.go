@@ -31,6 +31,7 @@ import (
 	"encoding/base64"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -244,7 +245,7 @@ func sessionKey() (appsession.Key, error) {
 	b := []byte(os.Getenv("SSOKIT_SESSION_KEY"))
 	if f := os.Getenv("SSOKIT_SESSION_KEY_FILE"); f != "" {
 		var err error
-		if b, err = os.ReadFile(f); err != nil {
+		if b, err = readKeyFile(f); err != nil {
 			return appsession.Key{}, err
 		}
 	}
@@ -255,6 +256,29 @@ func sessionKey() (appsession.Key, error) {
 		return appsession.ParseKeyJWK(b)
 	}
 	return appsession.ParseKeyPEM(kid, b)
+}
+
+// maxKeyFile bounds SSOKIT_SESSION_KEY_FILE: an RSA private key's PEM or
+// JWK is a few kilobytes.
+const maxKeyFile = 64 << 10
+
+// readKeyFile reads the key file at path, refusing one larger than
+// maxKeyFile (a mistaken path such as /dev/zero) instead of reading it
+// into memory whole.
+func readKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxKeyFile {
+		return nil, fmt.Errorf("SSOKIT_SESSION_KEY_FILE %s: larger than %d bytes", path, maxKeyFile)
+	}
+	return b, nil
 }
 
 func isLoopback(host string) bool {

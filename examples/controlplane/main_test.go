@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -42,5 +45,20 @@ func TestStateKeyFromEnvironment(t *testing.T) {
 	t.Setenv("SSOKIT_PREVIOUS_STATE_KEYS", b64(old1)+",not base64!")
 	if _, _, err := stateKeys(); err == nil || !strings.Contains(err.Error(), "SSOKIT_PREVIOUS_STATE_KEYS") {
 		t.Errorf("a previous key that is not base64: %v", err)
+	}
+}
+
+// TestSessionKeyFileBounded: a session key file past 64 KiB (or /dev/zero
+// named by mistake) is refused with an error naming the variable, not
+// read into memory whole.
+func TestSessionKeyFileBounded(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "key.pem")
+	if err := os.WriteFile(p, bytes.Repeat([]byte("a"), 64<<10+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SSOKIT_SESSION_KEY", "")
+	t.Setenv("SSOKIT_SESSION_KEY_FILE", p)
+	if _, err := sessionKey(); err == nil || !strings.Contains(err.Error(), "SSOKIT_SESSION_KEY_FILE") || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("a huge key file: %v", err)
 	}
 }
