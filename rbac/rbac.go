@@ -3,6 +3,7 @@ package rbac
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -43,10 +44,10 @@ type compiled struct {
 	def    RoleDef
 	perms  []Permission // own and inherited
 	grants []grant      // perms, split once
-	// answers remembers Allowed's answers for this role, copied on each
-	// write so that reads take no lock; at most maxAnswers of them, so a
-	// caller that checks permissions it builds from input cannot grow it
-	// without bound.
+	// answers remembers Allowed's answers for this role (never nil),
+	// copied on each write so that reads take no lock; at most maxAnswers
+	// of them, so a caller that checks permissions it builds from input
+	// cannot grow it without bound.
 	answers atomic.Pointer[map[Permission]bool]
 	mu      sync.Mutex // serializes writers of answers
 }
@@ -116,6 +117,7 @@ func NewPolicy(defs ...RoleDef) (*Policy, error) {
 		}
 		slices.Sort(perms)
 		c := &compiled{def: d, perms: slices.Compact(perms)}
+		c.answers.Store(&map[Permission]bool{})
 		for _, p := range c.perms {
 			res, act, _ := split(p)
 			c.grants = append(c.grants, grant{res: res, act: act, all: p == "*"})
@@ -195,37 +197,29 @@ func (pol *Policy) Allowed(r Role, p Permission) bool {
 	if !ok {
 		return false
 	}
-	if m := c.answers.Load(); m != nil {
-		if v, ok := (*m)[p]; ok {
-			return v
-		}
+	if v, ok := (*c.answers.Load())[p]; ok {
+		return v
 	}
 	v := c.allowed(p)
 	c.remember(p, v)
 	return v
 }
 
-// remember adds p's answer to c's, unless they are at their bound.
+// remember adds p's answer to c's, unless they are at their bound; once
+// they are, it returns without taking the lock.
 func (c *compiled) remember(p Permission, v bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	old := c.answers.Load()
-	if old != nil && len(*old) >= maxAnswers {
+	if len(*c.answers.Load()) >= maxAnswers {
 		return
 	}
-	m := make(map[Permission]bool, 1+len(deref(old)))
-	for k, x := range deref(old) {
-		m[k] = x
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := *c.answers.Load()
+	if len(old) >= maxAnswers {
+		return
 	}
+	m := maps.Clone(old)
 	m[p] = v
 	c.answers.Store(&m)
-}
-
-func deref(m *map[Permission]bool) map[Permission]bool {
-	if m == nil {
-		return nil
-	}
-	return *m
 }
 
 // allowed is Allowed's answer for c, worked out from its grants.

@@ -155,7 +155,7 @@ func TestAllowedRemembersAnswers(t *testing.T) {
 	}
 	wg.Wait()
 	for _, r := range pol.Roles() {
-		if n := len(deref(pol.roles[r].answers.Load())); n != maxAnswers {
+		if n := len(*pol.roles[r].answers.Load()); n != maxAnswers {
 			t.Errorf("role %s remembers %d answers, want %d", r, n, maxAnswers)
 		}
 	}
