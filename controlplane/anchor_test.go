@@ -94,7 +94,7 @@ func TestNoIdentitySourceSwapAboveOwnRank(t *testing.T) {
 	if status, body := put(adminKeyOfPlatform, settings(conn, "org_initech", owners)); status != http.StatusOK {
 		t.Fatalf("platform admin sets an owner rule: %d %s", status, body)
 	}
-	if err := p.st.DeleteUser(ctx, "u_owner"); err != nil {
+	if err := p.st.DeleteUser(ctx, "u_owner", nil); err != nil {
 		t.Fatal(err)
 	}
 	refused("another direct connection under an owner rule", settings(theirs, "org_initech", owners))

@@ -82,7 +82,9 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, userOut(u))
 }
 
-// deleteUser is DELETE /v1/organizations/{org}/users/{id}.
+// deleteUser is DELETE /v1/organizations/{org}/users/{id}. The person is
+// judged as the removal holds them, as updateUser judges them: one
+// promoted above the caller since the read is not theirs to remove.
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 	u, ok := a.orgUser(w, r)
 	if !ok {
@@ -92,7 +94,20 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 		a.refuseGrant(w, r)
 		return
 	}
-	if err := a.st.DeleteUser(r.Context(), u.ID); err != nil {
+	err := a.st.DeleteUser(r.Context(), u.ID, func(x store.User) error {
+		if x.OrgID != r.PathValue("org") || !a.mayGrant(r, x.Role) {
+			return errGrantAbove
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errGrantAbove):
+		a.refuseGrant(w, r)
+		return
+	case errors.Is(err, store.ErrNotFound):
+		fail(w, http.StatusNotFound, codeNotFound, "no such person in the organization")
+		return
+	case err != nil:
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not delete")
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/ssokit/ssokit/admission"
 	"github.com/ssokit/ssokit/rbac"
 	"github.com/ssokit/ssokit/store"
+	"github.com/ssokit/ssokit/store/sqlstore"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -326,16 +327,16 @@ func TestSignInRoutesStoreOutage(t *testing.T) {
 // or a sign-in's group rules, landing on another replica between a
 // handler's read and its write.
 type promotedAfterRead struct {
-	*store.Memory
+	store.Store
 	id, role string
 	once     sync.Once
 }
 
 func (p *promotedAfterRead) GetUser(ctx context.Context, id string) (store.User, error) {
-	u, err := p.Memory.GetUser(ctx, id)
+	u, err := p.Store.GetUser(ctx, id)
 	if err == nil && id == p.id {
 		p.once.Do(func() {
-			if _, err := p.Memory.ChangeRole(ctx, id, p.role, time.Now()); err != nil {
+			if _, err := p.Store.ChangeRole(ctx, id, p.role, time.Now()); err != nil {
 				panic(err)
 			}
 		})
@@ -355,7 +356,7 @@ func TestRoleChangeJudgesThePersonAsWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	mem, _ := store.NewMemory(store.MemoryConfig{})
-	st := &promotedAfterRead{Memory: mem, id: "u_pat", role: "owner"}
+	st := &promotedAfterRead{Store: mem, id: "u_pat", role: "owner"}
 	a, err := New(Config{AppURL: "https://app.test", StateKey: bytes.Repeat([]byte{7}, 32), EphemeralSessionKey: true,
 		Policy: pol, Store: st})
 	if err != nil {
@@ -377,6 +378,57 @@ func TestRoleChangeJudgesThePersonAsWritten(t *testing.T) {
 	}
 	if u, _ := mem.GetUser(ctx, "u_pat"); u.Role != "owner" {
 		t.Errorf("the promotion to owner was written over: role %q", u.Role)
+	}
+}
+
+// TestRemovalJudgesThePersonAsRemoved: an organization admin's removal
+// of a person promoted above them after the handler read them is
+// refused, and the person stays: the rank check and the removal are one
+// atomic step, on the memory store and on SQLite.
+func TestRemovalJudgesThePersonAsRemoved(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pol, err := rbac.NewPolicy(append(rbac.DefaultRoles(), rbac.RoleDef{Name: "owner", Rank: 40, Inherits: []rbac.Role{rbac.Admin}})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sq, err := sqlstore.Open(ctx, sqlstore.Config{DSN: "sqlite::memory:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sq.Close() })
+	mem, _ := store.NewMemory(store.MemoryConfig{})
+	for name, under := range map[string]store.Store{"memory": mem, "sqlite": sq} {
+		st := &promotedAfterRead{Store: under, id: "u_pat", role: "owner"}
+		a, err := New(Config{AppURL: "https://app.test", StateKey: bytes.Repeat([]byte{7}, 32), EphemeralSessionKey: true,
+			Policy: pol, Store: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := under.CreateOrg(ctx, store.Org{ID: "acme", Plan: "enterprise"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := under.CreateUserIfAbsent(ctx, store.User{ID: "u_pat", OrgID: "acme", Email: "pat@acme.test", Role: "editor", Source: "admin"}); err != nil {
+			t.Fatal(err)
+		}
+		adminKey, _, err := a.apiKeys.Create(ctx, "acme", "admin-bot", "admin", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := serve(a, "DELETE", "/v1/organizations/acme/users/u_pat", "", func(r *http.Request) { r.Header.Set("X-API-Key", adminKey) })
+		if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "insufficient_scope") {
+			t.Errorf("%s: an admin removed a person promoted to owner meanwhile: %d %s", name, w.Code, w.Body)
+		}
+		if u, err := under.GetUser(ctx, "u_pat"); err != nil || u.Role != "owner" {
+			t.Errorf("%s: the owner is gone or changed: %v %+v", name, err, u)
+		}
+		// One still ranked at most the admin is removed.
+		if _, _, err := under.CreateUserIfAbsent(ctx, store.User{ID: "u_sam", OrgID: "acme", Email: "sam@acme.test", Role: "editor", Source: "admin"}); err != nil {
+			t.Fatal(err)
+		}
+		if w := serve(a, "DELETE", "/v1/organizations/acme/users/u_sam", "", func(r *http.Request) { r.Header.Set("X-API-Key", adminKey) }); w.Code != http.StatusNoContent {
+			t.Errorf("%s: removing an editor: %d %s", name, w.Code, w.Body)
+		}
 	}
 }
 

@@ -48,7 +48,7 @@ func TestClerkPrincipalFollowsTheStore(t *testing.T) {
 	if p := auth(); p.Role != "viewer" {
 		t.Fatalf("after a demotion: role %q", p.Role)
 	}
-	if err := e.st.DeleteUser(ctx, person.UserID); err != nil {
+	if err := e.st.DeleteUser(ctx, person.UserID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if p := auth(); p.UserID != "" {

@@ -106,7 +106,7 @@ func TestAppSessionLifecycle(t *testing.T) {
 		t.Fatalf("a session after revoke-all: %v", err)
 	}
 	// Removed person.
-	e.st.DeleteUser(ctx, p.UserID)
+	e.st.DeleteUser(ctx, p.UserID, nil)
 	_, err = e.a.Authenticate(fresh)
 	wantCode(t, err, "session_revoked")
 	// Expiry.

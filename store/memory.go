@@ -230,14 +230,19 @@ func (m *Memory) ChangeRole(_ context.Context, id, role string, revokeBefore tim
 }
 
 // DeleteUser implements Users.
-func (m *Memory) DeleteUser(_ context.Context, id string) error {
+func (m *Memory) DeleteUser(_ context.Context, id string, allow func(User) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	defer m.version.Add(1)
 	u, ok := m.users[id]
 	if !ok {
 		return fmt.Errorf("%w: user %s", ErrNotFound, id)
 	}
+	if allow != nil {
+		if err := allow(u); err != nil {
+			return err
+		}
+	}
+	defer m.version.Add(1)
 	delete(m.users, id)
 	delete(m.byEmail, emailKey(u.OrgID, u.Email))
 	return nil

@@ -154,7 +154,12 @@ type Users interface {
 	// issued before revokeBefore (ValidAfter, which never moves back) in
 	// one atomic write: both happen or, on any error, neither.
 	ChangeRole(ctx context.Context, id, role string, revokeBefore time.Time) (User, error)
-	DeleteUser(ctx context.Context, id string) error
+	// DeleteUser removes the user. A non-nil allow judges the user as
+	// stored, inside the atomic write that removes them: if it returns an
+	// error nothing is removed and that error is returned as it is (a
+	// caller that may remove only people ranked at most its own is never
+	// raced by a promotion between its read and the removal).
+	DeleteUser(ctx context.Context, id string, allow func(User) error) error
 	ListUsers(ctx context.Context, orgID string) ([]User, error)
 }
 

@@ -121,7 +121,7 @@ func TestPostgresReplicasVersion(t *testing.T) {
 		}},
 		{"role change", func() error { _, err := a.ChangeRole(ctx, "u", "admin", time.Now()); return err }},
 		{"key revocation", func() error { return a.RevokeAPIKey(ctx, "acme", "k") }},
-		{"user removal", func() error { return a.DeleteUser(ctx, "u") }},
+		{"user removal", func() error { return a.DeleteUser(ctx, "u", nil) }},
 		{"org creation", func() error { return a.CreateOrg(ctx, store.Org{ID: "beta"}) }},
 	} {
 		before := b.Version()
@@ -194,7 +194,7 @@ func everyCall(s *Store) map[string]func(context.Context) error {
 			return err
 		},
 		"ChangeRole": func(ctx context.Context) error { _, err := s.ChangeRole(ctx, "u", "admin", later); return err },
-		"DeleteUser": func(ctx context.Context) error { return s.DeleteUser(ctx, "gone") },
+		"DeleteUser": func(ctx context.Context) error { return s.DeleteUser(ctx, "gone", nil) },
 		"ListUsers":  func(ctx context.Context) error { _, err := s.ListUsers(ctx, "acme"); return err },
 		"CreateAPIKey": func(ctx context.Context) error {
 			return s.CreateAPIKey(ctx, store.APIKey{ID: "k2", OrgID: "acme", Hash: "h2"})

@@ -419,8 +419,10 @@ func (s *Store) ChangeRole(ctx context.Context, id, role string, revokeBefore ti
 	})
 }
 
-// DeleteUser implements store.Users.
-func (s *Store) DeleteUser(ctx context.Context, id string) error {
+// DeleteUser implements store.Users: allow judges the user's row as the
+// transaction holds it (SQLite: the database's write lock), so it must
+// not call the store itself.
+func (s *Store) DeleteUser(ctx context.Context, id string, allow func(store.User) error) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
@@ -430,6 +432,17 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		return fmt.Errorf("%w: user %q", store.ErrNotFound, id)
 	}
 	return s.write(ctx, true, func(tx *sql.Tx) error {
+		if allow != nil {
+			u, err := s.getUser(ctx, tx, true, "id = $1", id)
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("%w: user %s", store.ErrNotFound, id)
+			} else if err != nil {
+				return err
+			}
+			if err := allow(u); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, "DELETE FROM users WHERE id = $1", id)
 		if err != nil {
 			return s.fail(fmt.Sprintf("deleting user %q", id), err)

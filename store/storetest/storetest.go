@@ -179,7 +179,7 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) store.S
 		if tagged, ok, err := s.CreateUserIfAbsent(ctx, store.User{ID: "u-tag", OrgID: "acme", Email: "alice+x@acme.test"}); err != nil || !ok || tagged.ID != "u-tag" {
 			t.Fatalf("a +tag address is another person: %v %v %+v", err, ok, tagged)
 		}
-		s.DeleteUser(ctx, "u-tag")
+		s.DeleteUser(ctx, "u-tag", nil)
 		// The subject binding reads back as written.
 		if b, err := s.UpdateUser(ctx, u.ID, func(x *store.User) error {
 			x.Subject, x.SubjectIssuer, x.ClerkUserID = "00u1", "okta", "user_1"
@@ -211,7 +211,20 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) store.S
 		if _, err := s.ChangeRole(ctx, "nope", "admin", time.Now()); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("role change of a missing user: %v", err)
 		}
-		if err := s.DeleteUser(ctx, u.ID); err != nil {
+		// A removal its judge refuses removes nothing and returns the
+		// judge's error as it is; the judge sees the user as stored.
+		errNo := errors.New("not this one")
+		var judged store.User
+		if err := s.DeleteUser(ctx, u.ID, func(x store.User) error { judged = x; return errNo }); err != errNo {
+			t.Fatalf("a refused removal: %v", err)
+		}
+		if judged.Role != "admin" || judged.Email != "alice@acme.test" {
+			t.Fatalf("the judge saw %+v, not the stored user", judged)
+		}
+		if _, err := s.GetUser(ctx, u.ID); err != nil {
+			t.Fatalf("a refused removal removed the user: %v", err)
+		}
+		if err := s.DeleteUser(ctx, u.ID, func(store.User) error { return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.GetUser(ctx, u.ID); !errors.Is(err, store.ErrNotFound) {
@@ -220,7 +233,7 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) store.S
 		if _, err := s.UserByEmail(ctx, "acme", "alice@acme.test"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatal("deleted user still found by email")
 		}
-		if err := s.DeleteUser(ctx, u.ID); !errors.Is(err, store.ErrNotFound) {
+		if err := s.DeleteUser(ctx, u.ID, nil); !errors.Is(err, store.ErrNotFound) {
 			t.Fatal(err)
 		}
 	})
@@ -315,7 +328,7 @@ func Run(t *testing.T, newStore func(t *testing.T, now func() time.Time) store.S
 			"user update":    func() { s.UpdateUser(ctx, "u", func(u *store.User) error { u.ValidAfter = clk.Now(); return nil }) },
 			"org update":     func() { s.UpdateOrg(ctx, "acme", func(o *store.Org) error { o.RequireSSO = true; return nil }) },
 			"key revocation": func() { s.RevokeAPIKey(ctx, "acme", "k") },
-			"user removal":   func() { s.DeleteUser(ctx, "u") },
+			"user removal":   func() { s.DeleteUser(ctx, "u", nil) },
 		} {
 			before := v.Version()
 			change()
