@@ -259,6 +259,7 @@ type API struct {
 	closers    []func() error
 	clerkAPI   *clerksession.Client
 	clerkSAML  *samlconnection.Client
+	clerkUsers *clerkauth.Users
 }
 
 // minBootstrapAdminKey is the shortest Config.BootstrapAdminKey New
@@ -298,9 +299,37 @@ func New(cfg Config) (*API, error) {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
-	switch {
-	case a.st != nil && cfg.StoreDSN != "":
+	if cfg.HTTPClient == nil {
+		a.cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if a.st != nil && cfg.StoreDSN != "" {
 		return nil, errors.New("controlplane: set Store or StoreDSN, not both")
+	}
+	if cfg.Expiring != nil && cfg.RedisURL != "" {
+		return nil, errors.New("controlplane: set Expiring or RedisURL, not both")
+	}
+	// Everything that needs no store is checked before a database is
+	// opened or migrated, or Redis reached: a bad key leaves nothing
+	// behind.
+	if a.secrets, err = newSecrets(cfg.SecretsKeys); err != nil {
+		return nil, err
+	}
+	if a.state, err = state.New(state.Config{Key: cfg.StateKey, PreviousKeys: cfg.PreviousStateKeys, Now: a.now}); err != nil {
+		return nil, fmt.Errorf("controlplane: StateKey: %w", err)
+	}
+	if err := a.sessionManager(); err != nil {
+		return nil, err
+	}
+	if err := a.clerkVerifier(); err != nil {
+		return nil, err
+	}
+	if err := a.clerkParts(); err != nil {
+		return nil, err
+	}
+	if err := a.handshakeParts(); err != nil {
+		return nil, err
+	}
+	switch {
 	case cfg.StoreDSN != "":
 		sq, err := sqlstore.Open(context.Background(), sqlstore.Config{DSN: cfg.StoreDSN, Now: cfg.Now, Logger: a.log, Observe: observer(cfg.StoreObserver, "sql")})
 		if err != nil {
@@ -310,18 +339,13 @@ func New(cfg Config) (*API, error) {
 	case a.st == nil:
 		a.st, _ = store.NewMemory(store.MemoryConfig{Now: a.now})
 	}
+	_, a.secrets.inMemory = a.st.(*store.Memory)
 	ok := false
 	defer func() {
 		if !ok {
 			a.Close()
 		}
 	}()
-	if cfg.HTTPClient == nil {
-		a.cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
-	if a.secrets, err = newSecrets(cfg.SecretsKeys, a.st); err != nil {
-		return nil, err
-	}
 	if a.cfg.MaxBodyBytes <= 0 {
 		a.cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -335,8 +359,6 @@ func New(cfg Config) (*API, error) {
 		a.cfg.IdP.InsecureAllowLoopback = true
 	}
 	switch a.exp = cfg.Expiring; {
-	case a.exp != nil && cfg.RedisURL != "":
-		return nil, errors.New("controlplane: set Expiring or RedisURL, not both")
 	case cfg.RedisURL != "":
 		prefix := cfg.RedisPrefix
 		if prefix == "" {
@@ -369,16 +391,7 @@ func New(cfg Config) (*API, error) {
 	if a.cfg.IdP.ReplayCache == nil {
 		a.cfg.IdP.ReplayCache = a.cfg.ReplayCache
 	}
-	if a.state, err = state.New(state.Config{Key: cfg.StateKey, PreviousKeys: cfg.PreviousStateKeys, Now: a.now}); err != nil {
-		return nil, fmt.Errorf("controlplane: StateKey: %w", err)
-	}
 	if err := a.credentials(); err != nil {
-		return nil, err
-	}
-	if err := a.clerkParts(); err != nil {
-		return nil, err
-	}
-	if err := a.handshakeParts(); err != nil {
 		return nil, err
 	}
 	if a.webhookLog = cfg.WebhookLog; a.webhookLog == nil && a.exp != nil {
@@ -414,8 +427,10 @@ func (a *API) Close() error {
 	return errors.Join(errs...)
 }
 
-// credentials builds sessions, API keys, admission and the authenticator.
-func (a *API) credentials() error {
+// sessionManager builds the app session manager. It needs no store: it
+// reads revocations through the API's (lateRevocations), which New sets
+// up after it.
+func (a *API) sessionManager() error {
 	cfg := &a.cfg
 	keys := cfg.SessionKeys
 	if cfg.EphemeralSessionKey {
@@ -426,10 +441,65 @@ func (a *API) credentials() error {
 	}
 	var err error
 	if a.sessions, err = appsession.New(appsession.Config{Keys: keys, Issuer: strings.TrimSuffix(cfg.AppURL, "/"),
-		Lifetime: cfg.SessionLifetime, InsecureCookie: cfg.InsecureCookie, Revocations: a.revocations(), Ephemeral: cfg.EphemeralSessionKey,
+		Lifetime: cfg.SessionLifetime, InsecureCookie: cfg.InsecureCookie, Revocations: lateRevocations{a}, Ephemeral: cfg.EphemeralSessionKey,
 		Now: a.now, Logger: a.log}); err != nil {
 		return fmt.Errorf("controlplane: %w", err)
 	}
+	return nil
+}
+
+// lateRevocations reads and writes revocations where the API keeps them
+// (API.revocations), which is known only once New has opened its stores.
+type lateRevocations struct{ a *API }
+
+// RevokeToken implements store.Revocations.
+func (l lateRevocations) RevokeToken(ctx context.Context, jti string, until time.Time) error {
+	return l.a.revocations().RevokeToken(ctx, jti, until)
+}
+
+// IsRevoked implements store.Revocations.
+func (l lateRevocations) IsRevoked(ctx context.Context, jti string) (bool, error) {
+	return l.a.revocations().IsRevoked(ctx, jti)
+}
+
+// clerkVerifier builds the Clerk session token verifier and the Backend
+// API's user reader, when Clerk is configured. Neither needs a store.
+func (a *API) clerkVerifier() error {
+	cfg := &a.cfg
+	if cfg.Clerk.PublishableKey == "" && cfg.Clerk.Issuer == "" {
+		return nil
+	}
+	cc := cfg.Clerk
+	if len(cc.AuthorizedParties) == 0 {
+		cc.AuthorizedParties = []string{strings.TrimSuffix(cfg.AppURL, "/")}
+	}
+	if cc.HTTPClient == nil {
+		cc.HTTPClient = cfg.HTTPClient
+	}
+	if cc.Logger == nil {
+		cc.Logger = a.log
+	}
+	if cc.Now == nil {
+		cc.Now = cfg.Now
+	}
+	var err error
+	if a.clerk, err = clerkauth.New(cc); err != nil {
+		return err
+	}
+	if cc.SecretKey != "" {
+		if a.clerkUsers, err = clerkauth.NewUsers(clerkauth.UsersConfig{SecretKey: cc.SecretKey, APIURL: cc.APIURL,
+			InsecureHTTPLoopback: cc.InsecureHTTPLoopback, HTTPClient: cfg.HTTPClient, Now: cfg.Now}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// credentials builds API keys, admission and the authenticator, on the
+// store New opened.
+func (a *API) credentials() error {
+	cfg := &a.cfg
+	var err error
 	if a.apiKeys, err = apikey.New(apikey.Config{Store: a.st, Now: a.now}); err != nil {
 		return err
 	}
@@ -442,29 +512,10 @@ func (a *API) credentials() error {
 	if v := a.versions(); v != nil {
 		ac.Versions = v
 	}
-	if cfg.Clerk.PublishableKey != "" || cfg.Clerk.Issuer != "" {
-		cc := cfg.Clerk
-		if len(cc.AuthorizedParties) == 0 {
-			cc.AuthorizedParties = []string{strings.TrimSuffix(cfg.AppURL, "/")}
-		}
-		if cc.HTTPClient == nil {
-			cc.HTTPClient = cfg.HTTPClient
-		}
-		if cc.Logger == nil {
-			cc.Logger = a.log
-		}
-		if cc.Now == nil {
-			cc.Now = cfg.Now
-		}
-		if a.clerk, err = clerkauth.New(cc); err != nil {
-			return err
-		}
+	if a.clerk != nil {
 		ac.Clerk = a.clerk
-		if cc.SecretKey != "" {
-			if ac.ClerkUsers, err = clerkauth.NewUsers(clerkauth.UsersConfig{SecretKey: cc.SecretKey, APIURL: cc.APIURL,
-				InsecureHTTPLoopback: cc.InsecureHTTPLoopback, HTTPClient: cfg.HTTPClient, Now: cfg.Now}); err != nil {
-				return err
-			}
+		if a.clerkUsers != nil {
+			ac.ClerkUsers = a.clerkUsers
 		}
 	}
 	a.auth, err = middleware.NewAuthenticator(ac)

@@ -31,9 +31,8 @@ type secrets struct {
 	inMemory bool          // the store is this process's memory: nothing is at rest
 }
 
-func newSecrets(keys [][]byte, st store.Store) (*secrets, error) {
+func newSecrets(keys [][]byte) (*secrets, error) {
 	s := &secrets{}
-	_, s.inMemory = st.(*store.Memory)
 	for i, k := range keys {
 		if len(k) != 32 {
 			return nil, fmt.Errorf("controlplane: SecretsKeys[%d] is %d bytes, want 32 (AES-256)", i, len(k))

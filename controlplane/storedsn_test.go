@@ -3,6 +3,9 @@ package controlplane_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -103,5 +106,34 @@ func TestStoreObserver(t *testing.T) {
 	defer mu.Unlock()
 	if ops["sql write"] == 0 || ops["sql read"] == 0 {
 		t.Fatalf("observed %v, want sql reads and writes", ops)
+	}
+}
+
+// TestBadConfigurationTouchesNoStore: a configuration New refuses for a
+// reason that needs no store (a key, a secret, the Clerk settings) is
+// refused before the database is created or migrated: the SQLite file
+// StoreDSN names is not there afterwards.
+func TestBadConfigurationTouchesNoStore(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		change func(*controlplane.Config)
+		says   string
+	}{
+		"short state key":     {func(c *controlplane.Config) { c.StateKey = []byte("short") }, "StateKey"},
+		"short secrets key":   {func(c *controlplane.Config) { c.SecretsKeys = [][]byte{[]byte("short")} }, "SecretsKeys"},
+		"no session key":      {func(c *controlplane.Config) { c.EphemeralSessionKey = false }, "key"},
+		"bad publishable key": {func(c *controlplane.Config) { c.Clerk.PublishableKey = "pk_test_bm90IGEga2V5" }, "ublishable"},
+		"empty webhook key":   {func(c *controlplane.Config) { c.WebhookSecret = "whsec_" }, "WebhookSecret"},
+	} {
+		path := filepath.Join(t.TempDir(), "ssokit.db")
+		cfg := controlplane.Config{AppURL: "https://app.example", StateKey: bytes.Repeat([]byte("s"), 32),
+			EphemeralSessionKey: true, StoreDSN: "sqlite:" + path}
+		tc.change(&cfg)
+		if _, err := controlplane.New(cfg); err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: %v, want an error saying %q", name, err, tc.says)
+		}
+		if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: the database was created before the configuration was checked (%v)", name, err)
+		}
 	}
 }
