@@ -35,6 +35,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -107,9 +108,11 @@ func run(ctx context.Context, o options, logger *slog.Logger) error {
 		<-ctx.Done()
 		return nil
 	}
-	if appURL == "" {
-		appURL = "http://" + addr
+	l, appURL, err := listen(addr, appURL)
+	if err != nil {
+		return err
 	}
+	defer l.Close()
 	key, err := sessionKey()
 	if err != nil {
 		return err
@@ -172,10 +175,6 @@ func run(ctx context.Context, o options, logger *slog.Logger) error {
 		return err
 	}
 	d, err := dashboard.New(dashboard.Config{API: cp, AppURL: appURL, Logger: logger})
-	if err != nil {
-		return err
-	}
-	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
@@ -279,6 +278,26 @@ func readKeyFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("SSOKIT_SESSION_KEY_FILE %s: larger than %d bytes", path, maxKeyFile)
 	}
 	return b, nil
+}
+
+// listen listens on addr and returns the app URL: appURL, or when that is
+// empty the http URL of the address listened on (its port, when addr's is
+// 0). An address on every interface (0.0.0.0, [::], no host) names no URL
+// a browser can reach: then --app-url is needed.
+func listen(addr, appURL string) (net.Listener, string, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", err
+	}
+	if appURL == "" {
+		ap, err := netip.ParseAddrPort(l.Addr().String())
+		if err != nil || ap.Addr().IsUnspecified() {
+			l.Close()
+			return nil, "", fmt.Errorf("--addr %s listens on every interface: give --app-url, the URL browsers reach this app at", addr)
+		}
+		appURL = "http://" + l.Addr().String()
+	}
+	return l, appURL, nil
 }
 
 func isLoopback(host string) bool {

@@ -62,3 +62,34 @@ func TestSessionKeyFileBounded(t *testing.T) {
 		t.Errorf("a huge key file: %v", err)
 	}
 }
+
+// TestAppURLFromTheListener: without --app-url the app URL is the address
+// listened on, with the port picked for :0 (never "…:0"); an address on
+// every interface names no URL a browser can follow and is refused.
+func TestAppURLFromTheListener(t *testing.T) {
+	l, u, err := listen("127.0.0.1:0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if u != "http://"+l.Addr().String() || strings.HasSuffix(u, ":0") {
+		t.Errorf("app URL %q for a listener on %s", u, l.Addr())
+	}
+	l, u, err = listen("127.0.0.1:0", "https://app.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if u != "https://app.example" {
+		t.Errorf("--app-url replaced: %q", u)
+	}
+	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0"} {
+		l, _, err := listen(addr, "")
+		if err == nil {
+			l.Close()
+			t.Errorf("%s: an app URL on every interface", addr)
+		} else if !strings.Contains(err.Error(), "--app-url") {
+			t.Errorf("%s: %v", addr, err)
+		}
+	}
+}

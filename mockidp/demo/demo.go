@@ -24,8 +24,9 @@ import (
 
 // Config chooses where the demo listens.
 type Config struct {
-	// AppAddr and MockAddr are host:port; port 0 picks a free port. Empty
-	// means 127.0.0.1:4450 and 127.0.0.1:4451.
+	// AppAddr and MockAddr are host:port on loopback (Start refuses any
+	// other host); port 0 picks a free port. Empty means 127.0.0.1:4450
+	// and 127.0.0.1:4451.
 	AppAddr, MockAddr string
 	// AdminKey is the bootstrap platform-admin key. Empty: a random one.
 	AdminKey string
@@ -73,6 +74,22 @@ type Demo struct {
 	ran     chan struct{}
 }
 
+// loopbackOnly refuses an address the demo must not listen on: anything
+// but a loopback IP address or localhost. The demo has a known password,
+// an insecure cookie and plain http, and its URLs are its listening
+// address, so 0.0.0.0 or an empty host would both expose it and hand
+// browsers URLs they cannot follow.
+func loopbackOnly(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("demo: address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
+		return nil
+	}
+	return fmt.Errorf("demo: address %q: the demo listens on loopback only (127.0.0.1, [::1] or localhost): it has a known password and serves plain http", addr)
+}
+
 // Start starts the mock platform and the control plane with its dashboard,
 // and seeds the control plane's store. The control plane is configured for
 // a demo on loopback http: a state key generated now, an ephemeral session
@@ -85,6 +102,11 @@ func Start(ctx context.Context, cfg Config) (*Demo, error) {
 	}
 	if cfg.MockAddr == "" {
 		cfg.MockAddr = "127.0.0.1:4451"
+	}
+	for _, addr := range []string{cfg.AppAddr, cfg.MockAddr} {
+		if err := loopbackOnly(addr); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -137,3 +137,33 @@ func TestSummaryPrintsOnlyAGeneratedKey(t *testing.T) {
 		t.Error("a generated key is not in the summary")
 	}
 }
+
+// TestLoopbackOnly: the demo, with its known password and plain http,
+// refuses to listen anywhere but loopback, for either server, before it
+// listens at all; loopback in any spelling is taken.
+func TestLoopbackOnly(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:0", "127.0.0.1"} {
+		for _, cfg := range []demo.Config{{AppAddr: addr, MockAddr: "127.0.0.1:0"}, {AppAddr: "127.0.0.1:0", MockAddr: addr}} {
+			d, err := demo.Start(context.Background(), cfg)
+			if err == nil {
+				d.Close()
+				t.Errorf("%+v: the demo started", cfg)
+				continue
+			}
+			if addr != "127.0.0.1" && !strings.Contains(err.Error(), "loopback only") {
+				t.Errorf("%+v: %v, want a refusal saying loopback only", cfg, err)
+			}
+		}
+	}
+	for _, addr := range []string{"[::1]:0", "localhost:0", "127.0.0.2:0"} {
+		d, err := demo.Start(context.Background(), demo.Config{AppAddr: addr, MockAddr: "127.0.0.1:0", Headless: true})
+		if err != nil {
+			if strings.Contains(err.Error(), "loopback only") {
+				t.Errorf("%s: %v", addr, err)
+			}
+			continue // this machine may lack IPv6 loopback or 127.0.0.2
+		}
+		d.Close()
+	}
+}
