@@ -850,6 +850,13 @@ func (p *Persona) clientCredentials(w http.ResponseWriter, r *http.Request, es *
 // for an app of the tenant.
 func (p *Persona) endSession(w http.ResponseWriter, r *http.Request) {
 	target := r.URL.Query().Get("post_logout_redirect_uri")
+	if p.cfg.Vendor == sso.Okta {
+		// Okta's /v1/logout needs the hint with or without a redirect.
+		if _, ok := p.hintedClient(r.URL.Query().Get("id_token_hint")); !ok {
+			p.errorPage(w, http.StatusBadRequest, "invalid_request", "The id_token_hint parameter is required: an ID token this identity provider issued.")
+			return
+		}
+	}
 	if target == "" {
 		p.errorPage(w, http.StatusOK, "", "You have been signed out.")
 		return

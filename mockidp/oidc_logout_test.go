@@ -50,6 +50,17 @@ func TestEndSessionRedirectNeedsTheClientsIDToken(t *testing.T) {
 		if status != http.StatusFound || loc != testRedirect+"?state=s" {
 			t.Errorf("%s with the client's ID token: %d %q", name, status, loc)
 		}
+		// Okta needs the hint without a redirect too; the others sign
+		// out without one.
+		status, _ = logout(doc.EndSession, url.Values{})
+		if want := map[bool]int{true: http.StatusBadRequest, false: http.StatusOK}[name == "okta"]; status != want {
+			t.Errorf("%s without a hint or a redirect: %d, want %d", name, status, want)
+		}
+		if name == "okta" {
+			if status, _ := logout(doc.EndSession, url.Values{"id_token_hint": {hint}}); status != http.StatusOK {
+				t.Errorf("okta with the hint and no redirect: %d", status)
+			}
+		}
 		if name == "azure" {
 			if status, loc := logout(doc.EndSession, url.Values{"post_logout_redirect_uri": {testRedirect}}); status != http.StatusFound {
 				t.Errorf("azure without a hint: %d %q", status, loc)
