@@ -82,6 +82,12 @@ func (a *API) sameConnection(o store.Org, c idp.Connection) bool {
 	return err1 == nil && err2 == nil && bytes.Equal(sb, cb)
 }
 
+// maxRuleName bounds a group rule's group, a Clerk role mapped by
+// clerk_role_map and the Clerk organization ID: they reach the store (a
+// PostgreSQL store refuses a NUL byte), logs and the dashboard, as an
+// organization's name does.
+const maxRuleName = 1024
+
 // validateSSOSettings checks the body of PUT /v1/organizations/{org}/sso
 // against the role policy and returns it normalized (allowed domains in the
 // lower-case ASCII form admission compares against), or an *apiError: 422
@@ -115,14 +121,23 @@ func validateSSOSettings(in api.SSOSettings, pol *rbac.Policy) (ssoSettings, err
 	case s.DefaultRole != "" && !pol.Has(rbac.Role(s.DefaultRole)):
 		return invalid("default_role is not a defined role")
 	}
+	if !printable(s.ClerkOrgID, maxRuleName) {
+		return invalid("clerk_org_id must be at most %d bytes of printable text", maxRuleName)
+	}
 	for _, g := range s.GroupRoles {
 		if g.Group == "" || !pol.Has(rbac.Role(g.Role)) {
 			return invalid("group_roles need a group and a defined role")
 		}
+		if !printable(g.Group, maxRuleName) {
+			return invalid("group_roles: a group must be at most %d bytes of printable text", maxRuleName)
+		}
 	}
-	for _, role := range s.ClerkRoleMap {
+	for k, role := range s.ClerkRoleMap {
 		if !pol.Has(rbac.Role(role)) {
 			return invalid("clerk_role_map maps to an undefined role")
+		}
+		if !printable(k, maxRuleName) {
+			return invalid("clerk_role_map: a Clerk role must be at most %d bytes of printable text", maxRuleName)
 		}
 	}
 	s.AllowedDomains = make([]string, 0, len(in.AllowedDomains))
