@@ -56,6 +56,9 @@ func (a *API) createKey(w http.ResponseWriter, r *http.Request) {
 
 // listKeys is GET /v1/organizations/{org}/api-keys (never the secrets).
 func (a *API) listKeys(w http.ResponseWriter, r *http.Request) {
+	if _, ok := a.pathOrg(w, r); !ok {
+		return // an unknown organization is not one without keys
+	}
 	ks, err := a.st.ListAPIKeys(r.Context(), r.PathValue("org"))
 	if err != nil {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not read")

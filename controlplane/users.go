@@ -12,6 +12,9 @@ import (
 // listUsers is GET /v1/organizations/{org}/users: the org's people ([]
 // when none).
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
+	if _, ok := a.pathOrg(w, r); !ok {
+		return // an unknown organization is not one without people
+	}
 	users, err := a.st.ListUsers(r.Context(), r.PathValue("org"))
 	if err != nil {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not read")
