@@ -17,6 +17,7 @@ import (
 	"github.com/ssokit/ssokit/client"
 	"github.com/ssokit/ssokit/controlplane"
 	"github.com/ssokit/ssokit/internal/httpsec"
+	"github.com/ssokit/ssokit/rbac"
 	"github.com/ssokit/ssokit/ssoerr"
 	"github.com/ssokit/ssokit/store"
 )
@@ -235,7 +236,7 @@ func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, status int, v
 	c := d.asUser(w, r)
 	if me, err := c.Auth.WhoAmI(ctx); err == nil {
 		v.Me = &me
-		v.Admin = me.Role == "admin"
+		v.Admin = d.isAdmin(me.Role)
 		if org, err := d.st.GetOrg(ctx, me.OrgID); err == nil {
 			v.Org = &org
 		}
@@ -292,6 +293,13 @@ func (d *Dashboard) logout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/?notice=signed-out", http.StatusSeeOther)
 }
 
+// isAdmin reports whether role opens the organization's admin routes:
+// ranked at or above admin by the API's policy, as the API judges it (an
+// owner of the host's policy is one).
+func (d *Dashboard) isAdmin(role string) bool {
+	return d.api.Authenticator().Policy().AtLeast(rbac.Role(role), rbac.Admin)
+}
+
 // admin returns the signed-in admin's org, or answers and returns "".
 func (d *Dashboard) admin(w http.ResponseWriter, r *http.Request) (*client.Client, string) {
 	c := d.asUser(w, r)
@@ -300,7 +308,7 @@ func (d *Dashboard) admin(w http.ResponseWriter, r *http.Request) (*client.Clien
 		d.render(w, r, http.StatusUnauthorized, view{Error: messageOf(err)})
 		return nil, ""
 	}
-	if me.Role != "admin" {
+	if !d.isAdmin(me.Role) {
 		d.render(w, r, http.StatusForbidden, view{Error: "Only organization admins may change this."})
 		return nil, ""
 	}
