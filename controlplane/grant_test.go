@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssokit/ssokit/admission"
 	"github.com/ssokit/ssokit/rbac"
 	"github.com/ssokit/ssokit/store"
 )
@@ -94,7 +95,9 @@ func TestNoGrantAboveOwnRank(t *testing.T) {
 	}{
 		{"API key with the admin role", "POST", keys, `{"name":"y","role":"admin"}`, http.StatusCreated},
 		{"a viewer made admin", "PATCH", users + "u_viewer", `{"role":"admin"}`, http.StatusOK},
-		{"settings giving admin", "PUT", settings, sso(`"group_roles":[{"group":"eng","role":"admin"}],"clerk_role_map":{"org:admin":"admin"}`), http.StatusOK},
+		// Rules that decide roles at sign-in are not the admin's to change
+		// while the owner is there (see TestNoDemotionThroughRoleRules).
+		{"settings giving admin, an owner there", "PUT", settings, sso(`"group_roles":[{"group":"eng","role":"admin"}],"clerk_role_map":{"org:admin":"admin"}`), http.StatusForbidden},
 	}
 	for _, c := range allowed {
 		if got := do(adminKey, c.method, c.path, c.body); got != c.want {
@@ -113,6 +116,11 @@ func TestNoGrantAboveOwnRank(t *testing.T) {
 	}
 	if got := do("platform-admin-key-0123456789", "DELETE", users+"u_owner", ""); got != http.StatusNoContent {
 		t.Errorf("platform admin: the owner removed: %d", got)
+	}
+	// The platform admin made the viewer owner above: removed too, so no
+	// one ranks above the admin now.
+	if got := do("platform-admin-key-0123456789", "DELETE", users+"u_viewer", ""); got != http.StatusNoContent {
+		t.Errorf("platform admin: the second owner removed: %d", got)
 	}
 
 	// Settings the platform admin gave owner rules: the admin may keep
@@ -198,5 +206,101 @@ func TestOrgAdminIsOneOrgs(t *testing.T) {
 	}
 	if o, _ := a.st.GetOrg(ctx, "beta"); o.RequireSSO || o.ClerkOrgID != "" {
 		t.Errorf("beta's settings: %+v", o)
+	}
+}
+
+// TestNoDemotionThroughRoleRules: while a person ranked above an
+// organization admin is in the organization, the admin cannot change the
+// rules that decide roles at sign-in and on membership webhooks: turning
+// group rules on (the owner's next sign-in would take their role from
+// them and fall to the default role), adding a rule below theirs (a
+// match outranks the Clerk mapping an owner holds their role by),
+// changing the Clerk role mapping, or the default role under group rules.
+// What decides no one's role stays theirs (allowed domains; the default
+// role without group rules, a new person's first role), and once no one
+// ranks above them the rules are theirs up to their rank. The owner still
+// signs in as owner after every refused write.
+func TestNoDemotionThroughRoleRules(t *testing.T) {
+	ctx := t.Context()
+	pol, err := rbac.NewPolicy(append(rbac.DefaultRoles(), rbac.RoleDef{Name: "owner", Rank: 40, Inherits: []rbac.Role{rbac.Admin}})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Config{AppURL: "https://app.test", StateKey: bytes.Repeat([]byte{7}, 32), EphemeralSessionKey: true, Policy: pol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []store.Org{
+		{ID: "plain", Name: "plain", Plan: "enterprise", DefaultRole: "viewer", ClerkOrgID: "org_plain", AllowedDomains: []string{"plain.test"}},
+		{ID: "grouped", Name: "grouped", Plan: "enterprise", DefaultRole: "viewer", ClerkOrgID: "org_grouped", AllowedDomains: []string{"grouped.test"},
+			GroupRoles: []store.GroupRule{{Group: "ops", Role: "editor"}}, ClerkRoleMap: map[string]string{"org:owner": "owner"}},
+	} {
+		if err := a.st.CreateOrg(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := a.st.CreateUserIfAbsent(ctx, store.User{ID: "u_" + o.ID, OrgID: o.ID, Email: "olga@" + o.ID + ".test", Role: "owner", Source: "admin"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put := func(org, body string) int {
+		t.Helper()
+		key, _, err := a.apiKeys.Create(ctx, org, "admin-bot", "admin", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest("PUT", "/v1/organizations/"+org+"/sso", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("X-API-Key", key)
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, r)
+		if w.Code == http.StatusForbidden && !strings.Contains(w.Body.String(), `"insufficient_scope"`) {
+			t.Errorf("%s: 403 %s, want insufficient_scope", body, w.Body)
+		}
+		return w.Code
+	}
+	settings := func(org, rest string) string {
+		return `{"clerk_org_id":"org_` + org + `","allowed_domains":["` + org + `.test"],` + rest + `}`
+	}
+	// The owner of each organization signs in: Clerk role org:owner, in
+	// the eng group (no rule names it: the owner of grouped holds their
+	// role by the Clerk mapping).
+	signIn := func(org string) string {
+		t.Helper()
+		p, err := a.admit.Admit(ctx, admission.Login{ClerkOrgID: "org_" + org, Email: "olga@" + org + ".test", ClerkRole: "org:owner", Groups: []string{"eng"}})
+		if err != nil {
+			t.Fatalf("%s: the owner's sign-in: %v", org, err)
+		}
+		return p.Role
+	}
+	for name, c := range map[string]struct{ org, body string }{
+		"group rules turned on":              {"plain", settings("plain", `"default_role":"viewer","group_roles":[{"group":"nobody","role":"viewer"}]`)},
+		"a Clerk mapping added":              {"plain", settings("plain", `"default_role":"viewer","clerk_role_map":{"org:owner":"viewer"}`)},
+		"a rule below the owner's added":     {"grouped", settings("grouped", `"default_role":"viewer","group_roles":[{"group":"ops","role":"editor"},{"group":"eng","role":"viewer"}],"clerk_role_map":{"org:owner":"owner"}`)},
+		"a group rule changed":               {"grouped", settings("grouped", `"default_role":"viewer","group_roles":[{"group":"ops","role":"viewer"}],"clerk_role_map":{"org:owner":"owner"}`)},
+		"the default role under group rules": {"grouped", settings("grouped", `"default_role":"editor","group_roles":[{"group":"ops","role":"editor"}],"clerk_role_map":{"org:owner":"owner"}`)},
+	} {
+		if got := put(c.org, c.body); got != http.StatusForbidden {
+			t.Errorf("%s: %d, want 403", name, got)
+		}
+	}
+	for _, org := range []string{"plain", "grouped"} {
+		if role := signIn(org); role != "owner" {
+			t.Errorf("%s: the owner signs in as %q after the refused writes", org, role)
+		}
+	}
+	// What decides no one's role stays the admin's.
+	if got := put("plain", settings("plain", `"default_role":"editor"`)); got != http.StatusOK {
+		t.Errorf("plain: the default role without group rules: %d", got)
+	}
+	if got := put("grouped", `{"clerk_org_id":"org_grouped","allowed_domains":["grouped.test","corp.grouped.test"],"default_role":"viewer",`+
+		`"group_roles":[{"group":"ops","role":"editor"}],"clerk_role_map":{"org:owner":"owner"}}`); got != http.StatusOK {
+		t.Errorf("grouped: the same rules, another domain: %d", got)
+	}
+	// With no one above them, the rules are the admin's up to their rank.
+	if err := a.st.DeleteUser(ctx, "u_plain", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := put("plain", settings("plain", `"default_role":"viewer","group_roles":[{"group":"eng","role":"admin"}],"clerk_role_map":{"org:admin":"admin"}`)); got != http.StatusOK {
+		t.Errorf("plain: rules up to admin, no one above: %d", got)
 	}
 }

@@ -105,6 +105,16 @@ func (a *API) configureSSO(w http.ResponseWriter, r *http.Request) {
 		if len(above) > 0 && s.ClerkOrgID != "" && s.ClerkOrgID != o.ClerkOrgID {
 			return errGrantAbove
 		}
+		// Nor may a person ranked above them be lowered by the rules
+		// that decide roles at sign-in: group rules (turned on, every
+		// sign-in's role comes from them, and a person no rule matches
+		// falls to a mapping or the default role), the Clerk role
+		// mapping (which membership webhooks apply) and, under group
+		// rules, the default role. While such a person is there, those
+		// stay as they are.
+		if peopleAbove && !sameRoleRules(*o, s) {
+			return errGrantAbove
+		}
 		// Nor does an organization admin link the organization to a Clerk
 		// organization: nothing they hold shows they belong to it, and one
 		// not yet mapped would send its members, on their next sign-in,

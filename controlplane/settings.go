@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 
@@ -62,6 +63,26 @@ func (a *API) peopleAbove(r *http.Request, orgID string) (bool, error) {
 		return false, err
 	}
 	return slices.ContainsFunc(users, func(u store.User) bool { return !a.mayGrant(r, u.Role) }), nil
+}
+
+// sameRoleRules reports whether s decides roles at sign-in and on
+// membership webhooks as the stored o does: the same group rules (in any
+// order: the highest match wins), the same Clerk role mapping and, when
+// group rules are on, the same default role (without them it is only a
+// new person's first role).
+func sameRoleRules(o store.Org, s ssoSettings) bool {
+	rules := func(gs []store.GroupRule) []string {
+		out := make([]string, len(gs))
+		for i, g := range gs {
+			out[i] = g.Group + "\x00" + g.Role
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	if !slices.Equal(rules(o.GroupRoles), rules(s.GroupRoles)) || !maps.Equal(o.ClerkRoleMap, s.ClerkRoleMap) {
+		return false
+	}
+	return len(s.GroupRoles) == 0 || o.DefaultRole == s.DefaultRole
 }
 
 // sameConnection reports whether c is the organization's stored direct
