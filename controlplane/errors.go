@@ -41,6 +41,7 @@ const (
 	codeExists             = "exists"               // 409: the organization exists
 	codeInvalidRole        = "invalid_role"         // 422: the role is not defined by the policy
 	codeNoConnection       = "no_connection"        // 422: sso/test on an org without a direct connection
+	codeSSONotConfigured   = "sso_not_configured"   // 422: require_sso on an org with no SSO configured
 	codeInvalidSignature   = "invalid_signature"    // 401: a webhook's svix signature does not verify
 	codeCrossOrigin        = "cross_origin"         // 403: a browser request from another origin
 	codeMethodNotAllowed   = "method_not_allowed"   // 405: the route exists, the method does not

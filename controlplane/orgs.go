@@ -181,6 +181,11 @@ func (a *API) updateOrg(w http.ResponseWriter, r *http.Request) {
 	org, err := a.st.UpdateOrg(r.Context(), r.PathValue("org"), func(o *store.Org) error {
 		if body.RequireSSO != nil {
 			if *body.RequireSSO && !o.RequireSSO {
+				// Required with no way to sign in by SSO, nobody in the
+				// organization signs in at all, its admins included.
+				if !o.SSOConfigured || (o.ClerkOrgID == "" && len(o.Connection) == 0) {
+					return errSSONotConfigured
+				}
 				o.RequireSSOSince = now
 			}
 			o.RequireSSO = *body.RequireSSO
@@ -199,12 +204,18 @@ func (a *API) updateOrg(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, store.ErrNotFound) {
 		fail(w, http.StatusNotFound, codeNotFound, "no such organization")
 		return
+	} else if errors.Is(err, errSSONotConfigured) {
+		fail(w, http.StatusUnprocessableEntity, codeSSONotConfigured, "SSO cannot be required before SSO settings are saved: nobody in the organization could sign in")
+		return
 	} else if err != nil {
 		fail(w, http.StatusServiceUnavailable, codeUpstream, "could not save")
 		return
 	}
 	writeJSON(w, http.StatusOK, orgOut(org))
 }
+
+// errSSONotConfigured refuses require_sso on an organization with no SSO.
+var errSSONotConfigured = errors.New("controlplane: SSO is not configured")
 
 // Limits on what an organization's fields may hold: they reach URLs,
 // logs, headers and pages.

@@ -454,3 +454,34 @@ func TestAPIKeyForAnUnknownOrganization(t *testing.T) {
 		}
 	}
 }
+
+// TestRequireSSONeedsSSO: require_sso cannot be turned on for an
+// organization whose SSO settings were never saved (with no way to sign
+// in by SSO, nobody could sign in, its admins included): 422
+// sso_not_configured and nothing saved; once SSO is configured it can.
+func TestRequireSSONeedsSSO(t *testing.T) {
+	t.Parallel()
+	a, err := New(Config{AppURL: "https://app.test", StateKey: bytes.Repeat([]byte{7}, 32), EphemeralSessionKey: true, BootstrapAdminKey: testAdminKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := a.st.CreateOrg(ctx, store.Org{ID: "acme", Name: "acme", Plan: "enterprise", DefaultRole: "viewer"}); err != nil {
+		t.Fatal(err)
+	}
+	if w := serve(a, "PATCH", "/v1/organizations/acme", `{"require_sso":true}`, asAdmin); w.Code != http.StatusUnprocessableEntity || errorCode(w) != codeSSONotConfigured {
+		t.Errorf("require_sso with no SSO: %d %s", w.Code, w.Body)
+	}
+	if o, _ := a.st.GetOrg(ctx, "acme"); o.RequireSSO {
+		t.Error("require_sso saved with no SSO")
+	}
+	if w := serve(a, "PUT", "/v1/organizations/acme/sso", `{"clerk_org_id":"org_acme","allowed_domains":["acme.test"],"default_role":"viewer"}`, asAdmin); w.Code != http.StatusOK {
+		t.Fatalf("SSO settings: %d %s", w.Code, w.Body)
+	}
+	if w := serve(a, "PATCH", "/v1/organizations/acme", `{"require_sso":true}`, asAdmin); w.Code != http.StatusOK {
+		t.Errorf("require_sso with SSO configured: %d %s", w.Code, w.Body)
+	}
+	if o, _ := a.st.GetOrg(ctx, "acme"); !o.RequireSSO {
+		t.Error("require_sso not saved")
+	}
+}

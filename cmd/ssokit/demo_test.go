@@ -46,6 +46,14 @@ func TestDemoCommandBadAddress(t *testing.T) {
 	if code := run(t.Context(), []string{"demo", "--app-addr", "256.0.0.1:1"}, nil, &out, &errb); code != 1 || out.Len() != 0 {
 		t.Fatalf("exit %d, stdout %q", code, out.String())
 	}
+	if !strings.Contains(errb.String(), `address "256.0.0.1:1"`) || !strings.Contains(errb.String(), "loopback only") {
+		t.Errorf("stderr %q", errb.String())
+	}
+	// A loopback address that cannot be listened on says so.
+	errb.Reset()
+	if code := run(t.Context(), []string{"demo", "--app-addr", "127.0.0.1:99999"}, nil, &out, &errb); code != 1 || out.Len() != 0 {
+		t.Fatalf("exit %d, stdout %q", code, out.String())
+	}
 	if !strings.Contains(errb.String(), "app address") {
 		t.Errorf("stderr %q", errb.String())
 	}

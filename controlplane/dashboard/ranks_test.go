@@ -34,7 +34,8 @@ func TestDashboardAdminsByRank(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := api.Store().CreateOrg(ctx, store.Org{ID: "acme", Name: "acme", Plan: "enterprise", DefaultRole: "viewer"}); err != nil {
+	if err := api.Store().CreateOrg(ctx, store.Org{ID: "acme", Name: "acme", Plan: "enterprise", DefaultRole: "viewer",
+		ClerkOrgID: "org_acme", AllowedDomains: []string{"acme.test"}, SSOConfigured: true}); err != nil {
 		t.Fatal(err)
 	}
 	hash, _ := bcrypt.GenerateFromPassword([]byte("owner-password"), bcrypt.MinCost)
