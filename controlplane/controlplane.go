@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/clerk/clerk-sdk-go/v2/organizationmembership"
 	"github.com/clerk/clerk-sdk-go/v2/samlconnection"
 	clerksession "github.com/clerk/clerk-sdk-go/v2/session"
 	svix "github.com/svix/svix-webhooks/go"
@@ -260,6 +261,9 @@ type API struct {
 	clerkAPI   *clerksession.Client
 	clerkSAML  *samlconnection.Client
 	clerkUsers *clerkauth.Users
+	// clerkMembers reads memberships back from the Backend API, so a
+	// membership webhook applies Clerk's state now, not the event's.
+	clerkMembers *organizationmembership.Client
 }
 
 // minBootstrapAdminKey is the shortest Config.BootstrapAdminKey New
@@ -546,6 +550,7 @@ func (a *API) clerkParts() error {
 		}
 		cc := &clerk.ClientConfig{BackendConfig: clerk.BackendConfig{HTTPClient: a.cfg.HTTPClient, URL: &u, Key: &sk}}
 		a.clerkAPI, a.clerkSAML = clerksession.NewClient(cc), samlconnection.NewClient(cc)
+		a.clerkMembers = organizationmembership.NewClient(cc)
 	}
 	return nil
 }

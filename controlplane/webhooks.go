@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/clerk/clerk-sdk-go/v2/organizationmembership"
 	"github.com/ssokit/ssokit/api"
 	"github.com/ssokit/ssokit/rbac"
 	"github.com/ssokit/ssokit/store"
@@ -356,23 +360,47 @@ func (a *API) handleEvent(ctx context.Context, ev webhookEvent) error {
 		} else if err != nil {
 			return err
 		}
+		// The membership is read back once, and only when the person is
+		// one of the organization's.
+		var (
+			read   bool
+			role   string
+			member bool
+		)
 		return a.forClerkUser(ctx, org.ID, ev.ClerkUserID, func(u store.User) error {
-			if ev.Type == eventMembershipUpdated {
-				role, ok := org.ClerkRoleMap[ev.Role]
-				if !ok || len(org.GroupRoles) > 0 {
-					return nil // group rules decide at the next login
+			if !read {
+				var err error
+				if role, member, err = a.clerkMembership(ctx, ev); err != nil {
+					return err
 				}
-				if !a.auth.Policy().Has(rbac.Role(role)) {
-					// A mapping to a role the policy no longer defines
-					// gives viewer, as a login would.
-					role = string(rbac.Viewer)
-				}
-				// The role and the end of the sessions that carry the
-				// old one, in one write: both or neither.
-				_, err := a.admit.ChangeRole(ctx, u.ID, role)
-				return err
+				read = true
 			}
-			return a.admit.RevokeUser(ctx, u.ID)
+			if !member {
+				return a.admit.RevokeUser(ctx, u.ID)
+			}
+			mapped, ok := org.ClerkRoleMap[role]
+			if !ok || len(org.GroupRoles) > 0 {
+				return nil // group rules decide at the next login
+			}
+			if !a.auth.Policy().Has(rbac.Role(mapped)) {
+				// A mapping to a role the policy no longer defines
+				// gives viewer, as a login would.
+				mapped = string(rbac.Viewer)
+			}
+			// The role and the end of the sessions that carry the old
+			// one, in one write: both or neither; nothing when the
+			// person holds the role already (a redelivery, or an event
+			// older than the membership read back).
+			_, err := a.admit.ChangeRoleIf(ctx, u.ID, mapped, func(x store.User) error {
+				if x.Role == mapped {
+					return errRoleUnchanged
+				}
+				return nil
+			})
+			if errors.Is(err, errRoleUnchanged) {
+				return nil
+			}
+			return err
 		})
 	case eventUserDeleted:
 		orgs, err := a.st.ListOrgs(ctx)
@@ -386,6 +414,45 @@ func (a *API) handleEvent(ctx context.Context, ev webhookEvent) error {
 		}
 	}
 	return nil
+}
+
+// errRoleUnchanged stops a membership webhook's role write that would
+// change nothing.
+var errRoleUnchanged = errors.New("controlplane: the role is unchanged")
+
+// clerkID is the shape of a Clerk object ID (org_…, user_…): read back
+// from the Backend API only in that shape, since it becomes part of a
+// request path.
+var clerkID = regexp.MustCompile(`^[A-Za-z0-9_]{1,128}$`)
+
+// clerkMembership is the person's membership of the Clerk organization
+// as the event is applied: svix delivers events in no guaranteed order
+// and retries them for days, so with the Backend API (Config.Clerk's
+// SecretKey) the membership is read back from Clerk, and the role it
+// holds now, or its absence, is what is applied, whatever the event
+// said. Without it, the event's own: member for an update with its role,
+// not for a deletion. An error (Clerk unreachable or failing) is
+// returned, so the webhook is answered 503 and svix retries.
+func (a *API) clerkMembership(ctx context.Context, ev webhookEvent) (role string, member bool, err error) {
+	if a.clerkMembers == nil || !clerkID.MatchString(ev.ClerkOrgID) || !clerkID.MatchString(ev.ClerkUserID) {
+		return ev.Role, ev.Type == eventMembershipUpdated, nil
+	}
+	limit := int64(10)
+	list, err := a.clerkMembers.List(ctx, &organizationmembership.ListParams{OrganizationID: ev.ClerkOrgID,
+		UserIDs: []string{ev.ClerkUserID}, ListParams: clerk.ListParams{Limit: &limit}})
+	var apiErr *clerk.APIErrorResponse
+	if errors.As(err, &apiErr) && apiErr.HTTPStatusCode == http.StatusNotFound {
+		return "", false, nil // the organization is gone, and its memberships
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("reading the membership back from Clerk: %w", err)
+	}
+	for _, m := range list.OrganizationMemberships {
+		if m != nil && m.PublicUserData != nil && m.PublicUserData.UserID == ev.ClerkUserID {
+			return m.Role, true, nil
+		}
+	}
+	return "", false, nil
 }
 
 func (a *API) forClerkUser(ctx context.Context, orgID, clerkUserID string, fn func(store.User) error) error {

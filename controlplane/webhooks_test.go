@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ssokit/ssokit/api"
+	"github.com/ssokit/ssokit/clerkauth"
 	"github.com/ssokit/ssokit/store"
 	svix "github.com/svix/svix-webhooks/go"
 )
@@ -221,8 +223,8 @@ func TestWebhookStoreErrorIsRetried(t *testing.T) {
 		{"membership deleted, people", "ListUsers", evMembershipDeleted, func(p *hookPlane) bool { return !p.bob(t).ValidAfter.IsZero() }},
 		{"membership deleted, revocation", "UpdateUser", evMembershipDeleted, func(p *hookPlane) bool { return !p.bob(t).ValidAfter.IsZero() }},
 		{"membership updated, org lookup", "OrgByClerkID", evRole("org:admin"), func(p *hookPlane) bool { return p.bob(t).Role == "admin" }},
-		{"membership updated, role", "ChangeRole", evRole("org:admin"), func(p *hookPlane) bool { return p.bob(t).Role == "admin" }},
-		{"membership updated, role and sessions", "ChangeRole", evRole("org:admin"), func(p *hookPlane) bool { return !p.bob(t).ValidAfter.IsZero() }},
+		{"membership updated, role", "UpdateUser", evRole("org:admin"), func(p *hookPlane) bool { return p.bob(t).Role == "admin" }},
+		{"membership updated, role and sessions", "UpdateUser", evRole("org:admin"), func(p *hookPlane) bool { return !p.bob(t).ValidAfter.IsZero() }},
 		{"user deleted, orgs", "ListOrgs", evUserDeleted, func(p *hookPlane) bool { return !p.bob(t).ValidAfter.IsZero() }},
 		{"user deleted, people", "ListUsers", evUserDeleted, func(p *hookPlane) bool { return !p.bob(t).ValidAfter.IsZero() }},
 		{"organization created", "CreateOrg", evOrgCreated, func(p *hookPlane) bool {
@@ -562,5 +564,78 @@ func TestWebhookSecretWithoutAKeyIsRefused(t *testing.T) {
 		if err == nil {
 			t.Errorf("WebhookSecret %q accepted", secret)
 		}
+	}
+}
+
+// TestMembershipWebhookReadsClerkBack: with the Backend API, a membership
+// event applies the membership Clerk holds when it is applied (GET
+// /v1/organizations/{org}/memberships?user_id=…, as clerk-sdk-go asks):
+// an event whose role Clerk no longer holds gives Clerk's role, and while
+// the Backend API fails the event is a 503 with Retry-After, not applied
+// and not recorded, so svix's retry applies it.
+func TestMembershipWebhookReadsClerkBack(t *testing.T) {
+	t.Parallel()
+	var (
+		mu      sync.Mutex
+		failing = true
+		asked   []string
+	)
+	bapi := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, r.Method+" "+r.URL.Path+"?"+r.URL.RawQuery+" "+r.Header.Get("Authorization"))
+		if failing {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"data":[{"object":"organization_membership","id":"orgmem_1","role":"org:admin","public_user_data":{"user_id":"user_bob"}}],"total_count":1}`)
+	}))
+	t.Cleanup(bapi.Close)
+	p := &hookPlane{clock: time.Unix(1_800_000_000, 0)}
+	mem, _ := store.NewMemory(store.MemoryConfig{Now: p.now})
+	p.st = &faultStore{Store: mem, fail: map[string]bool{}}
+	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("webhook-test-secret-webhook-test"))
+	a, err := New(Config{AppURL: "https://app.test", StateKey: bytes.Repeat([]byte{7}, 32), EphemeralSessionKey: true,
+		WebhookSecret: secret, Store: p.st, Now: p.now, HTTPClient: bapi.Client(),
+		Clerk: clerkauth.Config{SecretKey: "sk_test_bapi", APIURL: bapi.URL + "/v1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.a = a
+	p.wh, _ = svix.NewWebhook(secret)
+	ctx := context.Background()
+	if err := mem.CreateOrg(ctx, store.Org{ID: "acme", Name: "Acme", Plan: "enterprise", ClerkOrgID: "org_acme", DefaultRole: "viewer",
+		ClerkRoleMap: map[string]string{"org:admin": "admin", "org:member": "viewer"}}); err != nil {
+		t.Fatal(err)
+	}
+	u, _, err := mem.CreateUserIfAbsent(ctx, store.User{ID: "u_bob", OrgID: "acme", Email: "bob@acme.test", Role: "viewer", ClerkUserID: "user_bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.bobID = u.ID
+	// The event says org:member; Clerk holds org:admin by now.
+	status, code, rec := p.post(t, delivery{id: "msg_1", body: evRole("org:member")})
+	if status != http.StatusServiceUnavailable || code != codeUpstream || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("Backend API down: %d %q", status, code)
+	}
+	if b := p.bob(t); b.Role != "viewer" || !b.ValidAfter.IsZero() {
+		t.Fatalf("applied while the Backend API failed: %+v", b)
+	}
+	mu.Lock()
+	failing = false
+	mu.Unlock()
+	p.advance(5 * time.Second)
+	if status, code, _ := p.post(t, delivery{id: "msg_1", body: evRole("org:member")}); status != http.StatusNoContent {
+		t.Fatalf("the retry: %d %q", status, code)
+	}
+	if b := p.bob(t); b.Role != "admin" || b.ValidAfter.IsZero() {
+		t.Errorf("after the retry: role %q (want Clerk's org:admin, mapped to admin), sessions ended before %v", b.Role, b.ValidAfter)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := "GET /v1/organizations/org_acme/memberships?limit=10&user_id=user_bob Bearer sk_test_bapi"
+	if len(asked) != 2 || asked[1] != want {
+		t.Errorf("the Backend API was asked %q, want twice %q", asked, want)
 	}
 }
