@@ -19,7 +19,7 @@
 //
 //	v, err := clerkauth.New(clerkauth.Config{PublishableKey: pk, SecretKey: sk})
 //	auth, err := middleware.NewAuthenticator(middleware.AuthenticatorConfig{Clerk: v})
-//	http.Handle("/api/", auth.Handler(api))
+//	http.Handle("/api/", auth.Handler(http.HandlerFunc(api)))
 //
 //	func api(w http.ResponseWriter, r *http.Request) {
 //		p, _ := middleware.PrincipalFrom(r.Context())
