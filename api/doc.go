@@ -17,12 +17,14 @@
 // Routes and their bodies:
 //
 //	POST   /v1/auth/login                          LoginRequest        -> Whoami (and the session cookie)
+//	POST   /v1/auth/session                        (Clerk Bearer)      -> Whoami (and the session cookie)
 //	POST   /v1/auth/logout                                             -> 204
 //	GET    /v1/auth/whoami                                             -> Whoami
 //	POST   /v1/organizations                       CreateOrgRequest    -> 201 Org
 //	PATCH  /v1/organizations/{org}                 UpdateOrgRequest    -> Org
 //	PUT    /v1/organizations/{org}/sso             SSOSettings         -> Org
 //	GET    /v1/organizations/{org}/sso/status                          -> SSOStatus
+//	GET    /v1/organizations/{org}/sso/events[?limit=N]                -> SSOEvents
 //	GET    /v1/organizations/{org}/sso/saml                            -> SAMLServiceProvider
 //	POST   /v1/organizations/{org}/sso/test        SSOTestRequest      -> SSOTestReport (server-side check)
 //	GET    /v1/organizations/{org}/sso/test/start  (a browser)         -> a sign-in, then SSOTestReport with Identity
@@ -32,6 +34,7 @@
 //	POST   /v1/organizations/{org}/api-keys        CreateAPIKeyRequest -> 201 NewAPIKey
 //	GET    /v1/organizations/{org}/api-keys                            -> []APIKey
 //	DELETE /v1/organizations/{org}/api-keys/{id}                       -> 204
+//	POST   /webhooks/clerk                         (a Clerk event)     -> 204, or 200 WebhookAck for a duplicate
 //
 // Any of them may answer an Error instead.
 package api
