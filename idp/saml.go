@@ -730,6 +730,15 @@ func classifySAML(err error) error {
 	if errors.Is(err, saml.ErrIssuerMismatch) {
 		return refuse(ErrInvalidResponse, ReasonIssuer, "%s", detail)
 	}
+	if errors.Is(err, saml.ErrInvalidSignature) {
+		// A signature that does not verify: crewjam's words quote the
+		// message's own Signature (its algorithm URIs), which anyone who
+		// posts can choose, so only its sentinels name the reason.
+		if errors.Is(err, saml.ErrUntrustedCertificate) {
+			return refuse(ErrInvalidResponse, ReasonUntrustedCert, "%s", detail)
+		}
+		return refuse(ErrInvalidResponse, ReasonSignature, "%s", detail)
+	}
 	reason := ReasonSignature
 	for _, m := range []struct{ substr, reason string }{
 		{"failed to decrypt", ReasonDecryption},

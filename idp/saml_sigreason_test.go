@@ -1,0 +1,76 @@
+package idp
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+	"github.com/crewjam/saml/xmlenc"
+	"github.com/ssokit/ssokit/sso"
+)
+
+// TestSAMLSignatureRefusalReasonIsNotTheMessages: a signature that does
+// not verify is refused as one (ReasonSignature, ErrInvalidResponse)
+// whatever its SignatureMethod URI says. crewjam's refusal quotes the URI,
+// which anyone who posts to the ACS chooses: read for words, it made a
+// forged response a replay (ErrReplayed), a wrong Destination or an
+// expired one in the SSO log, and an encrypted one stand apart from the
+// one answer every undecryptable or unsigned plaintext gets.
+func TestSAMLSignatureRefusalReasonIsNotTheMessages(t *testing.T) {
+	t.Parallel()
+	c := builtConnector(t, sso.Okta, false)
+	forged := func(alg string) string {
+		return `<saml2:Assertion xmlns:saml2="` + nsAssertion + `" ID="Aforged" IssueInstant="` + wholeSecond(time.Now()) + `" Version="2.0">` +
+			`<saml2:Issuer>` + builtIdP + `</saml2:Issuer><ds:Signature xmlns:ds="` + nsDSig + `"><ds:SignedInfo>` +
+			`<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="` + alg + `"/>` +
+			`<ds:Reference URI="#Aforged"><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>AA==</ds:DigestValue></ds:Reference>` +
+			`</ds:SignedInfo><ds:SignatureValue>AA==</ds:SignatureValue></ds:Signature>` +
+			`<saml2:Subject><saml2:NameID>mallory@example.test</saml2:NameID></saml2:Subject></saml2:Assertion>`
+	}
+	// in puts the assertion (or EncryptedAssertion) el in place of a built
+	// response's own.
+	in := func(enc bool, el *etree.Element) []byte {
+		doc := etree.NewDocument()
+		sh := shape{sign: "assertion"}
+		if enc {
+			sh.encrypt = "keyinfo"
+		}
+		if err := doc.ReadFromBytes(buildResponse(t, sh)); err != nil {
+			t.Fatal(err)
+		}
+		old := doc.FindElement("//Assertion")
+		if enc {
+			old = doc.FindElement("//EncryptedAssertion/EncryptedData")
+		}
+		p := old.Parent()
+		p.InsertChildAt(old.Index(), el)
+		p.RemoveChild(old)
+		b, err := doc.WriteToBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, alg := range []string{"urn:already been used", "urn:Destination", "urn:expired", "urn:InResponseTo"} {
+		_, err := c.consume(context.Background(), in(false, parseEl(t, forged(alg))), []string{builtReqID})
+		if !errors.Is(err, ErrInvalidResponse) || errors.Is(err, ErrReplayed) || ReasonOf(err) != ReasonSignature {
+			t.Errorf("SignatureMethod %q: %v (%s), want %s", alg, err, ReasonOf(err), ReasonSignature)
+		}
+		_, cert := builtSPKey()
+		e := xmlenc.OAEP()
+		e.BlockCipher = xmlenc.AES256CBC
+		e.DigestMethod = &xmlenc.SHA1
+		ed, err := e.Encrypt(cert, []byte(forged(alg)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ed.CreateAttr("Type", "http://www.w3.org/2001/04/xmlenc#Element")
+		_, err = c.consume(context.Background(), in(true, ed), []string{builtReqID})
+		if !errors.Is(err, ErrInvalidResponse) || ReasonOf(err) != ReasonDecryption || !strings.Contains(err.Error(), "does not decrypt") {
+			t.Errorf("encrypted, SignatureMethod %q: %v (%s), want %s", alg, err, ReasonOf(err), ReasonDecryption)
+		}
+	}
+}
