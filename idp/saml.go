@@ -739,6 +739,11 @@ func classifySAML(err error) error {
 		}
 		return refuse(ErrInvalidResponse, ReasonSignature, "%s", detail)
 	}
+	if errors.Is(err, saml.ErrMalformedMessage) && !strings.Contains(detail, "exactly one Assertion") {
+		// The words of a parse error quote the message (an element's
+		// name, an attribute's value), which anyone who posts chooses.
+		return refuse(ErrInvalidResponse, ReasonMalformed, "%s", detail)
+	}
 	reason := ReasonSignature
 	for _, m := range []struct{ substr, reason string }{
 		{"failed to decrypt", ReasonDecryption},

@@ -74,3 +74,26 @@ func TestSAMLSignatureRefusalReasonIsNotTheMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestSAMLMalformedRefusalReasonIsNotTheMessages: a response that does not
+// parse is refused as malformed (ErrInvalidResponse, ReasonMalformed)
+// whatever the parse error quotes of it: an element's name or a
+// timestamp's text, which anyone who posts chooses, made it a replay
+// (ErrReplayed), a wrong Destination or Recipient, or an expired one.
+func TestSAMLMalformedRefusalReasonIsNotTheMessages(t *testing.T) {
+	t.Parallel()
+	c := builtConnector(t, sso.Okta, false)
+	status := `<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>`
+	for _, raw := range []string{
+		`<samlp:Destination xmlns:samlp="` + nsProtocol + `"/>`,
+		`<samlp:Response xmlns:samlp="` + nsProtocol + `" ID="R" Version="2.0" IssueInstant="already been used"/>`,
+		`<samlp:Response xmlns:samlp="` + nsProtocol + `" ID="R" Version="2.0" IssueInstant="NotOnOrAfter"/>`,
+		`<samlp:Response xmlns:samlp="` + nsProtocol + `" ID="R" Version="2.0" IssueInstant="` + wholeSecond(time.Now()) + `">` + status +
+			`<saml:Assertion xmlns:saml="` + nsAssertion + `" IssueInstant="Recipient"/></samlp:Response>`,
+	} {
+		_, err := c.consume(context.Background(), []byte(raw), []string{builtReqID})
+		if !errors.Is(err, ErrInvalidResponse) || errors.Is(err, ErrReplayed) || ReasonOf(err) != ReasonMalformed {
+			t.Errorf("%s: %v (%s), want %s", raw, err, ReasonOf(err), ReasonMalformed)
+		}
+	}
+}
