@@ -674,11 +674,12 @@ func (s *samlConnector) classify(err error) error {
 
 // isSHA1Refusal reports whether crewjam refused the response for its
 // SHA-1 signature (RejectSHA1Signatures: the error matches ErrUnsupported
-// and names the algorithm).
+// and ends with crewjam's words for it, after the algorithm it names).
+// Words elsewhere in an error quote the message (a Version, an unknown
+// algorithm's URI), which anyone who posts chooses.
 func isSHA1Refusal(err error) bool {
-	d := samlDetail(err)
-	return strings.Contains(d, "SHA-1 based signature algorithms are not accepted") ||
-		(errors.Is(err, saml.ErrUnsupported) && strings.Contains(strings.ToLower(d), "sha1"))
+	return errors.Is(err, saml.ErrUnsupported) &&
+		strings.HasSuffix(samlDetail(err), ": SHA-1 based signature algorithms are not accepted")
 }
 
 // sha1Advice is where each vendor's administrator switches the signature

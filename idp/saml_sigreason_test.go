@@ -97,3 +97,40 @@ func TestSAMLMalformedRefusalReasonIsNotTheMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestSAMLSHA1ReasonOnlyForSHA1Signatures: ReasonAlgorithm, whose message
+// tells the administrator to switch the IdP to SHA-256 or allow SHA-1, is
+// for a response crewjam refused for its SHA-1 signature only, not for
+// one whose error merely quotes "sha1" or crewjam's words for it from the
+// posted message (its Version, an unknown SignatureMethod).
+func TestSAMLSHA1ReasonOnlyForSHA1Signatures(t *testing.T) {
+	t.Parallel()
+	c := builtConnector(t, sso.Okta, false)
+	a := string(buildResponse(t, shape{sign: "assertion"}))
+	words := "SHA-1 based signature algorithms are not accepted"
+	sigWith := func(alg string) string {
+		k := strings.Index(a, "<saml2:Assertion")
+		l := strings.Index(a, "</saml2:Assertion>") + len("</saml2:Assertion>")
+		return a[:k] + `<saml2:Assertion xmlns:saml2="` + nsAssertion + `" ID="x" IssueInstant="` + wholeSecond(time.Now()) + `" Version="2.0">` +
+			`<saml2:Issuer>` + builtIdP + `</saml2:Issuer><ds:Signature xmlns:ds="` + nsDSig + `"><ds:SignedInfo>` +
+			`<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="` + alg + `"/>` +
+			`<ds:Reference URI="#x"><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>AA==</ds:DigestValue></ds:Reference>` +
+			`</ds:SignedInfo><ds:SignatureValue>AA==</ds:SignatureValue></ds:Signature></saml2:Assertion>` + a[l:]
+	}
+	version := func(v string) string {
+		return strings.Replace(a, `" Version="2.0"><saml2:Issuer xmlns`, `" Version="`+v+`"><saml2:Issuer xmlns`, 1)
+	}
+	for name, raw := range map[string]string{
+		"Version sha1":            version("sha1"),
+		"Version quoting crewjam": version(words),
+		"unknown SignatureMethod": sigWith("urn:x " + words),
+	} {
+		if _, err := c.consume(context.Background(), []byte(raw), []string{builtReqID}); ReasonOf(err) == ReasonAlgorithm {
+			t.Errorf("%s: %v, want a reason other than %s", name, err, ReasonAlgorithm)
+		}
+	}
+	// A real SHA-1 signature keeps ReasonAlgorithm.
+	if _, err := c.consume(context.Background(), buildResponse(t, shape{sign: "assertion", sha1: true}), []string{builtReqID}); ReasonOf(err) != ReasonAlgorithm {
+		t.Errorf("a SHA-1 signature: %v, want %s", err, ReasonAlgorithm)
+	}
+}
