@@ -740,10 +740,44 @@ func classifySAML(err error) error {
 		}
 		return refuse(ErrInvalidResponse, ReasonSignature, "%s", detail)
 	}
-	if errors.Is(err, saml.ErrMalformedMessage) && !strings.Contains(detail, "exactly one Assertion") {
+	if errors.Is(err, saml.ErrMalformedMessage) && !strings.HasPrefix(detail, "an unsigned Response must contain exactly one Assertion") {
 		// The words of a parse error quote the message (an element's
 		// name, an attribute's value), which anyone who posts chooses.
 		return refuse(ErrInvalidResponse, ReasonMalformed, "%s", detail)
+	}
+	// crewjam's sentinel names the check that refused. Its words may quote
+	// the message (a Destination, a Version), which anyone who posts
+	// chooses, so they decide only what no sentinel does.
+	for _, m := range []struct {
+		err    error
+		reason string
+	}{
+		{saml.ErrDecryptionFailed, ReasonDecryption},
+		{saml.ErrUntrustedCertificate, ReasonUntrustedCert},
+		{saml.ErrAudienceMismatch, ReasonAudience},
+		{saml.ErrDestinationMismatch, ReasonDestination},
+		{saml.ErrRequestIDMismatch, ReasonInResponseTo},
+		{saml.ErrNotYetValid, ReasonNotYetValid},
+		{saml.ErrExpired, ReasonExpired},
+		{saml.ErrAssertionReplayed, ReasonReplay},
+		// Signed as required, but no login: no Conditions,
+		// AuthnStatement, NameID or bearer confirmation, another SAML
+		// Version, a BaseID.
+		{saml.ErrMissingElement, ReasonMalformed},
+		{saml.ErrUnsupported, ReasonMalformed},
+	} {
+		if !errors.Is(err, m.err) {
+			continue
+		}
+		switch {
+		case m.reason == ReasonDestination && strings.HasPrefix(detail, "assertion SubjectConfirmation Recipient is not "):
+			// The bearer confirmation's Recipient, in crewjam's words
+			// (they quote our ACS URL, not the message).
+			return refuse(ErrInvalidResponse, ReasonRecipient, "%s", detail)
+		case m.reason == ReasonReplay:
+			return refuse(ErrReplayed, ReasonReplay, "%s", detail)
+		}
+		return refuse(ErrInvalidResponse, m.reason, "%s", detail)
 	}
 	reason := ReasonSignature
 	for _, m := range []struct{ substr, reason string }{
@@ -768,35 +802,6 @@ func classifySAML(err error) error {
 			reason = m.reason
 			break
 		}
-	}
-	if reason == ReasonSignature {
-		// Words crewjam has not used so far: its sentinel names the check.
-		for _, m := range []struct {
-			err    error
-			reason string
-		}{
-			{saml.ErrDecryptionFailed, ReasonDecryption},
-			{saml.ErrUntrustedCertificate, ReasonUntrustedCert},
-			{saml.ErrAudienceMismatch, ReasonAudience},
-			{saml.ErrDestinationMismatch, ReasonDestination},
-			{saml.ErrRequestIDMismatch, ReasonInResponseTo},
-			{saml.ErrNotYetValid, ReasonNotYetValid},
-			{saml.ErrExpired, ReasonExpired},
-			{saml.ErrAssertionReplayed, ReasonReplay},
-			{saml.ErrMalformedMessage, ReasonMalformed},
-		} {
-			if errors.Is(err, m.err) {
-				reason = m.reason
-				break
-			}
-		}
-	}
-	if reason == ReasonSignature && !errors.Is(err, saml.ErrInvalidSignature) &&
-		(errors.Is(err, saml.ErrMissingElement) || errors.Is(err, saml.ErrUnsupported)) {
-		// Signed as required, but no login: no Conditions, AuthnStatement,
-		// NameID or bearer confirmation, another SAML Version, a BaseID.
-		// A missing or bad signature stays ReasonSignature.
-		reason = ReasonMalformed
 	}
 	if reason == ReasonReplay {
 		return refuse(ErrReplayed, reason, "%s", detail)

@@ -134,3 +134,34 @@ func TestSAMLSHA1ReasonOnlyForSHA1Signatures(t *testing.T) {
 		t.Errorf("a SHA-1 signature: %v, want %s", err, ReasonAlgorithm)
 	}
 }
+
+// TestSAMLRefusalReasonIsTheSentinels: a refusal's reason is the check
+// crewjam's sentinel names, not a word its error quotes from the posted
+// message: a Destination or a Version that reads "failed to decrypt",
+// "already been used" or "AudienceRestriction" made a wrong Destination a
+// decryption failure, and another SAML Version a replay (ErrReplayed) or a
+// wrong audience.
+func TestSAMLRefusalReasonIsTheSentinels(t *testing.T) {
+	t.Parallel()
+	c := builtConnector(t, sso.Okta, false)
+	a := string(buildResponse(t, shape{sign: "assertion"}))
+	destination := func(v string) string {
+		return strings.Replace(a, `Destination="`+builtACS+`"`, `Destination="`+v+`"`, 1)
+	}
+	version := func(v string) string {
+		return strings.Replace(a, `" Version="2.0"><saml2:Issuer xmlns`, `" Version="`+v+`"><saml2:Issuer xmlns`, 1)
+	}
+	for _, tc := range []struct{ raw, reason string }{
+		{destination("https://sp.test/failed to decrypt"), ReasonDestination},
+		{destination("https://sp.test/exactly one Assertion"), ReasonDestination},
+		{destination("https://sp.test/trusted certs"), ReasonDestination},
+		{version("already been used"), ReasonMalformed},
+		{version("AudienceRestriction"), ReasonMalformed},
+		{version("Destination"), ReasonMalformed},
+	} {
+		_, err := c.consume(context.Background(), []byte(tc.raw), []string{builtReqID})
+		if !errors.Is(err, ErrInvalidResponse) || errors.Is(err, ErrReplayed) || ReasonOf(err) != tc.reason {
+			t.Errorf("%v (%s), want %s", err, ReasonOf(err), tc.reason)
+		}
+	}
+}
