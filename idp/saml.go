@@ -880,8 +880,9 @@ func (s *samlConnector) FinishLogout(w http.ResponseWriter, r *http.Request) err
 	}
 	resp, err := s.sp.ParseLogoutResponse(r, st.LogoutRequestIDs)
 	if err != nil {
+		// By crewjam's sentinel: its words may quote the message.
 		var ire *saml.InvalidResponseError
-		if errors.As(err, &ire) && ire.PrivateErr != nil && strings.Contains(ire.PrivateErr.Error(), "InResponseTo") {
+		if errors.As(err, &ire) && ire.PrivateErr != nil && errors.Is(ire.PrivateErr, saml.ErrRequestIDMismatch) {
 			return refuse(ErrNoLogin, ReasonInResponseTo, "logout response: %v", ire.PrivateErr)
 		}
 		// Refused for the check that failed, as a login response is: the

@@ -2,13 +2,17 @@ package idp
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/beevik/etree"
 	"github.com/crewjam/saml/xmlenc"
+	"github.com/ssokit/ssokit/internal/state"
 	"github.com/ssokit/ssokit/sso"
 )
 
@@ -163,5 +167,50 @@ func TestSAMLRefusalReasonIsTheSentinels(t *testing.T) {
 		if !errors.Is(err, ErrInvalidResponse) || errors.Is(err, ErrReplayed) || ReasonOf(err) != tc.reason {
 			t.Errorf("%v (%s), want %s", err, ReasonOf(err), tc.reason)
 		}
+	}
+}
+
+// TestSAMLLogoutInResponseToBySentinel: a LogoutResponse is refused as
+// answering no logout of this browser (ErrNoLogin, ReasonInResponseTo)
+// when crewjam found its InResponseTo wrong, not when its error quotes
+// the word from the message: one that does not parse stays malformed.
+func TestSAMLLogoutInResponseToBySentinel(t *testing.T) {
+	t.Parallel()
+	key, cert := builtSPKey()
+	c, err := New(context.Background(), Connection{ID: "built", Protocol: sso.SAML, Vendor: sso.Okta, SAML: &SAMLSettings{
+		IDPMetadataXML: idpMetadataXML(base64.StdEncoding.EncodeToString(builtIdPCert()), redirectSSO),
+		EntityID:       builtSP, ACSURL: builtACS, SLOURL: builtSLO}},
+		Options{StateKey: make([]byte, 32), SPKey: key, SPCertificate: cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.(*samlConnector)
+	finish := func(issued, inResponseTo string) error {
+		started := httptest.NewRecorder()
+		if err := s.state.set(started, "relay", state.Payload{ConnectionID: s.conn.ID, LogoutRequestIDs: []string{"id-logout-request-1"}}); err != nil {
+			t.Fatal(err)
+		}
+		el := parseEl(t, `<samlp:LogoutResponse xmlns:samlp="`+nsProtocol+`" ID="_r1" Version="2.0" IssueInstant="`+issued+
+			`" Destination="`+builtSLO+`" InResponseTo="`+inResponseTo+`"><saml:Issuer xmlns:saml="`+nsAssertion+`">`+builtIdP+`</saml:Issuer>`+
+			`<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>`)
+		doc := etree.NewDocument()
+		doc.SetRoot(signBuilt(t, el, false))
+		b, err := doc.WriteToBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		form := url.Values{"SAMLResponse": {base64.StdEncoding.EncodeToString(b)}, "RelayState": {"relay"}}
+		r := httptest.NewRequest("POST", builtSLO, strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, ck := range started.Result().Cookies() {
+			r.AddCookie(ck)
+		}
+		return s.FinishLogout(httptest.NewRecorder(), r)
+	}
+	if err := finish("InResponseTo", "id-logout-request-1"); errors.Is(err, ErrNoLogin) || ReasonOf(err) != ReasonMalformed {
+		t.Errorf("an IssueInstant that does not parse: %v (%s), want %s", err, ReasonOf(err), ReasonMalformed)
+	}
+	if err := finish(wholeSecond(time.Now()), "id-another-request"); !errors.Is(err, ErrNoLogin) || ReasonOf(err) != ReasonInResponseTo {
+		t.Errorf("another request's response: %v (%s), want ErrNoLogin (%s)", err, ReasonOf(err), ReasonInResponseTo)
 	}
 }
