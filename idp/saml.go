@@ -674,11 +674,12 @@ func (s *samlConnector) classify(err error) error {
 
 // isSHA1Refusal reports whether crewjam refused the response for its
 // SHA-1 signature (RejectSHA1Signatures: the error matches ErrUnsupported
-// and names the algorithm).
+// and ends with crewjam's words for it, after the algorithm it names).
+// Words elsewhere in an error quote the message (a Version, an unknown
+// algorithm's URI), which anyone who posts chooses.
 func isSHA1Refusal(err error) bool {
-	d := samlDetail(err)
-	return strings.Contains(d, "SHA-1 based signature algorithms are not accepted") ||
-		(errors.Is(err, saml.ErrUnsupported) && strings.Contains(strings.ToLower(d), "sha1"))
+	return errors.Is(err, saml.ErrUnsupported) &&
+		strings.HasSuffix(samlDetail(err), ": SHA-1 based signature algorithms are not accepted")
 }
 
 // sha1Advice is where each vendor's administrator switches the signature
@@ -730,6 +731,54 @@ func classifySAML(err error) error {
 	if errors.Is(err, saml.ErrIssuerMismatch) {
 		return refuse(ErrInvalidResponse, ReasonIssuer, "%s", detail)
 	}
+	if errors.Is(err, saml.ErrInvalidSignature) {
+		// A signature that does not verify: crewjam's words quote the
+		// message's own Signature (its algorithm URIs), which anyone who
+		// posts can choose, so only its sentinels name the reason.
+		if errors.Is(err, saml.ErrUntrustedCertificate) {
+			return refuse(ErrInvalidResponse, ReasonUntrustedCert, "%s", detail)
+		}
+		return refuse(ErrInvalidResponse, ReasonSignature, "%s", detail)
+	}
+	if errors.Is(err, saml.ErrMalformedMessage) && !strings.HasPrefix(detail, "an unsigned Response must contain exactly one Assertion") {
+		// The words of a parse error quote the message (an element's
+		// name, an attribute's value), which anyone who posts chooses.
+		return refuse(ErrInvalidResponse, ReasonMalformed, "%s", detail)
+	}
+	// crewjam's sentinel names the check that refused. Its words may quote
+	// the message (a Destination, a Version), which anyone who posts
+	// chooses, so they decide only what no sentinel does.
+	for _, m := range []struct {
+		err    error
+		reason string
+	}{
+		{saml.ErrDecryptionFailed, ReasonDecryption},
+		{saml.ErrUntrustedCertificate, ReasonUntrustedCert},
+		{saml.ErrAudienceMismatch, ReasonAudience},
+		{saml.ErrDestinationMismatch, ReasonDestination},
+		{saml.ErrRequestIDMismatch, ReasonInResponseTo},
+		{saml.ErrNotYetValid, ReasonNotYetValid},
+		{saml.ErrExpired, ReasonExpired},
+		{saml.ErrAssertionReplayed, ReasonReplay},
+		// Signed as required, but no login: no Conditions,
+		// AuthnStatement, NameID or bearer confirmation, another SAML
+		// Version, a BaseID.
+		{saml.ErrMissingElement, ReasonMalformed},
+		{saml.ErrUnsupported, ReasonMalformed},
+	} {
+		if !errors.Is(err, m.err) {
+			continue
+		}
+		switch {
+		case m.reason == ReasonDestination && strings.HasPrefix(detail, "assertion SubjectConfirmation Recipient is not "):
+			// The bearer confirmation's Recipient, in crewjam's words
+			// (they quote our ACS URL, not the message).
+			return refuse(ErrInvalidResponse, ReasonRecipient, "%s", detail)
+		case m.reason == ReasonReplay:
+			return refuse(ErrReplayed, ReasonReplay, "%s", detail)
+		}
+		return refuse(ErrInvalidResponse, m.reason, "%s", detail)
+	}
 	reason := ReasonSignature
 	for _, m := range []struct{ substr, reason string }{
 		{"failed to decrypt", ReasonDecryption},
@@ -753,35 +802,6 @@ func classifySAML(err error) error {
 			reason = m.reason
 			break
 		}
-	}
-	if reason == ReasonSignature {
-		// Words crewjam has not used so far: its sentinel names the check.
-		for _, m := range []struct {
-			err    error
-			reason string
-		}{
-			{saml.ErrDecryptionFailed, ReasonDecryption},
-			{saml.ErrUntrustedCertificate, ReasonUntrustedCert},
-			{saml.ErrAudienceMismatch, ReasonAudience},
-			{saml.ErrDestinationMismatch, ReasonDestination},
-			{saml.ErrRequestIDMismatch, ReasonInResponseTo},
-			{saml.ErrNotYetValid, ReasonNotYetValid},
-			{saml.ErrExpired, ReasonExpired},
-			{saml.ErrAssertionReplayed, ReasonReplay},
-			{saml.ErrMalformedMessage, ReasonMalformed},
-		} {
-			if errors.Is(err, m.err) {
-				reason = m.reason
-				break
-			}
-		}
-	}
-	if reason == ReasonSignature && !errors.Is(err, saml.ErrInvalidSignature) &&
-		(errors.Is(err, saml.ErrMissingElement) || errors.Is(err, saml.ErrUnsupported)) {
-		// Signed as required, but no login: no Conditions, AuthnStatement,
-		// NameID or bearer confirmation, another SAML Version, a BaseID.
-		// A missing or bad signature stays ReasonSignature.
-		reason = ReasonMalformed
 	}
 	if reason == ReasonReplay {
 		return refuse(ErrReplayed, reason, "%s", detail)
@@ -860,8 +880,9 @@ func (s *samlConnector) FinishLogout(w http.ResponseWriter, r *http.Request) err
 	}
 	resp, err := s.sp.ParseLogoutResponse(r, st.LogoutRequestIDs)
 	if err != nil {
+		// By crewjam's sentinel: its words may quote the message.
 		var ire *saml.InvalidResponseError
-		if errors.As(err, &ire) && ire.PrivateErr != nil && strings.Contains(ire.PrivateErr.Error(), "InResponseTo") {
+		if errors.As(err, &ire) && ire.PrivateErr != nil && errors.Is(ire.PrivateErr, saml.ErrRequestIDMismatch) {
 			return refuse(ErrNoLogin, ReasonInResponseTo, "logout response: %v", ire.PrivateErr)
 		}
 		// Refused for the check that failed, as a login response is: the
