@@ -64,6 +64,10 @@ func (a *API) configureSSO(w http.ResponseWriter, r *http.Request) {
 	}
 	var connJSON []byte
 	if s.Connection != nil {
+		if msg := a.pinConnectionURLs(r.PathValue("org"), s.Connection); msg != "" {
+			fail(w, http.StatusUnprocessableEntity, codeInvalidConnection, msg)
+			return
+		}
 		if _, err := idp.New(r.Context(), *s.Connection, a.cfg.IdP); err != nil {
 			a.log.Info("controlplane: direct connection refused", "org", logValue(r.PathValue("org")), "err", err)
 			fail(w, http.StatusUnprocessableEntity, codeInvalidConnection, connectionProblem(err))

@@ -27,6 +27,46 @@ func (a *API) samlMetadataURL(orgID string) string {
 	return strings.TrimSuffix(a.cfg.AppURL, "/") + "/auth/sso/saml/" + url.PathEscape(orgID) + "/metadata"
 }
 
+// acsURL and oidcRedirectURL are where this control plane receives an
+// organization's direct SAML responses and OIDC codes.
+func (a *API) acsURL(orgID string) string {
+	return strings.TrimSuffix(a.cfg.AppURL, "/") + "/auth/sso/acs/" + url.PathEscape(orgID)
+}
+
+func (a *API) oidcRedirectURL(orgID string) string {
+	return strings.TrimSuffix(a.cfg.AppURL, "/") + "/auth/sso/oidc/" + url.PathEscape(orgID)
+}
+
+// pinConnectionURLs holds a direct connection's own URLs to the ones this
+// control plane serves for the organization: the SAML ACS URL and the OIDC
+// redirect URL, filled in when left empty. Any other is refused (the
+// message says which to give): a response addressed to another
+// organization's ACS (its Destination and Recipient) would otherwise be
+// accepted here too, once more under this organization's replay cache.
+func (a *API) pinConnectionURLs(orgID string, c *idp.Connection) string {
+	if c.SAML != nil {
+		want := a.acsURL(orgID)
+		switch c.SAML.ACSURL {
+		case "":
+			c.SAML.ACSURL = want
+		case want:
+		default:
+			return "connection.saml.acs_url must be this organization's ACS URL, " + want + " (or left out)"
+		}
+	}
+	if c.OIDC != nil {
+		want := a.oidcRedirectURL(orgID)
+		switch c.OIDC.RedirectURL {
+		case "":
+			c.OIDC.RedirectURL = want
+		case want:
+		default:
+			return "connection.oidc.redirect_url must be this organization's redirect URL, " + want + " (or left out)"
+		}
+	}
+	return ""
+}
+
 // samlConnection is the organization's direct SAML connection, when it has
 // one.
 func samlConnection(org store.Org) (idp.Connection, bool) {
