@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/ssokit/ssokit/mockidp/internal/jwtkeys"
 )
 
@@ -142,19 +144,20 @@ func (c *Clerk) fapiHostname() string {
 }
 
 // cookieDomain is the Domain of __client_uat and the handshake cookies:
-// the last two labels of the FAPI host when it is a DNS name of three or
-// more labels (clerk.example.test -> example.test), "" (host-only) for an
-// IP address or a shorter name.
+// the FAPI host's registrable domain, its eTLD+1 by the public suffix
+// list (clerk.example.test -> example.test, clerk.example.co.uk ->
+// example.co.uk), "" (host-only) for an IP address or a host that is
+// its own registrable domain or a public suffix.
 func (c *Clerk) cookieDomain() string {
 	h := c.fapiHostname()
 	if h == "" || net.ParseIP(h) != nil {
 		return ""
 	}
-	labels := strings.Split(h, ".")
-	if len(labels) < 3 {
+	d, err := publicsuffix.EffectiveTLDPlusOne(h)
+	if err != nil || d == h {
 		return ""
 	}
-	return strings.Join(labels[len(labels)-2:], ".")
+	return d
 }
 
 // secureCookies reports whether the FAPI is served over https.
