@@ -167,8 +167,13 @@ func (c *Clerk) secureCookies() bool { return strings.HasPrefix(c.FrontendAPIURL
 // [Max-Age=n;] [HttpOnly;] SameSite=Lax[; Secure]. maxAge < 0 leaves
 // Max-Age out (a session cookie).
 func (c *Clerk) cookie(name, value string, shared bool, maxAge int, httpOnly bool) string {
+	return c.cookieAt(name, value, "/", shared, maxAge, httpOnly)
+}
+
+// cookieAt is cookie with another Path.
+func (c *Clerk) cookieAt(name, value, path string, shared bool, maxAge int, httpOnly bool) string {
 	var b strings.Builder
-	b.WriteString(name + "=" + value + "; Path=/")
+	b.WriteString(name + "=" + value + "; Path=" + path)
 	if d := c.cookieDomain(); shared && d != "" {
 		b.WriteString("; Domain=" + d)
 	}
@@ -194,10 +199,12 @@ func (c *Clerk) CookieSuffix() string {
 }
 
 // signInCookies are the production sign-in's cookies on the FAPI host:
-// __client (host-only, HttpOnly) and __client_uat (on the eTLD+1).
+// __client (host-only, HttpOnly; the FAPI's own, so under /{name} when
+// the FAPI shares its host: neither another instance nor an app on the
+// host sees or replaces it) and __client_uat (on the eTLD+1).
 func (c *Clerk) signInCookies(cl *cClient) []string {
 	return []string{
-		c.cookie(cookieClient, cl.Token, false, uatMaxAge, true),
+		c.cookieAt(cookieClient, cl.Token, c.stateCookiePath(), false, uatMaxAge, true),
 		c.cookie(cookieClientUAT, strconv.FormatInt(cl.UAT, 10), true, uatMaxAge, false),
 	}
 }
