@@ -100,8 +100,17 @@ func (c *Clerk) membershipJSONLocked(orgID, userID string) map[string]any {
 		"public_user_data": pud}
 }
 
+// sessionStatusLocked is the session's status as Clerk reports it: an
+// active session past its expire_at is expired.
+func (c *Clerk) sessionStatusLocked(s *cSession) string {
+	if s.Status == "active" && c.now().UnixMilli() > s.Expire {
+		return "expired"
+	}
+	return s.Status
+}
+
 func (c *Clerk) sessionJSONLocked(s *cSession) map[string]any {
-	out := map[string]any{"object": "session", "id": s.ID, "client_id": s.ClientID, "user_id": s.UserID, "status": s.Status,
+	out := map[string]any{"object": "session", "id": s.ID, "client_id": s.ClientID, "user_id": s.UserID, "status": c.sessionStatusLocked(s),
 		"last_active_at": s.Updated, "expire_at": s.Expire, "abandon_at": s.Expire, "created_at": s.Created, "updated_at": s.Updated}
 	if s.OrgID != "" {
 		out["last_active_organization_id"] = s.OrgID
@@ -723,7 +732,7 @@ func (c *Clerk) listSessions(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	var all []*cSession
 	for _, s := range c.sessions {
-		if (q.Get("user_id") == "" || s.UserID == q.Get("user_id")) && (q.Get("status") == "" || s.Status == q.Get("status")) &&
+		if (q.Get("user_id") == "" || s.UserID == q.Get("user_id")) && (q.Get("status") == "" || c.sessionStatusLocked(s) == q.Get("status")) &&
 			(q.Get("client_id") == "" || s.ClientID == q.Get("client_id")) {
 			all = append(all, s)
 		}

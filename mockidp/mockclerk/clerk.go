@@ -58,7 +58,9 @@ type Config struct {
 	// {{user.first_name}}, {{user.last_name}}, {{user.public_metadata.KEY}},
 	// {{org.slug}}, {{org.public_metadata.KEY}}, {{session.idp}} (the
 	// enterprise connection's provider, okta, azure_ad, ...). Zero means
-	// email, groups (public_metadata.groups) and idp.
+	// email, groups (public_metadata.groups) and idp. Clerk's default
+	// claims (the registered ones, sid, v, o, fva, fea, pla, sts) are
+	// never overridden.
 	Claims map[string]string `json:"claims,omitempty"`
 }
 

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/ssokit/ssokit/mockidp/internal/jwtkeys"
 )
 
@@ -142,19 +144,20 @@ func (c *Clerk) fapiHostname() string {
 }
 
 // cookieDomain is the Domain of __client_uat and the handshake cookies:
-// the last two labels of the FAPI host when it is a DNS name of three or
-// more labels (clerk.example.test -> example.test), "" (host-only) for an
-// IP address or a shorter name.
+// the FAPI host's registrable domain, its eTLD+1 by the public suffix
+// list (clerk.example.test -> example.test, clerk.example.co.uk ->
+// example.co.uk), "" (host-only) for an IP address or a host that is
+// its own registrable domain or a public suffix.
 func (c *Clerk) cookieDomain() string {
 	h := c.fapiHostname()
 	if h == "" || net.ParseIP(h) != nil {
 		return ""
 	}
-	labels := strings.Split(h, ".")
-	if len(labels) < 3 {
+	d, err := publicsuffix.EffectiveTLDPlusOne(h)
+	if err != nil || d == h {
 		return ""
 	}
-	return strings.Join(labels[len(labels)-2:], ".")
+	return d
 }
 
 // secureCookies reports whether the FAPI is served over https.
@@ -164,8 +167,13 @@ func (c *Clerk) secureCookies() bool { return strings.HasPrefix(c.FrontendAPIURL
 // [Max-Age=n;] [HttpOnly;] SameSite=Lax[; Secure]. maxAge < 0 leaves
 // Max-Age out (a session cookie).
 func (c *Clerk) cookie(name, value string, shared bool, maxAge int, httpOnly bool) string {
+	return c.cookieAt(name, value, "/", shared, maxAge, httpOnly)
+}
+
+// cookieAt is cookie with another Path.
+func (c *Clerk) cookieAt(name, value, path string, shared bool, maxAge int, httpOnly bool) string {
 	var b strings.Builder
-	b.WriteString(name + "=" + value + "; Path=/")
+	b.WriteString(name + "=" + value + "; Path=" + path)
 	if d := c.cookieDomain(); shared && d != "" {
 		b.WriteString("; Domain=" + d)
 	}
@@ -191,10 +199,12 @@ func (c *Clerk) CookieSuffix() string {
 }
 
 // signInCookies are the production sign-in's cookies on the FAPI host:
-// __client (host-only, HttpOnly) and __client_uat (on the eTLD+1).
+// __client (host-only, HttpOnly; the FAPI's own, so under /{name} when
+// the FAPI shares its host: neither another instance nor an app on the
+// host sees or replaces it) and __client_uat (on the eTLD+1).
 func (c *Clerk) signInCookies(cl *cClient) []string {
 	return []string{
-		c.cookie(cookieClient, cl.Token, false, uatMaxAge, true),
+		c.cookieAt(cookieClient, cl.Token, c.stateCookiePath(), false, uatMaxAge, true),
 		c.cookie(cookieClientUAT, strconv.FormatInt(cl.UAT, 10), true, uatMaxAge, false),
 	}
 }

@@ -390,7 +390,13 @@ func TestHandshakeProduction(t *testing.T) {
 			}
 			client := setCookie(resp, "__client")
 			uat := cookieValue(setCookie(resp, "__client_uat"))
-			if client != "__client="+cookieValue(client)+"; Path=/; Max-Age=315360000; HttpOnly; SameSite=Lax"+secure || len(cookieValue(client)) < 40 {
+			// __client is the FAPI's own: under /clerk when the FAPI
+			// shares the server's host.
+			clientPath := "/"
+			if tc.frontendHost == "" {
+				clientPath = "/clerk"
+			}
+			if client != "__client="+cookieValue(client)+"; Path="+clientPath+"; Max-Age=315360000; HttpOnly; SameSite=Lax"+secure || len(cookieValue(client)) < 40 {
 				t.Fatalf("__client cookie %q", client)
 			}
 			if n, err := strconv.ParseInt(uat, 10, 64); err != nil || n <= 0 ||

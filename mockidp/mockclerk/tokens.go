@@ -34,6 +34,11 @@ func (c *Clerk) newSession(userID, orgID, azp, idpName, clientID string) *cSessi
 
 var errSessionNotActive = errors.New("session is not active")
 
+// sessionDefaultClaims are Clerk's own claims of a session token besides
+// the registered ones, which a session token template cannot override
+// (clerk.com/docs/guides/sessions/session-tokens, "Default claims").
+var sessionDefaultClaims = map[string]bool{"sid": true, "v": true, "o": true, "fva": true, "fea": true, "pla": true, "sts": true}
+
 // mintToken signs a session token for an active session; azp "" is the
 // session's own authorized party (its sign-in's redirect origin).
 func (c *Clerk) mintToken(sid, azp string, ttl time.Duration) (string, error) {
@@ -70,7 +75,7 @@ func (c *Clerk) mintToken(sid, azp string, ttl time.Duration) (string, error) {
 		tmpl = defaultClaims
 	}
 	for name, code := range tmpl {
-		if protectedClaims[name] || name == "sid" || name == "v" || name == "o" {
+		if protectedClaims[name] || sessionDefaultClaims[name] {
 			continue
 		}
 		if v, ok := c.shortcodeLocked(code, u, c.orgs[s.OrgID], s); ok {
