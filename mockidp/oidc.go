@@ -708,6 +708,7 @@ func (p *Persona) userinfo(es *endpointSet) http.HandlerFunc {
 		}
 		u, ok := p.User(g.email)
 		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+p.cfg.Name+`", error="invalid_token"`)
 			oauthError(w, http.StatusUnauthorized, "invalid_token", "The user no longer exists.")
 			return
 		}
