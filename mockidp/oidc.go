@@ -500,6 +500,7 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 		}
 		now := p.now()
 		var g *grant
+		var rg *grant // the refresh token's grant, when g narrows it
 		keep := false // the refresh token stays, no new one is sent
 		switch r.PostForm.Get("grant_type") {
 		case "authorization_code":
@@ -537,12 +538,31 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 			if keep {
 				spend = p.lookup
 			}
-			c, ok := spend(p.refresh, r.PostForm.Get("refresh_token"))
+			rt := r.PostForm.Get("refresh_token")
+			// RFC 6749 section 6: a scope asked for must have been
+			// granted; it narrows this answer's tokens, not the refresh
+			// token's grant. Azure's refresh tokens are multi-resource.
+			asked := strings.Fields(r.PostForm.Get("scope"))
+			if c, ok := p.lookup(p.refresh, rt); ok && c.client == cl.ClientID && p.cfg.Vendor != sso.AzureAD {
+				for _, s := range asked {
+					if !c.hasScope(s) {
+						p.tokenError(w, http.StatusBadRequest, "invalid_scope", "The requested scope "+s+" was not granted to the refresh token.")
+						return
+					}
+				}
+			}
+			c, ok := spend(p.refresh, rt)
 			if !ok || c.client != cl.ClientID || c.set.issuer != es.issuer || now.After(c.expires) {
 				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or was issued to another client or by another authorization server.")
 				return
 			}
 			g = c
+			if len(asked) > 0 && p.cfg.Vendor != sso.AzureAD {
+				rg = g
+				n := *g
+				n.scopes = asked
+				g = &n
+			}
 		case "client_credentials":
 			if p.cfg.Vendor != sso.AzureAD {
 				p.tokenError(w, http.StatusBadRequest, "unsupported_grant_type", "Only authorization_code and refresh_token are supported.")
@@ -582,9 +602,12 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 			"scope": strings.Join(g.scopes, " "), "id_token": idt,
 		}
 		if g.offline && !keep {
-			rg := *g
-			rg.expires = now.Add(refreshTTL)
-			resp["refresh_token"] = p.store(p.refresh, &rg, now)
+			if rg == nil {
+				rg = g
+			}
+			next := *rg
+			next.expires = now.Add(refreshTTL)
+			resp["refresh_token"] = p.store(p.refresh, &next, now)
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Pragma", "no-cache")
