@@ -230,6 +230,10 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 			return
 		}
 		q := r.Form
+		if k := repeated(q, "client_id", "redirect_uri"); k != "" {
+			p.errorPage(w, http.StatusBadRequest, "invalid_request", "The "+k+" parameter is repeated.")
+			return
+		}
 		cl, ok := p.client(q.Get("client_id"))
 		if !ok {
 			p.errorPage(w, http.StatusBadRequest, "unauthorized_client", "The client_id is not registered with this identity provider.")
@@ -258,6 +262,10 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 			refused := mode
 			mode = "query"
 			fail("invalid_request", "response_mode "+refused+" is not supported; use "+strings.Join(p.prof.responseModes, ", ")+".")
+			return
+		}
+		if k := repeated(q, authorizeParams...); k != "" {
+			fail("invalid_request", "The "+k+" parameter is repeated.")
 			return
 		}
 		if q.Get("response_type") != "code" {
@@ -409,6 +417,25 @@ func addQuery(u string, v url.Values) string {
 	return u + "?" + v.Encode()
 }
 
+// The parameters of authorization and token requests, which RFC 6749
+// section 3.1 forbids repeating (OpenID Connect Core adds its own).
+var (
+	authorizeParams = []string{"response_type", "response_mode", "scope", "state", "nonce", "prompt",
+		"login_hint", "max_age", "code_challenge", "code_challenge_method", "access_type"}
+	tokenParams = []string{"grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope",
+		"client_id", "client_secret"}
+)
+
+// repeated is the first of names that v holds more than once, or "".
+func repeated(v url.Values, names ...string) string {
+	for _, k := range names {
+		if len(v[k]) > 1 {
+			return k
+		}
+	}
+	return ""
+}
+
 // validVerifier checks RFC 7636's 43-128 unreserved characters.
 func validVerifier(s string) bool {
 	if len(s) < 43 || len(s) > 128 {
@@ -488,6 +515,10 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 				return
 			}
 			p.tokenError(w, http.StatusBadRequest, "invalid_request", "The request body is not a form.")
+			return
+		}
+		if k := repeated(r.PostForm, tokenParams...); k != "" {
+			p.tokenError(w, http.StatusBadRequest, "invalid_request", "The "+k+" parameter is repeated.")
 			return
 		}
 		cl, status, code, desc := p.authenticateClient(r)
