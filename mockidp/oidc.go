@@ -339,6 +339,7 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 			nonce: q.Get("nonce"), challenge: challenge, method: method, set: es,
 			authTime: now, expires: now.Add(codeTTL),
 		}
+		g.origin = g
 		switch p.cfg.Vendor {
 		case sso.GoogleWorkspace:
 			g.offline = q.Get("access_type") == "offline"
@@ -535,7 +536,7 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 		keep := false // the refresh token stays, no new one is sent
 		switch r.PostForm.Get("grant_type") {
 		case "authorization_code":
-			c, ok := p.take(p.codes, r.PostForm.Get("code"))
+			c, ok := p.redeem(r.PostForm.Get("code"))
 			switch {
 			case !ok:
 				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The authorization code is invalid or was already used.")
