@@ -1103,10 +1103,18 @@ func (p *Persona) revoke(w http.ResponseWriter, r *http.Request) {
 	}
 	tok := r.PostForm.Get("token")
 	p.mu.Lock()
-	for _, m := range []map[string]*grant{p.access, p.refresh} {
-		if g, ok := m[tok]; ok && g.client == cl.ClientID {
-			delete(m, tok)
+	if g, ok := p.refresh[tok]; ok && g.client == cl.ClientID {
+		// Okta: revoking a refresh token revokes the access tokens of
+		// its grant too (not the reverse).
+		delete(p.refresh, tok)
+		for k, a := range p.access {
+			if a.origin != nil && a.origin == g.origin {
+				delete(p.access, k)
+			}
 		}
+	}
+	if g, ok := p.access[tok]; ok && g.client == cl.ClientID {
+		delete(p.access, tok)
 	}
 	p.mu.Unlock()
 	w.Header().Set("Cache-Control", "no-store")
