@@ -268,6 +268,10 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 			fail("invalid_request", "The "+k+" parameter is repeated.")
 			return
 		}
+		if q.Get("response_type") == "" {
+			fail("invalid_request", "The response_type parameter is missing.")
+			return
+		}
 		if q.Get("response_type") != "code" {
 			fail("unsupported_response_type", "Only the authorization code flow (response_type=code) is supported.")
 			return
