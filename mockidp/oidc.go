@@ -230,6 +230,10 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 			return
 		}
 		q := r.Form
+		if k := repeated(q, "client_id", "redirect_uri"); k != "" {
+			p.errorPage(w, http.StatusBadRequest, "invalid_request", "The "+k+" parameter is repeated.")
+			return
+		}
 		cl, ok := p.client(q.Get("client_id"))
 		if !ok {
 			p.errorPage(w, http.StatusBadRequest, "unauthorized_client", "The client_id is not registered with this identity provider.")
@@ -258,6 +262,14 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 			refused := mode
 			mode = "query"
 			fail("invalid_request", "response_mode "+refused+" is not supported; use "+strings.Join(p.prof.responseModes, ", ")+".")
+			return
+		}
+		if k := repeated(q, authorizeParams...); k != "" {
+			fail("invalid_request", "The "+k+" parameter is repeated.")
+			return
+		}
+		if q.Get("response_type") == "" {
+			fail("invalid_request", "The response_type parameter is missing.")
 			return
 		}
 		if q.Get("response_type") != "code" {
@@ -331,6 +343,7 @@ func (p *Persona) authorize(es *endpointSet) http.HandlerFunc {
 			nonce: q.Get("nonce"), challenge: challenge, method: method, set: es,
 			authTime: now, expires: now.Add(codeTTL),
 		}
+		g.origin = g
 		switch p.cfg.Vendor {
 		case sso.GoogleWorkspace:
 			g.offline = q.Get("access_type") == "offline"
@@ -407,6 +420,25 @@ func addQuery(u string, v url.Values) string {
 		return u + "&" + v.Encode()
 	}
 	return u + "?" + v.Encode()
+}
+
+// The parameters of authorization and token requests, which RFC 6749
+// section 3.1 forbids repeating (OpenID Connect Core adds its own).
+var (
+	authorizeParams = []string{"response_type", "response_mode", "scope", "state", "nonce", "prompt",
+		"login_hint", "max_age", "code_challenge", "code_challenge_method", "access_type"}
+	tokenParams = []string{"grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope",
+		"client_id", "client_secret"}
+)
+
+// repeated is the first of names that v holds more than once, or "".
+func repeated(v url.Values, names ...string) string {
+	for _, k := range names {
+		if len(v[k]) > 1 {
+			return k
+		}
+	}
+	return ""
 }
 
 // validVerifier checks RFC 7636's 43-128 unreserved characters.
@@ -490,6 +522,10 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 			p.tokenError(w, http.StatusBadRequest, "invalid_request", "The request body is not a form.")
 			return
 		}
+		if k := repeated(r.PostForm, tokenParams...); k != "" {
+			p.tokenError(w, http.StatusBadRequest, "invalid_request", "The "+k+" parameter is repeated.")
+			return
+		}
 		cl, status, code, desc := p.authenticateClient(r)
 		if status != 0 {
 			if status == http.StatusUnauthorized && r.Header.Get("Authorization") != "" {
@@ -500,10 +536,11 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 		}
 		now := p.now()
 		var g *grant
+		var rg *grant // the refresh token's grant, when g narrows it
 		keep := false // the refresh token stays, no new one is sent
 		switch r.PostForm.Get("grant_type") {
 		case "authorization_code":
-			c, ok := p.take(p.codes, r.PostForm.Get("code"))
+			c, ok := p.redeem(r.PostForm.Get("code"))
 			switch {
 			case !ok:
 				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The authorization code is invalid or was already used.")
@@ -537,12 +574,31 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 			if keep {
 				spend = p.lookup
 			}
-			c, ok := spend(p.refresh, r.PostForm.Get("refresh_token"))
+			rt := r.PostForm.Get("refresh_token")
+			// RFC 6749 section 6: a scope asked for must have been
+			// granted; it narrows this answer's tokens, not the refresh
+			// token's grant. Azure's refresh tokens are multi-resource.
+			asked := strings.Fields(r.PostForm.Get("scope"))
+			if c, ok := p.lookup(p.refresh, rt); ok && c.client == cl.ClientID && p.cfg.Vendor != sso.AzureAD {
+				for _, s := range asked {
+					if !c.hasScope(s) {
+						p.tokenError(w, http.StatusBadRequest, "invalid_scope", "The requested scope "+s+" was not granted to the refresh token.")
+						return
+					}
+				}
+			}
+			c, ok := spend(p.refresh, rt)
 			if !ok || c.client != cl.ClientID || c.set.issuer != es.issuer || now.After(c.expires) {
 				p.tokenError(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or was issued to another client or by another authorization server.")
 				return
 			}
 			g = c
+			if len(asked) > 0 && p.cfg.Vendor != sso.AzureAD {
+				rg = g
+				n := *g
+				n.scopes = asked
+				g = &n
+			}
 		case "client_credentials":
 			if p.cfg.Vendor != sso.AzureAD {
 				p.tokenError(w, http.StatusBadRequest, "unsupported_grant_type", "Only authorization_code and refresh_token are supported.")
@@ -582,9 +638,12 @@ func (p *Persona) token(es *endpointSet) http.HandlerFunc {
 			"scope": strings.Join(g.scopes, " "), "id_token": idt,
 		}
 		if g.offline && !keep {
-			rg := *g
-			rg.expires = now.Add(refreshTTL)
-			resp["refresh_token"] = p.store(p.refresh, &rg, now)
+			if rg == nil {
+				rg = g
+			}
+			next := *rg
+			next.expires = now.Add(refreshTTL)
+			resp["refresh_token"] = p.store(p.refresh, &next, now)
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Pragma", "no-cache")
@@ -708,6 +767,7 @@ func (p *Persona) userinfo(es *endpointSet) http.HandlerFunc {
 		}
 		u, ok := p.User(g.email)
 		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+p.cfg.Name+`", error="invalid_token"`)
 			oauthError(w, http.StatusUnauthorized, "invalid_token", "The user no longer exists.")
 			return
 		}
@@ -1047,10 +1107,18 @@ func (p *Persona) revoke(w http.ResponseWriter, r *http.Request) {
 	}
 	tok := r.PostForm.Get("token")
 	p.mu.Lock()
-	for _, m := range []map[string]*grant{p.access, p.refresh} {
-		if g, ok := m[tok]; ok && g.client == cl.ClientID {
-			delete(m, tok)
+	if g, ok := p.refresh[tok]; ok && g.client == cl.ClientID {
+		// Okta: revoking a refresh token revokes the access tokens of
+		// its grant too (not the reverse).
+		delete(p.refresh, tok)
+		for k, a := range p.access {
+			if a.origin != nil && a.origin == g.origin {
+				delete(p.access, k)
+			}
 		}
+	}
+	if g, ok := p.access[tok]; ok && g.client == cl.ClientID {
+		delete(p.access, tok)
 	}
 	p.mu.Unlock()
 	w.Header().Set("Cache-Control", "no-store")

@@ -55,6 +55,10 @@ type grant struct {
 	// permissions.
 	app   bool
 	roles []string
+	// origin is the authorization code grant the tokens came from
+	// (itself on a code), redeemed once it was.
+	origin   *grant
+	redeemed bool
 }
 
 func (g *grant) hasScope(s string) bool { return slices.Contains(g.scopes, s) }
@@ -378,6 +382,31 @@ func (p *Persona) take(m map[string]*grant, h string) (*grant, bool) {
 	g, ok := m[h]
 	delete(m, h)
 	return g, ok
+}
+
+// redeem returns the code grant for h the first time; a second use
+// revokes the access and refresh tokens issued for it (RFC 6749
+// section 4.1.2).
+func (p *Persona) redeem(h string) (*grant, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	g, ok := p.codes[h]
+	if !ok {
+		return nil, false
+	}
+	if !g.redeemed {
+		g.redeemed = true
+		return g, true
+	}
+	delete(p.codes, h)
+	for _, m := range []map[string]*grant{p.access, p.refresh} {
+		for k, t := range m {
+			if t.origin == g {
+				delete(m, k)
+			}
+		}
+	}
+	return nil, false
 }
 
 func (p *Persona) lookup(m map[string]*grant, h string) (*grant, bool) {
