@@ -262,7 +262,9 @@ func (c *Clerk) finishSignIn(w http.ResponseWriter, r *http.Request) {
 		c.signInError(w, http.StatusBadRequest, "redirect_url_not_allowed", "The redirect_url is not allowed.")
 		return
 	}
-	if !strings.EqualFold(domainOf(id.Email), "") && c.connectionFor(id.Email) != cn {
+	// An identity without an address (or one without a domain) has no
+	// domain to hold to the connection's: nobody signs in with it.
+	if domainOf(id.Email) == "" || c.connectionFor(id.Email) != cn {
 		c.signInError(w, http.StatusForbidden, "domain_mismatch", "The identity provider returned an email outside the connection's domains.")
 		return
 	}
