@@ -45,24 +45,25 @@ func (a *API) oidcRedirectURL(orgID string) string {
 // accepted here too, once more under this organization's replay cache.
 func (a *API) pinConnectionURLs(orgID string, c *idp.Connection) string {
 	if c.SAML != nil {
-		want := a.acsURL(orgID)
-		switch c.SAML.ACSURL {
-		case "":
-			c.SAML.ACSURL = want
-		case want:
-		default:
-			return "connection.saml.acs_url must be this organization's ACS URL, " + want + " (or left out)"
+		if msg := pinURL(&c.SAML.ACSURL, a.acsURL(orgID), "saml.acs_url", "ACS URL"); msg != "" {
+			return msg
 		}
 	}
 	if c.OIDC != nil {
-		want := a.oidcRedirectURL(orgID)
-		switch c.OIDC.RedirectURL {
-		case "":
-			c.OIDC.RedirectURL = want
-		case want:
-		default:
-			return "connection.oidc.redirect_url must be this organization's redirect URL, " + want + " (or left out)"
-		}
+		return pinURL(&c.OIDC.RedirectURL, a.oidcRedirectURL(orgID), "oidc.redirect_url", "redirect URL")
+	}
+	return ""
+}
+
+// pinURL fills *field with want when empty, and otherwise says what to
+// give when it is not want.
+func pinURL(field *string, want, name, what string) string {
+	switch *field {
+	case "":
+		*field = want
+	case want:
+	default:
+		return "connection." + name + " must be this organization's " + what + ", " + want + " (or left out)"
 	}
 	return ""
 }

@@ -38,6 +38,20 @@ func (a *API) orgUser(w http.ResponseWriter, r *http.Request) (store.User, bool)
 	return u, true
 }
 
+// mayChange judges a person as a store write holds them: one of the
+// request's organization, ranked at most the caller (errGrantAbove
+// otherwise). A person promoted above the caller since the handler read
+// them (by another administrator, or a sign-in's group rules, on any
+// replica) is not theirs to change or remove.
+func (a *API) mayChange(r *http.Request) func(store.User) error {
+	return func(x store.User) error {
+		if x.OrgID != r.PathValue("org") || !a.mayGrant(r, x.Role) {
+			return errGrantAbove
+		}
+		return nil
+	}
+}
+
 // updateUser is PATCH /v1/organizations/{org}/users/{id} {role}: it sets
 // a person's role and ends their sessions, which carry the old role, in
 // one store write: when it fails, neither happened (503).
@@ -65,12 +79,7 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 	// The person is judged again as the write holds them: one promoted
 	// above the caller since the read above (by another administrator, or
 	// a sign-in's group rules, on any replica) is not theirs to change.
-	u, err := a.admit.ChangeRoleIf(r.Context(), u.ID, body.Role, func(x store.User) error {
-		if x.OrgID != r.PathValue("org") || !a.mayGrant(r, x.Role) {
-			return errGrantAbove
-		}
-		return nil
-	})
+	u, err := a.admit.ChangeRoleIf(r.Context(), u.ID, body.Role, a.mayChange(r))
 	switch {
 	case errors.Is(err, errGrantAbove):
 		a.refuseGrant(w, r)
@@ -97,12 +106,7 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) {
 		a.refuseGrant(w, r)
 		return
 	}
-	err := a.st.DeleteUser(r.Context(), u.ID, func(x store.User) error {
-		if x.OrgID != r.PathValue("org") || !a.mayGrant(r, x.Role) {
-			return errGrantAbove
-		}
-		return nil
-	})
+	err := a.st.DeleteUser(r.Context(), u.ID, a.mayChange(r))
 	switch {
 	case errors.Is(err, errGrantAbove):
 		a.refuseGrant(w, r)

@@ -121,12 +121,20 @@ func (p *hookPlane) advance(d time.Duration) {
 
 func newHookPlane(t *testing.T) *hookPlane {
 	t.Helper()
+	return newHookPlaneWith(t, func(c *Config) { c.AutoProvisionOrgs = true })
+}
+
+// newHookPlaneWith is newHookPlane with mod applied to its Config.
+func newHookPlaneWith(t *testing.T, mod func(*Config)) *hookPlane {
+	t.Helper()
 	p := &hookPlane{clock: time.Unix(1_800_000_000, 0)}
 	mem, _ := store.NewMemory(store.MemoryConfig{Now: p.now})
 	p.st = &faultStore{Store: mem, fail: map[string]bool{}}
 	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("webhook-test-secret-webhook-test"))
-	a, err := New(Config{AppURL: "https://app.test", StateKey: bytes.Repeat([]byte{7}, 32), EphemeralSessionKey: true,
-		WebhookSecret: secret, AutoProvisionOrgs: true, Store: p.st, Now: p.now})
+	cfg := Config{AppURL: "https://app.test", StateKey: bytes.Repeat([]byte{7}, 32), EphemeralSessionKey: true,
+		WebhookSecret: secret, Store: p.st, Now: p.now}
+	mod(&cfg)
+	a, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -592,28 +600,10 @@ func TestMembershipWebhookReadsClerkBack(t *testing.T) {
 		io.WriteString(w, `{"data":[{"object":"organization_membership","id":"orgmem_1","role":"org:admin","public_user_data":{"user_id":"user_bob"}}],"total_count":1}`)
 	}))
 	t.Cleanup(bapi.Close)
-	p := &hookPlane{clock: time.Unix(1_800_000_000, 0)}
-	mem, _ := store.NewMemory(store.MemoryConfig{Now: p.now})
-	p.st = &faultStore{Store: mem, fail: map[string]bool{}}
-	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("webhook-test-secret-webhook-test"))
-	a, err := New(Config{AppURL: "https://app.test", StateKey: bytes.Repeat([]byte{7}, 32), EphemeralSessionKey: true,
-		WebhookSecret: secret, Store: p.st, Now: p.now, HTTPClient: bapi.Client(),
-		Clerk: clerkauth.Config{SecretKey: "sk_test_bapi", APIURL: bapi.URL + "/v1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.a = a
-	p.wh, _ = svix.NewWebhook(secret)
-	ctx := context.Background()
-	if err := mem.CreateOrg(ctx, store.Org{ID: "acme", Name: "Acme", Plan: "enterprise", ClerkOrgID: "org_acme", DefaultRole: "viewer",
-		ClerkRoleMap: map[string]string{"org:admin": "admin", "org:member": "viewer"}}); err != nil {
-		t.Fatal(err)
-	}
-	u, _, err := mem.CreateUserIfAbsent(ctx, store.User{ID: "u_bob", OrgID: "acme", Email: "bob@acme.test", Role: "viewer", ClerkUserID: "user_bob"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.bobID = u.ID
+	p := newHookPlaneWith(t, func(c *Config) {
+		c.HTTPClient = bapi.Client()
+		c.Clerk = clerkauth.Config{SecretKey: "sk_test_bapi", APIURL: bapi.URL + "/v1"}
+	})
 	// The event says org:member; Clerk holds org:admin by now.
 	status, code, rec := p.post(t, delivery{id: "msg_1", body: evRole("org:member")})
 	if status != http.StatusServiceUnavailable || code != codeUpstream || rec.Header().Get("Retry-After") == "" {

@@ -796,15 +796,11 @@ func classifySAML(err error) error {
 		{"XML syntax", ReasonMalformed},
 		{"invalid xml", ReasonMalformed},
 		{"too deep", ReasonMalformed},
-		{"already been used", ReasonReplay},
 	} {
 		if strings.Contains(detail, m.substr) {
 			reason = m.reason
 			break
 		}
-	}
-	if reason == ReasonReplay {
-		return refuse(ErrReplayed, reason, "%s", detail)
 	}
 	return refuse(ErrInvalidResponse, reason, "%s", detail)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/crewjam/saml"
 	"github.com/crewjam/saml/xmlenc"
 	"github.com/ssokit/ssokit/internal/state"
 	"github.com/ssokit/ssokit/sso"
@@ -212,5 +213,26 @@ func TestSAMLLogoutInResponseToBySentinel(t *testing.T) {
 	}
 	if err := finish(wholeSecond(time.Now()), "id-another-request"); !errors.Is(err, ErrNoLogin) || ReasonOf(err) != ReasonInResponseTo {
 		t.Errorf("another request's response: %v (%s), want ErrNoLogin (%s)", err, ReasonOf(err), ReasonInResponseTo)
+	}
+}
+
+// TestSAMLReplayOnlyBySentinel: a refusal is a replay (ErrReplayed) only
+// when crewjam's ErrAssertionReplayed marks it (or ssokit's own replay
+// cache refuses). Words of an error without a sentinel, which may quote
+// the posted message, never make one.
+func TestSAMLReplayOnlyBySentinel(t *testing.T) {
+	t.Parallel()
+	for _, err := range []error{
+		errors.New("assertion has already been used"),
+		&saml.InvalidResponseError{PrivateErr: errors.New(`Issuer "assertion has already been used" is unexpected`)},
+	} {
+		got := classifySAML(err)
+		if errors.Is(got, ErrReplayed) || ReasonOf(got) == ReasonReplay {
+			t.Errorf("%v: refused as a replay (%s)", err, ReasonOf(got))
+		}
+	}
+	got := classifySAML(&saml.InvalidResponseError{PrivateErr: saml.ErrAssertionReplayed})
+	if !errors.Is(got, ErrReplayed) || ReasonOf(got) != ReasonReplay {
+		t.Errorf("crewjam's replay: %v (%s)", got, ReasonOf(got))
 	}
 }
